@@ -1,0 +1,17 @@
+"""Loaded with ``-p tests.env`` (pyproject addopts), before Django reads its settings.
+
+Tests never touch a real WAVETAG_HOME: the SQLite file, secret key and store go to
+a fresh folder per run.
+"""
+
+import os
+import tempfile
+
+os.environ["WAVETAG_HOME"] = tempfile.mkdtemp(prefix="wavetag-test-")
+os.environ.pop("WAVETAG_STORE_DIR", None)
+os.environ.pop("WAVETAG_PHYSIONET_URL", None)
+
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+
+atexit.register(shutil.rmtree, os.environ["WAVETAG_HOME"], ignore_errors=True)

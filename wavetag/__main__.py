@@ -1,0 +1,3 @@
+from wavetag.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""The HTTP API, version 1. OpenAPI schema at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from wavetag.accounts.models import ApiToken
+from wavetag.records.windows import WindowRequestError
+
+log = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return ApiToken.user_for(token)
+
+
+class ActiveSession(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        return user if user.is_authenticated and user.is_active else None
+
+
+api = NinjaAPI(
+    title="wavetag API",
+    version="1",
+    description=(
+        "Records, signal windows and annotations. Authenticate with a session "
+        "(browser) or `Authorization: Bearer <token>` (`wavetag token create USER`)."
+    ),
+    auth=[BearerToken(), ActiveSession()],
+    urls_namespace="api-v1",
+)
+
+
+def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    return api.create_response(request, {"detail": message}, status=status)
+
+
+@api.exception_handler(WindowRequestError)
+def _bad_window(request: HttpRequest, exc: WindowRequestError) -> HttpResponse:
+    return _error(request, 400, str(exc))
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # One readable line per problem, naming the parameter.
+    problems = []
+    for err in exc.errors:
+        where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return api.create_response(
+        request, {"detail": "; ".join(problems), "errors": exc.errors}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "Authentication required: log in or send Authorization: Bearer <token>")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "Not found")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("API error on %s", request.path)
+    return _error(request, 500, "Internal error; it has been logged")
+
+
+from .records import router as records_router  # noqa: E402
+
+api.add_router("/", records_router)

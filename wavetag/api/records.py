@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from wavetag.records import access
+from wavetag.records.models import Annotation, AnnotationSet, Record
+from wavetag.records.windows import (
+    WindowRequest,
+    WindowRequestError,
+    parse_channels,
+    read_windows,
+    to_binary,
+    to_json,
+)
+
+router = Router(tags=["records"])
+
+
+class ChannelOut(Schema):
+    index: int
+    name: str
+    units: str
+    fs: float
+
+
+class RecordOut(Schema):
+    id: int
+    name: str
+    dataset: str
+    duration: float = Field(description="seconds")
+    channels: list[ChannelOut]
+
+
+class RecordList(Schema):
+    items: list[RecordOut]
+    count: int
+
+
+class AnnotationSetOut(Schema):
+    id: int
+    name: str
+    origin: Literal["reference", "machine", "human"]
+    source: str
+    count: int
+
+
+class RecordDetail(RecordOut):
+    format: str
+    start_time: str | None
+    annotation_sets: list[AnnotationSetOut]
+    comments: str | None = Field(None, description="header comments; site admins only")
+
+
+class DatasetOut(Schema):
+    id: int
+    name: str
+    description: str
+    records: int
+
+
+class DatasetList(Schema):
+    items: list[DatasetOut]
+    count: int
+
+
+class WindowChannel(Schema):
+    index: int
+    name: str
+    units: str
+    fs: float
+    kind: Literal["raw", "minmax"]
+    t0: float = Field(description="time of the first sample, or start of the first bucket (s)")
+    step: float = Field(description="seconds between samples or buckets")
+    values: list[float | None] | None = Field(None, description="kind=raw: physical values")
+    min: list[float | None] | None = Field(None, description="kind=minmax: bucket minima")
+    max: list[float | None] | None = Field(None, description="kind=minmax: bucket maxima")
+
+
+class WindowOut(Schema):
+    start: float
+    end: float
+    channels: list[WindowChannel]
+
+
+class AnnotationOut(Schema):
+    time: float
+    sample: int | None
+    duration: float
+    symbol: str
+    aux_note: str
+    chan: int
+
+
+class AnnotationList(Schema):
+    set: str
+    origin: str
+    items: list[AnnotationOut]
+    count: int
+
+
+def _user(request: HttpRequest) -> Any:
+    # Bearer-token requests carry the user in request.auth, not request.user.
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _record_out(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "name": record.name,
+        "dataset": record.dataset.name,
+        "duration": record.duration,
+        "channels": [
+            {"index": c.index, "name": c.name, "units": c.units, "fs": c.fs}
+            for c in record.channels.all()
+        ],
+    }
+
+
+@router.get("/datasets", response=DatasetList, summary="Datasets you may see")
+def list_datasets(request: HttpRequest) -> dict[str, Any]:
+    from django.db.models import Count
+
+    qs = access.visible_datasets(_user(request)).annotate(n=Count("records"))
+    items = [
+        {"id": d.pk, "name": d.name, "description": d.description, "records": d.n} for d in qs
+    ]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/records", response=RecordList, summary="Records you may see")
+def list_records(
+    request: HttpRequest,
+    dataset: str | None = None,
+    limit: int = Query(1000, ge=1, le=10000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    qs = access.visible_records(_user(request)).select_related("dataset")
+    if dataset is not None:
+        qs = qs.filter(dataset__name=dataset)
+    count = qs.count()
+    page = qs.prefetch_related("channels").order_by("dataset__name", "name")[offset : offset + limit]
+    return {"items": [_record_out(r) for r in page], "count": count}
+
+
+@router.get("/records/{record_id}", response=RecordDetail, summary="One record")
+def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
+    user = _user(request)
+    record = access.get_record_for_user(user, record_id)
+    out = _record_out(record)
+    out["format"] = record.format
+    out["start_time"] = record.start_time.isoformat() if record.start_time else None
+    out["annotation_sets"] = [
+        {"id": s.pk, "name": s.name, "origin": s.origin, "source": s.source, "count": s.count}
+        for s in record.annotation_sets.all()
+    ]
+    if access.may_see_comments(user):
+        out["comments"] = record.comments
+    return out
+
+
+@router.get(
+    "/records/{record_id}/window",
+    response={200: WindowOut},
+    summary="Samples of a time window",
+    description=(
+        "Samples with start ≤ t < end of each requested channel. `kind` is `raw` when the "
+        "span holds at most `max_points` samples of that channel, otherwise `minmax`: between "
+        "max_points/2 and max_points buckets aligned to the store's grid, each the exact min "
+        "and max of the raw samples in it. Values in physical units (null = missing sample). "
+        "`format=binary` (or `Accept: application/octet-stream`) returns the compact form: "
+        "`WTW1`, a little-endian u32 header length, a JSON header whose channels carry "
+        "`dtype`, `count`, `offset`, `gain`, `baseline`, `invalid`, then the digital arrays "
+        "(for minmax, max follows min at the next 4-byte boundary)."
+    ),
+)
+def get_window(
+    request: HttpRequest,
+    record_id: int,
+    start: float,
+    end: float,
+    channels: str | None = Query(None, description="comma-separated channel indices"),
+    max_points: int = 2000,
+    format: Literal["json", "binary"] | None = None,
+) -> HttpResponse:
+    record = access.get_record_for_user(_user(request), record_id)
+    n_channels = record.channels.count()
+    req = WindowRequest(start, end, parse_channels(channels, n_channels), max_points)
+    store, windows = read_windows(record, req)
+    binary = format == "binary" or (
+        format is None and "application/octet-stream" in request.headers.get("Accept", "")
+    )
+    if binary:
+        return HttpResponse(to_binary(req, store, windows), content_type="application/octet-stream")
+    return HttpResponse(to_json(req, store, windows), content_type="application/json")
+
+
+@router.get(
+    "/records/{record_id}/annotations",
+    response=AnnotationList,
+    summary="Annotations of one imported set, optionally within a time span",
+)
+def list_annotations(
+    request: HttpRequest,
+    record_id: int,
+    set: str = Query(..., description="annotation set name, e.g. atr"),
+    start: float | None = None,
+    end: float | None = None,
+    limit: int = Query(100_000, ge=1, le=1_000_000),
+) -> dict[str, Any]:
+    record = access.get_record_for_user(_user(request), record_id)
+    aset = AnnotationSet.objects.filter(record=record, name=set).first()
+    if aset is None:
+        raise WindowRequestError(f"set: record {record.name} has no annotation set {set!r}")
+    qs = Annotation.objects.filter(annotation_set=aset)
+    if start is not None:
+        qs = qs.filter(time__gte=start)
+    if end is not None:
+        qs = qs.filter(time__lt=end)
+    count = qs.count()
+    items = list(
+        qs.order_by("time").values("time", "sample", "duration", "symbol", "aux_note", "chan")[:limit]
+    )
+    return {"set": aset.name, "origin": aset.origin, "items": items, "count": count}

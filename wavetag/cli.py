@@ -1,0 +1,25 @@
+"""The ``wavetag`` command: wavetag's own commands and every Django management command.
+
+``wavetag serve``, ``wavetag demo``, ``wavetag import PATH...``, ``wavetag token create USER``,
+``wavetag store-gc``, and Django's ``migrate``, ``createsuperuser``, ``check``, ...
+Hyphens in command names may be written as underscores and vice versa.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wavetag.settings")
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["wavetag", *args])
+
+
+if __name__ == "__main__":
+    main()

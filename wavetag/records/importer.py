@@ -1,0 +1,262 @@
+"""Import records into a dataset: validate, stream into the store, then publish.
+
+A record becomes visible only when its database rows commit, and its rows
+commit only after every sample has been written and checked:
+
+1. open the source (header-level validation; nothing written yet);
+2. stream its blocks into a temporary store folder (checksums verified on the way);
+3. in one transaction, create the rows and publish the store folder;
+4. if the transaction fails after publishing, delete the published folder.
+
+A process killed during 2 leaves a temporary folder only (swept by the next
+import); killed between the publish and the commit, it leaves an unreferenced
+store folder, which ``wavetag store-gc`` removes. Neither is ever visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from wavetag.signal import store as wstore
+from wavetag.signal.io import RecordRef, find_records, open_recording
+from wavetag.signal.recording import RecordError, RecordingSource
+
+from .models import Annotation, AnnotationSet, Channel, Dataset, Record
+
+log = logging.getLogger(__name__)
+
+BLOCK_SECONDS = 60.0
+ANNOTATION_BATCH = 5000
+
+
+@dataclass
+class ImportResult:
+    """What happened to one record; ``message`` is the line shown to the user."""
+
+    path: str
+    name: str
+    status: str  # "imported" | "skipped" | "failed"
+    message: str
+    record_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def store_root() -> Path:
+    return Path(settings.STORE_DIR)
+
+
+def dataset_name_for(path: str) -> str:
+    """Default dataset name: the folder imported, or the folder holding the file."""
+    p = Path(path).resolve()
+    return (p if p.is_dir() else p.parent).name or "default"
+
+
+def record_name(ref: RecordRef) -> str:
+    """The record's name within its dataset: its path below the imported folder."""
+    folder = Path(ref.path).resolve().parent
+    try:
+        rel = folder.relative_to(Path(ref.root).resolve())
+    except ValueError:
+        rel = Path()
+    return (rel / ref.name).as_posix() if rel.parts else ref.name
+
+
+ProgressFactory = Callable[[RecordingSource], Any]
+
+
+def import_paths(
+    paths: Iterable[str],
+    dataset: str | None = None,
+    *,
+    keep_patient_info: bool = False,
+    verify_checksums: bool = True,
+    user: Any = None,
+    progress: ProgressFactory | None = None,
+    on_result: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    """Import every record found under ``paths``; one result per record, never raises
+    for a bad record."""
+    paths = list(paths)
+    refs, errors = find_records(paths)
+    results: list[ImportResult] = []
+
+    def report(result: ImportResult) -> None:
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    for error in errors:
+        report(ImportResult(error.path, Path(error.path).name, "failed", str(error)))
+    if not refs:
+        return results
+    wstore.cleanup_temp(store_root(), older_than_seconds=24 * 3600)
+    datasets: dict[str, Dataset] = {}
+    for ref in refs:
+        ds_name = dataset or dataset_name_for(ref.root)
+        if ds_name not in datasets:
+            datasets[ds_name], _ = Dataset.objects.get_or_create(name=ds_name)
+        report(
+            import_one(
+                ref,
+                datasets[ds_name],
+                keep_patient_info=keep_patient_info,
+                verify_checksums=verify_checksums,
+                user=user,
+                progress=progress,
+            )
+        )
+    return results
+
+
+def import_one(
+    ref: RecordRef,
+    dataset: Dataset,
+    *,
+    keep_patient_info: bool = False,
+    verify_checksums: bool = True,
+    user: Any = None,
+    progress: ProgressFactory | None = None,
+) -> ImportResult:
+    name = record_name(ref)
+    if Record.objects.filter(dataset=dataset, name=name).exists():
+        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}")
+    try:
+        source = open_recording(
+            ref, keep_patient_info=keep_patient_info, verify_checksums=verify_checksums
+        )
+        record = _write(source, dataset, name, user=user, progress=progress)
+    except RecordError as exc:
+        return ImportResult(ref.path, name, "failed", str(exc))
+    except IntegrityError:
+        # Another process imported the same record name at the same moment.
+        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}")
+    except (MemoryError, OSError) as exc:
+        return ImportResult(ref.path, name, "failed", f"{ref.path}: could not be stored: {exc}")
+    n_sets = len(source.annotation_sets)
+    message = (
+        f"{ref.path}: imported as {dataset.name}/{name} ({len(source.channels)} channels, "
+        f"{record.duration:.1f} s, {n_sets} annotation set{'s' if n_sets != 1 else ''})"
+    )
+    return ImportResult(ref.path, name, "imported", message, record.pk, list(source.warnings))
+
+
+def _write(
+    source: RecordingSource,
+    dataset: Dataset,
+    name: str,
+    *,
+    user: Any,
+    progress: ProgressFactory | None,
+) -> Record:
+    root = store_root()
+    record = Record(dataset=dataset, name=name)
+    record.store_key = os.urandom(16).hex()
+    bar = progress(source) if progress else None
+    with wstore.StoreWriter(root, record.store_key, source.channels) as writer:
+        for block in source.iter_blocks(BLOCK_SECONDS):
+            writer.append(block)
+            if bar is not None:
+                bar.update(BLOCK_SECONDS)
+        if bar is not None:
+            bar.close()
+        published = False
+        try:
+            with transaction.atomic():
+                _create_rows(record, source, user)
+                writer.commit()
+                published = True
+        except BaseException:
+            if published:
+                wstore.delete_record(root, record.store_key)
+            raise
+    return record
+
+
+def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
+    record.format = source.format
+    record.duration = max((c.duration for c in source.channels), default=0.0)
+    record.start_time = source.start_time
+    record.start_date = source.start_date
+    record.patient_info = dict(source.patient_info)
+    record.comments = "\n".join(source.comments)
+    record.source_path = str(source.path)
+    record.warnings = list(source.warnings)
+    record.imported_by = user if getattr(user, "pk", None) else None
+    record.save()
+    Channel.objects.bulk_create(
+        Channel(
+            record=record,
+            index=c.index,
+            name=c.name,
+            units=c.units,
+            fs=c.fs,
+            gain=c.gain,
+            baseline=c.baseline,
+            n_samples=c.n_samples,
+            adc_resolution=c.adc_resolution,
+        )
+        for c in source.channels
+    )
+    for data in source.annotation_sets:
+        aset = AnnotationSet.objects.create(
+            record=record,
+            name=data.name,
+            origin=data.origin,
+            source=data.source,
+            fs=data.fs,
+            count=len(data),
+        )
+        n = len(data)
+        subtype = data.subtype if len(data.subtype) == n else None
+        chan = data.chan if len(data.chan) == n else None
+        num = data.num if len(data.num) == n else None
+        Annotation.objects.bulk_create(
+            (
+                Annotation(
+                    annotation_set=aset,
+                    time=float(data.time[i]),
+                    sample=int(data.sample[i]),
+                    duration=float(data.duration[i]),
+                    symbol=data.symbol[i],
+                    aux_note=data.aux_note[i],
+                    subtype=int(subtype[i]) if subtype is not None else 0,
+                    chan=int(chan[i]) if chan is not None else 0,
+                    num=int(num[i]) if num is not None else 0,
+                )
+                for i in range(n)
+            ),
+            batch_size=ANNOTATION_BATCH,
+        )
+
+
+def delete_record(record: Record) -> None:
+    """Remove a record's rows, then its samples."""
+    key = record.store_key
+    with transaction.atomic():
+        record.delete()
+    wstore.delete_record(store_root(), key)
+
+
+def garbage_collect() -> list[str]:
+    """Delete store folders that no record refers to (left by a killed import)."""
+    root = store_root()
+    wstore.cleanup_temp(root, older_than_seconds=24 * 3600)
+    known = set(Record.objects.values_list("store_key", flat=True))
+    removed = []
+    for key in wstore.list_keys(root):
+        if key not in known:
+            wstore.delete_record(root, key)
+            removed.append(key)
+    return removed

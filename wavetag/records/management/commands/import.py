@@ -1,0 +1,111 @@
+"""wavetag import PATH... [--dataset NAME] | wavetag import --physionet DB [--records R...]"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from wavetag.records import physionet
+from wavetag.records.importer import ImportResult, import_paths
+from wavetag.signal.recording import RecordingSource
+
+# Records shorter than this import too fast for a progress bar to be worth drawing.
+PROGRESS_MIN_SECONDS = 3600
+
+
+class Command(BaseCommand):
+    help = (
+        "Import WFDB records (a .hea file, a record path without extension, or a folder "
+        "searched recursively, honouring RECORDS files) and EDF/EDF+/BDF files."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="*", metavar="PATH")
+        parser.add_argument("--dataset", help="dataset name (default: the folder's name)")
+        parser.add_argument(
+            "--physionet",
+            metavar="DB",
+            help="download a PhysioNet database by name (e.g. mitdb) with wfdb, then import it",
+        )
+        parser.add_argument(
+            "--records", nargs="+", metavar="RECORD", help="with --physionet: only these records"
+        )
+        parser.add_argument(
+            "--keep-patient-info",
+            action="store_true",
+            help="keep EDF patient/recording fields and recording dates (not kept by default)",
+        )
+        parser.add_argument(
+            "--ignore-checksums",
+            action="store_true",
+            help="import WFDB records whose checksums do not match, with a warning",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        paths: list[str] = list(opts["paths"])
+        if not paths and not opts["physionet"]:
+            raise CommandError("give at least one PATH, or --physionet DB")
+        call_command("migrate", interactive=False, verbosity=0)
+        dataset = opts["dataset"]
+        if opts["physionet"]:
+            try:
+                folder = physionet.download(opts["physionet"], opts["records"])
+            except physionet.DownloadError as exc:
+                raise CommandError(str(exc)) from exc
+            paths.append(str(folder))
+            dataset = dataset or opts["physionet"]
+
+        show_progress = not opts["no_progress"] and sys.stderr.isatty()
+        failed = 0
+
+        def on_result(result: ImportResult) -> None:
+            nonlocal failed
+            if result.status == "failed":
+                failed += 1
+                self.stderr.write(f"FAILED  {result.message}")
+            elif result.status == "skipped":
+                self.stdout.write(f"skipped {result.message}")
+            else:
+                self.stdout.write(f"ok      {result.message}")
+            for warning in result.warnings:
+                self.stderr.write(f"        warning: {warning}")
+
+        results = import_paths(
+            paths,
+            dataset,
+            keep_patient_info=opts["keep_patient_info"],
+            verify_checksums=not opts["ignore_checksums"],
+            progress=_progress_bar if show_progress else None,
+            on_result=on_result,
+        )
+        done = sum(r.status == "imported" for r in results)
+        skipped = sum(r.status == "skipped" for r in results)
+        self.stdout.write(f"{done} imported, {skipped} skipped, {failed} failed")
+        if failed or not results:
+            if not results:
+                self.stderr.write("no records found")
+            sys.exit(1)
+
+
+def _progress_bar(source: RecordingSource) -> Any:
+    from tqdm import tqdm
+
+    class _Null:
+        def update(self, n: float) -> None: ...
+
+        def close(self) -> None: ...
+
+    if source.duration < PROGRESS_MIN_SECONDS:
+        return _Null()
+    return tqdm(
+        total=round(source.duration),
+        desc=source.name,
+        unit="s",
+        unit_scale=True,
+        leave=False,
+        file=sys.stderr,
+    )

@@ -1,0 +1,122 @@
+"""Datasets, records and what was imported with them.
+
+The samples themselves live in the waveform store (``wavetag.signal.store``),
+addressed by ``Record.store_key``; the database holds what is queried.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Record(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="records")
+    name = models.CharField(max_length=255)
+    format = models.CharField(max_length=10)  # wfdb | edf | bdf
+    duration = models.FloatField(help_text="seconds; the longest channel")
+    start_time = models.TimeField(null=True, blank=True)
+    # Dates and patient fields identify people: only kept when the importer asks.
+    start_date = models.DateTimeField(null=True, blank=True)
+    patient_info = models.JSONField(default=dict, blank=True)
+    # Header comments may hold the answer (e.g. "#True alarm"): never shown to annotators.
+    comments = models.TextField(blank=True)
+    source_path = models.CharField(max_length=1024, blank=True)
+    store_key = models.CharField(max_length=64, unique=True, default="", editable=False)
+    warnings = models.JSONField(default=list, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["dataset", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="record_unique_name_in_dataset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}/{self.name}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.store_key:
+            self.store_key = uuid.uuid4().hex
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Channel(models.Model):
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="channels")
+    index = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    units = models.CharField(max_length=32, blank=True)
+    fs = models.FloatField()
+    gain = models.FloatField()
+    baseline = models.FloatField()
+    n_samples = models.BigIntegerField()
+    adc_resolution = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["record", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "index"], name="channel_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} #{self.index} {self.name}"
+
+
+class AnnotationSet(models.Model):
+    class Origin(models.TextChoices):
+        REFERENCE = "reference"
+        MACHINE = "machine"
+        HUMAN = "human"
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="annotation_sets")
+    name = models.CharField(max_length=64)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    source = models.CharField(max_length=255, blank=True, help_text="file the set came from")
+    fs = models.FloatField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["record", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "name"], name="annotation_set_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record}.{self.name}"
+
+
+class Annotation(models.Model):
+    """One mark of an imported set: a beat, a rhythm change, an alarm, an EDF+ event."""
+
+    annotation_set = models.ForeignKey(AnnotationSet, on_delete=models.CASCADE, related_name="items")
+    time = models.FloatField(help_text="seconds from the start of the record")
+    sample = models.BigIntegerField(null=True, blank=True)
+    duration = models.FloatField(default=0)
+    symbol = models.CharField(max_length=8, blank=True)
+    subtype = models.SmallIntegerField(default=0)
+    chan = models.SmallIntegerField(default=0)
+    num = models.SmallIntegerField(default=0)
+    aux_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["annotation_set", "time"]
+        indexes = [models.Index(fields=["annotation_set", "time"], name="annotation_set_time")]

@@ -1,0 +1,189 @@
+"""Signal windows of a record, as JSON or as the compact binary form the viewer reads.
+
+Both encodings are built by hand rather than through a schema layer: a window is
+a few thousand numbers and is requested many times a second while panning, so
+the serialisation is most of the cost of a request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from wavetag.signal import store as wstore
+
+from .models import Record
+
+MAX_POINTS_LIMIT = 100_000
+BINARY_MAGIC = b"WTW1"
+
+
+class WindowRequestError(ValueError):
+    """A window request that cannot be answered; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    start: float
+    end: float
+    channels: list[int] | None
+    max_points: int
+
+
+def parse_channels(text: str | None, n_channels: int) -> list[int] | None:
+    if text is None or text.strip() == "":
+        return None
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit():
+            raise WindowRequestError(f"channels: {part!r} is not a channel index")
+        index = int(part)
+        if index >= n_channels:
+            raise WindowRequestError(
+                f"channels: {index} is out of range (the record has {n_channels} channels)"
+            )
+        if index not in out:
+            out.append(index)
+    return out
+
+
+def validate(start: float, end: float, max_points: int, duration: float) -> None:
+    for name, value in (("start", start), ("end", end)):
+        if not math.isfinite(value):
+            raise WindowRequestError(f"{name} must be a finite number of seconds")
+    if start < 0:
+        raise WindowRequestError("start must be ≥ 0")
+    if end <= start:
+        raise WindowRequestError("end must be greater than start")
+    if start >= duration:
+        raise WindowRequestError(f"start is beyond the end of the record ({duration:.3f} s)")
+    if not 2 <= max_points <= MAX_POINTS_LIMIT:
+        raise WindowRequestError(f"max_points must be between 2 and {MAX_POINTS_LIMIT}")
+
+
+def open_store(record: Record) -> Any:
+    return wstore.RecordStore.open(Path(settings.STORE_DIR), record.store_key)
+
+
+def read_windows(record: Record, req: WindowRequest) -> tuple[Any, list[Any]]:
+    """Return the record's store and one ``ChannelWindow`` per requested channel."""
+    store = open_store(record)
+    validate(req.start, req.end, req.max_points, record.duration)
+    indices = req.channels if req.channels is not None else list(range(len(store.channels)))
+    windows = []
+    for index in indices:
+        info = store.channels[index]
+        # A channel shorter than the record (multi-rate rounding) yields an empty raw window.
+        end = min(req.end, info.duration)
+        if req.start >= end:
+            windows.append(None)
+            continue
+        windows.append(store.window(index, req.start, end, req.max_points))
+    return store, windows
+
+
+def _decimals(gain: float) -> int:
+    # Enough decimals to resolve a thousandth of one ADC step: the digital value is
+    # recoverable and the number stays short (200 adu/mV prints as -0.145).
+    if gain <= 0 or not math.isfinite(gain):
+        return 6
+    return max(0, min(12, math.ceil(math.log10(gain * 1000))))
+
+
+def _numbers(values: np.ndarray, info: Any) -> str:
+    physical = (values.astype(np.float64) - info.baseline) / info.gain
+    if info.invalid is not None:
+        physical[values == info.invalid] = np.nan
+    text = json.dumps(np.round(physical, _decimals(info.gain)).tolist(), separators=(",", ":"))
+    return text.replace("NaN", "null")
+
+
+def _channel_head(info: Any, window: Any) -> dict[str, Any]:
+    return {
+        "index": info.index,
+        "name": info.name,
+        "units": info.units,
+        "fs": info.fs,
+        "kind": window.kind if window is not None else "raw",
+        "t0": window.t0 if window is not None else 0.0,
+        "step": window.step if window is not None else 1.0 / info.fs,
+    }
+
+
+def to_json(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
+    parts = []
+    for window, info in zip(windows, _infos(store, req), strict=True):
+        head = json.dumps(_channel_head(info, window), separators=(",", ":"))[:-1]
+        if window is None:
+            parts.append(head + ',"values":[]}')
+        elif window.kind == "raw":
+            parts.append(head + ',"values":' + _numbers(window.values, info) + "}")
+        else:
+            parts.append(
+                head
+                + ',"min":'
+                + _numbers(window.min, info)
+                + ',"max":'
+                + _numbers(window.max, info)
+                + "}"
+            )
+    body = '{"start":%s,"end":%s,"channels":[%s]}' % (
+        json.dumps(req.start),
+        json.dumps(req.end),
+        ",".join(parts),
+    )
+    return body.encode()
+
+
+def _infos(store: Any, req: WindowRequest) -> list[Any]:
+    indices = req.channels if req.channels is not None else list(range(len(store.channels)))
+    return [store.channels[i] for i in indices]
+
+
+def to_binary(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
+    """``WTW1`` + u32 header length + JSON header + 4-byte-aligned little-endian arrays.
+
+    Each channel's header gives ``dtype``, ``count``, ``offset`` (from the start of
+    the body) and ``gain``/``baseline``/``invalid`` so the client converts to
+    physical units itself: 2 bytes a point for 16-bit sources.
+    """
+    arrays: list[np.ndarray] = []
+    heads = []
+    for window, info in zip(windows, _infos(store, req), strict=True):
+        head = _channel_head(info, window)
+        head.update(gain=info.gain, baseline=info.baseline, invalid=info.invalid, dtype=info.dtype)
+        if window is None:
+            chunks = [np.zeros(0, info.dtype)]
+        elif window.kind == "raw":
+            chunks = [window.values]
+        else:
+            chunks = [window.min, window.max]
+        head["count"] = int(len(chunks[0]))
+        head["arrays"] = len(chunks)
+        arrays.extend(np.ascontiguousarray(c, dtype=np.dtype(info.dtype).newbyteorder("<")) for c in chunks)
+        heads.append(head)
+    # Offsets are relative to the start of the data section, which is 8-byte aligned.
+    offset = 0
+    offsets = []
+    for arr in arrays:
+        offsets.append(offset)
+        offset += (arr.nbytes + 3) // 4 * 4
+    i = 0
+    for head in heads:
+        head["offset"] = offsets[i] if i < len(offsets) else 0
+        i += head["arrays"]
+    header = json.dumps({"start": req.start, "end": req.end, "channels": heads}, separators=(",", ":")).encode()
+    pad = (-(8 + len(header))) % 8
+    out = bytearray(BINARY_MAGIC + struct.pack("<I", len(header) + pad) + header + b" " * pad)
+    for arr in arrays:
+        out += arr.tobytes()
+        out += b"\0" * ((-arr.nbytes) % 4)
+    return bytes(out)
