@@ -22,8 +22,8 @@ except Exception as exc:
     sys.exit(1)
 " ; then
   echo "== tests on PostgreSQL ($PG_URL)"
-  # The pure signal core does not touch the database: it ran once above.
-  DATABASE_URL="$PG_URL" "$PY" -m pytest --ignore=tests/signal "$@"
+  # The signal core and the command tests (own SQLite files) do not depend on the database.
+  DATABASE_URL="$PG_URL" "$PY" -m pytest --ignore=tests/signal --ignore=tests/test_cli.py "$@"
 elif [ "${CI:-}" = "true" ] && [ -z "${WAVETAG_TEST_SKIP_POSTGRES:-}" ]; then
   echo "PostgreSQL leg required in CI (set WAVETAG_TEST_SKIP_POSTGRES=1 to skip)" >&2
   exit 1

@@ -1,0 +1,176 @@
+"""The ``wavetag`` command, run as a user runs it: in its own process, on its own WAVETAG_HOME.
+
+These always use SQLite in a temporary folder, whatever DATABASE_URL says, so that
+they never write into a shared database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def run_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "WAVETAG_STORE_DIR"}}
+    env["WAVETAG_HOME"] = str(home)
+    env["DJANGO_SUPERUSER_PASSWORD"] = "a long demo password"
+    return env
+
+
+def wavetag(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wavetag", *args],
+        env=run_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def db_rows(home: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(home / "wavetag.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_big_record(folder: Path, name: str, n_sig: int, fs: int, seconds: int) -> Path:
+    """A format-16 record written directly, big enough that its import takes a while."""
+    rng = np.random.default_rng(0)
+    n = fs * seconds
+    data = rng.integers(-2000, 2000, size=(n, n_sig), dtype=np.int16)
+    data.tofile(folder / f"{name}.dat")
+    sums = [int(data[:, i].astype(np.int64).sum()) % 65536 for i in range(n_sig)]
+    sums = [s - 65536 if s > 32767 else s for s in sums]
+    lines = [f"{name} {n_sig} {fs} {n}"]
+    for i in range(n_sig):
+        lines.append(f"{name}.dat 16 200/mV 16 0 {data[0, i]} {sums[i]} 0 ch{i}")
+    (folder / f"{name}.hea").write_text("\n".join(lines) + "\n")
+    return folder / f"{name}.hea"
+
+
+class TestImportCommand:
+    def test_exit_status_and_one_line_per_record(self, tmp_path: Path, data_dir: Path) -> None:
+        ok = wavetag(tmp_path, "import", str(data_dir / "mitdb"), "--dataset", "mit")
+        assert ok.returncode == 0, ok.stderr
+        lines = [line for line in ok.stdout.splitlines() if line.startswith("ok ")]
+        assert len(lines) == 4 and all("mit/" in line for line in lines)
+        assert "Traceback" not in ok.stderr
+
+        bad = wavetag(tmp_path, "import", str(data_dir / "broken"), str(data_dir / "ptbxl"))
+        assert bad.returncode == 1
+        assert "Traceback" not in bad.stderr + bad.stdout
+        failed = [line for line in bad.stderr.splitlines() if line.startswith("FAILED")]
+        assert len(failed) >= 11
+        names = db_rows(tmp_path, "select name from records_record order by name")
+        assert names == [("00001_lr",), ("100",), ("105",), ("106",), ("107",)]
+
+    def test_records_file_is_honoured(self, tmp_path: Path, data_dir: Path) -> None:
+        folder = tmp_path / "db"
+        folder.mkdir()
+        for ext in ("hea", "dat", "atr"):
+            for rec in ("100", "105"):
+                (folder / f"{rec}.{ext}").symlink_to(data_dir / "mitdb" / f"{rec}.{ext}")
+        (folder / "RECORDS").write_text("105\n")
+        result = wavetag(tmp_path / "home", "import", str(folder))
+        assert result.returncode == 0, result.stderr
+        assert db_rows(tmp_path / "home", "select name from records_record") == [("105",)]
+
+    def test_killed_import_leaves_nothing_visible(self, tmp_path: Path) -> None:
+        folder = tmp_path / "big"
+        folder.mkdir()
+        write_big_record(folder, "holter", n_sig=12, fs=500, seconds=3600)
+        home = tmp_path / "home"
+        wavetag(home, "migrate", "-v0")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wavetag", "import", str(folder), "--no-progress"],
+            env=run_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        store = home / "store"
+        # Kill as soon as samples are being written.
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(p.is_file() for p in store.rglob("*")):
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, "the import finished before it could be interrupted"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert db_rows(home, "select count(*) from records_record") == [(0,)]
+        assert db_rows(home, "select count(*) from records_channel") == [(0,)]
+        # The next import of the same record works and sweeps the leftovers.
+        again = wavetag(home, "import", str(folder), "--no-progress", timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert db_rows(home, "select name from records_record") == [("holter",)]
+        gc = wavetag(home, "store-gc")
+        assert gc.returncode == 0
+
+    def test_unknown_path_is_a_clear_error(self, tmp_path: Path) -> None:
+        result = wavetag(tmp_path, "import", str(tmp_path / "missing.hea"))
+        assert result.returncode == 1
+        assert "missing.hea" in result.stderr and "Traceback" not in result.stderr
+
+
+class TestServeAndToken:
+    def test_served_api_with_token(self, tmp_path: Path, data_dir: Path) -> None:
+        assert wavetag(tmp_path, "import", str(data_dir / "ptbxl")).returncode == 0
+        created = wavetag(tmp_path, "createsuperuser", "--noinput", "--username", "boss", "--email", "b@x.org")
+        assert created.returncode == 0, created.stderr
+        token = wavetag(tmp_path, "token", "create", "boss").stdout.strip()
+        assert token.startswith("wt_")
+        assert wavetag(tmp_path, "token", "create", "nobody").returncode != 0
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "wavetag", "serve", "--port", str(port)],
+            env=run_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base + "/healthz")
+            request = urllib.request.Request(
+                base + "/api/v1/records", headers={"Authorization": f"Bearer {token}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = json.load(response)
+            assert body["count"] == 1 and body["items"][0]["name"] == "00001_lr"
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(base + "/api/v1/records", timeout=10)
+            assert err.value.code == 401
+            # Static files are served by the production server too (no DEBUG).
+            with urllib.request.urlopen(base + "/static/web/base.css", timeout=10) as response:
+                assert response.status == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

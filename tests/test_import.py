@@ -1,0 +1,175 @@
+"""Importing the real records of ../shared/data through the import service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+from django.conf import settings
+
+from wavetag.records.importer import import_paths
+from wavetag.records.models import Annotation, AnnotationSet, Channel, Dataset, Record
+from wavetag.records.windows import open_store
+from wavetag.signal import store as wstore
+
+from .factories import import_ok
+
+pytestmark = pytest.mark.django_db
+
+WFDB_RECORDS = [
+    "mitdb/100",
+    "mitdb/105",
+    "mitdb/106",
+    "mitdb/107",
+    "challenge2015/v102s",
+    "challenge2015/v221l",
+    "mimicdb/03700181",
+    "ptbdb/s0010_re",
+    "ptbxl/00001_lr",
+]
+BROKEN = [
+    "missing_dat",
+    "truncated_dat",
+    "garbage_fields",
+    "nsig_mismatch",
+    "bad_checksum",
+    "negative_fs",
+    "truncated_atr",
+    "empty",
+    "binary_junk",
+    "truncated.edf",
+    "bad_header.edf",
+]
+
+
+@pytest.fixture
+def store_dir(settings, tmp_path: Path) -> Path:
+    settings.STORE_DIR = tmp_path / "store"
+    return settings.STORE_DIR
+
+
+def _published(store_dir: Path) -> list[str]:
+    return list(wstore.list_keys(store_dir)) if store_dir.exists() else []
+
+
+class TestImportEveryRecord:
+    @pytest.mark.parametrize("rel", WFDB_RECORDS)
+    def test_wfdb_record_matches_wfdb(self, data_dir: Path, store_dir: Path, rel: str) -> None:
+        (result,) = import_ok(data_dir / rel, dataset="t")
+        record = Record.objects.get(pk=result.record_id)
+        ref = wfdb.rdrecord(str(data_dir / rel), smooth_frames=False)
+        channels = list(Channel.objects.filter(record=record).order_by("index"))
+        assert [c.name for c in channels] == ref.sig_name
+        assert [c.units for c in channels] == ref.units
+        store = open_store(record)
+        for c, phys, spf in zip(channels, ref.e_p_signal, ref.samps_per_frame, strict=True):
+            assert c.fs == pytest.approx(ref.fs * spf)
+            assert c.n_samples == len(phys)
+            window = store.window(c.index, 0.0, c.n_samples / c.fs, c.n_samples)
+            assert window.kind == "raw"
+            got = wstore_to_physical(window.values, store.channels[c.index])
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(phys))
+            ok = ~np.isnan(phys)
+            np.testing.assert_allclose(got[ok], phys[ok].astype(np.float32), rtol=1e-6, atol=1e-7)
+        assert record.duration == pytest.approx(ref.sig_len / ref.fs)
+
+    def test_annotation_sets_are_named_and_marked(self, data_dir: Path, store_dir: Path) -> None:
+        import_ok(data_dir / "mimicdb", data_dir / "mitdb/100", dataset="t")
+        sets = {s.name: s for s in AnnotationSet.objects.filter(record__name="03700181")}
+        assert set(sets) == {"gqrsh", "gqrsl", "sqrs"}
+        assert {s.origin for s in sets.values()} == {"machine"}
+        atr = AnnotationSet.objects.get(record__name="100", name="atr")
+        assert atr.origin == "reference"
+        ann = wfdb.rdann(str(data_dir / "mitdb/100"), "atr")
+        assert atr.count == len(ann.sample) == Annotation.objects.filter(annotation_set=atr).count()
+        symbols = list(
+            Annotation.objects.filter(annotation_set=atr).order_by("time").values_list("symbol", flat=True)
+        )
+        assert symbols == list(ann.symbol)
+
+    def test_edf_records_match_pyedflib(self, data_dir: Path, store_dir: Path) -> None:
+        pyedflib = pytest.importorskip("pyedflib")
+        import_ok(data_dir / "edf", dataset="edf")
+        assert Record.objects.filter(dataset__name="edf").count() == 2
+        for record in Record.objects.filter(dataset__name="edf"):
+            store = open_store(record)
+            with pyedflib.EdfReader(record.source_path) as f:
+                for c in store.channels:
+                    ref = f.readSignal(c.index)
+                    assert c.fs == pytest.approx(f.getSampleFrequency(c.index))
+                    window = store.window(c.index, 0.0, c.duration, c.n_samples)
+                    got = wstore_to_physical(window.values, c)
+                    np.testing.assert_allclose(got, ref.astype(np.float32), rtol=1e-6, atol=1e-6)
+        r01 = Record.objects.get(dataset__name="edf", name="r01")
+        sets = {s.name: s.count for s in r01.annotation_sets.all()}
+        assert sets["edf"] == 644  # EDF+ "QRS" marks
+        assert sets["qrs"] == 644  # the same marks as a WFDB annotation file beside it
+
+    def test_patient_info_not_kept_unless_asked(self, data_dir: Path, store_dir: Path) -> None:
+        import_ok(data_dir / "edf/test_generator.edf", dataset="a")
+        record = Record.objects.get(dataset__name="a")
+        assert record.patient_info == {} and record.start_date is None
+        import_ok(data_dir / "edf/test_generator.edf", dataset="b", keep_patient_info=True)
+        kept = Record.objects.get(dataset__name="b")
+        assert kept.patient_info and kept.start_date is not None
+
+    def test_header_comments_are_kept(self, data_dir: Path, store_dir: Path) -> None:
+        import_ok(data_dir / "challenge2015/v221l")
+        record = Record.objects.get(name="v221l")
+        assert "True alarm" in record.comments
+
+    def test_dataset_defaults_to_folder_name_and_reimport_skips(
+        self, data_dir: Path, store_dir: Path
+    ) -> None:
+        import_ok(data_dir / "mitdb")
+        assert list(Dataset.objects.values_list("name", flat=True)) == ["mitdb"]
+        assert Record.objects.count() == 4
+        again = import_paths([str(data_dir / "mitdb")])
+        assert [r.status for r in again] == ["skipped"] * 4
+        assert len(_published(store_dir)) == 4
+
+
+class TestBrokenInput:
+    def test_every_broken_file_is_refused_cleanly(self, data_dir: Path, store_dir: Path) -> None:
+        results = import_paths([str(data_dir / "broken"), str(data_dir / "mitdb/100")], "mixed")
+        by_status = {}
+        for r in results:
+            by_status.setdefault(r.status, []).append(r)
+        imported = by_status.get("imported", [])
+        assert [r.name for r in imported] == ["100"], [r.message for r in results]
+        failed = by_status["failed"]
+        for stem in BROKEN:
+            lines = [r.message for r in failed if Path(r.path).name.startswith(stem.split(".")[0])]
+            assert lines, f"{stem} was not refused"
+            for line in lines:
+                assert "\n" not in line and "Traceback" not in line
+                assert stem.split(".")[0] in line
+        # Only the good record left rows and store files behind.
+        assert list(Record.objects.values_list("name", flat=True)) == ["100"]
+        assert Channel.objects.count() == 2
+        assert len(_published(store_dir)) == 1
+        tmp = [p for p in Path(store_dir).rglob("*") if ".tmp" in p.as_posix()]
+        assert not [p for p in tmp if p.is_file()]
+
+    def test_bad_checksum_can_be_imported_with_a_warning(self, data_dir: Path, store_dir: Path) -> None:
+        (result,) = import_paths([str(data_dir / "broken/bad_checksum.hea")], verify_checksums=False)
+        assert result.status == "imported"
+        assert any("checksum" in w for w in result.warnings)
+
+    def test_missing_path(self, tmp_path: Path, store_dir: Path) -> None:
+        (result,) = import_paths([str(tmp_path / "nope")])
+        assert result.status == "failed" and "nope" in result.message
+
+
+def wstore_to_physical(values: np.ndarray, info: object) -> np.ndarray:
+    from wavetag.signal.envelope import to_physical
+
+    return np.asarray(to_physical(values, info), dtype=np.float32)
+
+
+def test_store_dir_setting_is_used(data_dir: Path, store_dir: Path) -> None:
+    import_ok(data_dir / "ptbxl")
+    assert Path(settings.STORE_DIR) == store_dir
+    assert len(_published(store_dir)) == 1
