@@ -230,6 +230,14 @@ class ChannelPyramidWriter:
         if level < self.levels:
             self._feed(level + 1, mins, maxs)
 
+    def object_names(self) -> list[str]:
+        """Names of the chunk objects written so far."""
+        return [
+            object_name(self.info.index, sink.level, k)
+            for sink in self.sinks
+            for k in range(sink.chunk)
+        ]
+
     def finish(self) -> None:
         """Write the final partial bucket of every level and the last chunks."""
         n = self.info.n_samples

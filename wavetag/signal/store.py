@@ -257,6 +257,15 @@ class StoreWriter:
             "channels": [{**_channel_dict(w.info), "levels": w.levels} for w in self._writers],
         }
         self.storage.write(f"{self.staging}/{META}", json.dumps(meta, indent=1).encode())
+        # cleanup_temp may have removed the staging folder of a slow import, and later
+        # writes would have recreated it half empty: never publish that
+        expected = {META} | {name for w in self._writers for name in w.object_names()}
+        missing = expected - set(self.storage.list(self.staging))
+        if missing:
+            raise FileNotFoundError(
+                f"record {self.key}: {len(missing)} of {len(expected)} staged objects vanished "
+                f"from {self.staging} (removed by cleanup_temp?)"
+            )
         self.storage.publish(self.staging, self.final)
 
     def abort(self) -> None:
