@@ -53,8 +53,10 @@ class ChannelInfo:
         channels at different rates).
     gain : float
         ADC units per physical unit.
-    baseline : int
-        Digital value that corresponds to 0 physical units.
+    baseline : float
+        Digital value that corresponds to 0 physical units. A whole number
+        for WFDB; EDF scaling (from physical and digital limits) generally
+        gives a fraction.
     n_samples : int
         Number of samples of this channel.
     adc_resolution : int
@@ -72,7 +74,7 @@ class ChannelInfo:
     units: str
     fs: float
     gain: float
-    baseline: int
+    baseline: float
     n_samples: int
     adc_resolution: int = 0
     dtype: Literal["int16", "int32"] = "int16"
