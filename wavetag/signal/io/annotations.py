@@ -140,7 +140,8 @@ def read_annotation_file(
         fs = float(ann.fs) if ann.fs else 0.0
         sample = np.asarray(ann.sample, dtype=np.int64)
         symbol = [str(s) for s in ann.symbol]
-        aux_note = [str(a) for a in ann.aux_note]
+        # wfdb keeps the NUL that pads odd-length notes ("(N\x00"); WFDB does not.
+        aux_note = [str(a).rstrip("\x00") for a in ann.aux_note]
         subtype = np.asarray(ann.subtype, dtype=np.int64)
         chan = np.asarray(ann.chan, dtype=np.int64)
         num = np.asarray(ann.num, dtype=np.int64)

@@ -30,7 +30,7 @@ import numpy as np
 
 from wavetag.signal.io.annotations import read_annotations_beside
 from wavetag.signal.io.edf_tal import TalError, parse_tals
-from wavetag.signal.io.source import Block, IntArray, Recording
+from wavetag.signal.io.source import MAX_BLOCK_SAMPLES, Block, IntArray, Recording
 from wavetag.signal.recording import AnnotationSetData, ChannelInfo, RecordError
 
 _NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -89,7 +89,10 @@ class EdfRecording(Recording):
     data_signals: tuple[EdfSignal, ...] = ()
 
     def _blocks(self, seconds: float) -> Iterator[Block]:
-        per_block = max(1, round(seconds / self.record_duration))
+        per_block = max(
+            1,
+            min(round(seconds / self.record_duration), MAX_BLOCK_SAMPLES // self.record_samples),
+        )
         record_bytes = self.record_samples * self.sample_bytes
         with open(self.path, "rb") as f:
             for first in range(0, self.n_records, per_block):

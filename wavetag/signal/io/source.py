@@ -14,6 +14,10 @@ import numpy.typing as npt
 
 from wavetag.signal.recording import AnnotationSetData, ChannelInfo, RecordError
 
+# Upper bound on the samples of one block, whatever ``seconds`` and the sampling
+# rate say, so that a header with an absurd rate cannot make a block the whole file.
+MAX_BLOCK_SAMPLES = 1 << 24
+
 IntArray = npt.NDArray[np.integer]
 Block = list[IntArray]
 

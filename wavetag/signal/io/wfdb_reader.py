@@ -24,7 +24,7 @@ import wfdb
 
 from wavetag.signal.io.annotations import read_annotations_beside
 from wavetag.signal.io.paths import file_size, member_path
-from wavetag.signal.io.source import Block, IntArray, Recording
+from wavetag.signal.io.source import MAX_BLOCK_SAMPLES, Block, IntArray, Recording
 from wavetag.signal.io.wfdb_formats import (
     COMPRESSED_FORMATS,
     INVALID_VALUE,
@@ -155,7 +155,8 @@ class WfdbRecording(Recording):
     def _blocks(self, seconds: float) -> Iterator[Block]:
         assert self.header is not None
         header, n = self.header, self.n_frames
-        step = max(1, round(seconds * header.fs))
+        frame_samples = sum(c.samples_per_frame for c in self.signal_files)
+        step = max(1, min(round(seconds * header.fs), MAX_BLOCK_SAMPLES // frame_samples))
         record_base = self.path[: -len(".hea")]
         readers: list[_FrameReader] = [
             _NumpyReader(f) if f.fmt in NUMPY_FORMATS else _WfdbReader(f, record_base)
@@ -224,6 +225,8 @@ def _group_signal_files(header: WfdbHeader, root: str) -> list[SignalFile]:
         if name == "~":
             raise RecordError(path, "records without a signal file ('~') are not supported")
         file_path = member_path(path, name, root, "signal file")
+        if name.lower().endswith(".hea"):
+            raise RecordError(path, f"signal file {name} is a header, not a signal file")
         formats = sorted({s.fmt for s in signals})
         if len(formats) > 1:
             raise RecordError(
