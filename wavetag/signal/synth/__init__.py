@@ -1,0 +1,18 @@
+"""Synthetic physiological records: a seeded generator for demos and benchmarks.
+
+Build a :class:`RecordSpec` (or take one from :func:`demo_records` /
+:func:`holter_spec`), then either :func:`synthesize` it and iterate its
+chunks, or stream it straight to WFDB files with :func:`write_wfdb`.
+"""
+
+from .record import SyntheticRecord, synthesize
+from .spec import STANDARD_12, Alarm, Episode, RecordSpec
+
+__all__ = [
+    "STANDARD_12",
+    "Alarm",
+    "Episode",
+    "RecordSpec",
+    "SyntheticRecord",
+    "synthesize",
+]
