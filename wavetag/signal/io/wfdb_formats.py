@@ -2,11 +2,13 @@
 
 ``wfdb.rdrecord`` re-reads and re-parses the header on every call, which costs
 more than decoding a one-minute block; reading a record block by block through
-it takes about three times as long as reading it whole. The formats met in
-practice (16, 212, and the simple 8/24/32/61/80/160) are therefore decoded here
-with numpy, straight from the file; the bit-packed 310/311 and the FLAC formats
-go through ``wfdb`` (see :mod:`wavetag.signal.io.wfdb_reader`). The decoders
-reproduce ``wfdb``'s values exactly; the test suite checks them against it.
+it takes about three times as long as reading it whole. Every fixed-size format
+is therefore decoded here with numpy, straight from the file; only the FLAC
+formats (508/516/524) go through ``wfdb`` (see
+:mod:`wavetag.signal.io.wfdb_reader`). The decoders reproduce ``wfdb``'s values
+exactly (the test suite checks them against it), with one exception: ``wfdb``
+reads the third sample of a format-311 group with bit 30 included, which the
+WFDB specification leaves unused; it is ignored here.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from wavetag.signal.io.source import IntArray
 from wavetag.signal.io.wfdb_header import FORMAT_BITS
 
 # Formats decoded by :class:`NumpySignalFile`.
-NUMPY_FORMATS = frozenset({"8", "16", "24", "32", "61", "80", "160", "212"})
+NUMPY_FORMATS = frozenset({"8", "16", "24", "32", "61", "80", "160", "212", "310", "311"})
 # FLAC-compressed formats: the file size says nothing about the length.
 COMPRESSED_FORMATS = frozenset({"508", "516", "524"})
 
@@ -68,7 +70,10 @@ def bytes_for_samples(fmt: str, n_samples: int) -> int | None:
     if fmt == "212":
         return math.ceil(n_samples * 3 / 2)
     if fmt in ("310", "311"):
-        return math.ceil(n_samples * 4 / 3)
+        # Three samples per 4 bytes; a last group of two needs all 4 bytes in
+        # format 310, whose second sample ends in the fourth byte.
+        groups, rest = divmod(n_samples, 3)
+        return 4 * groups + (0, 2, 4 if fmt == "310" else 3)[rest]
     return n_samples * _BYTES_PER_SAMPLE[fmt]
 
 
@@ -81,7 +86,7 @@ def samples_in_bytes(fmt: str, n_bytes: int) -> int | None:
         return 2 * groups + (1 if rest >= 2 else 0)
     if fmt in ("310", "311"):
         groups, rest = divmod(n_bytes, 4)
-        return 3 * groups + max(0, rest - 1)
+        return 3 * groups + (0, 0, 1, 1 if fmt == "310" else 2)[rest]
     return n_bytes // _BYTES_PER_SAMPLE[fmt]
 
 
@@ -100,6 +105,30 @@ def _decode_212(raw: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.int16]:
     return out
 
 
+def _decode_10bit(raw: npt.NDArray[np.uint8], n: int, fmt: str) -> npt.NDArray[np.int16]:
+    # Three 10-bit samples per little-endian 32-bit word; a last, partial
+    # group is padded with zero bytes.
+    groups = -(-n // 3)
+    padded = np.zeros(4 * groups, np.uint8)
+    padded[: min(len(raw), 4 * groups)] = raw[: 4 * groups]
+    words = padded.view("<u4").astype(np.int32)
+    if fmt == "311":
+        parts = (words & 0x3FF, (words >> 10) & 0x3FF, (words >> 20) & 0x3FF)
+    else:
+        # Format 310: bits 1-10 of each 16-bit half, the third sample split
+        # over the top five bits of both halves.
+        low, high = words & 0xFFFF, words >> 16
+        parts = (
+            (low >> 1) & 0x3FF,
+            (high >> 1) & 0x3FF,
+            ((low >> 11) & 0x1F) | (((high >> 11) & 0x1F) << 5),
+        )
+    out = np.stack(parts, axis=1).ravel()[:n].astype(np.int16)
+    out <<= 6
+    out >>= 6
+    return out
+
+
 def decode(fmt: str, buffer: bytes, n: int) -> IntArray:
     """Decode ``n`` consecutive samples of a numpy-decoded format.
 
@@ -108,6 +137,8 @@ def decode(fmt: str, buffer: bytes, n: int) -> IntArray:
     """
     if fmt == "212":
         return _decode_212(np.frombuffer(buffer, np.uint8), n)
+    if fmt in ("310", "311"):
+        return _decode_10bit(np.frombuffer(buffer, np.uint8), n, fmt)
     if fmt == "16":
         return np.frombuffer(buffer, "<i2", count=n).astype(np.int16)
     if fmt == "61":
@@ -158,6 +189,10 @@ def read_flat(handle: BinaryIO, fmt: str, byte_offset: int, start: int, stop: in
         lead = start % 2
         start -= lead
         first_byte = byte_offset + start // 2 * 3
+    elif fmt in ("310", "311"):
+        lead = start % 3
+        start -= lead
+        first_byte = byte_offset + start // 3 * 4
     else:
         first_byte = byte_offset + start * _BYTES_PER_SAMPLE[fmt]
     n = stop - start

@@ -120,7 +120,7 @@ class _NumpyReader:
 
 
 class _WfdbReader:
-    """Reads frames through ``wfdb.rdrecord`` (bit-packed and FLAC formats)."""
+    """Reads frames through ``wfdb.rdrecord`` (the FLAC formats)."""
 
     def __init__(self, file: SignalFile, record_base: str) -> None:
         self.file = file
