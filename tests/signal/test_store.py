@@ -65,8 +65,8 @@ def signal(n: int, dtype: str = "int16", seed: int = 0, invalid: int | None = No
 
 
 def write(
-    root: Path, key: str, infos: list[ChannelInfo], data: list[npt.NDArray], block: int = 7919,
-    **kw: int,
+    root: Path | LocalStorage, key: str, infos: list[ChannelInfo], data: list[npt.NDArray],
+    block: int = 7919, **kw: int,
 ) -> RecordStore:  # fmt: skip
     """Write ``data`` in blocks covering ``block`` samples of channel 0 (rates may differ)."""
     with StoreWriter(root, key, infos, **kw) as writer:
@@ -315,8 +315,8 @@ class TestWindowEdges:
 
 class TestWriting:
     def test_block_sizes_do_not_change_the_store(self, tmp_path: Path) -> None:
-        infos = [channel(0, 30_001, 400.0, invalid=INV16), channel(1, 7_500, 100.0, "int32")]
-        data = [signal(30_001, seed=9, invalid=INV16), signal(7_500, "int32", seed=10)]
+        infos = [channel(0, 12_001, 400.0, invalid=INV16), channel(1, 3_000, 100.0, "int32")]
+        data = [signal(12_001, seed=9, invalid=INV16), signal(3_000, "int32", seed=10)]
         write(tmp_path / "a", "same", infos, data, block=10**9, **SMALL)
         write(tmp_path / "b", "same", infos, data, block=1, **SMALL)
         write(tmp_path / "c", "same", infos, data, block=997, **SMALL)
@@ -532,3 +532,47 @@ class TestBoundedMemory:
         assert w.min.min() == -2000 and w.max.max() == 2000
         tail = store.window(0, (n - 10) / 500.0, n / 500.0, 100)
         np.testing.assert_array_equal(tail.values, ramp[(n - 10) % block : (n % block)])
+
+
+class TestLocalStorage:
+    def test_objects_are_write_once_and_read_by_range(self, tmp_path: Path) -> None:
+        storage = LocalStorage(tmp_path)
+        storage.write("a/b/obj", b"0123456789")
+        assert storage.read("a/b/obj") == b"0123456789"
+        assert storage.read("a/b/obj", 3, 4) == b"3456"
+        assert storage.read("a/b/obj", 10, 0) == b""
+        with pytest.raises(FileExistsError):
+            storage.write("a/b/obj", b"x")
+        with pytest.raises(OSError, match="wanted 5 bytes"):
+            storage.read("a/b/obj", 8, 5)
+        with pytest.raises(FileNotFoundError):
+            storage.read("a/b/missing")
+        assert storage.list("a") == ["b"] and storage.list("nowhere") == []
+
+    def test_names_stay_inside_the_root(self, tmp_path: Path) -> None:
+        storage = LocalStorage(tmp_path)
+        for name in ("../x", "a/../../x", "/etc/passwd"):
+            with pytest.raises(ValueError, match="invalid object name"):
+                storage.write(name, b"x")
+        with pytest.raises(ValueError, match="root"):
+            storage.delete("")
+
+    def test_publish_never_replaces(self, tmp_path: Path) -> None:
+        storage = LocalStorage(tmp_path)
+        storage.write("s1/x", b"1")
+        storage.write("s2/x", b"2")
+        storage.publish("s1", "final/rec")
+        with pytest.raises(FileExistsError):
+            storage.publish("s2", "final/rec")
+        with pytest.raises(FileNotFoundError):
+            storage.publish("s1", "final/other")
+        assert storage.read("final/rec/x") == b"1"
+        storage.delete("final/rec")
+        storage.delete("final/rec")
+        assert storage.list("final") == []
+
+    def test_durable_storage_writes_a_readable_record(self, tmp_path: Path) -> None:
+        storage = LocalStorage(tmp_path, durable=True)
+        x = signal(3000)
+        store = write(storage, "durb", [channel(0, 3000)], [x], **SMALL)
+        np.testing.assert_array_equal(store.read_samples(0, 0, 3000), x)

@@ -261,18 +261,25 @@ def read_level(
 ) -> Digital:  # fmt: skip
     """Items ``[first, stop)`` of one level: samples, or an (n, 2) array of min/max pairs.
 
-    Reads exactly the bytes asked for, from one object per chunk touched.
+    Reads exactly the bytes asked for, from one object per chunk touched. The
+    result is a writable array in the channel's (native) dtype.
     """
     disk = np.dtype(info.dtype).newbyteorder("<")
     width = 1 if level == 0 else 2
     per_chunk = chunk_values // width
     item = disk.itemsize * width
-    parts = []
-    for chunk in range(first // per_chunk, (stop - 1) // per_chunk + 1):
+    c0, c1 = first // per_chunk, (stop - 1) // per_chunk
+    out: npt.NDArray[Any] | None = None if c0 == c1 else np.empty((stop - first) * width, disk)
+    for chunk in range(c0, c1 + 1):
         base = chunk * per_chunk
         lo, hi = max(first, base) - base, min(stop, base + per_chunk) - base
         name = f"{prefix}/{object_name(info.index, level, chunk)}"
-        parts.append(storage.read(name, lo * item, (hi - lo) * item))
-    data = parts[0] if len(parts) == 1 else b"".join(parts)
-    arr = np.frombuffer(data, disk).astype(info.dtype, copy=False)
+        data = np.frombuffer(storage.read(name, lo * item, (hi - lo) * item), disk)
+        if out is None:
+            out = data  # one chunk: the buffer read is the result, no copy
+        else:
+            at = (base + lo - first) * width
+            out[at : at + len(data)] = data
+    assert out is not None
+    arr = out.astype(info.dtype, copy=False)
     return arr if level == 0 else arr.reshape(-1, 2)
