@@ -166,7 +166,7 @@ class ChannelPyramidWriter:
                 self.dtype,
                 level_length(info.n_samples, j, factor),
                 chunk_values,
-            )  # fmt: skip
+            )
             for j in range(self.levels + 1)
         ]
         # carry[j]: the last (< factor) items of level j, waiting to make a level j+1 bucket
@@ -282,4 +282,6 @@ def read_level(
             out[at : at + len(data)] = data
     assert out is not None
     arr = out.astype(info.dtype, copy=False)
+    if not arr.flags.writeable:  # a backend that returns bytes
+        arr = arr.copy()
     return arr if level == 0 else arr.reshape(-1, 2)

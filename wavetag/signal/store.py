@@ -207,9 +207,9 @@ class StoreWriter:
         Channels at different rates get different lengths (``n * fs_c / fs``);
         lengths are not compared, only totals at :meth:`commit`.
         """
+        self._check_open()
         if len(block) != len(self._writers):
             raise ValueError(f"block has {len(block)} arrays for {len(self._writers)} channels")
-        self._check_open()
         arrays = [w.digital(a) for w, a in zip(self._writers, block, strict=True)]
 
         def run() -> None:
@@ -220,9 +220,9 @@ class StoreWriter:
 
     def append_channel(self, index: int, samples: npt.ArrayLike) -> None:
         """Append samples to channel ``index`` only."""
+        self._check_open()
         if not 0 <= index < len(self._writers):
             raise ValueError(f"no channel {index} (record has {len(self._writers)})")
-        self._check_open()
         writer = self._writers[index]
         arr = writer.digital(samples)
         self._guarded(lambda: writer.append(arr))
@@ -254,7 +254,7 @@ class StoreWriter:
             "top_buckets": self.top_buckets,
             "byte_order": "little",
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "channels": [{**_channel_dict(w.info), "levels": w.levels} for w in self._writers],
+            "channels": [{**dataclasses.asdict(w.info), "levels": w.levels} for w in self._writers],
         }
         self.storage.write(f"{self.staging}/{META}", json.dumps(meta, indent=1).encode())
         # cleanup_temp may have removed the staging folder of a slow import, and later
@@ -287,10 +287,6 @@ class StoreWriter:
         except BaseException:
             self.state = "broken"
             raise
-
-
-def _channel_dict(info: ChannelInfo) -> dict[str, Any]:
-    return dataclasses.asdict(info)
 
 
 class RecordStore:
