@@ -5,8 +5,10 @@ Build a :class:`RecordSpec` (or take one from :func:`demo_records` /
 chunks, or stream it straight to WFDB files with :func:`write_wfdb`.
 """
 
+from .catalog import demo_records, holter_spec
 from .record import SyntheticRecord, synthesize
 from .spec import STANDARD_12, Alarm, Episode, RecordSpec
+from .wfdb_writer import WrittenRecord, write_wfdb
 
 __all__ = [
     "STANDARD_12",
@@ -14,5 +16,9 @@ __all__ = [
     "Episode",
     "RecordSpec",
     "SyntheticRecord",
+    "WrittenRecord",
+    "demo_records",
+    "holter_spec",
     "synthesize",
+    "write_wfdb",
 ]

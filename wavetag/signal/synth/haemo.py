@@ -189,13 +189,18 @@ class Haemodynamics:
         self.seed = seed
         self.drivers = drivers
         self.noise = spec.noise
-        rest = 60.0 / spec.heart_rate
+        # Calibrate at the RR the patient actually has, not the nominal rate.
+        sinus = beats.rr[beats.kind != KIND_V]
+        rest = float(np.median(sinus)) if len(sinus) else 60.0 / spec.heart_rate
         sbp = float(np.clip(rng.normal(122, 9), 100, 150))
         dbp = float(np.clip(rng.normal(76, 6), 58, 92))
         self.abp = PulseTrain(beats, ABP_SHAPE, sbp, dbp, rest, drivers)
         self.ppg = PulseTrain(beats, PPG_SHAPE, 1.0, 0.0, rest, drivers)
         self.ppg_offset = float(rng.uniform(1.5, 2.5))
         self.resp_amp = float(rng.uniform(0.25, 0.5))
+        # No two breaths are equally deep: one random depth per breath.
+        n_breaths = int(drivers.resp_phase[-1] / (2 * np.pi)) + 2
+        self.depth = np.exp(rng.normal(0, 0.15, n_breaths))
         self.artefacts = [e for e in spec.episodes if e.kind in ("vt_artefact", "motion")]
 
     def render(self, name: str, t: F64, chunk_index: int) -> F64:
@@ -212,7 +217,11 @@ class Haemodynamics:
         if name == "RESP":
             # Impedance also swings a little with each heartbeat (cardiogenic
             # oscillation) and a lot with body movement.
-            out = self.resp_amp * resp + 0.03 * self.ppg(t)
+            cycles = phase / (2 * np.pi)
+            k = np.minimum(cycles.astype(np.int64), len(self.depth) - 2)
+            f = cycles - k
+            depth = self.depth[k] + (self.depth[k + 1] - self.depth[k]) * f
+            out = self.resp_amp * depth * resp + 0.03 * self.ppg(t)
             for ep in self.artefacts:
                 if ep.end > t[0] and ep.start < t[-1]:
                     inside = (t >= ep.start) & (t < ep.end)
