@@ -440,7 +440,10 @@ def _annotation_set(
                 f"data record {number + 1} starts at {onset:g} s instead of {expected:g} s: "
                 "the file is discontinuous, which EDF+C does not allow",
             )
-    notes = [note for _, record_notes in records for note in record_notes]
+    # Stable sort: annotations of one onset keep their order in the file.
+    notes = sorted(
+        (note for _, record_notes in records for note in record_notes), key=lambda n: n[0]
+    )
     times = np.array([onset - origin for onset, _, _ in notes], dtype=np.float64)
     if len(times) and times.min() < 0:
         raise RecordError(path, f"an annotation starts {-times.min():g} s before the recording")
