@@ -149,7 +149,13 @@ class _Finder:
         self, records_file: str, number: int, entry: str, folder: str, root: str
     ) -> None:
         parts = entry.rstrip("/").split("/")
-        bad = next((p for part in parts if (p := plain_name_problem(part))), None)
+        bad: str | None
+        if entry.startswith(("/", "\\")) or (len(entry) > 1 and entry[1] == ":"):
+            bad = "an absolute path"
+        elif ".." in parts:
+            bad = "it leads out of the folder"
+        else:
+            bad = next((p for part in parts if (p := plain_name_problem(part))), None)
         if bad is not None:
             self.errors.append(
                 RecordError(records_file, f"line {number}: {entry!r} is not a record path ({bad})")

@@ -18,6 +18,7 @@ a missing baseline equals the ADC zero.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -121,10 +122,13 @@ def read_header_text(path: str) -> str:
     """
     try:
         with open(path, "rb") as f:
-            raw = f.read(MAX_HEADER_BYTES + 1)
+            if os.fstat(f.fileno()).st_size > MAX_HEADER_BYTES:
+                raise RecordError(path, "header is larger than 1 MiB; this is not a WFDB header")
+            raw = f.read()
     except OSError as exc:
         raise RecordError(path, f"cannot read header ({exc.strerror or exc})") from None
     if len(raw) > MAX_HEADER_BYTES:
+        # The file grew after its size was checked (or is not a regular file).
         raise RecordError(path, "header is larger than 1 MiB; this is not a WFDB header")
     if not raw.strip():
         raise RecordError(path, "header file is empty")
