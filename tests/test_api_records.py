@@ -175,7 +175,7 @@ class TestWindow:
             fs = ch["fs"]
             expected = phys[int(2 * fs) : int(4 * fs)]
             values = np.array([np.nan if v is None else v for v in ch["values"]])
-            np.testing.assert_allclose(values, expected, atol=1e-6)
+            np.testing.assert_allclose(values, expected, rtol=1e-7, atol=1e-9)
         assert [len(ch["values"]) for ch in body["channels"]] == [1000, 250, 250]
 
     def test_invalid_samples_are_null(self, client, records, admin_headers) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timezone as dt_timezone
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from wavetag.signal import store as wstore
 from wavetag.signal.io import RecordRef, find_records, open_recording
@@ -188,7 +190,11 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
     record.format = source.format
     record.duration = max((c.duration for c in source.channels), default=0.0)
     record.start_time = source.start_time
-    record.start_date = source.start_date
+    start_date = source.start_date
+    if start_date is not None and timezone.is_naive(start_date):
+        # File formats carry local wall-clock time with no zone; keep it as written.
+        start_date = timezone.make_aware(start_date, dt_timezone.utc)
+    record.start_date = start_date
     record.patient_info = dict(source.patient_info)
     record.comments = "\n".join(source.comments)
     record.source_path = str(source.path)

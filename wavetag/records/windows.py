@@ -90,19 +90,25 @@ def read_windows(record: Record, req: WindowRequest) -> tuple[Any, list[Any]]:
     return store, windows
 
 
-def _decimals(gain: float) -> int:
-    # Enough decimals to resolve a thousandth of one ADC step: the digital value is
-    # recoverable and the number stays short (200 adu/mV prints as -0.145).
-    if gain <= 0 or not math.isfinite(gain):
-        return 6
-    return max(0, min(12, math.ceil(math.log10(gain * 1000))))
+def _round_significant(physical: np.ndarray, digits: int = 8) -> np.ndarray:
+    """Round each value to ``digits`` significant digits (8 keeps float32 precision).
+
+    Rounding through a power of ten gives the double nearest to the short decimal,
+    so JSON prints ``-0.145`` and not ``-0.14499999582767487``.
+    """
+    magnitude = np.abs(physical)
+    exponent = np.zeros_like(physical)
+    np.log10(magnitude, out=exponent, where=magnitude > 0)
+    decimals = np.clip(digits - 1 - np.floor(exponent), 0, 15)
+    scale = np.power(10.0, decimals)
+    return np.rint(physical * scale) / scale
 
 
 def _numbers(values: np.ndarray, info: Any) -> str:
     physical = (values.astype(np.float64) - info.baseline) / info.gain
     if info.invalid is not None:
         physical[values == info.invalid] = np.nan
-    text = json.dumps(np.round(physical, _decimals(info.gain)).tolist(), separators=(",", ":"))
+    text = json.dumps(_round_significant(physical).tolist(), separators=(",", ":"))
     return text.replace("NaN", "null")
 
 
