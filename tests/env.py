@@ -11,7 +11,7 @@ os.environ["WAVETAG_HOME"] = tempfile.mkdtemp(prefix="wavetag-test-")
 os.environ.pop("WAVETAG_STORE_DIR", None)
 os.environ.pop("WAVETAG_PHYSIONET_URL", None)
 
-import atexit  # noqa: E402
-import shutil  # noqa: E402
+import atexit
+import shutil
 
 atexit.register(shutil.rmtree, os.environ["WAVETAG_HOME"], ignore_errors=True)

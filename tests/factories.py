@@ -11,7 +11,9 @@ from wavetag.accounts.models import ApiToken
 from wavetag.records.importer import ImportResult, import_paths
 
 
-def make_user(username: str, *, staff: bool = False, password: str = "correct horse battery") -> Any:
+def make_user(
+    username: str, *, staff: bool = False, password: str = "correct horse battery"
+) -> Any:
     user_model = get_user_model()
     user = user_model.objects.create_user(username=username, password=password, is_staff=staff)
     return user

@@ -36,7 +36,9 @@ def get(client: Client, url: str, headers: dict[str, str], **params: Any) -> Any
     return client.get(url, params, **headers)
 
 
-def window(client: Client, headers: dict[str, str], record: Record, **params: Any) -> dict[str, Any]:
+def window(
+    client: Client, headers: dict[str, str], record: Record, **params: Any
+) -> dict[str, Any]:
     response = get(client, f"/api/v1/records/{record.pk}/window", headers, **params)
     assert response.status_code == 200, response.content[:300]
     return json.loads(response.content)
@@ -106,7 +108,9 @@ class TestListing:
         assert set(item["channels"][0]) == {"index", "name", "units", "fs"}
 
     def test_record_detail_has_annotation_sets(self, client, records, admin_headers) -> None:
-        body = json.loads(get(client, f"/api/v1/records/{records['100'].pk}", admin_headers).content)
+        body = json.loads(
+            get(client, f"/api/v1/records/{records['100'].pk}", admin_headers).content
+        )
         assert body["annotation_sets"][0]["name"] == "atr"
         assert body["annotation_sets"][0]["origin"] == "reference"
 
@@ -140,9 +144,19 @@ class TestWindow:
     def test_minmax_buckets_are_exact(self, client, records, admin_headers, data_dir) -> None:
         ref = wfdb.rdrecord(str(data_dir / "mitdb/100"), channels=[0]).p_signal[:, 0]
         n = len(ref)
-        for start, end, max_points in [(0, 1805.6, 2000), (13.37, 600.1, 1000), (100, 160, 999), (0, 5, 7)]:
+        for start, end, max_points in [
+            (0, 1805.6, 2000),
+            (13.37, 600.1, 1000),
+            (100, 160, 999),
+            (0, 5, 7),
+        ]:
             body = window(
-                client, admin_headers, records["100"], start=start, end=end, channels="0",
+                client,
+                admin_headers,
+                records["100"],
+                start=start,
+                end=end,
+                channels="0",
                 max_points=max_points,
             )
             (ch,) = body["channels"]
@@ -180,15 +194,20 @@ class TestWindow:
 
     def test_invalid_samples_are_null(self, client, records, admin_headers) -> None:
         # The skewed RESP channel of 03700181 ends in 4 missing samples.
-        body = window(client, admin_headers, records["03700181"], start=599.9, end=600, channels="2")
+        body = window(
+            client, admin_headers, records["03700181"], start=599.9, end=600, channels="2"
+        )
         assert body["channels"][0]["values"][-4:] == [None] * 4
 
     def test_binary_matches_json(self, client, records, admin_headers) -> None:
         for params in ({"start": 10, "end": 20}, {"start": 0, "end": 1800, "max_points": 500}):
             as_json = window(client, admin_headers, records["03700181"], **params)
             response = get(
-                client, f"/api/v1/records/{records['03700181'].pk}/window", admin_headers,
-                format="binary", **params,
+                client,
+                f"/api/v1/records/{records['03700181'].pk}/window",
+                admin_headers,
+                format="binary",
+                **params,
             )
             assert response["Content-Type"] == "application/octet-stream"
             decoded = decode_binary(response.content)
@@ -199,7 +218,9 @@ class TestWindow:
                         x = np.array([np.nan if v is None else v for v in a[key]])
                         np.testing.assert_allclose(b[key], x, atol=1e-6)
             itemsize = 2
-            points = sum(len(c.get("values", [])) + 2 * len(c.get("min", [])) for c in as_json["channels"])
+            points = sum(
+                len(c.get("values", [])) + 2 * len(c.get("min", [])) for c in as_json["channels"]
+            )
             assert len(response.content) <= points * itemsize + 2000
 
     @pytest.mark.parametrize(
@@ -223,12 +244,17 @@ class TestWindow:
         ],
     )
     def test_malformed_parameters_get_4xx(self, client, records, admin_headers, params) -> None:
-        response = get(client, f"/api/v1/records/{records['100'].pk}/window", admin_headers, **params)
+        response = get(
+            client, f"/api/v1/records/{records['100'].pk}/window", admin_headers, **params
+        )
         assert 400 <= response.status_code < 500, response.content
         assert json.loads(response.content)["detail"]
 
     def test_unknown_record_is_404(self, client, records, admin_headers) -> None:
-        assert get(client, "/api/v1/records/999999/window", admin_headers, start=0, end=1).status_code == 404
+        assert (
+            get(client, "/api/v1/records/999999/window", admin_headers, start=0, end=1).status_code
+            == 404
+        )
         assert get(client, "/api/v1/records/abc", admin_headers).status_code in (404, 422)
 
 

@@ -132,7 +132,9 @@ class TestImportCommand:
 class TestServeAndToken:
     def test_served_api_with_token(self, tmp_path: Path, data_dir: Path) -> None:
         assert wavetag(tmp_path, "import", str(data_dir / "ptbxl")).returncode == 0
-        created = wavetag(tmp_path, "createsuperuser", "--noinput", "--username", "boss", "--email", "b@x.org")
+        created = wavetag(
+            tmp_path, "createsuperuser", "--noinput", "--username", "boss", "--email", "b@x.org"
+        )
         assert created.returncode == 0, created.stderr
         token = wavetag(tmp_path, "token", "create", "boss").stdout.strip()
         assert token.startswith("wt_")

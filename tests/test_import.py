@@ -85,7 +85,9 @@ class TestImportEveryRecord:
         ann = wfdb.rdann(str(data_dir / "mitdb/100"), "atr")
         assert atr.count == len(ann.sample) == Annotation.objects.filter(annotation_set=atr).count()
         symbols = list(
-            Annotation.objects.filter(annotation_set=atr).order_by("time").values_list("symbol", flat=True)
+            Annotation.objects.filter(annotation_set=atr)
+            .order_by("time")
+            .values_list("symbol", flat=True)
         )
         assert symbols == list(ann.symbol)
 
@@ -153,8 +155,12 @@ class TestBrokenInput:
         tmp = [p for p in Path(store_dir).rglob("*") if ".tmp" in p.as_posix()]
         assert not [p for p in tmp if p.is_file()]
 
-    def test_bad_checksum_can_be_imported_with_a_warning(self, data_dir: Path, store_dir: Path) -> None:
-        (result,) = import_paths([str(data_dir / "broken/bad_checksum.hea")], verify_checksums=False)
+    def test_bad_checksum_can_be_imported_with_a_warning(
+        self, data_dir: Path, store_dir: Path
+    ) -> None:
+        (result,) = import_paths(
+            [str(data_dir / "broken/bad_checksum.hea")], verify_checksums=False
+        )
         assert result.status == "imported"
         assert any("checksum" in w for w in result.warnings)
 

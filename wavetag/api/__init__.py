@@ -62,7 +62,9 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "Authentication required: log in or send Authorization: Bearer <token>")
+    return _error(
+        request, 401, "Authentication required: log in or send Authorization: Bearer <token>"
+    )
 
 
 @api.exception_handler(Http404)

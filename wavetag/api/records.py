@@ -124,9 +124,7 @@ def list_datasets(request: HttpRequest) -> dict[str, Any]:
     from django.db.models import Count
 
     qs = access.visible_datasets(_user(request)).annotate(n=Count("records"))
-    items = [
-        {"id": d.pk, "name": d.name, "description": d.description, "records": d.n} for d in qs
-    ]
+    items = [{"id": d.pk, "name": d.name, "description": d.description, "records": d.n} for d in qs]
     return {"items": items, "count": len(items)}
 
 
@@ -141,7 +139,9 @@ def list_records(
     if dataset is not None:
         qs = qs.filter(dataset__name=dataset)
     count = qs.count()
-    page = qs.prefetch_related("channels").order_by("dataset__name", "name")[offset : offset + limit]
+    page = qs.prefetch_related("channels").order_by("dataset__name", "name")[
+        offset : offset + limit
+    ]
     return {"items": [_record_out(r) for r in page], "count": count}
 
 
@@ -221,6 +221,8 @@ def list_annotations(
         qs = qs.filter(time__lt=end)
     count = qs.count()
     items = list(
-        qs.order_by("time").values("time", "sample", "duration", "symbol", "aux_note", "chan")[:limit]
+        qs.order_by("time").values("time", "sample", "duration", "symbol", "aux_note", "chan")[
+            :limit
+        ]
     )
     return {"set": aset.name, "origin": aset.origin, "items": items, "count": count}

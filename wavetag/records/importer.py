@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import timezone as dt_timezone
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,9 @@ def import_one(
 ) -> ImportResult:
     name = record_name(ref)
     if Record.objects.filter(dataset=dataset, name=name).exists():
-        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}")
+        return ImportResult(
+            ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}"
+        )
     try:
         source = open_recording(
             ref, keep_patient_info=keep_patient_info, verify_checksums=verify_checksums
@@ -143,7 +145,9 @@ def import_one(
         return ImportResult(ref.path, name, "failed", str(exc))
     except IntegrityError:
         # Another process imported the same record name at the same moment.
-        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}")
+        return ImportResult(
+            ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}"
+        )
     except (MemoryError, OSError) as exc:
         return ImportResult(ref.path, name, "failed", f"{ref.path}: could not be stored: {exc}")
     n_sets = len(source.annotation_sets)
@@ -193,7 +197,7 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
     start_date = source.start_date
     if start_date is not None and timezone.is_naive(start_date):
         # File formats carry local wall-clock time with no zone; keep it as written.
-        start_date = timezone.make_aware(start_date, dt_timezone.utc)
+        start_date = timezone.make_aware(start_date, UTC)
     record.start_date = start_date
     record.patient_info = dict(source.patient_info)
     record.comments = "\n".join(source.comments)

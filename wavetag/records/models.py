@@ -47,7 +47,9 @@ class Record(models.Model):
     class Meta:
         ordering = ["dataset", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "name"], name="record_unique_name_in_dataset")
+            models.UniqueConstraint(
+                fields=["dataset", "name"], name="record_unique_name_in_dataset"
+            )
         ]
 
     def __str__(self) -> str:
@@ -107,7 +109,9 @@ class AnnotationSet(models.Model):
 class Annotation(models.Model):
     """One mark of an imported set: a beat, a rhythm change, an alarm, an EDF+ event."""
 
-    annotation_set = models.ForeignKey(AnnotationSet, on_delete=models.CASCADE, related_name="items")
+    annotation_set = models.ForeignKey(
+        AnnotationSet, on_delete=models.CASCADE, related_name="items"
+    )
     time = models.FloatField(help_text="seconds from the start of the record")
     sample = models.BigIntegerField(null=True, blank=True)
     duration = models.FloatField(default=0)
@@ -120,3 +124,6 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["annotation_set", "time"]
         indexes = [models.Index(fields=["annotation_set", "time"], name="annotation_set_time")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol or self.aux_note} @ {self.time:.3f} s"

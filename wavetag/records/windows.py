@@ -141,11 +141,8 @@ def to_json(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
                 + _numbers(window.max, info)
                 + "}"
             )
-    body = '{"start":%s,"end":%s,"channels":[%s]}' % (
-        json.dumps(req.start),
-        json.dumps(req.end),
-        ",".join(parts),
-    )
+    head = json.dumps({"start": req.start, "end": req.end})[:-1]
+    body = head + ',"channels":[' + ",".join(parts) + "]}"
     return body.encode()
 
 
@@ -174,7 +171,9 @@ def to_binary(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
             chunks = [window.min, window.max]
         head["count"] = int(len(chunks[0]))
         head["arrays"] = len(chunks)
-        arrays.extend(np.ascontiguousarray(c, dtype=np.dtype(info.dtype).newbyteorder("<")) for c in chunks)
+        arrays.extend(
+            np.ascontiguousarray(c, dtype=np.dtype(info.dtype).newbyteorder("<")) for c in chunks
+        )
         heads.append(head)
     # Offsets are relative to the start of the data section, which is 8-byte aligned.
     offset = 0
@@ -186,7 +185,9 @@ def to_binary(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
     for head in heads:
         head["offset"] = offsets[i] if i < len(offsets) else 0
         i += head["arrays"]
-    header = json.dumps({"start": req.start, "end": req.end, "channels": heads}, separators=(",", ":")).encode()
+    header = json.dumps(
+        {"start": req.start, "end": req.end, "channels": heads}, separators=(",", ":")
+    ).encode()
     pad = (-(8 + len(header))) % 8
     out = bytearray(BINARY_MAGIC + struct.pack("<I", len(header) + pad) + header + b" " * pad)
     for arr in arrays:

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,102 +15,189 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Record',
+            name="Record",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('format', models.CharField(max_length=10)),
-                ('duration', models.FloatField(help_text='seconds; the longest channel')),
-                ('start_time', models.TimeField(blank=True, null=True)),
-                ('start_date', models.DateTimeField(blank=True, null=True)),
-                ('patient_info', models.JSONField(blank=True, default=dict)),
-                ('comments', models.TextField(blank=True)),
-                ('source_path', models.CharField(blank=True, max_length=1024)),
-                ('store_key', models.CharField(default='', editable=False, max_length=64, unique=True)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('imported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to='records.dataset')),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("format", models.CharField(max_length=10)),
+                ("duration", models.FloatField(help_text="seconds; the longest channel")),
+                ("start_time", models.TimeField(blank=True, null=True)),
+                ("start_date", models.DateTimeField(blank=True, null=True)),
+                ("patient_info", models.JSONField(blank=True, default=dict)),
+                ("comments", models.TextField(blank=True)),
+                ("source_path", models.CharField(blank=True, max_length=1024)),
+                (
+                    "store_key",
+                    models.CharField(default="", editable=False, max_length=64, unique=True),
+                ),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("imported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to="records.dataset",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['dataset', 'name'],
+                "ordering": ["dataset", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=100)),
-                ('units', models.CharField(blank=True, max_length=32)),
-                ('fs', models.FloatField()),
-                ('gain', models.FloatField()),
-                ('baseline', models.FloatField()),
-                ('n_samples', models.BigIntegerField()),
-                ('adc_resolution', models.PositiveSmallIntegerField(default=0)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='records.record')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=100)),
+                ("units", models.CharField(blank=True, max_length=32)),
+                ("fs", models.FloatField()),
+                ("gain", models.FloatField()),
+                ("baseline", models.FloatField()),
+                ("n_samples", models.BigIntegerField()),
+                ("adc_resolution", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channels",
+                        to="records.record",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['record', 'index'],
+                "ordering": ["record", "index"],
             },
         ),
         migrations.CreateModel(
-            name='AnnotationSet',
+            name="AnnotationSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('origin', models.CharField(choices=[('reference', 'Reference'), ('machine', 'Machine'), ('human', 'Human')], max_length=16)),
-                ('source', models.CharField(blank=True, help_text='file the set came from', max_length=255)),
-                ('fs', models.FloatField(blank=True, null=True)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotation_sets', to='records.record')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("reference", "Reference"),
+                            ("machine", "Machine"),
+                            ("human", "Human"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="file the set came from", max_length=255
+                    ),
+                ),
+                ("fs", models.FloatField(blank=True, null=True)),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="annotation_sets",
+                        to="records.record",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['record', 'name'],
+                "ordering": ["record", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.FloatField(help_text='seconds from the start of the record')),
-                ('sample', models.BigIntegerField(blank=True, null=True)),
-                ('duration', models.FloatField(default=0)),
-                ('symbol', models.CharField(blank=True, max_length=8)),
-                ('subtype', models.SmallIntegerField(default=0)),
-                ('chan', models.SmallIntegerField(default=0)),
-                ('num', models.SmallIntegerField(default=0)),
-                ('aux_note', models.TextField(blank=True)),
-                ('annotation_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='records.annotationset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time", models.FloatField(help_text="seconds from the start of the record")),
+                ("sample", models.BigIntegerField(blank=True, null=True)),
+                ("duration", models.FloatField(default=0)),
+                ("symbol", models.CharField(blank=True, max_length=8)),
+                ("subtype", models.SmallIntegerField(default=0)),
+                ("chan", models.SmallIntegerField(default=0)),
+                ("num", models.SmallIntegerField(default=0)),
+                ("aux_note", models.TextField(blank=True)),
+                (
+                    "annotation_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="records.annotationset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['annotation_set', 'time'],
-                'indexes': [models.Index(fields=['annotation_set', 'time'], name='annotation_set_time')],
+                "ordering": ["annotation_set", "time"],
+                "indexes": [
+                    models.Index(fields=["annotation_set", "time"], name="annotation_set_time")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='record',
-            constraint=models.UniqueConstraint(fields=('dataset', 'name'), name='record_unique_name_in_dataset'),
+            model_name="record",
+            constraint=models.UniqueConstraint(
+                fields=("dataset", "name"), name="record_unique_name_in_dataset"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('record', 'index'), name='channel_unique_index'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("record", "index"), name="channel_unique_index"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotationset',
-            constraint=models.UniqueConstraint(fields=('record', 'name'), name='annotation_set_unique_name'),
+            model_name="annotationset",
+            constraint=models.UniqueConstraint(
+                fields=("record", "name"), name="annotation_set_unique_name"
+            ),
         ),
     ]

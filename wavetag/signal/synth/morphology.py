@@ -102,7 +102,7 @@ class Morphology:
     pvc_qrs: tuple[Wave, ...]
     pvc_t: tuple[Wave, ...]
     pr: float = 0.160
-    qrs_onset: float = 0.045
+    qrs_onset: float = 0.050
     qtc: float = 0.410
     pvc_qtc: float = 0.460
     t_peak_to_end: float = 0.085
@@ -123,10 +123,10 @@ NORMAL = Morphology(
     # Septal forces to the right and front (q in I and V6, r in V1), the main
     # left-inferior-posterior R, then terminal posterior-superior forces.
     qrs=(
-        Wave(-0.024, 0.0075, (-0.12, 0.00, -0.20)),
-        Wave(-0.004, 0.0095, (0.95, 0.85, 0.02)),
-        Wave(0.010, 0.0100, (0.55, 0.10, 0.75)),
-        Wave(0.028, 0.0090, (-0.22, -0.16, 0.55)),
+        Wave(-0.026, 0.0082, (-0.12, 0.00, -0.20)),
+        Wave(-0.004, 0.0105, (0.95, 0.85, 0.02)),
+        Wave(0.011, 0.0110, (0.55, 0.10, 0.75)),
+        Wave(0.031, 0.0099, (-0.22, -0.16, 0.55)),
     ),
     # Slow rise, faster fall: two Gaussians make the asymmetric T.
     t=(
@@ -137,9 +137,9 @@ NORMAL = Morphology(
     ectopic_p=(Wave(0.0, 0.024, (0.05, -0.10, -0.03)),),
     # Right-ventricular outflow focus: broad, left-inferior, posterior (LBBB-like).
     pvc_qrs=(
-        Wave(-0.045, 0.020, (0.25, 0.45, 0.35)),
-        Wave(0.000, 0.026, (1.05, 1.15, 0.95)),
-        Wave(0.050, 0.022, (0.30, -0.15, 0.55)),
+        Wave(-0.038, 0.017, (0.25, 0.45, 0.35)),
+        Wave(0.000, 0.022, (1.05, 1.15, 0.95)),
+        Wave(0.042, 0.019, (0.30, -0.15, 0.55)),
     ),
     pvc_t=(
         Wave(-0.030, 0.070, (-0.22, -0.26, -0.22)),
@@ -192,7 +192,7 @@ def random_morphology(rng: np.random.Generator) -> Morphology:
         t=_transform(NORMAL.t, heart * rng.uniform(0.8, 1.25), 1.0),
         pr=float(np.clip(rng.normal(0.160, 0.014), 0.130, 0.195)),
         qtc=float(np.clip(rng.normal(0.410, 0.015), 0.380, 0.440)),
-        qrs_onset=0.045 * width_k,
+        qrs_onset=0.050 * width_k,
     )
     if rng.random() < 1 / 3:
         # Left-ventricular focus: anterior and rightward, upright in V1.
@@ -237,14 +237,18 @@ class TemplateBank:
         self.rr_step = rr_step
         self._cache: dict[tuple[int, int], tuple[F32, int]] = {}
 
-    def get(self, kind: int, rr: float) -> tuple[F32, int]:
-        """Return ``(template, offset)``: a (3, L) float32 array in mV and the
-        index of its fiducial sample."""
-        key = (kind, round(float(np.clip(rr, 0.25, 2.5)) / self.rr_step))
-        hit = self._cache.get(key)
+    def key(self, rr: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """RR bins of many beats at once (what :meth:`get` rounds to)."""
+        return np.round(np.clip(rr, 0.25, 2.5) / self.rr_step).astype(np.int64)
+
+    def get(self, kind: int, rr_bin: int) -> tuple[F32, int]:
+        """Return ``(template, offset)`` for a beat kind and RR bin (see
+        :meth:`key`): a (3, L) float32 array in mV and the index of its
+        fiducial sample."""
+        hit = self._cache.get((kind, rr_bin))
         if hit is None:
-            hit = self._render(kind, key[1] * self.rr_step)
-            self._cache[key] = hit
+            hit = self._render(kind, rr_bin * self.rr_step)
+            self._cache[(kind, rr_bin)] = hit
         return hit
 
     def waves(self, kind: int, rr: float) -> list[Wave]:
@@ -255,7 +259,7 @@ class TemplateBank:
         # T waves widen with QT and, at high rates, crowd into the next beat.
         tk = qt / 0.40
         qrs = m.pvc_qrs if kind == KIND_V else m.qrs
-        onset = 0.075 if kind == KIND_V else m.qrs_onset
+        onset = 0.065 if kind == KIND_V else m.qrs_onset
         t_peak = -onset + qt - m.t_peak_to_end * tk
         t_waves = m.pvc_t if kind == KIND_V else m.t
         out = list(qrs) + [Wave(t_peak + w.center * tk, w.width * tk, w.vector) for w in t_waves]

@@ -139,14 +139,14 @@ class SyntheticRecord:
         mats[:, 2, 2] = amp
         self._mats = mats
         self._kinds = b.kind.tolist()
-        self._rrs = b.rr.tolist()
+        self._bins = self.bank.key(b.rr).tolist()
         # Widest reach of any template around its fiducial point.
         self._pre = int(np.ceil(0.8 * self.fs))
         self._post = int(np.ceil(1.6 * self.fs))
         f = rng.uniform(4.5, 7.0)
         self._af = (
             f,
-            rng.uniform(0.03, 0.08),  # amplitude, mV
+            rng.uniform(0.04, 0.10),  # amplitude, mV
             rng.uniform(0, 2 * np.pi, 3),
             np.array([-0.25, 0.55, -1.0], dtype=np.float32) * rng.uniform(0.8, 1.2),
         )
@@ -232,7 +232,7 @@ class SyntheticRecord:
         hi = int(np.searchsorted(self._samples, start + n + self._pre))
         samples = self._samples
         for b in range(lo, hi):
-            tm, off = self.bank.get(self._kinds[b], self._rrs[b])
+            tm, off = self.bank.get(self._kinds[b], self._bins[b])
             a = int(samples[b]) - off - start
             ia, ie = max(a, 0), min(a + tm.shape[1], n)
             if ia < ie:
