@@ -206,9 +206,9 @@ class WfdbRecording(Recording):
         if not bad:
             return
         files = ", ".join(sorted({f.name for f in self.signal_files}))
+        which = f"signal {bad[0]}" if len(bad) == 1 else f"signals {', '.join(bad)}"
         message = (
-            f"checksum mismatch for signal {', '.join(bad)}: "
-            f"{files} does not hold the samples the header describes"
+            f"checksum mismatch for {which}: {files} does not hold the samples the header describes"
         )
         if self.verify_checksums:
             raise RecordError(self.path, message)
