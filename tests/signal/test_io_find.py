@@ -150,6 +150,13 @@ class TestRecordsFile:
         assert all(r.root == str(tmp_path) for r in refs)
         assert open_recording(refs[2]).name == "deep"
 
+    def test_naming_the_records_file_itself(self, tmp_path: Path) -> None:
+        small_record(tmp_path, "a")
+        small_record(tmp_path, "b")
+        (tmp_path / "RECORDS").write_text("b\n")
+        refs, errors = find_records([str(tmp_path / "RECORDS")])
+        assert errors == [] and [r.relpath for r in refs] == ["b.hea"]
+
     def test_records_file_inside_a_searched_folder(self, tmp_path: Path) -> None:
         small_record(tmp_path / "db", "x")
         small_record(tmp_path / "db", "y")

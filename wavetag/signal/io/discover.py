@@ -86,6 +86,8 @@ class _Finder:
         stem, ext = os.path.splitext(path)
         if ext == ".hea" or _is_edf(path):
             self.add(path, root)
+        elif os.path.basename(path) == "RECORDS":
+            self.records_file(path, root)
         elif ext.lower() in _SIGNAL_EXTENSIONS and os.path.isfile(stem + ".hea"):
             self.errors.append(
                 RecordError(
@@ -186,7 +188,8 @@ def find_records(paths: list[str]) -> tuple[list[RecordRef], list[RecordError]]:
     """Find the records that a list of paths names.
 
     Each path may be a ``.hea`` header, a record path without extension
-    (``data/mitdb/100``), an ``.edf``/``.bdf`` file, or a folder. Folders are
+    (``data/mitdb/100``), an ``.edf``/``.bdf`` file, a ``RECORDS`` file, or a
+    folder. Folders are
     searched recursively (hidden entries skipped); a folder that holds a
     PhysioNet ``RECORDS`` file lists its records (and sub-folders) there, and
     nothing else below it is searched.
