@@ -6,8 +6,10 @@ they never write into a shared database.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -176,3 +179,51 @@ def wait_for(url: str, seconds: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+class TestDemo:
+    def test_demo_generates_data_and_serves_with_the_printed_login(self, tmp_path: Path) -> None:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "wavetag", "demo", "--port", str(port)],
+            env=run_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            printed = []
+            assert server.stdout is not None
+            for line in server.stdout:
+                printed.append(line)
+                if "is serving on" in line:
+                    break
+            text = "".join(printed)
+            password = re.search(r"Password\s+(\S+)", text)
+            assert password, text
+            assert f"http://127.0.0.1:{port}/" in text
+            wait_for(base + "/healthz")
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            page = opener.open(base + "/login/", timeout=10).read().decode()
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            assert csrf
+            form = urllib.parse.urlencode(
+                {
+                    "username": "demo",
+                    "password": password.group(1),
+                    "csrfmiddlewaretoken": csrf.group(1),
+                }
+            ).encode()
+            request = urllib.request.Request(base + "/login/", data=form, headers={"Referer": base})
+            home = opener.open(request, timeout=10).read().decode()
+            assert ">demo<" in home
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        names = db_rows(tmp_path, "select name from records_record order by name")
+        assert len(names) == 6
+        # A second run reuses the data and only resets the password.
+        again = wavetag(tmp_path, "demo", "--no-serve")
+        assert again.returncode == 0 and "Generating" not in again.stdout
