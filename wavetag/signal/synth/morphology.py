@@ -204,7 +204,7 @@ def random_morphology(rng: np.random.Generator) -> Morphology:
     pvc_gain = float(np.clip(rng.normal(1.0, 0.15), 0.75, 1.3))
     return replace(
         m,
-        pvc_qrs=_transform(m.pvc_qrs, pvc_turn * pvc_gain, 1.0),
+        pvc_qrs=_transform(m.pvc_qrs, pvc_turn * pvc_gain, float(rng.uniform(0.9, 1.15))),
         pvc_t=_transform(m.pvc_t, pvc_turn * pvc_gain, 1.0),
     )
 

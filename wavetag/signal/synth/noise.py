@@ -43,9 +43,10 @@ def _hash(key: int, index: int, n: int) -> npt.NDArray[np.uint64]:
     Cheaper than a seeded generator per chunk (a few microseconds instead of
     ~150) and just as reproducible.
     """
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    counters = np.uint64(index) * np.uint64(1 << 20) + np.arange(1, n + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        z = np.uint64(key) + np.uint64(index) * np.uint64(0x9E3779B97F4A7C15)
-        z = z + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+        z = np.uint64(key) + counters * golden
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
