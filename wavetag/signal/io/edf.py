@@ -15,6 +15,10 @@ as for WFDB. The baseline is in general not a whole number.
 
 The patient and recording identification fields and the start date are only
 kept when asked for; the time of day is kept.
+
+EDF+ annotations become one set named ``edf``: each text is a ``symbol`` (a
+TAL with several texts gives several annotations at one onset), times count
+from the first sample, and ``duration`` is 0 where the TAL gives none.
 """
 
 from __future__ import annotations

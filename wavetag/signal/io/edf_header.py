@@ -78,7 +78,11 @@ class EdfHeader:
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("latin-1").strip()
+    # EDF allows printable ASCII only; files in the wild also carry Latin-1
+    # (``µV``), which is kept. Control characters would break one-line
+    # messages and labels, so they become ``?``.
+    text = raw.decode("latin-1").strip()
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _number(path: str, what: str, raw: bytes) -> float:
