@@ -227,3 +227,80 @@ class TestDemo:
         # A second run reuses the data and only resets the password.
         again = wavetag(tmp_path, "demo", "--no-serve")
         assert again.returncode == 0 and "Generating" not in again.stdout
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, data_dir: Path):
+    """A PhysioNet-like mirror of two MIT-BIH records, served on loopback."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "mirror"
+    (root / "content/mitdb").mkdir(parents=True)
+    (root / "content/mitdb/index.html").write_text("<p>Version: 1.0.0</p>")
+    files = root / "files/mitdb/1.0.0"
+    files.mkdir(parents=True)
+    (files / "RECORDS").write_text("100\n105\n")
+    (files / "ANNOTATORS").write_text("atr\treference beat and rhythm annotations\n")
+    for rec in ("100", "105"):
+        for ext in ("hea", "dat", "atr"):
+            (files / f"{rec}.{ext}").symlink_to(data_dir / "mitdb" / f"{rec}.{ext}")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class TestPhysionetImport:
+    def test_database_by_name_from_a_mirror(self, tmp_path: Path, mirror) -> None:
+        _, url = mirror
+        env = run_env(tmp_path / "home")
+        env["WAVETAG_PHYSIONET_URL"] = url
+        result = subprocess.run(
+            [sys.executable, "-m", "wavetag", "import", "--physionet", "mitdb"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        rows = db_rows(tmp_path / "home", "select name from records_record order by name")
+        assert rows == [("100",), ("105",)]
+        sets = db_rows(tmp_path / "home", "select name, origin from records_annotationset")
+        assert sets == [("atr", "reference"), ("atr", "reference")]
+
+    def test_unsafe_names_from_the_server_are_refused(self, tmp_path: Path, mirror) -> None:
+        root, url = mirror
+        (root / "files/mitdb/1.0.0/RECORDS").write_text("../../etc/passwd\n")
+        env = run_env(tmp_path / "home")
+        env["WAVETAG_PHYSIONET_URL"] = url
+        result = subprocess.run(
+            [sys.executable, "-m", "wavetag", "import", "--physionet", "mitdb/1.0.0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        assert "unsafe record name" in result.stderr and "Traceback" not in result.stderr
+
+    def test_unreachable_server_is_a_clear_error(self, tmp_path: Path) -> None:
+        env = run_env(tmp_path / "home")
+        env["WAVETAG_PHYSIONET_URL"] = f"http://127.0.0.1:{free_port()}"
+        result = subprocess.run(
+            [sys.executable, "-m", "wavetag", "import", "--physionet", "mitdb"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        assert "download failed" in result.stderr and "Traceback" not in result.stderr
