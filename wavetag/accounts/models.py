@@ -49,3 +49,36 @@ class ApiToken(models.Model):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+VIEWER_DEFAULTS: dict[str, object] = {
+    "paper_speed": 25.0,  # mm/s
+    "gain": 10.0,  # mm/mV
+    "line_width": 1.2,  # CSS px
+    "trace_color": "#111111",
+    "grid": True,
+    "grid_color": "#f2b8b5",
+    "background": "#ffffff",
+    "event_before": 10.0,  # s shown before an event
+    "event_after": 5.0,  # s shown after an event
+    "channels_shown": [],  # channel names shown by default; empty = all
+    "px_per_mm": 0.0,  # screen calibration; 0 = the CSS nominal 96 dpi
+}
+
+
+class ViewerSettings(models.Model):
+    """A user's viewer preferences, applied on every page that shows a waveform."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewer_settings"
+    )
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"viewer settings of {self.user}"
+
+    @classmethod
+    def for_user(cls, user: object) -> dict[str, object]:
+        row = cls.objects.filter(user=user).first()
+        return {**VIEWER_DEFAULTS, **(row.data if row else {})}

@@ -83,6 +83,8 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 500, "Internal error; it has been logged")
 
 
+from .accounts import router as accounts_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
 
 api.add_router("/", records_router)
+api.add_router("/", accounts_router)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
+    path("records/<int:record_id>/", views.record_detail, name="record"),
     path("healthz", views.healthz, name="healthz"),
 ]

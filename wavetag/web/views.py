@@ -7,7 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from wavetag.accounts.models import ViewerSettings
 from wavetag.records import access
+from wavetag.records.models import Record
+from wavetag.signal.channels import channel_kind
 
 
 @login_required
@@ -38,3 +41,48 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def viewer_config(record: Record, user: object, event: float | None = None) -> dict[str, object]:
+    """Everything the viewer needs to start, so that its first paint waits on one request."""
+    return {
+        "record": {
+            "id": record.pk,
+            "name": record.name,
+            "dataset": record.dataset.name,
+            "duration": record.duration,
+            "channels": [
+                {
+                    "index": c.index,
+                    "name": c.name,
+                    "units": c.units,
+                    "fs": c.fs,
+                    "kind": channel_kind(c.name, c.units),
+                }
+                for c in record.channels.all()
+            ],
+            "annotation_sets": [
+                {"name": s.name, "origin": s.origin, "count": s.count}
+                for s in record.annotation_sets.all()
+            ],
+        },
+        "event": event,
+        "settings": ViewerSettings.for_user(user),
+        "api": "/api/v1",
+    }
+
+
+@login_required
+@require_GET
+def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = access.get_record_for_user(request.user, record_id)
+    event = None
+    if "t" in request.GET:
+        try:
+            event = float(request.GET["t"])
+        except ValueError:
+            event = None
+        if event is not None and not 0 <= event <= record.duration:
+            event = None
+    config = viewer_config(record, request.user, event)
+    return render(request, "web/record.html", {"record": record, "config": config})

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from wavetag.accounts.models import ViewerSettings
+from wavetag.accounts.services import (
+    SettingsError,
+    reset_viewer_settings,
+    update_viewer_settings,
+)
+
+router = Router(tags=["me"])
+
+
+class ViewerSettingsOut(Schema):
+    paper_speed: float
+    gain: float
+    line_width: float
+    trace_color: str
+    grid: bool
+    grid_color: str
+    background: str
+    event_before: float
+    event_after: float
+    channels_shown: list[str]
+    px_per_mm: float
+
+
+class ViewerSettingsPatch(Schema):
+    """Any subset of the settings; limits are checked by the server."""
+
+    paper_speed: float | None = None
+    gain: float | None = None
+    line_width: float | None = None
+    trace_color: str | None = None
+    grid: bool | None = None
+    grid_color: str | None = None
+    background: str | None = None
+    event_before: float | None = None
+    event_after: float | None = None
+    channels_shown: list[str] | None = None
+    px_per_mm: float | None = None
+
+
+class Me(Schema):
+    id: int
+    username: str
+    is_staff: bool
+
+
+@router.get("/me", response=Me, summary="The authenticated user")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    return {"id": user.pk, "username": user.get_username(), "is_staff": user.is_staff}
+
+
+@router.get("/me/viewer-settings", response=ViewerSettingsOut, summary="Your viewer settings")
+def get_viewer_settings(request: HttpRequest) -> dict[str, Any]:
+    return ViewerSettings.for_user(request.auth)  # type: ignore[attr-defined]
+
+
+@router.patch(
+    "/me/viewer-settings", response=ViewerSettingsOut, summary="Change some viewer settings"
+)
+def patch_viewer_settings(request: HttpRequest, changes: ViewerSettingsPatch) -> dict[str, Any]:
+    try:
+        return update_viewer_settings(
+            request.auth,  # type: ignore[attr-defined]
+            changes.model_dump(exclude_unset=True),
+        )
+    except SettingsError as exc:
+        from ninja.errors import HttpError
+
+        raise HttpError(400, str(exc)) from exc
+
+
+@router.delete("/me/viewer-settings", response=ViewerSettingsOut, summary="Back to defaults")
+def delete_viewer_settings(request: HttpRequest) -> dict[str, Any]:
+    return reset_viewer_settings(request.auth)  # type: ignore[attr-defined]
