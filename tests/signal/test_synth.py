@@ -207,6 +207,13 @@ class TestRhythm:
         assert checked_v >= 10 and len(pac_sums) >= 10
         assert np.mean(pac_sums) < 1.9 and max(pac_sums) < 2.1
 
+    def test_ectopic_beats_on_request(self) -> None:
+        spec = ecg12(seed=3, episodes=(Episode("pvc", 3.0, 0.0), Episode("pac", 6.5, 0.0)))
+        b = synthesize(spec).beats
+        assert b.symbols.count("V") == 1 and b.symbols.count("A") == 1
+        assert abs(b.time[b.kind == KIND_V][0] - 3.0) < 1.0
+        assert abs(b.time[b.kind == KIND_A][0] - 6.5) < 1.0
+
     def test_episodes(self) -> None:
         spec = holter2(
             240.0,

@@ -27,7 +27,7 @@ def demo_records(seed: int = 0) -> list[RecordSpec]:
         ``ecg12_afib``
             10-s 12-lead ECG, 500 Hz: atrial fibrillation, ~110 bpm.
         ``ecg12_ectopy``
-            10-s 12-lead ECG, 500 Hz: sinus rhythm with frequent PVCs and a PAC.
+            10-s 12-lead ECG, 500 Hz: sinus rhythm with two PVCs and a PAC.
         ``holter_30min``
             30-min 2-lead Holter excerpt (MLII, V1), 360 Hz, format 212, with
             PVCs, PACs, ventricular bigeminy, a VT run, a sinus pause, an
@@ -77,8 +77,11 @@ def demo_records(seed: int = 0) -> list[RecordSpec]:
             STANDARD_12,
             seed=s(),
             heart_rate=72.0,
-            pvc_per_hour=1800.0,
-            pac_per_hour=600.0,
+            episodes=(
+                Episode("pvc", 2.0, 0.0),
+                Episode("pac", 4.6, 0.0),
+                Episode("pvc", 7.3, 0.0),
+            ),
             noise=0.6,
             comments=(note, "Rhythm: sinus rhythm with premature ventricular and atrial beats"),
         ),

@@ -18,6 +18,8 @@ EpisodeKind = Literal[
     "pause",  # sinus arrest: one RR interval of ``duration`` seconds
     "bigeminy",  # ventricular bigeminy: N V N V ...
     "tachy",  # sinus tachycardia from exertion (heart rate raised to ``rate``)
+    "pvc",  # one premature ventricular beat near ``start`` (duration ignored)
+    "pac",  # one premature atrial beat near ``start`` (duration ignored)
     "emg",  # muscle noise burst
     "motion",  # electrode-motion artefact (baseline jumps, 0.5-8 Hz)
     "vt_artefact",  # rhythmic movement artefact at VT-like rates (false alarms)
@@ -169,7 +171,7 @@ class RecordSpec:
             if b.start < a.end:
                 raise ValueError(f"rhythm episodes overlap: {a} and {b}")
         for e in self.episodes:
-            if e.duration <= 0 or e.start < 0:
+            if e.start < 0 or (e.duration <= 0 and e.kind not in ("pvc", "pac")):
                 raise ValueError(f"episode outside the record: {e}")
             if e.kind == "pause" and e.duration < 1.5:
                 raise ValueError("a pause shorter than 1.5 s is not a pause")
