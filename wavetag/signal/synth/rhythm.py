@@ -13,6 +13,7 @@ and nearly regular and ends with a pause before sinus rhythm resumes.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass, field
 
@@ -138,7 +139,7 @@ class Drivers:
         hr = self._hr_list[i] + (self._hr_list[i + 1] - self._hr_list[i]) * frac
         ph = self._ph_list[i] + (self._ph_list[i + 1] - self._ph_list[i]) * frac
         rsa = self.rsa * min(1.0, 75.0 / hr)
-        return 60.0 / hr * (1.0 - rsa * float(np.sin(ph)))
+        return 60.0 / hr * (1.0 - rsa * math.sin(ph))
 
 
 class _Builder:

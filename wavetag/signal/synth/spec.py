@@ -173,5 +173,5 @@ class RecordSpec:
         for e in self.episodes:
             if e.start < 0 or (e.duration <= 0 and e.kind not in ("pvc", "pac")):
                 raise ValueError(f"episode outside the record: {e}")
-            if e.kind == "pause" and e.duration < 1.5:
-                raise ValueError("a pause shorter than 1.5 s is not a pause")
+            if e.kind == "pause" and e.duration < 2.0:
+                raise ValueError("a sinus pause lasts at least 2 s")
