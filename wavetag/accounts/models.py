@@ -82,3 +82,18 @@ class ViewerSettings(models.Model):
     def for_user(cls, user: object) -> dict[str, object]:
         row = cls.objects.filter(user=user).first()
         return {**VIEWER_DEFAULTS, **(row.data if row else {})}
+
+
+class LoginFailure(models.Model):
+    """A failed log-in, kept for a while to throttle password guessing.
+
+    Stored in the database rather than a per-process cache so that the limit holds
+    across every web process of a deployment.
+    """
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"

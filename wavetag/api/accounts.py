@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.errors import HttpError
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.accounts.services import (
@@ -63,17 +65,26 @@ def get_viewer_settings(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.patch(
-    "/me/viewer-settings", response=ViewerSettingsOut, summary="Change some viewer settings"
+    "/me/viewer-settings",
+    response=ViewerSettingsOut,
+    summary="Change some viewer settings",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ViewerSettingsPatch.model_json_schema()}},
+        }
+    },
 )
-def patch_viewer_settings(request: HttpRequest, changes: ViewerSettingsPatch) -> dict[str, Any]:
+def patch_viewer_settings(request: HttpRequest) -> dict[str, Any]:
+    # The body is read here rather than by the schema layer so that every check (types,
+    # ranges, unknown names) lives in the one service the pages use too.
     try:
-        return update_viewer_settings(
-            request.auth,  # type: ignore[attr-defined]
-            changes.model_dump(exclude_unset=True),
-        )
+        changes = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, "body: not valid JSON") from None
+    try:
+        return update_viewer_settings(request.auth, changes)  # type: ignore[attr-defined]
     except SettingsError as exc:
-        from ninja.errors import HttpError
-
         raise HttpError(400, str(exc)) from exc
 
 

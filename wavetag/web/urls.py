@@ -1,11 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from wavetag.accounts.forms import ThrottledAuthenticationForm
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
     path("records/<int:record_id>/", views.record_detail, name="record"),

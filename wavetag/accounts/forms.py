@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+
+from . import throttle
+
+
+class _Throttled:
+    """Refuse before checking the password while the name or address is locked."""
+
+    request: Any
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        wait = throttle.seconds_locked(username, throttle.client_ip(self.request))
+        if wait:
+            raise forms.ValidationError(throttle.lock_message(wait), code="throttled")
+        cleaned = super().clean()  # type: ignore[misc]
+        throttle.record_success(username)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(_Throttled, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(_Throttled, AdminAuthenticationForm):
+    pass
