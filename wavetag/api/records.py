@@ -211,6 +211,11 @@ def list_annotations(
     start: float | None = None,
     end: float | None = None,
     limit: int = Query(100_000, ge=1, le=1_000_000),
+    aux_only: bool = Query(
+        False,
+        description="only annotations with an aux note: rhythm changes such as `(AFIB`, "
+        "comments; lets a viewer know the rhythm in effect anywhere without every beat",
+    ),
 ) -> dict[str, Any]:
     record = access.get_record_for_user(_user(request), record_id)
     aset = AnnotationSet.objects.filter(record=record, name=set).first()
@@ -221,6 +226,8 @@ def list_annotations(
         qs = qs.filter(time__gte=start)
     if end is not None:
         qs = qs.filter(time__lt=end)
+    if aux_only:
+        qs = qs.exclude(aux_note="")
     count = qs.count()
     items = list(
         qs.order_by("time").values("time", "sample", "duration", "symbol", "aux_note", "chan")[
