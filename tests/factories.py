@@ -12,8 +12,10 @@ from wavetag.records.importer import ImportResult, import_paths
 
 
 def make_user(
-    username: str, *, staff: bool = False, password: str = "correct horse battery"
+    username: str, *, staff: bool = False, password: str | None = "correct horse battery"
 ) -> Any:
+    """A user; ``password=None`` gives one that cannot log in by password (and is made
+    without the deliberately slow password hash: bearer tokens still work)."""
     user_model = get_user_model()
     user = user_model.objects.create_user(username=username, password=password, is_staff=staff)
     return user
@@ -29,3 +31,60 @@ def import_ok(*paths: Path | str, dataset: str | None = None, **kwargs: Any) -> 
     failed = [r.message for r in results if not r.ok]
     assert not failed, failed
     return results
+
+
+def make_project(name: str, dataset: str, template: str = "icu-alarm", **kwargs: Any) -> Any:
+    from wavetag.projects.services import create_project
+
+    return create_project(name, dataset, template=template, **kwargs)
+
+
+def make_member(project: Any, username: str, role: str = "annotator", **kwargs: Any) -> Any:
+    from wavetag.projects.services import add_member
+
+    kwargs.setdefault("password", None)
+    user = make_user(username, **kwargs)
+    add_member(project, user, role)
+    return user
+
+
+def call(client: Any, method: str, url: str, headers: dict[str, str], body: Any = None) -> Any:
+    """An API call with a JSON body; returns (status, decoded JSON or None)."""
+    import json
+
+    kwargs: dict[str, Any] = dict(headers)
+    if body is not None:
+        kwargs.update(data=json.dumps(body), content_type="application/json")
+    response = getattr(client, method.lower())(url, **kwargs)
+    try:
+        payload = json.loads(response.content) if response.content else None
+    except ValueError:
+        payload = None
+    return response.status_code, payload
+
+
+def icu_world(data_dir: Path, **project_kwargs: Any) -> Any:
+    """Two ICU alarm records in an ``icu-alarm`` project (k=2, batches of 1), with a project
+    admin ``lead``, an adjudicator ``judge``, annotators ``ann1`` and ``ann2``, an annotator
+    ``outsider`` of another project (12-lead, other dataset) and a site admin ``root``;
+    bearer headers for each in ``h``."""
+    from types import SimpleNamespace
+
+    import_ok(data_dir / "challenge2015/v102s", data_dir / "challenge2015/v221l", dataset="icu")
+    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+    options: dict[str, Any] = {"event_at": 300, "batch_size": 1, **project_kwargs}
+    project = make_project("alarms", "icu", "icu-alarm", **options)
+    other = make_project("ecg12", "ecg", "resting-12lead")
+    w = SimpleNamespace(project=project, other=other)
+    w.lead = make_member(project, "lead", "admin")
+    w.judge = make_member(project, "judge", "adjudicator")
+    w.ann1 = make_member(project, "ann1")
+    w.ann2 = make_member(project, "ann2")
+    w.outsider = make_member(other, "outsider")
+    w.root = make_user("root", staff=True, password=None)
+    w.h = {
+        name: bearer(getattr(w, name))
+        for name in ("lead", "judge", "ann1", "ann2", "outsider", "root")
+    }
+    w.h["anonymous"] = {}
+    return w

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "wavetag.accounts",
     "wavetag.records",
+    "wavetag.projects",
+    "wavetag.annotations",
     "wavetag.web",
 ]
 

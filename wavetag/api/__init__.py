@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from wavetag.accounts.models import ApiToken
+from wavetag.projects.errors import WorkflowError
 from wavetag.records.windows import WindowRequestError
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(WorkflowError)
+def _workflow(request: HttpRequest, exc: WorkflowError) -> HttpResponse:
+    return _error(request, exc.status, str(exc))
+
+
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("API error on %s", request.path)
@@ -84,7 +90,11 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 from .accounts import router as accounts_router  # noqa: E402
+from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
+from .tasks import router as tasks_router  # noqa: E402
 
 api.add_router("/", records_router)
 api.add_router("/", accounts_router)
+api.add_router("/", projects_router)
+api.add_router("/", tasks_router)

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from wavetag.records import access
-from wavetag.records.models import Annotation, AnnotationSet, Record
+from wavetag.records.models import Annotation, Record
 from wavetag.records.windows import (
     WindowRequest,
     WindowRequestError,
@@ -155,7 +155,7 @@ def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
     out["start_time"] = record.start_time.isoformat() if record.start_time else None
     out["annotation_sets"] = [
         {"id": s.pk, "name": s.name, "origin": s.origin, "source": s.source, "count": s.count}
-        for s in record.annotation_sets.all()
+        for s in access.visible_annotation_sets(user, record)
     ]
     if access.may_see_comments(user):
         out["comments"] = record.comments
@@ -217,8 +217,9 @@ def list_annotations(
         "comments; lets a viewer know the rhythm in effect anywhere without every beat",
     ),
 ) -> dict[str, Any]:
-    record = access.get_record_for_user(_user(request), record_id)
-    aset = AnnotationSet.objects.filter(record=record, name=set).first()
+    user = _user(request)
+    record = access.get_record_for_user(user, record_id)
+    aset = access.visible_annotation_sets(user, record).filter(name=set).first()
     if aset is None:
         raise WindowRequestError(f"set: record {record.name} has no annotation set {set!r}")
     qs = Annotation.objects.filter(annotation_set=aset)

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Dataset, Record
+from .models import AnnotationSet, Dataset, Record
 
 
 def _project_dataset_ids(user: Any) -> QuerySet[Dataset] | list[int]:
@@ -49,6 +49,42 @@ def get_record_for_user(user: Any, record_id: int) -> Record:
     if record is None:
         raise Http404("No such record")
     return record
+
+
+def _visible_set_names(user: Any, dataset_id: int) -> set[str] | None:
+    """Names of the annotation sets the user may see in a dataset; None means all.
+
+    Reference sets can give the answer away (an ``ALARM`` note, a ``(VT`` rhythm mark), so
+    annotators and adjudicators of a blind project see only the sets the project lists in
+    ``visible_sets`` (none by default). Project admins, and members of a project that is
+    not blind, see every set. Through several projects on one dataset, the user sees what
+    any of them allows.
+    """
+    from django.apps import apps
+
+    if not apps.is_installed("wavetag.projects"):
+        return set()
+    Membership = apps.get_model("projects", "Membership")
+    names: set[str] = set()
+    rows = Membership.objects.filter(user=user, project__dataset_id=dataset_id).values_list(
+        "role", "project__blind", "project__visible_sets"
+    )
+    for role, blind, sets in rows:
+        if role == "admin" or not blind:
+            return None
+        names.update(sets or [])
+    return names
+
+
+def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet]:
+    """The imported annotation sets of a record this user may list and read."""
+    sets = AnnotationSet.objects.filter(record=record)
+    if can_see_everything(user):
+        return sets
+    if not user.is_authenticated:
+        return sets.none()
+    names = _visible_set_names(user, record.dataset_id)
+    return sets if names is None else sets.filter(name__in=names)
 
 
 def may_see_comments(user: Any) -> bool:

@@ -63,7 +63,7 @@ def viewer_config(record: Record, user: object, event: float | None = None) -> d
             ],
             "annotation_sets": [
                 {"name": s.name, "origin": s.origin, "count": s.count}
-                for s in record.annotation_sets.all()
+                for s in access.visible_annotation_sets(user, record)
             ],
         },
         "event": event,

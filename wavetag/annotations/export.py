@@ -1,0 +1,148 @@
+"""Export of a project: every task with its annotations, status and final label.
+
+JSON keeps answers as the schema defines them. CSV has one row per annotation (a task
+without any gets one row with empty annotation columns), one column per schema field
+for the answer and per agreement field for the final label, so that a spreadsheet needs
+no JSON parsing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from wavetag.projects.models import Project, Task
+
+from .models import Adjudication, Annotation
+
+# Spreadsheet programs run cells starting with these as formulas.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _tasks(project: Project) -> Iterator[dict[str, Any]]:
+    tasks = Task.objects.filter(project=project).select_related("record").order_by("id")
+    annotations: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        Annotation.objects.filter(task__project=project)
+        .select_related("user")
+        .prefetch_related("flags")
+        .order_by("task_id", "created_at", "id")
+    )
+    for a in rows:
+        annotations.setdefault(a.task_id, []).append(
+            {
+                "id": a.pk,
+                "annotator": a.user.get_username(),
+                "status": a.status,
+                "answer": a.answer,
+                "comment": a.comment,
+                "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+                "updated_at": a.updated_at.isoformat(),
+                "flags": [f.reason for f in a.flags.all()],
+            }
+        )
+    decisions: dict[int, dict[str, Any]] = {}
+    for adj in (
+        Adjudication.objects.filter(task__project=project)
+        .select_related("user")
+        .order_by("task_id", "created_at", "id")
+    ):
+        decisions[adj.task_id] = {
+            "adjudicator": adj.user.get_username() if adj.user else None,
+            "answer": adj.answer,
+            "comment": adj.comment,
+            "at": adj.created_at.isoformat(),
+        }
+    for task in tasks.iterator(chunk_size=2000):
+        yield {
+            "id": task.pk,
+            "record": task.record.name,
+            "record_id": task.record_id,
+            "event": task.event_time,
+            "window_start": task.window_start,
+            "window_end": task.window_end,
+            "alarm_type": task.alarm_type,
+            "status": task.status,
+            "final_label": task.final_label,
+            "annotations": annotations.get(task.pk, []),
+            "adjudication": decisions.get(task.pk),
+        }
+
+
+def export_json(project: Project) -> dict[str, Any]:
+    items = list(_tasks(project))
+    return {"project": project.name, "template": project.template, "items": items}
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ";".join(
+            f"{v['value']}:{v['grade']}" if isinstance(v, dict) else str(v) for v in value
+        )
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_csv(project: Project) -> str:
+    fields = [f["name"] for f in project.schema["fields"]]
+    agreement = list(project.schema["agreement"])
+    header = [
+        "task_id",
+        "record",
+        "record_id",
+        "event",
+        "window_start",
+        "window_end",
+        "alarm_type",
+        "status",
+        *[f"final_{name}" for name in agreement],
+        "annotation_id",
+        "annotator",
+        "annotation_status",
+        *fields,
+        "comment",
+        "submitted_at",
+        "flags",
+        "adjudicator",
+        "adjudication_comment",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for item in _tasks(project):
+        final = item["final_label"] or {}
+        adj = item["adjudication"] or {}
+        task_cells = [
+            item["id"],
+            item["record"],
+            item["record_id"],
+            item["event"],
+            item["window_start"],
+            item["window_end"],
+            item["alarm_type"],
+            item["status"],
+            *[final.get(name) for name in agreement],
+        ]
+        tail = [adj.get("adjudicator"), adj.get("comment")]
+        if not item["annotations"]:
+            blank = [None] * (3 + len(fields) + 3)
+            writer.writerow([_cell(v) for v in [*task_cells, *blank, *tail]])
+        for a in item["annotations"]:
+            cells = [
+                *task_cells,
+                a["id"],
+                a["annotator"],
+                a["status"],
+                *[a["answer"].get(name) for name in fields],
+                a["comment"],
+                a["submitted_at"],
+                " | ".join(a["flags"]),
+                *tail,
+            ]
+            writer.writerow([_cell(v) for v in cells])
+    return out.getvalue()

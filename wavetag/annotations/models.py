@@ -1,0 +1,134 @@
+"""Answers to tasks, with every revision; adjudications, flags and discussion posts.
+
+Not to be confused with ``records.Annotation``: those are marks imported with a record
+(beats, alarms); these are the answers people give to a project's tasks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AnnotationStatus(models.TextChoices):
+    DRAFT = "draft"  # saved on the server as typed, not given yet
+    LATER = "later"  # saved for later: the annotator will come back to it
+    SUBMITTED = "submitted"
+
+
+class Annotation(models.Model):
+    """One annotator's current answer to one task."""
+
+    task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="annotations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_annotations"
+    )
+    answer = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="annotation_unique_user")
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="annotation_user_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on task {self.task_id}: {self.status}"
+
+
+class Revision(models.Model):
+    """One saved state of an annotation: who, when, what it became and what changed."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="revisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=AnnotationStatus.choices)
+    answer = models.JSONField(default=dict)
+    comment = models.TextField(blank=True)
+    # {"field": [before, after]} for every field, the comment and the status that changed.
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["annotation", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"revision of {self.annotation_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Adjudication(models.Model):
+    """An adjudicator's decision on a task; the latest one gives the final label."""
+
+    task = models.ForeignKey(
+        "projects.Task", on_delete=models.CASCADE, related_name="adjudications"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer = models.JSONField(default=dict)
+    final_label = models.JSONField(default=dict)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["task", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"adjudication of task {self.task_id} by {self.user}"
+
+
+class AdjudicationSkip(models.Model):
+    """An adjudicator passed a task on to another adjudicator."""
+
+    task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="skip_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} skipped task {self.task_id}"
+
+
+class Flag(models.Model):
+    """An expert's review note on one annotation; an unresolved flag lets the task be
+    adjudicated even when its annotators agreed."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["annotation", "created_at"]
+
+    def __str__(self) -> str:
+        return f"flag on annotation {self.annotation_id} by {self.user}"
+
+
+class DiscussionPost(models.Model):
+    task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="posts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["task", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"post by {self.user} on task {self.task_id}"

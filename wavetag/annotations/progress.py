@@ -1,0 +1,87 @@
+"""Where a project stands: per project and per annotator.
+
+Annotators get only what cannot tell them anything about other people's answers: the
+number of tasks, how many still need annotators, and their own claimed/done/in progress/
+saved-for-later counts. Whether their tasks agreed or conflict is for adjudicators and
+project admins (a conflict count that rises right after a submission gives away that
+someone answered differently).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count
+
+from wavetag.projects.access import has_role
+from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
+
+from .models import Adjudication, Annotation, AnnotationStatus
+
+
+def _per_user(rows: Any) -> Counter[int]:
+    return Counter({user_id: n for user_id, n in rows})
+
+
+def project_progress(project: Project, user: Any, role: str | None) -> dict[str, Any]:
+    full = has_role(role, Role.ADJUDICATOR)
+    tasks = Task.objects.filter(project=project)
+    by_status = Counter(dict(tasks.values_list("status").annotate(n=Count("id"))))
+    needing = (
+        tasks.filter(status=TaskStatus.OPEN)
+        .annotate(n=Count("assignments"))
+        .filter(n__lt=project.annotators_per_task)
+        .count()
+    )
+    totals: dict[str, Any] = {"tasks": sum(by_status.values()), "needing_annotators": needing}
+    for status in TaskStatus.values:
+        totals[status] = by_status.get(status, 0) if full else None
+
+    assignments = Assignment.objects.filter(task__project=project)
+    # Releasing an assignment deletes its unsubmitted answer, and a submitted one cannot be
+    # released: every annotation belongs to a current assignee.
+    annotations = Annotation.objects.filter(task__project=project)
+    claimed = _per_user(assignments.values_list("user").annotate(n=Count("id")))
+    status_counts: dict[str, Counter[int]] = {
+        s: _per_user(annotations.filter(status=s).values_list("user").annotate(n=Count("id")))
+        for s in AnnotationStatus.values
+    }
+    task_status: dict[str, Counter[int]] = {
+        s: _per_user(assignments.filter(task__status=s).values_list("user").annotate(n=Count("id")))
+        for s in (TaskStatus.CONFLICT, TaskStatus.AGREED, TaskStatus.ADJUDICATED)
+    }
+    decided = _per_user(
+        Adjudication.objects.filter(task__project=project)
+        .values_list("user")
+        .annotate(n=Count("task", distinct=True))
+    )
+    roles = dict(Membership.objects.filter(project=project).values_list("user_id", "role"))
+    ids = set(claimed) | set(roles) | set(decided)
+    if not full:
+        ids = {user.pk}
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    rows = []
+    for user_id in sorted(ids, key=lambda i: names.get(i, "")):
+        done = status_counts[AnnotationStatus.SUBMITTED][user_id]
+        later = status_counts[AnnotationStatus.LATER][user_id]
+        row: dict[str, Any] = {
+            "username": names.get(user_id, ""),
+            "role": roles.get(user_id, role if user_id == user.pk else None),
+            "claimed": claimed[user_id],
+            "done": done,
+            "in_progress": claimed[user_id] - done,
+            "later": later,
+            "conflicts": None,
+            "agreed": None,
+            "adjudicated": None,
+            "adjudications": None,
+        }
+        if full:
+            row["conflicts"] = task_status[TaskStatus.CONFLICT][user_id]
+            row["agreed"] = task_status[TaskStatus.AGREED][user_id]
+            row["adjudicated"] = task_status[TaskStatus.ADJUDICATED][user_id]
+            row["adjudications"] = decided[user_id]
+        rows.append(row)
+    return {"project": project.pk, "totals": totals, "annotators": rows}

@@ -1,0 +1,340 @@
+"""Projects: listing, batches, task lists, progress, export, release, invitations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from wavetag.accounts.registration import create_invitation
+from wavetag.annotations.export import export_csv, export_json
+from wavetag.annotations.listing import list_tasks, queue_rows
+from wavetag.annotations.progress import project_progress
+from wavetag.annotations.services import adjudication_queue
+from wavetag.projects import access
+from wavetag.projects.batches import claim_batch, next_task, release
+from wavetag.projects.builtin import ACTION_KEYS
+from wavetag.projects.errors import InvalidInput
+from wavetag.projects.models import Membership, Role, Task
+from wavetag.projects.services import describe, find_user
+from wavetag.records.access import can_see_everything
+
+router = Router(tags=["projects"])
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The request body as JSON ({} when empty). Read here rather than by the schema layer
+    so that every check lives in the services the pages use too."""
+    if not request.body.strip():
+        return {}
+    if request.content_type in FORM_TYPES and not request.POST:
+        # An empty form, as some clients send for a POST without data.
+        return {}
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, "body: not valid JSON") from None
+
+
+class ProjectOut(Schema):
+    id: int
+    name: str
+    description: str
+    template: str
+    dataset: str
+    role: str | None = Field(description="your role: annotator, adjudicator or admin")
+    annotators_per_task: int
+    batch_size: int
+    blind: bool
+    window_before: float = Field(description="seconds shown before an event")
+    window_after: float = Field(description="seconds shown after an event")
+    segment_seconds: float | None
+    event_at: float | None
+    event_set: str
+    visible_sets: list[str]
+
+
+class ProjectList(Schema):
+    items: list[ProjectOut]
+    count: int
+
+
+class ProjectDetail(ProjectOut):
+    label_schema: dict[str, Any] = Field(description="fields, choices and their shortcuts")
+    action_keys: dict[str, str]
+    tasks: int
+    next_task: int | None = Field(description="where to resume your batch")
+
+
+class RecordRef(Schema):
+    id: int
+    name: str
+
+
+class Mine(Schema):
+    batch: int
+    position: int
+    status: str = Field(description="new, draft, later or submitted")
+
+
+class TaskRow(Schema):
+    id: int
+    project: int
+    record: RecordRef
+    event_time: float | None
+    window_start: float
+    window_end: float
+    alarm_type: str
+    status: Literal["open", "conflict", "agreed", "adjudicated"]
+    final_label: dict[str, Any] | None
+    discussion: bool
+    mine: Mine | None
+
+
+class TaskList(Schema):
+    items: list[TaskRow]
+    count: int
+
+
+class BatchOut(Schema):
+    tasks: list[int]
+
+
+class NextOut(Schema):
+    task: int | None
+
+
+class Totals(Schema):
+    tasks: int
+    needing_annotators: int
+    open: int | None
+    conflict: int | None
+    agreed: int | None
+    adjudicated: int | None
+
+
+class AnnotatorProgress(Schema):
+    username: str
+    role: str | None
+    claimed: int
+    done: int
+    in_progress: int
+    later: int
+    conflicts: int | None
+    agreed: int | None
+    adjudicated: int | None
+    adjudications: int | None
+
+
+class ProgressOut(Schema):
+    project: int
+    totals: Totals
+    annotators: list[AnnotatorProgress]
+
+
+class ReleaseIn(Schema):
+    username: str | None = Field(None, description="only this annotator's assignments")
+    task: int | None = Field(None, description="only this task's assignments")
+
+
+class ReleaseOut(Schema):
+    released: int
+
+
+class InvitationIn(Schema):
+    role: Literal["annotator", "adjudicator", "admin"]
+    email: str = ""
+    days: float = 14
+
+
+class InvitationOut(Schema):
+    code: str
+    role: str
+    email: str
+    expires_at: datetime
+
+
+def _body_schema(schema: type[Schema]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": schema.model_json_schema()}},
+        }
+    }
+
+
+@router.get("/projects", response=ProjectList, summary="Your projects (site admins: all)")
+def list_projects(request: HttpRequest) -> dict[str, Any]:
+    user = _user(request)
+    roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+    admin = Role.ADMIN if can_see_everything(user) else None
+    items = [
+        describe(p, admin or roles.get(p.pk))
+        for p in access.visible_projects(user).select_related("dataset")
+    ]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/projects/{project_id}", response=ProjectDetail, summary="One project")
+def get_project(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id)
+    out = describe(project, access.role_in(user, project))
+    resume = next_task(project, user)
+    out.update(
+        label_schema=project.schema,
+        action_keys=ACTION_KEYS,
+        tasks=Task.objects.filter(project=project).count(),
+        next_task=resume.pk if resume else None,
+    )
+    return out
+
+
+@router.post(
+    "/projects/{project_id}/batches",
+    response=BatchOut,
+    summary="Claim a batch of tasks",
+    description="N random tasks that still need annotators and that you do not have yet. "
+    "409 while your current batch is not done (saved-for-later tasks count as not done).",
+)
+def post_batch(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id)
+    return {"tasks": [t.pk for t in claim_batch(project, user)]}
+
+
+@router.get("/projects/{project_id}/next", response=NextOut, summary="Where to resume")
+def get_next(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id)
+    task = next_task(project, user)
+    return {"task": task.pk if task else None}
+
+
+@router.get(
+    "/projects/{project_id}/tasks",
+    response=TaskList,
+    summary="Tasks: yours (mine=1), open for discussion, or all (adjudicators, admins)",
+)
+def get_tasks(
+    request: HttpRequest,
+    project_id: int,
+    mine: bool = False,
+    status: Literal["open", "conflict", "agreed", "adjudicated"] | None = None,
+    discussion: bool = False,
+    limit: int = Query(1000, ge=1, le=10000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id)
+    rows, count = list_tasks(
+        project,
+        user,
+        access.role_in(user, project),
+        mine=mine,
+        status=status,
+        discussion=discussion,
+        limit=limit,
+        offset=offset,
+    )
+    return {"items": rows, "count": count}
+
+
+@router.get(
+    "/projects/{project_id}/adjudication",
+    response=TaskList,
+    summary="Your adjudication queue (adjudicators, admins)",
+    description="Tasks in conflict, or agreed with an open flag; never one you annotated "
+    "or skipped.",
+)
+def get_queue(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
+    rows = queue_rows(adjudication_queue(project, user))
+    return {"items": rows, "count": len(rows)}
+
+
+@router.get("/projects/{project_id}/progress", response=ProgressOut, summary="Progress")
+def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id)
+    return project_progress(project, user, access.role_in(user, project))
+
+
+@router.get(
+    "/projects/{project_id}/export",
+    summary="Every task with its annotations, status and final label",
+    description="JSON `{items: [{id, record, event, status, final_label, annotations, "
+    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only.",
+    response={200: dict[str, Any]},
+)
+def get_export(
+    request: HttpRequest, project_id: int, format: Literal["json", "csv"] = "json"
+) -> Any:
+    project = access.get_project_for_user(_user(request), project_id, needs=Role.ADJUDICATOR)
+    if format == "csv":
+        response = HttpResponse(export_csv(project), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
+        return response
+    return export_json(project)
+
+
+@router.post(
+    "/projects/{project_id}/release",
+    response=ReleaseOut,
+    summary="Release unfinished assignments (project admins)",
+    description="Without a body, every unfinished assignment of the project. Drafts of the "
+    "released assignments are discarded; submitted answers are never touched.",
+    openapi_extra=_body_schema(ReleaseIn),
+)
+def post_release(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    project = access.get_project_for_user(_user(request), project_id, needs=Role.ADMIN)
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("body: must be a JSON object")
+    unknown = set(body) - {"username", "task"}
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]}: unknown (username, task)")
+    user = None
+    if body.get("username") is not None:
+        if not isinstance(body["username"], str):
+            raise InvalidInput("username: must be a text")
+        user = find_user(body["username"])
+    task = None
+    if body.get("task") is not None:
+        if isinstance(body["task"], bool) or not isinstance(body["task"], int):
+            raise InvalidInput("task: must be a task id")
+        task = Task.objects.filter(project=project, pk=body["task"]).first()
+        if task is None:
+            raise InvalidInput(f"task: no task {body['task']} in this project")
+    return {"released": release(project, user=user, task=task)}
+
+
+@router.post(
+    "/projects/{project_id}/invitations",
+    response={201: InvitationOut},
+    summary="Invite someone to the project (project admins); the code is shown once",
+)
+def post_invitation(
+    request: HttpRequest, project_id: int, payload: InvitationIn
+) -> tuple[int, dict[str, Any]]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
+    invitation, code = create_invitation(
+        project, payload.role, email=payload.email, days=payload.days, created_by=user
+    )
+    return 201, {
+        "code": code,
+        "role": invitation.role,
+        "email": invitation.email,
+        "expires_at": invitation.expires_at,
+    }

@@ -1,0 +1,154 @@
+"""Batches: annotators claim random tasks that still need annotators, k at most per task.
+
+How a task never gets more than k annotators, even when many people claim at once:
+
+1. the whole claim runs in one transaction that first locks the project row
+   (``select_for_update``): on PostgreSQL, claims on one project queue behind each
+   other and each one counts the assignments the previous ones committed. On SQLite
+   the lock is a no-op, but settings open every transaction with BEGIN IMMEDIATE,
+   which takes the database's write lock, so claims are serialised there too;
+2. each new assignment takes the lowest free slot (0 .. k-1) of its task, and
+   (task, slot) is unique in the database: were two claims ever to read the same
+   state, the second insert fails instead of over-filling the task.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+
+from wavetag.annotations.consensus import evaluate
+from wavetag.annotations.models import Annotation, AnnotationStatus
+
+from .errors import StateConflict
+from .models import Assignment, Project, Task, TaskStatus
+
+
+def unfinished(project: Project, user: Any) -> list[Assignment]:
+    """The user's assignments in the project not yet submitted (saved-for-later included),
+    in batch order."""
+    done = Annotation.objects.filter(
+        task__project=project, user=user, status=AnnotationStatus.SUBMITTED
+    ).values("task_id")
+    return list(
+        Assignment.objects.filter(task__project=project, user=user)
+        .exclude(task_id__in=done)
+        .select_related("task")
+        .order_by("batch", "position")
+    )
+
+
+def claim_batch(project: Project, user: Any) -> list[Task]:
+    """Give ``user`` up to ``project.batch_size`` random tasks that still need annotators
+    and that they do not have yet. Tasks that already have some annotators come first, so
+    that tasks reach consensus rather than all being half done. Refused while the user's
+    current batch is not done."""
+    try:
+        with transaction.atomic():
+            return _claim(project, user)
+    except IntegrityError:
+        # Only reachable if two claims read the same slots; nothing was written.
+        raise StateConflict(
+            "another claim took these tasks at the same moment; try again"
+        ) from None
+
+
+def _claim(project: Project, user: Any) -> list[Task]:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    left = unfinished(project, user)
+    if left:
+        raise StateConflict(
+            f"finish your current batch first: {len(left)} task{'s' if len(left) != 1 else ''} "
+            "not submitted (saved-for-later ones included)"
+        )
+    k = project.annotators_per_task
+    candidates = list(
+        Task.objects.filter(project=project, status=TaskStatus.OPEN)
+        .exclude(assignments__user=user)
+        .annotate(n=Count("assignments"))
+        .filter(n__lt=k)
+        .values_list("id", "n")
+    )
+    random.shuffle(candidates)
+    candidates.sort(key=lambda item: -item[1])
+    chosen = [task_id for task_id, _ in candidates[: project.batch_size]]
+    if not chosen:
+        return []
+    taken: dict[int, set[int]] = {}
+    for task_id, slot in Assignment.objects.filter(task_id__in=chosen).values_list(
+        "task_id", "slot"
+    ):
+        taken.setdefault(task_id, set()).add(slot)
+    last = Assignment.objects.filter(task__project=project, user=user).aggregate(b=Max("batch"))
+    batch = (last["b"] or 0) + 1
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                task_id=task_id,
+                user=user,
+                slot=min(set(range(k)) - taken.get(task_id, set())),
+                batch=batch,
+                position=i,
+            )
+            for i, task_id in enumerate(chosen)
+        ]
+    )
+    tasks = Task.objects.in_bulk(chosen)
+    return [tasks[t] for t in chosen]
+
+
+def next_task(project: Project, user: Any) -> Task | None:
+    """Where to resume: the first task of the batch not submitted and not saved for later;
+    when only saved-for-later ones are left, the first of those."""
+    left = unfinished(project, user)
+    if not left:
+        return None
+    later = set(
+        Annotation.objects.filter(
+            task_id__in=[a.task_id for a in left], user=user, status=AnnotationStatus.LATER
+        ).values_list("task_id", flat=True)
+    )
+    for assignment in left:
+        if assignment.task_id not in later:
+            return assignment.task
+    return left[0].task
+
+
+def release(project: Project, *, user: Any = None, task: Task | None = None) -> int:
+    """Take back unfinished assignments (all of them, or one user's, or one task's) so that
+    others can claim the tasks. Their unsubmitted drafts go with them; submitted answers
+    and their history are never touched. Returns how many were released."""
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        done = Annotation.objects.filter(
+            task__project=project, status=AnnotationStatus.SUBMITTED
+        ).values_list("task_id", "user_id")
+        done_pairs = set(done)
+        qs = Assignment.objects.filter(task__project=project)
+        if user is not None:
+            qs = qs.filter(user=user)
+        if task is not None:
+            qs = qs.filter(task=task)
+        pairs = [
+            (a_id, t_id, u_id)
+            for a_id, t_id, u_id in qs.values_list("id", "task_id", "user_id")
+            if (t_id, u_id) not in done_pairs
+        ]
+        if not pairs:
+            return 0
+        by_user: dict[int, list[int]] = {}
+        for _, t_id, u_id in pairs:
+            by_user.setdefault(u_id, []).append(t_id)
+        for u_id, task_ids in by_user.items():
+            Annotation.objects.filter(user_id=u_id, task_id__in=task_ids).exclude(
+                status=AnnotationStatus.SUBMITTED
+            ).delete()
+        Assignment.objects.filter(id__in=[a_id for a_id, _, _ in pairs]).delete()
+        for t in Task.objects.filter(id__in={t_id for _, t_id, _ in pairs}).select_related(
+            "project"
+        ):
+            evaluate(t)
+        return len(pairs)

@@ -1,0 +1,177 @@
+"""Projects, their members, the tasks cut from the project's dataset, and who claimed what.
+
+A project annotates one dataset with one label schema (``wavetag.projects.schemas``).
+Tasks are made once from the records (a whole record, an event window, or a fixed-length
+segment); annotators claim them in batches (``Assignment``); their answers live in the
+``annotations`` app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from wavetag.records.models import Dataset, Record
+
+MAX_ANNOTATORS = 5
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator"
+    ADJUDICATOR = "adjudicator"
+    ADMIN = "admin"
+
+
+# Each role may do everything the roles before it may do.
+ROLE_RANK = {Role.ANNOTATOR: 1, Role.ADJUDICATOR: 2, Role.ADMIN: 3}
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="projects")
+    template = models.CharField(max_length=64, help_text="built-in template name, or custom")
+    # A copy of the validated schema: later changes to a built-in template do not alter
+    # the meaning of answers already given in this project.
+    schema = models.JSONField()
+    annotators_per_task = models.PositiveSmallIntegerField(default=2)
+    batch_size = models.PositiveIntegerField(default=10)
+    blind = models.BooleanField(default=True)
+    window_before = models.FloatField(default=10.0, help_text="seconds shown before an event")
+    window_after = models.FloatField(default=0.0, help_text="seconds shown after an event")
+    event_set = models.CharField(max_length=64, blank=True, help_text="annotation set of events")
+    event_match = models.CharField(
+        max_length=64, blank=True, help_text="only events whose symbol or note starts with this"
+    )
+    event_at = models.FloatField(null=True, blank=True, help_text="one event at this time (s)")
+    segment_seconds = models.FloatField(null=True, blank=True)
+    # Imported annotation sets annotators of a blind project may see (default none): a
+    # reference set can hold the answer (an ALARM note, a (VT rhythm mark).
+    visible_sets = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotators_per_task__gte=1, annotators_per_task__lte=MAX_ANNOTATORS),
+                name="project_annotators_per_task_range",
+            ),
+            models.CheckConstraint(condition=Q(batch_size__gte=1), name="project_batch_size_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def task_mode(self) -> str:
+        return str(self.schema.get("tasks", "record"))
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["project", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} of {self.project}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open"  # waiting for answers
+    CONFLICT = "conflict"  # all answers in, they disagree: in the adjudication queue
+    AGREED = "agreed"  # all answers in and agree: final label set
+    ADJUDICATED = "adjudicated"  # an adjudicator decided: final label set
+
+    @classmethod
+    def final(cls) -> tuple[str, str]:
+        return (cls.AGREED, cls.ADJUDICATED)
+
+
+class Task(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="tasks")
+    # Identifies the task within the project so that making tasks again adds only new ones.
+    key = models.CharField(max_length=100)
+    event_time = models.FloatField(null=True, blank=True, help_text="seconds; null = no event")
+    window_start = models.FloatField()
+    window_end = models.FloatField()
+    # Only a known alarm name (e.g. Ventricular_Tachycardia), never the true/false verdict.
+    alarm_type = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    final_label = models.JSONField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Set when a submitted answer is unsure: the task is then discussed project-wide.
+    discussion_open = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["project", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="task_unique_key"),
+        ]
+        indexes = [models.Index(fields=["project", "status"], name="task_project_status")]
+
+    def __str__(self) -> str:
+        return f"task {self.pk} of {self.project}: {self.record.name} {self.key}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in TaskStatus.final()
+
+    def describe(self) -> dict[str, Any]:
+        """What anyone allowed to open the task may see (never answers, never comments)."""
+        return {
+            "id": self.pk,
+            "project": self.project_id,
+            "record": {"id": self.record_id, "name": self.record.name},
+            "event_time": self.event_time,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "alarm_type": self.alarm_type,
+        }
+
+
+class Assignment(models.Model):
+    """A task claimed by an annotator, as part of one of their batches."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    # The slot (0 .. k-1) this annotator fills on the task. Unique per task, so that two
+    # claims racing for the last free slot collide in the database even if the locking
+    # around the claim were ever bypassed.
+    slot = models.PositiveSmallIntegerField()
+    batch = models.PositiveIntegerField(help_text="the user's batch number in the project")
+    position = models.PositiveIntegerField(help_text="order within the batch")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="assignment_unique_user"),
+            models.UniqueConstraint(fields=["task", "slot"], name="assignment_unique_slot"),
+            models.CheckConstraint(
+                condition=Q(slot__lt=MAX_ANNOTATORS), name="assignment_slot_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on task {self.task_id} (batch {self.batch})"

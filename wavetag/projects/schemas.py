@@ -1,0 +1,470 @@
+"""Label schemas: validation of a schema (built-in or custom JSON), of answers to it, and
+what an answer means for agreement.
+
+A schema is a dict::
+
+    {"name": "...", "title": "...", "tasks": "record" | "events" | "segments",
+     "max_annotators": 1..5, "defaults": {"annotators_per_task": 2, ...},
+     "fields": [field, ...], "agreement": ["field name", ...]}
+
+and a field is one of::
+
+    {"name", "label", "type": "choice", "required", "choices": [{"value", "label", "key",
+     "unsure"?, "group"?}], "depends_on"?, "optional_when"?: {"other field": [values]}}
+    {"name", "type": "multi", "choices": [...], "grades"?: [{"value", "label", "key",
+     "unsure"?}], "min_items"?, "max_items"?}
+    {"name", "type": "text", "max_length"?}
+    {"name", "type": "number", "min"?, "max"?}
+
+Every message of ``InvalidInput`` names the field at fault.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from typing import Any
+
+from .builtin import TEMPLATES
+from .errors import InvalidInput
+from .models import MAX_ANNOTATORS
+
+FIELD_TYPES = ("choice", "multi", "text", "number")
+TASK_MODES = ("record", "events", "segments")
+# Names the annotation request uses for itself.
+RESERVED_NAMES = {"comment", "status", "id", "task", "user", "final_label"}
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KEY = re.compile(r"^[a-z0-9]$")
+DEFAULT_KEYS = {
+    "annotators_per_task",
+    "batch_size",
+    "window_before",
+    "window_after",
+    "segment_seconds",
+}
+SEGMENT_SECONDS = (10, 30)
+MAX_TEXT = 20000
+
+
+class SchemaError(InvalidInput):
+    """A custom schema that cannot be used; the message names the offending part."""
+
+
+def template_names() -> list[str]:
+    return sorted(TEMPLATES)
+
+
+def template_schema(name: str) -> dict[str, Any]:
+    if name not in TEMPLATES:
+        raise SchemaError(
+            f"template: unknown template {name!r} (one of {', '.join(template_names())})"
+        )
+    return validate_schema(TEMPLATES[name])
+
+
+# -- schema validation -------------------------------------------------------------------
+
+
+def _str(where: str, value: Any, *, max_len: int = 200, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > max_len:
+        raise SchemaError(f"{where}: must be a text of 1 to {max_len} characters")
+    return value
+
+
+def _bool(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SchemaError(f"{where}: must be true or false")
+    return value
+
+
+def _number(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SchemaError(f"{where}: must be a number")
+    return value
+
+
+def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 500:
+        raise SchemaError(f"{where}: must be a list of 1 to 500 choices")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        at = f"{where}[{i}]"
+        if isinstance(item, str):
+            item = {"value": item}
+        if not isinstance(item, dict):
+            raise SchemaError(f"{at}: must be an object with a value")
+        unknown = set(item) - {"value", "label", "key", "unsure", "group"}
+        if unknown:
+            raise SchemaError(f"{at}: unknown entries {', '.join(sorted(unknown))}")
+        value = _str(f"{at}.value", item.get("value"), max_len=64)
+        if value in seen:
+            raise SchemaError(f"{at}.value: {value!r} appears twice")
+        seen.add(value)
+        choice: dict[str, Any] = {"value": value, "label": value}
+        if "label" in item:
+            choice["label"] = _str(f"{at}.label", item["label"])
+        if "key" in item:
+            key = item["key"]
+            if not isinstance(key, str) or not KEY.match(key):
+                raise SchemaError(f"{at}.key: must be one lower-case letter or digit")
+            choice["key"] = key
+        elif need_keys:
+            raise SchemaError(f"{at}.key: every decision needs a keyboard shortcut")
+        if item.get("unsure"):
+            choice["unsure"] = _bool(f"{at}.unsure", item["unsure"])
+        if grouped:
+            choice["group"] = _str(f"{at}.group", item.get("group"), max_len=64)
+        elif "group" in item:
+            raise SchemaError(f"{at}.group: only for a field with depends_on")
+        out.append(choice)
+    return out
+
+
+def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    at = f"fields[{i}]"
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{at}: must be an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise SchemaError(f"{at}.name: must be lower-case letters, digits or _ (1 to 40)")
+    at = f"field {name!r}"
+    if name in RESERVED_NAMES:
+        raise SchemaError(f"{at}: the name is reserved ({', '.join(sorted(RESERVED_NAMES))})")
+    if name in earlier:
+        raise SchemaError(f"{at}: appears twice")
+    kind = raw.get("type")
+    if kind not in FIELD_TYPES:
+        raise SchemaError(f"{at}.type: must be one of {', '.join(FIELD_TYPES)}")
+    allowed = {"name", "label", "type", "required", "help", "optional_when"}
+    allowed |= {
+        "choice": {"choices", "depends_on"},
+        "multi": {"choices", "grades", "min_items", "max_items"},
+        "text": {"max_length"},
+        "number": {"min", "max"},
+    }[kind]
+    unknown = set(raw) - allowed
+    if unknown:
+        raise SchemaError(f"{at}: unknown entries {', '.join(sorted(unknown))} for a {kind} field")
+    field: dict[str, Any] = {
+        "name": name,
+        "type": kind,
+        "label": _str(f"{at}.label", raw.get("label", name)),
+        "required": _bool(f"{at}.required", raw.get("required", False)),
+    }
+    if "help" in raw:
+        field["help"] = _str(f"{at}.help", raw["help"], max_len=2000)
+    if kind == "choice":
+        parent = raw.get("depends_on")
+        if parent is not None:
+            if parent not in earlier or earlier[parent]["type"] != "choice":
+                raise SchemaError(f"{at}.depends_on: must name a choice field defined before it")
+            field["depends_on"] = parent
+        field["choices"] = _choice_list(
+            f"{at}.choices", raw.get("choices"), grouped=parent is not None, need_keys=True
+        )
+        if parent is not None:
+            parent_values = {c["value"] for c in earlier[parent]["choices"]}
+            for c in field["choices"]:
+                if c["group"] not in parent_values:
+                    raise SchemaError(
+                        f"{at}.choices: group {c['group']!r} of {c['value']!r} is not a "
+                        f"choice of {parent!r}"
+                    )
+    elif kind == "multi":
+        field["choices"] = _choice_list(
+            f"{at}.choices", raw.get("choices"), grouped=False, need_keys=False
+        )
+        if "grades" in raw:
+            field["grades"] = _choice_list(
+                f"{at}.grades", raw["grades"], grouped=False, need_keys=True
+            )
+        for bound in ("min_items", "max_items"):
+            if bound in raw:
+                value = raw[bound]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise SchemaError(f"{at}.{bound}: must be a whole number ≥ 0")
+                field[bound] = value
+    elif kind == "text":
+        value = raw.get("max_length", 2000)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TEXT:
+            raise SchemaError(f"{at}.max_length: must be a whole number from 1 to {MAX_TEXT}")
+        field["max_length"] = value
+    else:
+        for bound in ("min", "max"):
+            if bound in raw:
+                field[bound] = _number(f"{at}.{bound}", raw[bound])
+    if "optional_when" in raw:
+        field["optional_when"] = _optional_when(at, raw["optional_when"], earlier)
+    return field
+
+
+def _optional_when(at: str, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    if not isinstance(raw, dict) or not raw:
+        raise SchemaError(f"{at}.optional_when: must map a choice field to some of its values")
+    out = {}
+    for other, values in raw.items():
+        if other not in earlier or earlier[other]["type"] != "choice":
+            raise SchemaError(f"{at}.optional_when: {other!r} is not a choice field before it")
+        known = {c["value"] for c in earlier[other]["choices"]}
+        if not isinstance(values, list) or not values or not set(values) <= known:
+            raise SchemaError(f"{at}.optional_when.{other}: must list choices of {other!r}")
+        out[other] = list(values)
+    return out
+
+
+def _check_keys(fields: list[dict[str, Any]]) -> None:
+    """Shortcuts must be unambiguous: unique in the schema, except that choices shown one
+    group at a time (depends_on) only need to be unique within their group."""
+    owner: dict[str, str] = {}
+    for f in fields:
+        if f.get("depends_on"):
+            continue
+        for c in [*f.get("choices", []), *f.get("grades", [])]:
+            if "key" in c:
+                if c["key"] in owner:
+                    raise SchemaError(
+                        f"field {f['name']!r}: shortcut {c['key']!r} of {c['value']!r} is "
+                        f"already used by {owner[c['key']]}"
+                    )
+                owner[c["key"]] = f"{f['name']!r} {c['value']!r}"
+    for f in fields:
+        if not f.get("depends_on"):
+            continue
+        groups: dict[tuple[str, str], str] = {}
+        for c in f["choices"]:
+            key = c["key"]
+            if key in owner or (c["group"], key) in groups:
+                other = owner.get(key) or groups[(c["group"], key)]
+                raise SchemaError(
+                    f"field {f['name']!r}: shortcut {key!r} of {c['value']!r} is already "
+                    f"used by {other}"
+                )
+            groups[(c["group"], key)] = f"{f['name']!r} {c['value']!r}"
+
+
+def validate_schema(raw: Any) -> dict[str, Any]:
+    """Check a schema and return a normalised copy (defaults filled in)."""
+    if not isinstance(raw, dict):
+        raise SchemaError("schema: must be a JSON object")
+    allowed = {
+        "name",
+        "title",
+        "description",
+        "tasks",
+        "max_annotators",
+        "defaults",
+        "fields",
+        "agreement",
+    }
+    unknown = set(raw) - allowed
+    if unknown:
+        raise SchemaError(f"schema: unknown entries {', '.join(sorted(unknown))}")
+    schema: dict[str, Any] = {
+        "name": _str("name", raw.get("name", "custom"), max_len=64),
+        "title": _str("title", raw.get("title", raw.get("name", "Custom schema"))),
+        "description": _str("description", raw.get("description", ""), max_len=2000, empty=True),
+    }
+    tasks = raw.get("tasks", "record")
+    if tasks not in TASK_MODES:
+        raise SchemaError(f"tasks: must be one of {', '.join(TASK_MODES)}")
+    schema["tasks"] = tasks
+    max_k = raw.get("max_annotators", MAX_ANNOTATORS)
+    if isinstance(max_k, bool) or not isinstance(max_k, int) or not 1 <= max_k <= MAX_ANNOTATORS:
+        raise SchemaError(f"max_annotators: must be a whole number from 1 to {MAX_ANNOTATORS}")
+    schema["max_annotators"] = max_k
+    raw_fields = raw.get("fields")
+    if not isinstance(raw_fields, list) or not 1 <= len(raw_fields) <= 50:
+        raise SchemaError("fields: must be a list of 1 to 50 fields")
+    by_name: dict[str, dict[str, Any]] = {}
+    for i, raw_field in enumerate(raw_fields):
+        field = _field(i, copy.deepcopy(raw_field), by_name)
+        by_name[field["name"]] = field
+    fields = list(by_name.values())
+    _check_keys(fields)
+    schema["fields"] = fields
+    comparable = [f["name"] for f in fields if f["type"] != "text"]
+    agreement = raw.get("agreement", comparable)
+    if not isinstance(agreement, list) or not agreement:
+        raise SchemaError("agreement: must list the fields whose answers must match")
+    for name in agreement:
+        if name not in by_name or by_name[name]["type"] == "text":
+            raise SchemaError(f"agreement: {name!r} is not a choice, multi or number field")
+    schema["agreement"] = list(dict.fromkeys(agreement))
+    defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
+        raise SchemaError(f"defaults: may only set {', '.join(sorted(DEFAULT_KEYS))}")
+    for name, value in defaults.items():
+        _number(f"defaults.{name}", value)
+    schema["defaults"] = dict(defaults)
+    return schema
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def _values(field: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["value"]: c for c in field["choices"]}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _clean_value(field: dict[str, Any], value: Any, answer: dict[str, Any]) -> Any:
+    name, kind = field["name"], field["type"]
+    if kind == "choice":
+        choices = _values(field)
+        if not isinstance(value, str) or value not in choices:
+            allowed = list(choices)
+            if field.get("depends_on") and isinstance(answer.get(field["depends_on"]), str):
+                allowed = [
+                    v for v, c in choices.items() if c["group"] == answer[field["depends_on"]]
+                ]
+            raise InvalidInput(f"{name}: {value!r} is not allowed (one of {', '.join(allowed)})")
+        parent = field.get("depends_on")
+        if parent:
+            if _empty(answer.get(parent)):
+                raise InvalidInput(f"{name}: choose {parent} first")
+            if choices[value]["group"] != answer[parent]:
+                raise InvalidInput(f"{name}: {value!r} is not a kind of {answer[parent]!r}")
+        return value
+    if kind == "multi":
+        if not isinstance(value, list):
+            raise InvalidInput(f"{name}: must be a list")
+        choices = _values(field)
+        grades = {g["value"] for g in field.get("grades", [])}
+        out, seen = [], set()
+        for item in value:
+            if grades:
+                if isinstance(item, str):
+                    item = {"value": item, "grade": field["grades"][0]["value"]}
+                if not isinstance(item, dict) or set(item) - {"value", "grade"}:
+                    raise InvalidInput(f"{name}: each item must be {{value, grade}}")
+                v, grade = item.get("value"), item.get("grade")
+                if grade not in grades:
+                    raise InvalidInput(
+                        f"{name}: grade {grade!r} is not allowed (one of {', '.join(grades)})"
+                    )
+            else:
+                v = item
+            if not isinstance(v, str) or v not in choices:
+                raise InvalidInput(f"{name}: {v!r} is not one of the allowed values")
+            if v in seen:
+                raise InvalidInput(f"{name}: {v!r} is given twice")
+            seen.add(v)
+            out.append({"value": v, "grade": grade} if grades else v)
+        if len(out) > field.get("max_items", len(choices)):
+            raise InvalidInput(f"{name}: at most {field['max_items']} items")
+        return out
+    if kind == "text":
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name}: must be a text")
+        if len(value) > field["max_length"]:
+            raise InvalidInput(f"{name}: at most {field['max_length']} characters")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name}: must be a number")
+    if "min" in field and value < field["min"] or "max" in field and value > field["max"]:
+        raise InvalidInput(f"{name}: must be between {field.get('min')} and {field.get('max')}")
+    return value
+
+
+def is_required(field: dict[str, Any], answer: dict[str, Any]) -> bool:
+    if not field["required"]:
+        return False
+    for other, values in field.get("optional_when", {}).items():
+        if answer.get(other) in values:
+            return False
+    return True
+
+
+def clean_answer(schema: dict[str, Any], data: dict[str, Any], *, complete: bool) -> dict[str, Any]:
+    """Validate an answer; ``complete`` also requires every required field.
+
+    A draft (``complete=False``) may leave fields out, but what it gives must be valid,
+    so that a draft never holds a value its submission would refuse.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("answer: must be an object of field values")
+    fields = {f["name"]: f for f in schema["fields"]}
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: not a field of this schema (fields: {', '.join(fields)})"
+        )
+    answer: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = data.get(name)
+        if _empty(value):
+            if value == [] and field["type"] == "multi":
+                answer[name] = []
+            continue
+        answer[name] = _clean_value(field, value, {**data, **answer})
+    if complete:
+        for field in schema["fields"]:
+            if is_required(field, answer) and _empty(answer.get(field["name"])):
+                raise InvalidInput(f"{field['name']}: required")
+            if field["type"] == "multi" and len(answer.get(field["name"]) or []) < field.get(
+                "min_items", 0
+            ):
+                raise InvalidInput(f"{field['name']}: at least {field['min_items']} items")
+    return answer
+
+
+# -- meaning of an answer ----------------------------------------------------------------
+
+
+def _unsure_values(field: dict[str, Any], key: str = "choices") -> set[str]:
+    return {c["value"] for c in field.get(key, []) if c.get("unsure")}
+
+
+def is_unsure(schema: dict[str, Any], answer: dict[str, Any]) -> bool:
+    """True when the answer uses an unsure choice (Uncertain) or grade (Unsure)."""
+    for field in schema["fields"]:
+        value = answer.get(field["name"])
+        if field["type"] == "choice" and value in _unsure_values(field):
+            return True
+        if field["type"] == "multi" and field.get("grades") and value:
+            unsure = _unsure_values(field, "grades")
+            if any(item["grade"] in unsure for item in value):
+                return True
+    return False
+
+
+def label_of(schema: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The part of an answer that must match for agreement, in a comparable form: choices
+    as given, multi-label lists sorted, graded lists reduced to their sure items."""
+    fields = {f["name"]: f for f in schema["fields"]}
+    label: dict[str, Any] = {}
+    for name in schema["agreement"]:
+        field, value = fields[name], answer.get(name)
+        if field["type"] == "multi":
+            if field.get("grades"):
+                unsure = _unsure_values(field, "grades")
+                value = [i["value"] for i in value or [] if i["grade"] not in unsure]
+            value = sorted(value or [])
+        label[name] = value
+    return label
+
+
+def is_decisive(schema: dict[str, Any], answer: dict[str, Any]) -> bool:
+    """Whether an answer can take part in agreement: no unsure choice among the agreement
+    fields, and a graded list keeps at least one sure item (else nothing was decided)."""
+    fields = {f["name"]: f for f in schema["fields"]}
+    label = label_of(schema, answer)
+    for name in schema["agreement"]:
+        field = fields[name]
+        if field["type"] == "choice" and answer.get(name) in _unsure_values(field):
+            return False
+        if field["type"] == "multi" and field.get("grades") and answer.get(name):
+            if not label[name]:
+                return False
+    return True
+
+
+def answers_agree(schema: dict[str, Any], answers: list[dict[str, Any]]) -> bool:
+    if not answers or not all(is_decisive(schema, a) for a in answers):
+        return False
+    first = label_of(schema, answers[0])
+    return all(label_of(schema, a) == first for a in answers[1:])

@@ -1,0 +1,204 @@
+"""Creating projects and managing their members; used by the commands, the API and pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from wavetag.records.models import Dataset
+
+from .errors import InvalidInput
+from .models import Membership, Project, Role
+from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
+from .tasks import make_tasks
+
+MAX_BATCH = 1000
+MAX_WINDOW = 3600.0
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name}: must be a number")
+    if not low <= value <= high:
+        raise InvalidInput(f"{name}: must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def _whole(name: str, value: Any, low: int, high: int, why: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}{why}")
+    return value
+
+
+def create_project(
+    name: str,
+    dataset: str | Dataset,
+    *,
+    template: str | None = None,
+    schema: dict[str, Any] | None = None,
+    annotators_per_task: int | None = None,
+    batch_size: int | None = None,
+    blind: bool = True,
+    window_before: float | None = None,
+    window_after: float | None = None,
+    event_at: float | None = None,
+    event_set: str = "",
+    event_match: str = "",
+    segment_seconds: float | None = None,
+    visible_sets: Iterable[str] = (),
+    description: str = "",
+    created_by: Any = None,
+) -> Project:
+    """Create a project on a built-in ``template`` (by name) or a custom ``schema``, and make
+    its tasks from the records of the dataset. Settings left out come from the schema's
+    defaults."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name: must be 1 to 200 characters")
+    if Project.objects.filter(name=name).exists():
+        raise InvalidInput(f"name: a project named {name!r} already exists")
+    if isinstance(dataset, str):
+        found = Dataset.objects.filter(name=dataset).first()
+        if found is None:
+            raise InvalidInput(f"dataset: no dataset named {dataset!r}")
+        dataset = found
+    if (template is None) == (schema is None):
+        raise InvalidInput("template: give a built-in template name or a custom schema")
+    if template is not None:
+        checked = template_schema(template)
+    else:
+        checked = validate_schema(schema)
+        template = "custom"
+    defaults = checked["defaults"]
+    mode = checked["tasks"]
+    max_k = checked["max_annotators"]
+    k = _whole(
+        "annotators_per_task",
+        annotators_per_task
+        if annotators_per_task is not None
+        else defaults.get("annotators_per_task", 2),
+        1,
+        max_k,
+        f" (the {checked['name']} schema allows at most {max_k})",
+    )
+    size = _whole(
+        "batch_size",
+        batch_size if batch_size is not None else defaults.get("batch_size", 10),
+        1,
+        MAX_BATCH,
+    )
+    before = _number(
+        "window_before",
+        window_before if window_before is not None else defaults.get("window_before", 10.0),
+        0,
+        MAX_WINDOW,
+    )
+    after = _number(
+        "window_after",
+        window_after if window_after is not None else defaults.get("window_after", 0.0),
+        0,
+        MAX_WINDOW,
+    )
+    if mode == "segments":
+        seconds = (
+            segment_seconds if segment_seconds is not None else defaults.get("segment_seconds", 30)
+        )
+        if seconds not in SEGMENT_SECONDS:
+            raise InvalidInput(f"segment_seconds: must be {' or '.join(map(str, SEGMENT_SECONDS))}")
+        segment_seconds = float(seconds)
+    elif segment_seconds is not None:
+        raise InvalidInput(f"segment_seconds: only for segment templates, not {checked['name']}")
+    if mode != "events" and (event_at is not None or event_set):
+        raise InvalidInput(f"event_at/event_set: only for event templates, not {checked['name']}")
+    if event_at is not None:
+        event_at = _number("event_at", event_at, 0, 10**9)
+    for label, text in (("event_set", event_set), ("event_match", event_match)):
+        if len(text) > 64:
+            raise InvalidInput(f"{label}: at most 64 characters")
+    sets = [s for s in dict.fromkeys(visible_sets) if s]
+    if any(not isinstance(s, str) or len(s) > 64 for s in sets):
+        raise InvalidInput("visible_sets: must be annotation set names")
+    with transaction.atomic():
+        project = Project.objects.create(
+            name=name,
+            description=description,
+            dataset=dataset,
+            template=template,
+            schema=checked,
+            annotators_per_task=k,
+            batch_size=size,
+            blind=blind,
+            window_before=before,
+            window_after=after,
+            event_at=event_at,
+            event_set=event_set,
+            event_match=event_match,
+            segment_seconds=segment_seconds,
+            visible_sets=sets,
+            created_by=created_by,
+        )
+        make_tasks(project)
+    return project
+
+
+def find_user(username: str) -> Any:
+    user_model = get_user_model()
+    user = user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).first()
+    if user is None:
+        raise InvalidInput(f"username: no user named {username!r}")
+    return user
+
+
+def add_member(project: Project, user: Any, role: str) -> Membership:
+    """Make ``user`` a member with ``role``, or change the role of a member."""
+    if role not in Role.values:
+        raise InvalidInput(f"role: must be one of {', '.join(Role.values)}")
+    membership, created = Membership.objects.get_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def remove_member(project: Project, user: Any) -> bool:
+    """Remove a member. Their submitted answers stay; unfinished assignments are released."""
+    from .batches import release
+
+    release(project, user=user)
+    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
+    return bool(deleted)
+
+
+def find_project(name_or_id: str) -> Project:
+    project = Project.objects.filter(name=name_or_id).first()
+    if project is None and name_or_id.isdigit():
+        project = Project.objects.filter(pk=int(name_or_id)).first()
+    if project is None:
+        raise InvalidInput(f"project: no project named {name_or_id!r}")
+    return project
+
+
+def describe(project: Project, role: str | None = None) -> dict[str, Any]:
+    return {
+        "id": project.pk,
+        "name": project.name,
+        "description": project.description,
+        "template": project.template,
+        "dataset": project.dataset.name,
+        "role": role,
+        "annotators_per_task": project.annotators_per_task,
+        "batch_size": project.batch_size,
+        "blind": project.blind,
+        "window_before": project.window_before,
+        "window_after": project.window_after,
+        "segment_seconds": project.segment_seconds,
+        "event_at": project.event_at,
+        "event_set": project.event_set,
+        "visible_sets": project.visible_sets,
+    }
