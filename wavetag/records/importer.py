@@ -31,7 +31,7 @@ from wavetag.signal import store as wstore
 from wavetag.signal.io import RecordRef, find_records, open_recording
 from wavetag.signal.recording import RecordError, RecordingSource
 
-from .models import Annotation, AnnotationSet, Channel, Dataset, Record
+from .models import SYMBOL_MAX, Annotation, AnnotationSet, Channel, Dataset, Record
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +239,7 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
                     time=float(data.time[i]),
                     sample=int(data.sample[i]),
                     duration=float(data.duration[i]),
-                    symbol=data.symbol[i],
-                    aux_note=data.aux_note[i],
+                    **_label(data.symbol[i], data.aux_note[i]),
                     subtype=int(subtype[i]) if subtype is not None else 0,
                     chan=int(chan[i]) if chan is not None else 0,
                     num=int(num[i]) if num is not None else 0,
@@ -249,6 +248,13 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
             ),
             batch_size=ANNOTATION_BATCH,
         )
+
+
+def _label(symbol: str, aux_note: str) -> dict[str, str]:
+    # A label too long for a symbol (free-text EDF+ annotations) is kept whole as a note.
+    if len(symbol) <= SYMBOL_MAX:
+        return {"symbol": symbol, "aux_note": aux_note}
+    return {"symbol": "", "aux_note": f"{symbol} {aux_note}".strip()}
 
 
 def delete_record(record: Record) -> None:

@@ -106,6 +106,9 @@ class AnnotationSet(models.Model):
         return f"{self.record}.{self.name}"
 
 
+SYMBOL_MAX = 64
+
+
 class Annotation(models.Model):
     """One mark of an imported set: a beat, a rhythm change, an alarm, an EDF+ event."""
 
@@ -115,7 +118,8 @@ class Annotation(models.Model):
     time = models.FloatField(help_text="seconds from the start of the record")
     sample = models.BigIntegerField(null=True, blank=True)
     duration = models.FloatField(default=0)
-    symbol = models.CharField(max_length=8, blank=True)
+    # WFDB symbols are one or two characters; EDF+ labels are short words.
+    symbol = models.CharField(max_length=SYMBOL_MAX, blank=True)
     subtype = models.SmallIntegerField(default=0)
     chan = models.SmallIntegerField(default=0)
     num = models.SmallIntegerField(default=0)
