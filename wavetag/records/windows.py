@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import struct
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,32 +106,65 @@ def _round_significant(physical: np.ndarray, digits: int = 8) -> np.ndarray:
     return np.rint(physical * scale) / scale
 
 
-def _numbers(values: np.ndarray, info: Any) -> str:
-    """A JSON array of the physical values of digital ``values``.
+# Printed values per channel, reused across requests: (store key, channel) -> (lowest
+# digital value, texts). Bounded by TEXT_CACHE_ENTRIES strings per process.
+_text_cache: OrderedDict[tuple[str, int], tuple[int, np.ndarray]] = OrderedDict()
+_text_cache_lock = threading.Lock()
+TEXT_CACHE_ENTRIES = 1_000_000
+TEXT_TABLE_MAX = 70_000  # a 16-bit channel's whole range fits
 
-    A window holds few distinct digital values (an ADC has a fixed step), so each
-    distinct value is converted and printed once and the text is assembled from a
-    lookup table: float printing is most of the cost of a JSON window otherwise.
-    """
-    if values.size == 0:
-        return "[]"
-    low = int(values.min())
-    span = int(values.max()) - low + 1
-    if span <= 4 * values.size + 65536:
-        offsets = values.astype(np.int64) - low
-        present = np.zeros(span, dtype=bool)
-        present[offsets] = True
-        distinct = np.flatnonzero(present) + low
-        inverse = (np.cumsum(present) - 1)[offsets]
-    else:
-        distinct, inverse = np.unique(values, return_inverse=True)
+
+def _texts(distinct: np.ndarray, info: Any) -> list[str]:
     physical = (distinct.astype(np.float64) - info.baseline) / info.gain
     texts = [repr(v) for v in _round_significant(physical).tolist()]
     if info.invalid is not None:
         hit = np.flatnonzero(distinct == info.invalid)
         if hit.size:
             texts[int(hit[0])] = "null"
-    table = np.array(texts, dtype=object)
+    return texts
+
+
+def _text_table(cache_key: tuple[str, int], info: Any, low: int, high: int) -> tuple[int, Any]:
+    """A lookup table of printed values covering digital values ``low..high``, or None.
+
+    An ADC has a fixed step, so a channel has at most a few tens of thousands of
+    distinct values: each is printed once per process rather than once per request.
+    """
+    with _text_cache_lock:
+        cached = _text_cache.get(cache_key)
+        if cached is not None:
+            _text_cache.move_to_end(cache_key)
+            base, table = cached
+            if base <= low and high < base + len(table):
+                return base, table
+            low, high = min(low, base), max(high, base + len(table) - 1)
+    if high - low + 1 > TEXT_TABLE_MAX:
+        return low, None
+    table = np.array(_texts(np.arange(low, high + 1), info), dtype=object)
+    with _text_cache_lock:
+        _text_cache[cache_key] = (low, table)
+        total = sum(len(t) for _, t in _text_cache.values())
+        while total > TEXT_CACHE_ENTRIES and len(_text_cache) > 1:
+            _, (_, dropped) = _text_cache.popitem(last=False)
+            total -= len(dropped)
+    return low, table
+
+
+def _numbers(values: np.ndarray, info: Any, cache_key: tuple[str, int] | None = None) -> str:
+    """A JSON array of the physical values of digital ``values``.
+
+    Float printing is most of the cost of a JSON window, so values are printed
+    from a per-channel table, or at least once per distinct value.
+    """
+    if values.size == 0:
+        return "[]"
+    low, high = int(values.min()), int(values.max())
+    if cache_key is not None:
+        base, table = _text_table(cache_key, info, low, high)
+        if table is not None:
+            return "[" + ",".join(table[values.astype(np.int64) - base].tolist()) + "]"
+    distinct, inverse = np.unique(values, return_inverse=True)
+    table = np.array(_texts(distinct, info), dtype=object)
     return "[" + ",".join(table[inverse].tolist()) + "]"
 
 
@@ -152,14 +187,15 @@ def to_json(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
         if window is None:
             parts.append(head + ',"values":[]}')
         elif window.kind == "raw":
-            parts.append(head + ',"values":' + _numbers(window.values, info) + "}")
+            key = (store.key, info.index)
+            parts.append(head + ',"values":' + _numbers(window.values, info, key) + "}")
         else:
             parts.append(
                 head
                 + ',"min":'
-                + _numbers(window.min, info)
+                + _numbers(window.min, info, (store.key, info.index))
                 + ',"max":'
-                + _numbers(window.max, info)
+                + _numbers(window.max, info, (store.key, info.index))
                 + "}"
             )
     head = json.dumps({"start": req.start, "end": req.end})[:-1]
