@@ -1,0 +1,578 @@
+"""The waveform viewer in a real browser: rendering, navigation, tools, settings, phones.
+
+Records come from the shared test data; every test ends with ``errors.check()`` (no
+console errors or warnings, no HTTP status >= 400).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import import_ok, make_user
+from wavetag.accounts.models import ViewerSettings
+from wavetag.records.models import Record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOMINAL_PX_PER_MM = 96 / 25.4
+READY = "[data-testid=waveform][data-state=ready]"
+RECORDS = {
+    "mitdb/100": ("mitdb/100", "mitdb"),
+    "v102s": ("challenge2015/v102s", "challenge2015"),
+    "00001_lr": ("ptbxl/00001_lr", "ptbxl"),
+    "s0010_re": ("ptbdb/s0010_re", "ptbdb"),
+}
+
+# Dark pixels of the traces canvas per panel row: proof that something was drawn there.
+INK_PER_ROW = """(rows) => {
+  const source = document.querySelectorAll('[data-testid=waveform] canvas')[1];
+  const dpr = source.width / source.getBoundingClientRect().width;
+  // Read a copy once: repeated reads of the live canvas make Chrome warn.
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0);
+  const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+  return rows.map(([top, height]) => {
+    let ink = 0;
+    const y0 = Math.round(top * dpr), y1 = Math.round((top + height) * dpr);
+    for (let i = y0 * copy.width * 4 + 3; i < y1 * copy.width * 4; i += 4) if (data[i] > 128) ink++;
+    return ink;
+  });
+}"""
+
+
+@pytest.fixture
+def records(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+    """``records("v102s")`` imports a shared record (once) and returns it."""
+    settings.STORE_DIR = tmp_path / "store"
+
+    def load(short: str) -> Record:
+        path, dataset = RECORDS[short]
+        name = Path(path).name
+        found = Record.objects.filter(name=name, dataset__name=dataset).first()
+        if found is None:
+            import_ok(data_dir / path, dataset=dataset)
+            found = Record.objects.get(name=name, dataset__name=dataset)
+        return found
+
+    return load
+
+
+@pytest.fixture
+def reader() -> Any:
+    return make_user("reader", staff=True)
+
+
+def open_viewer(page: Any, record: Record, query: str = "") -> Any:
+    page.goto(f"/records/{record.pk}/{query}")
+    page.wait_for_selector(READY)
+    return page.locator("[data-testid=waveform]")
+
+
+def window_of(waveform: Any) -> tuple[float, float]:
+    return float(waveform.get_attribute("data-start")), float(waveform.get_attribute("data-end"))
+
+
+def wait_window(page: Any, predicate: str) -> None:
+    """Wait until the drawn window satisfies a JS predicate over (start, end)."""
+    page.wait_for_function(
+        f"""() => {{
+          const w = document.querySelector('[data-testid=waveform]');
+          const start = Number(w.dataset.start), end = Number(w.dataset.end);
+          return w.dataset.state === 'ready' && ({predicate});
+        }}"""
+    )
+
+
+def window_requests(page: Any) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/window?" in r.url else None)
+    return seen
+
+
+def plot_width(page: Any) -> float:
+    return page.evaluate("() => document.querySelector('[data-testid=waveform]').clientWidth")
+
+
+def channel_labels(page: Any) -> list[str]:
+    return page.locator("[data-testid^=channel-]").evaluate_all(
+        "els => els.map(e => e.querySelector('.wt-chan-name').textContent)"
+    )
+
+
+def scale_of(page: Any, index: int) -> Any:
+    return page.get_by_test_id(f"channel-{index}").locator(".wt-chan-scale")
+
+
+def row_boxes(page: Any) -> list[tuple[float, float]]:
+    """(top, height) in plot pixels of every shown channel's row, from its label."""
+    return page.evaluate(
+        """() => {
+          const plot = document.querySelector('[data-testid=waveform]').getBoundingClientRect();
+          const labels = [...document.querySelectorAll('[data-testid^=channel-]')];
+          const tops = labels.map(l => l.getBoundingClientRect().top - plot.top - 3)
+            .sort((a, b) => a - b);
+          return tops.map((t, i) => [t, (i + 1 < tops.length ? tops[i + 1] : plot.height) - t]);
+        }"""
+    )
+
+
+class TestRendering:
+    def test_mitdb_shows_both_channels_at_25_mm_per_s(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        assert channel_labels(page) == ["MLII", "V5"]
+        start, end = window_of(waveform)
+        assert start == 0
+        expected = plot_width(page) / (25 * NOMINAL_PX_PER_MM)
+        assert end == pytest.approx(expected, abs=0.01)
+        assert all(ink > 500 for ink in page.evaluate(INK_PER_ROW, row_boxes(page)))
+        expect(scale_of(page, 0)).to_have_text("10 mm/mV")
+        errors.check()
+
+    def test_icu_record_shows_pleth_and_resp_in_their_units(self, make_page, records, reader):
+        record = records("v102s")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        assert channel_labels(page) == ["II", "V", "PLETH", "RESP"]
+        pleth = scale_of(page, 2).inner_text()
+        assert pleth.endswith(" NU") and " – " in pleth  # auto-scaled, with its range
+        assert all(ink > 300 for ink in page.evaluate(INK_PER_ROW, row_boxes(page)))
+        errors.check()
+
+    def test_event_opens_on_the_event_window(self, make_page, records, reader) -> None:
+        record = records("v102s")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record, "?t=300")
+        assert window_of(waveform) == (290, 305)
+        # "e" jumps back to the event window after moving away.
+        page.keyboard.press("Home")
+        wait_window(page, "start === 0")
+        page.keyboard.press("e")
+        wait_window(page, "start === 290 && end === 305")
+        errors.check()
+
+    def test_twelve_leads_and_the_3x4_layout(self, make_page, records, reader) -> None:
+        record = records("00001_lr")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        names = channel_labels(page)
+        assert len(names) == 12 and names[:3] == ["I", "II", "III"]
+        page.get_by_test_id("layout12").click()
+        page.get_by_test_id("rhythm-1").wait_for()
+        page.wait_for_selector(READY)
+        boxes = page.locator("[data-testid^=channel-]").evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top]; })"
+        )
+        assert len(boxes) == 12
+        assert len({round(x) for x, _ in boxes}) == 4  # four columns
+        assert len({round(y) for _, y in boxes}) == 3  # three rows, rhythm strip below
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll(
+                   '[data-testid^=channel-], [data-testid^=rhythm-]'
+                 )].map(e => e.getBoundingClientRect().top)"""
+        )
+        assert len({round(y) for y in rows}) == 4
+        # A 10-s record at 25 mm/s is the printed 250 mm page: columns 62.5 mm apart.
+        xs = sorted({round(x) for x, _ in boxes})
+        assert xs[1] - xs[0] == pytest.approx(62.5 * NOMINAL_PX_PER_MM, abs=2)
+        page.keyboard.press("l")
+        page.get_by_test_id("rhythm-1").wait_for(state="detached")
+        errors.check()
+
+    def test_ptb_fifteen_channels_in_the_3x4_layout(self, make_page, records, reader) -> None:
+        record = records("s0010_re")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        assert len(channel_labels(page)) == 15
+        page.keyboard.press("l")
+        page.get_by_test_id("rhythm-1").wait_for()
+        assert len(channel_labels(page)) == 12  # vx, vy, vz are not on a 12-lead page
+        errors.check()
+
+
+class TestNavigation:
+    def test_zoom_buttons_change_the_window_and_fetch(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        requests = window_requests(page)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        before = len(requests)
+        assert before > 0
+        page.get_by_test_id("zoom-in").click()
+        wait_window(page, f"Math.abs((end - start) - {(end - start) / 2}) < 1e-3")
+        assert len(requests) > before  # the finer level was not prefetched
+        page.get_by_test_id("zoom-out").click()
+        page.get_by_test_id("zoom-out").click()
+        wait_window(page, f"Math.abs((end - start) - {(end - start) * 2}) < 1e-3")
+        page.get_by_test_id("zoom-reset").click()
+        wait_window(page, f"Math.abs((end - start) - {end - start}) < 1e-3")
+        errors.check()
+
+    def test_wheel_zooms_about_the_pointer(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        page.keyboard.press("Shift+ArrowRight")
+        wait_window(page, "start > 10")
+        start, end = window_of(waveform)
+        box = waveform.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 60)
+        page.mouse.wheel(0, -300)
+        wait_window(page, f"end - start < {(end - start) * 0.8}")
+        new_start, new_end = window_of(waveform)
+        assert (new_start + new_end) / 2 == pytest.approx((start + end) / 2, abs=0.05)
+        errors.check()
+
+    def test_keys_pan_and_new_data_is_fetched(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        requests = window_requests(page)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        span = end - start
+        before = len(requests)
+        page.keyboard.press("ArrowRight")
+        wait_window(page, f"Math.abs(start - {span / 2}) < 1e-3")
+        page.keyboard.press("Shift+ArrowRight")
+        wait_window(page, f"Math.abs(start - {1.5 * span}) < 1e-3")
+        page.wait_for_function(
+            f"() => performance.getEntriesByType('resource')"
+            f".filter(e => e.name.includes('/window?')).length > {before}"
+        )
+        assert len(requests) > before  # the pages beyond were fetched ahead
+        page.keyboard.press("End")
+        wait_window(page, f"Math.abs(end - {record.duration}) < 1e-3")
+        page.keyboard.press("Home")
+        wait_window(page, "start === 0")
+        errors.check()
+
+    def test_drag_pans(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        page.keyboard.press("Shift+ArrowRight")
+        wait_window(page, "start > 10")
+        start, end = window_of(waveform)
+        box = waveform.bounding_box()
+        y = box["y"] + 80
+        page.mouse.move(box["x"] + 600, y)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(box["x"] + 600 - 20 * step, y)
+        page.mouse.up()
+        seconds = 200 / (25 * NOMINAL_PX_PER_MM)
+        wait_window(page, f"Math.abs(start - {start + seconds}) < 0.02")
+        errors.check()
+
+    def test_overview_click_and_drag_jump(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        span = end - start
+        overview = page.get_by_test_id("overview").bounding_box()
+        y = overview["y"] + overview["height"] / 2
+        page.mouse.click(overview["x"] + overview["width"] * 0.5, y)
+        middle = record.duration * 0.5
+        wait_window(page, f"Math.abs((start + end) / 2 - {middle}) < {span * 0.05 + 2}")
+        page.mouse.move(overview["x"] + overview["width"] * 0.5, y)
+        page.mouse.down()
+        page.mouse.move(overview["x"] + overview["width"] * 0.6, y, steps=5)
+        page.mouse.move(overview["x"] + overview["width"] * 0.75, y, steps=5)
+        page.mouse.up()
+        three_quarters = record.duration * 0.75
+        wait_window(page, f"Math.abs((start + end) / 2 - {three_quarters}) < {span * 0.05 + 2}")
+        assert window_of(waveform)[1] - window_of(waveform)[0] == pytest.approx(span, abs=1e-3)
+        errors.check()
+
+
+class TestCalipers:
+    def test_caliper_measures_a_known_span(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        px_per_s = 25 * NOMINAL_PX_PER_MM  # the opening view is calibrated
+        box = waveform.bounding_box()
+        x0 = box["x"] + 150
+        y0 = box["y"] + 60
+        page.get_by_test_id("caliper").click()
+        assert page.get_by_test_id("caliper").get_attribute("aria-pressed") == "true"
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x0 + 0.8 * px_per_s, y0 + 37.8, steps=6)  # 800 ms, 1 mV at 10 mm/mV
+        page.mouse.up()
+        readout = page.get_by_test_id("caliper-readout")
+        readout.wait_for()
+        one_pixel_ms = 1000 / px_per_s
+        assert float(readout.get_attribute("data-ms")) == pytest.approx(800, abs=one_pixel_ms)
+        assert float(readout.get_attribute("data-dv")) == pytest.approx(1.0, abs=0.03)
+        assert "bpm" in readout.inner_text() and "on MLII" in readout.inner_text()
+        # A second one, then remove the first with its button, then clear with Esc.
+        page.mouse.move(x0 + 300, y0)
+        page.mouse.down()
+        page.mouse.move(x0 + 300 + px_per_s, y0, steps=4)
+        page.mouse.up()
+        assert page.get_by_test_id("caliper-readout").count() == 2
+        second = float(page.get_by_test_id("caliper-readout").nth(1).get_attribute("data-ms"))
+        assert second == pytest.approx(1000, abs=one_pixel_ms)
+        page.get_by_role("button", name="Remove caliper 1").click()
+        assert page.get_by_test_id("caliper-readout").count() == 1
+        page.locator("[data-testid=waveform]").focus()
+        page.keyboard.press("Escape")
+        assert page.get_by_test_id("caliper-readout").count() == 0
+        errors.check()
+
+    def test_caliper_ends_can_be_moved(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        page.keyboard.press("Shift+C")  # a caliper over the middle eighth of the view
+        readout = page.get_by_test_id("caliper-readout")
+        readout.wait_for()
+        start, end = window_of(waveform)
+        assert float(readout.get_attribute("data-ms")) == pytest.approx(
+            (end - start) / 8 * 1000, rel=1e-3
+        )
+        box = waveform.bounding_box()
+        right_end = box["x"] + box["width"] * (0.5 + 1 / 16)
+        y = box["y"] + 100
+        page.mouse.move(right_end, y)
+        page.mouse.down()
+        page.mouse.move(right_end + 50, y, steps=3)
+        page.mouse.up()
+        px_per_s = box["width"] / (end - start)
+        expected = ((end - start) / 8 + 50 / px_per_s) * 1000
+        measured = float(readout.get_attribute("data-ms"))
+        assert measured == pytest.approx(expected, abs=1500 / px_per_s)
+        errors.check()
+
+
+class TestChannels:
+    def test_hide_and_show_a_lead(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        page.get_by_test_id("channel-1").hover()
+        page.get_by_role("button", name="Hide V5").click()
+        page.get_by_test_id("channel-1").wait_for(state="detached")
+        assert channel_labels(page) == ["MLII"]
+        page.wait_for_selector(READY)
+        page.get_by_role("button", name="Channels").click()
+        assert not page.get_by_test_id("toggle-channel-1").is_checked()
+        page.get_by_test_id("toggle-channel-1").check()
+        page.get_by_test_id("channel-1").wait_for()
+        page.locator("[data-testid=waveform]").focus()
+        page.keyboard.press("1")  # key n toggles the n-th channel
+        page.get_by_test_id("channel-0").wait_for(state="detached")
+        assert channel_labels(page) == ["V5"]
+        errors.check()
+
+    def test_gain_and_order_per_channel(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        page.get_by_test_id("channel-0").hover()
+        page.get_by_role("button", name="Gain up MLII").click()
+        expect(scale_of(page, 0)).to_have_text("20 mm/mV")
+        page.get_by_role("button", name="Move MLII down").click()
+        page.wait_for_function(
+            """() => {
+              const top = id =>
+                document.querySelector(`[data-testid=${id}]`).getBoundingClientRect().top;
+              return top('channel-0') > top('channel-1');
+            }"""
+        )
+        # Dragging the name upwards raises the gain further.
+        name = page.get_by_test_id("channel-0").locator(".wt-chan-name").bounding_box()
+        page.mouse.move(name["x"] + 5, name["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(name["x"] + 5, name["y"] - 55, steps=5)
+        page.mouse.up()
+        expect(scale_of(page, 0)).to_have_text("40 mm/mV")
+        errors.check()
+
+
+class TestScreenshot:
+    def test_png_of_the_current_view(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        with page.expect_download() as info:
+            page.get_by_test_id("screenshot").click()
+        download = info.value
+        assert re.fullmatch(r"100_0-14\.\d+s\.png", download.suggested_filename)
+        data = Path(download.path()).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert width == round(plot_width(page))
+        assert height > 200 and len(data) > 20_000
+        errors.check()
+
+
+class TestSettings:
+    def test_paper_speed_persists_across_reloads(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        assert any(c["name"] == "csrftoken" for c in page.context.cookies())
+        page.get_by_test_id("settings").click()
+        speed = page.get_by_test_id("setting-paper_speed")
+        assert speed.input_value() == "25"
+        with page.expect_response(lambda r: "/me/viewer-settings" in r.url) as answer:
+            speed.fill("50")
+            speed.dispatch_event("change")
+        assert answer.value.status == 200 and answer.value.request.method == "PATCH"
+        assert ViewerSettings.for_user(reader)["paper_speed"] == 50
+        page.keyboard.press("Escape")
+        page.reload()
+        page.wait_for_selector(READY)
+        start, end = window_of(waveform)
+        assert end - start == pytest.approx(plot_width(page) / (50 * NOMINAL_PX_PER_MM), abs=0.01)
+        assert page.get_by_role("combobox", name="Paper speed").input_value() == "50"
+        api = page.request.get("/api/v1/me/viewer-settings")
+        assert json.loads(api.body())["paper_speed"] == 50
+        page.get_by_test_id("settings").click()
+        assert page.get_by_test_id("setting-paper_speed").input_value() == "50"
+        errors.check()
+
+    def test_grid_and_colours_apply_at_once(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        page.get_by_test_id("settings").click()
+        with page.expect_response(lambda r: "/me/viewer-settings" in r.url):
+            page.get_by_test_id("setting-grid").uncheck()
+        assert page.get_by_test_id("grid").get_attribute("aria-pressed") == "false"
+        assert ViewerSettings.for_user(reader)["grid"] is False
+        errors.check()
+
+
+class TestPhone:
+    def test_renders_and_swipe_pans(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader, viewport=(390, 844), touch=True)
+        waveform = open_viewer(page, record)
+        assert channel_labels(page) == ["MLII", "V5"]
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        start, end = window_of(waveform)
+        box = waveform.bounding_box()
+        y = box["y"] + 80
+        cdp = page.context.new_cdp_session(page)
+
+        def touch(kind: str, x: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 320)
+        for step in range(1, 13):
+            touch("touchMove", 320 - 20 * step)
+        touch("touchEnd", 80)
+        wait_window(page, f"start > {start + 1}")
+        new_start, new_end = window_of(waveform)
+        assert new_end - new_start == pytest.approx(end - start, abs=1e-3)
+        errors.check()
+
+    def test_pinch_zooms(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader, viewport=(390, 844), touch=True)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        box = waveform.bounding_box()
+        y = box["y"] + 80
+        cdp = page.context.new_cdp_session(page)
+
+        def touches(kind: str, spread: float) -> None:
+            mid = box["x"] + box["width"] / 2
+            points = [
+                {"x": mid - spread, "y": y, "id": 1},
+                {"x": mid + spread, "y": y, "id": 2},
+            ]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touches("touchStart", 40)
+        for step in range(1, 9):
+            touches("touchMove", 40 + 10 * step)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_window(page, f"end - start < {(end - start) * 0.6}")
+        errors.check()
+
+
+class TestKeyboard:
+    def test_shortcuts_and_help(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        page.keyboard.press("ArrowRight")
+        wait_window(page, f"Math.abs(start - {(end - start) / 2}) < 1e-3")
+        page.keyboard.press("+")
+        wait_window(page, f"Math.abs((end - start) - {(end - start) / 2}) < 1e-3")
+        page.keyboard.press("0")
+        wait_window(page, f"Math.abs((end - start) - {end - start}) < 1e-3")
+        page.keyboard.press("g")
+        assert page.get_by_test_id("grid").get_attribute("aria-pressed") == "false"
+        page.keyboard.press("?")
+        help_dialog = page.get_by_test_id("help")
+        help_dialog.wait_for()
+        assert "Pan half a page" in help_dialog.inner_text()
+        page.keyboard.press("Escape")
+        help_dialog.wait_for(state="hidden")
+        page.get_by_test_id("help-button").click()
+        help_dialog.wait_for()
+        page.get_by_role("button", name="Close help").click()
+        help_dialog.wait_for(state="hidden")
+        errors.check()
+
+
+class TestFiltersAndAnnotations:
+    def test_display_filters_change_the_trace(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        open_viewer(page, record)
+        rows = row_boxes(page)
+        snapshot = "() => document.querySelectorAll('[data-testid=waveform] canvas')[1].toDataURL()"
+        before = page.evaluate(snapshot)
+        page.keyboard.press("f")
+        page.wait_for_function(f"() => ({snapshot})() !== {json.dumps(before)}")
+        assert all(ink > 500 for ink in page.evaluate(INK_PER_ROW, rows))
+        page.get_by_role("button", name="Filters").click()
+        assert page.get_by_test_id("filters-on").is_checked()
+        errors.check()
+
+    def test_reference_beats_are_fetched_for_the_view(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        seen: list[str] = []
+        page.on("request", lambda r: seen.append(r.url) if "/annotations?" in r.url else None)
+        open_viewer(page, record)
+        page.wait_for_function(
+            "() => performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes('aux_only=true')).length > 0"
+        )
+        assert any("set=atr" in u and "start=" in u for u in seen)
+        page.get_by_role("button", name="Annotations").click()
+        toggle = page.get_by_test_id("toggle-set-atr")
+        assert toggle.is_checked()  # reference sets start shown
+        toggle.uncheck()
+        errors.check()
+
+    def test_aux_only_returns_rhythm_changes(self, client, records, reader) -> None:
+        record = records("mitdb/100")
+        client.force_login(reader)
+        url = f"/api/v1/records/{record.pk}/annotations?set=atr&aux_only=true"
+        items = client.get(url).json()["items"]
+        assert items and all(item["aux_note"] for item in items)
+        assert items[0]["aux_note"] == "(N"

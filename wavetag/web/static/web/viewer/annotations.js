@@ -1,0 +1,191 @@
+// Imported annotation sets on the trace: beat symbols at their times and rhythm episodes
+// ("(AFIB" aux notes) as bands until the next rhythm change.
+//
+// Beats are fetched per chunk of a power-of-two span around the view and cached, and
+// only drawn when the view is short enough to tell beats apart. Rhythm changes are few,
+// so each set's are fetched once (aux_only), which tells the rhythm in effect anywhere,
+// even at hour 20 of a Holter whose last change was at hour 3.
+
+import { getJson, isAbort, query } from "./api.js";
+
+const BEATS_MAX_SPAN = 600; // s; beyond this only rhythm bands are drawn
+const MIN_CHUNK = 16;
+const SET_COLORS = ["#1a5fb4", "#7b2fbe", "#a35200", "#00695c", "#b0004f"];
+const RHYTHM_COLORS = {
+  N: "#7a8699",
+  AFIB: "#e07b00",
+  AFL: "#d35400",
+  VT: "#c62828",
+  VFL: "#8e0000",
+  SVTA: "#ad1457",
+  B: "#6a1b9a",
+  T: "#4527a0",
+  BII: "#283593",
+  P: "#00838f",
+};
+const NORMAL_BEATS = new Set(["N", "·", "L", "R", "e", "j"]);
+const BEAT_SYMBOLS = new Set("NLRBAaJSVrFejnE/fQ?".split(""));
+
+function rhythmColor(label) {
+  if (RHYTHM_COLORS[label]) return RHYTHM_COLORS[label];
+  let h = 0;
+  for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  return `hsl(${h}, 55%, 45%)`;
+}
+
+export function createAnnotations(store, onChange) {
+  const chunks = new Map(); // `${set}|${C}|${j}` -> items | "pending"
+  const rhythms = new Map(); // set -> [{time, label}] | "pending"
+  const controllers = new Set();
+  let chunkSpan = MIN_CHUNK;
+
+  function base(st, params) {
+    return `${st.api}/records/${st.record.id}/annotations?${query(params)}`;
+  }
+
+  async function load(map, key, url) {
+    map.set(key, "pending");
+    const controller = new AbortController();
+    controllers.add(controller);
+    try {
+      const body = await getJson(url, controller.signal);
+      map.set(key, body.items);
+      onChange();
+    } catch (error) {
+      map.delete(key);
+      if (!isAbort(error)) store.set({ message: `Annotations: ${error.message}` });
+    } finally {
+      controllers.delete(controller);
+    }
+  }
+
+  function rhythmOf(items) {
+    const out = [];
+    for (const a of items) {
+      if (a.aux_note && a.aux_note.startsWith("(")) {
+        out.push({ time: a.time, label: a.aux_note.slice(1).replace(/\0/g, "").trim() });
+      }
+    }
+    return out;
+  }
+
+  function update() {
+    const st = store.get();
+    if (st.dragging) return;
+    const { start, end } = st.view;
+    const span = end - start;
+    for (const set of st.sets) {
+      if (!set.shown || set.count === 0) continue;
+      if (!rhythms.has(set.name)) {
+        load(rhythms, set.name, base(st, { set: set.name, aux_only: "true" }));
+      }
+      if (span > BEATS_MAX_SPAN) continue;
+      chunkSpan = Math.max(MIN_CHUNK, 2 ** Math.ceil(Math.log2(span)));
+      const j0 = Math.max(0, Math.floor((start - span / 2) / chunkSpan));
+      const j1 = Math.floor(Math.min(end + span / 2, st.record.duration) / chunkSpan);
+      for (let j = j0; j <= j1; j++) {
+        const key = `${set.name}|${chunkSpan}|${j}`;
+        if (chunks.has(key)) continue;
+        const params = { set: set.name, start: j * chunkSpan, end: (j + 1) * chunkSpan };
+        load(chunks, key, base(st, params));
+      }
+    }
+  }
+
+  store.subscribe((st, changed) => {
+    if (changed.includes("view") || changed.includes("sets") || changed.includes("dragging")) {
+      update();
+    }
+  });
+
+  // Marks go along the bottom of the top lead (its name is at the top left), or of the
+  // rhythm strip of a 12-lead page.
+  function beatPanel(frame) {
+    return frame.panels.find((p) => p.role === "rhythm") || frame.panels[0];
+  }
+
+  function drawBands(ctx, panel, list, row, end) {
+    const pxPerSec = panel.w / (panel.t1 - panel.t0);
+    const y = panel.y + panel.h - 13 - row * 13;
+    ctx.font = "600 10px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    for (let i = 0; i < list.length; i++) {
+      const t0 = list[i].time;
+      const t1 = i + 1 < list.length ? list[i + 1].time : end;
+      if (t1 < panel.t0 || t0 > panel.t1) continue;
+      const x0 = panel.x + Math.max(0, (t0 - panel.t0) * pxPerSec);
+      const x1 = panel.x + Math.min(panel.w, (t1 - panel.t0) * pxPerSec);
+      const color = rhythmColor(list[i].label);
+      ctx.globalAlpha = 0.2;
+      ctx.fillStyle = color;
+      ctx.fillRect(x0, y, x1 - x0, 12);
+      ctx.globalAlpha = 1;
+      if (x1 - x0 > 24) {
+        ctx.fillStyle = color;
+        ctx.fillText(list[i].label, x0 + 4, y + 6.5);
+      }
+    }
+  }
+
+  function drawBeats(ctx, panel, set, row, color) {
+    const pxPerSec = panel.w / (panel.t1 - panel.t0);
+    const y = panel.y + panel.h - 6.5 - row * 13;
+    const dense = (panel.t1 - panel.t0) * 2 > panel.w / 8; // more than a beat per ~8 px: ticks only
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    const first = Math.max(0, Math.floor((panel.t0 - 1) / chunkSpan));
+    const last = Math.floor(panel.t1 / chunkSpan);
+    for (let j = first; j <= last; j++) {
+      const items = chunks.get(`${set.name}|${chunkSpan}|${j}`);
+      if (!Array.isArray(items)) continue;
+      for (const a of items) {
+        if (a.time < panel.t0 || a.time > panel.t1) continue;
+        if (a.symbol === "+" && a.aux_note.startsWith("(")) continue;
+        const x = panel.x + (a.time - panel.t0) * pxPerSec;
+        const beat = BEAT_SYMBOLS.has(a.symbol);
+        if (dense) {
+          ctx.fillStyle = color;
+          ctx.fillRect(x - 0.5, y - 4, 1, 8);
+          continue;
+        }
+        const odd = beat && !NORMAL_BEATS.has(a.symbol);
+        ctx.font = `${odd ? "700" : "500"} 11px system-ui, sans-serif`;
+        ctx.fillStyle = odd ? "#c62828" : beat ? color : "#5b6478";
+        const text = beat ? a.symbol : (a.symbol + (a.aux_note ? ` ${a.aux_note}` : "")).trim();
+        ctx.fillText(text, x, y);
+      }
+    }
+    ctx.textAlign = "start";
+  }
+
+  /** Draw the shown sets into the frame (traces canvas). */
+  function draw(ctx, frame, st) {
+    const shown = st.sets.filter((s) => s.shown);
+    if (!shown.length || !frame.panels.length) return;
+    const span = st.view.end - st.view.start;
+    ctx.save();
+    let row = 0;
+    for (const set of shown) {
+      const list = rhythms.get(set.name);
+      if (!Array.isArray(list)) continue;
+      const bands = rhythmOf(list);
+      if (!bands.length) continue;
+      const panel = beatPanel(frame);
+      if (panel) drawBands(ctx, panel, bands, row++, st.record.duration);
+    }
+    if (span <= BEATS_MAX_SPAN) {
+      shown.forEach((set, i) => {
+        const panel = beatPanel(frame);
+        if (panel) drawBeats(ctx, panel, set, row + i, SET_COLORS[i % SET_COLORS.length]);
+      });
+    }
+    ctx.restore();
+  }
+
+  return {
+    draw,
+    update,
+    colorOf: (index) => SET_COLORS[index % SET_COLORS.length],
+    abort: () => controllers.forEach((c) => c.abort()),
+  };
+}

@@ -1,0 +1,181 @@
+// Mounting a viewer: mountViewer(element, config, options) -> viewer API.
+// Each viewer owns its store and modules; nothing is global, so a page may hold several
+// (an annotation page embeds the same component). Loading this module also mounts every
+// `.wt-viewer[data-config]` on the page, the config read from the json_script element
+// whose id data-config names; the API is then at element.wtViewer.
+
+import { saveScreenshot } from "./screenshot.js";
+import { createActions } from "./actions.js";
+import { createAnnotations } from "./annotations.js";
+import { createCalipers } from "./calipers.js";
+import { createChannelLabels } from "./channels.js";
+import { drawCursor, cursorTime } from "./cursor.js";
+import { buildSkeleton } from "./dom.js";
+import { attachGestures } from "./gestures.js";
+import { attachKeyboard, createHelp } from "./keyboard.js";
+import { createLoading } from "./loading.js";
+import { createOverview } from "./overview.js";
+import { createRenderer } from "./render.js";
+import { createSeries } from "./series.js";
+import { createSettingsPanel } from "./settings-panel.js";
+import { clampView, createStore, initialState, openingView } from "./state.js";
+import { createTileLoader } from "./tiles.js";
+import { createToolbar } from "./toolbar.js";
+
+const OVERVIEW_HEIGHT = 40;
+const MESSAGE_MS = 8000;
+
+/**
+ * options: globalKeys (shortcuts also when nothing is focused; default true),
+ * focus (focus the waveform once mounted; default false), height (px for the rows).
+ */
+export function mountViewer(root, config, options = {}) {
+  const store = createStore(initialState(config));
+  const st0 = store.get();
+  const parts = buildSkeleton(root, st0.record);
+  const hooks = {};
+  const events = new Map();
+  const emit = (name, value) => (events.get(name) || []).forEach((fn) => fn(value));
+  let renderer = null;
+
+  const loader = createTileLoader({
+    apiBase: st0.api,
+    record: st0.record,
+    onLoad: () => renderer.invalidate("traces"),
+    onError: (error) => store.set({ message: `Could not load the signal: ${error.message}` }),
+  });
+  const series = createSeries(loader, st0.record);
+  const annotations = createAnnotations(store, () => renderer.invalidate("traces"));
+  const calipers = createCalipers(store, parts.calipers);
+  const actions = createActions(store, calipers, hooks);
+  const toolbar = createToolbar(parts.toolbar, store, actions);
+  const labels = createChannelLabels(parts.labels, actions);
+  const overview = createOverview(store, parts.overview);
+
+  function available() {
+    if (options.height) return options.height;
+    const top = parts.plot.getBoundingClientRect().top + window.scrollY;
+    return Math.max(240, window.innerHeight - Math.min(top, window.innerHeight * 0.45) - 56);
+  }
+
+  renderer = createRenderer({
+    store,
+    plot: parts.plot,
+    canvases: parts.canvases,
+    series,
+    annotations,
+    overlays: [calipers, { draw: drawCursor }],
+    available,
+    onFrame(frame) {
+      labels.update(frame);
+      toolbar.sync(store.get(), frame);
+      if (frame.complete) emit("ready", frame.view);
+    },
+  });
+
+  hooks.frame = () => renderer.frame();
+  hooks.closeMenus = () => toolbar.closeMenus();
+  hooks.screenshot = () =>
+    saveScreenshot(store.get(), renderer.frame(), parts.canvases, (ctx, frame, st) => calipers.draw(ctx, frame, st));
+  hooks.help = createHelp(root).toggle;
+  hooks.settings = createSettingsPanel(root, store, (settings, names) => {
+    if (names.includes("paper_speed")) actions.speed(settings.paper_speed);
+    if (names.includes("grid")) store.set({ gridOn: settings.grid });
+  }).toggle;
+
+  createLoading(store, loader);
+  const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
+  const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
+
+  let messageTimer = 0;
+  const shownSignature = (channels) => channels.map((c) => (c.shown ? c.index : "-")).join();
+  let signature = shownSignature(st0.channels);
+
+  store.subscribe((st, changed) => {
+    const has = (key) => changed.includes(key);
+    if (has("view")) {
+      renderer.viewMoved();
+      emit("view", { ...st.view });
+    }
+    if (has("channels")) {
+      const next = shownSignature(st.channels);
+      if (next !== signature) renderer.invalidate("layout");
+      signature = next;
+    }
+    if (has("layout") || has("plot") || has("settings")) renderer.invalidate("layout");
+    if (has("gridOn")) renderer.invalidate("grid");
+    if (has("filters") || has("sets") || has("channels")) renderer.invalidate("traces");
+    if (has("calipers") || has("cursor") || has("caliperMode")) renderer.invalidate("overlay");
+    if (has("caliperMode") || has("gridOn") || has("layout") || has("filters")) toolbar.sync(st, renderer.frame());
+    if (has("cursor")) emit("cursor", cursorTime(renderer.frame(), st.cursor));
+    if (has("calipers")) emit("calipers", st.calipers);
+    if (has("message") && st.message) {
+      parts.message.textContent = st.message;
+      clearTimeout(messageTimer);
+      messageTimer = setTimeout(() => store.set({ message: "" }), MESSAGE_MS);
+    } else if (has("message")) parts.message.textContent = "";
+  });
+
+  // The first measure also sets the opening view, in one change, so the first tiles
+  // asked for are the ones shown. Later, a new width keeps the paper speed (the window
+  // grows or shrinks) rather than squeezing the same seconds into fewer millimetres.
+  function measure() {
+    const width = Math.floor(parts.plot.clientWidth);
+    const dpr = window.devicePixelRatio || 1;
+    const st = store.get();
+    if (width !== st.plot.width || dpr !== st.plot.dpr) {
+      const plot = { width, dpr };
+      const next = { ...st, plot };
+      let view = openingView(next);
+      if (st.plot.width > 0) {
+        const span = ((st.view.end - st.view.start) * width) / st.plot.width;
+        view = clampView(next, st.view.start, st.view.start + span);
+      }
+      store.set({ plot, view });
+    }
+    const o = parts.overview;
+    overview.resize(Math.floor(o.clientWidth), o.clientHeight || OVERVIEW_HEIGHT, dpr);
+  }
+  measure();
+  annotations.update();
+  const resizer = new ResizeObserver(() => measure());
+  resizer.observe(parts.plot);
+  const onWindowResize = () => renderer.invalidate("layout");
+  window.addEventListener("resize", onWindowResize);
+  if (options.focus) parts.plot.focus({ preventScroll: true });
+
+  return {
+    /** Show [start, end) seconds (clamped to the record). */
+    goTo: (start, end) => actions.goTo(start, end),
+    view: () => ({ ...store.get().view }),
+    /** on("view" | "ready" | "cursor" | "calipers", fn) -> unsubscribe function. */
+    on(name, fn) {
+      if (!events.has(name)) events.set(name, new Set());
+      events.get(name).add(fn);
+      return () => events.get(name).delete(fn);
+    },
+    actions,
+    store,
+    stats: () => loader.stats(),
+    destroy() {
+      resizer.disconnect();
+      window.removeEventListener("resize", onWindowResize);
+      gestures.detach();
+      keyboard.detach();
+      loader.abortAll();
+      annotations.abort();
+      root.replaceChildren();
+    },
+  };
+}
+
+function mountAll() {
+  for (const el of document.querySelectorAll(".wt-viewer[data-config]")) {
+    if (el.wtViewer) continue;
+    const source = document.getElementById(el.dataset.config);
+    if (!source) continue;
+    el.wtViewer = mountViewer(el, JSON.parse(source.textContent), { globalKeys: true, focus: true });
+  }
+}
+
+mountAll();

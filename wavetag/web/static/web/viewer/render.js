@@ -1,0 +1,166 @@
+// The frame loop: three stacked canvases redrawn only when their layer is dirty, at most
+// once per animation frame however many changes arrive.
+//   grid    paper; on size, layout or settings changes only
+//   traces  signals, annotations, event line; on view, data, filter or gain changes
+//   overlay cursor and calipers; cheap, so pointer moves never redraw the traces
+// After each trace pass the waveform element says whether the frame is complete
+// (data-state="ready") and which window it shows (data-start, data-end).
+
+import { drawGrid } from "./grid.js";
+import { computePanels, createScales, placeInTime } from "./layout.js";
+import { dataRange } from "./series.js";
+import { shortNumber } from "./state.js";
+import { levelFor } from "./tiles.js";
+import { drawTraces } from "./traces.js";
+
+const EVENT_COLOR = "#c62828";
+
+function sizeCanvas(canvas, width, height, dpr) {
+  const w = Math.max(1, Math.round(width * dpr));
+  const h = Math.max(1, Math.round(height * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+function drawEvent(ctx, frame, event) {
+  if (event == null) return;
+  ctx.save();
+  ctx.strokeStyle = EVENT_COLOR;
+  ctx.fillStyle = EVENT_COLOR;
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash([6, 4]);
+  let flagged = false;
+  for (const p of frame.panels) {
+    if (event < p.t0 || event > p.t1) continue;
+    const x = p.x + ((event - p.t0) / (p.t1 - p.t0)) * p.w;
+    ctx.beginPath();
+    ctx.moveTo(x, p.y);
+    ctx.lineTo(x, p.y + p.h);
+    ctx.stroke();
+    if (!flagged) {
+      flagged = true;
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(x, p.y);
+      ctx.lineTo(x + 7, p.y + 4);
+      ctx.lineTo(x, p.y + 8);
+      ctx.fill();
+      ctx.setLineDash([6, 4]);
+    }
+  }
+  ctx.restore();
+}
+
+/**
+ * `parts`: {store, plot (the waveform element), canvases {grid, traces, overlay}, series,
+ * annotations (draw(ctx, frame, state)), overlays ([{draw(ctx, frame, state)}]),
+ * onFrame(frame), available() -> px of height the rows may use}.
+ */
+export function createRenderer(parts) {
+  const { store, plot, canvases, series, annotations, overlays, onFrame, available } = parts;
+  const scales = createScales();
+  const dirty = { layout: true, grid: true, traces: true, overlay: true };
+  let raf = 0;
+  let layout = { panels: [], height: 0 };
+  let frame = null;
+  let ctx = {};
+
+  function invalidate(...layers) {
+    for (const layer of layers) dirty[layer] = true;
+    if (!raf) raf = requestAnimationFrame(draw);
+  }
+
+  function buildFrame(st) {
+    const panels = layout.panels;
+    // Layout is kept across frames; the channel objects (gain, name) are today's.
+    const byIndex = new Map(st.channels.map((c) => [c.index, c]));
+    for (const p of panels) p.chan = byIndex.get(p.ch);
+    placeInTime(panels, st.view, st.record.duration, st.plot.width);
+    const span = st.view.end - st.view.start;
+    const k = levelFor(span, st.plot.width * st.plot.dpr, st.record.duration);
+    const cov = series.coverage(k, st.view.start, st.view.end);
+    const perChannel = new Map();
+    let unfiltered = false;
+    for (const p of panels) {
+      if (perChannel.has(p.ch)) continue;
+      const s = series.channelPieces(cov, p.ch, st.filters);
+      if (!s.filtered && s.pieces.some((x) => x.data && x.data.kind === "minmax")) unfiltered = true;
+      perChannel.set(p.ch, s);
+    }
+    for (const p of panels) {
+      const range = dataRange(perChannel.get(p.ch).pieces, p.t0, p.t1);
+      p.scale = scales.scale(p, st.settings, range);
+    }
+    return {
+      panels,
+      width: st.plot.width,
+      height: layout.height,
+      view: st.view,
+      k,
+      series: perChannel,
+      complete: cov.complete,
+      minmax: unfiltered,
+    };
+  }
+
+  function draw() {
+    raf = 0;
+    const st = store.get();
+    if (st.plot.width <= 0) return;
+    const dpr = st.plot.dpr;
+    if (dirty.layout) {
+      layout = computePanels(st, available());
+      plot.style.height = `${layout.height}px`;
+      ctx = {
+        grid: sizeCanvas(canvases.grid, st.plot.width, layout.height, dpr),
+        traces: sizeCanvas(canvases.traces, st.plot.width, layout.height, dpr),
+        overlay: sizeCanvas(canvases.overlay, st.plot.width, layout.height, dpr),
+      };
+      scales.reset();
+      dirty.grid = dirty.traces = dirty.overlay = true;
+    }
+    if (dirty.grid) {
+      drawGrid(ctx.grid, layout.panels, st, { width: st.plot.width, height: layout.height });
+    }
+    if (dirty.traces) {
+      frame = buildFrame(st);
+      const c = ctx.traces;
+      c.clearRect(0, 0, st.plot.width, layout.height);
+      drawTraces(c, frame, st.settings, dpr);
+      annotations.draw(c, frame, st);
+      drawEvent(c, frame, st.event);
+      plot.dataset.start = shortNumber(st.view.start);
+      plot.dataset.end = shortNumber(st.view.end);
+      plot.dataset.state = frame.complete ? "ready" : "loading";
+      dirty.overlay = true;
+      onFrame(frame);
+    }
+    if (dirty.overlay && frame) {
+      ctx.overlay.clearRect(0, 0, st.plot.width, layout.height);
+      for (const o of overlays) o.draw(ctx.overlay, frame, st);
+    }
+    dirty.layout = dirty.grid = dirty.traces = dirty.overlay = false;
+  }
+
+  return {
+    invalidate,
+    /** Say "loading" as soon as the view moves, not one animation frame later. */
+    viewMoved() {
+      plot.dataset.state = "loading";
+      invalidate("traces");
+    },
+    frame: () => frame,
+    canvases,
+    drawNow() {
+      if (raf) cancelAnimationFrame(raf);
+      draw();
+    },
+  };
+}

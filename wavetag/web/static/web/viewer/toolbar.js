@@ -1,0 +1,184 @@
+// The toolbar: buttons for every action (with their shortcut in the tooltip), paper
+// speed and gain pickers, menus for filters, channels and annotation sets, and a status
+// line with the window shown. It wraps onto several rows on narrow screens.
+
+import { button, h } from "./dom.js";
+import { twelveLeads } from "./layout12.js";
+import { currentSpeed, formatTime } from "./state.js";
+
+const SPEEDS = [5, 10, 12.5, 25, 50, 100];
+const GAINS = [2.5, 5, 10, 20, 40];
+
+function menu(name, label, shortcut, build) {
+  const trigger = button(name, label, { text: label, shortcut });
+  trigger.setAttribute("aria-haspopup", "true");
+  trigger.setAttribute("aria-expanded", "false");
+  const panel = h("div", { class: "wt-menu", role: "group", "aria-label": label, hidden: true });
+  const wrap = h("div", { class: "wt-menu-wrap" }, [trigger, panel]);
+  trigger.addEventListener("click", () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    trigger.setAttribute("aria-expanded", String(open));
+    if (open) build(panel);
+  });
+  return { wrap, trigger, panel };
+}
+
+function check(label, checked, onChange, attrs = {}) {
+  const input = h("input", { type: "checkbox", ...attrs });
+  input.checked = checked;
+  input.addEventListener("change", () => onChange(input.checked));
+  return h("label", { class: "wt-check" }, [input, label]);
+}
+
+export function createToolbar(el, store, actions) {
+  const st0 = store.get();
+  const menus = [];
+
+  const filtersMenu = menu("filter", "Filters", "f", (panel) => {
+    const f = store.get().filters;
+    const notch = h("select", { "aria-label": "Mains notch" }, [
+      h("option", { value: "0" }, "No notch"),
+      h("option", { value: "50" }, "50 Hz notch"),
+      h("option", { value: "60" }, "60 Hz notch"),
+    ]);
+    notch.value = String(f.notch || 0);
+    notch.addEventListener("change", () => actions.setFilters({ notch: Number(notch.value), on: true }));
+    panel.replaceChildren(
+      check("Filters on (display only)", f.on, (on) => actions.setFilters({ on }), { "data-testid": "filters-on" }),
+      check("Baseline wander (0.5 Hz high-pass)", f.highpass, (v) => actions.setFilters({ highpass: v, on: true })),
+      h("label", { class: "wt-check" }, notch),
+      check("Low-pass 40 Hz", f.lowpass, (v) => actions.setFilters({ lowpass: v, on: true })),
+      h("p", { class: "wt-note" }, "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered."),
+    );
+  });
+  const channelsMenu = menu("channels", "Channels", "1–9", (panel) => {
+    const items = store.get().channels.map((c, n) =>
+      check(`${c.name} (${c.units})`, c.shown, (v) => actions.show(c.index, v), {
+        "data-testid": `toggle-channel-${c.index}`,
+        title: n < 9 ? `key ${n + 1}` : null,
+      }),
+    );
+    panel.replaceChildren(...items);
+  });
+  const setsMenu = menu("annotations", "Annotations", "a", (panel) => {
+    const items = store.get().sets.map((s) =>
+      check(`${s.name} (${s.origin}, ${s.count})`, s.shown, (v) => actions.showSet(s.name, v), {
+        "data-testid": `toggle-set-${s.name}`,
+      }),
+    );
+    panel.replaceChildren(...(items.length ? items : [h("p", { class: "wt-note" }, "No annotation sets.")]));
+  });
+  menus.push(filtersMenu, channelsMenu);
+  if (st0.sets.length) menus.push(setsMenu);
+
+  const speed = h("select", { class: "wt-select", "aria-label": "Paper speed", title: "Paper speed (0 resets)" });
+  const gain = h("select", { class: "wt-select", "aria-label": "ECG gain", title: "ECG gain (↑ ↓)" });
+  speed.addEventListener("change", () => actions.speed(Number(speed.value)));
+  gain.addEventListener("change", () => {
+    const st = store.get();
+    const target = Number(gain.value) / st.settings.gain;
+    store.set({ channels: st.channels.map((c) => ({ ...c, gain: target })) });
+  });
+
+  const caliper = button("caliper", "Caliper", { text: "Caliper", testid: "caliper", pressed: false, shortcut: "c" });
+  const grid = button("grid", "Grid", { testid: "grid", pressed: st0.gridOn, shortcut: "g" });
+  const layout = button("layout", "12-lead 3×4 layout", { text: "3×4", testid: "layout12", pressed: false, shortcut: "l" });
+  const status = h("span", { class: "wt-status", "aria-live": "off" });
+
+  const groups = [
+    h("div", { class: "wt-group" }, [
+      button("left", "Back half a page", { testid: "pan-left", shortcut: "←" }),
+      button("right", "Forward half a page", { testid: "pan-right", shortcut: "→" }),
+      button("zoomOut", "Zoom out", { testid: "zoom-out", shortcut: "−" }),
+      button("zoomIn", "Zoom in", { testid: "zoom-in", shortcut: "+" }),
+      button("zoomReset", "Reset zoom to the paper speed", { testid: "zoom-reset", shortcut: "0" }),
+      speed,
+      gain,
+    ]),
+    h("div", { class: "wt-group" }, [
+      caliper,
+      ...menus.map((m) => m.wrap),
+      twelveLeads(st0.channels) ? layout : null,
+      grid,
+      st0.event != null ? button("event", "Jump to the event", { testid: "event", shortcut: "e" }) : null,
+    ]),
+    h("div", { class: "wt-group" }, [
+      button("camera", "Screenshot (PNG)", { testid: "screenshot", shortcut: "s" }),
+      button("settings", "Viewer settings", { testid: "settings", shortcut: "p" }),
+      button("help", "Keyboard shortcuts", { testid: "help-button", shortcut: "?" }),
+    ]),
+    status,
+  ];
+  el.replaceChildren(...groups);
+
+  const CLICKS = {
+    left: "panHalfBack",
+    right: "panHalfForward",
+    zoomOut: "zoomOut",
+    zoomIn: "zoomIn",
+    zoomReset: "zoomReset",
+    caliper: "caliperMode",
+    grid: "grid",
+    layout: "layout",
+    event: "event",
+    camera: "screenshot",
+    settings: "settings",
+    help: "help",
+  };
+  el.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-action]");
+    if (b && CLICKS[b.dataset.action]) actions[CLICKS[b.dataset.action]]();
+  });
+
+  function closeMenus(except) {
+    let closed = false;
+    for (const m of menus) {
+      if (m === except || m.panel.hidden) continue;
+      m.panel.hidden = true;
+      m.trigger.setAttribute("aria-expanded", "false");
+      closed = true;
+    }
+    return closed;
+  }
+  document.addEventListener("pointerdown", (e) => {
+    const inside = menus.find((m) => m.wrap.contains(e.target));
+    closeMenus(inside);
+  });
+
+  function fillSelect(select, values, current, unit) {
+    const match = values.find((v) => Math.abs(v - current) / v < 0.01);
+    const options = values.map((v) => h("option", { value: String(v) }, `${v} ${unit}`));
+    if (match === undefined) {
+      options.unshift(h("option", { value: String(current), hidden: true }, `${current.toFixed(1)} ${unit}`));
+    }
+    select.replaceChildren(...options);
+    select.value = String(match ?? current);
+  }
+
+  let shownSpeed = NaN;
+  let shownGain = NaN;
+  function sync(st, frame) {
+    const s = currentSpeed(st);
+    if (!(Math.abs(s - shownSpeed) <= 1e-6)) {
+      shownSpeed = s;
+      fillSelect(speed, SPEEDS, s, "mm/s");
+    }
+    const ecg = st.channels.find((c) => c.kind === "ecg");
+    gain.hidden = !ecg;
+    const g = ecg ? st.settings.gain * ecg.gain : NaN;
+    if (ecg && g !== shownGain) {
+      shownGain = g;
+      fillSelect(gain, GAINS, g, "mm/mV");
+    }
+    caliper.setAttribute("aria-pressed", String(st.caliperMode));
+    grid.setAttribute("aria-pressed", String(st.gridOn));
+    layout.setAttribute("aria-pressed", String(st.layout === "12"));
+    filtersMenu.trigger.classList.toggle("wt-on", st.filters.on);
+    let text = `${formatTime(st.view.start)} – ${formatTime(st.view.end)}`;
+    if (st.filters.on && frame && frame.minmax) text += " · unfiltered at this zoom";
+    status.textContent = text;
+  }
+
+  return { sync, closeMenus: () => closeMenus(null) };
+}

@@ -1,0 +1,170 @@
+// Drawing a channel's pieces into its panel with one path per panel.
+//
+// Points are folded per device-pixel column: a column holding one point is drawn at
+// the point's exact x; a column holding several becomes one vertical stroke from its
+// first extreme to the other (in time order for raw samples), which looks the same as
+// drawing every sample and costs two points per column whatever the zoom. Nothing is
+// allocated per point. A NaN (invalid sample) or a missing piece lifts the pen.
+
+import { indexSpan } from "./series.js";
+
+function makeColumns(ctx, dpr) {
+  // The column being folded: its index, point count, exact x of its only point, and
+  // its extremes with the order in which they came.
+  let col = NaN;
+  let n = 0;
+  let xOnly = 0;
+  let lo = 0;
+  let hi = 0;
+  let loFirst = true;
+  let penDown = false;
+  let lastY = 0;
+
+  function emit(x, y) {
+    if (penDown) ctx.lineTo(x, y);
+    else {
+      ctx.moveTo(x, y);
+      penDown = true;
+    }
+    lastY = y;
+  }
+
+  function flush() {
+    if (n === 0) return;
+    if (n === 1 || lo === hi) emit(n === 1 ? xOnly : (col + 0.5) / dpr, lo);
+    else {
+      const x = (col + 0.5) / dpr;
+      // y grows downwards: "lo" here is the smallest y, the highest value on screen.
+      if (loFirst) {
+        emit(x, lo);
+        emit(x, hi);
+      } else {
+        emit(x, hi);
+        emit(x, lo);
+      }
+    }
+    n = 0;
+  }
+
+  return {
+    /** Add a point or a vertical extent [ya, yb] (ya first in time) at x. */
+    add(x, ya, yb) {
+      const c = Math.floor(x * dpr);
+      if (c !== col) {
+        flush();
+        col = c;
+      }
+      const top = ya < yb ? ya : yb;
+      const bottom = ya < yb ? yb : ya;
+      if (n === 0) {
+        xOnly = x;
+        lo = top;
+        hi = bottom;
+        loFirst = ya <= yb;
+      } else {
+        if (top < lo) {
+          lo = top;
+          loFirst = false;
+        }
+        if (bottom > hi) {
+          hi = bottom;
+          loFirst = true;
+        }
+      }
+      n += ya === yb ? 1 : 2;
+    },
+    gap() {
+      flush();
+      penDown = false;
+    },
+    flush,
+    lastY: () => lastY,
+  };
+}
+
+/**
+ * Stroke one channel in one panel. `pieces` come from series.channelPieces; `scale` is
+ * {perUnit, centre} (px per unit, value at the panel's mid-height).
+ */
+export function drawTrace(ctx, panel, pieces, scale, dpr) {
+  const pxPerSec = panel.w / (panel.t1 - panel.t0);
+  const mid = panel.y + panel.h / 2;
+  const k = scale.perUnit;
+  const c0 = scale.centre;
+  const cols = makeColumns(ctx, dpr);
+  ctx.beginPath();
+  for (const piece of pieces) {
+    const d = piece.data;
+    if (!d || d.count === 0) {
+      cols.gap();
+      continue;
+    }
+    // One sample beyond each edge, so the line reaches the panel's borders.
+    const from = Math.max(piece.from, panel.t0 - d.step);
+    const to = Math.min(piece.to, panel.t1 + d.step);
+    if (to <= from) continue;
+    const [j0, j1] = indexSpan(d, from, to);
+    const xBase = panel.x + (d.t0 - panel.t0) * pxPerSec;
+    if (d.kind === "raw") {
+      const v = d.values;
+      for (let j = j0; j < j1; j++) {
+        const value = v[j];
+        if (value !== value) {
+          cols.gap();
+          continue;
+        }
+        const y = mid - (value - c0) * k;
+        cols.add(xBase + j * d.step * pxPerSec, y, y);
+      }
+    } else {
+      const lo = d.min;
+      const hi = d.max;
+      const half = d.step * pxPerSec * 0.5;
+      for (let j = j0; j < j1; j++) {
+        const a = lo[j];
+        if (a !== a) {
+          cols.gap();
+          continue;
+        }
+        const ya = mid - (a - c0) * k;
+        const yb = mid - (hi[j] - c0) * k;
+        // Join from whichever extreme is nearer the pen, so the envelope has no zigzag.
+        const x = xBase + j * d.step * pxPerSec + half;
+        if (Math.abs(cols.lastY() - ya) <= Math.abs(cols.lastY() - yb)) cols.add(x, ya, yb);
+        else cols.add(x, yb, ya);
+      }
+    }
+  }
+  cols.flush();
+  ctx.stroke();
+}
+
+/**
+ * Stroke every panel. Each is clipped to its own columns but not its rows: as on paper,
+ * a tall QRS may reach into the lead above rather than be cut off.
+ */
+export function drawTraces(ctx, frame, settings, dpr) {
+  ctx.lineWidth = settings.line_width;
+  ctx.lineJoin = "round";
+  ctx.lineCap = "round";
+  ctx.strokeStyle = settings.trace_color;
+  for (const panel of frame.panels) {
+    const series = frame.series.get(panel.ch);
+    if (!series) continue;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(panel.x, 0, panel.w, frame.height);
+    ctx.clip();
+    drawTrace(ctx, panel, series.pieces, panel.scale, dpr);
+    ctx.restore();
+  }
+  // Lead-change marks of a printed 12-lead page, between its columns.
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (const panel of frame.panels) {
+    if (panel.col === 0) continue;
+    ctx.moveTo(panel.x, panel.y + panel.h * 0.35);
+    ctx.lineTo(panel.x, panel.y + panel.h * 0.65);
+  }
+  ctx.stroke();
+}
