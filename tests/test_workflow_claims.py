@@ -112,13 +112,17 @@ class TestResume:
     def test_draft_survives_a_reload(self, world: Any, client: Client) -> None:
         (task,) = claim_batch(world.project, world.ann1)
         body = {"decision": "False", "comment": "half way", "status": "draft"}
-        status, _ = call(client, "put", f"/api/v1/tasks/{task.pk}/annotation", world.h["ann1"], body)
+        status, _ = call(
+            client, "put", f"/api/v1/tasks/{task.pk}/annotation", world.h["ann1"], body
+        )
         assert status == 200
         status, detail = call(client, "get", f"/api/v1/tasks/{task.pk}", world.h["ann1"])
         assert detail["annotation"]["status"] == "draft"
         assert detail["annotation"]["answer"] == {"decision": "False"}
         assert detail["annotation"]["comment"] == "half way"
-        status, nxt = call(client, "get", f"/api/v1/projects/{world.project.pk}/next", world.h["ann1"])
+        status, nxt = call(
+            client, "get", f"/api/v1/projects/{world.project.pk}/next", world.h["ann1"]
+        )
         assert nxt == {"task": task.pk}
 
 

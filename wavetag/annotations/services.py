@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from wavetag.projects.access import TaskAccess, task_access
+from wavetag.projects.access import MAX_ID, TaskAccess, task_access
 from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer, label_of
@@ -237,6 +237,8 @@ def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
 
 def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:
     """An expert's review note on an annotation they are allowed to see."""
+    if not 0 < annotation_id <= MAX_ID:
+        raise Http404("No such annotation")
     annotation = Annotation.objects.select_related("task__project").filter(pk=annotation_id).first()
     if annotation is None:
         raise Http404("No such annotation")

@@ -23,6 +23,14 @@ from wavetag.projects.models import Membership, Role, Task
 from wavetag.projects.services import describe, find_user
 from wavetag.records.access import can_see_everything
 
+try:
+    from ninja import Status
+except ImportError:  # django-ninja before Status: a (status, body) tuple does the same
+
+    def Status(status_code: int, value: Any) -> Any:  # type: ignore[no-redef]
+        return status_code, value
+
+
 router = Router(tags=["projects"])
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -324,17 +332,18 @@ def post_release(request: HttpRequest, project_id: int) -> dict[str, Any]:
     response={201: InvitationOut},
     summary="Invite someone to the project (project admins); the code is shown once",
 )
-def post_invitation(
-    request: HttpRequest, project_id: int, payload: InvitationIn
-) -> tuple[int, dict[str, Any]]:
+def post_invitation(request: HttpRequest, project_id: int, payload: InvitationIn) -> Any:
     user = _user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
     invitation, code = create_invitation(
         project, payload.role, email=payload.email, days=payload.days, created_by=user
     )
-    return 201, {
-        "code": code,
-        "role": invitation.role,
-        "email": invitation.email,
-        "expires_at": invitation.expires_at,
-    }
+    return Status(
+        201,
+        {
+            "code": code,
+            "role": invitation.role,
+            "email": invitation.email,
+            "expires_at": invitation.expires_at,
+        },
+    )

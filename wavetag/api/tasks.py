@@ -12,7 +12,7 @@ from wavetag.annotations import services
 from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
-from .projects import RecordRef, json_body
+from .projects import RecordRef, Status, json_body
 
 router = Router(tags=["tasks"])
 
@@ -225,11 +225,11 @@ def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
     response={204: None},
     summary="Pass a task on to another adjudicator",
 )
-def post_skip(request: HttpRequest, task_id: int) -> tuple[int, None]:
+def post_skip(request: HttpRequest, task_id: int) -> Any:
     user = _user(request)
     task, _ = access.get_task_for_user(user, task_id)
     services.skip_adjudication(task, user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -245,18 +245,19 @@ def get_discussion(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 
 @router.post("/tasks/{task_id}/discussion", response={201: PostOut}, summary="Post to it")
-def post_discussion(
-    request: HttpRequest, task_id: int, payload: PostIn
-) -> tuple[int, dict[str, Any]]:
+def post_discussion(request: HttpRequest, task_id: int, payload: PostIn) -> Any:
     user = _user(request)
     task, acc = access.get_task_for_user(user, task_id)
     post = services.post_to_discussion(task, user, acc, payload.text)
-    return 201, {
-        "id": post.pk,
-        "author": user.get_username(),
-        "text": post.text,
-        "created_at": post.created_at,
-    }
+    return Status(
+        201,
+        {
+            "id": post.pk,
+            "author": user.get_username(),
+            "text": post.text,
+            "created_at": post.created_at,
+        },
+    )
 
 
 @router.post(
@@ -264,15 +265,16 @@ def post_discussion(
     response={201: FlagOut},
     summary="Flag an annotation for review (adjudicators and admins)",
 )
-def post_flag(
-    request: HttpRequest, annotation_id: int, payload: FlagIn
-) -> tuple[int, dict[str, Any]]:
+def post_flag(request: HttpRequest, annotation_id: int, payload: FlagIn) -> Any:
     user = _user(request)
     flag = services.flag_annotation(annotation_id, user, payload.reason)
-    return 201, {
-        "id": flag.pk,
-        "by": user.get_username(),
-        "reason": flag.reason,
-        "created_at": flag.created_at,
-        "resolved": False,
-    }
+    return Status(
+        201,
+        {
+            "id": flag.pk,
+            "by": user.get_username(),
+            "reason": flag.reason,
+            "created_at": flag.created_at,
+            "resolved": False,
+        },
+    )

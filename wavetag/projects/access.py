@@ -21,6 +21,15 @@ from wavetag.records.access import can_see_everything
 from .errors import NotAllowed
 from .models import ROLE_RANK, Assignment, Membership, Project, Role, Task, TaskStatus
 
+MAX_ID = 2**63 - 1
+
+
+def _id(value: int) -> int:
+    """An id the database can hold; anything else is simply not found (never a 500)."""
+    if not 0 < value <= MAX_ID:
+        raise Http404("Not found")
+    return value
+
 
 def visible_projects(user: Any) -> QuerySet[Project]:
     if can_see_everything(user):
@@ -47,7 +56,7 @@ def has_role(role: str | None, needed: str) -> bool:
 
 def get_project_for_user(user: Any, project_id: int, needs: str | None = None) -> Project:
     """The project, if the user is a member; with ``needs``, at least that role."""
-    project = Project.objects.select_related("dataset").filter(pk=project_id).first()
+    project = Project.objects.select_related("dataset").filter(pk=_id(project_id)).first()
     role = role_in(user, project) if project is not None else None
     if project is None or role is None:
         raise Http404("No such project")
@@ -105,7 +114,7 @@ def task_access(user: Any, task: Task) -> TaskAccess:
 
 
 def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:
-    task = Task.objects.select_related("project", "record").filter(pk=task_id).first()
+    task = Task.objects.select_related("project", "record").filter(pk=_id(task_id)).first()
     if task is None:
         raise Http404("No such task")
     access = task_access(user, task)

@@ -1,0 +1,145 @@
+"""wavetag project create NAME --dataset D --template T [...] | add-member | remove-member |
+list | tasks | release"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from wavetag.projects.batches import release
+from wavetag.projects.errors import WorkflowError
+from wavetag.projects.models import MAX_ANNOTATORS, Role, Task
+from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
+from wavetag.projects.services import (
+    add_member,
+    create_project,
+    find_project,
+    find_user,
+    remove_member,
+)
+from wavetag.projects.tasks import make_tasks
+
+
+class Command(BaseCommand):
+    help = "Create annotation projects and manage their members."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create a project and make its tasks")
+        create.add_argument("name")
+        create.add_argument("--dataset", required=True, help="dataset name")
+        kind = create.add_mutually_exclusive_group(required=True)
+        kind.add_argument("--template", help=f"built-in schema: {', '.join(template_names())}")
+        kind.add_argument("--schema", metavar="FILE", help="custom schema as a JSON file")
+        create.add_argument(
+            "--annotators-per-task", type=int, help=f"k, 1 to {MAX_ANNOTATORS} (default 2)"
+        )
+        create.add_argument("--batch-size", type=int, help="tasks per claimed batch (10)")
+        create.add_argument("--event-at", type=float, metavar="SEC", help="one event at SEC")
+        create.add_argument("--event-set", default="", help="annotation set holding events")
+        create.add_argument(
+            "--event-match", default="", help="only events whose symbol or note starts so"
+        )
+        create.add_argument(
+            "--segment-seconds", type=int, choices=SEGMENT_SECONDS, help="segment length"
+        )
+        create.add_argument("--window-before", type=float, metavar="SEC")
+        create.add_argument("--window-after", type=float, metavar="SEC")
+        create.add_argument(
+            "--not-blind", action="store_true", help="annotators may see imported sets"
+        )
+        create.add_argument(
+            "--visible-set",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="an imported annotation set annotators may see (repeatable)",
+        )
+        create.add_argument("--description", default="")
+        member = sub.add_parser("add-member", help="add a member, or change their role")
+        member.add_argument("project")
+        member.add_argument("username")
+        member.add_argument("--role", required=True, choices=Role.values)
+        remove = sub.add_parser("remove-member", help="remove a member (answers stay)")
+        remove.add_argument("project")
+        remove.add_argument("username")
+        sub.add_parser("list", help="list projects")
+        tasks = sub.add_parser("make-tasks", help="add tasks for records imported since")
+        tasks.add_argument("project")
+        rel = sub.add_parser("release", help="release unfinished assignments")
+        rel.add_argument("project")
+        rel.add_argument("--user", help="only this annotator's")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
+        except WorkflowError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _create(self, opts: dict[str, Any]) -> None:
+        schema = None
+        if opts["schema"]:
+            path = Path(opts["schema"])
+            try:
+                schema = json.loads(path.read_text())
+            except OSError as exc:
+                raise CommandError(f"--schema: cannot read {path}: {exc.strerror}") from None
+            except ValueError as exc:
+                raise CommandError(f"--schema: {path} is not valid JSON ({exc})") from None
+        project = create_project(
+            opts["name"],
+            opts["dataset"],
+            template=opts["template"],
+            schema=schema,
+            annotators_per_task=opts["annotators_per_task"],
+            batch_size=opts["batch_size"],
+            blind=not opts["not_blind"],
+            window_before=opts["window_before"],
+            window_after=opts["window_after"],
+            event_at=opts["event_at"],
+            event_set=opts["event_set"],
+            event_match=opts["event_match"],
+            segment_seconds=opts["segment_seconds"],
+            visible_sets=opts["visible_set"],
+            description=opts["description"],
+        )
+        n = Task.objects.filter(project=project).count()
+        self.stdout.write(
+            f"created project {project.name} (id {project.pk}): {project.template} on "
+            f"{project.dataset.name}, {n} task{'s' if n != 1 else ''}, "
+            f"{project.annotators_per_task} annotators per task"
+        )
+
+    def _add_member(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        user = find_user(opts["username"])
+        add_member(project, user, opts["role"])
+        self.stdout.write(f"{user.get_username()} is {opts['role']} of {project.name}")
+
+    def _remove_member(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        user = find_user(opts["username"])
+        if not remove_member(project, user):
+            raise CommandError(f"{user.get_username()} is not a member of {project.name}")
+        self.stdout.write(f"{user.get_username()} removed from {project.name}")
+
+    def _list(self, opts: dict[str, Any]) -> None:
+        from wavetag.projects.models import Project
+
+        for p in Project.objects.select_related("dataset"):
+            n = Task.objects.filter(project=p).count()
+            self.stdout.write(f"{p.pk}\t{p.name}\t{p.template}\t{p.dataset.name}\t{n} tasks")
+
+    def _make_tasks(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        self.stdout.write(f"{make_tasks(project)} new tasks in {project.name}")
+
+    def _release(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        user = find_user(opts["user"]) if opts["user"] else None
+        self.stdout.write(f"released {release(project, user=user)} assignments")
