@@ -88,3 +88,34 @@ def icu_world(data_dir: Path, **project_kwargs: Any) -> Any:
     }
     w.h["anonymous"] = {}
     return w
+
+
+def command_env(home: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a ``wavetag`` subprocess with its own WAVETAG_HOME, on SQLite unless
+    ``database_url`` is given (never the test run's own database)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "WAVETAG_STORE_DIR"}}
+    env.pop("WAVETAG_PASSWORD", None)
+    env["WAVETAG_HOME"] = str(home)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def run_wavetag(
+    home: Path, *args: str, database_url: str | None = None, timeout: float = 120, **extra: str
+) -> Any:
+    """Run ``wavetag ARGS`` as a user would; stdin is not a terminal."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "wavetag", *args],
+        env=command_env(home, database_url, **extra),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

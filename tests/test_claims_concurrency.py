@@ -1,0 +1,278 @@
+"""Many people claiming batches at the same moment, against real servers, on SQLite and on
+PostgreSQL: no task ever gets more than k annotators, nobody gets two batches at once,
+and an invitation code registers one account only.
+
+Two ``wavetag serve`` processes share one database (as two web servers of a deployment
+would), and the claims are fired together from threads. SQLite runs in the test's own
+WAVETAG_HOME; PostgreSQL (when DATABASE_URL is set) in a database created for the test
+and dropped after it, never the test run's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from .factories import command_env, run_wavetag
+
+USERS = 30
+BATCH = 5
+K = 2
+SEGMENTS = 60  # mitdb 100 in 30-s segments: 120 slots for 150 asked
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Database:
+    """Where the servers keep their data, and how the test reads it back."""
+
+    def __init__(self, home: Path, url: str | None) -> None:
+        self.home, self.url = home, url
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.url is None:
+            with sqlite3.connect(self.home / "wavetag.sqlite3") as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            return conn.execute(sql).fetchall()
+
+    def run(self, *args: str, **extra: str) -> Any:
+        return run_wavetag(self.home, *args, database_url=self.url, **extra)
+
+
+def _postgres_database(name: str) -> Iterator[str]:
+    import psycopg
+
+    from wavetag.settings import database_from_url
+
+    base = os.environ["DATABASE_URL"]
+    params = database_from_url(base)
+    admin = psycopg.connect(
+        dbname=str(params["NAME"]),
+        user=str(params["USER"]) or None,
+        password=str(params["PASSWORD"]) or None,
+        host=str(params["HOST"]) or None,
+        port=str(params["PORT"]) or None,
+        autocommit=True,
+    )
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlparse(base)._replace(path="/" + name).geturl()
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        yield Database(tmp_path, None)
+        return
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        pytest.skip("PostgreSQL leg: runs when DATABASE_URL points at PostgreSQL")
+    yield from (
+        Database(tmp_path, url) for url in _postgres_database(f"wavetag_claims_{os.getpid()}")
+    )
+
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from wavetag.accounts.models import ApiToken
+from wavetag.projects.models import Project
+from wavetag.projects.services import add_member
+project = Project.objects.get(name="rhythm")
+tokens = {}
+for i in range(%(users)d):
+    user = get_user_model().objects.create_user(username=f"a{i:02d}")
+    add_member(project, user, "annotator")
+    tokens[user.username] = ApiToken.create_for(user)[1]
+print(json.dumps({"project": project.pk, "tokens": tokens}))
+"""
+
+
+@pytest.fixture
+def servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
+    """Two servers on one database, a wearable project (k=2, batches of 5), 30 annotators."""
+    assert database.run("migrate", "-v0").returncode == 0
+    result = database.run("import", str(data_dir / "mitdb/100"), "--dataset", "holter")
+    assert result.returncode == 0, result.stderr
+    result = database.run(
+        "project",
+        "create",
+        "rhythm",
+        "--dataset",
+        "holter",
+        "--template",
+        "wearable-rhythm",
+        "--annotators-per-task",
+        str(K),
+        "--batch-size",
+        str(BATCH),
+    )
+    assert result.returncode == 0 and f"{SEGMENTS} tasks" in result.stdout, result.stderr
+    result = database.run("shell", "-v", "0", "-c", SETUP % {"users": USERS})
+    assert result.returncode == 0, result.stderr
+    setup = json.loads(result.stdout.strip().splitlines()[-1])
+    procs, bases = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "wavetag", "serve", "--port", str(port)]
+                    + ["--threads", "16", "--no-migrate"],
+                    env=command_env(database.home, database.url),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )
+            bases.append(f"http://127.0.0.1:{port}")
+        for base in bases:
+            wait_for(base + "/healthz")
+        yield {"bases": bases, "database": database, **setup}
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def claim(base: str, project: int, token: str) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"{base}/api/v1/projects/{project}/batches",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def all_at_once(calls: list[Any]) -> list[Any]:
+    start = threading.Barrier(len(calls))
+
+    def run(fn: Any) -> Any:
+        start.wait()
+        return fn()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+class TestConcurrentClaims:
+    def test_no_task_gets_more_than_k_annotators(self, servers: dict[str, Any]) -> None:
+        bases, project, tokens = servers["bases"], servers["project"], servers["tokens"]
+        users = sorted(tokens)
+        results = all_at_once(
+            [
+                (lambda b=bases[i % 2], t=tokens[u]: claim(b, project, t))
+                for i, u in enumerate(users)
+            ]
+        )
+        assert all(status == 200 for status, _ in results), results
+        claimed = [body["tasks"] for _, body in results]
+        assert all(len(tasks) == len(set(tasks)) <= BATCH for tasks in claimed)
+        # Everyone asked for 5: the 120 slots are all taken, and none twice.
+        assert sum(len(tasks) for tasks in claimed) == SEGMENTS * K
+        per_task = Counter(t for tasks in claimed for t in tasks)
+        assert max(per_task.values()) == K and len(per_task) == SEGMENTS
+        db = servers["database"]
+        counts = db.rows("select task_id, count(*) from projects_assignment group by task_id")
+        assert len(counts) == SEGMENTS and {n for _, n in counts} == {K}
+        slots = db.rows("select count(distinct task_id || ':' || slot) from projects_assignment")
+        assert slots == [(SEGMENTS * K,)]
+
+    def test_one_user_clicking_many_times_gets_one_batch(self, servers: dict[str, Any]) -> None:
+        bases, project = servers["bases"], servers["project"]
+        token = servers["tokens"]["a00"]
+        results = all_at_once([(lambda b=bases[i % 2]: claim(b, project, token)) for i in range(8)])
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [200] + [409] * 7, results
+        assert all("finish your current batch" in body["detail"] for s, body in results if s == 409)
+        db = servers["database"]
+        assert db.rows(
+            "select count(*) from projects_assignment a join auth_user u on u.id = a.user_id "
+            "where u.username = 'a00'"
+        ) == [(BATCH,)]
+
+
+REGISTER = """
+import time
+from wavetag.accounts.registration import RegistrationError, register_with_invitation
+time.sleep(max(0.0, %(at)f - time.time()))
+try:
+    register_with_invitation(%(code)r, %(name)r, "a long pass phrase 7")
+    print("ok")
+except RegistrationError as exc:
+    print("refused", exc)
+"""
+
+
+class TestConcurrentRegistration:
+    def test_an_invitation_code_registers_one_account(self, database: Database) -> None:
+        assert database.run("migrate", "-v0").returncode == 0
+        script = (
+            "from wavetag.projects.models import Project; from wavetag.records.models import "
+            "Dataset; from wavetag.accounts.registration import create_invitation; "
+            "d = Dataset.objects.create(name='d'); "
+            "p = Project.objects.create(name='p', dataset=d, template='icu-alarm', schema={}); "
+            "print(create_invitation(p, 'annotator')[1])"
+        )
+        result = database.run("shell", "-v", "0", "-c", script)
+        assert result.returncode == 0, result.stderr
+        code = result.stdout.strip()
+        at = time.time() + 6
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "wavetag", "shell", "-v", "0", "-c"]
+                + [REGISTER % {"at": at, "code": code, "name": f"u{i}"}],
+                env=command_env(database.home, database.url),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(6)
+        ]
+        outputs = [proc.communicate(timeout=120) for proc in procs]
+        lines = [out.strip() for out, _ in outputs]
+        assert sorted(line.split()[0] for line in lines) == ["ok"] + ["refused"] * 5, outputs
+        assert all("already been used" in line for line in lines if line != "ok")
+        assert database.rows("select count(*) from auth_user") == [(1,)]
