@@ -135,3 +135,19 @@ class TestTaskApi:
         assert body["next_task"] == world.task.pk and body["role"] == "annotator"
         assert body["label_schema"]["fields"][0]["name"] == "decision"
         assert body["action_keys"]["submit"] == "enter"
+
+
+class TestHomePage:
+    def test_home_lists_the_users_projects(self, world: Any, client: Client) -> None:
+        client.force_login(world.ann1)
+        page = client.get("/").content.decode()
+        assert "alarms" in page and "icu-alarm" in page and "0 of 1 claimed" in page
+        assert "ecg12" not in page
+        client.force_login(world.outsider)
+        page = client.get("/").content.decode()
+        assert "ecg12" in page and "alarms" not in page
+
+    def test_api_list_has_own_counts(self, world: Any, client: Client) -> None:
+        status, body = call(client, "get", "/api/v1/projects", world.h["ann1"])
+        (item,) = body["items"]
+        assert (item["claimed"], item["done"], item["role"]) == (1, 0, "annotator")

@@ -15,8 +15,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count
 
-from wavetag.projects.access import has_role
+from wavetag.projects.access import has_role, visible_projects
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
+from wavetag.projects.services import describe
+from wavetag.records.access import can_see_everything
 
 from .models import Adjudication, Annotation, AnnotationStatus
 
@@ -85,3 +87,25 @@ def project_progress(project: Project, user: Any, role: str | None) -> dict[str,
             row["adjudications"] = decided[user_id]
         rows.append(row)
     return {"project": project.pk, "totals": totals, "annotators": rows}
+
+
+def projects_overview(user: Any) -> list[dict[str, Any]]:
+    """The user's projects (site admins: all) with their role and their own counts; for
+    the home page and the API's project list."""
+    roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+    site_admin = can_see_everything(user)
+    claimed = _per_user(
+        Assignment.objects.filter(user=user).values_list("task__project").annotate(n=Count("id"))
+    )
+    done = _per_user(
+        Annotation.objects.filter(user=user, status=AnnotationStatus.SUBMITTED)
+        .values_list("task__project")
+        .annotate(n=Count("id"))
+    )
+    out = []
+    for project in visible_projects(user).select_related("dataset"):
+        role = roles.get(project.pk) or (Role.ADMIN if site_admin else None)
+        item = describe(project, role)
+        item.update(claimed=claimed[project.pk], done=done[project.pk])
+        out.append(item)
+    return out

@@ -13,15 +13,14 @@ from ninja.errors import HttpError
 from wavetag.accounts.registration import create_invitation
 from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
-from wavetag.annotations.progress import project_progress
+from wavetag.annotations.progress import project_progress, projects_overview
 from wavetag.annotations.services import adjudication_queue
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, next_task, release
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.errors import InvalidInput
-from wavetag.projects.models import Membership, Role, Task
+from wavetag.projects.models import Role, Task
 from wavetag.projects.services import describe, find_user
-from wavetag.records.access import can_see_everything
 
 try:
     from ninja import Status
@@ -71,8 +70,13 @@ class ProjectOut(Schema):
     visible_sets: list[str]
 
 
+class ProjectItem(ProjectOut):
+    claimed: int = Field(description="tasks you claimed")
+    done: int = Field(description="tasks you submitted")
+
+
 class ProjectList(Schema):
-    items: list[ProjectOut]
+    items: list[ProjectItem]
     count: int
 
 
@@ -182,13 +186,7 @@ def _body_schema(schema: type[Schema]) -> dict[str, Any]:
 
 @router.get("/projects", response=ProjectList, summary="Your projects (site admins: all)")
 def list_projects(request: HttpRequest) -> dict[str, Any]:
-    user = _user(request)
-    roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
-    admin = Role.ADMIN if can_see_everything(user) else None
-    items = [
-        describe(p, admin or roles.get(p.pk))
-        for p in access.visible_projects(user).select_related("dataset")
-    ]
+    items = projects_overview(_user(request))
     return {"items": items, "count": len(items)}
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from wavetag.accounts.models import ViewerSettings
+from wavetag.annotations.progress import projects_overview
 from wavetag.records import access
 from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
@@ -17,7 +18,8 @@ from wavetag.signal.channels import channel_kind
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     datasets = access.visible_datasets(request.user).annotate(n_records=Count("records"))
-    return render(request, "web/home.html", {"datasets": datasets})
+    projects = projects_overview(request.user)
+    return render(request, "web/home.html", {"datasets": datasets, "projects": projects})
 
 
 @login_required
