@@ -386,3 +386,14 @@ class TestWearableRhythm:
             )
         with pytest.raises(InvalidInput, match="subcategory: choose rhythm first"):
             save_annotation(task, w1, {"quality": "A", "subcategory": "single-pvc"})
+
+
+class TestLabelsAreKept:
+    def test_records_and_users_with_answers_cannot_be_deleted(self, world: Any) -> None:
+        from django.db.models import ProtectedError
+
+        answer(world, world.ann1, "True")
+        with pytest.raises(ProtectedError):
+            world.task.record.delete()
+        with pytest.raises(ProtectedError):
+            world.ann1.delete()

@@ -21,8 +21,9 @@ class Annotation(models.Model):
     """One annotator's current answer to one task."""
 
     task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="annotations")
+    # Expert labels outlive accounts: deactivate a user rather than delete their answers.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_annotations"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="task_annotations"
     )
     answer = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)

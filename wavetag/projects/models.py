@@ -106,7 +106,8 @@ class TaskStatus(models.TextChoices):
 
 class Task(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="tasks")
+    # A record with tasks cannot be deleted: its labels would go with it.
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="tasks")
     # Identifies the task within the project so that making tasks again adds only new ones.
     key = models.CharField(max_length=100)
     event_time = models.FloatField(null=True, blank=True, help_text="seconds; null = no event")

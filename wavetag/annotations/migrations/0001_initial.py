@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 (
                     "user",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="task_annotations",
                         to=settings.AUTH_USER_MODEL,
                     ),

@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
                 (
                     "record",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="tasks",
                         to="records.record",
                     ),
