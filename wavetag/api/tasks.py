@@ -67,7 +67,7 @@ class TaskDetail(Schema):
     discussion: Literal["none", "own", "all"] = Field(
         description="own: while you annotate it, you see only your own posts"
     )
-    may_adjudicate: bool
+    may_adjudicate: bool = Field(description="your role allows it and you did not annotate it")
     assignment: AssignmentOut | None
     annotation: AnnotationOut | None = Field(description="your own annotation only")
 
@@ -140,11 +140,10 @@ def _answer_body(description: str) -> dict[str, Any]:
 
 def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
     out = task.describe()
-    blind = access.is_blind(task, acc)
     out["status"] = access.shown_status(task, acc)
     out["final_label"] = task.final_label if task.is_final else None
     out["discussion"] = acc.discussion
-    out["may_adjudicate"] = acc.may_adjudicate and not blind
+    out["may_adjudicate"] = acc.may_adjudicate
     assignment = Assignment.objects.filter(task=task, user=user).first()
     out["assignment"] = (
         {"batch": assignment.batch, "position": assignment.position} if assignment else None
