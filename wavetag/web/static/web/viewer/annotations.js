@@ -38,6 +38,7 @@ export function createAnnotations(store, onChange) {
   const rhythms = new Map(); // set -> [{time, label}] | "pending"
   const controllers = new Set();
   let chunkSpan = MIN_CHUNK;
+  let enabled = false;
 
   function base(st, params) {
     return `${st.api}/records/${st.record.id}/annotations?${query(params)}`;
@@ -71,7 +72,7 @@ export function createAnnotations(store, onChange) {
 
   function update() {
     const st = store.get();
-    if (st.dragging) return;
+    if (st.dragging || !enabled) return;
     const { start, end } = st.view;
     const span = end - start;
     for (const set of st.sets) {
@@ -184,7 +185,11 @@ export function createAnnotations(store, onChange) {
 
   return {
     draw,
-    update,
+    /** Start fetching (held back until the first view is drawn: it comes first). */
+    enable() {
+      enabled = true;
+      update();
+    },
     colorOf: (index) => SET_COLORS[index % SET_COLORS.length],
     abort: () => controllers.forEach((c) => c.abort()),
   };

@@ -16,7 +16,8 @@ export function createLoading(store, loader) {
     const st = store.get();
     if (st.plot.width <= 0) return;
     const devicePx = st.plot.width * st.plot.dpr;
-    loader.want(planTiles(st.view, devicePx, st.record.duration, direction).list);
+    const plan = planTiles(st.view, devicePx, st.record.duration, direction);
+    loader.want(plan.list, plan.urgent);
   }
 
   store.subscribe((st, changed) => {

@@ -24,6 +24,7 @@ import { createToolbar } from "./toolbar.js";
 
 const OVERVIEW_HEIGHT = 40;
 const MESSAGE_MS = 8000;
+const HOLD_MS = 400;
 
 /**
  * options: globalKeys (shortcuts also when nothing is focused; default true),
@@ -36,15 +37,28 @@ export function mountViewer(root, config, options = {}) {
   const hooks = {};
   const events = new Map();
   const emit = (name, value) => (events.get(name) || []).forEach((fn) => fn(value));
+  function on(name, fn) {
+    if (!events.has(name)) events.set(name, new Set());
+    events.get(name).add(fn);
+    return () => events.get(name).delete(fn);
+  }
   let renderer = null;
 
   const loader = createTileLoader({
     apiBase: st0.api,
     record: st0.record,
-    onLoad: () => renderer.invalidate("traces"),
+    onLoad: () => {
+      if (!renderer) return;
+      renderer.release();
+      renderer.invalidate("traces");
+    },
     onError: (error) => store.set({ message: `Could not load the signal: ${error.message}` }),
   });
   const series = createSeries(loader, st0.record);
+  // Measure and ask for the first tiles before building the rest of the viewer, so the
+  // requests are on the wire while the toolbar and panels are made.
+  createLoading(store, loader);
+  measurePlot();
   const annotations = createAnnotations(store, () => renderer.invalidate("traces"));
   const calipers = createCalipers(store, parts.calipers);
   const actions = createActions(store, calipers, hooks);
@@ -83,7 +97,6 @@ export function mountViewer(root, config, options = {}) {
     if (names.includes("grid")) store.set({ gridOn: settings.grid });
   }).toggle;
 
-  createLoading(store, loader);
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -119,25 +132,39 @@ export function mountViewer(root, config, options = {}) {
   // The first measure also sets the opening view, in one change, so the first tiles
   // asked for are the ones shown. Later, a new width keeps the paper speed (the window
   // grows or shrinks) rather than squeezing the same seconds into fewer millimetres.
-  function measure() {
+  function measurePlot() {
     const width = Math.floor(parts.plot.clientWidth);
     const dpr = window.devicePixelRatio || 1;
     const st = store.get();
-    if (width !== st.plot.width || dpr !== st.plot.dpr) {
-      const plot = { width, dpr };
-      const next = { ...st, plot };
-      let view = openingView(next);
-      if (st.plot.width > 0) {
-        const span = ((st.view.end - st.view.start) * width) / st.plot.width;
-        view = clampView(next, st.view.start, st.view.start + span);
-      }
-      store.set({ plot, view });
+    if (width === st.plot.width && dpr === st.plot.dpr) return;
+    const plot = { width, dpr };
+    const next = { ...st, plot };
+    let view = openingView(next);
+    if (st.plot.width > 0) {
+      const span = ((st.view.end - st.view.start) * width) / st.plot.width;
+      view = clampView(next, st.view.start, st.view.start + span);
     }
+    store.set({ plot, view });
+  }
+  function measure() {
+    measurePlot();
     const o = parts.overview;
+    const dpr = window.devicePixelRatio || 1;
     overview.resize(Math.floor(o.clientWidth), o.clientHeight || OVERVIEW_HEIGHT, dpr);
   }
   measure();
-  annotations.update();
+  // Drawing waits for the first tile (or a moment): painting empty paper first would
+  // only delay handling the data that is about to arrive.
+  const holdTimer = setTimeout(() => renderer.release(), HOLD_MS);
+  // The overview and annotations wait for the first view, or a moment if it fails.
+  const startTimer = setTimeout(startSecondary, 1500);
+  function startSecondary() {
+    clearTimeout(startTimer);
+    offReady();
+    overview.enable();
+    annotations.enable();
+  }
+  const offReady = on("ready", startSecondary);
   const resizer = new ResizeObserver(() => measure());
   resizer.observe(parts.plot);
   const onWindowResize = () => renderer.invalidate("layout");
@@ -149,15 +176,13 @@ export function mountViewer(root, config, options = {}) {
     goTo: (start, end) => actions.goTo(start, end),
     view: () => ({ ...store.get().view }),
     /** on("view" | "ready" | "cursor" | "calipers", fn) -> unsubscribe function. */
-    on(name, fn) {
-      if (!events.has(name)) events.set(name, new Set());
-      events.get(name).add(fn);
-      return () => events.get(name).delete(fn);
-    },
+    on,
     actions,
     store,
-    stats: () => loader.stats(),
+    stats: () => ({ ...loader.stats(), drawMs: renderer.lastDrawMs() }),
     destroy() {
+      clearTimeout(startTimer);
+      clearTimeout(holdTimer);
       resizer.disconnect();
       window.removeEventListener("resize", onWindowResize);
       gestures.detach();

@@ -17,6 +17,10 @@ export function createOverview(store, canvas) {
   let raf = 0;
   let drag = null;
   let controller = null;
+  let enabled = false;
+  // The envelope is drawn once per data or size into its own bitmap; a view change
+  // only copies it and draws the window on top.
+  let envelope = null;
   const size = { width: 0, height: 0, dpr: 1 };
 
   function sourceChannel(st) {
@@ -26,9 +30,10 @@ export function createOverview(store, canvas) {
   }
 
   async function load() {
+    if (!enabled) return;
     const st = store.get();
     const points = Math.max(2, Math.min(100000, Math.round(size.width * size.dpr)));
-    if (data && points <= fetchedPoints * 1.5) return;
+    if ((data || controller) && points <= fetchedPoints * 1.5) return;
     fetchedPoints = points;
     controller?.abort();
     controller = new AbortController();
@@ -36,9 +41,14 @@ export function createOverview(store, canvas) {
       const params = { start: 0, end: st.record.duration, channels: sourceChannel(st), max_points: points };
       const win = await fetchWindow(st.api, st.record.id, params, controller.signal);
       data = win.channels[0];
+      envelope = null;
+      controller = null;
       schedule();
     } catch (error) {
-      if (!isAbort(error)) store.set({ message: `Overview: ${error.message}` });
+      if (!isAbort(error)) {
+        controller = null;
+        store.set({ message: `Overview: ${error.message}` });
+      }
     }
   }
 
@@ -50,8 +60,9 @@ export function createOverview(store, canvas) {
     return (t / duration) * size.width;
   }
 
-  function drawEnvelope(ctx, duration) {
-    if (!data || data.count === 0) return;
+  function drawEnvelope(duration) {
+    envelope = null;
+    if (!data || data.count === 0 || size.width <= 0) return;
     const lo = data.kind === "raw" ? data.values : data.min;
     const hi = data.kind === "raw" ? data.values : data.max;
     let min = Infinity;
@@ -61,20 +72,25 @@ export function createOverview(store, canvas) {
       if (hi[j] > max) max = hi[j];
     }
     if (!(max > min)) return;
-    const pad = 3;
-    const k = (size.height - 2 * pad) / (max - min);
-    const y = (v) => size.height - pad - (v - min) * k;
-    ctx.strokeStyle = ENVELOPE;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
+    const canvasEl = document.createElement("canvas");
+    canvasEl.width = canvas.width;
+    canvasEl.height = canvas.height;
+    const ctx = canvasEl.getContext("2d");
+    const h = canvasEl.height;
+    const pad = 3 * size.dpr;
+    const k = (h - 2 * pad) / (max - min);
+    const scaleX = canvasEl.width / duration;
+    ctx.fillStyle = ENVELOPE;
+    // One device-pixel column per bucket, as filled rectangles: crisp and cheap.
     for (let j = 0; j < data.count; j++) {
       const a = lo[j];
       if (a !== a) continue;
-      const x = xOfTime(data.t0 + (j + 0.5) * data.step, duration);
-      ctx.moveTo(x, y(a) + 0.5);
-      ctx.lineTo(x, y(hi[j]) - 0.5);
+      const x = Math.floor((data.t0 + (j + 0.5) * data.step) * scaleX);
+      const top = Math.floor(h - pad - (hi[j] - min) * k);
+      const bottom = Math.ceil(h - pad - (a - min) * k);
+      ctx.fillRect(x, top, 1, Math.max(1, bottom - top));
     }
-    ctx.stroke();
+    envelope = canvasEl;
   }
 
   function draw() {
@@ -82,10 +98,12 @@ export function createOverview(store, canvas) {
     const st = store.get();
     if (size.width <= 0) return;
     const ctx = canvas.getContext("2d");
-    ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
-    ctx.clearRect(0, 0, size.width, size.height);
     const duration = st.record.duration;
-    drawEnvelope(ctx, duration);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (envelope === null && data) drawEnvelope(duration);
+    if (envelope) ctx.drawImage(envelope, 0, 0);
+    ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
     if (st.event != null) {
       ctx.fillStyle = EVENT;
       ctx.fillRect(xOfTime(st.event, duration) - 1, 0, 2, size.height);
@@ -147,18 +165,30 @@ export function createOverview(store, canvas) {
       // Follow the top channel only if the one shown is hidden now.
       if (!st.channels.find((c) => c.index === data.index && c.shown)) {
         data = null;
+        controller?.abort();
+        controller = null;
         load();
       }
     }
   });
 
   return {
+    /** Start fetching (held back until the first view is drawn: it comes first). */
+    enable() {
+      enabled = true;
+      load();
+    },
     resize(width, height, dpr) {
       size.width = width;
       size.height = height;
       size.dpr = dpr;
-      canvas.width = Math.max(1, Math.round(width * dpr));
-      canvas.height = Math.max(1, Math.round(height * dpr));
+      const w = Math.max(1, Math.round(width * dpr));
+      const h = Math.max(1, Math.round(height * dpr));
+      if (w !== canvas.width || h !== canvas.height) {
+        canvas.width = w;
+        canvas.height = h;
+        envelope = null;
+      }
       load();
       schedule();
     },

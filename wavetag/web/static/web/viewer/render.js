@@ -14,6 +14,11 @@ import { levelFor } from "./tiles.js";
 import { drawTraces } from "./traces.js";
 
 const EVENT_COLOR = "#c62828";
+// Past this many device-pixel columns of trace a frame with wide strokes is too slow to
+// follow a drag, so moving views are drawn as hairline drafts and redrawn in full once
+// they have been still for SETTLE_MS.
+const HEAVY_COLUMNS = 8000;
+const SETTLE_MS = 140;
 
 function sizeCanvas(canvas, width, height, dpr) {
   const w = Math.max(1, Math.round(width * dpr));
@@ -71,10 +76,15 @@ export function createRenderer(parts) {
   let layout = { panels: [], height: 0 };
   let frame = null;
   let ctx = {};
+  // The opening counts as a move: a heavy first view is drafted, then refined.
+  let lastMove = performance.now();
+  let settleTimer = 0;
+
+  let held = true;
 
   function invalidate(...layers) {
     for (const layer of layers) dirty[layer] = true;
-    if (!raf) raf = requestAnimationFrame(draw);
+    if (!raf && !held) raf = requestAnimationFrame(draw);
   }
 
   function buildFrame(st) {
@@ -110,10 +120,13 @@ export function createRenderer(parts) {
     };
   }
 
+  let drawMs = 0;
+
   function draw() {
     raf = 0;
     const st = store.get();
     if (st.plot.width <= 0) return;
+    const began = performance.now();
     const dpr = st.plot.dpr;
     if (dirty.layout) {
       layout = computePanels(st, available());
@@ -133,7 +146,15 @@ export function createRenderer(parts) {
       frame = buildFrame(st);
       const c = ctx.traces;
       c.clearRect(0, 0, st.plot.width, layout.height);
-      drawTraces(c, frame, st.settings, dpr);
+      let columns = 0;
+      for (const p of frame.panels) columns += p.w * dpr;
+      const moving = performance.now() - lastMove < SETTLE_MS;
+      const draft = moving && columns > HEAVY_COLUMNS && st.settings.line_width * dpr > 1;
+      drawTraces(c, frame, st.settings, dpr, draft);
+      if (draft) {
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => invalidate("traces"), SETTLE_MS);
+      }
       annotations.draw(c, frame, st);
       drawEvent(c, frame, st.event);
       plot.dataset.start = shortNumber(st.view.start);
@@ -147,16 +168,26 @@ export function createRenderer(parts) {
       for (const o of overlays) o.draw(ctx.overlay, frame, st);
     }
     dirty.layout = dirty.grid = dirty.traces = dirty.overlay = false;
+    drawMs = performance.now() - began;
   }
 
   return {
     invalidate,
+    /** Start drawing (the first frame waits for data, see main.js). */
+    release() {
+      if (!held) return;
+      held = false;
+      invalidate();
+    },
     /** Say "loading" as soon as the view moves, not one animation frame later. */
     viewMoved() {
+      lastMove = performance.now();
       plot.dataset.state = "loading";
       invalidate("traces");
     },
     frame: () => frame,
+    /** Milliseconds the last frame took to draw (for benchmarks). */
+    lastDrawMs: () => drawMs,
     canvases,
     drawNow() {
       if (raf) cancelAnimationFrame(raf);

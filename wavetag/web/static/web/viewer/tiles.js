@@ -113,7 +113,7 @@ export function planTiles(view, devicePx, duration, direction = 1) {
     prev();
   }
   range(k + 1, mid - span, mid + span, duration, list, seen);
-  return { k, visible: [i0, i1], list };
+  return { k, visible: [i0, i1], list, urgent: visible.length };
 }
 
 /** The loader of one record's tiles; onLoad(k, i) after each tile arrives. */
@@ -123,6 +123,7 @@ export function createTileLoader({ apiBase, record, onLoad, onError }) {
   const inFlight = new Map();
   const failed = new Map();
   let queue = [];
+  let urgent = new Set();
 
   function params(k, i) {
     const T = tileSeconds(k);
@@ -154,16 +155,22 @@ export function createTileLoader({ apiBase, record, onLoad, onError }) {
     }
   }
 
+  // Prefetches wait until the visible tiles are in: on a busy server they would only
+  // slow down the tiles the user is waiting for.
   function pump() {
+    for (const key of urgent) if (cache.has(key) || failed.has(key)) urgent.delete(key);
     while (inFlight.size < MAX_IN_FLIGHT && queue.length) {
-      const [k, i] = queue.shift();
+      const [k, i] = queue[0];
+      if (urgent.size && !urgent.has(tileKey(k, i))) break;
+      queue.shift();
       load(k, i);
     }
   }
 
-  /** Replace the wish list: abort what it dropped, queue what is missing. */
-  function want(list) {
+  /** New wish list, the first `nUrgent` on screen: abort what it dropped, queue the rest. */
+  function want(list, nUrgent = list.length) {
     const keys = new Set(list.map(([k, i]) => tileKey(k, i)));
+    urgent = new Set(list.slice(0, nUrgent).map(([k, i]) => tileKey(k, i)));
     for (const [key, controller] of inFlight) {
       if (!keys.has(key)) {
         inFlight.delete(key);

@@ -143,8 +143,10 @@ export function drawTrace(ctx, panel, pieces, scale, dpr) {
  * Stroke every panel. Each is clipped to its own columns but not its rows: as on paper,
  * a tall QRS may reach into the lead above rather than be cut off.
  */
-export function drawTraces(ctx, frame, settings, dpr) {
-  ctx.lineWidth = settings.line_width;
+export function drawTraces(ctx, frame, settings, dpr, draft = false) {
+  // A draft (while the view moves) strokes one-device-pixel hairlines: rasterising wider
+  // strokes of a dozen full-width leads costs several frames in software.
+  ctx.lineWidth = draft ? 1 / dpr : settings.line_width;
   ctx.lineJoin = "round";
   ctx.lineCap = "round";
   ctx.strokeStyle = settings.trace_color;
