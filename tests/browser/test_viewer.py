@@ -132,6 +132,7 @@ class TestRendering:
         page, errors = make_page(reader)
         waveform = open_viewer(page, record)
         assert channel_labels(page) == ["MLII", "V5"]
+        expect(page.get_by_test_id("channel-0").locator(".wt-chan-units")).to_have_text("mV")
         start, end = window_of(waveform)
         assert start == 0
         expected = plot_width(page) / (25 * NOMINAL_PX_PER_MM)
@@ -145,8 +146,9 @@ class TestRendering:
         page, errors = make_page(reader)
         open_viewer(page, record)
         assert channel_labels(page) == ["II", "V", "PLETH", "RESP"]
-        pleth = scale_of(page, 2).inner_text()
-        assert pleth.endswith(" NU") and " – " in pleth  # auto-scaled, with its range
+        pleth = page.get_by_test_id("channel-2")
+        expect(pleth.locator(".wt-chan-units")).to_have_text("NU")
+        expect(pleth.locator(".wt-chan-scale")).to_contain_text(" – ")  # auto-scaled range
         assert all(ink > 300 for ink in page.evaluate(INK_PER_ROW, row_boxes(page)))
         errors.check()
 
@@ -448,7 +450,7 @@ class TestSettings:
         assert page.get_by_test_id("setting-paper_speed").input_value() == "50"
         errors.check()
 
-    def test_grid_and_colours_apply_at_once(self, make_page, records, reader) -> None:
+    def test_grid_applies_at_once_and_defaults_return(self, make_page, records, reader) -> None:
         record = records("mitdb/100")
         page, errors = make_page(reader)
         open_viewer(page, record)
@@ -457,6 +459,11 @@ class TestSettings:
             page.get_by_test_id("setting-grid").uncheck()
         assert page.get_by_test_id("grid").get_attribute("aria-pressed") == "false"
         assert ViewerSettings.for_user(reader)["grid"] is False
+        with page.expect_response(lambda r: r.request.method == "DELETE"):
+            page.get_by_test_id("settings-reset").click()
+        expect(page.get_by_test_id("setting-grid")).to_be_checked()
+        assert page.get_by_test_id("grid").get_attribute("aria-pressed") == "true"
+        assert ViewerSettings.for_user(reader)["grid"] is True
         errors.check()
 
 

@@ -47,12 +47,13 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function patchJson(url, body) {
+/** A write (PATCH, DELETE, ...) with a JSON body or none, answered with JSON. */
+export async function sendJson(method, url, body) {
   const response = await fetch(url, {
-    method: "PATCH",
+    method,
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await failure(response);
   return response.json();

@@ -49,6 +49,7 @@ export function createChannelLabels(container, actions) {
       { class: "wt-chan-name", title: `${chan.name}: drag up or down to change the gain` },
       rhythm ? `${chan.name} rhythm` : chan.name,
     );
+    const units = h("span", { class: "wt-chan-units" }, chan.units);
     const scale = h("span", { class: "wt-chan-scale" });
     const controls = [
       control("−", `Gain down ${chan.name}`, () => actions.gain(chan.index, 0.5)),
@@ -69,7 +70,7 @@ export function createChannelLabels(container, actions) {
         "data-channel": String(chan.index),
         title: `${chan.name} · ${chan.units} · ${chan.fs} Hz`,
       },
-      [name, scale, h("span", { class: "wt-chan-ctl" }, controls)],
+      [name, units, scale, h("span", { class: "wt-chan-ctl" }, controls)],
     );
     // The plot under the label must not start a pan when the label is used.
     el.addEventListener("pointerdown", (e) => e.stopPropagation());

@@ -122,7 +122,7 @@ export function createScales() {
     const digits = Math.max(0, Math.min(3, -Math.floor(Math.log10(half / 2))));
     const lo = (centre - half).toFixed(digits);
     const hi = (centre + half).toFixed(digits);
-    return { ecg: false, perUnit, centre, readout: `${lo} – ${hi} ${panel.chan.units}` };
+    return { ecg: false, perUnit, centre, readout: `${lo} – ${hi}` };
   }
 
   return {

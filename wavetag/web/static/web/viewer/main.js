@@ -26,6 +26,10 @@ const OVERVIEW_HEIGHT = 40;
 const MESSAGE_MS = 8000;
 const HOLD_MS = 400;
 
+// Canvases are backed at most 2 device pixels per CSS pixel: on a 3x phone screen more
+// would cost 2.25 times the pixels to fill for lines the eye cannot tell apart.
+const canvasDpr = () => Math.min(2, window.devicePixelRatio || 1);
+
 /**
  * options: globalKeys (shortcuts also when nothing is focused; default true),
  * focus (focus the waveform once mounted; default false), height (px for the rows).
@@ -134,7 +138,7 @@ export function mountViewer(root, config, options = {}) {
   // grows or shrinks) rather than squeezing the same seconds into fewer millimetres.
   function measurePlot() {
     const width = Math.floor(parts.plot.clientWidth);
-    const dpr = window.devicePixelRatio || 1;
+    const dpr = canvasDpr();
     const st = store.get();
     if (width === st.plot.width && dpr === st.plot.dpr) return;
     const plot = { width, dpr };
@@ -149,7 +153,7 @@ export function mountViewer(root, config, options = {}) {
   function measure() {
     measurePlot();
     const o = parts.overview;
-    const dpr = window.devicePixelRatio || 1;
+    const dpr = canvasDpr();
     overview.resize(Math.floor(o.clientWidth), o.clientHeight || OVERVIEW_HEIGHT, dpr);
   }
   measure();

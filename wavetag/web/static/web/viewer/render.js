@@ -155,6 +155,11 @@ export function createRenderer(parts) {
         clearTimeout(settleTimer);
         settleTimer = setTimeout(() => invalidate("traces"), SETTLE_MS);
       }
+      if (!frame.panels.length) {
+        c.fillStyle = "#5b6478";
+        c.font = "13px system-ui, sans-serif";
+        c.fillText("No channel shown: choose some under Channels, or press 1–9.", 12, 32);
+      }
       annotations.draw(c, frame, st);
       drawEvent(c, frame, st.event);
       plot.dataset.start = shortNumber(st.view.start);

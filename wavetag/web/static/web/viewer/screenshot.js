@@ -40,7 +40,8 @@ export function composeView(st, frame, canvases, drawCalipers) {
   ctx.font = "600 12px system-ui, sans-serif";
   ctx.textBaseline = "top";
   for (const p of frame.panels) {
-    const text = `${p.chan.name}${p.role === "rhythm" ? " rhythm" : ""}  ${p.scale.readout}`;
+    const name = `${p.chan.name}${p.role === "rhythm" ? " rhythm" : ""}`;
+    const text = `${name}  ${p.chan.units}  ${p.scale.readout}`;
     const w = ctx.measureText(text).width + 8;
     ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
     ctx.fillRect(p.x + 4, p.y + 3, w, 17);

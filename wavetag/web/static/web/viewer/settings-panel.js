@@ -3,7 +3,7 @@
 // A change applies at once, then is saved with a PATCH of just what changed; the server
 // checks limits, and its answer becomes the settings in use (or the change is undone).
 
-import { patchJson } from "./api.js";
+import { sendJson } from "./api.js";
 import { h } from "./dom.js";
 
 const SAVE_DELAY_MS = 250;
@@ -75,13 +75,27 @@ export function createSettingsPanel(root, store, onApply) {
     writeField(inputs.get("channels_shown"), FIELDS.find((f) => f.name === "channels_shown"), value);
     change("channels_shown", value);
   });
+  const reset = h("button", { type: "button", class: "wt-btn", "data-testid": "settings-reset" }, "Reset to defaults");
+  reset.addEventListener("click", async () => {
+    clearTimeout(timer);
+    pending = {};
+    try {
+      saved = await sendJson("DELETE", `${store.get().api}/me/viewer-settings`);
+      store.set({ settings: { ...saved } });
+      onApply(saved, Object.keys(saved));
+      fill(saved);
+      status.textContent = "Defaults restored.";
+    } catch (error) {
+      status.textContent = `Not reset: ${error.message}`;
+    }
+  });
   const close = h("button", { type: "button", class: "wt-btn" }, "Close");
   const title = h("h2", {}, "Viewer settings");
   const dialog = h("dialog", { class: "wt-dialog wt-settings", "data-testid": "settings-panel" }, [
     title,
     h("p", { class: "wt-note" }, "Saved to your account and used wherever you view a waveform."),
     h("div", { class: "wt-fields" }, rows),
-    h("div", { class: "wt-dialog-actions" }, [useShown, status, close]),
+    h("div", { class: "wt-dialog-actions" }, [status, useShown, reset, close]),
   ]);
   title.id = `wt-settings-${Math.random().toString(36).slice(2, 8)}`;
   dialog.setAttribute("aria-labelledby", title.id);
@@ -110,7 +124,7 @@ export function createSettingsPanel(root, store, onApply) {
     pending = {};
     const url = `${store.get().api}/me/viewer-settings`;
     try {
-      saved = await patchJson(url, body);
+      saved = await sendJson("PATCH", url, body);
       status.textContent = "Saved.";
       dialog.dataset.saved = String(Date.now());
     } catch (error) {
