@@ -300,6 +300,61 @@ class TestNavigation:
         errors.check()
 
 
+class TestData:
+    def test_binary_windows_decode_to_the_json_values(self, make_page, records, reader) -> None:
+        page, errors = make_page(reader)
+        for short in ("mitdb/100", "v102s"):
+            record = records(short)
+            open_viewer(page, record)
+            for params in ("start=10&end=12&max_points=5000", "start=0&end=300&max_points=600"):
+                worst = page.evaluate(
+                    """async ([id, params]) => {
+                      const { fetchWindow } = await import('/static/web/viewer/api.js');
+                      const q = Object.fromEntries(new URLSearchParams(params));
+                      const bin = await fetchWindow('/api/v1', id, q);
+                      const json = await (await fetch(
+                        `/api/v1/records/${id}/window?${params}`)).json();
+                      let worst = 0;
+                      json.channels.forEach((c, i) => {
+                        const b = bin.channels[i];
+                        if (b.kind !== c.kind || b.t0 !== c.t0 || b.step !== c.step) worst = 1e9;
+                        const pairs = c.kind === 'raw' ? [[b.values, c.values]]
+                          : [[b.min, c.min], [b.max, c.max]];
+                        for (const [x, y] of pairs) {
+                          if (x.length !== y.length) worst = 1e9;
+                          y.forEach((v, j) => {
+                            const d = v === null ? (Number.isNaN(x[j]) ? 0 : 1e9)
+                              : Math.abs(x[j] - v) / Math.max(1, Math.abs(v));
+                            worst = Math.max(worst, d);
+                          });
+                        }
+                      });
+                      return worst;
+                    }""",
+                    [record.pk, params],
+                )
+                assert worst < 1e-6, (short, params, worst)
+        errors.check()
+
+    def test_an_obsolete_request_is_aborted(self, make_page, records, reader) -> None:
+        record = records("mitdb/100")
+        page, errors = make_page(reader)
+        aborted: list[str] = []
+        page.on("requestfailed", lambda r: aborted.append(r.url) if "/window?" in r.url else None)
+        waveform = open_viewer(page, record)
+        page.evaluate(
+            """() => {
+              const viewer = document.querySelector('.wt-viewer').wtViewer;
+              viewer.goTo(600, 610);
+              viewer.goTo(1500, 1510);
+            }"""
+        )
+        wait_window(page, "start === 1500")
+        assert any("start=" in url for url in aborted)
+        assert window_of(waveform) == (1500, 1510)
+        errors.check()
+
+
 class TestCalipers:
     def test_caliper_measures_a_known_span(self, make_page, records, reader) -> None:
         record = records("mitdb/100")

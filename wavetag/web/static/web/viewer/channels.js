@@ -112,6 +112,9 @@ export function createChannelLabels(container, actions) {
         labels.delete(key);
       }
     }
+    // Keep the labels in screen order, which is also the Tab order.
+    const order = frame.panels.map((p) => labels.get(p.key).el);
+    if (order.some((el, i) => container.children[i] !== el)) container.append(...order);
   }
 
   return { update };

@@ -191,6 +191,8 @@ export function mountViewer(root, config, options = {}) {
       window.removeEventListener("resize", onWindowResize);
       gestures.detach();
       keyboard.detach();
+      toolbar.detach();
+      renderer.stop();
       loader.abortAll();
       annotations.abort();
       root.replaceChildren();

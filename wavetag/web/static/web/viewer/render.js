@@ -198,5 +198,11 @@ export function createRenderer(parts) {
       if (raf) cancelAnimationFrame(raf);
       draw();
     },
+    stop() {
+      held = true;
+      if (raf) cancelAnimationFrame(raf);
+      raf = 0;
+      clearTimeout(settleTimer);
+    },
   };
 }

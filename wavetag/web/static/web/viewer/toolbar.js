@@ -141,10 +141,8 @@ export function createToolbar(el, store, actions) {
     }
     return closed;
   }
-  document.addEventListener("pointerdown", (e) => {
-    const inside = menus.find((m) => m.wrap.contains(e.target));
-    closeMenus(inside);
-  });
+  const onOutside = (e) => closeMenus(menus.find((m) => m.wrap.contains(e.target)));
+  document.addEventListener("pointerdown", onOutside);
 
   function fillSelect(select, values, current, unit) {
     const match = values.find((v) => Math.abs(v - current) / v < 0.01);
@@ -180,5 +178,9 @@ export function createToolbar(el, store, actions) {
     status.textContent = text;
   }
 
-  return { sync, closeMenus: () => closeMenus(null) };
+  return {
+    sync,
+    closeMenus: () => closeMenus(null),
+    detach: () => document.removeEventListener("pointerdown", onOutside),
+  };
 }
