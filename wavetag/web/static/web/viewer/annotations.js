@@ -10,6 +10,7 @@ import { getJson, isAbort, query } from "./api.js";
 
 const BEATS_MAX_SPAN = 600; // s; beyond this only rhythm bands are drawn
 const MIN_CHUNK = 16;
+const MAX_CHUNKS = 256; // oldest chunks are dropped past this (a day of browsing)
 const SET_COLORS = ["#1a5fb4", "#7b2fbe", "#a35200", "#00695c", "#b0004f"];
 const RHYTHM_COLORS = {
   N: "#7a8699",
@@ -51,6 +52,10 @@ export function createAnnotations(store, onChange) {
     try {
       const body = await getJson(url, controller.signal);
       map.set(key, body.items);
+      for (const old of map.keys()) {
+        if (map.size <= MAX_CHUNKS) break;
+        if (old !== key) map.delete(old);
+      }
       onChange();
     } catch (error) {
       map.delete(key);

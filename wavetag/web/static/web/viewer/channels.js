@@ -11,7 +11,11 @@ export function createChannelLabels(container, actions) {
   const labels = new Map(); // panel key -> {el, scale, x, y}
 
   function control(text, label, onClick) {
-    return h("button", { type: "button", class: "wt-mini", title: label, "aria-label": label, onclick: onClick }, text);
+    return h(
+      "button",
+      { type: "button", class: "wt-mini", title: label, "aria-label": label, onclick: onClick },
+      text,
+    );
   }
 
   function gainDrag(name, chan) {
@@ -61,7 +65,8 @@ export function createChannelLabels(container, actions) {
         control("↓", `Move ${chan.name} down`, () => actions.move(chan.index, 1)),
       );
     }
-    if (!rhythm) controls.push(control("×", `Hide ${chan.name}`, () => actions.show(chan.index, false)));
+    if (!rhythm)
+      controls.push(control("×", `Hide ${chan.name}`, () => actions.show(chan.index, false)));
     const el = h(
       "div",
       {

@@ -72,6 +72,7 @@ export function decodeWindow(buffer) {
 /** Bytes held by a decoded window, for the cache's budget. */
 export function windowBytes(win) {
   let n = 256;
-  for (const c of win.channels) n += (c.values ? c.values.byteLength : 0) + (c.min ? 2 * c.min.byteLength : 0);
+  for (const c of win.channels)
+    n += (c.values ? c.values.byteLength : 0) + (c.min ? 2 * c.min.byteLength : 0);
   return n;
 }

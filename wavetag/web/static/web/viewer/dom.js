@@ -8,7 +8,8 @@ export function h(tag, attrs = {}, children = []) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    if (key.startsWith("on") && typeof value === "function")
+      el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : value);
   }
   for (const child of [].concat(children)) {
@@ -50,7 +51,11 @@ export function icon(name) {
 }
 
 /** A toolbar button: icon, optional visible text, an accessible name and a tooltip. */
-export function button(name, label, { text = "", testid = "", pressed = null, shortcut = "" } = {}) {
+export function button(
+  name,
+  label,
+  { text = "", testid = "", pressed = null, shortcut = "" } = {},
+) {
   const title = shortcut ? `${label} (${shortcut})` : label;
   return h(
     "button",
@@ -96,9 +101,27 @@ export function buildSkeleton(root, record) {
     },
     [grid, traces, overlay, labels],
   );
-  const calipers = h("ul", { class: "wt-calipers", "aria-label": "Caliper read-outs", hidden: true });
+  const calipers = h("ul", {
+    class: "wt-calipers",
+    "aria-label": "Caliper read-outs",
+    hidden: true,
+  });
   const message = h("p", { class: "wt-message", role: "status", "aria-live": "polite" });
   root.classList.add("wt-mounted");
-  root.replaceChildren(toolbar, h("div", { class: "wt-overview-wrap" }, overview), plot, calipers, message);
-  return { toolbar, overview, plot, canvases: { grid, traces, overlay }, labels, calipers, message };
+  root.replaceChildren(
+    toolbar,
+    h("div", { class: "wt-overview-wrap" }, overview),
+    plot,
+    calipers,
+    message,
+  );
+  return {
+    toolbar,
+    overview,
+    plot,
+    canvases: { grid, traces, overlay },
+    labels,
+    calipers,
+    message,
+  };
 }

@@ -34,7 +34,8 @@ export function attachGestures({ store, plot, renderer, calipers }) {
   function hoverCursor(p, e) {
     const hit = calipers.hitTest(p.x, p.y, false);
     let cursor = store.get().caliperMode ? "crosshair" : "grab";
-    if (hit) cursor = hit.part === "move" ? "move" : hit.part === "remove" ? "pointer" : "ew-resize";
+    if (hit)
+      cursor = hit.part === "move" ? "move" : hit.part === "remove" ? "pointer" : "ew-resize";
     plot.style.cursor = cursor;
     if (e.pointerType === "mouse") store.set({ cursor: p });
   }

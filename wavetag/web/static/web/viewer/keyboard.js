@@ -7,11 +7,26 @@ const BINDINGS = [
   { keys: ["←", "→"], what: "Pan half a page", match: (e) => !e.shiftKey && arrow(e) },
   { keys: ["Shift+←", "Shift+→", "PgUp", "PgDn"], what: "Pan a whole page", match: page },
   { keys: ["+", "−"], what: "Zoom in / out", match: zoom },
-  { keys: ["0"], what: "Reset zoom to the paper speed", match: (e) => e.key === "0", run: "zoomReset" },
+  {
+    keys: ["0"],
+    what: "Reset zoom to the paper speed",
+    match: (e) => e.key === "0",
+    run: "zoomReset",
+  },
   { keys: ["Home", "End"], what: "Start / end of the record", match: ends },
   { keys: ["↑", "↓"], what: "Gain up / down (all channels)", match: gain },
-  { keys: ["c"], what: "Caliper mode: drag on a trace to measure", match: key("c"), run: "caliperMode" },
-  { keys: ["Shift+C"], what: "Add a caliper in the middle of the view", match: key("C"), run: "addCaliper" },
+  {
+    keys: ["c"],
+    what: "Caliper mode: drag on a trace to measure",
+    match: key("c"),
+    run: "caliperMode",
+  },
+  {
+    keys: ["Shift+C"],
+    what: "Add a caliper in the middle of the view",
+    match: key("C"),
+    run: "addCaliper",
+  },
   { keys: ["Del"], what: "Remove the last caliper", match: del, run: "removeCaliper" },
   { keys: ["Esc"], what: "Close menus; clear calipers", match: key("Escape"), run: "escape" },
   { keys: ["g"], what: "Grid on / off", match: key("g"), run: "grid" },
@@ -94,11 +109,19 @@ export function attachKeyboard(root, actions, global) {
 export function createHelp(root) {
   const rows = BINDINGS.map((b) =>
     h("tr", {}, [
-      h("td", {}, b.keys.flatMap((k, i) => (i ? [" ", h("kbd", {}, k)] : [h("kbd", {}, k)]))),
+      h(
+        "td",
+        {},
+        b.keys.flatMap((k, i) => (i ? [" ", h("kbd", {}, k)] : [h("kbd", {}, k)])),
+      ),
       h("td", {}, b.what),
     ]),
   );
-  const close = h("button", { type: "button", class: "wt-btn", "aria-label": "Close help" }, "Close");
+  const close = h(
+    "button",
+    { type: "button", class: "wt-btn", "aria-label": "Close help" },
+    "Close",
+  );
   const dialog = h("dialog", { class: "wt-dialog wt-help", "aria-labelledby": "" }, [
     h("h2", {}, "Keyboard shortcuts"),
     h("p", { class: "wt-note" }, [

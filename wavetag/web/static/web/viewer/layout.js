@@ -85,7 +85,8 @@ export function createScales() {
   const memory = new Map();
 
   function ecg(panel, settings, range) {
-    const perUnit = settings.gain * pxPerMm(settings) * panel.chan.gain * mvPerUnit(panel.chan.units);
+    const perUnit =
+      settings.gain * pxPerMm(settings) * panel.chan.gain * mvPerUnit(panel.chan.units);
     const half = panel.h / 2 / perUnit;
     let centre = memory.get(panel.key);
     if (Number.isFinite(range.lo)) {
@@ -136,7 +137,8 @@ export function createScales() {
 
 /** y (CSS px) of a value in a panel, and back. */
 export const yOf = (panel, scale, v) => panel.y + panel.h / 2 - (v - scale.centre) * scale.perUnit;
-export const valueOfY = (panel, scale, y) => scale.centre + (panel.y + panel.h / 2 - y) / scale.perUnit;
+export const valueOfY = (panel, scale, y) =>
+  scale.centre + (panel.y + panel.h / 2 - y) / scale.perUnit;
 export const xOf = (panel, t) => panel.x + ((t - panel.t0) / (panel.t1 - panel.t0)) * panel.w;
 export const timeOfX = (panel, x) => panel.t0 + ((x - panel.x) / panel.w) * (panel.t1 - panel.t0);
 

@@ -4,7 +4,6 @@
 // `.wt-viewer[data-config]` on the page, the config read from the json_script element
 // whose id data-config names; the API is then at element.wtViewer.
 
-import { saveScreenshot } from "./screenshot.js";
 import { createActions } from "./actions.js";
 import { createAnnotations } from "./annotations.js";
 import { createCalipers } from "./calipers.js";
@@ -16,6 +15,7 @@ import { attachKeyboard, createHelp } from "./keyboard.js";
 import { createLoading } from "./loading.js";
 import { createOverview } from "./overview.js";
 import { createRenderer } from "./render.js";
+import { saveScreenshot } from "./screenshot.js";
 import { createSeries } from "./series.js";
 import { createSettingsPanel } from "./settings-panel.js";
 import { clampView, createStore, initialState, openingView } from "./state.js";
@@ -93,8 +93,9 @@ export function mountViewer(root, config, options = {}) {
 
   hooks.frame = () => renderer.frame();
   hooks.closeMenus = () => toolbar.closeMenus();
+  const drawCalipers = (ctx, frame, st) => calipers.draw(ctx, frame, st);
   hooks.screenshot = () =>
-    saveScreenshot(store.get(), renderer.frame(), parts.canvases, (ctx, frame, st) => calipers.draw(ctx, frame, st));
+    saveScreenshot(store.get(), renderer.frame(), parts.canvases, drawCalipers);
   hooks.help = createHelp(root).toggle;
   hooks.settings = createSettingsPanel(root, store, (settings, names) => {
     if (names.includes("paper_speed")) actions.speed(settings.paper_speed);
@@ -123,7 +124,8 @@ export function mountViewer(root, config, options = {}) {
     if (has("gridOn")) renderer.invalidate("grid");
     if (has("filters") || has("sets") || has("channels")) renderer.invalidate("traces");
     if (has("calipers") || has("cursor") || has("caliperMode")) renderer.invalidate("overlay");
-    if (has("caliperMode") || has("gridOn") || has("layout") || has("filters")) toolbar.sync(st, renderer.frame());
+    if (has("caliperMode") || has("gridOn") || has("layout") || has("filters"))
+      toolbar.sync(st, renderer.frame());
     if (has("cursor")) emit("cursor", cursorTime(renderer.frame(), st.cursor));
     if (has("calipers")) emit("calipers", st.calipers);
     if (has("message") && st.message) {
@@ -205,7 +207,10 @@ function mountAll() {
     if (el.wtViewer) continue;
     const source = document.getElementById(el.dataset.config);
     if (!source) continue;
-    el.wtViewer = mountViewer(el, JSON.parse(source.textContent), { globalKeys: true, focus: true });
+    el.wtViewer = mountViewer(el, JSON.parse(source.textContent), {
+      globalKeys: true,
+      focus: true,
+    });
   }
 }
 

@@ -38,7 +38,12 @@ export function createOverview(store, canvas) {
     controller?.abort();
     controller = new AbortController();
     try {
-      const params = { start: 0, end: st.record.duration, channels: sourceChannel(st), max_points: points };
+      const params = {
+        start: 0,
+        end: st.record.duration,
+        channels: sourceChannel(st),
+        max_points: points,
+      };
       const win = await fetchWindow(st.api, st.record.id, params, controller.signal);
       data = win.channels[0];
       envelope = null;
@@ -119,7 +124,10 @@ export function createOverview(store, canvas) {
     ctx.lineWidth = 1.5;
     ctx.strokeRect(left + 0.75, 0.75, w - 1.5, size.height - 1.5);
     canvas.setAttribute("aria-valuenow", String(Math.round(st.view.start)));
-    canvas.setAttribute("aria-valuetext", `${formatTime(st.view.start, 0)} to ${formatTime(st.view.end, 0)}`);
+    canvas.setAttribute(
+      "aria-valuetext",
+      `${formatTime(st.view.start, 0)} to ${formatTime(st.view.end, 0)}`,
+    );
   }
 
   function timeAt(e) {

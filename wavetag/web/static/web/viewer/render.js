@@ -101,7 +101,8 @@ export function createRenderer(parts) {
     for (const p of panels) {
       if (perChannel.has(p.ch)) continue;
       const s = series.channelPieces(cov, p.ch, st.filters);
-      if (!s.filtered && s.pieces.some((x) => x.data && x.data.kind === "minmax")) unfiltered = true;
+      if (!s.filtered && s.pieces.some((x) => x.data && x.data.kind === "minmax"))
+        unfiltered = true;
       perChannel.set(p.ch, s);
     }
     for (const p of panels) {

@@ -16,10 +16,35 @@ const FIELDS = [
   { name: "grid", label: "Paper grid", type: "checkbox" },
   { name: "grid_color", label: "Grid colour", type: "color" },
   { name: "background", label: "Background", type: "color" },
-  { name: "event_before", label: "Seconds shown before an event", type: "number", min: 0, max: 3600, step: 1 },
-  { name: "event_after", label: "Seconds shown after an event", type: "number", min: 0, max: 3600, step: 1 },
-  { name: "channels_shown", label: "Channels shown by default (names, comma-separated; empty = all)", type: "list" },
-  { name: "px_per_mm", label: "Screen pixels per mm (0 = nominal 96 dpi)", type: "number", min: 0, max: 40, step: 0.01 },
+  {
+    name: "event_before",
+    label: "Seconds shown before an event",
+    type: "number",
+    min: 0,
+    max: 3600,
+    step: 1,
+  },
+  {
+    name: "event_after",
+    label: "Seconds shown after an event",
+    type: "number",
+    min: 0,
+    max: 3600,
+    step: 1,
+  },
+  {
+    name: "channels_shown",
+    label: "Channels shown by default (names, comma-separated; empty = all)",
+    type: "list",
+  },
+  {
+    name: "px_per_mm",
+    label: "Screen pixels per mm (0 = nominal 96 dpi)",
+    type: "number",
+    min: 0,
+    max: 40,
+    step: 0.01,
+  },
 ];
 
 function readField(input, field) {
@@ -54,7 +79,13 @@ export function createSettingsPanel(root, store, onApply) {
       "data-testid": `setting-${field.name}`,
       type: field.type === "list" ? "text" : field.type,
     };
-    if (field.type === "number") Object.assign(attrs, { min: field.min, max: field.max, step: field.step, inputmode: "decimal" });
+    if (field.type === "number")
+      Object.assign(attrs, {
+        min: field.min,
+        max: field.max,
+        step: field.step,
+        inputmode: "decimal",
+      });
     const input = h("input", attrs);
     inputs.set(field.name, input);
     input.addEventListener("change", () => {
@@ -64,18 +95,32 @@ export function createSettingsPanel(root, store, onApply) {
       }
       change(field.name, readField(input, field));
     });
-    return h("label", { class: `wt-field wt-field-${field.type}` }, [h("span", {}, field.label), input]);
+    return h("label", { class: `wt-field wt-field-${field.type}` }, [
+      h("span", {}, field.label),
+      input,
+    ]);
   });
 
   const useShown = h("button", { type: "button", class: "wt-btn" }, "Use the channels shown now");
   useShown.addEventListener("click", () => {
-    const names = store.get().channels.filter((c) => c.shown).map((c) => c.name);
+    const names = store
+      .get()
+      .channels.filter((c) => c.shown)
+      .map((c) => c.name);
     const all = names.length === store.get().channels.length;
     const value = all ? [] : names;
-    writeField(inputs.get("channels_shown"), FIELDS.find((f) => f.name === "channels_shown"), value);
+    writeField(
+      inputs.get("channels_shown"),
+      FIELDS.find((f) => f.name === "channels_shown"),
+      value,
+    );
     change("channels_shown", value);
   });
-  const reset = h("button", { type: "button", class: "wt-btn", "data-testid": "settings-reset" }, "Reset to defaults");
+  const reset = h(
+    "button",
+    { type: "button", class: "wt-btn", "data-testid": "settings-reset" },
+    "Reset to defaults",
+  );
   reset.addEventListener("click", async () => {
     clearTimeout(timer);
     pending = {};

@@ -43,13 +43,23 @@ export function createToolbar(el, store, actions) {
       h("option", { value: "60" }, "60 Hz notch"),
     ]);
     notch.value = String(f.notch || 0);
-    notch.addEventListener("change", () => actions.setFilters({ notch: Number(notch.value), on: true }));
+    notch.addEventListener("change", () =>
+      actions.setFilters({ notch: Number(notch.value), on: true }),
+    );
     panel.replaceChildren(
-      check("Filters on (display only)", f.on, (on) => actions.setFilters({ on }), { "data-testid": "filters-on" }),
-      check("Baseline wander (0.5 Hz high-pass)", f.highpass, (v) => actions.setFilters({ highpass: v, on: true })),
+      check("Filters on (display only)", f.on, (on) => actions.setFilters({ on }), {
+        "data-testid": "filters-on",
+      }),
+      check("Baseline wander (0.5 Hz high-pass)", f.highpass, (v) =>
+        actions.setFilters({ highpass: v, on: true }),
+      ),
       h("label", { class: "wt-check" }, notch),
       check("Low-pass 40 Hz", f.lowpass, (v) => actions.setFilters({ lowpass: v, on: true })),
-      h("p", { class: "wt-note" }, "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered."),
+      h(
+        "p",
+        { class: "wt-note" },
+        "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered.",
+      ),
     );
   });
   const channelsMenu = menu("channels", "Channels", "1–9", (panel) => {
@@ -67,13 +77,23 @@ export function createToolbar(el, store, actions) {
         "data-testid": `toggle-set-${s.name}`,
       }),
     );
-    panel.replaceChildren(...(items.length ? items : [h("p", { class: "wt-note" }, "No annotation sets.")]));
+    panel.replaceChildren(
+      ...(items.length ? items : [h("p", { class: "wt-note" }, "No annotation sets.")]),
+    );
   });
   menus.push(filtersMenu, channelsMenu);
   if (st0.sets.length) menus.push(setsMenu);
 
-  const speed = h("select", { class: "wt-select", "aria-label": "Paper speed", title: "Paper speed (0 resets)" });
-  const gain = h("select", { class: "wt-select", "aria-label": "ECG gain", title: "ECG gain (↑ ↓)" });
+  const speed = h("select", {
+    class: "wt-select",
+    "aria-label": "Paper speed",
+    title: "Paper speed (0 resets)",
+  });
+  const gain = h("select", {
+    class: "wt-select",
+    "aria-label": "ECG gain",
+    title: "ECG gain (↑ ↓)",
+  });
   speed.addEventListener("change", () => actions.speed(Number(speed.value)));
   gain.addEventListener("change", () => {
     const st = store.get();
@@ -81,9 +101,19 @@ export function createToolbar(el, store, actions) {
     store.set({ channels: st.channels.map((c) => ({ ...c, gain: target })) });
   });
 
-  const caliper = button("caliper", "Caliper", { text: "Caliper", testid: "caliper", pressed: false, shortcut: "c" });
+  const caliper = button("caliper", "Caliper", {
+    text: "Caliper",
+    testid: "caliper",
+    pressed: false,
+    shortcut: "c",
+  });
   const grid = button("grid", "Grid", { testid: "grid", pressed: st0.gridOn, shortcut: "g" });
-  const layout = button("layout", "12-lead 3×4 layout", { text: "3×4", testid: "layout12", pressed: false, shortcut: "l" });
+  const layout = button("layout", "12-lead 3×4 layout", {
+    text: "3×4",
+    testid: "layout12",
+    pressed: false,
+    shortcut: "l",
+  });
   const status = h("span", { class: "wt-status", "aria-live": "off" });
 
   const groups = [
@@ -101,7 +131,9 @@ export function createToolbar(el, store, actions) {
       ...menus.map((m) => m.wrap),
       twelveLeads(st0.channels) ? layout : null,
       grid,
-      st0.event != null ? button("event", "Jump to the event", { testid: "event", shortcut: "e" }) : null,
+      st0.event != null
+        ? button("event", "Jump to the event", { testid: "event", shortcut: "e" })
+        : null,
     ]),
     h("div", { class: "wt-group" }, [
       button("camera", "Screenshot (PNG)", { testid: "screenshot", shortcut: "s" }),
@@ -148,7 +180,9 @@ export function createToolbar(el, store, actions) {
     const match = values.find((v) => Math.abs(v - current) / v < 0.01);
     const options = values.map((v) => h("option", { value: String(v) }, `${v} ${unit}`));
     if (match === undefined) {
-      options.unshift(h("option", { value: String(current), hidden: true }, `${current.toFixed(1)} ${unit}`));
+      options.unshift(
+        h("option", { value: String(current), hidden: true }, `${current.toFixed(1)} ${unit}`),
+      );
     }
     select.replaceChildren(...options);
     select.value = String(match ?? current);
