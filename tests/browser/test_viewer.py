@@ -50,6 +50,25 @@ INK_PER_ROW = """(rows) => {
 }"""
 
 
+# Strongly red pixels of the traces canvas between two x positions (CSS px).
+RED_IN_COLUMNS = """([x0, x1]) => {
+  const source = document.querySelectorAll('[data-testid=waveform] canvas')[1];
+  const dpr = source.width / source.getBoundingClientRect().width;
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0);
+  const left = Math.round(x0 * dpr), width = Math.max(1, Math.round((x1 - x0) * dpr));
+  const data = ctx.getImageData(left, 0, width, copy.height).data;
+  let red = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 128 && data[i] > 150 && data[i + 1] < 90 && data[i + 2] < 90) red++;
+  }
+  return red;
+}"""
+
+
 @pytest.fixture
 def records(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
     """``records("v102s")`` imports a shared record (once) and returns it."""
@@ -157,6 +176,11 @@ class TestRendering:
         page, errors = make_page(reader)
         waveform = open_viewer(page, record, "?t=300")
         assert window_of(waveform) == (290, 305)
+        # The event line: red pixels in the column of t = 300 s, none a few mm before it.
+        x = plot_width(page) * (300 - 290) / 15
+        red = page.evaluate(RED_IN_COLUMNS, [x - 2, x + 2])
+        assert red > 50
+        assert page.evaluate(RED_IN_COLUMNS, [x - 40, x - 30]) == 0
         # "e" jumps back to the event window after moving away.
         page.keyboard.press("Home")
         wait_window(page, "start === 0")
