@@ -17,7 +17,7 @@ const EVENT_COLOR = "#c62828";
 // Past this many device-pixel columns of trace a frame with wide strokes is too slow to
 // follow a drag, so moving views are drawn as hairline drafts and redrawn in full once
 // they have been still for SETTLE_MS.
-const HEAVY_COLUMNS = 8000;
+const HEAVY_COLUMNS = 4000;
 const SETTLE_MS = 140;
 
 function sizeCanvas(canvas, width, height, dpr) {
