@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from wavetag.signal import qrs
-from wavetag.signal.chunks import detect_in_chunks
+from wavetag.signal import chunks, qrs
 from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.store import RecordStore, to_physical
 
@@ -88,8 +87,13 @@ def detect_beats(ctx: Context, report: Report) -> None:
             f"detecting beats: {done / info.fs / 60:.0f} of {total / info.fs / 60:.0f} min",
         )
 
-    ctx.beats = detect_in_chunks(
-        read, info.n_samples, info.fs, qrs.detect_qrs, on_progress=progress
+    ctx.beats = chunks.detect_in_chunks(
+        read,
+        info.n_samples,
+        info.fs,
+        qrs.detect_qrs,
+        chunk_seconds=chunks.CHUNK_SECONDS,
+        on_progress=progress,
     )
 
 
