@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # A running job reports progress every few seconds; one silent this long lost its worker.
 STALE_AFTER = timedelta(minutes=15)
 PROGRESS_EVERY = 0.5  # seconds between progress writes
+SAVING = 0.98  # progress when the stages are done and the set is being written
 
 
 def _fail_stale_runs(record: Record) -> None:
@@ -144,14 +145,15 @@ def execute_run(run_id: int) -> AnalysisRun:
         store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
         ctx = Context(store=store, channel=ecg_channel(store.channels))
         AnalysisRun.objects.filter(pk=run_id).update(channel=ctx.channel.index)
-        total = sum(s.weight for s in STAGES) or 1.0
+        # The stages share the bar up to SAVING; writing the set takes the rest.
+        total = (sum(s.weight for s in STAGES) or 1.0) / SAVING
         before = 0.0
         for step in STAGES:
             stage = step.name
             step.run(ctx, _scaled(report, before / total, step.weight / total))
             before += step.weight
         stage = "saving"
-        report(0.99, "saving the annotation set", force=True)
+        report(SAVING, "saving the annotation set", force=True)
         with transaction.atomic():
             n = len(ctx.beats)
             if len(ctx.symbols) != n:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
 from wavetag.analysis.access import get_record_to_analyse, get_run_for_user
 from wavetag.analysis.services import request_analysis
 from wavetag.projects.access import MAX_ID
+
+from .projects import Status
 
 router = Router(tags=["analysis"])
 
@@ -38,8 +40,6 @@ def _user(request: HttpRequest) -> Any:
 
 
 def _record_id(value: int) -> int:
-    from django.http import Http404
-
     if not 0 < value <= MAX_ID:
         raise Http404("No such record")
     return value
@@ -57,11 +57,11 @@ def _record_id(value: int) -> int:
         "record is queued or running."
     ),
 )
-def start_analysis(request: HttpRequest, record_id: int) -> tuple[int, dict[str, Any]]:
+def start_analysis(request: HttpRequest, record_id: int) -> Any:
     user = _user(request)
     record = get_record_to_analyse(user, _record_id(record_id))
     run = request_analysis(record, user)
-    return 202, run.describe()
+    return Status(202, run.describe())
 
 
 @router.get(
