@@ -6,6 +6,7 @@ database one at a time, so several workers on several machines can share one que
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import threading
@@ -42,7 +43,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--max-tasks", type=int, default=None, help="exit after N jobs")
         parser.add_argument("--no-migrate", action="store_true", help="skip the migration step")
-        parser.add_argument("--parent-pid", type=int, default=None, help="exit when it exits")
+        # Set by `wavetag serve` for its own worker: exit when the server does.
+        parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
