@@ -294,6 +294,21 @@ class TestApi:
         assert call(client, "GET", url, world.h["outsider"])[0] == 404
         assert call(client, "GET", url, world.h["ann"])[0] == 403
 
+    def test_runs_of_a_record_latest_first(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        first = execute_run(request_analysis(world.record, world.lead).pk)
+        second = request_analysis(world.record, world.lead)
+        url = f"/api/v1/records/{world.record.pk}/analysis"
+        status, body = call(client, "GET", url, world.h["lead"])
+        assert status == 200 and body["count"] == 2
+        assert [(r["id"], r["status"]) for r in body["items"]] == [
+            (second.pk, "queued"),
+            (first.pk, "done"),
+        ]
+        assert call(client, "GET", url, world.h["ann"])[0] == 403
+        assert call(client, "GET", url, world.h["outsider"])[0] == 404
+
     def test_failed_run_shows_the_error(
         self, client: Client, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
     ) -> None:

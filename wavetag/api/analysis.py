@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from wavetag.analysis.access import get_record_to_analyse, get_run_for_user
+from wavetag.analysis.models import AnalysisRun
 from wavetag.analysis.services import request_analysis
 from wavetag.projects.access import MAX_ID
 
@@ -29,6 +30,11 @@ class RunOut(Schema):
     created_at: str
     started_at: str | None
     finished_at: str | None
+
+
+class RunList(Schema):
+    items: list[RunOut]
+    count: int
 
 
 class ErrorOut(Schema):
@@ -62,6 +68,19 @@ def start_analysis(request: HttpRequest, record_id: int) -> Any:
     record = get_record_to_analyse(user, _record_id(record_id))
     run = request_analysis(record, user)
     return Status(202, run.describe())
+
+
+@router.get(
+    "/records/{record_id}/analysis",
+    response={200: RunList, 403: ErrorOut, 404: ErrorOut},
+    summary="The record's analysis runs, latest first",
+)
+def list_analyses(
+    request: HttpRequest, record_id: int, limit: int = Query(20, ge=1, le=1000)
+) -> dict[str, Any]:
+    record = get_record_to_analyse(_user(request), _record_id(record_id))
+    runs = AnalysisRun.objects.filter(record=record).order_by("-created_at", "-id")
+    return {"items": [r.describe() for r in runs[:limit]], "count": runs.count()}
 
 
 @router.get(
