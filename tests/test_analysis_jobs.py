@@ -145,6 +145,14 @@ class TestRun:
             request_analysis(world.record, world.root)
         assert AnalysisRun.objects.filter(record=world.record).count() == 1
 
+    def test_the_database_refuses_a_second_active_run_too(self, world: SimpleNamespace) -> None:
+        from django.db import IntegrityError, transaction
+
+        request_analysis(world.record, world.lead)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AnalysisRun.objects.create(record=world.record, status=RunStatus.RUNNING)
+        AnalysisRun.objects.create(record=world.record, status=RunStatus.FAILED)
+
     def test_a_run_whose_worker_died_is_failed_and_no_longer_blocks(
         self, world: SimpleNamespace
     ) -> None:
@@ -226,7 +234,11 @@ class TestFailure:
         monkeypatch.setattr(sets, "insert_annotations", insert_then_fail)
         run = execute_run(request_analysis(world.record, world.lead).pk)
         assert run.status == RunStatus.FAILED
-        assert run.error == "the record's samples could not be read (No space left on device)"
+        assert run.error == (
+            "the annotation set could not be saved (No space left on device); "
+            "nothing of it was kept"
+        )
+        assert run.message == "failed in the saving step"
         # The previous automatic set is still there, whole; nothing of the new one.
         automatic = AnnotationSet.objects.get(record=world.record, origin="automatic")
         assert automatic.pk == previous.annotation_set_id

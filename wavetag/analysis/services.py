@@ -106,6 +106,9 @@ def _user_error(exc: BaseException, stage: str) -> str:
     """What went wrong, for the person who asked: no traceback, no internals."""
     if isinstance(exc, AnalysisError):
         return str(exc)
+    if stage == "saving":
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return f"the annotation set could not be saved ({reason}); nothing of it was kept"
     if isinstance(exc, FileNotFoundError):
         return (
             "the record's samples are missing from the waveform store "
@@ -185,8 +188,8 @@ def execute_run(run_id: int) -> AnalysisRun:
         AnalysisRun.objects.filter(pk=run_id).update(
             status=RunStatus.FAILED,
             error=_user_error(exc, stage),
-            message=f"failed while {stage!r} ran" if stage != "saving" else "failed while saving",
+            message=f"failed in the {stage} step",
             finished_at=timezone.now(),
         )
-    run.refresh_from_db()
-    return run
+    # The record (and its runs) may have been deleted meanwhile.
+    return AnalysisRun.objects.select_related("record").filter(pk=run_id).first() or run
