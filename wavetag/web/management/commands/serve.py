@@ -78,6 +78,8 @@ def serve(host: str, port: int, threads: int, say: Any, *, worker: bool = True) 
     child = start_worker() if worker else None
     shown = f"[{host}]" if ":" in host else host
     say(f"wavetag is serving on http://{shown}:{port}/  (Ctrl+C to stop)")
+    if child is not None:
+        say(f"background worker started (process {child.pid}); --no-worker to run it apart")
     try:
         waitress_serve(
             application,
