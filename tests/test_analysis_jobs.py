@@ -422,6 +422,8 @@ class TestCommands:
         assert missing.returncode == 1 and "no record 'nope'" in missing.stderr
 
     def test_serve_starts_a_worker_that_ends_with_it(self, home: Path) -> None:
+        import os
+        import signal
         import subprocess
         import sys
         import time
@@ -443,6 +445,13 @@ class TestCommands:
             assert runs_in(home)[0][1] == "done"
             workers = worker_pids(server.pid)
             assert len(workers) == 1
+            # A worker that dies is started again.
+            os.kill(workers[0], signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while worker_pids(server.pid) in ([], workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            restarted = worker_pids(server.pid)
+            assert len(restarted) == 1 and restarted != workers
         finally:
             server.terminate()  # SIGTERM: the server ends without cleaning up...
             server.wait(timeout=10)

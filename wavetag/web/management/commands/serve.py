@@ -7,13 +7,17 @@ several web processes passes ``--no-worker`` and runs ``wavetag worker`` on its 
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -42,32 +46,47 @@ class Command(BaseCommand):
         )
 
 
-def start_worker() -> subprocess.Popen[bytes]:
-    """A ``wavetag worker`` child: a separate process, so that analysis (CPU-bound) never
-    slows the server's threads. It exits by itself if this process dies."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wavetag",
-            "worker",
-            "--no-migrate",
-            "--verbosity",
-            "0",
-            "--parent-pid",
-            str(os.getpid()),
-        ],
-        stdin=subprocess.DEVNULL,
-    )
+class WorkerChild:
+    """A ``wavetag worker`` child process, started again if it exits on its own.
 
+    A separate process, so that analysis (CPU-bound) never slows the server's threads. It
+    exits by itself if this process dies; if it dies first (its database went away for a
+    moment), it is started again after a pause.
+    """
 
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    RESTART_AFTER = 5.0  # seconds
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.process = self._start()
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        args = ["worker", "--no-migrate", "--verbosity", "0", "--parent-pid", str(os.getpid())]
+        return subprocess.Popen([sys.executable, "-m", "wavetag", *args], stdin=subprocess.DEVNULL)
+
+    def _watch(self) -> None:
+        while not self.stopping.is_set():
+            code = self.process.wait()
+            if self.stopping.wait(self.RESTART_AFTER):
+                return
+            log.warning("background worker exited with status %s; starting it again", code)
+            self.process = self._start()
+            if self.stopping.is_set():  # stop() came while it was starting
+                self.process.terminate()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def serve(host: str, port: int, threads: int, say: Any, *, worker: bool = True) -> None:
@@ -75,7 +94,7 @@ def serve(host: str, port: int, threads: int, say: Any, *, worker: bool = True) 
 
     from wavetag.wsgi import application
 
-    child = start_worker() if worker else None
+    child = WorkerChild() if worker else None
     shown = f"[{host}]" if ":" in host else host
     say(f"wavetag is serving on http://{shown}:{port}/  (Ctrl+C to stop)")
     if child is not None:
@@ -93,4 +112,4 @@ def serve(host: str, port: int, threads: int, say: Any, *, worker: bool = True) 
         )
     finally:
         if child is not None:
-            stop_worker(child)
+            child.stop()
