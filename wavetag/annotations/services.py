@@ -181,23 +181,28 @@ def _open_flags(task: Task) -> QuerySet[Flag]:
     return Flag.objects.filter(annotation__task=task, resolved_at__isnull=True)
 
 
+def check_adjudicable(task: Task, access: TaskAccess) -> None:
+    """Raise the reason why this user may not decide this task now; return when they may.
+    Pages call it to show the reason instead of a form that would be refused."""
+    if access.role is None:
+        raise Http404("No such task")
+    if not access.may_adjudicate:
+        if access.assigned:
+            raise NotAllowed("you annotated this task: skip it to another adjudicator")
+        raise NotAllowed("only adjudicators and project admins adjudicate")
+    if task.status == TaskStatus.OPEN:
+        raise StateConflict("this task is still waiting for its annotations")
+    if task.status == TaskStatus.AGREED and not _open_flags(task).exists():
+        raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+
+
 def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     """Decide a task in conflict (or one whose annotation was flagged, or decide again an
     adjudicated one). The answer is validated against the schema like a submission."""
     answer, comment, _ = split_request(data)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
-        access = task_access(user, task)
-        if access.role is None:
-            raise Http404("No such task")
-        if not access.may_adjudicate:
-            if access.assigned:
-                raise NotAllowed("you annotated this task: skip it to another adjudicator")
-            raise NotAllowed("only adjudicators and project admins adjudicate")
-        if task.status == TaskStatus.OPEN:
-            raise StateConflict("this task is still waiting for its annotations")
-        if task.status == TaskStatus.AGREED and not _open_flags(task).exists():
-            raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+        check_adjudicable(task, task_access(user, task))
         cleaned = clean_answer(task.project.schema, answer, complete=True)
         final = label_of(task.project.schema, cleaned)
         now = timezone.now()
