@@ -138,10 +138,12 @@ def change_lines(schema: dict[str, Any], changes: dict[str, list[Any]]) -> list[
     fields = {f["name"]: f for f in schema["fields"]}
     out = []
     for key, (before, after) in sorted(changes.items()):
+        if key == "status":
+            continue  # shown beside the change already
         name = key.removeprefix("answer.")
         field = fields.get(name)
         if field is None:
-            label, b, a = name, before, after
+            label, b, a = name.capitalize(), before, after
         else:
             label = field["label"]
             b = "-" if before in (None, "") else _value_text(field, before)
