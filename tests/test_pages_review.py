@@ -486,3 +486,54 @@ class TestHome:
         assert f'data-testid="home-console-{p}"' not in judge
         annotator = login(world, "annotator").get("/").content.decode()
         assert f"home-adjudication-{p}" not in annotator
+
+
+class TestNoServerError:
+    @pytest.mark.parametrize(
+        ("method", "url", "status"),
+        [
+            ("post", "/projects/{P}/review/annotations/99999999999999999999/flag/", 404),
+            ("post", "/projects/{P}/review/annotations/0/flag/", 404),
+            ("post", "/projects/{P}/console/members/99999999999999999999/role/", 404),
+            ("post", "/projects/{P}/console/members/99999999999999999999/remove/", 404),
+            ("post", "/tasks/99999999999999999999/adjudicate/skip/", 404),
+            ("post", "/tasks/99999999999999999999/discussion/", 404),
+            ("get", "/projects/{P}/review/?page=99999999999999999999", 200),
+            ("get", "/projects/{P}/review/?page=-1&annotator=%00", 400),
+            ("get", "/projects/{P}/review/?task_status=closed", 400),
+            ("get", "/projects/{P}/discussion/?page=x", 200),
+        ],
+    )
+    def test_bad_ids_and_parameters(self, world: Any, method: str, url: str, status: int) -> None:
+        response = getattr(login(world, "admin"), method)(fill(url, world))
+        assert response.status_code == status
+
+    def test_an_admin_who_demotes_themselves_goes_home(self, world: Any) -> None:
+        client = login(world, "admin")
+        url = f"/projects/{world.project.pk}/console/members/{world.lead.pk}/role/"
+        response = client.post(url, {"role": "annotator"})
+        assert response.status_code == 302 and response["Location"] == "/"
+        assert client.get(fill("/projects/{P}/console/", world)).status_code == 403
+
+    def test_the_invitation_page_is_not_cached(self, world: Any) -> None:
+        response = login(world, "admin").post(
+            fill("/projects/{P}/console/invitations/", world), {"role": "annotator"}
+        )
+        assert "no-store" in response["Cache-Control"]
+
+    @pytest.mark.parametrize(
+        ("url", "form"),
+        [
+            ("/tasks/{T}/adjudicate/", {"decision": "True", "comment": "a\x00b"}),
+            ("/tasks/{T}/discussion/", {"text": "a\x00b"}),
+            ("/projects/{P}/review/annotations/{A}/flag/", {"reason": "a\x00b"}),
+            ("/projects/{P}/console/members/", {"username": "a\x00b", "role": "annotator"}),
+            ("/projects/{P}/console/release/", {"username": "a\x00b"}),
+            ("/projects/{P}/console/invitations/", {"role": "annotator", "email": "a\x00@b.org"}),
+        ],
+    )
+    def test_nul_characters_are_refused_not_a_500(
+        self, world: Any, url: str, form: dict[str, str]
+    ) -> None:
+        response = login(world, "admin").post(fill(url, world), form, follow=True)
+        assert response.status_code == 400 or "NUL" in response.content.decode()

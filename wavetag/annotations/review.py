@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from wavetag.projects.access import require_role
-from wavetag.projects.errors import InvalidInput
+from wavetag.projects.errors import InvalidInput, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, TaskStatus
 
 from .models import Annotation, AnnotationStatus
@@ -45,6 +45,7 @@ def label_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _check(project: Project, f: ReviewFilter) -> tuple[str, str] | None:
+    refuse_nul("annotator", f.annotator)
     if f.status and f.status not in AnnotationStatus.values:
         raise InvalidInput(f"status: must be one of {', '.join(AnnotationStatus.values)}")
     if f.task_status and f.task_status not in TaskStatus.values:

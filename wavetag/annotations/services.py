@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
-from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict
+from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer, label_of
 
@@ -40,6 +40,7 @@ def split_request(data: Any) -> tuple[dict[str, Any], str, str | None]:
         raise InvalidInput("comment: must be a text")
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"comment: at most {MAX_COMMENT} characters")
+    refuse_nul("comment", comment)
     status = data.get("status")
     answer = {k: v for k, v in data.items() if k not in REQUEST_KEYS}
     return answer, comment, status
@@ -255,6 +256,7 @@ def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:
         raise InvalidInput("reason: say what is wrong")
     if len(reason) > MAX_COMMENT:
         raise InvalidInput(f"reason: at most {MAX_COMMENT} characters")
+    refuse_nul("reason", reason)
     return Flag.objects.create(annotation=annotation, user=user, reason=reason.strip())
 
 
@@ -282,4 +284,5 @@ def post_to_discussion(task: Task, user: Any, access: TaskAccess, text: Any) -> 
         raise InvalidInput("text: write something")
     if len(text) > MAX_COMMENT:
         raise InvalidInput(f"text: at most {MAX_COMMENT} characters")
+    refuse_nul("text", text)
     return DiscussionPost.objects.create(task=task, user=user, text=text.strip())

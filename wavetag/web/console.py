@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.accounts.models import Invitation
@@ -72,8 +73,12 @@ def _refused(request: HttpRequest, project: Project, exc: WorkflowError) -> Http
     return _console(request, project, status=exc.status, error=str(exc))
 
 
-def _back(project: Project) -> HttpResponse:
-    return redirect(reverse("console", args=[project.pk]))
+def _back(request: HttpRequest, project: Project) -> HttpResponse:
+    """To the console, or home when the change took the console away from the user (they
+    removed themselves, or gave themselves a lower role)."""
+    if access.has_role(access.role_in(request.user, project), Role.ADMIN):
+        return redirect(reverse("console", args=[project.pk]))
+    return redirect(reverse("home"))
 
 
 def _member(project: Project, user_id: int) -> Membership:
@@ -94,6 +99,7 @@ def console(request: HttpRequest, project_id: int) -> HttpResponse:
     return _console(request, _project(request, project_id))
 
 
+@never_cache
 @login_required
 @require_POST
 @workflow_errors
@@ -142,7 +148,7 @@ def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
     except WorkflowError as exc:
         return _refused(request, project, exc)
     messages.success(request, f"{user.get_username()} is {membership.role} of {project.name}")
-    return _back(project)
+    return _back(request, project)
 
 
 @login_required
@@ -157,7 +163,7 @@ def member_role(request: HttpRequest, project_id: int, user_id: int) -> HttpResp
         return _refused(request, project, exc)
     role = request.POST["role"]
     messages.success(request, f"{membership.user.get_username()} is now {role}")
-    return _back(project)
+    return _back(request, project)
 
 
 @login_required
@@ -169,7 +175,7 @@ def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpRe
     membership = _member(project, user_id)
     remove_member(project, membership.user)
     messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
-    return _back(project)
+    return _back(request, project)
 
 
 @login_required
@@ -193,4 +199,4 @@ def release(request: HttpRequest, project_id: int) -> HttpResponse:
         return _refused(request, project, exc)
     plural = "" if count == 1 else "s"
     messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
-    return _back(project)
+    return _back(request, project)

@@ -105,7 +105,8 @@ def _adjudication_context(
     last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
     if values is None:
         values = form_values(schema, last.answer if last else None)
-    queue = list(services.adjudication_queue(project, user).values_list("id", flat=True))
+    queue = services.adjudication_queue(project, user)
+    in_queue = queue.filter(pk=task.pk).exists()
     return page_context(
         request,
         project,
@@ -121,8 +122,8 @@ def _adjudication_context(
         refusal=refusal,
         error=error,
         may_skip=acc.assigned or not refusal,
-        in_queue=task.pk in queue,
-        queue_left=len([t for t in queue if t != task.pk]),
+        in_queue=in_queue,
+        queue_left=queue.count() - int(in_queue),
         config=viewer_config(task.record, user, task.event_time),
     )
 
