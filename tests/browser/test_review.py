@@ -133,3 +133,45 @@ class TestConsole:
         expect(page.get_by_test_id("message")).to_contain_text("ann2 is now adjudicator")
         assert code not in page.content()
         errors.check()
+
+
+class TestSegments:
+    def test_dependent_choices_and_the_segment_window(
+        self, make_page, data_dir: Path, settings: Any, tmp_path: Path
+    ) -> None:
+        from tests.factories import import_ok, make_member, make_project
+
+        settings.STORE_DIR = tmp_path / "store"
+        import_ok(data_dir / "mitdb/100", dataset="holter")
+        project = make_project("rhythm", "holter", "wearable-rhythm", batch_size=1)
+        a, b = make_member(project, "a"), make_member(project, "b")
+        judge = make_member(project, "j", "adjudicator")
+        (task,) = claim_batch(project, a)
+        claim_batch(project, b)
+        save_annotation(task, a, {"quality": "A", "rhythm": "sinus", "subcategory": "sinus-normal"})
+        save_annotation(task, b, {"quality": "A", "rhythm": "atrial", "subcategory": "single-pac"})
+        page, errors = make_page(judge)
+        page.goto(f"/tasks/{task.pk}/adjudicate/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        view = page.evaluate("document.querySelector('.wt-viewer').wtViewer.view()")
+        assert abs(view["start"] - task.window_start) < 1e-6, view
+        pac = page.get_by_test_id("adjudicate-choice-subcategory-single-pac")
+        pvc = page.get_by_test_id("adjudicate-choice-subcategory-single-pvc")
+        theirs = task.annotations.get(user=b)
+        page.get_by_test_id(f"use-{theirs.pk}").click()
+        expect(page.get_by_test_id("adjudicate-choice-rhythm-atrial")).to_be_checked()
+        expect(pac).to_be_checked()
+        expect(pvc).to_be_hidden()
+        page.get_by_test_id("adjudicate-choice-rhythm-ventricular").check()
+        expect(pac).to_be_hidden()
+        expect(pac).not_to_be_checked()
+        pvc.check()
+        page.get_by_test_id("adjudicate-submit").click()
+        expect(page.get_by_test_id("message")).to_contain_text(f"Task {task.pk} adjudicated")
+        task.refresh_from_db()
+        assert task.final_label == {
+            "quality": "A",
+            "rhythm": "ventricular",
+            "subcategory": "single-pvc",
+        }
+        errors.check()
