@@ -29,6 +29,7 @@ from wavetag.accounts.registration import (
 )
 from wavetag.annotations import services
 from wavetag.annotations.listing import list_tasks
+from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, next_task, unfinished
@@ -37,10 +38,16 @@ from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
 from wavetag.projects.services import describe
 
-from .answer_form import answer_from_post, body_from_post, field_of, form_fields
+from .answer_form import answer_from_post, body_from_post, field_of, form_fields, summary
 from .views import viewer_config
 
 View = Callable[..., HttpResponse]
+STATUS_LABELS = {
+    "new": "not started",
+    "draft": "draft",
+    "later": "saved for later",
+    "submitted": "submitted",
+}
 
 
 def workflow_errors(view: View) -> View:
@@ -135,9 +142,16 @@ def mine(request: HttpRequest, project_id: int) -> HttpResponse:
     rows, _ = list_tasks(
         project, request.user, access.role_in(request.user, project), mine=True, limit=10000
     )
+    answers = dict(
+        Annotation.objects.filter(task__project=project, user=request.user).values_list(
+            "task_id", "answer"
+        )
+    )
     groups: dict[str, list[dict[str, Any]]] = {"todo": [], "later": [], "done": []}
     for row in rows:
         status = row["mine"]["status"]
+        row["status_label"] = STATUS_LABELS.get(status, status)
+        row["summary"] = summary(project.schema, answers.get(row["id"]) or {})
         key = {"submitted": "done", "later": "later"}.get(status, "todo")
         groups[key].append(row)
     context = {"project": project, "groups": groups, "count": len(rows)}

@@ -111,6 +111,29 @@ def form_fields(schema: dict[str, Any], answer: dict[str, Any]) -> list[dict[str
     return out
 
 
+def summary(schema: dict[str, Any], answer: dict[str, Any]) -> str:
+    """A one-line reading of an answer, for lists ("True: a real event; Pacing spikes")."""
+    parts = []
+    for field in schema["fields"]:
+        value = answer.get(field["name"])
+        if value in (None, "", []):
+            continue
+        labels = {c["value"]: c["label"] for c in field.get("choices", [])}
+        if field["type"] == "choice":
+            parts.append(labels.get(value, str(value)))
+        elif field["type"] == "multi":
+            items = []
+            for item in value:
+                if isinstance(item, dict):
+                    items.append(f"{labels.get(item['value'], item['value'])} ({item['grade']})")
+                else:
+                    items.append(labels.get(item, str(item)))
+            parts.append(", ".join(items))
+        elif field["type"] == "number":
+            parts.append(f"{field['label']} {value}")
+    return "; ".join(parts)
+
+
 def _number(raw: str) -> Any:
     text = raw.strip()
     if not text:
