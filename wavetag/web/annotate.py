@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -296,8 +297,8 @@ def register(request: HttpRequest) -> HttpResponse:
     a user already logged in joins the invitation's project instead."""
     if request.user.is_authenticated:
         url = reverse("account_accept")
-        code = request.GET.get("code", "")
-        return redirect(f"{url}?code={code}" if code else url)
+        code = request.GET.get("code", "")[:64]
+        return redirect(f"{url}?{urlencode({'code': code})}" if code else url)
     values = {name: request.POST.get(name, "") for name in REGISTER_FIELDS}
     errors: dict[str, str] = {}
     if request.method == "GET":
@@ -321,7 +322,11 @@ def register(request: HttpRequest) -> HttpResponse:
                     return redirect("project", project_id=membership.project_id)
                 return redirect("home")
     values["password1"] = values["password2"] = ""
-    context = {"values": values, "errors": errors}
+    join = reverse("account_accept")
+    if values["code"]:
+        join += "?" + urlencode({"code": values["code"]})
+    login_url = f"{reverse('login')}?{urlencode({'next': join})}"
+    context = {"values": values, "errors": errors, "login_url": login_url}
     return render(request, "web/account_register.html", context, status=400 if errors else 200)
 
 
