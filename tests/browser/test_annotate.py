@@ -207,13 +207,20 @@ class TestDependentChoices:
 class TestPhone:
     def test_phone_sized_screen(self, make_page: Any, world: Any) -> None:
         (task, _) = claim_batch(world.project, world.ann1)
+        # A long name in the header must not push the page sideways either.
+        world.ann1.username = "dr.annotator.longname"
+        world.ann1.save()
         page, errors = make_page(world.ann1, viewport=(390, 844), touch=True)
         page.goto(f"/tasks/{task.pk}/")
         wait_ready(page)
-        overflow = page.evaluate(
-            "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        sideways = "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+        overflow = page.evaluate(f"({sideways})")
         assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+        for url in (f"/projects/{world.project.pk}/", f"/projects/{world.project.pk}/mine/"):
+            page.goto(url)
+            assert page.evaluate(f"({sideways})") <= 1, url
+        page.goto(f"/tasks/{task.pk}/")
+        wait_ready(page)
         page.locator(choice("decision", "False")).tap()
         page.locator(tid("submit")).tap()
         page.wait_for_url(lambda url: f"/tasks/{task.pk}/" not in url)
