@@ -19,8 +19,14 @@ export function attachSave(form, { onSaving, onSaved, onError }) {
         credentials: "same-origin",
       });
       const body = await response.json().catch(() => ({}));
-      if (response.ok) onSaved(body);
-      else onError(body.error || `The server answered ${response.status}.`, body.field || "");
+      if (response.ok && body.status) onSaved(body);
+      else if (response.ok || response.redirected) {
+        // Sent to the log-in page: the session ended while the form was open.
+        onError(
+          "You are logged out. Log in again in another tab, then save: your answer is kept here.",
+          "",
+        );
+      } else onError(body.error || `The server answered ${response.status}.`, body.field || "");
     } catch {
       onError("Could not reach the server. Your answer is kept in this browser; try again.", "");
     } finally {
