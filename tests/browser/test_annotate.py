@@ -66,7 +66,13 @@ class TestAnnotate:
         assert page.locator(choice("decision", "True")).is_checked()
         assert page.locator(tid("comment")).input_value() == "fast rate"
         assert page.locator(FORM).get_attribute("data-state") == "dirty"
-        page.locator(choice("decision", "True")).focus()
+        # After a click on a choice, arrows pan the signal; they do not change the answer.
+        page.locator(choice("decision", "True")).click()
+        start = page.evaluate("document.getElementById('viewer').wtViewer.view().start")
+        # (Back in time: a short record ends where its event window does.)
+        page.keyboard.press("ArrowLeft")
+        assert page.locator(choice("decision", "True")).is_checked()
+        page.wait_for_function(f"document.getElementById('viewer').wtViewer.view().start < {start}")
         page.keyboard.press("Enter")
         page.wait_for_url(lambda url: not url.rstrip("/").endswith(f"/tasks/{first}"))
         saved = answer_of(first, world.ann1)

@@ -56,6 +56,17 @@ function boot(form) {
     },
   });
 
+  // After a click or tap on a choice, the keys go back to the page: arrows then pan the
+  // signal rather than move the radio selection to the neighbouring answer. (A choice
+  // reached with Tab keeps its focus: that is keyboard navigation of the form.)
+  let pointer = false;
+  form.addEventListener("pointerdown", () => (pointer = true));
+  form.addEventListener("keydown", () => (pointer = false));
+  form.addEventListener("click", (e) => {
+    const t = e.target;
+    if (pointer && (t.type === "radio" || t.type === "checkbox")) t.blur();
+  });
+
   function changed() {
     if (form.dataset.state !== "saving") form.dataset.state = "dirty";
     draft.save();
