@@ -210,6 +210,9 @@ class TestAnswerForm:
         assert Revision.objects.filter(annotation=annotation).count() == 2
         page = client.get(f"/tasks/{world.task.pk}/history/").content.decode()
         assert page.count('data-testid="revision"') == 2 and "second look" in page
+        # In words: the change of decision, from one label to the other.
+        assert "<del>False: artefact or misdetection</del> → <ins>True: a real event</ins>" in page
+        assert "Motion or noise artefact" in page
 
     def test_save_for_later_stays_and_counts_as_unfinished(self, world: Any) -> None:
         client = world.clients["ann1"]

@@ -39,7 +39,14 @@ from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
 from wavetag.projects.services import describe
 
-from .answer_form import answer_from_post, body_from_post, field_of, form_fields, summary
+from .answer_form import (
+    answer_from_post,
+    body_from_post,
+    field_of,
+    form_fields,
+    summary,
+    value_text,
+)
 from .views import viewer_config
 
 View = Callable[..., HttpResponse]
@@ -253,6 +260,19 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(target)
 
 
+def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[str, str]:
+    """One change of a revision in words: "Decision: True: a real event -> Uncertain"."""
+    name = key.removeprefix("answer.")
+    field = fields.get(name)
+    if field is None:  # status or comment
+        return {"name": name.capitalize(), "before": str(before or ""), "after": str(after or "")}
+    return {
+        "name": field["label"],
+        "before": value_text(field, before),
+        "after": value_text(field, after),
+    }
+
+
 @login_required
 @require_GET
 @workflow_errors
@@ -266,15 +286,10 @@ def task_history(request: HttpRequest, task_id: int) -> HttpResponse:
         for item in services.history(task, request.user, acc)
         if item["kind"] == "annotation" and item["annotator"] == me
     ]
-    fields = {f["name"]: f.get("label", f["name"]) for f in task.project.schema["fields"]}
+    fields = {f["name"]: f for f in task.project.schema["fields"]}
     for item in items:
         item["change_list"] = [
-            {
-                "name": fields.get(key.removeprefix("answer."), key.removeprefix("answer.")),
-                "before": before,
-                "after": after,
-            }
-            for key, (before, after) in item["changes"].items()
+            _change(fields, key, before, after) for key, (before, after) in item["changes"].items()
         ]
     context = {"task": task, "project": task.project, "items": items}
     return render(request, "web/task_history.html", context)

@@ -111,26 +111,35 @@ def form_fields(schema: dict[str, Any], answer: dict[str, Any]) -> list[dict[str
     return out
 
 
+def value_text(field: dict[str, Any], value: Any) -> str:
+    """A field's value in words: choices by their labels, graded items with their grade."""
+    if value is None or value == "" or value == []:
+        return ""
+    labels = {c["value"]: c["label"] for c in field.get("choices", [])}
+    if field["type"] == "choice":
+        return labels.get(value, str(value))
+    if field["type"] == "multi" and isinstance(value, list):
+        items = []
+        for item in value:
+            if isinstance(item, dict):
+                items.append(
+                    f"{labels.get(item.get('value'), item.get('value'))} ({item.get('grade')})"
+                )
+            else:
+                items.append(labels.get(item, str(item)))
+        return ", ".join(items)
+    return str(value)
+
+
 def summary(schema: dict[str, Any], answer: dict[str, Any]) -> str:
     """A one-line reading of an answer, for lists ("True: a real event; Pacing spikes")."""
     parts = []
     for field in schema["fields"]:
-        value = answer.get(field["name"])
-        if value in (None, "", []):
+        if field["type"] == "text":
             continue
-        labels = {c["value"]: c["label"] for c in field.get("choices", [])}
-        if field["type"] == "choice":
-            parts.append(labels.get(value, str(value)))
-        elif field["type"] == "multi":
-            items = []
-            for item in value:
-                if isinstance(item, dict):
-                    items.append(f"{labels.get(item['value'], item['value'])} ({item['grade']})")
-                else:
-                    items.append(labels.get(item, str(item)))
-            parts.append(", ".join(items))
-        elif field["type"] == "number":
-            parts.append(f"{field['label']} {value}")
+        text = value_text(field, answer.get(field["name"]))
+        if text:
+            parts.append(f"{field['label']} {text}" if field["type"] == "number" else text)
     return "; ".join(parts)
 
 
