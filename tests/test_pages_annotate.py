@@ -253,6 +253,24 @@ class TestAnswerForm:
         response = client.post(self.url(world), {"decision": "True", "status": "done"})
         assert response.status_code == 400 and "status: must be one of" in response.content.decode()
 
+    def test_page_and_api_share_one_answer(self, world: Any) -> None:
+        from .factories import call
+
+        client = world.clients["ann1"]
+        url = f"/api/v1/tasks/{world.task.pk}/annotation"
+        body = {"decision": "Uncertain", "comment": "from the API", "status": "draft"}
+        status, _ = call(Client(), "put", url, world.h["ann1"], body)
+        assert status == 200
+        page = client.get(self.url(world)).content.decode()
+        assert 'data-testid="choice-decision-Uncertain" checked' in page and "from the API" in page
+        mine = client.get(f"/projects/{world.project.pk}/mine/").content.decode()
+        todo = mine.split('data-testid="mine-todo"')[1].split("</section>")[0]
+        assert f'data-testid="mine-status-{world.task.pk}">draft<' in todo
+        client.post(self.url(world), {"decision": "False", "comment": "from the page"})
+        _, out = call(Client(), "get", f"/api/v1/tasks/{world.task.pk}", world.h["ann1"])
+        assert out["annotation"]["answer"]["decision"] == "False"
+        assert out["annotation"]["status"] == "submitted"
+
     def test_csrf_is_checked(self, world: Any) -> None:
         client = Client(enforce_csrf_checks=True)
         client.force_login(world.ann1)
