@@ -468,7 +468,7 @@ class TestPasswords:
         assert response["Location"] == "/password-reset/sent/"
         assert len(mail.outbox) == 1 and mail.outbox[0].to == ["doc@example.org"]
         link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
-        response = client.get(link)  # Django swaps the token for a session key
+        response = client.get(link)  # Django swaps the token in the URL for a stored one
         new = "another pass phrase 8"
         response = client.post(response["Location"], {"new_password1": new, "new_password2": new})
         assert response["Location"] == "/password-reset/done/"

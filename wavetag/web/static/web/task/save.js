@@ -21,7 +21,7 @@ export function attachSave(form, { onSaving, onSaved, onError }) {
       const body = await response.json().catch(() => ({}));
       if (response.ok && body.status) onSaved(body);
       else if (response.ok || response.redirected) {
-        // Sent to the log-in page: the session ended while the form was open.
+        // Sent to the log-in page: the log-in expired while the form was open.
         onError(
           "You are logged out. Log in again in another tab, then save: your answer is kept here.",
           "",
