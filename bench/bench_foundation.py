@@ -206,7 +206,7 @@ def count_points(body: bytes, binary: bool) -> tuple[int, int]:
     if binary:
         (size,) = struct.unpack("<I", body[4:8])
         head = json.loads(body[8 : 8 + size])
-        return sum(c["count"] * c["arrays"] for c in head["channels"]), 8 + size
+        return sum(c["count"] * len(c["lengths"]) for c in head["channels"]), 8 + size
     doc = json.loads(body)
     chans = doc["channels"]
     return sum(len(c.get("values") or ()) + len(c.get("min") or ()) * 2 for c in chans), 0

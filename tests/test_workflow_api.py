@@ -44,6 +44,7 @@ class TestBadInput:
             ('{"decision": "True", "labels": [["x"]]}', "labels: ['x'] is not one of"),
             ('{"decision": "True", "verdict": "x"}', "verdict: not a field of this schema"),
             ('{"decision": "True", "comment": "' + "x" * 5001 + '"}', "comment: at most 5000"),
+            ('{"decision": "True", "comment": "a\\u0000b"}', "comment: must not contain NUL"),
         ],
     )
     def test_annotation_refused_with_the_field_named(

@@ -8,6 +8,8 @@ WAVETAG_CSRF_TRUSTED_ORIGINS comma-separated origins when served behind a proxy 
 WAVETAG_DEBUG         1 to turn Django's debug mode on (never in production)
 WAVETAG_STORE_DIR     where waveforms are stored (WAVETAG_HOME/store); may be a shared mount
 WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
+WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
+WAVETAG_EMAIL_FROM    sender of password-reset mail (wavetag@localhost)
 """
 
 from __future__ import annotations
@@ -48,6 +50,32 @@ def database_from_url(url: str) -> dict[str, object]:
         # Persistent connections: a window request should not pay a connect.
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def email_from_url(url: str) -> dict[str, object]:
+    """Turn ``smtp://user:password@host:587`` (STARTTLS) or ``smtps://...:465`` (TLS from
+    the start) into Django's EMAIL_* settings; ``console:`` prints mail to the log."""
+    parsed = urlparse(url)
+    if parsed.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parsed.scheme not in {"smtp", "smtps"}:
+        raise ValueError(
+            f"WAVETAG_EMAIL_URL: unsupported scheme {parsed.scheme!r} (smtp, smtps or console)"
+        )
+    if not parsed.hostname:
+        raise ValueError("WAVETAG_EMAIL_URL: no host name")
+    ssl = parsed.scheme == "smtps"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": parsed.port or (465 if ssl else 587),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_SSL": ssl,
+        # Credentials never travel in clear: plain smtp:// means STARTTLS.
+        "EMAIL_USE_TLS": not ssl,
+        "EMAIL_TIMEOUT": 20,
     }
 
 
@@ -170,6 +198,19 @@ STORAGES = {
 # step for a laptop install.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Mail (password reset) is printed to the server's log until a server is configured.
+_EMAIL = email_from_url(os.environ.get("WAVETAG_EMAIL_URL") or "console:")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT")
+DEFAULT_FROM_EMAIL = os.environ.get("WAVETAG_EMAIL_FROM") or "wavetag@localhost"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

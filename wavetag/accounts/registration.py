@@ -143,14 +143,20 @@ def _check_email(email: str) -> str:
 
 
 def create_user(username: str, password: str, email: str = "", *, staff: bool = False) -> Any:
-    """A new account, password checked by the site's password validators."""
+    """A new account, password checked by the site's password validators. ``staff`` makes
+    a site admin: every project and the Django admin pages (so superuser too: staff
+    without model permissions would see an empty admin)."""
     username = check_username(username)
     email = _check_email(email)
     check_password(password, username, email)
     try:
         with transaction.atomic():
             return get_user_model().objects.create_user(
-                username=username, password=password, email=email, is_staff=staff
+                username=username,
+                password=password,
+                email=email,
+                is_staff=staff,
+                is_superuser=staff,
             )
     except IntegrityError:
         raise RegistrationError(f"username: {username!r} is already taken") from None

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
-from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict
+from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer, label_of
 
@@ -40,6 +40,7 @@ def split_request(data: Any) -> tuple[dict[str, Any], str, str | None]:
         raise InvalidInput("comment: must be a text")
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"comment: at most {MAX_COMMENT} characters")
+    refuse_nul("comment", comment)
     status = data.get("status")
     answer = {k: v for k, v in data.items() if k not in REQUEST_KEYS}
     return answer, comment, status
@@ -181,23 +182,28 @@ def _open_flags(task: Task) -> QuerySet[Flag]:
     return Flag.objects.filter(annotation__task=task, resolved_at__isnull=True)
 
 
+def check_adjudicable(task: Task, access: TaskAccess) -> None:
+    """Raise the reason why this user may not decide this task now; return when they may.
+    Pages call it to show the reason instead of a form that would be refused."""
+    if access.role is None:
+        raise Http404("No such task")
+    if not access.may_adjudicate:
+        if access.assigned:
+            raise NotAllowed("you annotated this task: skip it to another adjudicator")
+        raise NotAllowed("only adjudicators and project admins adjudicate")
+    if task.status == TaskStatus.OPEN:
+        raise StateConflict("this task is still waiting for its annotations")
+    if task.status == TaskStatus.AGREED and not _open_flags(task).exists():
+        raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+
+
 def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     """Decide a task in conflict (or one whose annotation was flagged, or decide again an
     adjudicated one). The answer is validated against the schema like a submission."""
     answer, comment, _ = split_request(data)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
-        access = task_access(user, task)
-        if access.role is None:
-            raise Http404("No such task")
-        if not access.may_adjudicate:
-            if access.assigned:
-                raise NotAllowed("you annotated this task: skip it to another adjudicator")
-            raise NotAllowed("only adjudicators and project admins adjudicate")
-        if task.status == TaskStatus.OPEN:
-            raise StateConflict("this task is still waiting for its annotations")
-        if task.status == TaskStatus.AGREED and not _open_flags(task).exists():
-            raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+        check_adjudicable(task, task_access(user, task))
         cleaned = clean_answer(task.project.schema, answer, complete=True)
         final = label_of(task.project.schema, cleaned)
         now = timezone.now()
@@ -250,6 +256,7 @@ def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:
         raise InvalidInput("reason: say what is wrong")
     if len(reason) > MAX_COMMENT:
         raise InvalidInput(f"reason: at most {MAX_COMMENT} characters")
+    refuse_nul("reason", reason)
     return Flag.objects.create(annotation=annotation, user=user, reason=reason.strip())
 
 
@@ -277,4 +284,5 @@ def post_to_discussion(task: Task, user: Any, access: TaskAccess, text: Any) -> 
         raise InvalidInput("text: write something")
     if len(text) > MAX_COMMENT:
         raise InvalidInput(f"text: at most {MAX_COMMENT} characters")
+    refuse_nul("text", text)
     return DiscussionPost.objects.create(task=task, user=user, text=text.strip())

@@ -173,9 +173,11 @@ def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
         "max_points/2 and max_points buckets aligned to the store's grid, each the exact min "
         "and max of the raw samples in it. Values in physical units (null = missing sample). "
         "`format=binary` (or `Accept: application/octet-stream`) returns the compact form: "
-        "`WTW1`, a little-endian u32 header length, a JSON header whose channels carry "
-        "`dtype`, `count`, `offset`, `gain`, `baseline`, `invalid`, then the digital arrays "
-        "(for minmax, max follows min at the next 4-byte boundary)."
+        "`WTW2`, a little-endian u32 header length, a JSON header whose channels carry "
+        "`dtype`, `count`, `encoding`, `offsets`, `lengths`, `gain`, `baseline`, `invalid`, "
+        "then the digital arrays (values; or min, then max). `encoding` is `delta-varint` for "
+        "integer samples (lossless: each value minus the one before, zigzag-mapped, as "
+        "LEB128 varints; the first value minus zero) and `raw` (little-endian) otherwise."
     ),
 )
 def get_window(

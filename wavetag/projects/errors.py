@@ -27,3 +27,11 @@ class StateConflict(WorkflowError):
     """The action does not fit the current state (batch not finished, task still open...)."""
 
     status = 409
+
+
+def refuse_nul(name: str, text: str) -> str:
+    """PostgreSQL cannot hold a NUL character in text (nor compare with one): refuse it
+    with a message naming the field instead of failing in the database."""
+    if "\x00" in text:
+        raise InvalidInput(f"{name}: must not contain NUL characters")
+    return text

@@ -27,7 +27,7 @@ import re
 from typing import Any
 
 from .builtin import TEMPLATES
-from .errors import InvalidInput
+from .errors import InvalidInput, refuse_nul
 from .models import MAX_ANNOTATORS
 
 FIELD_TYPES = ("choice", "multi", "text", "number")
@@ -362,7 +362,7 @@ def _clean_value(field: dict[str, Any], value: Any, answer: dict[str, Any]) -> A
             raise InvalidInput(f"{name}: must be a text")
         if len(value) > field["max_length"]:
             raise InvalidInput(f"{name}: at most {field['max_length']} characters")
-        return value
+        return refuse_nul(name, value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(f"{name}: must be a number")
     if "min" in field and value < field["min"] or "max" in field and value > field["max"]:

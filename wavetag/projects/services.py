@@ -11,7 +11,7 @@ from django.db import transaction
 
 from wavetag.records.models import Dataset
 
-from .errors import InvalidInput
+from .errors import InvalidInput, refuse_nul
 from .models import Membership, Project, Role
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
 from .tasks import make_tasks
@@ -147,6 +147,7 @@ def create_project(
 
 def find_user(username: str) -> Any:
     user_model = get_user_model()
+    refuse_nul("username", username)
     user = user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).first()
     if user is None:
         raise InvalidInput(f"username: no user named {username!r}")

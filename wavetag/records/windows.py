@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from wavetag.signal import codec
 from wavetag.signal import store as wstore
 
 from .models import Record
 
 MAX_POINTS_LIMIT = 100_000
-BINARY_MAGIC = b"WTW1"
+BINARY_MAGIC = b"WTW2"
 
 
 class WindowRequestError(ValueError):
@@ -209,45 +210,56 @@ def _infos(store: Any, req: WindowRequest) -> list[Any]:
 
 
 def to_binary(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
-    """``WTW1`` + u32 header length + JSON header + 4-byte-aligned little-endian arrays.
+    """``WTW2`` + u32 header length + JSON header + the channels' arrays.
 
-    Each channel's header gives ``dtype``, ``count``, ``offset`` (from the start of
-    the body) and ``gain``/``baseline``/``invalid`` so the client converts to
-    physical units itself: 2 bytes a point for 16-bit sources.
+    Each channel's header gives ``dtype``, ``count``, ``encoding``, and per array
+    (values; or min then max) its ``offsets`` (from the start of the data section) and
+    ``lengths`` in bytes, with ``gain``/``baseline``/``invalid`` so that the client
+    converts to physical units itself. Integer samples are ``delta-varint`` coded
+    (:mod:`wavetag.signal.codec`: lossless, mostly one byte a number); float samples
+    are sent ``raw``, little-endian, each array 8-byte aligned.
     """
-    arrays: list[np.ndarray] = []
     heads = []
+    per_channel: list[tuple[bool, list[np.ndarray]]] = []
     for window, info in zip(windows, _infos(store, req), strict=True):
         head = _channel_head(info, window)
         head.update(gain=info.gain, baseline=info.baseline, invalid=info.invalid, dtype=info.dtype)
         if window is None:
-            chunks = [np.zeros(0, info.dtype)]
+            arrays = [np.zeros(0, info.dtype)]
         elif window.kind == "raw":
-            chunks = [window.values]
+            arrays = [window.values]
         else:
-            chunks = [window.min, window.max]
-        head["count"] = int(len(chunks[0]))
-        head["arrays"] = len(chunks)
-        arrays.extend(
-            np.ascontiguousarray(c, dtype=np.dtype(info.dtype).newbyteorder("<")) for c in chunks
-        )
+            arrays = [window.min, window.max]
+        coded = info.dtype in codec.CODED_DTYPES
+        head["encoding"] = codec.ENCODING if coded else "raw"
+        head["count"] = int(len(arrays[0]))
         heads.append(head)
-    # Offsets are relative to the start of the data section, which is 8-byte aligned.
+        per_channel.append((coded, arrays))
+    # Every integer array of the window is coded in one vectorised pass.
+    coded_blobs = iter(codec.encode_many([a for c, arrs in per_channel if c for a in arrs]))
+    blobs: list[bytes] = []
     offset = 0
-    offsets = []
-    for arr in arrays:
-        offsets.append(offset)
-        offset += (arr.nbytes + 3) // 4 * 4
-    i = 0
-    for head in heads:
-        head["offset"] = offsets[i] if i < len(offsets) else 0
-        i += head["arrays"]
+    for head, (coded, arrays) in zip(heads, per_channel, strict=True):
+        head["offsets"], head["lengths"] = [], []
+        for arr in arrays:
+            if coded:
+                blob = next(coded_blobs)
+            else:
+                pad = (-offset) % 8
+                if pad:
+                    blobs.append(b"\0" * pad)
+                    offset += pad
+                little = np.dtype(head["dtype"]).newbyteorder("<")
+                blob = np.ascontiguousarray(arr, little).tobytes()
+            head["offsets"].append(offset)
+            head["lengths"].append(len(blob))
+            blobs.append(blob)
+            offset += len(blob)
     header = json.dumps(
         {"start": req.start, "end": req.end, "channels": heads}, separators=(",", ":")
     ).encode()
+    # The data section starts 8-byte aligned, so raw float64 arrays can be viewed in place.
     pad = (-(8 + len(header))) % 8
-    out = bytearray(BINARY_MAGIC + struct.pack("<I", len(header) + pad) + header + b" " * pad)
-    for arr in arrays:
-        out += arr.tobytes()
-        out += b"\0" * ((-arr.nbytes) % 4)
-    return bytes(out)
+    return b"".join(
+        [BINARY_MAGIC, struct.pack("<I", len(header) + pad), header, b" " * pad, *blobs]
+    )

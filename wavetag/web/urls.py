@@ -1,9 +1,9 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm
 
-from . import analysis_views, views
+from . import analysis_views, annotate, console, review, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +23,105 @@ urlpatterns = [
         name="record-analysis",
     ),
     path("healthz", views.healthz, name="healthz"),
+]
+
+# -- annotator side: projects, batches, the annotation page, accounts -------------------
+urlpatterns += [
+    path("projects/<int:project_id>/", annotate.project_page, name="project"),
+    path("projects/<int:project_id>/claim/", annotate.claim, name="project_claim"),
+    path("projects/<int:project_id>/continue/", annotate.resume, name="project_continue"),
+    path("projects/<int:project_id>/mine/", annotate.mine, name="project_mine"),
+    path("tasks/<int:task_id>/", annotate.task_page, name="task"),
+    path("tasks/<int:task_id>/history/", annotate.task_history, name="task_history"),
+    path("register/", annotate.register, name="register"),
+    path("account/", annotate.account, name="account"),
+    path("account/join/", annotate.accept, name="account_accept"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/account_password_change.html",
+            success_url=reverse_lazy("account_password_changed"),
+        ),
+        name="account_password",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="web/account_password_changed.html"
+        ),
+        name="account_password_changed",
+    ),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="web/account_reset_request.html",
+            email_template_name="web/account_reset_email.txt",
+            subject_template_name="web/account_reset_subject.txt",
+            success_url=reverse_lazy("password_reset_sent"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="web/account_reset_sent.html"),
+        name="password_reset_sent",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/account_reset_confirm.html",
+            success_url=reverse_lazy("password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="web/account_reset_done.html"),
+        name="password_reset_complete",
+    ),
+]
+
+# -- expert and admin pages: adjudication, discussion, review, admin console -------------------
+urlpatterns += [
+    path(
+        "projects/<int:project_id>/adjudication/",
+        review.adjudication_queue,
+        name="adjudication-queue",
+    ),
+    path("tasks/<int:task_id>/adjudicate/", review.adjudicate, name="adjudicate"),
+    path("tasks/<int:task_id>/adjudicate/skip/", review.skip, name="adjudicate-skip"),
+    path("projects/<int:project_id>/discussion/", review.discussion_list, name="discussion-list"),
+    path("tasks/<int:task_id>/discussion/", review.discussion_thread, name="discussion-thread"),
+    path("projects/<int:project_id>/review/", review.review, name="review"),
+    path(
+        "projects/<int:project_id>/review/annotations/<int:annotation_id>/flag/",
+        review.flag,
+        name="review-flag",
+    ),
+    path("projects/<int:project_id>/console/", console.console, name="console"),
+    path(
+        "projects/<int:project_id>/console/invitations/",
+        console.invite,
+        name="console-invite",
+    ),
+    path(
+        "projects/<int:project_id>/console/members/",
+        console.member_add,
+        name="console-member-add",
+    ),
+    path(
+        "projects/<int:project_id>/console/members/<int:user_id>/role/",
+        console.member_role,
+        name="console-member-role",
+    ),
+    path(
+        "projects/<int:project_id>/console/members/<int:user_id>/remove/",
+        console.member_remove,
+        name="console-member-remove",
+    ),
+    path(
+        "projects/<int:project_id>/console/release/",
+        console.release,
+        name="console-release",
+    ),
 ]

@@ -47,8 +47,16 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-def viewer_config(record: Record, user: object, event: float | None = None) -> dict[str, object]:
-    """Everything the viewer needs to start, so that its first paint waits on one request."""
+def viewer_config(
+    record: Record,
+    user: object,
+    event: float | None = None,
+    window: tuple[float, float] | None = None,
+) -> dict[str, object]:
+    """Everything the viewer needs to start, so that its first paint waits on one request.
+
+    ``window`` (start, end in seconds) is where the viewer opens, e.g. a task's window;
+    without it, an ``event`` opens with the user's own seconds before and after it."""
     return {
         "record": {
             "id": record.pk,
@@ -71,6 +79,7 @@ def viewer_config(record: Record, user: object, event: float | None = None) -> d
             ],
         },
         "event": event,
+        "window": {"start": window[0], "end": window[1]} if window else None,
         "settings": ViewerSettings.for_user(user),
         "api": "/api/v1",
     }

@@ -1,7 +1,8 @@
 // Decoder of the window API's binary form (see the window endpoint's description):
-//   "WTW1" | u32 LE header length | JSON header | data section
-// Each channel holds `count` digital values of `dtype` at `offset` in the data section;
-// for minmax, the max array follows the min array at the next 4-byte boundary.
+//   "WTW2" | u32 LE header length | JSON header | data section
+// Each channel holds `count` digital values of `dtype` per array (values; or min, max) at
+// `offsets[i]` in the data section, `lengths[i]` bytes long, coded as `encoding`:
+// "delta-varint" (each value minus the previous, zigzag-mapped, LEB128) or "raw".
 // Values become Float32 physical units once, here, so drawing and filtering never
 // convert again; invalid samples become NaN (a gap in the trace).
 
@@ -15,23 +16,50 @@ const TYPES = {
   float32: Float32Array,
   float64: Float64Array,
 };
-const MAGIC = [0x57, 0x54, 0x57, 0x31]; // "WTW1"
+const MAGIC = [0x57, 0x54, 0x57, 0x32]; // "WTW2"
 
-function typedView(buffer, byteOffset, count, Type) {
-  if (byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(buffer, byteOffset, count);
-  // float64 arrays are only 4-byte aligned: copy to an aligned buffer.
-  return new Type(buffer.slice(byteOffset, byteOffset + count * Type.BYTES_PER_ELEMENT));
-}
-
-function toPhysical(digital, head) {
-  const out = new Float32Array(digital.length);
-  const { gain, baseline } = head;
+function rawPhysical(buffer, byteOffset, head) {
+  const Type = TYPES[head.dtype];
+  if (!Type) throw new Error(`unknown dtype ${head.dtype}`);
+  const { count, gain, baseline } = head;
   const invalid = head.invalid ?? null;
-  for (let i = 0; i < digital.length; i++) {
+  const digital = new Type(buffer, byteOffset, count);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
     const d = digital[i];
     out[i] = d === invalid ? NaN : (d - baseline) / gain;
   }
   return out;
+}
+
+// Arithmetic rather than bit operators: 32-bit samples have 33-bit zigzag deltas.
+function varintPhysical(bytes, head) {
+  const { count, gain, baseline } = head;
+  const invalid = head.invalid ?? null;
+  const out = new Float32Array(count);
+  let pos = 0;
+  let value = 0;
+  for (let i = 0; i < count; i++) {
+    let b = bytes[pos++];
+    let zig = b & 0x7f;
+    let scale = 128;
+    while (b & 0x80) {
+      b = bytes[pos++];
+      zig += (b & 0x7f) * scale;
+      scale *= 128;
+    }
+    value += zig % 2 ? -(zig + 1) / 2 : zig / 2;
+    out[i] = value === invalid ? NaN : (value - baseline) / gain;
+  }
+  if (pos !== bytes.length) throw new Error("window arrays do not match their lengths");
+  return out;
+}
+
+function physical(buffer, dataStart, head, i) {
+  const start = dataStart + head.offsets[i];
+  if (head.encoding === "raw") return rawPhysical(buffer, start, head);
+  if (head.encoding !== "delta-varint") throw new Error(`unknown encoding ${head.encoding}`);
+  return varintPhysical(new Uint8Array(buffer, start, head.lengths[i]), head);
 }
 
 /**
@@ -40,14 +68,12 @@ function toPhysical(digital, head) {
  */
 export function decodeWindow(buffer) {
   const bytes = new Uint8Array(buffer, 0, 8);
-  if (MAGIC.some((b, i) => bytes[i] !== b)) throw new Error("not a WTW1 window");
+  if (MAGIC.some((b, i) => bytes[i] !== b)) throw new Error("not a WTW2 window");
   const headerLength = new DataView(buffer).getUint32(4, true);
   const text = new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength));
   const header = JSON.parse(text);
   const dataStart = 8 + headerLength;
   const channels = header.channels.map((head) => {
-    const Type = TYPES[head.dtype];
-    if (!Type) throw new Error(`unknown dtype ${head.dtype}`);
     const out = {
       index: head.index,
       kind: head.kind,
@@ -55,14 +81,11 @@ export function decodeWindow(buffer) {
       step: head.step,
       count: head.count,
     };
-    const first = typedView(buffer, dataStart + head.offset, head.count, Type);
     if (head.kind === "minmax") {
-      const size = head.count * Type.BYTES_PER_ELEMENT;
-      const second = dataStart + head.offset + Math.ceil(size / 4) * 4;
-      out.min = toPhysical(first, head);
-      out.max = toPhysical(typedView(buffer, second, head.count, Type), head);
+      out.min = physical(buffer, dataStart, head, 0);
+      out.max = physical(buffer, dataStart, head, 1);
     } else {
-      out.values = toPhysical(first, head);
+      out.values = physical(buffer, dataStart, head, 0);
     }
     return out;
   });

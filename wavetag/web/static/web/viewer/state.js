@@ -43,8 +43,10 @@ export function initialState(config) {
   const record = config.record;
   const settings = { ...config.settings };
   const shown = shownByDefault(record.channels, settings.channels_shown);
-  const eventView =
-    config.event == null
+  // A given window (a task's) wins over the user's seconds around the event.
+  const eventView = config.window
+    ? { start: config.window.start, end: config.window.end }
+    : config.event == null
       ? null
       : { start: config.event - settings.event_before, end: config.event + settings.event_after };
   return {

@@ -1,0 +1,369 @@
+"""The annotator's pages: a project, claiming a batch, the annotation page, "My
+annotations" and an answer's history; and the account pages (registration with an
+invitation, joining another project, password change and reset).
+
+Every page calls the same services as the API (``projects.batches``,
+``annotations.services``, ``accounts.registration``) and the access rules of
+``projects.access``: a project or task outside the user's reach is a 404. These pages
+only ever show the user's own answers, never another annotator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wavetag.accounts.registration import (
+    RegistrationError,
+    accept_invitation,
+    register_with_invitation,
+)
+from wavetag.annotations import services
+from wavetag.annotations.listing import list_tasks
+from wavetag.annotations.models import Annotation
+from wavetag.annotations.progress import project_progress
+from wavetag.projects import access
+from wavetag.projects.batches import claim_batch, next_task, unfinished
+from wavetag.projects.builtin import ACTION_KEYS
+from wavetag.projects.errors import NotAllowed, WorkflowError
+from wavetag.projects.models import Assignment, Membership, Project, Task
+from wavetag.projects.services import describe
+
+from .answer_form import (
+    answer_from_post,
+    body_from_post,
+    field_of,
+    form_fields,
+    summary,
+    value_text,
+)
+from .views import viewer_config
+
+View = Callable[..., HttpResponse]
+STATUS_LABELS = {
+    "new": "not started",
+    "draft": "draft",
+    "later": "saved for later",
+    "submitted": "submitted",
+}
+
+
+def workflow_errors(view: View) -> View:
+    """A refusal by a service becomes a page with its message (403 for a role too low,
+    409 for the wrong state), never a traceback."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except WorkflowError as exc:
+            if _wants_json(request):
+                return JsonResponse(
+                    {"error": str(exc), "field": field_of(str(exc))}, status=exc.status
+                )
+            return render(
+                request, "web/project_error.html", {"message": str(exc)}, status=exc.status
+            )
+
+    return wrapper
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+# -- project ---------------------------------------------------------------------------
+
+
+def _my_progress(project: Project, user: Any, role: str | None) -> dict[str, Any]:
+    progress = project_progress(project, user, role)
+    mine = next(
+        (r for r in progress["annotators"] if r["username"] == user.get_username()),
+        {"claimed": 0, "done": 0, "in_progress": 0, "later": 0},
+    )
+    return {"totals": progress["totals"], "mine": mine}
+
+
+@login_required
+@require_GET
+@workflow_errors
+def project_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id)
+    role = access.role_in(request.user, project)
+    resume = next_task(project, request.user)
+    context = {
+        "project": project,
+        "info": describe(project, role),
+        "schema": project.schema,
+        "progress": _my_progress(project, request.user, role),
+        "resume": resume,
+        "left": len(unfinished(project, request.user)),
+    }
+    return render(request, "web/project_detail.html", context)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def claim(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id)
+    try:
+        tasks = claim_batch(project, request.user)
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+        return redirect("project", project_id=project.pk)
+    if not tasks:
+        messages.info(request, "No task needs annotators right now.")
+        return redirect("project", project_id=project.pk)
+    n = len(tasks)
+    messages.success(request, f"New batch: {n} task{'s' if n != 1 else ''}.")
+    return redirect("task", task_id=next_task(project, request.user).pk)  # type: ignore[union-attr]
+
+
+@login_required
+@require_GET
+@workflow_errors
+def resume(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id)
+    task = next_task(project, request.user)
+    if task is None:
+        messages.info(request, "Your batch is done: claim a new one.")
+        return redirect("project", project_id=project.pk)
+    return redirect("task", task_id=task.pk)
+
+
+@login_required
+@require_GET
+@workflow_errors
+def mine(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = access.get_project_for_user(request.user, project_id)
+    rows, _ = list_tasks(
+        project, request.user, access.role_in(request.user, project), mine=True, limit=10000
+    )
+    answers = dict(
+        Annotation.objects.filter(task__project=project, user=request.user).values_list(
+            "task_id", "answer"
+        )
+    )
+    groups: dict[str, list[dict[str, Any]]] = {"todo": [], "later": [], "done": []}
+    for row in rows:
+        status = row["mine"]["status"]
+        row["status_label"] = STATUS_LABELS.get(status, status)
+        row["summary"] = summary(project.schema, answers.get(row["id"]) or {})
+        key = {"submitted": "done", "later": "later"}.get(status, "todo")
+        groups[key].append(row)
+    context = {"project": project, "groups": groups, "count": len(rows)}
+    return render(request, "web/mine_list.html", context)
+
+
+# -- task ------------------------------------------------------------------------------
+
+
+def _batch_neighbours(task: Task, assignment: Assignment) -> dict[str, Any]:
+    """Previous and next task of the same batch, and where this one stands in it."""
+    ids = list(
+        Assignment.objects.filter(
+            task__project_id=task.project_id, user=assignment.user, batch=assignment.batch
+        )
+        .order_by("position")
+        .values_list("task_id", flat=True)
+    )
+    i = ids.index(task.pk)
+    return {
+        "prev": ids[i - 1] if i > 0 else None,
+        "next": ids[i + 1] if i + 1 < len(ids) else None,
+        "position": i + 1,
+        "size": len(ids),
+        "batch": assignment.batch,
+    }
+
+
+def _task_context(
+    request: HttpRequest, task: Task, acc: access.TaskAccess, answer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    project = task.project
+    assignment = Assignment.objects.filter(task=task, user=request.user).first()
+    own = services.own_annotation(task, request.user)
+    window = None if project.task_mode == "record" else (task.window_start, task.window_end)
+    context: dict[str, Any] = {
+        "task": task,
+        "project": project,
+        "assignment": assignment,
+        "annotation": own,
+        "config": viewer_config(task.record, request.user, event=task.event_time, window=window),
+        "action_keys": ACTION_KEYS,
+        "schema": project.schema,
+    }
+    if assignment is not None:
+        shown = answer if answer is not None else (own.answer if own else {})
+        context.update(
+            fields=form_fields(project.schema, shown),
+            batch=_batch_neighbours(task, assignment),
+            comment=own.comment if own and answer is None else request.POST.get("comment", ""),
+        )
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@workflow_errors
+def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
+    """GET: the task with the viewer and, for its annotator, the answer form. POST: save the
+    answer (submitted: on to the next unfinished task; saved for later: stay here).
+    Answers JSON to a script that asks for it, the same save either way."""
+    task, acc = access.get_task_for_user(request.user, task_id)
+    if request.method == "GET":
+        return render(request, "web/task_annotate.html", _task_context(request, task, acc))
+    body = body_from_post(task.project.schema, request.POST)
+    try:
+        annotation = services.save_annotation(task, request.user, body)
+    except NotAllowed:
+        raise
+    except WorkflowError as exc:
+        message = str(exc)
+        if _wants_json(request):
+            return JsonResponse({"error": message, "field": field_of(message)}, status=exc.status)
+        context = _task_context(
+            request, task, acc, answer_from_post(task.project.schema, request.POST)
+        )
+        context.update(error=message, error_field=field_of(message), state="error")
+        return render(request, "web/task_annotate.html", context, status=exc.status)
+    if annotation.status == "submitted":
+        following = next_task(task.project, request.user)
+        if following is not None:
+            target = reverse("task", args=[following.pk])
+        else:
+            target = reverse("project", args=[task.project_id])
+            messages.success(request, "Batch done. Claim a new batch to go on.")
+    else:
+        target = reverse("task", args=[task.pk])
+        if not _wants_json(request):
+            messages.success(request, "Saved for later.")
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "status": annotation.status,
+                "updated_at": annotation.updated_at.isoformat(),
+                "next": target,
+            }
+        )
+    return redirect(target)
+
+
+def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[str, str]:
+    """One change of a revision in words: "Decision: True: a real event -> Uncertain"."""
+    name = key.removeprefix("answer.")
+    field = fields.get(name)
+    if field is None:  # status or comment
+        return {"name": name.capitalize(), "before": str(before or ""), "after": str(after or "")}
+    return {
+        "name": field["label"],
+        "before": value_text(field, before),
+        "after": value_text(field, after),
+    }
+
+
+@login_required
+@require_GET
+@workflow_errors
+def task_history(request: HttpRequest, task_id: int) -> HttpResponse:
+    task, acc = access.get_task_for_user(request.user, task_id)
+    # Only the user's own revisions, even for an adjudicator allowed to see everyone's:
+    # this page belongs to the annotator's side, and never shows another's answer.
+    me = request.user.get_username()
+    items = [
+        item
+        for item in services.history(task, request.user, acc)
+        if item["kind"] == "annotation" and item["annotator"] == me
+    ]
+    fields = {f["name"]: f for f in task.project.schema["fields"]}
+    for item in items:
+        item["change_list"] = [
+            _change(fields, key, before, after) for key, (before, after) in item["changes"].items()
+        ]
+    context = {"task": task, "project": task.project, "items": items}
+    return render(request, "web/task_history.html", context)
+
+
+# -- account ---------------------------------------------------------------------------
+
+REGISTER_FIELDS = ("code", "username", "email", "password1", "password2")
+
+
+def _field_error(exc: RegistrationError) -> tuple[str, str]:
+    field, _, text = str(exc).partition(":")
+    field = {"password": "password1"}.get(field.strip(), field.strip())
+    return (field if field in REGISTER_FIELDS else "code"), text.strip()
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Register with an invitation code (also reached from the e-mail link with ?code=);
+    a user already logged in joins the invitation's project instead."""
+    if request.user.is_authenticated:
+        url = reverse("account_accept")
+        code = request.GET.get("code", "")[:64]
+        return redirect(f"{url}?{urlencode({'code': code})}" if code else url)
+    values = {name: request.POST.get(name, "") for name in REGISTER_FIELDS}
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        values["code"] = request.GET.get("code", "")[:64]
+    else:
+        if values["password1"] != values["password2"]:
+            errors["password2"] = "the two passwords differ"
+        else:
+            try:
+                user = register_with_invitation(
+                    values["code"], values["username"], values["password1"], values["email"]
+                )
+            except RegistrationError as exc:
+                field, text = _field_error(exc)
+                errors[field] = text
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                membership = Membership.objects.filter(user=user).first()
+                messages.success(request, "Welcome! Your account is ready.")
+                if membership is not None:
+                    return redirect("project", project_id=membership.project_id)
+                return redirect("home")
+    values["password1"] = values["password2"] = ""
+    join = reverse("account_accept")
+    if values["code"]:
+        join += "?" + urlencode({"code": values["code"]})
+    login_url = f"{reverse('login')}?{urlencode({'next': join})}"
+    context = {"values": values, "errors": errors, "login_url": login_url}
+    return render(request, "web/account_register.html", context, status=400 if errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("code") if request.method == "POST" else request.GET.get("code")
+    error = ""
+    if request.method == "POST":
+        try:
+            project = accept_invitation(code or "", request.user)
+        except RegistrationError as exc:
+            error = _field_error(exc)[1]
+        else:
+            messages.success(request, f"You joined {project.name}.")
+            return redirect("project", project_id=project.pk)
+    context = {"code": (code or "")[:64], "error": error}
+    return render(request, "web/account_accept.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def account(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.objects.filter(user=request.user).select_related("project")
+    return render(request, "web/account_home.html", {"memberships": memberships})

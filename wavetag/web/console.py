@@ -1,0 +1,202 @@
+"""The admin console of a project (project admins and site admins): invitations, members
+and roles, progress, releasing a user's unfinished assignments, and export links.
+
+Every action is a POST to the service the API and the commands use; a refusal re-renders
+the console with the service's message and its status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from wavetag.accounts.models import Invitation
+from wavetag.accounts.registration import create_invitation
+from wavetag.annotations.progress import project_progress
+from wavetag.projects import access
+from wavetag.projects.batches import release as release_assignments
+from wavetag.projects.errors import InvalidInput, WorkflowError
+from wavetag.projects.models import Membership, Project, Role
+from wavetag.projects.services import add_member, find_user, remove_member
+
+from .guards import page_context, workflow_errors
+
+INVITATIONS_SHOWN = 50
+
+
+def _project(request: HttpRequest, project_id: int) -> Project:
+    return access.get_project_for_user(request.user, project_id, needs=Role.ADMIN)
+
+
+def _console(
+    request: HttpRequest, project: Project, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    role = access.role_in(request.user, project)
+    progress = project_progress(project, request.user, role)
+    by_name = {row["username"]: row for row in progress["annotators"]}
+    members = [
+        {
+            "user_id": m.user_id,
+            "username": m.user.get_username(),
+            "role": m.role,
+            "active": m.user.is_active,
+            "progress": by_name.get(m.user.get_username()),
+        }
+        for m in Membership.objects.filter(project=project).select_related("user")
+    ]
+    members.sort(key=lambda m: m["username"])
+    invitations = Invitation.objects.filter(project=project).select_related("used_by")
+    api = f"/api/v1/projects/{project.pk}/export"
+    context = page_context(
+        request,
+        project,
+        progress=progress,
+        members=members,
+        roles=Role.values,
+        invitations=invitations[:INVITATIONS_SHOWN],
+        export_json=f"{api}?format=json",
+        export_csv=f"{api}?format=csv",
+        **extra,
+    )
+    return render(request, "web/console_project.html", context, status=status)
+
+
+def _refused(request: HttpRequest, project: Project, exc: WorkflowError) -> HttpResponse:
+    return _console(request, project, status=exc.status, error=str(exc))
+
+
+def _back(request: HttpRequest, project: Project) -> HttpResponse:
+    """To the console, or home when the change took the console away from the user (they
+    removed themselves, or gave themselves a lower role)."""
+    if access.has_role(access.role_in(request.user, project), Role.ADMIN):
+        return redirect(reverse("console", args=[project.pk]))
+    return redirect(reverse("home"))
+
+
+def _member(project: Project, user_id: int) -> Membership:
+    membership = (
+        Membership.objects.filter(project=project, user_id=user_id).select_related("user").first()
+        if 0 < user_id <= access.MAX_ID
+        else None
+    )
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
+@login_required
+@require_GET
+@workflow_errors
+def console(request: HttpRequest, project_id: int) -> HttpResponse:
+    return _console(request, _project(request, project_id))
+
+
+@never_cache
+@login_required
+@require_POST
+@workflow_errors
+def invite(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Create an invitation and show its code, this once (only a hash is kept)."""
+    project = _project(request, project_id)
+    email = request.POST.get("email", "")
+    try:
+        raw_days = request.POST.get("days", "").strip() or "14"
+        try:
+            days = float(raw_days)
+        except ValueError:
+            raise InvalidInput(f"days: {raw_days!r} is not a number") from None
+        invitation, code = create_invitation(
+            project,
+            request.POST.get("role", ""),
+            email=email,
+            days=days,
+            created_by=request.user,
+        )
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
+    link = request.build_absolute_uri(reverse("home") + "register/?" + urlencode({"code": code}))
+    mail = ""
+    if invitation.email:
+        body = (
+            f"You are invited to the wavetag project {project.name} as {invitation.role}.\n"
+            f"Register here: {link}\n(or enter the code {code}); it expires on "
+            f"{invitation.expires_at:%Y-%m-%d}."
+        )
+        subject = f"Invitation to {project.name}"
+        mail = f"mailto:{quote(invitation.email)}?subject={quote(subject)}&body={quote(body)}"
+    created = {"code": code, "link": link, "mail": mail, "invitation": invitation}
+    return _console(request, project, created=created)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Add an existing user by name (or change their role if they are a member)."""
+    project = _project(request, project_id)
+    try:
+        user = find_user(request.POST.get("username", "").strip())
+        membership = add_member(project, user, request.POST.get("role", ""))
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
+    messages.success(request, f"{user.get_username()} is {membership.role} of {project.name}")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def member_role(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    project = _project(request, project_id)
+    membership = _member(project, user_id)
+    try:
+        add_member(project, membership.user, request.POST.get("role", ""))
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
+    role = request.POST["role"]
+    messages.success(request, f"{membership.user.get_username()} is now {role}")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    """Remove a member: their submitted answers stay, unfinished assignments are released."""
+    project = _project(request, project_id)
+    membership = _member(project, user_id)
+    remove_member(project, membership.user)
+    messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def release(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Release the unfinished assignments of one user (``username``), or of everyone
+    (``all=1``, so that an empty user name never releases the whole project)."""
+    project = _project(request, project_id)
+    username = request.POST.get("username", "").strip()
+    try:
+        if username:
+            user = find_user(username)
+            who = username
+        elif request.POST.get("all") == "1":
+            user, who = None, "everyone"
+        else:
+            raise InvalidInput("username: say whose assignments to release")
+        count = release_assignments(project, user=user)
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
+    plural = "" if count == 1 else "s"
+    messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
+    return _back(request, project)

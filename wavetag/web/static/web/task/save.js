@@ -1,0 +1,42 @@
+// Saving the answer: the form is posted to its page as it would be without scripts
+// (same view, same service as the API's PUT), asking for JSON so the page can show the
+// server's message, naming the field, without losing what was typed.
+
+export function attachSave(form, { onSaving, onSaved, onError }) {
+  let busy = false;
+
+  async function send(status) {
+    if (busy) return;
+    busy = true;
+    onSaving();
+    const data = new FormData(form);
+    data.set("status", status);
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: data,
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok && body.status) onSaved(body);
+      else if (response.ok || response.redirected) {
+        // Sent to the log-in page: the log-in expired while the form was open.
+        onError(
+          "You are logged out. Log in again in another tab, then save: your answer is kept here.",
+          "",
+        );
+      } else onError(body.error || `The server answered ${response.status}.`, body.field || "");
+    } catch {
+      onError("Could not reach the server. Your answer is kept in this browser; try again.", "");
+    } finally {
+      busy = false;
+    }
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send(e.submitter?.value === "later" ? "later" : "submitted");
+  });
+  return { send };
+}
