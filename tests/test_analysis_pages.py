@@ -60,3 +60,18 @@ class TestPanel:
         assert logged_in(world.lead).get(url).status_code == 405
         assert Client().post(url).status_code == 302  # to the login page
         assert not AnalysisRun.objects.exists()
+
+
+class TestAdmin:
+    def test_site_admin_lists_runs_read_only(self, world: SimpleNamespace) -> None:
+        from django.contrib.auth import get_user_model
+
+        from wavetag.analysis.services import request_analysis
+
+        run = request_analysis(world.record, world.lead)
+        it = get_user_model().objects.create_superuser("it", "it@example.org", None)
+        client = logged_in(it)
+        listing = client.get("/admin/analysis/analysisrun/")
+        assert listing.status_code == 200 and b"queued" in listing.content
+        assert client.get(f"/admin/analysis/analysisrun/{run.pk}/change/").status_code == 200
+        assert client.get("/admin/analysis/analysisrun/add/").status_code == 403
