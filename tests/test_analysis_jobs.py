@@ -247,6 +247,19 @@ class TestFailure:
             world.atr.count + automatic.count
         )
 
+    def test_the_ecg_channel_is_found_by_name_then_by_millivolts(self) -> None:
+        from wavetag.analysis import stages
+
+        def channels(*specs: tuple[str, str]) -> list[Any]:
+            return [SimpleNamespace(name=n, units=u, n_samples=10) for n, u in specs]
+
+        pick = stages.ecg_channel
+        assert pick(channels(("ABP", "mmHg"), ("II", "mV"), ("V", "mV"))).name == "II"
+        assert pick(channels(("PLETH", "NU"), ("ECG 1", "uV"))).name == "ECG 1"
+        assert pick(channels(("Resp", "NU"), ("chest", "mV"))).name == "chest"
+        with pytest.raises(stages.AnalysisError, match="no ECG channel.*Fp1, Cz"):
+            pick(channels(("Fp1", "uV"), ("Cz", "uV")))
+
     def test_a_record_without_ecg_says_so(
         self, world: SimpleNamespace, data_dir: Path, fast: None
     ) -> None:

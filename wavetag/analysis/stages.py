@@ -56,18 +56,21 @@ class Stage:
 
 
 _ECG_NAME = re.compile(
-    r"^(ml)?(i{1,3}|avr|avl|avf|v[1-6]?|ecg\w*|ekg\w*|lead\w*|d[1-3]|mv\d?)$", re.IGNORECASE
+    r"^(ml)?(i{1,3}|avr|avl|avf|v[1-6]?|ecg\w*|ekg\w*|lead\w*|d[1-3])$", re.IGNORECASE
 )
 _TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
 
 
 def ecg_channel(channels: list[ChannelInfo]) -> ChannelInfo:
-    """The channel to detect beats in: the first ECG lead (by name, else by units)."""
+    """The channel to detect beats in: the first ECG lead by name, else the first in mV.
+
+    Microvolts alone do not make an ECG (EEG and EMG are in µV too).
+    """
     for c in channels:
         if _ECG_NAME.match(c.name.strip().replace(" ", "")) and c.n_samples > 0:
             return c
     for c in channels:
-        if c.units.strip().lower() in _TO_MV and c.n_samples > 0:
+        if c.units.strip().lower() == "mv" and c.n_samples > 0:
             return c
     names = ", ".join(c.name for c in channels) or "none"
     raise AnalysisError(f"the record has no ECG channel to detect beats in (channels: {names})")
@@ -83,8 +86,7 @@ def detect_beats(ctx: Context, report: Report) -> None:
 
     def progress(done: int, total: int) -> None:
         report(
-            done / total,
-            f"detecting beats: {done / info.fs / 60:.0f} of {total / info.fs / 60:.0f} min",
+            done / total, f"detecting beats: {_clock(done / info.fs)} of {_clock(total / info.fs)}"
         )
 
     ctx.beats = chunks.detect_in_chunks(
@@ -95,6 +97,13 @@ def detect_beats(ctx: Context, report: Report) -> None:
         chunk_seconds=chunks.CHUNK_SECONDS,
         on_progress=progress,
     )
+
+
+def _clock(seconds: float) -> str:
+    """``1:05:09`` or ``5:09``: where the detection is in the record."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def label_beats(ctx: Context, report: Report) -> None:
