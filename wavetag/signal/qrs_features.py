@@ -176,17 +176,23 @@ def _moving_mean(x: FloatArray, width: int) -> FloatArray:
     return np.asarray(ndimage.uniform_filter1d(x, width, mode="nearest"), dtype=np.float64)
 
 
-def _noise_floor(env: FloatArray, fs: float, config: QRSConfig) -> FloatArray:
-    """Lower quartile of the envelope over +-``floor_s``, at every sample.
+def _noise_floor(
+    env: FloatArray, at: IntArray, fs: float, config: QRSConfig, first: int
+) -> FloatArray:
+    """Lower quartile of the envelope within +-``floor_s`` of each index ``at``.
 
-    Computed on the envelope decimated to about 25 Hz (the envelope is a
-    150-ms moving mean, so nothing is lost) and read back by index.
+    Computed on the envelope decimated to about 25 Hz (it is a 150-ms moving
+    mean, so little is lost). The decimation grid is fixed to absolute sample
+    numbers, so that a chunk gives the same floor as the whole signal.
     """
     step = max(int(fs // 25), 1)
-    coarse = env[::step]
+    offset = (-first) % step
+    coarse = env[offset::step]
+    if len(coarse) == 0:
+        return np.zeros(len(at))
     size = 2 * int(round(config.floor_s * fs / step)) + 1
     floor = ndimage.percentile_filter(coarse, 25, size=size, mode="nearest")
-    idx = np.minimum(np.arange(len(env)) // step, len(floor) - 1)
+    idx = np.clip((at - offset + step // 2) // step, 0, len(floor) - 1)
     return np.asarray(floor[idx], dtype=np.float64)
 
 
@@ -256,7 +262,7 @@ def extract_candidates(
     slope[1:] = np.diff(band) * fs
     slope[0] = slope[1] if len(slope) > 1 else 0.0
     width = max(int(round(config.integration_s * fs)), 1)
-    env = np.sqrt(_moving_mean(slope * slope, width))
+    env = np.sqrt(np.maximum(_moving_mean(slope * slope, width), 0.0))
 
     peaks, _ = signal.find_peaks(env, distance=max(int(round(config.min_separation_s * fs)), 1))
     absolute = peaks + first
@@ -265,14 +271,14 @@ def extract_candidates(
         return empty_candidates()
 
     steepest = ndimage.maximum_filter1d(np.abs(slope), size=width, mode="nearest")
-    floor = _noise_floor(env, fs, config)
+    floor = _noise_floor(env, peaks, fs, config, first)
     fid_signal = np.abs(signal.sosfiltfilt(_band_sos(*config.fiducial_band_hz, fs), filled))
     fid_signal[missing] = -1.0
     fiducial = _window_argmax(fid_signal, peaks, max(int(round(config.fiducial_s * fs)), 1))
 
     height = env[peaks]
     valid = ~missing[peaks] & ~missing[fiducial]
-    prominence = height / np.maximum(floor[peaks], np.finfo(np.float64).tiny)
+    prominence = height / np.maximum(floor, np.finfo(np.float64).tiny)
     begins = gap_starts(x, first=first, start=start, stop=stop)
     gaps = gap_offset + np.searchsorted(begins, peaks + first, side="right").astype(np.int64)
     return Candidates(
