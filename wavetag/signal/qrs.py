@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -193,21 +192,49 @@ def _check_fs(fs: float) -> None:
         raise ValueError(f"fs must be a positive number of Hz, not {fs}")
 
 
-@dataclass
 class _Levels:
-    """Median levels of the last QRS and noise heights (Hamilton & Tompkins)."""
+    """Median levels of the last QRS and noise heights (Hamilton & Tompkins).
 
-    qrs: list[float]
-    noise: list[float]
-    rr: list[float]
+    The threshold and the mean RR are cached: the loop asks for them far more
+    often than a level changes.
+    """
 
-    def threshold(self, k: float) -> float:
-        q = _median(self.qrs)
-        n = _median(self.noise) if self.noise else 0.0
-        return n + k * max(q - n, 0.0)
+    def __init__(self, qrs: list[float], rr: list[float], k: float, memory: int) -> None:
+        self.qrs = qrs
+        self.noise: list[float] = []
+        self.rr = rr
+        self._k = k
+        self._memory = memory
+        self._threshold: float | None = None
+        self._rr_mean: float | None = None
+
+    def push_qrs(self, value: float) -> None:
+        _push(self.qrs, value, self._memory)
+        self._threshold = None
+
+    def pop_qrs(self) -> None:
+        self.qrs.pop()
+        self._threshold = None
+
+    def push_noise(self, value: float) -> None:
+        _push(self.noise, value, self._memory)
+        self._threshold = None
+
+    def push_rr(self, value: float) -> None:
+        _push(self.rr, value, self._memory)
+        self._rr_mean = None
+
+    def threshold(self) -> float:
+        if self._threshold is None:
+            q = _median(self.qrs) if self.qrs else 0.0
+            n = _median(self.noise) if self.noise else 0.0
+            self._threshold = n + self._k * max(q - n, 0.0)
+        return self._threshold
 
     def rr_mean(self) -> float | None:
-        return sum(self.rr) / len(self.rr) if self.rr else None
+        if self._rr_mean is None and self.rr:
+            self._rr_mean = sum(self.rr) / len(self.rr)
+        return self._rr_mean
 
 
 def _median(values: list[float]) -> float:
@@ -277,7 +304,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
 
     beats: list[int] = []  # candidate indices
     noise_since: list[int] = []  # noise candidates after the last beat
-    levels = _Levels([], [], [])
+    levels = _Levels([], [], k, memory)
     learnt_at = 0.0  # peak sample where the current levels were learnt
     last_gap_beat = 0  # beats before this index lie before the latest gap
 
@@ -291,7 +318,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
                 b = int((p - t0) // fs)
                 per_second[b] = max(per_second.get(b, 0.0), h)
         qrs = [_median(list(per_second.values()))] if per_second else [height[i]]
-        levels = _Levels(qrs, [], levels.rr)
+        levels = _Levels(qrs, levels.rr, k, memory)
         learnt_at = t0
 
     def accept(i: int) -> None:
@@ -299,16 +326,16 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
             rr = peak[i] - peak[beats[-1]]
             mean = levels.rr_mean()
             if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
-                _push(levels.rr, rr, memory)
+                levels.push_rr(rr)
         beats.append(i)
-        _push(levels.qrs, height[i], memory)
+        levels.push_qrs(height[i])
         noise_since.clear()
 
     def is_t_wave(i: int, last: int) -> bool:
         return peak[i] - peak[last] < t_wave and slope[i] < t_ratio * slope[last]
 
     def noise(i: int) -> None:
-        _push(levels.noise, height[i], memory)
+        levels.push_noise(height[i])
         noise_since.append(i)
 
     previous = -1
@@ -342,7 +369,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
             if not eligible:
                 break
             best = max(eligible, key=lambda j: height[j])
-            if height[best] < 0.5 * levels.threshold(k):
+            if height[best] < 0.5 * levels.threshold():
                 break
             later = [j for j in noise_since if j > best]
             accept(best)
@@ -350,13 +377,13 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
         if prominence[i] < min_prominence:
             noise(i)
             continue
-        threshold = levels.threshold(k)
+        threshold = levels.threshold()
         last = beats[-1] if beats else None
         # Step 3: refractory period.
         if last is not None and t - peak[last] < refractory:
             if height[i] > height[last] and height[i] >= threshold:
                 beats.pop()
-                levels.qrs.pop()
+                levels.pop_qrs()
                 accept(i)
             else:
                 noise(i)

@@ -196,6 +196,13 @@ def _noise_floor(
     return np.asarray(floor[idx], dtype=np.float64)
 
 
+def _window_max(values: FloatArray, centers: IntArray, half: int) -> FloatArray:
+    """Maximum of ``values`` within +-``half`` of each centre."""
+    offsets = np.arange(-half, half + 1)
+    idx = np.clip(centers[:, None] + offsets[None, :], 0, len(values) - 1)
+    return np.asarray(values[idx].max(axis=1), dtype=np.float64)
+
+
 def _window_argmax(values: FloatArray, centers: IntArray, half: int) -> IntArray:
     """Index of the maximum of ``values`` within +-``half`` of each centre."""
     if len(centers) == 0:
@@ -270,7 +277,7 @@ def extract_candidates(
     if len(peaks) == 0:
         return empty_candidates()
 
-    steepest = ndimage.maximum_filter1d(np.abs(slope), size=width, mode="nearest")
+    steepest = _window_max(np.abs(slope), peaks, width // 2)
     floor = _noise_floor(env, peaks, fs, config, first)
     fid_signal = np.abs(signal.sosfiltfilt(_band_sos(*config.fiducial_band_hz, fs), filled))
     fid_signal[missing] = -1.0
@@ -284,7 +291,7 @@ def extract_candidates(
     return Candidates(
         peak=absolute[(absolute >= start) & (absolute < stop)].astype(np.int64),
         height=height.astype(np.float64),
-        slope=steepest[peaks].astype(np.float64),
+        slope=steepest,
         fiducial=(fiducial + first).astype(np.int64),
         valid=valid,
         prominence=prominence,
