@@ -303,6 +303,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
     t_ratio = config.t_wave_slope_ratio
 
     beats: list[int] = []  # candidate indices
+    beat_slopes: list[float] = []
     noise_since: list[int] = []  # noise candidates after the last beat
     levels = _Levels([], [], k, memory)
     learnt_at = 0.0  # peak sample where the current levels were learnt
@@ -328,11 +329,17 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
             if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
                 levels.push_rr(rr)
         beats.append(i)
+        _push(beat_slopes, slope[i], memory)
         levels.push_qrs(height[i])
         noise_since.clear()
 
     def is_t_wave(i: int, last: int) -> bool:
-        return peak[i] - peak[last] < t_wave and slope[i] < t_ratio * slope[last]
+        if peak[i] - peak[last] >= t_wave:
+            return False
+        # Against the median slope of recent beats, not the last one alone, so
+        # that one steep artefact taken for a beat cannot hide the next beats.
+        ref = min(slope[last], _median(beat_slopes)) if beat_slopes else slope[last]
+        return slope[i] < t_ratio * ref
 
     def noise(i: int) -> None:
         levels.push_noise(height[i])
@@ -374,19 +381,18 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
             later = [j for j in noise_since if j > best]
             accept(best)
             noise_since.extend(later)
-        if prominence[i] < min_prominence:
-            noise(i)
-            continue
         threshold = levels.threshold()
         last = beats[-1] if beats else None
-        # Step 3: refractory period.
+        # Step 3: refractory period. Bumps inside it belong to the complex
+        # (a pacing spike, filter side lobes) and do not count as noise.
         if last is not None and t - peak[last] < refractory:
-            if height[i] > height[last] and height[i] >= threshold:
+            if height[i] > height[last] and prominence[i] >= min_prominence:
                 beats.pop()
                 levels.pop_qrs()
                 accept(i)
-            else:
-                noise(i)
+            continue
+        if prominence[i] < min_prominence:
+            noise(i)
             continue
         if height[i] < threshold:
             noise(i)
@@ -403,27 +409,58 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
 def _drop_insertions(
     beats: IndexArray, candidates: Candidates, fs: float, config: QRSConfig
 ) -> IndexArray:
-    """Drop weak beats that split one normal RR interval in two (step 7)."""
+    """Resolve beats that split one normal RR interval in two (step 6 of the loop notes).
+
+    1. The local RR is the median of the ``2 * memory + 1`` intervals around
+       each beat (robust while fewer than half of them are wrong).
+    2. Three successive beats a, b, c spanning less than ``insertion_rr``
+       local RRs hold one beat too many: a real premature beat is followed by
+       a pause, so its two intervals add up to at least about one and a half
+       RR, and an interpolated one is rare.
+    3. Of a, b and c, the one dropped is the one whose removal leaves the
+       intervals around them closest to the local RR; between equally regular
+       choices the weaker bump (``insertion_height``) goes.
+    """
     if len(beats) < 3 or config.insertion_rr <= 0:
         return beats
     t = candidates.peak[beats].astype(np.float64)
     h = candidates.height[beats]
+    prom = candidates.prominence[beats]
     rr = np.diff(t)
-    # Local RR: median of the intervals around each beat (robust to a few extras).
     half = config.memory
     padded = np.pad(rr, half, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    local = np.median(windows, axis=1)  # one per interval
-    before = rr[:-1]
-    after = rr[1:]
-    ref = np.minimum(local[:-1], local[1:])
-    weak = h[1:-1] < config.insertion_height * np.minimum(h[:-2], h[2:])
-    inserted = (before + after < config.insertion_rr * ref) & weak
-    drop = np.zeros(len(beats), dtype=bool)
-    drop[1:-1] = inserted
-    # Of two neighbours both flagged, keep the stronger one.
-    both = drop[1:] & drop[:-1]
-    for j in np.flatnonzero(both):
-        if drop[j] and drop[j + 1]:
-            drop[j if h[j] < h[j + 1] else j + 1] = False
-    return beats[~drop]
+    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    span = t[2:] - t[:-2]
+    weakest = np.minimum(np.minimum(prom[2:], prom[:-2]), prom[1:-1])
+    suspects = (
+        np.flatnonzero(
+            (span < config.insertion_rr * np.minimum(local[:-1], local[1:]))
+            & (weakest < config.insertion_prominence)
+        )
+        + 1
+    )
+    if len(suspects) == 0:
+        return beats
+    keep = np.ones(len(beats), dtype=bool)
+    times: list[float] = t.tolist()
+    heights: list[float] = h.tolist()
+    rr_local: list[float] = local.tolist()
+    for b in suspects.tolist():
+        alive = [j for j in range(max(b - 2, 0), min(b + 3, len(times))) if keep[j]]
+        if b not in alive or alive.index(b) in (0, len(alive) - 1):
+            continue
+        pos = alive.index(b)
+        a, c = alive[pos - 1], alive[pos + 1]
+        ref = rr_local[min(b, len(rr_local) - 1)]
+        if times[c] - times[a] >= config.insertion_rr * ref:
+            continue
+        best, best_cost = -1, np.inf
+        for x in (a, b, c):
+            rest = [times[j] for j in alive if j != x]
+            cost = sum(abs(q - p - ref) for p, q in zip(rest, rest[1:], strict=False)) / ref
+            # A bump much weaker than the others is the likelier extra.
+            cost += config.insertion_height * heights[x] / max(heights[a], heights[b], heights[c])
+            if cost < best_cost:
+                best, best_cost = x, cost
+        keep[best] = False
+    return beats[keep]

@@ -92,7 +92,8 @@ class QRSConfig:
     floor_s: float = 2.5
     min_prominence: float = 3.0
     insertion_rr: float = 1.25
-    insertion_height: float = 1.0
+    insertion_height: float = 0.5
+    insertion_prominence: float = 6.0
     searchback_prominence: float = 2.5
 
 
