@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.floating]
+BoolArray = npt.NDArray[np.bool_]
 IndexArray = npt.NDArray[np.int64]
 
 
@@ -291,6 +292,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
     slope: list[float] = candidates.slope.tolist()
     valid: list[bool] = candidates.valid.tolist()
     prominence: list[float] = candidates.prominence.tolist()
+    ecg_like: list[bool] = _near_strong_bump(candidates, fs, config).tolist()
     min_prominence = config.min_prominence
     sb_prominence = config.searchback_prominence
     gaps: list[int] = candidates.gaps.tolist()
@@ -369,6 +371,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
                 j
                 for j in noise_since
                 if prominence[j] >= sb_prominence
+                and ecg_like[j]
                 and peak[j] - peak[prior] >= refractory
                 and t - peak[j] >= refractory
                 and not is_t_wave(j, prior)
@@ -391,7 +394,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
                 levels.pop_qrs()
                 accept(i)
             continue
-        if prominence[i] < min_prominence:
+        if prominence[i] < min_prominence or not ecg_like[i]:
             noise(i)
             continue
         if height[i] < threshold:
@@ -404,6 +407,23 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
         accept(i)
     kept = _drop_insertions(np.asarray(beats, dtype=np.int64), candidates, fs, config)
     return np.unique(candidates.fiducial[kept]).astype(np.int64)
+
+
+def _near_strong_bump(candidates: Candidates, fs: float, config: QRSConfig) -> BoolArray:
+    """True for candidates within ``strong_s`` of a bump ``strong_prominence`` above the floor.
+
+    Stationary noise makes bumps of every height up to about 4 times its floor
+    and almost never more; an ECG, even a noisy one, has complexes that stand
+    out every few seconds. Where none does, there is no ECG to detect.
+    """
+    strong = candidates.peak[(candidates.prominence >= config.strong_prominence) & candidates.valid]
+    if len(strong) == 0:
+        return np.zeros(len(candidates), dtype=bool)
+    j = np.searchsorted(strong, candidates.peak)
+    after = strong[np.minimum(j, len(strong) - 1)]
+    before = strong[np.maximum(j - 1, 0)]
+    gap = np.minimum(np.abs(after - candidates.peak), np.abs(candidates.peak - before))
+    return np.asarray(gap <= config.strong_s * fs, dtype=bool)
 
 
 def _drop_insertions(

@@ -93,7 +93,9 @@ class QRSConfig:
     min_prominence: float = 3.0
     insertion_rr: float = 1.25
     insertion_height: float = 0.5
+    strong_prominence: float = 5.0
     insertion_prominence: float = 6.0
+    strong_s: float = 5.0
     searchback_prominence: float = 2.5
 
 
