@@ -35,8 +35,8 @@ class QRSConfig:
         and little P/T-wave, baseline or muscle energy.
     fiducial_band_hz : tuple of float
         Pass band of the copy of the signal on which the R peak is placed, Hz:
-        wide enough to keep the QRS shape, narrow enough to remove baseline
-        wander and to flatten pacing spikes.
+        wide enough to keep the peak where it is, narrow enough to ignore
+        baseline wander and to flatten pacing spikes.
     integration_s : float
         Width of the moving window of the slope envelope, s (about a QRS).
     fiducial_s : float
@@ -73,7 +73,22 @@ class QRSConfig:
         5-50 times above the floor; bumps of stationary Gaussian noise rarely
         reach 3 (99th percentile 2.8-3.1 at 250-1000 Hz).
     searchback_prominence : float
-        The same, for a bump taken back by the search-back.
+        The same, for a bump taken back by the search-back (ratio).
+    train_s : float
+        Noise gate: a beat needs ``train_count`` bumps above ``min_prominence``
+        within this many seconds on either side, s.
+    train_count : int
+        See ``train_s`` (4: a heart at 30/min or faster gives at least that,
+        stationary noise almost never).
+    insertion_rr : float
+        Three beats spanning less than this many local RR intervals hold one
+        beat too many (ratio; a premature beat and its pause span about 2).
+    insertion_height : float
+        Weight of the relative bump height when choosing which of the three
+        goes (0: rhythm alone).
+    insertion_prominence : float
+        Only a triple with a bump less prominent than this is resolved (ratio;
+        twice ``min_prominence``).
     """
 
     band_hz: tuple[float, float] = (5.0, 15.0)
@@ -93,9 +108,9 @@ class QRSConfig:
     min_prominence: float = 3.0
     insertion_rr: float = 1.25
     insertion_height: float = 0.5
-    strong_prominence: float = 5.0
     insertion_prominence: float = 6.0
-    strong_s: float = 5.0
+    train_s: float = 5.0
+    train_count: int = 4
     searchback_prominence: float = 2.5
 
 
