@@ -67,6 +67,9 @@ class QRSConfig:
     floor_s : float
         Half-width of the window over which the local noise floor of the
         envelope is measured, s.
+    floor_percentile : float
+        Percentile of the envelope taken as the noise floor (25: below the
+        QRS and T bumps up to about 150 beats/min).
     min_prominence : float
         A candidate must be at least this many times the local noise floor (the
         lower quartile of the envelope around it). An ECG's QRS bumps stand
@@ -105,6 +108,7 @@ class QRSConfig:
     learn_s: float = 8.0
     relearn_s: float = 5.0
     floor_s: float = 2.5
+    floor_percentile: float = 25.0
     min_prominence: float = 3.0
     insertion_rr: float = 1.25
     insertion_height: float = 0.5
@@ -209,7 +213,7 @@ def _noise_floor(
     if len(coarse) == 0:
         return np.zeros(len(at))
     size = 2 * int(round(config.floor_s * fs / step)) + 1
-    floor = ndimage.percentile_filter(coarse, 25, size=size, mode="nearest")
+    floor = ndimage.percentile_filter(coarse, config.floor_percentile, size=size, mode="nearest")
     idx = np.clip((at - offset + step // 2) // step, 0, len(floor) - 1)
     return np.asarray(floor[idx], dtype=np.float64)
 
