@@ -418,6 +418,7 @@ def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) ->
         if last is not None and t - peak[last] < refractory:
             if height[i] > height[last] and prominence[i] >= min_prominence:
                 beats.pop()
+                beat_slopes.pop()
                 levels.pop_qrs()
                 accept(i)
             continue
