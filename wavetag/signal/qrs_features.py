@@ -154,6 +154,10 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.peak)
 
+    def slice(self, start: int, stop: int) -> Candidates:
+        """Candidates ``start .. stop - 1``."""
+        return Candidates(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+
     @classmethod
     def concatenate(cls, parts: list[Candidates]) -> Candidates:
         if not parts:
