@@ -269,6 +269,20 @@ class TestChunked:
         assert len(chunked) == len(truth)
         assert np.max(np.abs(chunked - truth)) <= 0.01 * fs
 
+    def test_memory_does_not_grow_with_length(self) -> None:
+        import tracemalloc
+
+        x, fs, _ = mitdb("100")
+        peaks = []
+        for hours in (0.5, 2.0):
+            y = np.tile(x, int(hours * 3600 * fs) // len(x) + 1)[: int(hours * 3600 * fs)]
+            tracemalloc.start()
+            detect_qrs_chunked(lambda a, b, y=y: y[a:b], len(y), fs, chunk_s=300.0)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        # Four times the record, about the same working memory (the beats are a few MB).
+        assert peaks[1] < 1.5 * peaks[0], peaks
+
     def test_config_is_frozen(self) -> None:
         config = QRSConfig()
         with pytest.raises(AttributeError):
