@@ -10,6 +10,7 @@ record; only the list of beats found does.
 from __future__ import annotations
 
 import bisect
+from array import array
 from typing import NamedTuple
 
 import numpy as np
@@ -28,6 +29,37 @@ class _Bump(NamedTuple):
     prominence: float
     in_train: bool
     fiducial: int
+
+
+class _BeatLog:
+    """The beats found so far: compact columns, and the last few as bumps."""
+
+    def __init__(self) -> None:
+        self.peak = array("q")
+        self.height = array("d")
+        self.prominence = array("d")
+        self.fiducial = array("q")
+        self._recent: list[_Bump] = []
+
+    def __len__(self) -> int:
+        return len(self.peak)
+
+    def last(self) -> _Bump:
+        return self._recent[-1]
+
+    def append(self, bump: _Bump) -> None:
+        self.peak.append(bump.peak)
+        self.height.append(bump.height)
+        self.prominence.append(bump.prominence)
+        self.fiducial.append(bump.fiducial)
+        self._recent.append(bump)
+        if len(self._recent) > 4:
+            del self._recent[0]
+
+    def pop(self) -> None:
+        for column in (self.peak, self.height, self.prominence, self.fiducial):
+            column.pop()
+        self._recent.pop()
 
 
 class _Levels:
@@ -158,7 +190,7 @@ class Classifier:
         self._last_gap_beat = 0  # beats before this index lie before the latest gap
         self._noise_since: list[_Bump] = []  # noise bumps after the last beat
         self._beat_slopes: list[float] = []
-        self._beats: list[_Bump] = []
+        self._beats = _BeatLog()
 
     def feed(self, candidates: Candidates, complete_until: float | None) -> None:
         """Add the next candidates and decide those whose context is complete.
@@ -196,12 +228,13 @@ class Classifier:
     def finish(self) -> IndexArray:
         """Decide the rest and return the sorted fiducial samples of the beats."""
         self.feed(empty_candidates(), None)
-        if not self._beats:
+        beats = self._beats
+        if not beats:
             return np.zeros(0, dtype=np.int64)
-        t = np.array([b.peak for b in self._beats], dtype=np.float64)
-        h = np.array([b.height for b in self._beats], dtype=np.float64)
-        prom = np.array([b.prominence for b in self._beats], dtype=np.float64)
-        fid = np.array([b.fiducial for b in self._beats], dtype=np.int64)
+        t = np.frombuffer(beats.peak, dtype=np.int64).astype(np.float64)
+        h = np.frombuffer(beats.height, dtype=np.float64)
+        prom = np.frombuffer(beats.prominence, dtype=np.float64)
+        fid = np.frombuffer(beats.fiducial, dtype=np.int64)
         keep = drop_insertions(t, h, prom, self.config)
         return np.unique(fid[keep]).astype(np.int64)
 
@@ -245,7 +278,7 @@ class Classifier:
         def accept(bump: _Bump) -> None:
             levels = self._levels
             if len(beats) > self._last_gap_beat:
-                rr = bump.peak - beats[-1].peak
+                rr = bump.peak - beats.last().peak
                 mean = levels.rr_mean()
                 if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
                     levels.push_rr(rr)
@@ -273,7 +306,7 @@ class Classifier:
             bump = _Bump(t, height[i], slope[i], prominence[i], train[i - start], fiducial[i])
             after_gap = self._previous_gaps is None or gaps[i] != self._previous_gaps
             self._previous_gaps = gaps[i]
-            since_beat = t - beats[-1].peak if beats else t - self._learnt_at
+            since_beat = t - beats.last().peak if beats else t - self._learnt_at
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
@@ -284,9 +317,9 @@ class Classifier:
             # Step 2: search back over the bumps since the last beat.
             while len(beats) > self._last_gap_beat and noise_since:
                 mean = levels.rr_mean()
-                if mean is None or t - beats[-1].peak <= config.searchback_rr * mean:
+                if mean is None or t - beats.last().peak <= config.searchback_rr * mean:
                     break
-                prior = beats[-1]
+                prior = beats.last()
                 eligible = [
                     n
                     for n in noise_since
@@ -304,7 +337,7 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = beats[-1] if beats else None
+            last = beats.last() if beats else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:
