@@ -134,7 +134,7 @@ def detect_qrs(signal: FloatArray, fs: float, config: QRSConfig | None = None) -
     >>> t = np.arange(int(10 * fs)) / fs
     >>> ecg = np.exp(-(((t % 1.0) - 0.5) ** 2) / (2 * 0.01**2))  # 60 bpm spikes
     >>> detect_qrs(ecg, fs)[:3]
-    array([ 180,  540,  900])
+    array([180, 540, 900])
     """
     config = config or QRSConfig()
     x = np.asarray(signal, dtype=np.float64)
