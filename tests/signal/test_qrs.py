@@ -289,6 +289,15 @@ class TestChunked:
             config.refractory_s = 0.1  # type: ignore[misc]
 
 
+class TestDocumentation:
+    def test_docstring_examples(self) -> None:
+        import doctest
+
+        import wavetag.signal.qrs
+
+        assert doctest.testmod(wavetag.signal.qrs).failed == 0
+
+
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["WAVETAG_HOME"] = str(tmp_path / "home")
