@@ -141,8 +141,11 @@ def detect_qrs(signal: FloatArray, fs: float, config: QRSConfig | None = None) -
     if x.ndim != 1:
         raise ValueError(f"signal must be one channel (1-D), not shape {x.shape}")
     _check_fs(fs)
-    candidates = extract_candidates(x, fs, config, first=0, start=0, stop=len(x))
-    return classify_candidates(candidates, fs, config)
+    classifiers = [Classifier(fs, config) for _ in config.bands_hz]
+    found = extract_candidates(x, fs, config, first=0, start=0, stop=len(x))
+    for classifier, candidates in zip(classifiers, found, strict=True):
+        classifier.feed(candidates, None)
+    return _best(classifiers)
 
 
 def detect_qrs_chunked(
@@ -195,7 +198,7 @@ def detect_qrs_chunked(
         raise ValueError(f"n_samples must be >= 0, not {n_samples}")
     chunk = max(int(round(chunk_s * fs)), 1)
     pad = int(round(max(overlap_s, 10.0) * fs))
-    classifier = Classifier(fs, config)
+    classifiers = [Classifier(fs, config) for _ in config.bands_hz]
     gaps = 0
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
@@ -209,9 +212,19 @@ def detect_qrs_chunked(
         found = extract_candidates(
             x, fs, config, first=first, start=start, stop=stop, gap_offset=gaps
         )
-        classifier.feed(found, complete_until=stop)
+        for classifier, candidates in zip(classifiers, found, strict=True):
+            classifier.feed(candidates, complete_until=stop)
         gaps += len(gap_starts(x, first=first, start=start, stop=stop))
-    return classifier.finish()
+    return _best(classifiers)
+
+
+def _best(classifiers: list[Classifier]) -> IndexArray:
+    """The beats of the band whose beats carry the most prominence (the first on a tie)."""
+    results = [c.finish() for c in classifiers]
+    if not results:
+        return np.zeros(0, dtype=np.int64)
+    scores = [c.evidence for c in classifiers]
+    return results[scores.index(max(scores))]
 
 
 def _check_fs(fs: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -39,27 +40,22 @@ class _BeatLog:
         self.height = array("d")
         self.prominence = array("d")
         self.fiducial = array("q")
-        self._recent: list[_Bump] = []
-
-    def __len__(self) -> int:
-        return len(self.peak)
-
-    def last(self) -> _Bump:
-        return self._recent[-1]
+        self.count = 0
+        self.recent: deque[_Bump] = deque(maxlen=4)  # the last beats, newest last
 
     def append(self, bump: _Bump) -> None:
         self.peak.append(bump.peak)
         self.height.append(bump.height)
         self.prominence.append(bump.prominence)
         self.fiducial.append(bump.fiducial)
-        self._recent.append(bump)
-        if len(self._recent) > 4:
-            del self._recent[0]
+        self.recent.append(bump)
+        self.count += 1
 
     def pop(self) -> None:
         for column in (self.peak, self.height, self.prominence, self.fiducial):
             column.pop()
-        self._recent.pop()
+        self.recent.pop()
+        self.count -= 1
 
 
 class _Levels:
@@ -191,6 +187,7 @@ class Classifier:
         self._noise_since: list[_Bump] = []  # noise bumps after the last beat
         self._beat_slopes: list[float] = []
         self._beats = _BeatLog()
+        self.evidence = 0.0
 
     def feed(self, candidates: Candidates, complete_until: float | None) -> None:
         """Add the next candidates and decide those whose context is complete.
@@ -226,16 +223,22 @@ class Classifier:
             self._next -= drop
 
     def finish(self) -> IndexArray:
-        """Decide the rest and return the sorted fiducial samples of the beats."""
+        """Decide the rest and return the sorted fiducial samples of the beats.
+
+        Also sets :attr:`evidence`, the summed prominence of the beats kept:
+        how much the beats found stand out from the noise, all told.
+        """
         self.feed(empty_candidates(), None)
         beats = self._beats
-        if not beats:
+        self.evidence = 0.0
+        if not beats.count:
             return np.zeros(0, dtype=np.int64)
         t = np.frombuffer(beats.peak, dtype=np.int64).astype(np.float64)
         h = np.frombuffer(beats.height, dtype=np.float64)
         prom = np.frombuffer(beats.prominence, dtype=np.float64)
         fid = np.frombuffer(beats.fiducial, dtype=np.int64)
         keep = drop_insertions(t, h, prom, self.config)
+        self.evidence = float(prom[keep].sum())
         return np.unique(fid[keep]).astype(np.int64)
 
     def _decide(self, start: int, end: int) -> None:
@@ -277,8 +280,8 @@ class Classifier:
 
         def accept(bump: _Bump) -> None:
             levels = self._levels
-            if len(beats) > self._last_gap_beat:
-                rr = bump.peak - beats.last().peak
+            if beats.count > self._last_gap_beat:
+                rr = bump.peak - beats.recent[-1].peak
                 mean = levels.rr_mean()
                 if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
                     levels.push_rr(rr)
@@ -306,20 +309,20 @@ class Classifier:
             bump = _Bump(t, height[i], slope[i], prominence[i], train[i - start], fiducial[i])
             after_gap = self._previous_gaps is None or gaps[i] != self._previous_gaps
             self._previous_gaps = gaps[i]
-            since_beat = t - beats.last().peak if beats else t - self._learnt_at
+            since_beat = t - beats.recent[-1].peak if beats.count else t - self._learnt_at
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
                     # Nothing before a gap may be searched back, nor count as an RR interval.
                     noise_since.clear()
-                    self._last_gap_beat = len(beats)
+                    self._last_gap_beat = beats.count
             levels = self._levels
             # Step 2: search back over the bumps since the last beat.
-            while len(beats) > self._last_gap_beat and noise_since:
+            while beats.count > self._last_gap_beat and noise_since:
                 mean = levels.rr_mean()
-                if mean is None or t - beats.last().peak <= config.searchback_rr * mean:
+                if mean is None or t - beats.recent[-1].peak <= config.searchback_rr * mean:
                     break
-                prior = beats.last()
+                prior = beats.recent[-1]
                 eligible = [
                     n
                     for n in noise_since
@@ -337,7 +340,7 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = beats.last() if beats else None
+            last = beats.recent[-1] if beats.count else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:

@@ -30,9 +30,12 @@ class QRSConfig:
 
     Attributes
     ----------
-    band_hz : tuple of float
-        Pass band of the detection filter, Hz. 5-15 Hz holds most QRS energy
-        and little P/T-wave, baseline or muscle energy.
+    bands_hz : tuple of (float, float)
+        Pass bands of the detection filter, Hz, each tried on the whole
+        signal. 5-15 Hz (Pan & Tompkins) holds most of the energy of ordinary
+        complexes and little of T waves or muscle noise; 5-30 Hz keeps narrow
+        complexes (fetal, paediatric, high-bandwidth monitors) whose energy
+        lies above 15 Hz. The band whose beats stand out most is kept.
     fiducial_band_hz : tuple of float
         Pass band of the copy of the signal on which the R peak is placed, Hz:
         wide enough to keep the peak where it is, narrow enough to ignore
@@ -94,7 +97,7 @@ class QRSConfig:
         twice ``min_prominence``).
     """
 
-    band_hz: tuple[float, float] = (5.0, 15.0)
+    bands_hz: tuple[tuple[float, float], ...] = ((5.0, 15.0), (5.0, 30.0))
     fiducial_band_hz: tuple[float, float] = (5.0, 30.0)
     integration_s: float = 0.150
     fiducial_s: float = 0.060
@@ -247,8 +250,8 @@ def extract_candidates(
     start: int,
     stop: int,
     gap_offset: int = 0,
-) -> Candidates:
-    """Find the envelope bumps of samples ``start .. stop - 1``.
+) -> list[Candidates]:
+    """Find the envelope bumps of samples ``start .. stop - 1``, once per detection band.
 
     Parameters
     ----------
@@ -270,58 +273,81 @@ def extract_candidates(
 
     Returns
     -------
-    Candidates
-        With absolute sample indices.
+    list of Candidates
+        One per band of ``config.bands_hz``, with absolute sample indices.
 
     Notes
     -----
-    1. Bridge NaN runs with straight lines.
-    2. Band-pass ``band_hz`` (zero phase), differentiate, square, take the
+    1. Bridge NaN runs with straight lines; band-pass the result in the
+       ``fiducial_band_hz`` band (zero phase), where fiducial points are taken.
+    2. For each detection band: band-pass (zero phase; the fiducial copy is
+       reused when the bands are the same), differentiate, square, take the
        ``integration_s`` moving mean and its square root: the envelope.
     3. Take envelope maxima at least ``min_separation_s`` apart.
     4. For each: its steepest band-passed slope within half an integration
        window, its prominence over the local noise floor, and its fiducial
-       point, the largest absolute value of the ``fiducial_band_hz`` copy
-       within ``fiducial_s``.
+       point, the largest absolute value of the fiducial copy within
+       ``fiducial_s``.
     """
-    if len(x) == 0 or stop <= start:
-        return empty_candidates()
+    if len(x) < 16 or stop <= start:
+        return [empty_candidates() for _ in config.bands_hz]
     filled, missing = _bridge_gaps(x)
     padlen = min(len(filled) - 1, int(3 * fs))
-    if len(filled) < 16:
-        return empty_candidates()
-    band = signal.sosfiltfilt(_band_sos(*config.band_hz, fs), filled, padlen=padlen)
-    slope = np.empty_like(band)
-    slope[1:] = np.diff(band) * fs
-    slope[0] = slope[1] if len(slope) > 1 else 0.0
+    fid_band = signal.sosfiltfilt(_band_sos(*config.fiducial_band_hz, fs), filled, padlen=padlen)
+    fid_signal = np.abs(fid_band)
+    fid_signal[missing] = -1.0
+    begins = gap_starts(x, first=first, start=start, stop=stop)
+    out = []
+    for band in config.bands_hz:
+        if tuple(band) == tuple(config.fiducial_band_hz):
+            band_passed = fid_band
+        else:
+            band_passed = signal.sosfiltfilt(_band_sos(*band, fs), filled, padlen=padlen)
+        out.append(
+            _band_candidates(
+                band_passed, fid_signal, missing, fs, config, first, start, stop, begins
+            )
+        )
+        out[-1].gaps += gap_offset
+    return out
+
+
+def _band_candidates(
+    band_passed: FloatArray,
+    fid_signal: FloatArray,
+    missing: BoolArray,
+    fs: float,
+    config: QRSConfig,
+    first: int,
+    start: int,
+    stop: int,
+    begins: IntArray,
+) -> Candidates:
+    slope = np.empty_like(band_passed)
+    slope[1:] = np.diff(band_passed) * fs
+    slope[0] = slope[1]
     width = max(int(round(config.integration_s * fs)), 1)
     env = np.sqrt(np.maximum(_moving_mean(slope * slope, width), 0.0))
 
     peaks, _ = signal.find_peaks(env, distance=max(int(round(config.min_separation_s * fs)), 1))
     absolute = peaks + first
-    peaks = peaks[(absolute >= start) & (absolute < stop)]
+    inside = (absolute >= start) & (absolute < stop)
+    peaks = peaks[inside]
     if len(peaks) == 0:
         return empty_candidates()
 
     steepest = _window_max(np.abs(slope), peaks, width // 2)
     floor = _noise_floor(env, peaks, fs, config, first)
-    fid_signal = np.abs(signal.sosfiltfilt(_band_sos(*config.fiducial_band_hz, fs), filled))
-    fid_signal[missing] = -1.0
     fiducial = _window_argmax(fid_signal, peaks, max(int(round(config.fiducial_s * fs)), 1))
-
     height = env[peaks]
-    valid = ~missing[peaks] & ~missing[fiducial]
-    prominence = height / np.maximum(floor, np.finfo(np.float64).tiny)
-    begins = gap_starts(x, first=first, start=start, stop=stop)
-    gaps = gap_offset + np.searchsorted(begins, peaks + first, side="right").astype(np.int64)
     return Candidates(
-        peak=absolute[(absolute >= start) & (absolute < stop)].astype(np.int64),
+        peak=absolute[inside].astype(np.int64),
         height=height.astype(np.float64),
         slope=steepest,
         fiducial=(fiducial + first).astype(np.int64),
-        valid=valid,
-        prominence=prominence,
-        gaps=gaps,
+        valid=~missing[peaks] & ~missing[fiducial],
+        prominence=height / np.maximum(floor, np.finfo(np.float64).tiny),
+        gaps=np.searchsorted(begins, peaks + first, side="right").astype(np.int64),
     )
 
 
