@@ -1,0 +1,165 @@
+"""One call for the whole automatic analysis of an ECG record.
+
+:func:`analyze` takes the channels, their sampling rates and the beat
+positions (from the QRS detector or a human) and returns beat labels with
+morphology clusters, heart-rate statistics, median-beat intervals, rhythm
+episodes and per-segment signal quality, as one :class:`AnalysisResult` that
+turns into plain lists and numbers for storage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from .beats import BeatConfig, BeatLabels, classify_beats
+from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
+from .quality import QualityConfig, SegmentQuality, segment_quality
+from .rhythm import RhythmConfig, RhythmEpisode, rhythm_episodes
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """The tunables of every stage."""
+
+    beats: BeatConfig = BeatConfig()
+    intervals: IntervalConfig = IntervalConfig()
+    rhythm: RhythmConfig = RhythmConfig()
+    quality: QualityConfig = QualityConfig()
+
+
+@dataclass
+class AnalysisResult:
+    """Everything :func:`analyze` found.
+
+    Attributes
+    ----------
+    primary : str
+        Channel whose samples the beat positions count.
+    fs : float
+        Its sampling frequency, Hz.
+    morphology_channels : list of str
+        Channels used for beat shapes and intervals (those sampled like the primary).
+    beats : BeatLabels
+        Beat codes, clusters, widths.
+    hr : HeartRateStats
+    intervals : Intervals
+    rhythm : list of RhythmEpisode
+        Episodes in the primary channel's samples.
+    quality : dict of str -> list of SegmentQuality
+        Per channel, in that channel's samples.
+    timings_s : dict of str -> float
+        Wall time of each stage, s.
+    """
+
+    primary: str
+    fs: float
+    morphology_channels: list[str]
+    beats: BeatLabels
+    hr: HeartRateStats
+    intervals: Intervals
+    rhythm: list[RhythmEpisode]
+    quality: dict[str, list[SegmentQuality]]
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dicts, lists, strings and numbers (JSON-ready)."""
+        return {
+            "primary": self.primary,
+            "fs": self.fs,
+            "morphology_channels": list(self.morphology_channels),
+            "beats": self.beats.to_dict(),
+            "hr": self.hr.to_dict(),
+            "intervals": self.intervals.to_dict(),
+            "rhythm": [e.to_dict() for e in self.rhythm],
+            "quality": {k: [s.to_dict() for s in v] for k, v in self.quality.items()},
+            "timings_s": dict(self.timings_s),
+        }
+
+
+def analyze(
+    signals_by_channel: Mapping[str, npt.ArrayLike],
+    fs_by_channel: Mapping[str, float],
+    beats: npt.ArrayLike,
+    primary: str | None = None,
+    conf: AnalysisConfig | None = None,
+) -> AnalysisResult:
+    """Analyse an ECG record from its channels and beat positions.
+
+    Parameters
+    ----------
+    signals_by_channel : mapping of str to array_like of float
+        ECG channels in mV, by name.
+    fs_by_channel : mapping of str to float
+        Sampling frequency of each channel, Hz.
+    beats : array_like of int
+        Beat (R-peak) positions in samples of the primary channel.
+    primary : str, optional
+        The channel the beats refer to (default: the first one).
+    conf : AnalysisConfig, optional
+
+    Returns
+    -------
+    AnalysisResult
+
+    Notes
+    -----
+    1. Morphology channels: the primary and every channel with its sampling
+       rate and length, stacked.
+    2. Beat codes and clusters (:func:`~wavetag.signal.beats.classify_beats`).
+    3. Heart-rate statistics and median-beat intervals.
+    4. Rhythm episodes; premature narrow beats inside atrial fibrillation
+       are the rhythm itself, not atrial premature beats, so ``A`` becomes
+       ``N`` there.
+    5. Signal quality of every channel, with the beats rescaled to its rate.
+    """
+    conf = conf or AnalysisConfig()
+    if not signals_by_channel:
+        raise ValueError("no channel to analyse")
+    names = list(signals_by_channel)
+    primary = primary or names[0]
+    if primary not in signals_by_channel:
+        raise ValueError(f"primary channel {primary!r} is not among the channels")
+    missing = [n for n in names if n not in fs_by_channel]
+    if missing:
+        raise ValueError(f"no sampling frequency for channel(s) {missing}")
+    fs = float(fs_by_channel[primary])
+    arrays = {n: np.asarray(signals_by_channel[n], dtype=np.float64) for n in names}
+    length = len(arrays[primary])
+    morph = [n for n in names if fs_by_channel[n] == fs and len(arrays[n]) == length]
+    x = np.stack([arrays[n] for n in morph], axis=1)
+    b = np.asarray(beats, dtype=np.int64)
+    b = b[(b >= 0) & (b < length)]
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    labels = classify_beats(x, fs, b, conf.beats)
+    timings["beats"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    hr = hr_stats(b, fs, labels.symbols, conf.intervals)
+    intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
+    timings["intervals"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rhythm = rhythm_episodes(b, fs, labels.symbols, length, x, conf.rhythm)
+    for ep in rhythm:
+        if ep.label == "(AFIB":
+            a, z = np.searchsorted(b, [ep.start, ep.end])
+            for i in range(int(a), int(z)):
+                if labels.symbols[i] == "A":
+                    labels.symbols[i] = "N"
+    timings["rhythm"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    quality = {}
+    for n in names:
+        fs_n = float(fs_by_channel[n])
+        b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
+        quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
+    timings["quality"] = time.perf_counter() - t0
+    return AnalysisResult(primary, fs, morph, labels, hr, intervals, rhythm, quality, timings)
