@@ -307,7 +307,7 @@ def delineate(
     peak = c - reach + int(np.argmax(vel[c - reach : c + reach + 1]))
     floor = float(np.percentile(vel, 10))
     level = floor + conf.qrs_frac * (vel[peak] - floor)
-    lim = round(0.12 * fs)
+    lim = round(0.2 * fs)
     before = np.flatnonzero(vel[peak - lim : peak] < level)
     after = np.flatnonzero(vel[peak : peak + lim] < level)
     if not len(before) or not len(after):
