@@ -201,8 +201,9 @@ def segment_quality(
     Notes
     -----
     1. Flat line: share of samples in runs of identical values of
-       ``flat_run_s`` or more, and the 1-99 percentile range of the 1-40 Hz
-       signal (below ``min_amplitude_mv`` is flat).
+       ``flat_run_s`` or more (other than the channel's extremes), and the
+       1-99 percentile range of the 1-40 Hz signal (below
+       ``min_amplitude_mv`` is flat).
     2. Clipping: share of samples at the channel's minimum or maximum in runs
        of three or more (a recorder's saturation value).
     3. High-frequency noise: robust deviation above ``hf_hz`` relative to the
@@ -225,11 +226,13 @@ def segment_quality(
     lens = np.diff(np.append(starts, n)).astype(np.float64)
     x = np.where(np.isfinite(x), x, 0.0)
 
-    flat = _run_mask(x, max(2, round(conf.flat_run_s * fs)))
+    # Held at the channel's extreme value: saturation, however long; held
+    # elsewhere: a flat line (leads off). A constant channel is flat.
+    extreme = (x == x.max()) | (x == x.min()) if x.max() > x.min() else np.zeros(n, dtype=bool)
+    flat = _run_mask(x, max(2, round(conf.flat_run_s * fs))) & ~extreme
     flat_frac = _per_segment(flat.astype(np.float64), starts) / lens
-    hi_run = _run_mask(x, 3) & ((x == x.max()) | (x == x.min()))
-    clip_frac = _per_segment((hi_run & ~flat).astype(np.float64), starts) / lens
-    clip_frac = np.where(flat_frac > conf.flat_fraction, 0.0, clip_frac)
+    clipped = _run_mask(x, 3) & extreme
+    clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
 
     bp = bandpass(x, fs, (1.0, 40.0)).astype(np.float64)
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
