@@ -10,7 +10,8 @@ turns into plain lists and numbers for storage.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,9 @@ class AnalysisResult:
         Per channel, in that channel's samples.
     timings_s : dict of str -> float
         Wall time of each stage, s.
+    cpu_s : dict of str -> float
+        Processor time of each stage (this process, all threads), s: what a
+        stage costs when the machine is shared.
     """
 
     primary: str
@@ -65,6 +69,7 @@ class AnalysisResult:
     rhythm: list[RhythmEpisode]
     quality: dict[str, list[SegmentQuality]]
     timings_s: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """Plain dicts, lists, strings and numbers (JSON-ready)."""
@@ -78,6 +83,7 @@ class AnalysisResult:
             "rhythm": [e.to_dict() for e in self.rhythm],
             "quality": {k: [s.to_dict() for s in v] for k, v in self.quality.items()},
             "timings_s": dict(self.timings_s),
+            "cpu_s": dict(self.cpu_s),
         }
 
 
@@ -134,32 +140,44 @@ def analyze(
     x = np.stack([arrays[n] for n in morph], axis=1)
     b = np.asarray(beats, dtype=np.int64)
     b = b[(b >= 0) & (b < length)]
-    timings: dict[str, float] = {}
+    clock = _Clock()
 
-    t0 = time.perf_counter()
-    labels = classify_beats(x, fs, b, conf.beats)
-    timings["beats"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    hr = hr_stats(b, fs, labels.symbols, conf.intervals)
-    intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
-    timings["intervals"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    rhythm = rhythm_episodes(b, fs, labels.symbols, length, x, conf.rhythm)
-    for ep in rhythm:
-        if ep.label == "(AFIB":
-            a, z = np.searchsorted(b, [ep.start, ep.end])
-            for i in range(int(a), int(z)):
-                if labels.symbols[i] == "A":
-                    labels.symbols[i] = "N"
-    timings["rhythm"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
+    with clock("beats"):
+        labels = classify_beats(x, fs, b, conf.beats)
+    with clock("intervals"):
+        hr = hr_stats(b, fs, labels.symbols, conf.intervals)
+        intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
+    with clock("rhythm"):
+        rhythm = rhythm_episodes(b, fs, labels.symbols, length, x, conf.rhythm)
+        for ep in rhythm:
+            if ep.label == "(AFIB":
+                a, z = np.searchsorted(b, [ep.start, ep.end])
+                for i in range(int(a), int(z)):
+                    if labels.symbols[i] == "A":
+                        labels.symbols[i] = "N"
     quality = {}
-    for n in names:
-        fs_n = float(fs_by_channel[n])
-        b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
-        quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
-    timings["quality"] = time.perf_counter() - t0
-    return AnalysisResult(primary, fs, morph, labels, hr, intervals, rhythm, quality, timings)
+    with clock("quality"):
+        for n in names:
+            fs_n = float(fs_by_channel[n])
+            b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
+            quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
+    return AnalysisResult(
+        primary, fs, morph, labels, hr, intervals, rhythm, quality, clock.wall, clock.cpu
+    )
+
+
+class _Clock:
+    """Wall and processor time per named stage."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[stage] = time.perf_counter() - w
+            self.cpu[stage] = time.process_time() - c

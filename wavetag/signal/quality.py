@@ -20,6 +20,7 @@ from .beats import bandpass, gather
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+FArr = npt.NDArray[np.floating]
 
 
 @dataclass(frozen=True)
@@ -106,18 +107,18 @@ class SegmentQuality:
         return asdict(self)
 
 
-def _run_mask(x: F64, min_len: int) -> npt.NDArray[np.bool_]:
-    """Samples belonging to runs of identical values at least ``min_len`` long."""
+def _run_lengths(x: F64) -> I64:
+    """Per sample: the length of the run of identical values it belongs to."""
     n = len(x)
     if n == 0:
-        return np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.int64)
     cut = np.flatnonzero(x[1:] != x[:-1]) + 1
     starts = np.concatenate([[0], cut])
     lengths = np.diff(np.concatenate([starts, [n]]))
-    return np.repeat(lengths >= min_len, lengths)
+    return np.repeat(lengths, lengths)
 
 
-def _blockwise(x: F64, size: int, fn: Callable[[F64], F64]) -> F64:
+def _blockwise(x: FArr, size: int, fn: Callable[[FArr], FArr]) -> F64:
     """``fn`` over consecutive blocks of ``size`` samples (the last may be
     shorter); ``fn`` maps (..., size) to (k, ...). Returns (k, blocks)."""
     full = len(x) // size
@@ -158,7 +159,7 @@ def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64, n
     return out
 
 
-def _between_beats(bp: F64, fs: float, beats: I64, seg: int) -> F64:
+def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> F64:
     """Per segment: largest 1-40 Hz excursion outside the QRS complexes over
     the channel's median QRS range (an artefact is as large as a QRS)."""
     n = len(bp)
@@ -229,12 +230,14 @@ def segment_quality(
     # Held at the channel's extreme value: saturation, however long; held
     # elsewhere: a flat line (leads off). A constant channel is flat.
     extreme = (x == x.max()) | (x == x.min()) if x.max() > x.min() else np.zeros(n, dtype=bool)
-    flat = _run_mask(x, max(2, round(conf.flat_run_s * fs))) & ~extreme
+    runs = _run_lengths(x)
+    flat = (runs >= max(2, round(conf.flat_run_s * fs))) & ~extreme
     flat_frac = _per_segment(flat.astype(np.float64), starts) / lens
-    clipped = _run_mask(x, 3) & extreme
+    clipped = (runs >= 3) & extreme
+    del runs
     clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
 
-    bp = bandpass(x, fs, (1.0, 40.0)).astype(np.float64)
+    bp = bandpass(x, fs, (1.0, 40.0))
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
     amp = hi - lo
     # Artefacts swell the range; judged against the channel's own typical range.
