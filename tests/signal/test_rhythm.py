@@ -107,11 +107,39 @@ class TestSyntheticHolter:
         assert any(e.start / FS < 300 and e.end / FS > 400 for e in tachy)
         assert length(eps, "(AFIB") == 0
 
-    def test_regular_sinus_has_no_af(self) -> None:
-        rec = synthesize(RecordSpec("nsr", 600.0, FS, ("MLII",), seed=4, heart_rate=75.0))
+    @pytest.mark.parametrize("seed", [4, 6, 9])
+    def test_sinus_with_ectopy_has_no_af(self, seed: int) -> None:
+        spec = RecordSpec(
+            "nsr", 600.0, FS, ("MLII",), seed=seed, heart_rate=75.0, pac_per_hour=60.0
+        )
+        rec = synthesize(spec)
         beats, symbols = beats_of(rec)
-        eps = rhythm_episodes(beats, FS, symbols, rec.n_samples, signal=rec.physical())
+        x = rec.physical()
+        symbols = classify_beats(x, FS, beats).symbols
+        eps = rhythm_episodes(beats, FS, symbols, rec.n_samples, signal=x)
         assert [e.label for e in eps] == ["(N"]
+
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_af_episode(self, seed: int) -> None:
+        spec = RecordSpec(
+            "af",
+            400.0,
+            FS,
+            ("MLII", "V1"),
+            seed=seed,
+            heart_rate=70.0,
+            pvc_per_hour=60.0,
+            episodes=(Episode("afib", 100.0, 200.0, rate=float(80 + 20 * seed)),),
+        )
+        rec = synthesize(spec)
+        beats, _ = beats_of(rec)
+        x = rec.physical()
+        symbols = classify_beats(x, FS, beats).symbols
+        ours = rhythm_episodes(beats, FS, symbols, rec.n_samples, signal=x)
+        ref = reference_episodes(rec)
+        both = overlap_samples(ours, ref, "(AFIB")
+        assert len([e for e in ours if e.label == "(AFIB"]) == 1
+        assert both >= 0.9 * length(ref, "(AFIB") and both >= 0.9 * length(ours, "(AFIB")
 
 
 def train(pattern: str, rr_s: float, v_coupling: float = 0.6) -> tuple[np.ndarray, list[str]]:

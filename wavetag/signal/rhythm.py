@@ -65,7 +65,7 @@ class RhythmConfig:
     vt_beats: int = 3
     vt_bpm: float = 100.0
     pattern_cycles: int = 3
-    af_window: int = 16
+    af_window: int = 32
     af_irregularity: float = 0.10
     min_af_beats: int = 12
     paced_fraction: float = 0.5
@@ -166,8 +166,9 @@ def rhythm_episodes(
        beats are ``(P``.
     2. Atrial fibrillation: beats whose RR irregularity (:func:`irregularity`,
        over intervals between supraventricular beats) exceeds
-       ``af_irregularity``, in runs of ``min_af_beats`` or more, with no P
-       wave in their median beat when the signal is given.
+       ``af_irregularity``, gaps shorter than ``min_af_beats`` between such
+       runs bridged, in runs of ``min_af_beats`` or more, with no P wave in
+       their median beat when the signal is given.
     3. Ventricular patterns, matched on the beat-code string: trigeminy
        ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
        V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR``. Later
@@ -202,6 +203,12 @@ def rhythm_episodes(
 
     irr = irregularity(rr, usable, conf.af_window)
     af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
+    # AF is random: a few beats may look regular by chance. Short gaps
+    # between irregular runs are bridged.
+    runs = _runs(af.astype("<U1"))
+    for i, (a, z, label) in enumerate(runs):
+        if label == "F" and 0 < i < len(runs) - 1 and z - a < conf.min_af_beats:
+            af[a:z] = True
     x = None if signal is None else np.asarray(signal, dtype=np.float64)
     for a, z, label in _runs(np.where(af, "AF", "").astype("<U2")):
         if label != "AF" or z - a < conf.min_af_beats:
