@@ -66,7 +66,7 @@ class TestMitdb:
 
     def test_107_pvcs_among_paced_beats(self, scored: dict) -> None:
         se, pp = se_pp(scored["107"][0], "V")
-        assert se >= 0.7 and pp >= 0.9
+        assert se >= 0.85 and pp >= 0.9
 
     def test_100_premature_beats(self, scored: dict) -> None:
         m = scored["100"][0]
@@ -102,11 +102,14 @@ class TestMitdb:
             assert sizes[0] == sizes.max()
             assert len(labels.cluster_symbols) == len(sizes) == len(labels.cluster_similarity)
 
-    def test_widths_wider_for_ventricular_clusters(self, scored: dict) -> None:
-        labels = scored["106"][1]
-        w = labels.widths_ms
-        sym = np.array(labels.symbols)
-        assert np.median(w[sym == "V"]) > np.median(w[sym == "N"]) + 20
+    def test_qrs_widths(self, scored: dict) -> None:
+        for r in ("100", "106"):
+            w, sym = scored[r][1].widths_ms, np.array(scored[r][1].symbols)
+            assert 70 <= np.median(w[sym == "N"]) <= 110, r
+        w, sym = scored["106"][1].widths_ms, np.array(scored["106"][1].symbols)
+        assert np.median(w[sym == "V"]) >= 120
+        w, sym = scored["107"][1].widths_ms, np.array(scored["107"][1].symbols)
+        assert np.median(w[sym == "/"]) >= 140  # paced QRS
 
     def test_detector_beats_as_input(self, data_dir: Path) -> None:
         x, beats, symbols = reference(data_dir, "106")

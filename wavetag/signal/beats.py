@@ -64,8 +64,8 @@ class BeatConfig:
         A premature cluster correlating less than this with the dominant
         template (or clearly wider) is ventricular, otherwise atrial.
     q_corr : float
-        A beat correlating less than this with its own template is unknown (Q)
-        when its cluster is a small one.
+        A small cluster whose template correlates less than this with every
+        large cluster's template holds unknown (Q) beats.
     small_cluster : int
         Clusters with fewer members than this are judged beat by beat.
     spike_mv : float
@@ -165,18 +165,18 @@ def local_rr(rr: F64, n: int) -> F64:
     return np.asarray(np.median(sliding_window_view(pad, n)[: len(rr)], axis=1), dtype=np.float64)
 
 
-def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.12) -> float:
+def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> float:
     """QRS width of one (samples, channels) template from its spatial slope, ms.
 
     1. Spatial velocity: the norm across channels of the first difference.
-    2. Baseline: its 20th percentile over the window (the flat parts).
+    2. Floor: its 10th percentile over the window (the flat parts).
     3. Onset and offset: the last and first samples, on either side of the
        velocity peak near ``centre``, where it falls below ``frac`` of the
        peak above baseline.
     """
     vel = np.sqrt(np.sum(np.diff(template, axis=0) ** 2, axis=1))
     vel = np.convolve(vel, np.ones(3) / 3, mode="same")
-    base = float(np.percentile(vel, 20))
+    base = float(np.percentile(vel, 10))
     reach = max(1, int(0.05 * fs))
     lo, hi = max(0, centre - reach), min(len(vel), centre + reach)
     peak = lo + int(np.argmax(vel[lo:hi]))
@@ -321,8 +321,8 @@ def classify_beats(
     5. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats, and a premature beat in a normal cluster is
        ``A``; in small clusters a premature, foreign beat followed by a full
-       compensatory pause is ``V``, a beat unlike its own template ``Q``, the
-       rest ``N`` or ``A`` by prematurity. Small paced clusters are ``/``
+       compensatory pause is ``V``, else a shape unlike every large cluster
+       ``Q``, the rest ``N`` or ``A`` by prematurity. Small paced clusters are ``/``
        only when a large cluster is paced too.
     """
     conf = conf or BeatConfig()
@@ -381,8 +381,11 @@ def classify_beats(
     sym[(cl_shape == "N") & is_prem] = "A"
     sym[(cl_shape == "A") & ~small] = "A"
     sym[(cl_shape == "V") & ~small] = "V"
+    # A rare shape like none of the common ones, without the timing of a PVC.
+    large = sizes >= conf.small_cluster
+    best_large = (tz @ tz[large].T).max(axis=1) if large.any() else np.ones(n_cl)
+    sym[small & (best_large[clusters] < conf.q_corr)] = "Q"
     sym[small & is_prem & foreign & (comp >= conf.compensatory)] = "V"
-    sym[small & (corr < conf.q_corr)] = "Q"
     # An isolated spiky beat in a record without a paced cluster is noise, not pacing.
     paced_record = bool(np.any((np.array(shape) == "/") & (sizes >= conf.small_cluster)))
     sym[(cl_shape == "/") & (~small | paced_record)] = "/"
