@@ -23,6 +23,7 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from wavetag.signal.agreement import match_beats  # noqa: E402
 from wavetag.signal.analysis import analyze  # noqa: E402
 from wavetag.signal.rhythm import episodes_from_aux, overlap_samples  # noqa: E402
 from wavetag.signal.synth import holter_spec, synthesize  # noqa: E402
@@ -59,8 +60,12 @@ def run(hours: float, fs: float, seed: int) -> None:
         f"  clusters: {int(result.beats.clusters.max()) + 1}, symbols: "
         f"{dict(Counter(result.beats.symbols))}"
     )
-    truth = Counter(ann.symbol[i] for i in np.flatnonzero(np.isin(ann.symbol, ["N", "V", "A"])))
-    print(f"  reference symbols: {dict(truth)}")
+    ref_sym = [ann.symbol[i] for i in np.flatnonzero(np.isin(ann.symbol, ["N", "V", "A"]))]
+    print(f"  reference symbols: {dict(Counter(ref_sym))}")
+    m = match_beats(beats, beats, fs, ref_labels=ref_sym, test_labels=result.beats.symbols)
+    for c in "VA":
+        se, pp = m.class_stats(c)
+        print(f"  {c}: Se {se or 0:.4f} +P {pp or 0:.4f} (same beats as the reference)")
     print(f"  rhythm labels: {dict(Counter(e.label for e in result.rhythm))}")
     plus = [i for i, s in enumerate(ann.symbol) if s == "+"]
     ref = episodes_from_aux(ann.sample[plus], [ann.aux_note[i] for i in plus], rec.n_samples)
