@@ -9,7 +9,7 @@ import pytest
 import wfdb
 import wfdb.processing
 
-from wavetag.signal.agreement import cohen_kappa, match_beats
+from wavetag.signal.agreement import cohen_kappa, fleiss_kappa, match_beats
 
 FS = 1000.0  # 1 sample = 1 ms: shifts of 149 and 151 ms are exact
 
@@ -135,3 +135,36 @@ class TestAgainstWfdb:
         assert len(ours.missed) == len(ref) - ours.n_matched
         assert len(ours.extra) == len(test) - ours.n_matched
         assert ours.sensitivity > 0.99
+
+
+class TestFleissKappa:
+    def test_wikipedia_example(self) -> None:
+        # Fleiss (1971) as worked on Wikipedia: 10 items, 14 raters, 5 categories.
+        table = [
+            [0, 0, 0, 0, 14],
+            [0, 2, 6, 4, 2],
+            [0, 0, 3, 5, 6],
+            [0, 3, 9, 2, 0],
+            [2, 2, 8, 1, 1],
+            [7, 7, 0, 0, 0],
+            [3, 2, 6, 3, 0],
+            [2, 5, 3, 2, 2],
+            [6, 5, 2, 1, 0],
+            [0, 2, 2, 3, 7],
+        ]
+        ratings = [[c for c, k in enumerate(row) for _ in range(k)] for row in table]
+        assert fleiss_kappa(ratings) == pytest.approx(0.210, abs=0.001)
+
+    def test_two_raters_close_to_cohen(self) -> None:
+        a = ["y"] * 25 + ["n"] * 25
+        b = ["y"] * 20 + ["n"] * 5 + ["y"] * 10 + ["n"] * 15
+        # Fleiss pools the raters' marginals; Cohen keeps them apart.
+        assert fleiss_kappa(list(zip(a, b, strict=True))) == pytest.approx(0.3939, abs=1e-3)
+
+    def test_perfect_and_bad_input(self) -> None:
+        assert fleiss_kappa([["AF", "AF", "AF"], ["NSR", "NSR", "NSR"]]) == pytest.approx(1.0)
+        assert fleiss_kappa([["N", "N"], ["N", "N"]]) == 1.0
+        with pytest.raises(ValueError):
+            fleiss_kappa([["a", "b"], ["a"]])
+        with pytest.raises(ValueError):
+            fleiss_kappa([])

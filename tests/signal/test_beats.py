@@ -164,6 +164,16 @@ class TestEdges:
         labels = classify_beats(x, 360.0, [2, 1800, 3598])
         assert len(labels.symbols) == 3
 
+    def test_missing_samples_stay_local(self, data_dir: Path) -> None:
+        x, beats, _ = reference(data_dir, "106")
+        x = x[: 300 * 360].copy()
+        b = beats[beats < len(x)]
+        whole = classify_beats(x, 360.0, b).symbols
+        x[100 * 360 : 101 * 360] = np.nan  # one second of invalid samples
+        gap = classify_beats(x, 360.0, b).symbols
+        far = np.abs(b - 100.5 * 360) > 2 * 360
+        assert all(a == g for a, g, f in zip(whole, gap, far, strict=True) if f)
+
     def test_serialisable(self, scored: dict) -> None:
         d = scored["100"][1].to_dict()
         assert isinstance(d["clusters"], list) and isinstance(d["symbols"], list)

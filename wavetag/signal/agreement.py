@@ -205,3 +205,43 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     if p_e >= 1.0:
         return 1.0
     return (p_o - p_e) / (1.0 - p_e)
+
+
+def fleiss_kappa(ratings: Sequence[Sequence[Hashable]]) -> float:
+    """Fleiss' kappa: agreement of several raters on categorical labels.
+
+    Parameters
+    ----------
+    ratings : sequence of sequences of hashable
+        One row per item, holding the labels the raters gave it; every row
+        has the same number of ratings (at least two). Which rater gave which
+        label does not matter (as when tasks go to whoever claims them).
+
+    Returns
+    -------
+    float
+        (P_bar - P_e) / (1 - P_e); 1.0 when every rater always gives the
+        same single label.
+
+    Notes
+    -----
+    1. Count, per item, how many raters chose each category (n_ij).
+    2. P_i = (sum_j n_ij^2 - n) / (n (n - 1)); P_bar is their mean.
+    3. p_j = share of all ratings in category j; P_e = sum_j p_j^2.
+    """
+    if not ratings:
+        raise ValueError("kappa needs at least one item")
+    n = len(ratings[0])
+    if n < 2 or any(len(r) != n for r in ratings):
+        raise ValueError("every item needs the same number (at least two) of ratings")
+    cats = {c: i for i, c in enumerate(dict.fromkeys(c for r in ratings for c in r))}
+    counts = np.zeros((len(ratings), len(cats)))
+    for i, row in enumerate(ratings):
+        for c in row:
+            counts[i, cats[c]] += 1
+    p_i = (np.sum(counts**2, axis=1) - n) / (n * (n - 1))
+    p_j = counts.sum(axis=0) / counts.sum()
+    p_bar, p_e = float(p_i.mean()), float(np.sum(p_j**2))
+    if p_e >= 1.0:
+        return 1.0
+    return (p_bar - p_e) / (1.0 - p_e)

@@ -138,9 +138,12 @@ class BeatLabels:
         return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in d.items()}
 
 
-def _as_2d(signal: npt.ArrayLike) -> F64:
+def as_2d(signal: npt.ArrayLike) -> F64:
+    """(samples, channels) float64; missing samples (NaN, as wfdb reads invalid
+    values) become 0 so that one gap does not spread through the filters."""
     x = np.asarray(signal, dtype=np.float64)
-    return x[:, None] if x.ndim == 1 else x
+    x = x[:, None] if x.ndim == 1 else x
+    return np.where(np.isfinite(x), x, 0.0) if not np.isfinite(x).all() else x
 
 
 def bandpass(x: F64, fs: float, band: tuple[float, float]) -> F32:
@@ -326,7 +329,7 @@ def classify_beats(
        only when a large cluster is paced too.
     """
     conf = conf or BeatConfig()
-    x = _as_2d(signal)
+    x = as_2d(signal)
     b = np.asarray(beats, dtype=np.int64)
     n = len(b)
     if n == 0:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
 
-from .beats import gather, local_rr
+from .beats import as_2d, gather, local_rr
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -213,8 +213,7 @@ def median_beat(
     are cut and filtered, so the cost does not grow with the record.
     """
     conf = conf or IntervalConfig()
-    x = np.asarray(signal, dtype=np.float64)
-    x = x[:, None] if x.ndim == 1 else x
+    x = as_2d(signal)
     b = np.asarray(beats, dtype=np.int64)
     if len(b) < 3:
         raise ValueError("at least three beats are needed for a median beat")
