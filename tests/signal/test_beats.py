@@ -85,6 +85,11 @@ class TestMitdb:
         for r in ("100", "105", "106"):
             assert scored[r][1].symbols.count("/") <= 2, r
 
+    def test_sinus_speeding_up_is_not_atrial_ectopy(self, scored: dict) -> None:
+        # 106 has no atrial premature beats but many gradual rate changes.
+        assert scored["106"][1].symbols.count("A") <= 5
+        assert scored["105"][1].symbols.count("A") <= 5
+
     def test_clusters_are_pure(self, scored: dict, data_dir: Path) -> None:
         # Relabelling a whole cluster at once must not sweep in beats of another kind.
         _, _, symbols = reference(data_dir, "106")

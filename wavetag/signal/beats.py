@@ -53,6 +53,9 @@ class BeatConfig:
         A beat is premature when its RR is below this fraction of the local RR.
     compensatory : float
         (RR before + RR after) / local RR at or above this is a full compensatory pause.
+    early_return : float
+        A premature beat of normal shape is atrial when the next RR is at
+        least this many times its own (sinus acceleration keeps it short).
     wide_ms : float
         QRS width from which a cluster counts as wide, ms.
     extra_width_ms : float
@@ -88,6 +91,7 @@ class BeatConfig:
     local_rr_beats: int = 8
     premature: float = 0.85
     compensatory: float = 1.85
+    early_return: float = 1.15
     wide_ms: float = 120.0
     extra_width_ms: float = 20.0
     v_corr: float = 0.75
@@ -322,11 +326,11 @@ def classify_beats(
        correlates poorly with the dominant template and is wide or wider
        than it (sustained ventricular rhythm); otherwise normal.
     5. Beat codes: clusters of ``small_cluster`` beats or more give their
-       label to their beats, and a premature beat in a normal cluster is
-       ``A``; in small clusters a premature, foreign beat followed by a full
-       compensatory pause is ``V``, else a shape unlike every large cluster
-       ``Q``, the rest ``N`` or ``A`` by prematurity. Small paced clusters are ``/``
-       only when a large cluster is paced too.
+       label to their beats; a premature beat of normal shape followed by a
+       longer interval (``early_return``) is ``A``. In small clusters a
+       premature, foreign beat followed by a full compensatory pause is
+       ``V``, else a shape unlike every large cluster is ``Q``. Small paced
+       clusters are ``/`` only when a large cluster is paced too.
     """
     conf = conf or BeatConfig()
     x = as_2d(signal)
@@ -381,7 +385,10 @@ def classify_beats(
     small = sizes[clusters] < conf.small_cluster
     foreign = foreign_cl[clusters]
     sym = np.full(n, "N", dtype="<U1")
-    sym[(cl_shape == "N") & is_prem] = "A"
+    # Premature and followed by a longer interval: an early beat, not the
+    # sinus rate speeding up (where the next interval stays short).
+    early = is_prem & (nxt >= conf.early_return * rr)
+    sym[(cl_shape == "N") & early] = "A"
     sym[(cl_shape == "A") & ~small] = "A"
     sym[(cl_shape == "V") & ~small] = "V"
     # A rare shape like none of the common ones, without the timing of a PVC.
