@@ -85,6 +85,13 @@ class TestMitdb:
         for r in ("100", "105", "106"):
             assert scored[r][1].symbols.count("/") <= 2, r
 
+    def test_muscle_tremor_is_not_pacing(self, data_dir: Path) -> None:
+        # An ICU record (250 Hz) with tremor-like noise in lead II and no pacemaker.
+        rec = wfdb.rdrecord(str(data_dir / "challenge2015" / "v221l"))
+        x = np.nan_to_num(rec.p_signal[:, :2])
+        beats = wfdb.processing.gqrs_detect(x[:, 0], fs=rec.fs)
+        assert classify_beats(x, rec.fs, beats).symbols.count("/") <= 2
+
     def test_sinus_speeding_up_is_not_atrial_ectopy(self, scored: dict) -> None:
         # 106 has no atrial premature beats but many gradual rate changes.
         assert scored["106"][1].symbols.count("A") <= 5
