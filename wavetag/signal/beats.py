@@ -156,21 +156,56 @@ def as_2d(signal: npt.ArrayLike) -> F64:
 
 
 def bandpass(x: F64, fs: float, band: tuple[float, float]) -> F32:
-    """Zero-phase 2nd-order Butterworth band-pass along axis 0, as float32."""
+    """Zero-phase 2nd-order Butterworth band-pass along axis 0, as float32.
+
+    Parameters
+    ----------
+    x : ndarray of float64
+        Signal, mV, shape (samples,) or (samples, channels).
+    fs : float
+        Sampling frequency, Hz.
+    band : (float, float)
+        Pass band, Hz; the upper edge is lowered to 0.45 ``fs`` if needed.
+    """
     hi = min(band[1], 0.45 * fs)
     sos = butter(2, [band[0], hi], btype="bandpass", fs=fs, output="sos")
     return np.asarray(sosfiltfilt(sos, x, axis=0), dtype=np.float32)
 
 
 def gather(x: npt.NDArray[np.floating], centres: I64, offsets: I64) -> npt.NDArray[np.floating]:
-    """Windows ``x[centre + offset]`` (edge samples repeated), shape (beats, len(offsets), ...)."""
+    """Windows around many positions at once (no loop over beats).
+
+    Parameters
+    ----------
+    x : ndarray
+        Signal, shape (samples,) or (samples, channels).
+    centres : ndarray of int64
+        Window centres, samples.
+    offsets : ndarray of int64
+        Offsets from the centre, samples.
+
+    Returns
+    -------
+    ndarray
+        ``x[centre + offset]``, shape (len(centres), len(offsets), ...);
+        positions outside the signal repeat its first or last sample.
+    """
     idx = np.clip(centres[:, None] + offsets[None, :], 0, len(x) - 1)
     out: npt.NDArray[np.floating] = x[idx]
     return out
 
 
 def local_rr(rr: F64, n: int) -> F64:
-    """Median of the ``n`` RR intervals before each one (the first ones use what exists)."""
+    """Local RR interval: the median of the ``n`` intervals before each one.
+
+    Parameters
+    ----------
+    rr : ndarray of float64
+        RR intervals (any unit; the result has the same).
+    n : int
+        Intervals in the median, beats. The first ``n`` intervals use the
+        median of the first ``n + 1`` as their history.
+    """
     if len(rr) == 0:
         return rr.copy()
     pad = np.concatenate([np.full(n, np.median(rr[: n + 1])), rr])
@@ -178,8 +213,26 @@ def local_rr(rr: F64, n: int) -> F64:
 
 
 def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> float:
-    """QRS width of one (samples, channels) template from its spatial slope, ms.
+    """QRS width of one beat template from its spatial slope.
 
+    Parameters
+    ----------
+    template : ndarray of float32
+        Averaged beat, mV, shape (samples, channels).
+    fs : float
+        Sampling frequency, Hz.
+    centre : int
+        Index of the fiducial point in the template, samples.
+    frac : float
+        Threshold as a fraction of the velocity peak above its floor.
+
+    Returns
+    -------
+    float
+        Width, ms.
+
+    Notes
+    -----
     1. Spatial velocity: the norm across channels of the first difference.
     2. Floor: its 10th percentile over the window (the flat parts).
     3. Onset and offset: the last and first samples, on either side of the
@@ -253,6 +306,22 @@ def _assign(z: F32, amp: F32, templates: list[F32], tamps: list[float], conf: Be
 def cluster_beats(z: F32, amp: F32, conf: BeatConfig) -> I64:
     """Morphology cluster per beat, numbered by size (0 = largest).
 
+    Parameters
+    ----------
+    z : ndarray of float32
+        Beat windows, zero-mean and unit-norm rows, shape (beats, features).
+    amp : ndarray of float32
+        Norm of each window before normalisation, mV.
+    conf : BeatConfig
+        ``cluster_corr``, ``cluster_amp``, ``seed_beats``, ``max_clusters``.
+
+    Returns
+    -------
+    ndarray of int64
+        Cluster per beat.
+
+    Notes
+    -----
     1. Grow templates incrementally on ``seed_beats`` beats spread evenly.
     2. Assign every beat to its best template at once.
     3. Grow again on the beats nothing fitted, then assign those.
@@ -287,8 +356,26 @@ def _pulse(x: F64, beats: I64, offs: I64, k: int) -> F64:
 
 
 def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
-    """Pacing-spike height before each beat, mV (0 where there is none).
+    """Pacing-spike height before each beat.
 
+    Parameters
+    ----------
+    x : ndarray of float64
+        Unfiltered ECG, mV, shape (samples, channels) (filters would smear a spike).
+    fs : float
+        Sampling frequency, Hz.
+    beats : ndarray of int64
+        QRS positions (centre of QRS energy), samples.
+    conf : BeatConfig
+        ``spike_*`` tunables.
+
+    Returns
+    -------
+    ndarray of float64
+        Spike height per beat, mV; 0 where there is none.
+
+    Notes
+    -----
     1. Pulse height of every sample in the window: how far it stands above
        (or below) both neighbours ``spike_half_s`` away, with the same sign.
        QRS slopes are monotonic over such short spans and score low.

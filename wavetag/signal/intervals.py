@@ -134,7 +134,22 @@ class Intervals:
 
 
 def nn_mask(beats: I64, symbols: list[str] | None, conf: IntervalConfig) -> npt.NDArray[np.bool_]:
-    """Which RR intervals (``len(beats) - 1``) are normal to normal."""
+    """Which RR intervals are normal to normal.
+
+    Parameters
+    ----------
+    beats : ndarray of int64
+        Beat positions, samples.
+    symbols : list of str or None
+        Beat codes; when given, both beats of an NN interval are ``N``.
+    conf : IntervalConfig
+        ``nn_tolerance``: largest deviation from the local RR, as a fraction.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per interval (``len(beats) - 1``).
+    """
     rr = np.diff(beats).astype(np.float64)
     ok = np.abs(rr / np.maximum(local_rr(rr, 8), 1.0) - 1.0) <= conf.nn_tolerance
     if symbols is not None:
@@ -206,11 +221,39 @@ def median_beat(
 ) -> tuple[F64, F64, int, float]:
     """Median beat of the normal, on-time beats.
 
-    Returns ``(median, windows, centre, rr_s)``: the (samples, channels)
-    median beat in mV with the R peak at index ``centre``, the
-    baseline-corrected single-beat windows (beats, samples, channels) and
-    the median RR of those beats in s. Only windows of ``max_beats`` beats
-    are cut and filtered, so the cost does not grow with the record.
+    Parameters
+    ----------
+    signal : array_like of float
+        ECG, mV, shape (samples,) or (samples, channels).
+    fs : float
+        Sampling frequency, Hz.
+    beats : array_like of int
+        Beat positions, samples (at least three).
+    symbols : list of str, optional
+        Beat codes; only ``N`` beats are used when given (all beats when
+        fewer than two are ``N``).
+    conf : IntervalConfig, optional
+
+    Returns
+    -------
+    median : ndarray of float64
+        Median beat, mV, shape (samples, channels), from 0.45 s before to
+        0.75 s after the R peak.
+    windows : ndarray of float64
+        The baseline-corrected single beats, shape (beats, samples, channels).
+    centre : int
+        Index of the R peak in ``median``.
+    rr_s : float
+        Median RR interval of the beats used, s.
+
+    Notes
+    -----
+    1. Keep beats within ``nn_tolerance`` of the local RR (and ``N``), at
+       most ``max_beats`` of them spread evenly over the record.
+    2. Cut 1-s longer windows, high-pass each at ``highpass_hz`` and trim:
+       the cost does not grow with the record and the filter edges fall
+       outside the beat.
+    3. Take the sample-wise median.
     """
     conf = conf or IntervalConfig()
     x = as_2d(signal)

@@ -133,9 +133,28 @@ def _per_segment(values: F64, starts: I64) -> F64:
     return np.asarray(np.add.reduceat(values, starts), dtype=np.float64)
 
 
-def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64, n: int) -> F64:
-    """Per segment: median over its beats of the best correlation with another beat.
+def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64) -> F64:
+    """Beat-template agreement per segment.
 
+    Parameters
+    ----------
+    bp : ndarray of float
+        Band-passed (1-40 Hz) channel, mV.
+    fs : float
+        Sampling frequency, Hz.
+    beats : ndarray of int64
+        Beat positions, samples, increasing.
+    starts : ndarray of int64
+        First sample of each segment.
+
+    Returns
+    -------
+    ndarray of float64
+        Per segment, the median over its beats of the best correlation with
+        another beat of the segment; NaN with fewer than three beats.
+
+    Notes
+    -----
     Each beat is compared with its most similar neighbour in the segment,
     so that multiform ectopic beats (each like its kind) score high and only
     shapes like no other (noise) score low.
@@ -258,7 +277,7 @@ def segment_quality(
     wander_ratio = wander / np.maximum(amp, 1e-9)
 
     b = None if beats is None else np.asarray(beats, dtype=np.int64)
-    sqi = beat_sqi(bp, fs, b, starts, n) if b is not None else np.full(len(starts), np.nan)
+    sqi = beat_sqi(bp, fs, b, starts) if b is not None else np.full(len(starts), np.nan)
     if b is not None and len(b):
         amp_rel = _between_beats(bp, fs, b, seg)
 

@@ -102,10 +102,23 @@ def _runs(lab: npt.NDArray[np.str_]) -> list[tuple[int, int, str]]:
 
 
 def irregularity(rr: F64, usable: npt.NDArray[np.bool_], window: int) -> F64:
-    """Per RR interval: median |successive difference| / median RR in a centred window.
+    """RR irregularity around each interval.
 
-    Only differences between two usable intervals (both between
-    supraventricular beats) count; NaN where a window has fewer than half.
+    Parameters
+    ----------
+    rr : ndarray of float64
+        RR intervals (any unit).
+    usable : ndarray of bool
+        Intervals between two supraventricular beats; only differences
+        between two usable intervals count.
+    window : int
+        Intervals in the centred window.
+
+    Returns
+    -------
+    ndarray of float64
+        Median absolute successive difference over median RR, per interval
+        (dimensionless); NaN where fewer than half the window is usable.
     """
     n = len(rr)
     if n < 3:
@@ -267,7 +280,20 @@ def episodes_from_aux(
 
 
 def overlap_samples(a: list[RhythmEpisode], b: list[RhythmEpisode], label: str) -> int:
-    """Samples labelled ``label`` in both episode lists."""
+    """How long two episode lists agree on one label.
+
+    Parameters
+    ----------
+    a, b : list of RhythmEpisode
+        Episodes, samples (within each list, episodes of one label do not overlap).
+    label : str
+        The rhythm label to compare.
+
+    Returns
+    -------
+    int
+        Samples labelled ``label`` in both lists.
+    """
     total = 0
     for x in (e for e in a if e.label == label):
         for y in (e for e in b if e.label == label):
