@@ -77,6 +77,18 @@ def run(hours: float, fs: float, seed: int) -> None:
             f"  {label:6} reference {n_ref / fs:7.0f} s, suggested {n_ours / fs:7.0f} s,"
             f" overlap {both / max(n_ref, 1):.3f} of reference, {both / max(n_ours, 1):.3f} of ours"
         )
+    noisy = np.zeros(rec.n_samples, dtype=bool)
+    for ep in spec.episodes:
+        if ep.kind in ("emg", "motion"):
+            noisy[round(ep.start * fs) : round(ep.end * fs)] = True
+    for name in names:
+        segs = result.quality[name]
+        in_noise = np.array([noisy[s.start : s.end].mean() > 0.5 for s in segs])
+        bad = np.array([s.grade != "A" for s in segs])
+        print(
+            f"  quality {name}: not A in {bad[in_noise].mean():.2f} of {in_noise.sum()} segments"
+            f" mostly inside EMG/motion episodes, in {bad[~in_noise].mean():.4f} of the others"
+        )
     q = Counter(s.grade for s in result.quality[names[0]])
     print(f"  quality {names[0]}: {dict(q)}; segments in dict: {len(d['quality'][names[0]])}")  # type: ignore[index]
     iv = result.intervals
