@@ -183,10 +183,8 @@ def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> F64:
     the channel's median QRS range (an artefact is as large as a QRS)."""
     n = len(bp)
     pre, post = round(0.1 * fs), round(0.15 * fs)
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, np.clip(beats - pre, 0, n), 1)
-    np.add.at(edges, np.clip(beats + post + 1, 0, n), -1)
-    inside = np.cumsum(edges[:-1]) > 0
+    inside = np.zeros(n, dtype=bool)
+    inside[np.clip(beats[:, None] + np.arange(-pre, post + 1), 0, n - 1)] = True
     qrs = gather(bp, beats, np.arange(-pre, post + 1, dtype=np.int64))
     typical = float(np.median(np.ptp(qrs, axis=1)))
     outside = np.where(inside, 0.0, np.abs(bp))
