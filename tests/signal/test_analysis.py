@@ -10,7 +10,9 @@ import pytest
 import wfdb
 from scipy.signal import resample_poly
 
-from wavetag.signal.analysis import analyze
+from wavetag.signal.analysis import _distrust_noise, analyze
+from wavetag.signal.beats import BeatLabels
+from wavetag.signal.quality import SegmentQuality
 from wavetag.signal.synth import Episode, RecordSpec, synthesize
 
 
@@ -87,3 +89,37 @@ class TestAnalyze:
             analyze(signals, {n: 360.0 for n in signals}, beats, primary="II")
         with pytest.raises(ValueError, match="sampling frequency"):
             analyze(signals, {"MLII": 360.0}, beats)
+
+
+class TestDistrustNoise:
+    def make(self, symbols: str, prem: list[float]) -> BeatLabels:
+        n = len(symbols)
+        z = np.zeros(n)
+        return BeatLabels(
+            samples=np.arange(n) * 360,
+            symbols=list(symbols),
+            clusters=np.zeros(n, dtype=np.int64),
+            widths_ms=z,
+            prematurity=np.asarray(prem, dtype=np.float64),
+            correlation=z,
+        )
+
+    def segs(self, grades: str) -> list[SegmentQuality]:
+        return [
+            SegmentQuality(i * 3600, (i + 1) * 3600, g, [], 1.0, 0.0, 0.0, 0.0, 0.0, None)
+            for i, g in enumerate(grades)
+        ]
+
+    def test_lone_on_time_v_in_noise_becomes_q(self) -> None:
+        #            beat:  0    1    2    3    4    5    6    7    8    9    10   11
+        labels = self.make("NVNNVNNNVVVN", [1, 1.0, 1, 1, 0.6, 1, 1, 1, 0.6, 1, 1, 1])
+        beats = labels.samples
+        # Beats 0-9 lie in the first segment (noisy), 10-11 in the second.
+        _distrust_noise(labels, beats, [self.segs("B" + "A")], premature=0.85)
+        # 1: lone and on time -> Q; 4: early -> V; 8-10: a run -> V.
+        assert "".join(labels.symbols) == "NQNNVNNNVVVN"
+
+    def test_one_readable_channel_is_enough(self) -> None:
+        labels = self.make("NVN", [1, 1, 1])
+        _distrust_noise(labels, labels.samples, [self.segs("C"), self.segs("A")], 0.85)
+        assert labels.symbols == ["N", "V", "N"]

@@ -116,12 +116,14 @@ def analyze(
     -----
     1. Morphology channels: the primary and every channel with its sampling
        rate and length, stacked.
-    2. Beat codes and clusters (:func:`~wavetag.signal.beats.classify_beats`).
-    3. Heart-rate statistics and median-beat intervals.
-    4. Rhythm episodes; premature narrow beats inside atrial fibrillation
+    2. Signal quality of every channel, with the beats rescaled to its rate.
+    3. Beat codes and clusters (:func:`~wavetag.signal.beats.classify_beats`);
+       a lone ``V`` that is not early, where no morphology channel is graded
+       A, becomes ``Q`` (an artefact distorts a beat's shape, not its timing).
+    4. Heart-rate statistics and median-beat intervals.
+    5. Rhythm episodes; premature narrow beats inside atrial fibrillation
        are the rhythm itself, not atrial premature beats, so ``A`` becomes
        ``N`` there.
-    5. Signal quality of every channel, with the beats rescaled to its rate.
     """
     conf = conf or AnalysisConfig()
     if not signals_by_channel:
@@ -142,8 +144,15 @@ def analyze(
     b = b[(b >= 0) & (b < length)]
     clock = _Clock()
 
+    with clock("quality"):
+        quality = {}
+        for n in names:
+            fs_n = float(fs_by_channel[n])
+            b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
+            quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
     with clock("beats"):
         labels = classify_beats(x, fs, b, conf.beats)
+        _distrust_noise(labels, b, [quality[n] for n in morph], conf.beats.premature)
     with clock("intervals"):
         hr = hr_stats(b, fs, labels.symbols, conf.intervals)
         intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
@@ -155,15 +164,35 @@ def analyze(
                 for i in range(int(a), int(z)):
                     if labels.symbols[i] == "A":
                         labels.symbols[i] = "N"
-    quality = {}
-    with clock("quality"):
-        for n in names:
-            fs_n = float(fs_by_channel[n])
-            b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
-            quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
     return AnalysisResult(
         primary, fs, morph, labels, hr, intervals, rhythm, quality, clock.wall, clock.cpu
     )
+
+
+def _distrust_noise(
+    labels: BeatLabels,
+    beats: npt.NDArray[np.int64],
+    quality: list[list[SegmentQuality]],
+    premature: float,
+) -> None:
+    """Turn lone, on-time ``V`` beats into ``Q`` where no morphology channel reads well.
+
+    An artefact that distorts one beat makes it look foreign (wide, unlike
+    the dominant shape) while its timing stays sinus; a real PVC comes
+    early, or in a run. Without a readable channel the shape cannot decide.
+    """
+    readable = np.zeros(len(beats), dtype=bool)
+    for segs in quality:
+        if not segs:
+            continue
+        starts = np.array([s.start for s in segs], dtype=np.int64)
+        good = np.array([s.grade == "A" for s in segs])
+        readable |= good[np.clip(np.searchsorted(starts, beats, side="right") - 1, 0, None)]
+    sym = np.array(labels.symbols)
+    v = sym == "V"
+    lone = v & ~np.r_[False, v[:-1]] & ~np.r_[v[1:], False]
+    suspect = lone & (labels.prematurity >= premature) & ~readable
+    labels.symbols = np.where(suspect, "Q", sym).tolist()
 
 
 class _Clock:
