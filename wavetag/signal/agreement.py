@@ -121,6 +121,14 @@ def match_beats(
     -------
     BeatMatch
 
+    Examples
+    --------
+    >>> m = match_beats([1000, 2000, 3000], [1010, 2200, 2990], fs=1000.0)
+    >>> m.pairs.tolist(), m.missed.tolist(), m.extra.tolist()
+    ([[0, 0], [2, 2]], [1], [1])
+    >>> round(m.sensitivity, 3), round(m.ppv, 3)
+    (0.667, 0.667)
+
     Notes
     -----
     1. Candidate pairs: every (reference, test) pair within the window, found

@@ -112,6 +112,19 @@ def analyze(
     -------
     AnalysisResult
 
+    Examples
+    --------
+    >>> import wfdb
+    >>> rec = wfdb.rdrecord("mitdb/100")
+    >>> beats = wfdb.processing.xqrs_detect(rec.p_signal[:, 0], rec.fs, verbose=False)
+    >>> result = analyze(
+    ...     {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)},
+    ...     {n: rec.fs for n in rec.sig_name},
+    ...     beats,
+    ... )
+    >>> [e.label for e in result.rhythm]
+    ['(N']
+
     Notes
     -----
     1. Morphology channels: the primary and every channel with its sampling
