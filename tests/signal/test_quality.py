@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+import wfdb.processing
 
 from wavetag.signal.quality import SegmentQuality, segment_quality
 from wavetag.signal.synth import Episode, RecordSpec, synthesize
@@ -74,6 +75,13 @@ class TestMitdb:
             a100 = grades(segment_quality(x100[:, ch], FS, b100)).count("A")
             a105 = grades(segment_quality(x105[:, ch], FS, b105)).count("A")
             assert a105 < a100
+
+    def test_resting_12_lead_at_100_hz(self, data_dir: Path) -> None:
+        # PTB-XL 00001: a clean 10-s recording; large T waves are not artefacts.
+        rec = wfdb.rdrecord(str(data_dir / "ptbxl" / "00001_lr"))
+        beats = wfdb.processing.gqrs_detect(rec.p_signal[:, 0], fs=rec.fs)
+        g = "".join(segment_quality(rec.p_signal[:, i], rec.fs, beats)[0].grade for i in range(12))
+        assert g.count("A") >= 10, g
 
     def test_without_beats(self, data_dir: Path) -> None:
         x, _, _ = mitdb(data_dir, "100")

@@ -47,11 +47,13 @@ class QualityConfig:
         Robust standard deviation of the signal above ``hf_hz`` (1.4826 x
         median absolute value) over the 1-40 Hz range, from which a segment
         is B or C.
-    amplitude_ratio_b : float
-        Artefact measure from which a segment is B: with beats, twice the
-        largest 1-40 Hz excursion between QRS complexes over the channel's
-        median QRS range; without, the segment's 1-40 Hz range over the
-        channel's median range.
+    amplitude_ratio_b, artefact_qrs_ratio : float
+        Artefact (a segment is B): with beats, the largest 1-40 Hz excursion
+        between QRS complexes is over ``amplitude_ratio_b`` times the
+        channel's median of that excursion and twice it is over
+        ``artefact_qrs_ratio`` times the channel's median QRS range; without
+        beats, the segment's 1-40 Hz range is over ``amplitude_ratio_b``
+        times the channel's median range.
     wander_ratio_b : float
         Baseline excursion (range of 0.5-s medians) over the 1-40 Hz range,
         from which a segment is B.
@@ -69,6 +71,7 @@ class QualityConfig:
     hf_ratio_b: float = 0.04
     hf_ratio_c: float = 0.12
     amplitude_ratio_b: float = 1.5
+    artefact_qrs_ratio: float = 1.0
     wander_ratio_b: float = 1.0
     sqi_b: float = 0.95
     sqi_c: float = 0.6
@@ -88,6 +91,9 @@ class SegmentQuality:
         Which measures lowered the grade.
     amplitude_mv, flat_fraction, clip_fraction, hf_ratio, wander_ratio : float
         The measures (see :class:`QualityConfig`).
+    artefact_ratio : float
+        Largest excursion between beats relative to the channel's usual one
+        (with beats), or the 1-40 Hz range relative to the channel's usual one.
     sqi : float or None
         Beat-template correlation (None without beats in the segment).
     """
@@ -102,6 +108,7 @@ class SegmentQuality:
     hf_ratio: float
     wander_ratio: float
     sqi: float | None
+    artefact_ratio: float = 1.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -178,9 +185,9 @@ def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64) -
     return out
 
 
-def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> F64:
-    """Per segment: largest 1-40 Hz excursion outside the QRS complexes over
-    the channel's median QRS range (an artefact is as large as a QRS)."""
+def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> tuple[F64, float]:
+    """Per segment, the largest 1-40 Hz excursion outside the QRS complexes
+    (mV), and the channel's median QRS range (mV)."""
     n = len(bp)
     pre, post = round(0.1 * fs), round(0.15 * fs)
     inside = np.zeros(n, dtype=bool)
@@ -189,7 +196,7 @@ def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> F64:
     typical = float(np.median(np.ptp(qrs, axis=1)))
     outside = np.where(inside, 0.0, np.abs(bp))
     (top,) = _blockwise(outside, seg, lambda v: np.max(v, axis=-1)[None])
-    return np.asarray(2.0 * top / max(typical, 1e-9), dtype=np.float64)
+    return top, typical
 
 
 def segment_quality(
@@ -226,7 +233,8 @@ def segment_quality(
        of three or more (a recorder's saturation value).
     3. High-frequency noise: robust deviation above ``hf_hz`` relative to the
        1-40 Hz range. Artefact: excursions between the beats as large as a
-       QRS complex (without beats: a range unusually large for the channel).
+       QRS complex and unusual for the channel (without beats: a range
+       unusually large for the channel).
     4. Baseline wander: range of the 0.5-s medians relative to the 1-40 Hz range.
     5. Beat SQI: median over the segment's beats (-100 to +150 ms) of the
        correlation with the most similar other beat (:func:`beat_sqi`).
@@ -258,7 +266,8 @@ def segment_quality(
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
     amp = hi - lo
     # Artefacts swell the range; judged against the channel's own typical range.
-    amp_rel = amp / max(float(np.median(amp)), 1e-9)
+    art_own = amp / max(float(np.median(amp)), 1e-9)
+    art_qrs = np.full(len(starts), np.inf)
     if conf.hf_hz < 0.45 * fs:
         sos = butter(2, conf.hf_hz, btype="highpass", fs=fs, output="sos")
         hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
@@ -277,7 +286,11 @@ def segment_quality(
     b = None if beats is None else np.asarray(beats, dtype=np.int64)
     sqi = beat_sqi(bp, fs, b, starts) if b is not None else np.full(len(starts), np.nan)
     if b is not None and len(b):
-        amp_rel = _between_beats(bp, fs, b, seg)
+        # Between the beats, an artefact is as large as a QRS complex, and
+        # larger than the channel usually is there (large T waves are not).
+        top, typical = _between_beats(bp, fs, b, seg)
+        art_qrs = 2.0 * top / max(typical, 1e-9)
+        art_own = top / max(float(np.median(top)), 1e-9)
 
     out = []
     for i, s in enumerate(starts.tolist()):
@@ -292,7 +305,7 @@ def segment_quality(
             reasons_c.append("noise")
         elif hf_ratio[i] > conf.hf_ratio_b:
             reasons_b.append("noise")
-        if amp_rel[i] > conf.amplitude_ratio_b:
+        if art_qrs[i] > conf.artefact_qrs_ratio and art_own[i] > conf.amplitude_ratio_b:
             reasons_b.append("artefact")
         if wander_ratio[i] > conf.wander_ratio_b:
             reasons_b.append("baseline wander")
@@ -314,6 +327,7 @@ def segment_quality(
                 hf_ratio=float(hf_ratio[i]),
                 wander_ratio=float(wander_ratio[i]),
                 sqi=q,
+                artefact_ratio=float(art_own[i]),
             )
         )
     return out
