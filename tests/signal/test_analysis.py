@@ -123,3 +123,11 @@ class TestDistrustNoise:
         labels = self.make("NVN", [1, 1, 1])
         _distrust_noise(labels, labels.samples, [self.segs("C"), self.segs("A")], 0.85)
         assert labels.symbols == ["N", "V", "N"]
+
+
+class TestBeatInput:
+    def test_unsorted_duplicated_and_outside_beats(self, rec100: tuple) -> None:
+        signals, beats = rec100
+        messy = np.concatenate([beats[::-1], beats[:10], [-5, 10**9]])
+        r = analyze(signals, {n: 360.0 for n in signals}, messy)
+        assert np.array_equal(r.beats.samples, beats)

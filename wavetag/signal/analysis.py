@@ -103,7 +103,8 @@ def analyze(
     fs_by_channel : mapping of str to float
         Sampling frequency of each channel, Hz.
     beats : array_like of int
-        Beat (R-peak) positions in samples of the primary channel.
+        Beat (R-peak) positions in samples of the primary channel (sorted,
+        duplicates and positions outside the record dropped).
     primary : str, optional
         The channel the beats refer to (default: the first one).
     conf : AnalysisConfig, optional
@@ -153,7 +154,8 @@ def analyze(
     length = len(arrays[primary])
     morph = [n for n in names if fs_by_channel[n] == fs and len(arrays[n]) == length]
     x = np.stack([arrays[n] for n in morph], axis=1)
-    b = np.asarray(beats, dtype=np.int64)
+    # In order, once each, inside the record: what every stage assumes.
+    b = np.unique(np.asarray(beats, dtype=np.int64))
     b = b[(b >= 0) & (b < length)]
     clock = _Clock()
 
