@@ -164,3 +164,12 @@ class TestRealRecords:
         plausible(iv)
         # Averaging only N beats keeps the narrow sinus QRS despite 520 PVCs.
         assert iv.qrs_ms is not None and iv.qrs_ms < 110
+
+    def test_paced_rhythm_has_no_p_wave(self, data_dir: Path) -> None:
+        path = str(data_dir / "mitdb" / "107")
+        ann = wfdb.rdann(path, "atr")
+        keep = np.isin(ann.symbol, ["/", "V"])
+        symbols = [y for y, k in zip(ann.symbol, keep, strict=True) if k]
+        iv = delineate(wfdb.rdrecord(path).p_signal, 360.0, ann.sample[keep], symbols)
+        assert iv.n_beats > 100 and iv.hr is not None and 60 < iv.hr < 80
+        assert iv.pr_ms is None and iv.p_on is None
