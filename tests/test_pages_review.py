@@ -509,11 +509,30 @@ class TestNoServerError:
         assert response.status_code == status
 
     def test_an_admin_who_demotes_themselves_goes_home(self, world: Any) -> None:
+        make_member(world.project, "deputy", "admin")
         client = login(world, "admin")
         url = f"/projects/{world.project.pk}/console/members/{world.lead.pk}/role/"
         response = client.post(url, {"role": "annotator"})
         assert response.status_code == 302 and response["Location"] == "/"
         assert client.get(fill("/projects/{P}/console/", world)).status_code == 403
+
+    def test_the_last_admin_can_be_neither_demoted_nor_removed(self, world: Any) -> None:
+        p, lead = world.project, world.lead
+        for who in ("admin", "site_admin"):
+            client = login(world, who)
+            base = f"/projects/{p.pk}/console/members/{lead.pk}"
+            response = client.post(f"{base}/role/", {"role": "annotator"})
+            assert response.status_code == 409
+            assert "lead is the last admin of alarms" in response.content.decode()
+            response = client.post(f"{base}/remove/")
+            assert response.status_code == 409
+            assert "make someone else admin first" in response.content.decode()
+            assert Membership.objects.get(project=p, user=lead).role == "admin"
+        # With a second admin, either may go.
+        deputy = make_member(p, "deputy", "admin")
+        client = login(world, "admin")
+        assert client.post(f"/projects/{p.pk}/console/members/{deputy.pk}/remove/").status_code
+        assert not Membership.objects.filter(project=p, user=deputy).exists()
 
     def test_the_invitation_page_is_not_cached(self, world: Any) -> None:
         response = login(world, "admin").post(

@@ -177,3 +177,21 @@ class TestProjectCommand:
             "invalid choice",
         )
         refused(run_wavetag(home, "invite", "alarms", "--role", "admin", "--days", "0"), "days:")
+
+    def test_the_last_admin_stays_unless_asked(self, home: Path) -> None:
+        created = run_wavetag(
+            home, "project", "create", "kept", "--dataset", "icu", "--template", "icu-alarm"
+        )
+        assert created.returncode == 0, created.stderr
+        user = run_wavetag(home, "user", "create", "boss", WAVETAG_PASSWORD=PASSWORD)
+        assert user.returncode == 0, user.stderr
+        member = ["project", "add-member", "kept", "boss"]
+        assert run_wavetag(home, *member, "--role", "admin").returncode == 0
+        refused(
+            run_wavetag(home, *member, "--role", "annotator"),
+            "boss is the last admin of kept",
+            "--allow-no-admin",
+        )
+        refused(run_wavetag(home, "project", "remove-member", "kept", "boss"), "last admin")
+        forced = run_wavetag(home, "project", "remove-member", "kept", "boss", "--allow-no-admin")
+        assert forced.returncode == 0 and "boss removed from kept" in forced.stdout

@@ -173,7 +173,10 @@ def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpRe
     """Remove a member: their submitted answers stay, unfinished assignments are released."""
     project = _project(request, project_id)
     membership = _member(project, user_id)
-    remove_member(project, membership.user)
+    try:
+        remove_member(project, membership.user)
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
     messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
     return _back(request, project)
 
