@@ -93,6 +93,17 @@ class TestInvitationMail:
         assert not deliver_invitation(plain, code, "http://x.org").emailed
         assert len(mail.outbox) == 1
 
+    def test_a_line_break_in_the_project_name_stays_out_of_the_subject(self, project: Any) -> None:
+        from django.core import mail
+
+        from wavetag.accounts.registration import deliver_invitation
+
+        project.name = "ecg\nBcc: someone@example.org"
+        project.save()
+        invitation, code = create_invitation(project, "annotator", email="dr@example.org")
+        assert deliver_invitation(invitation, code, "http://x.org").emailed
+        assert "\n" not in mail.outbox[0].subject and mail.outbox[0].bcc == []
+
     def test_a_refusing_mail_server_is_reported_not_raised(
         self, project: Any, settings: Any
     ) -> None:

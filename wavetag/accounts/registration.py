@@ -126,8 +126,10 @@ def deliver_invitation(
         "If you did not expect it, ignore this message.\n"
     )
     try:
+        # A line break in a header would be refused (BadHeaderError): keep the subject on one.
+        name = " ".join(project.name.split())
         send_mail(
-            f"Invitation to the wavetag project {project.name}",
+            f"Invitation to the wavetag project {name}",
             body,
             settings.DEFAULT_FROM_EMAIL,
             [invitation.email],
