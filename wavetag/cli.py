@@ -1,7 +1,8 @@
 """The ``wavetag`` command: wavetag's own commands and every Django management command.
 
 ``wavetag serve``, ``wavetag demo``, ``wavetag import PATH...``, ``wavetag token create USER``,
-``wavetag store-gc``, and Django's ``migrate``, ``createsuperuser``, ``check``, ...
+``wavetag worker``, ``wavetag analyze``, ``wavetag store-gc``, and Django's ``migrate``,
+``createsuperuser``, ``check``, ...
 Hyphens in command names may be written as underscores and vice versa.
 """
 

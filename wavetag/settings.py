@@ -128,7 +128,10 @@ INSTALLED_APPS = [
     "wavetag.records",
     "wavetag.projects",
     "wavetag.annotations",
+    "wavetag.analysis",
     "wavetag.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +178,10 @@ else:
             },
         }
     }
+
+# Background jobs (automatic analysis) are rows in the database, run by `wavetag worker`
+# (or the worker `wavetag serve` starts): no broker to install.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from wavetag.records import access
+from wavetag.records.annotation_files import export_csv, export_wfdb, file_stem
 from wavetag.records.models import Annotation, Record
 from wavetag.records.windows import (
     WindowRequest,
@@ -43,7 +44,7 @@ class RecordList(Schema):
 class AnnotationSetOut(Schema):
     id: int
     name: str
-    origin: Literal["reference", "machine", "human"]
+    origin: Literal["reference", "machine", "human", "automatic"]
     source: str
     count: int
 
@@ -238,3 +239,35 @@ def list_annotations(
         ]
     )
     return {"set": aset.name, "origin": aset.origin, "items": items, "count": count}
+
+
+@router.get(
+    "/records/{record_id}/annotations/export",
+    summary="One annotation set as a file: WFDB annotation file or CSV",
+    description=(
+        "`format=wfdb` returns a WFDB annotation file (`wfdb.rdann` and the WFDB tools read "
+        "it; labels outside the standard codes become comment annotations carrying the "
+        "label); `format=csv` one row per annotation: time (s), sample, symbol, aux, channel. "
+        "Only sets you may see."
+    ),
+)
+def export_annotations(
+    request: HttpRequest,
+    record_id: int,
+    set: str = Query(..., description="annotation set name, e.g. atr"),
+    format: Literal["wfdb", "csv"] = "wfdb",
+) -> HttpResponse:
+    user = _user(request)
+    record = access.get_record_for_user(user, record_id)
+    aset = access.visible_annotation_sets(user, record).filter(name=set).first()
+    if aset is None:
+        raise WindowRequestError(f"set: record {record.name} has no annotation set {set!r}")
+    name, extension = file_stem(aset)
+    if format == "csv":
+        response = HttpResponse(export_csv(aset), content_type="text/csv; charset=utf-8")
+        filename = f"{name}.{extension}.csv"
+    else:
+        response = HttpResponse(export_wfdb(aset), content_type="application/octet-stream")
+        filename = f"{name}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

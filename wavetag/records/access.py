@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from .models import AnnotationSet, Dataset, Record
@@ -84,7 +84,8 @@ def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet
     if not user.is_authenticated:
         return sets.none()
     names = _visible_set_names(user, record.dataset_id)
-    return sets if names is None else sets.filter(name__in=names)
+    # A working copy someone made is theirs to see, whatever the project shows others.
+    return sets if names is None else sets.filter(Q(name__in=names) | Q(created_by=user))
 
 
 def may_see_comments(user: Any) -> bool:

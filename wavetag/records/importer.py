@@ -230,10 +230,10 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
             fs=data.fs,
             count=len(data),
         )
-        _insert_annotations(aset.pk, data)
+        insert_annotations(aset.pk, data)
 
 
-def _insert_annotations(set_id: int, data: AnnotationSetData) -> None:
+def insert_annotations(set_id: int, data: AnnotationSetData) -> None:
     """Insert a set's rows with one prepared statement.
 
     A day-long Holter carries ~100 000 beat labels; building a model object per

@@ -87,6 +87,8 @@ class AnnotationSet(models.Model):
         REFERENCE = "reference"
         MACHINE = "machine"
         HUMAN = "human"
+        # Made by wavetag's own analysis jobs; replaced by the next run, never edited by hand.
+        AUTOMATIC = "automatic"
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="annotation_sets")
     name = models.CharField(max_length=64)
@@ -95,6 +97,17 @@ class AnnotationSet(models.Model):
     fs = models.FloatField(null=True, blank=True)
     count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Who made a human set, and the set it started as a copy of.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotation_sets",
+    )
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
+    )
 
     class Meta:
         ordering = ["record", "name"]

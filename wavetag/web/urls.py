@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
-from . import annotate, console, review, views
+from . import analysis_views, annotate, console, review, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
     path("records/<int:record_id>/", views.record_detail, name="record"),
+    path(
+        "records/<int:record_id>/analysis/",
+        analysis_views.record_analysis,
+        name="record-analysis",
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -13,6 +13,8 @@ from wavetag.records import access
 from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
 
+from .analysis_views import analysis_panel
+
 
 @login_required
 @require_GET
@@ -96,4 +98,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         if event is not None and not 0 <= event <= record.duration:
             event = None
     config = viewer_config(record, request.user, event)
-    return render(request, "web/record.html", {"record": record, "config": config})
+    analysis = analysis_panel(request.user, record)
+    return render(
+        request, "web/record.html", {"record": record, "config": config, "analysis": analysis}
+    )

@@ -1,0 +1,376 @@
+"""Automatic analysis as background jobs: runs, progress, failures, permissions, the worker."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from wavetag.analysis import services
+from wavetag.analysis.models import AnalysisRun, RunStatus
+from wavetag.analysis.services import execute_run, request_analysis
+from wavetag.projects.errors import StateConflict
+from wavetag.records import sets
+from wavetag.records.models import Annotation, AnnotationSet, Record
+from wavetag.signal import chunks, qrs
+
+from .factories import bearer, call, import_ok, make_member, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+MITDB_100_BEATS = 2273
+
+
+def fingerprint(aset: AnnotationSet) -> str:
+    """Every row of a set, hashed: equal before and after means untouched."""
+    rows = Annotation.objects.filter(annotation_set=aset).order_by("id")
+    values = rows.values_list("id", "time", "sample", "symbol", "aux_note", "chan")
+    return hashlib.sha256(repr(list(values)).encode()).hexdigest()
+
+
+def fake_detector(signal: Any, fs: float, config: object = None) -> np.ndarray:
+    """A beat every 0.8 s: fast, for tests about the job rather than the detector."""
+    return np.arange(int(0.4 * fs), len(signal), int(0.8 * fs), dtype=np.int64)
+
+
+@pytest.fixture
+def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
+    settings.STORE_DIR = tmp_path / "store"
+    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+    project = make_project("rhythm", "mitdb", "wearable-rhythm")
+    other = make_project("ecg12", "ecg", "resting-12lead")
+    w = SimpleNamespace(project=project)
+    w.record = Record.objects.get(name="100")
+    w.lead = make_member(project, "lead", "admin")
+    w.judge = make_member(project, "judge", "adjudicator")
+    w.ann = make_member(project, "ann")
+    w.outsider = make_member(other, "outsider", "admin")
+    w.root = make_user("root", staff=True, password=None)
+    w.h = {n: bearer(getattr(w, n)) for n in ("lead", "judge", "ann", "outsider", "root")}
+    w.h["anonymous"] = {}
+    w.atr = AnnotationSet.objects.get(record=w.record, name="atr")
+    return w
+
+
+@pytest.fixture
+def fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qrs, "detect_qrs", fake_detector)
+
+
+class TestRun:
+    def test_mitdb_100_gets_an_automatic_set_within_1_percent_of_the_reference(
+        self, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        working = sets.create_working_set(world.atr, world.lead)
+        before = {s.pk: fingerprint(s) for s in (world.atr, working)}
+        # Small chunks: many borders, and a progress report after each.
+        monkeypatch.setattr(chunks, "CHUNK_SECONDS", 120.0)
+        monkeypatch.setattr(services, "PROGRESS_EVERY", 0.0)
+        seen: list[float] = []
+        original = services._Progress.__call__
+
+        def spy(self: Any, fraction: float, message: str, *, force: bool = False) -> None:
+            seen.append(fraction)
+            original(self, fraction, message, force=force)
+
+        monkeypatch.setattr(services._Progress, "__call__", spy)
+
+        run = request_analysis(world.record, world.lead)
+        assert run.status == RunStatus.QUEUED and run.task_id
+        run = execute_run(run.pk)
+
+        assert run.status == RunStatus.DONE, run.error
+        assert run.progress == 1.0 and run.error == ""
+        assert len(seen) > 10 and seen == sorted(seen) and 0 < seen[0] < 0.2
+        aset = run.annotation_set
+        assert aset is not None and aset.origin == AnnotationSet.Origin.AUTOMATIC
+        assert aset.name == run.set_name == "auto"
+        assert abs(aset.count - MITDB_100_BEATS) <= 0.01 * MITDB_100_BEATS
+        samples = np.array(
+            Annotation.objects.filter(annotation_set=aset).values_list("sample", flat=True)
+        )
+        assert len(samples) == aset.count == run.beats
+        # Neither doubled nor reordered at chunk borders.
+        assert np.all(np.diff(samples) > 0.12 * 360)
+        assert {s.pk: fingerprint(s) for s in (world.atr, working)} == before
+        assert run.started_at is not None and run.finished_at is not None
+        assert run.channel == 0  # MLII
+
+    def test_a_new_run_replaces_only_the_previous_automatic_set(
+        self, world: SimpleNamespace, fast: None
+    ) -> None:
+        first = execute_run(request_analysis(world.record, world.lead).pk)
+        assert first.status == RunStatus.DONE
+        human = AnnotationSet.objects.create(
+            record=world.record, name="auto-notes", origin=AnnotationSet.Origin.HUMAN
+        )
+        atr = fingerprint(world.atr)
+        second = execute_run(request_analysis(world.record, world.root).pk)
+        assert second.status == RunStatus.DONE
+        automatic = AnnotationSet.objects.filter(
+            record=world.record, origin=AnnotationSet.Origin.AUTOMATIC
+        )
+        assert [s.pk for s in automatic] == [second.annotation_set_id]
+        assert not AnnotationSet.objects.filter(pk=first.annotation_set_id).exists()
+        first.refresh_from_db()
+        assert first.annotation_set is None and first.set_name == "auto"
+        assert AnnotationSet.objects.filter(pk=human.pk).exists()
+        assert fingerprint(world.atr) == atr
+
+    def test_a_human_set_holding_the_name_keeps_it(
+        self, world: SimpleNamespace, fast: None
+    ) -> None:
+        AnnotationSet.objects.create(
+            record=world.record, name="auto", origin=AnnotationSet.Origin.HUMAN
+        )
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        assert run.status == RunStatus.DONE and run.set_name == "auto-2"
+        assert AnnotationSet.objects.get(record=world.record, name="auto").origin == "human"
+
+    def test_second_request_while_queued_or_running_is_refused(
+        self, world: SimpleNamespace
+    ) -> None:
+        run = request_analysis(world.record, world.lead)
+        with pytest.raises(StateConflict, match="already being analysed.*queued"):
+            request_analysis(world.record, world.root)
+        AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+        with pytest.raises(StateConflict, match="running"):
+            request_analysis(world.record, world.root)
+        assert AnalysisRun.objects.filter(record=world.record).count() == 1
+
+    def test_the_database_refuses_a_second_active_run_too(self, world: SimpleNamespace) -> None:
+        from django.db import IntegrityError, transaction
+
+        request_analysis(world.record, world.lead)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AnalysisRun.objects.create(record=world.record, status=RunStatus.RUNNING)
+        AnalysisRun.objects.create(record=world.record, status=RunStatus.FAILED)
+
+    def test_a_run_whose_worker_died_is_failed_and_no_longer_blocks(
+        self, world: SimpleNamespace
+    ) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        run = request_analysis(world.record, world.lead)
+        long_ago = timezone.now() - timedelta(hours=1)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.RUNNING, heartbeat_at=long_ago
+        )
+        again = request_analysis(world.record, world.lead)
+        run.refresh_from_db()
+        assert run.status == RunStatus.FAILED and "worker stopped" in run.error
+        assert again.status == RunStatus.QUEUED
+
+    def test_a_run_already_taken_is_not_run_twice(self, world: SimpleNamespace, fast: None) -> None:
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        finished = run.finished_at
+        assert execute_run(run.pk).finished_at == finished
+        assert AnnotationSet.objects.filter(record=world.record, origin="automatic").count() == 1
+
+
+class TestFailure:
+    def assert_failed_without_set(self, run: AnalysisRun, world: SimpleNamespace) -> None:
+        assert run.status == RunStatus.FAILED
+        assert "Traceback" not in run.error and 'File "' not in run.error
+        assert run.annotation_set is None and run.finished_at is not None
+        assert not AnnotationSet.objects.filter(
+            record=world.record, origin=AnnotationSet.Origin.AUTOMATIC
+        ).exists()
+        assert Annotation.objects.filter(annotation_set__record=world.record).count() == (
+            world.atr.count
+        )
+
+    def test_a_detector_raising_fails_the_run_with_a_clear_error(
+        self,
+        world: SimpleNamespace,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        def broken(signal: Any, fs: float, config: object = None) -> np.ndarray:
+            raise RuntimeError("internal detector state exploded")
+
+        monkeypatch.setattr(qrs, "detect_qrs", broken)
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        self.assert_failed_without_set(run, world)
+        assert run.error == (
+            "the qrs step failed unexpectedly (RuntimeError); the details are in the server log"
+        )
+        # The traceback is in the log, for whoever runs the server.
+        assert any(r.exc_info and "exploded" in str(r.exc_info[1]) for r in caplog.records)
+        # A failed run no longer blocks the next one.
+        assert request_analysis(world.record, world.lead).status == RunStatus.QUEUED
+
+    def test_missing_store_files_fail_the_run(
+        self, world: SimpleNamespace, settings: Any, tmp_path: Path
+    ) -> None:
+        from wavetag.signal.store import RecordStore
+
+        RecordStore.forget(world.record.store_key)
+        settings.STORE_DIR = tmp_path / "moved"
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        self.assert_failed_without_set(run, world)
+        assert "missing from the waveform store" in run.error
+
+    def test_a_failure_while_saving_leaves_no_partial_set(
+        self, world: SimpleNamespace, fast: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        previous = execute_run(request_analysis(world.record, world.lead).pk)
+        kept = fingerprint(previous.annotation_set)
+        real_insert = sets.insert_annotations
+
+        def insert_then_fail(set_id: int, data: Any) -> None:
+            real_insert(set_id, data)  # every row is written...
+            raise OSError(28, "No space left on device")  # ...then the commit cannot happen
+
+        monkeypatch.setattr(sets, "insert_annotations", insert_then_fail)
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        assert run.status == RunStatus.FAILED
+        assert run.error == (
+            "the annotation set could not be saved (No space left on device); "
+            "nothing of it was kept"
+        )
+        assert run.message == "failed in the saving step"
+        # The previous automatic set is still there, whole; nothing of the new one.
+        automatic = AnnotationSet.objects.get(record=world.record, origin="automatic")
+        assert automatic.pk == previous.annotation_set_id
+        assert fingerprint(automatic) == kept
+        assert Annotation.objects.filter(annotation_set__record=world.record).count() == (
+            world.atr.count + automatic.count
+        )
+
+    def test_the_ecg_channel_is_found_by_name_then_by_millivolts(self) -> None:
+        from wavetag.analysis import stages
+
+        def channels(*specs: tuple[str, str]) -> list[Any]:
+            return [SimpleNamespace(name=n, units=u, n_samples=10) for n, u in specs]
+
+        pick = stages.ecg_channel
+        assert pick(channels(("ABP", "mmHg"), ("II", "mV"), ("V", "mV"))).name == "II"
+        assert pick(channels(("PLETH", "NU"), ("ECG 1", "uV"))).name == "ECG 1"
+        assert pick(channels(("Resp", "NU"), ("chest", "mV"))).name == "chest"
+        with pytest.raises(stages.AnalysisError, match="no ECG channel.*Fp1, Cz"):
+            pick(channels(("Fp1", "uV"), ("Cz", "uV")))
+
+    def test_a_record_without_ecg_says_so(
+        self, world: SimpleNamespace, data_dir: Path, fast: None
+    ) -> None:
+        from wavetag.analysis import stages
+
+        with pytest.raises(stages.AnalysisError, match="no ECG channel.*ABP, PLETH"):
+            stages.ecg_channel(
+                [
+                    SimpleNamespace(name="ABP", units="mmHg", n_samples=10),  # type: ignore[list-item]
+                    SimpleNamespace(name="PLETH", units="NU", n_samples=10),  # type: ignore[list-item]
+                ]
+            )
+
+
+class TestWorker:
+    @pytest.mark.django_db(transaction=True)
+    def test_worker_command_runs_the_queued_run(self, world: SimpleNamespace, fast: None) -> None:
+        run = request_analysis(world.record, world.lead)
+        call_command("worker", "--batch", "--no-migrate", verbosity=0)
+        run.refresh_from_db()
+        assert run.status == RunStatus.DONE and run.progress == 1.0
+        assert run.annotation_set is not None and run.annotation_set.count == run.beats
+        from django_tasks_db.models import DBTaskResult
+
+        assert DBTaskResult.objects.get(id=run.task_id).status == "SUCCESSFUL"
+
+
+class TestApi:
+    def test_who_may_start_an_analysis(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        url = f"/api/v1/records/{world.record.pk}/analysis"
+        assert call(client, "POST", url, world.h["anonymous"])[0] == 401
+        assert call(client, "POST", url, world.h["outsider"])[0] == 404
+        status, body = call(client, "POST", url, world.h["ann"])
+        assert status == 403 and "admin role" in body["detail"]
+        assert call(client, "POST", url, world.h["judge"])[0] == 403
+        status, body = call(client, "POST", url, world.h["lead"])
+        assert status == 202 and body["status"] == "queued" and body["progress"] == 0
+        status, body = call(client, "POST", url, world.h["root"])
+        assert status == 409 and "already being analysed" in body["detail"]
+        assert AnalysisRun.objects.count() == 1
+
+    def test_run_status_and_progress(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        run = request_analysis(world.record, world.lead)
+        url = f"/api/v1/analysis/{run.pk}"
+        status, body = call(client, "GET", url, world.h["lead"])
+        assert status == 200 and body["status"] == "queued" and body["annotation_set"] is None
+        execute_run(run.pk)
+        status, body = call(client, "GET", url, world.h["root"])
+        assert status == 200
+        assert body["status"] == "done" and body["progress"] == 1.0
+        assert body["annotation_set"] == "auto" and body["beats"] > 2000 and body["error"] == ""
+        assert call(client, "GET", url, world.h["anonymous"])[0] == 401
+        assert call(client, "GET", url, world.h["outsider"])[0] == 404
+        assert call(client, "GET", url, world.h["ann"])[0] == 403
+
+    def test_runs_of_a_record_latest_first(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        first = execute_run(request_analysis(world.record, world.lead).pk)
+        second = request_analysis(world.record, world.lead)
+        url = f"/api/v1/records/{world.record.pk}/analysis"
+        status, body = call(client, "GET", url, world.h["lead"])
+        assert status == 200 and body["count"] == 2
+        assert [(r["id"], r["status"]) for r in body["items"]] == [
+            (second.pk, "queued"),
+            (first.pk, "done"),
+        ]
+        assert call(client, "GET", url, world.h["ann"])[0] == 403
+        assert call(client, "GET", url, world.h["outsider"])[0] == 404
+
+    def test_failed_run_shows_the_error(
+        self, client: Client, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def broken(signal: Any, fs: float, config: object = None) -> np.ndarray:
+            raise ValueError("bad")
+
+        monkeypatch.setattr(qrs, "detect_qrs", broken)
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        status, body = call(client, "GET", f"/api/v1/analysis/{run.pk}", world.h["lead"])
+        assert status == 200 and body["status"] == "failed"
+        assert "qrs step failed" in body["error"] and body["annotation_set"] is None
+
+    @pytest.mark.parametrize(
+        "url,expected",
+        [
+            ("/api/v1/analysis/0", 404),
+            ("/api/v1/analysis/99999999999999999999999", 404),
+            ("/api/v1/analysis/9223372036854775807", 404),
+            ("/api/v1/analysis/abc", 404),
+        ],
+    )
+    def test_bad_run_ids_are_not_found(
+        self, client: Client, world: SimpleNamespace, url: str, expected: int
+    ) -> None:
+        status, body = call(client, "GET", url, world.h["root"])
+        assert status in (expected, 422), (status, body)
+
+    @pytest.mark.parametrize("record_id", ["0", "9223372036854775808", "x"])
+    def test_bad_record_ids_are_refused(
+        self, client: Client, world: SimpleNamespace, record_id: str
+    ) -> None:
+        status, _ = call(client, "POST", f"/api/v1/records/{record_id}/analysis", world.h["root"])
+        assert status in (404, 422)
+
+    def test_session_post_needs_csrf(self, world: SimpleNamespace) -> None:
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(world.lead)
+        response = browser.post(f"/api/v1/records/{world.record.pk}/analysis")
+        assert response.status_code == 403
+        assert not AnalysisRun.objects.exists()

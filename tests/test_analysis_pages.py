@@ -1,0 +1,77 @@
+"""The analysis panel of the record page, and its form (without JavaScript)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wavetag.analysis.models import AnalysisRun
+from wavetag.records.models import Record
+
+from .factories import import_ok, make_member, make_project
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
+    settings.STORE_DIR = tmp_path / "store"
+    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+    project = make_project("rhythm", "mitdb", "wearable-rhythm")
+    w = SimpleNamespace(record=Record.objects.get(name="100"))
+    w.lead = make_member(project, "lead", "admin")
+    w.ann = make_member(project, "ann")
+    return w
+
+
+def logged_in(user: Any, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    client.force_login(user)
+    return client
+
+
+class TestPanel:
+    def test_admin_sees_the_button_annotator_does_not(self, world: SimpleNamespace) -> None:
+        page = logged_in(world.lead).get(f"/records/{world.record.pk}/").content.decode()
+        assert "Detect beats" in page and "No automatic analysis yet." in page
+        page = logged_in(world.ann).get(f"/records/{world.record.pk}/").content.decode()
+        assert "Detect beats" not in page and 'id="analysis"' not in page
+
+    def test_form_queues_a_run_and_the_page_shows_it(self, world: SimpleNamespace) -> None:
+        client = logged_in(world.lead)
+        url = f"/records/{world.record.pk}/analysis/"
+        response = client.post(url, follow=True)
+        assert response.status_code == 200
+        run = AnalysisRun.objects.get()
+        page = response.content.decode()
+        assert f"Analysis queued (run {run.pk})." in page
+        assert "<strong>queued</strong>" in page and "<progress" in page
+        page = client.post(url, follow=True).content.decode()
+        assert "already being analysed" in page and AnalysisRun.objects.count() == 1
+
+    def test_form_refuses_annotators_and_needs_csrf(self, world: SimpleNamespace) -> None:
+        url = f"/records/{world.record.pk}/analysis/"
+        assert logged_in(world.ann).post(url).status_code == 403
+        assert logged_in(world.lead, csrf=True).post(url).status_code == 403
+        assert logged_in(world.lead).get(url).status_code == 405
+        assert Client().post(url).status_code == 302  # to the login page
+        assert not AnalysisRun.objects.exists()
+
+
+class TestAdmin:
+    def test_site_admin_lists_runs_read_only(self, world: SimpleNamespace) -> None:
+        from django.contrib.auth import get_user_model
+
+        from wavetag.analysis.services import request_analysis
+
+        run = request_analysis(world.record, world.lead)
+        it = get_user_model().objects.create_superuser("it", "it@example.org", None)
+        client = logged_in(it)
+        listing = client.get("/admin/analysis/analysisrun/")
+        assert listing.status_code == 200 and b"queued" in listing.content
+        assert client.get(f"/admin/analysis/analysisrun/{run.pk}/change/").status_code == 200
+        assert client.get("/admin/analysis/analysisrun/add/").status_code == 403

@@ -1,0 +1,92 @@
+"""Automatic analysis: ask for it, follow its progress."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from wavetag.analysis.access import get_record_to_analyse, get_run_for_user
+from wavetag.analysis.models import AnalysisRun
+from wavetag.analysis.services import request_analysis
+from wavetag.projects.access import MAX_ID
+
+from .projects import Status
+
+router = Router(tags=["analysis"])
+
+
+class RunOut(Schema):
+    id: int
+    record: int
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(description="0 to 1")
+    message: str = Field(description="what the job is doing, or did")
+    error: str = Field(description="why it failed, when it did")
+    annotation_set: str | None = Field(description="name of the automatic set it made")
+    channel: int | None = Field(description="the channel beats were detected in")
+    beats: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class RunList(Schema):
+    items: list[RunOut]
+    count: int
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _record_id(value: int) -> int:
+    if not 0 < value <= MAX_ID:
+        raise Http404("No such record")
+    return value
+
+
+@router.post(
+    "/records/{record_id}/analysis",
+    response={202: RunOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Queue the automatic analysis of a record",
+    description=(
+        "Detects beats in the record's first ECG channel as a background job; the result "
+        "is the record's `automatic` annotation set (named `auto`), which replaces the one "
+        "of an earlier run and never touches imported or human sets. Project admins of a "
+        "project on the record's dataset and site admins only. 409 while a run of the "
+        "record is queued or running."
+    ),
+)
+def start_analysis(request: HttpRequest, record_id: int) -> Any:
+    user = _user(request)
+    record = get_record_to_analyse(user, _record_id(record_id))
+    run = request_analysis(record, user)
+    return Status(202, run.describe())
+
+
+@router.get(
+    "/records/{record_id}/analysis",
+    response={200: RunList, 403: ErrorOut, 404: ErrorOut},
+    summary="The record's analysis runs, latest first",
+)
+def list_analyses(
+    request: HttpRequest, record_id: int, limit: int = Query(20, ge=1, le=1000)
+) -> dict[str, Any]:
+    record = get_record_to_analyse(_user(request), _record_id(record_id))
+    runs = AnalysisRun.objects.filter(record=record).order_by("-created_at", "-id")
+    return {"items": [r.describe() for r in runs[:limit]], "count": runs.count()}
+
+
+@router.get(
+    "/analysis/{run_id}",
+    response={200: RunOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Status and progress of an analysis run",
+)
+def get_analysis(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    return get_run_for_user(_user(request), run_id).describe()

@@ -1,0 +1,114 @@
+"""Annotation sets as files: WFDB annotation files (``wfdb.rdann`` reads them) and CSV.
+
+WFDB files hold the standard beat and rhythm codes only; a label outside that table (an
+EDF+ event, a project's own word) is written as a comment annotation (``"``) whose note
+is the label, so that nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import wfdb
+from wfdb.io.annotation import ann_label_table
+
+from .models import Annotation, AnnotationSet
+
+WFDB_SYMBOLS = frozenset(str(s) for s in ann_label_table["symbol"])
+COMMENT = '"'
+CSV_COLUMNS = ["time", "sample", "symbol", "aux", "channel"]
+# Spreadsheet programs run cells starting with these as formulas. A lone "+" or "-" is a
+# WFDB code (rhythm change) and runs nothing, so it is kept as it is.
+_FORMULA = re.compile(r"^([=@\t\r]|[+-].)", re.DOTALL)
+_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
+def file_stem(aset: AnnotationSet) -> tuple[str, str]:
+    """(record name, extension) for the file: ``100.atr`` for set ``atr`` of record 100."""
+    record = _NAME.sub("_", aset.record.name.rsplit("/", 1)[-1]) or "record"
+    extension = _NAME.sub("_", aset.name) or "ann"
+    return record, extension
+
+
+def _rows(aset: AnnotationSet) -> Iterator[tuple[float, int | None, str, str, int, int, int]]:
+    yield from (
+        Annotation.objects.filter(annotation_set=aset)
+        .order_by("time", "id")
+        .values_list("time", "sample", "symbol", "aux_note", "chan", "subtype", "num")
+        .iterator(chunk_size=10_000)
+    )
+
+
+def _set_fs(aset: AnnotationSet) -> float:
+    if aset.fs:
+        return float(aset.fs)
+    channel = aset.record.channels.order_by("index").first()
+    return float(channel.fs) if channel is not None else 0.0
+
+
+def export_wfdb(aset: AnnotationSet) -> bytes:
+    """The set as the bytes of a WFDB annotation file (written by ``wfdb.wrann``).
+
+    Samples are at the set's frequency (the record's first channel for sets without one);
+    a mark imported without a sample number (EDF+) gets the nearest sample to its time.
+    """
+    fs = _set_fs(aset)
+    samples: list[int] = []
+    symbols: list[str] = []
+    aux: list[str] = []
+    subtypes: list[int] = []
+    chans: list[int] = []
+    nums: list[int] = []
+    for time, sample, symbol, note, chan, subtype, num in _rows(aset):
+        if sample is None:
+            sample = round(time * fs) if fs else 0
+        if symbol not in WFDB_SYMBOLS or symbol == "":
+            note = f"{symbol} {note}".strip()
+            symbol = COMMENT
+        samples.append(max(0, int(sample)))
+        symbols.append(symbol)
+        aux.append(note)
+        subtypes.append(int(subtype))
+        chans.append(int(chan))
+        nums.append(int(num))
+    order = np.argsort(np.asarray(samples, np.int64), kind="stable")
+    record, extension = file_stem(aset)
+    with tempfile.TemporaryDirectory(prefix="wavetag-export-") as folder:
+        if samples:
+            wfdb.wrann(
+                record,
+                extension,
+                np.asarray(samples, np.int64)[order],
+                symbol=[symbols[i] for i in order],
+                subtype=np.asarray(subtypes, np.int64)[order],
+                chan=np.asarray(chans, np.int64)[order],
+                num=np.asarray(nums, np.int64)[order],
+                aux_note=[aux[i] for i in order],
+                fs=fs or None,
+                write_dir=folder,
+            )
+            return (Path(folder) / f"{record}.{extension}").read_bytes()
+    # An empty set: a file holding only the end-of-file mark.
+    return b"\x00\x00"
+
+
+def _cell(value: str) -> str:
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def export_csv(aset: AnnotationSet) -> str:
+    """One row per annotation: time (s), sample, symbol, aux note, channel."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for time, sample, symbol, note, chan, _subtype, _num in _rows(aset):
+        writer.writerow(
+            [repr(float(time)), "" if sample is None else sample, _cell(symbol), _cell(note), chan]
+        )
+    return out.getvalue()
