@@ -99,6 +99,19 @@ class LoginFailure(models.Model):
         return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class ResetRequest(models.Model):
+    """A password-reset mail asked for, kept for a while to throttle mail floods. The
+    address is kept as a hash: the table must not become a list of addresses people
+    tried."""
+
+    address_hash = models.CharField(max_length=64, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.address_hash[:8]} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class Invitation(models.Model):
     """A one-time code that lets a person register (or an existing user join) a project
     with a role. Only a hash of the code is stored, like API tokens."""
