@@ -340,13 +340,17 @@ def _band_candidates(
     floor = _noise_floor(env, peaks, fs, config, first)
     fiducial = _window_argmax(fid_signal, peaks, max(int(round(config.fiducial_s * fs)), 1))
     height = env[peaks]
+    # Over a flat stretch the floor is 0: such a bump is infinitely prominent, and the
+    # overflow to inf is the intended answer, not an error to warn about.
+    with np.errstate(over="ignore"):
+        prominence = height / np.maximum(floor, np.finfo(np.float64).tiny)
     return Candidates(
         peak=absolute[inside].astype(np.int64),
         height=height.astype(np.float64),
         slope=steepest,
         fiducial=(fiducial + first).astype(np.int64),
         valid=~missing[peaks] & ~missing[fiducial],
-        prominence=height / np.maximum(floor, np.finfo(np.float64).tiny),
+        prominence=prominence,
         gaps=np.searchsorted(begins, peaks + first, side="right").astype(np.int64),
     )
 
