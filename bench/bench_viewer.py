@@ -74,6 +74,7 @@ SHARED = [
     ("ptbdb", "ptbdb/s0010_re"),
 ]
 HOLTERS = [(3, 360.0), (12, 500.0)]  # leads, fs
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
 TARGETS = {"first": 300.0, "next": 50.0, "frame": 16.0, "heap": 100.0}
 
 # Before any page script: when the waveform says ready (and which window), when the
@@ -276,7 +277,7 @@ def bench_next(context: Any, base: str, urls: list[tuple[str, str, float]], step
         "Next view: PageDown to data-state=ready, prefetch of the step before finished",
         ["record", "p50", "p95", "worst", "KB/step", "requests/step", "steps"],
     )
-    all_times: list[float] = []
+    worst = 0.0
     for label, url, duration in urls:
         page = context.new_page()
         page.goto(base + url)
@@ -314,14 +315,14 @@ def bench_next(context: Any, base: str, urls: list[tuple[str, str, float]], step
             sizes.append(size)
             counts.append(count)
         page.close()
-        all_times += times
+        worst = max(worst, pct(times, 0.95))
         table.rows.append(
             [label, ms(pct(times, 0.5)), ms(pct(times, 0.95)), ms(max(times)),
              f"{sum(sizes) / len(sizes) / 1024:.0f}", f"{sum(counts) / len(counts):.1f}",
              str(steps)]
         )  # fmt: skip
         print(table.text().splitlines()[-1], flush=True)
-    return table, pct(all_times, 0.95)
+    return table, worst
 
 
 def drag(page: Any, x0: float, x1: float, y: float, every_s: float = 0.008) -> None:
@@ -346,7 +347,7 @@ def traced_frames(
     CPU time counts only what the renderer itself did, whatever else the machine runs."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "trace.json"
-        browser.start_tracing(page=page, path=str(path), categories=["devtools.timeline"])
+        browser.start_tracing(page=page, path=str(path), categories=TRACE_CATEGORIES)
         action(*args)
         browser.stop_tracing()
         data = json.loads(path.read_text())
@@ -402,7 +403,7 @@ def bench_drag(
         page.wait_for_function(IDLE, timeout=60000)
         page.wait_for_timeout(300)
         wall, cpu = traced_frames(browser, page, drag, page, right, left, y)
-        worst_cpu = max(worst_cpu, pct(cpu, 0.95))
+        worst_cpu = max(worst_cpu, pct(cpu, 0.95) if cpu else float("inf"))
         page.wait_for_function(IDLE, timeout=60000)
         page.close()
         intervals = [b - a for a, b in zip(ts, ts[1:], strict=False)]
@@ -532,7 +533,7 @@ def main() -> None:
         summary.rows += [
             ["first view <= 300 ms (warm p95, worst record)", ms(first_p95),
              met(first_p95 <= TARGETS["first"])],
-            ["next view <= 50 ms p95 (all records)", ms(next_p95),
+            ["next view <= 50 ms p95 (worst record)", ms(next_p95),
              met(next_p95 <= TARGETS["next"])],
             ["drag frames <= 16 ms (work p95; interval p95 <= 18 ms)",
              f"{ms(frame_p95)}; interval {ms(interval_p95)}",
