@@ -12,6 +12,7 @@ from wavetag.annotations.progress import projects_overview
 from wavetag.records import access
 from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
+from wavetag.web.assets import viewer_assets
 
 
 @login_required
@@ -87,4 +88,5 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         if event is not None and not 0 <= event <= record.duration:
             event = None
     config = viewer_config(record, request.user, event)
-    return render(request, "web/record.html", {"record": record, "config": config})
+    context = {"record": record, "config": config, "assets": viewer_assets()}
+    return render(request, "web/record.html", context)
