@@ -232,6 +232,36 @@ def first_ready(page: Any, url: str) -> tuple[float, float, float]:
     return got[0][0], got[0][1], got[-1][0]
 
 
+def traced_first(browser: Any, page: Any, url: str) -> tuple[float, float]:
+    """One warm load under a Chrome trace: wall and CPU ms of the renderer's main-thread
+    tasks from navigation start to ready (the page's own work, whatever else runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trace.json"
+        browser.start_tracing(page=page, path=str(path), categories=TRACE_CATEGORIES)
+        ready = first_ready(page, url)[0]
+        browser.stop_tracing()
+        data = json.loads(path.read_text())
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    rafs = [e for e in events if e.get("name") == "FireAnimationFrame" and e.get("ph") == "X"]
+    if not rafs:
+        return float("nan"), float("nan")
+    thread = max({(e["pid"], e["tid"]) for e in rafs}, key=lambda k: sum(
+        1 for e in rafs if (e["pid"], e["tid"]) == k))  # fmt: skip
+    navs = [e["ts"] for e in events if e.get("name") == "navigationStart"]
+    t0 = max(navs) if navs else min(e["ts"] for e in rafs)
+    wall = cpu = 0.0
+    for e in events:
+        if (
+            e.get("name") == "RunTask"
+            and e.get("ph") == "X"
+            and (e["pid"], e["tid"]) == thread
+            and t0 <= e["ts"] <= t0 + ready * 1000
+        ):
+            wall += e["dur"] / 1000
+            cpu += e.get("tdur", e["dur"]) / 1000
+    return wall, cpu
+
+
 def bench_first(context: Any, browser: Any, base: str, urls: list[tuple[str, str]], n: int):
     table = Table(
         "First view: navigation start to data-state=ready",
@@ -244,6 +274,7 @@ def bench_first(context: Any, browser: Any, base: str, urls: list[tuple[str, str
             "p95",
             "last redraw p50",
             "loads",
+            "main-thread CPU to ready (traced) p50",
         ],
     )
     warm_p95: list[float] = []
@@ -262,14 +293,40 @@ def bench_first(context: Any, browser: Any, base: str, urls: list[tuple[str, str
             firsts.append(a)
             painted.append(b)
             lasts.append(c)
+        cpu = [traced_first(browser, page, base + url)[1] for _ in range(3)]
         page.close()
         warm_p95.append(pct(firsts, 0.95))
         table.rows.append(
             [label, ms(cold), ms(pct(firsts, 0.5)), ms(pct(firsts, 0.95)),
-             ms(pct(painted, 0.5)), ms(pct(painted, 0.95)), ms(pct(lasts, 0.5)), str(n)]
+             ms(pct(painted, 0.5)), ms(pct(painted, 0.95)), ms(pct(lasts, 0.5)), str(n),
+             ms(pct(cpu, 0.5))]
         )  # fmt: skip
         print(table.text().splitlines()[-1], flush=True)
     return table, max(warm_p95)
+
+
+def bench_stale(context: Any, base: str, label: str, url: str, n: int) -> Table:
+    """First views after the cache's freshness (whitenoise: 60 s) has run out, each after
+    61 s without a load: what a reader opening a record every few minutes gets."""
+    table = Table(
+        "First view after 61 s idle (cached files past their max-age)",
+        ["record", "ready", "painted", "static requests sent"],
+    )
+    page = context.new_page()
+    first_ready(page, base + url)
+    for _ in range(n):
+        time.sleep(61)
+        page.evaluate("() => performance.clearResourceTimings()")
+        a, b, _ = first_ready(page, base + url)
+        # Files taken from the cache without asking the server show no transfer at all.
+        asked = page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                 .filter((e) => e.name.includes('/static/') && e.transferSize > 0).length"""
+        )
+        table.rows.append([label, ms(a), ms(b), str(asked)])
+        print(table.text().splitlines()[-1], flush=True)
+    page.close()
+    return table
 
 
 def bench_next(context: Any, base: str, urls: list[tuple[str, str, float]], steps: int):
@@ -374,8 +431,10 @@ def traced_frames(
 
 
 def bench_drag(
-    browser: Any, context: Any, base: str, cases: list[tuple[str, str, str | None]]
+    browser: Any, context: Any, base: str, cases: list[tuple[str, str, str | None, bool]]
 ) -> tuple[Table, float, float, float]:
+    """Each case: label, URL, key switching the layout (or None), whether the target counts
+    it (the target is for 12 leads; the 15-channel PTB record is shown beside)."""
     table = Table(
         "Drag frames: scripted mouse drag, a move every 8 ms, 4 drags of ~900 px, then one "
         "traced drag",
@@ -385,7 +444,7 @@ def bench_drag(
     )  # fmt: skip
     worst_cpu = 0.0
     worst_p95 = worst_interval = 0.0
-    for label, url, layout_key in cases:
+    for label, url, layout_key, counts in cases:
         page = context.new_page()
         page.goto(base + url)
         page.wait_for_function(IDLE, timeout=60000)
@@ -403,7 +462,8 @@ def bench_drag(
         page.wait_for_function(IDLE, timeout=60000)
         page.wait_for_timeout(300)
         wall, cpu = traced_frames(browser, page, drag, page, right, left, y)
-        worst_cpu = max(worst_cpu, pct(cpu, 0.95) if cpu else float("inf"))
+        if counts:
+            worst_cpu = max(worst_cpu, pct(cpu, 0.95) if cpu else float("inf"))
         page.wait_for_function(IDLE, timeout=60000)
         page.close()
         intervals = [b - a for a, b in zip(ts, ts[1:], strict=False)]
@@ -411,8 +471,9 @@ def bench_drag(
         work = [end[i] - ts[i] for i in moved if i < len(ts)]
         # Met when the work fits a frame and frames come at the display rate (60 Hz: a
         # 16.7 ms interval is every frame made).
-        worst_p95 = max(worst_p95, pct(work, 0.95))
-        worst_interval = max(worst_interval, pct(intervals, 0.95))
+        if counts:
+            worst_p95 = max(worst_p95, pct(work, 0.95))
+            worst_interval = max(worst_interval, pct(intervals, 0.95))
         slow = sum(1 for x in intervals if x > 20)
         table.rows.append(
             [label, layout_key and "3x4" or "stacked", str(len(ts)),
@@ -481,6 +542,9 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=20, help="warm loads per record")
     parser.add_argument("--steps", type=int, default=50, help="next-view steps per record")
     parser.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
+    parser.add_argument(
+        "--stale", type=int, default=0, help="first views after 61 s idle (each adds 61 s)"
+    )
     parser.add_argument("--keep-home", action="store_true", help="keep the WAVETAG_HOME used")
     parser.add_argument(
         "--home", type=Path, help="WAVETAG_HOME to use (imported into on first use, then kept)"
@@ -513,14 +577,16 @@ def main() -> None:
             first = [(n, url[n]) for n in names]
             first += [(f"{n} at the alarm (t=300)", url[n] + "?t=300") for n in names[:2]]
             t_first, first_p95 = bench_first(context, browser, server.url, first, args.loads)
+            if args.stale:
+                tables.append(bench_stale(context, server.url, "v102s", url["v102s"], args.stale))
             loads.append(os.getloadavg()[0])
             nxt = [(n, url[n], dur[n]) for n in names]
             t_next, next_p95 = bench_next(context, server.url, nxt, args.steps)
             loads.append(os.getloadavg()[0])
             drags = [
-                (h12, url[h12], None),
-                (h12, url[h12], "l"),
-                ("s0010_re", url["s0010_re"], None),
+                (h12, url[h12], None, True),
+                (h12, url[h12], "l", True),
+                ("s0010_re (15 channels, 1000 Hz)", url["s0010_re"], None, False),
             ]
             t_drag, frame_p95, interval_p95, cpu_p95 = bench_drag(
                 browser, context, server.url, drags
@@ -535,15 +601,15 @@ def main() -> None:
              met(first_p95 <= TARGETS["first"])],
             ["next view <= 50 ms p95 (worst record)", ms(next_p95),
              met(next_p95 <= TARGETS["next"])],
-            ["drag frames <= 16 ms (work p95; interval p95 <= 18 ms)",
+            ["drag frames <= 16 ms at 12 leads (work p95; interval p95 <= 18 ms)",
              f"{ms(frame_p95)}; interval {ms(interval_p95)}",
              met(frame_p95 <= TARGETS["frame"] and interval_p95 <= 18)],
-            ["drag frames <= 16 ms, renderer CPU per frame task (traced, p95)", ms(cpu_p95),
+            ["drag frames <= 16 ms at 12 leads, renderer CPU per frame (traced, p95)", ms(cpu_p95),
              met(cpu_p95 <= TARGETS["frame"])],
             ["JS heap <= 100 MB after opening a 24-h record (with buffers)", f"{heap:.1f} MB",
              met(heap <= TARGETS["heap"])],
         ]  # fmt: skip
-        tables = [t_first, t_next, t_drag, t_heap, summary]
+        tables = [t_first, *tables, t_next, t_drag, t_heap, summary]
     finally:
         server.stop(args.keep_home)
     for table in tables:
