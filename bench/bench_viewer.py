@@ -1,6 +1,7 @@
 """Browser figures for the waveform viewer: first view, next view, drag frames, JS heap.
 
-Run: ``.venv/bin/python bench/bench_viewer.py [--loads 20] [--steps 50] [--markdown FILE]``
+Run: ``.venv/bin/python bench/bench_viewer.py [--loads 20] [--steps 50] [--stale 3]
+[--markdown FILE] [--home DIR]`` (``--home`` keeps the imported records for the next run).
 
 Prints p50/p95 figures and whether each target is met; nothing fails on a missed target.
 Steps:
@@ -13,7 +14,9 @@ Steps:
 2. Debian's /usr/bin/chromium, headless, through Playwright; log in with the login form.
 3. First view: navigation start to ``data-state="ready"`` on the waveform element (a
    MutationObserver installed before any page script records when it happens), once in a
-   fresh browser context (cold: nothing cached) and ``--loads`` times after a warm-up load.
+   fresh browser context (cold: nothing cached) and ``--loads`` times after a warm-up load;
+   three loads under a Chrome trace give the renderer's main-thread CPU up to ready;
+   ``--stale N``: N loads each after 61 s idle (cached files past their max-age).
 4. Next view: "next page" (PageDown / PageUp at the record's end) to ready, ``--steps``
    times, each after the prefetch of the step before has finished (a reader looks at a
    page before turning it); bytes of window responses per step from Resource Timing.
