@@ -85,9 +85,9 @@ function makeColumns(path, dpr) {
 // Without a GPU (a virtual desktop, a locked-down workstation) Chromium rasterises a
 // stroke wider than one device pixel through Skia's path stroker, 10-20 times the cost of
 // a hairline: 150-250 ms for twelve full-width leads, during which no input is handled.
-// So a line up to 1.5 device px wide is drawn as one hairline, and one up to 2.5 px as two
-// hairlines 0.7 px apart diagonally (thickening steep and flat segments alike); only wider
-// lines are stroked for real.
+// So a line of 1-1.5 device px is drawn as one hairline, and one up to 2.5 px as two
+// hairlines 0.7 px apart diagonally (thickening steep and flat segments alike). Thinner
+// lines Skia already draws as (fainter) hairlines, and wider ones are stroked for real.
 const HAIRLINE_MAX = 1.5;
 const DOUBLE_MAX = 2.5;
 const HAIRLINE = [[0, 0]];
@@ -99,19 +99,21 @@ const DOUBLE = [
 /** Offsets (device px) of the hairline passes for a line width, or null: a real stroke. */
 export function hairlinePasses(lineWidth, dpr) {
   const device = lineWidth * dpr;
+  if (device <= 1) return null;
   if (device <= HAIRLINE_MAX) return HAIRLINE;
   return device <= DOUBLE_MAX ? DOUBLE : null;
 }
 
 /** Whether drawing at full width costs more than one hairline (so drafts are worth it). */
 export function heavyStroke(settings, dpr) {
-  return hairlinePasses(settings.line_width, dpr) !== HAIRLINE;
+  const passes = hairlinePasses(settings.line_width, dpr);
+  return passes ? passes.length > 1 : settings.line_width * dpr > 1;
 }
 
 /**
  * Raw samples j0..j1 into the column folder, reduced first to each device column's
  * extremes in a tight loop of comparisons: at 25 mm/s a 1000-Hz lead has ten samples a
- * column, and handing each one to the folder cost most of a frame's script time.
+ * column, and one folder call each made the first (not yet optimised) draw ~10 % longer.
  */
 function addRaw(cols, v, j0, j1, xBase, stepPx, yOf, dpr) {
   let j = j0;
