@@ -98,7 +98,9 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         if event is not None and not 0 <= event <= record.duration:
             event = None
     config = viewer_config(record, request.user, event)
-    analysis = analysis_panel(request.user, record)
-    return render(
-        request, "web/record.html", {"record": record, "config": config, "analysis": analysis}
-    )
+    context = {
+        "record": record,
+        "config": config,
+        "analysis": analysis_panel(request.user, record),
+    }
+    return render(request, "web/record.html", context)

@@ -11,7 +11,7 @@ import { computePanels, createScales, placeInTime } from "./layout.js";
 import { dataRange } from "./series.js";
 import { shortNumber } from "./state.js";
 import { levelFor } from "./tiles.js";
-import { drawTraces } from "./traces.js";
+import { drawTraces, heavyStroke } from "./traces.js";
 
 const EVENT_COLOR = "#c62828";
 // Past this many device-pixel columns of trace a frame with wide strokes is too slow to
@@ -150,7 +150,7 @@ export function createRenderer(parts) {
       let columns = 0;
       for (const p of frame.panels) columns += p.w * dpr;
       const moving = performance.now() - lastMove < SETTLE_MS;
-      const draft = moving && columns > HEAVY_COLUMNS && st.settings.line_width * dpr > 1;
+      const draft = moving && columns > HEAVY_COLUMNS && heavyStroke(st.settings, dpr);
       drawTraces(c, frame, st.settings, dpr, draft);
       if (draft) {
         clearTimeout(settleTimer);

@@ -8,7 +8,7 @@
 
 import { indexSpan } from "./series.js";
 
-function makeColumns(ctx, dpr) {
+function makeColumns(path, dpr) {
   // The column being folded: its index, point count, exact x of its only point, and
   // its extremes with the order in which they came.
   let col = NaN;
@@ -21,9 +21,9 @@ function makeColumns(ctx, dpr) {
   let lastY = 0;
 
   function emit(x, y) {
-    if (penDown) ctx.lineTo(x, y);
+    if (penDown) path.lineTo(x, y);
     else {
-      ctx.moveTo(x, y);
+      path.moveTo(x, y);
       penDown = true;
     }
     lastY = y;
@@ -82,17 +82,90 @@ function makeColumns(ctx, dpr) {
   };
 }
 
+// Without a GPU (a virtual desktop, a locked-down workstation) Chromium rasterises a
+// stroke wider than one device pixel through Skia's path stroker, 10-20 times the cost of
+// a hairline: 150-250 ms for twelve full-width leads, during which no input is handled.
+// So a line of 1-1.5 device px is drawn as one hairline, and one up to 2.5 px as two
+// hairlines 0.7 px apart diagonally (thickening steep and flat segments alike). Thinner
+// lines Skia already draws as (fainter) hairlines, and wider ones are stroked for real.
+const HAIRLINE_MAX = 1.5;
+const DOUBLE_MAX = 2.5;
+const HAIRLINE = [[0, 0]];
+const DOUBLE = [
+  [-0.35, -0.35],
+  [0.35, 0.35],
+];
+
+/** Offsets (device px) of the hairline passes for a line width, or null: a real stroke. */
+export function hairlinePasses(lineWidth, dpr) {
+  const device = lineWidth * dpr;
+  if (device <= 1) return null;
+  if (device <= HAIRLINE_MAX) return HAIRLINE;
+  return device <= DOUBLE_MAX ? DOUBLE : null;
+}
+
+/** Whether drawing at full width costs more than one hairline (so drafts are worth it). */
+export function heavyStroke(settings, dpr) {
+  const passes = hairlinePasses(settings.line_width, dpr);
+  return passes ? passes.length > 1 : settings.line_width * dpr > 1;
+}
+
 /**
- * Stroke one channel in one panel. `pieces` come from series.channelPieces; `scale` is
- * {perUnit, centre} (px per unit, value at the panel's mid-height).
+ * Raw samples j0..j1 into the column folder, reduced first to each device column's
+ * extremes in a tight loop of comparisons: at 25 mm/s a 1000-Hz lead has ten samples a
+ * column, and one folder call each made the first (not yet optimised) draw ~10 % longer.
  */
-export function drawTrace(ctx, panel, pieces, scale, dpr) {
+function addRaw(cols, v, j0, j1, xBase, stepPx, yOf, dpr) {
+  let j = j0;
+  while (j < j1) {
+    const first = v[j];
+    if (first !== first) {
+      cols.gap();
+      j++;
+      continue;
+    }
+    // The first sample of the next device column (the folder still keys on exact x, so
+    // a rounding slip at a boundary only moves which column a sample is folded into).
+    const nextColumn = Math.floor((xBase + j * stepPx) * dpr) + 1;
+    const end = Math.min(j1, Math.max(j + 1, Math.ceil((nextColumn / dpr - xBase) / stepPx)));
+    let lo = first;
+    let hi = first;
+    let jLo = j;
+    let jHi = j;
+    let m = j + 1;
+    for (; m < end; m++) {
+      const u = v[m];
+      if (u !== u) break;
+      if (u < lo) {
+        lo = u;
+        jLo = m;
+      } else if (u > hi) {
+        hi = u;
+        jHi = m;
+      }
+    }
+    const a = jLo < jHi ? jLo : jHi;
+    const b = jLo < jHi ? jHi : jLo;
+    const ya = yOf(v[a]);
+    cols.add(xBase + a * stepPx, ya, ya);
+    if (b !== a) {
+      const yb = yOf(v[b]);
+      cols.add(xBase + b * stepPx, yb, yb);
+    }
+    j = m;
+  }
+}
+
+/**
+ * The path of one channel in one panel, into `path` (a Path2D). `pieces` come from
+ * series.channelPieces; `scale` is {perUnit, centre} (px per unit, value at mid-height).
+ */
+export function traceChannel(path, panel, pieces, scale, dpr) {
   const pxPerSec = panel.w / (panel.t1 - panel.t0);
   const mid = panel.y + panel.h / 2;
   const k = scale.perUnit;
   const c0 = scale.centre;
-  const cols = makeColumns(ctx, dpr);
-  ctx.beginPath();
+  const cols = makeColumns(path, dpr);
   for (const piece of pieces) {
     const d = piece.data;
     if (!d || d.count === 0) {
@@ -106,16 +179,7 @@ export function drawTrace(ctx, panel, pieces, scale, dpr) {
     const [j0, j1] = indexSpan(d, from, to);
     const xBase = panel.x + (d.t0 - panel.t0) * pxPerSec;
     if (d.kind === "raw") {
-      const v = d.values;
-      for (let j = j0; j < j1; j++) {
-        const value = v[j];
-        if (value !== value) {
-          cols.gap();
-          continue;
-        }
-        const y = mid - (value - c0) * k;
-        cols.add(xBase + j * d.step * pxPerSec, y, y);
-      }
+      addRaw(cols, d.values, j0, j1, xBase, d.step * pxPerSec, (u) => mid - (u - c0) * k, dpr);
     } else {
       const lo = d.min;
       const hi = d.max;
@@ -136,7 +200,6 @@ export function drawTrace(ctx, panel, pieces, scale, dpr) {
     }
   }
   cols.flush();
-  ctx.stroke();
 }
 
 /**
@@ -144,20 +207,29 @@ export function drawTrace(ctx, panel, pieces, scale, dpr) {
  * a tall QRS may reach into the lead above rather than be cut off.
  */
 export function drawTraces(ctx, frame, settings, dpr, draft = false) {
-  // A draft (while the view moves) strokes one-device-pixel hairlines: rasterising wider
-  // strokes of a dozen full-width leads costs several frames in software.
-  ctx.lineWidth = draft ? 1 / dpr : settings.line_width;
+  // A draft (while the view moves) is one hairline whatever the width.
+  const passes = draft ? HAIRLINE : hairlinePasses(settings.line_width, dpr);
+  ctx.lineWidth = passes ? 1 / dpr : settings.line_width;
   ctx.lineJoin = "round";
   ctx.lineCap = "round";
   ctx.strokeStyle = settings.trace_color;
   for (const panel of frame.panels) {
     const series = frame.series.get(panel.ch);
     if (!series) continue;
+    const path = new Path2D();
+    traceChannel(path, panel, series.pieces, panel.scale, dpr);
     ctx.save();
     ctx.beginPath();
     ctx.rect(panel.x, 0, panel.w, frame.height);
     ctx.clip();
-    drawTrace(ctx, panel, series.pieces, panel.scale, dpr);
+    if (!passes) ctx.stroke(path);
+    else {
+      for (const [dx, dy] of passes) {
+        ctx.translate(dx / dpr, dy / dpr);
+        ctx.stroke(path);
+        ctx.translate(-dx / dpr, -dy / dpr);
+      }
+    }
     ctx.restore();
   }
   // Lead-change marks of a printed 12-lead page, between its columns.

@@ -1,0 +1,71 @@
+"""The record page loads the viewer from versioned URLs that browsers may keep for good."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import import_ok, make_user
+from wavetag.records.models import Record
+from wavetag.web.assets import IMMUTABLE, VIEWER_DIR, viewer_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page_html(client: Any, data_dir: Path, settings: Any, tmp_path: Path) -> str:
+    settings.STORE_DIR = tmp_path / "store"
+    import_ok(data_dir / "challenge2015" / "v102s", dataset="challenge2015")
+    client.force_login(make_user("reader", staff=True))
+    record = Record.objects.get(name="v102s")
+    return client.get(f"/records/{record.pk}/").content.decode()
+
+
+class TestViewerAssets:
+    def test_every_module_is_mapped_and_preloaded_at_the_version(self, page_html: str) -> None:
+        version = viewer_version()
+        found = re.search(r'<script type="importmap">(.*?)</script>', page_html, re.S)
+        assert found, "no import map on the record page"
+        imports = json.loads(found.group(1))["imports"]
+        modules = sorted(p.name for p in VIEWER_DIR.glob("*.js"))
+        assert sorted(k.rsplit("/", 1)[1] for k in imports) == modules
+        assert all(v == f"{k}?v={version}" for k, v in imports.items())
+        preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', page_html)
+        assert sorted(preloaded) == sorted(imports.values())
+        assert f'src="/static/web/viewer/main.js?v={version}"' in page_html
+
+    def test_versioned_files_are_immutable_and_others_are_not(self, client: Any) -> None:
+        url = "/static/web/viewer/tiles.js"
+        current = client.get(f"{url}?v={viewer_version()}")
+        assert current.status_code == 200
+        assert current["Cache-Control"] == IMMUTABLE
+        for other in (url, f"{url}?v=000000000000"):
+            response = client.get(other)
+            assert response.status_code == 200
+            assert "immutable" not in response["Cache-Control"]
+
+    def test_annotation_and_adjudication_pages_use_the_same_urls(
+        self, client: Any, data_dir: Path, settings: Any, tmp_path: Path
+    ) -> None:
+        from tests.factories import icu_world
+        from wavetag.annotations.services import save_annotation
+        from wavetag.projects.batches import claim_batch
+
+        settings.STORE_DIR = tmp_path / "store"
+        w = icu_world(data_dir)
+        (task,) = claim_batch(w.project, w.ann1)
+        claim_batch(w.project, w.ann2)
+        save_annotation(task, w.ann1, {"decision": "True"})
+        save_annotation(task, w.ann2, {"decision": "False"})
+        main = f'src="/static/web/viewer/main.js?v={viewer_version()}"'
+        for user, url in (
+            (w.ann1, f"/tasks/{task.pk}/"),
+            (w.judge, f"/tasks/{task.pk}/adjudicate/"),
+        ):
+            client.force_login(user)
+            html = client.get(url).content.decode()
+            assert main in html and '<script type="importmap">' in html, url

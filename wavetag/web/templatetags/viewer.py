@@ -1,0 +1,16 @@
+"""``{% viewer_assets as assets %}``: the viewer's versioned URLs, for every page that
+embeds the viewer (record, annotation and adjudication pages) without each view having
+to remember to pass them."""
+
+from __future__ import annotations
+
+from django import template
+
+from wavetag.web.assets import viewer_assets as _viewer_assets
+
+register = template.Library()
+
+
+@register.simple_tag
+def viewer_assets() -> dict[str, object]:
+    return _viewer_assets()
