@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,6 +15,8 @@ from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
 
 from .analysis_views import analysis_panel
+
+RECORDS_PER_PAGE = 100
 
 
 @login_required
@@ -30,13 +33,15 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = access.visible_datasets(request.user).filter(pk=dataset_id).first()
     if dataset is None:
         raise Http404("No such dataset")
-    records = (
-        access.visible_records(request.user)
-        .filter(dataset=dataset)
-        .annotate(n_channels=Count("channels"))
-        .order_by("name")
-    )
-    return render(request, "web/dataset.html", {"dataset": dataset, "records": records})
+    records = access.visible_records(request.user).filter(dataset=dataset)
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        records = records.filter(name__icontains=search)
+    records = records.annotate(n_channels=Count("channels")).order_by("name")
+    # A PhysioNet database can hold tens of thousands of records: one page at a time.
+    page = Paginator(records, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"dataset": dataset, "page": page, "records": page.object_list, "q": search}
+    return render(request, "web/dataset.html", context)
 
 
 @require_GET
