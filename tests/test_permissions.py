@@ -14,6 +14,7 @@ from django.test import Client
 from wavetag.annotations.services import post_to_discussion, save_annotation
 from wavetag.projects.access import task_access
 from wavetag.projects.batches import claim_batch
+from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Task
 
 from .factories import bearer, call, icu_world, import_ok, make_member, make_project
@@ -78,6 +79,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/projects/{P}/export", None, (401, 403, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/export?format=csv", None, (401, 403, 404, 200, 200, 200)),
     ("post", "/api/v1/projects/{P}/release", None, (401, 403, 404, 403, 200, 200)),
+    # Answers exist in this world, so even a project admin is refused (409), but only
+    # after the role check: others learn nothing about the project's state.
+    ("put", "/api/v1/projects/{P}/schema", ICU_ALARM, (401, 403, 404, 403, 409, 409)),
     (
         "post",
         "/api/v1/projects/{P}/invitations",

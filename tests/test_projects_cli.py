@@ -223,3 +223,38 @@ class TestProjectCommand:
             run_wavetag(home, "invite", "mailed", "--role", "annotator", WAVETAG_BASE_URL="x.org"),
             "WAVETAG_BASE_URL",
         )
+
+
+class TestSchemaCommand:
+    def test_print_and_replace_the_schema(self, home: Path, tmp_path: Path) -> None:
+        made = run_wavetag(
+            home,
+            "project",
+            "create",
+            "own-schema",
+            "--dataset",
+            "holter",
+            "--template",
+            "wearable-rhythm",
+        )
+        assert made.returncode == 0, made.stderr
+        shown = run_wavetag(home, "project", "schema", "own-schema")
+        assert shown.returncode == 0, shown.stderr
+        schema = json.loads(shown.stdout)
+        assert schema["name"] == "wearable-rhythm"
+        schema["name"] = "rhythm-and-noise"
+        schema["fields"][0]["label"] = "Signal quality of the strip"
+        path = tmp_path / "schema.json"
+        path.write_text(json.dumps(schema))
+        replaced = run_wavetag(home, "project", "schema", "own-schema", str(path))
+        assert replaced.returncode == 0, replaced.stderr
+        (stored,) = rows(
+            home, "select template, schema from projects_project where name = 'own-schema'"
+        )
+        assert stored[0] == "custom" and "Signal quality of the strip" in stored[1]
+        path.write_text("{broken")
+        refused(run_wavetag(home, "project", "schema", "own-schema", str(path)), "not valid JSON")
+        refused(
+            run_wavetag(home, "project", "schema", "own-schema", str(tmp_path / "none.json")),
+            "cannot read",
+        )

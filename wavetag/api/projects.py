@@ -21,7 +21,7 @@ from wavetag.projects.batches import claim_batch, next_task, release
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.errors import InvalidInput
 from wavetag.projects.models import Role, Task
-from wavetag.projects.services import describe, find_user
+from wavetag.projects.services import describe, find_user, replace_schema
 
 try:
     from ninja import Status
@@ -296,6 +296,24 @@ def get_export(
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
         return response
     return export_json(project)
+
+
+@router.put(
+    "/projects/{project_id}/schema",
+    response=ProjectDetail,
+    summary="Replace the label schema with a custom one (project admins, before any answer)",
+    description="The body is a schema as for `wavetag project create --schema FILE`. Refused "
+    "(409) once anyone saved an answer or a decision: answers depend on the schema's meaning. "
+    "The tasks stay as they are, so the schema's `tasks` must not change.",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}
+    },
+)
+def put_schema(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = _user(request)
+    project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
+    replace_schema(project, json_body(request))
+    return get_project(request, project_id)
 
 
 @router.post(

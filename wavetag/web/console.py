@@ -7,6 +7,7 @@ the console with the service's message and its status.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,13 @@ from wavetag.projects import access
 from wavetag.projects.batches import release as release_assignments
 from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Membership, Project, Role
-from wavetag.projects.services import add_member, find_user, remove_member
+from wavetag.projects.services import (
+    add_member,
+    find_user,
+    has_answers,
+    remove_member,
+    replace_schema,
+)
 
 from .guards import page_context, workflow_errors
 
@@ -64,7 +71,8 @@ def _console(
         invitations=invitations[:INVITATIONS_SHOWN],
         export_json=f"{api}?format=json",
         export_csv=f"{api}?format=csv",
-        **extra,
+        schema_locked=has_answers(project),
+        **{"schema_text": json.dumps(project.schema, indent=2), **extra},
     )
     return render(request, "web/console_project.html", context, status=status)
 
@@ -210,4 +218,24 @@ def release(request: HttpRequest, project_id: int) -> HttpResponse:
         return _refused(request, project, exc)
     plural = "" if count == 1 else "s"
     messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def schema(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Replace the project's label schema with a custom one given as JSON (only before any
+    answer: the service refuses otherwise)."""
+    project = _project(request, project_id)
+    text = request.POST.get("schema", "")
+    try:
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(f"schema: not valid JSON ({exc})") from None
+        replace_schema(project, raw)
+    except WorkflowError as exc:
+        return _console(request, project, status=exc.status, error=str(exc), schema_text=text)
+    messages.success(request, f"{project.name} now uses its own label schema")
     return _back(request, project)

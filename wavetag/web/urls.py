@@ -121,6 +121,11 @@ urlpatterns += [
         name="console-member-remove",
     ),
     path(
+        "projects/<int:project_id>/console/schema/",
+        console.schema,
+        name="console-schema",
+    ),
+    path(
         "projects/<int:project_id>/console/release/",
         console.release,
         name="console-release",

@@ -1,5 +1,5 @@
 """wavetag project create NAME --dataset D --template T [...] | add-member | remove-member |
-list | tasks | release"""
+list | schema PROJECT [FILE] | make-tasks | release"""
 
 from __future__ import annotations
 
@@ -22,8 +22,19 @@ from wavetag.projects.services import (
     find_project,
     find_user,
     remove_member,
+    replace_schema,
 )
 from wavetag.projects.tasks import make_tasks
+
+
+def _read_schema(what: str, name: str) -> Any:
+    path = Path(name)
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise CommandError(f"{what}: cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise CommandError(f"{what}: {path} is not valid JSON ({exc})") from None
 
 
 @contextmanager
@@ -84,6 +95,11 @@ class Command(BaseCommand):
                 help="even if this takes the project's last admin away",
             )
         sub.add_parser("list", help="list projects")
+        schema = sub.add_parser(
+            "schema", help="print the label schema, or replace it from FILE (before any answer)"
+        )
+        schema.add_argument("project")
+        schema.add_argument("file", nargs="?", metavar="FILE", help="a custom schema as JSON")
         tasks = sub.add_parser("make-tasks", help="add tasks for records imported since")
         tasks.add_argument("project")
         rel = sub.add_parser("release", help="release unfinished assignments")
@@ -98,15 +114,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _create(self, opts: dict[str, Any]) -> None:
-        schema = None
-        if opts["schema"]:
-            path = Path(opts["schema"])
-            try:
-                schema = json.loads(path.read_text())
-            except OSError as exc:
-                raise CommandError(f"--schema: cannot read {path}: {exc.strerror}") from None
-            except ValueError as exc:
-                raise CommandError(f"--schema: {path} is not valid JSON ({exc})") from None
+        schema = _read_schema("--schema", opts["schema"]) if opts["schema"] else None
         project = create_project(
             opts["name"],
             opts["dataset"],
@@ -157,6 +165,14 @@ class Command(BaseCommand):
     def _make_tasks(self, opts: dict[str, Any]) -> None:
         project = find_project(opts["project"])
         self.stdout.write(f"{make_tasks(project)} new tasks in {project.name}")
+
+    def _schema(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        if opts["file"] is None:
+            self.stdout.write(json.dumps(project.schema, indent=2))
+            return
+        replace_schema(project, _read_schema("FILE", opts["file"]))
+        self.stdout.write(f"{project.name} now uses the schema in {opts['file']}")
 
     def _release(self, opts: dict[str, Any]) -> None:
         project = find_project(opts["project"])
