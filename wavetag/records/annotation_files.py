@@ -112,7 +112,10 @@ def export_wfdb(aset: AnnotationSet) -> bytes:
         chans.append(int(chan))
         nums.append(int(num))
     order = np.argsort(np.asarray(samples, np.int64), kind="stable")
-    record, extension = file_stem(aset)
+    record, _ = file_stem(aset)
+    # wrann takes letters only as extension (a working set is named like ``atr-ann``); the
+    # extension is not inside the file, so any will do here and the download names it.
+    extension = "ann"
     with tempfile.TemporaryDirectory(prefix="wavetag-export-") as folder:
         if samples:
             wfdb.wrann(
