@@ -74,7 +74,13 @@ def viewer_config(
                 for c in record.channels.all()
             ],
             "annotation_sets": [
-                {"name": s.name, "origin": s.origin, "count": s.count}
+                {
+                    "id": s.pk,
+                    "name": s.name,
+                    "origin": s.origin,
+                    "count": s.count,
+                    "mine": s.created_by_id == user.pk,
+                }
                 for s in access.visible_annotation_sets(user, record)
             ],
         },
