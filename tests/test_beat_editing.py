@@ -173,6 +173,10 @@ class TestValidation:
             ({"op": "segment", "start": 1, "end": 4, "label": "(XX"}, "edits[0].label:"),
             ({"op": "fiducial", "beat": 10**9, "kind": "P_on", "time": 1}, "edits[0].beat:"),
             ({"op": "explode"}, "edits[0].op: 'explode' is not one of"),
+            ({"op": "delete", "id": 2**70}, "edits[0].id: must be the id"),
+            ({"op": "relabel", "cluster": 2**40, "symbol": "V"}, "edits[0].cluster:"),
+            ({"op": "add", "sample": -3, "symbol": "N"}, "edits[0].sample:"),
+            ({"op": "fiducial", "beat": 1, "kind": "U_peak", "time": 1}, "edits[0].beat:"),
         ],
     )
     def test_message_names_the_field(
@@ -205,9 +209,20 @@ class TestValidation:
         status, body = edit(client, world, "ann", sid, [{"op": "delete", "id": foreign.pk}])
         assert status == 400 and "edits[0].id" in body["detail"]
 
+    def test_fiducial_kind_and_reach(self, client: Client, world: SimpleNamespace) -> None:
+        sid = own_set(client, world)
+        beat = first_beats(sid, 1)[0]
+        bad = {"op": "fiducial", "beat": beat.pk, "kind": "U_peak", "time": beat.time}
+        status, body = edit(client, world, "ann", sid, [bad])
+        assert status == 400 and body["detail"].startswith("edits[0].kind: 'U_peak'")
+        far = {"op": "fiducial", "beat": beat.pk, "kind": "T_end", "time": beat.time + 5}
+        status, body = edit(client, world, "ann", sid, [far])
+        assert status == 400 and body["detail"].startswith("edits[0].time: must lie within")
+
     def test_empty_and_malformed(self, client: Client, world: SimpleNamespace) -> None:
         sid = own_set(client, world)
         assert edit(client, world, "ann", sid, [])[0] == 400
+        assert edit(client, world, "ann", 2**70, [{"op": "delete", "id": 1}])[0] == 404
         status, _ = call(client, "POST", f"/api/v1/annotation-sets/{sid}/edits", world.h["ann"], {})
         assert status == 422
 
@@ -245,6 +260,25 @@ class TestPermissions:
         )
         status, body = edit(client, world, "lead", auto.pk, add)
         assert status == 409 and "automatic" in body["detail"]
+
+
+class TestAnnotationsEndpoint:
+    def test_ids_and_clusters_are_listed(self, client: Client, world: SimpleNamespace) -> None:
+        sid = own_set(client, world)
+        beat = first_beats(sid, 1)[0]
+        Annotation.objects.filter(pk=beat.pk).update(cluster=4)
+        name = AnnotationSet.objects.get(pk=sid).name
+        url = f"/api/v1/records/{world.record.pk}/annotations?set={name}&end=5"
+        status, body = call(client, "GET", url, world.h["ann"])
+        assert status == 200 and body["set_id"] == sid
+        row = next(i for i in body["items"] if i["id"] == beat.pk)
+        assert row["cluster"] == 4 and row["beat"] is None
+
+    def test_openapi_lists_the_routes(self, client: Client, world: SimpleNamespace) -> None:
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+        assert "/api/v1/records/{record_id}/annotation-sets" in paths
+        assert "/api/v1/annotation-sets/{set_id}/edits" in paths
+        assert "/api/v1/annotation-sets/{set_id}/history" in paths
 
 
 class TestHistoryAndExport:

@@ -11,6 +11,8 @@ from ninja.errors import HttpError
 from wavetag.records import access, editing, sets
 from wavetag.records.models import AnnotationEdit, AnnotationSet
 
+from .projects import Status
+
 router = Router(tags=["editing"])
 
 
@@ -93,7 +95,7 @@ def _set_out(aset: AnnotationSet) -> dict[str, Any]:
     response={201: EditableSetOut},
     summary="Start editing: a working (human) set of your own, copied from a set or empty",
 )
-def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> tuple[int, Any]:
+def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> Any:
     user = _user(request)
     record = access.get_record_for_user(user, record_id)
     try:
@@ -109,7 +111,7 @@ def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> tuple[i
         raise HttpError(400, str(exc)) from exc
     except editing.EditError as exc:
         raise HttpError(exc.status, str(exc)) from exc
-    return 201, _set_out(aset)
+    return Status(201, _set_out(aset))
 
 
 @router.post(

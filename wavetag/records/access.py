@@ -117,7 +117,12 @@ def may_see_comments(user: Any) -> bool:
 
 def get_annotation_set_for_user(user: Any, set_id: int) -> AnnotationSet:
     """An annotation set by id, if the user may see it (its record, and the set itself)."""
-    aset = AnnotationSet.objects.select_related("record").filter(pk=set_id).first()
+    in_range = 0 < set_id < 2**63
+    aset = (
+        AnnotationSet.objects.select_related("record").filter(pk=set_id).first()
+        if in_range
+        else None
+    )
     if aset is None or not user.is_authenticated:
         raise Http404("No such annotation set")
     record = visible_records(user).select_related("dataset").filter(pk=aset.record_id).first()

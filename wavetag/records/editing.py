@@ -148,8 +148,8 @@ class _Batch:
         value = op.get(field)
         if field == "time" and value is None and op.get("sample") is not None:
             sample = op["sample"]
-            if not isinstance(sample, int) or isinstance(sample, bool):
-                raise self.fail("sample", "must be an integer")
+            if type(sample) is not int or not 0 <= sample < 2**53:
+                raise self.fail("sample", "must be a sample number (an integer ≥ 0)")
             value = sample / self.fs
             field = "sample"
         if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -162,7 +162,7 @@ class _Batch:
 
     def row(self, op: dict[str, Any], field: str = "id") -> Annotation:
         value = op.get(field)
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
             raise self.fail(field, "must be the id of an annotation of this set")
         row = Annotation.objects.filter(annotation_set=self.aset, pk=value).first()
         if row is None:
@@ -195,7 +195,7 @@ class _Batch:
         time = self.time_of(op)
         symbol = self.beat_code(op)
         chan = op.get("chan", 0)
-        if not isinstance(chan, int) or not 0 <= chan < 256:
+        if type(chan) is not int or not 0 <= chan < 256:
             raise self.fail("chan", "must be a channel number from 0 to 255")
         row = Annotation.objects.create(
             annotation_set=self.aset,
@@ -228,12 +228,16 @@ class _Batch:
         beats = Annotation.objects.filter(annotation_set=self.aset, symbol__in=BEAT_CODES)
         if op.get("cluster") is not None:
             cluster = op["cluster"]
-            if not isinstance(cluster, int) or isinstance(cluster, bool):
-                raise self.fail("cluster", "must be a cluster number")
+            if type(cluster) is not int or not -(2**15) <= cluster < 2**15:
+                raise self.fail("cluster", "must be a cluster number (a small integer)")
             rows = list(beats.filter(cluster=cluster).values_list("id", "symbol"))
         else:
             ids = op.get("ids")
-            if not isinstance(ids, list) or not ids or not all(type(i) is int for i in ids):
+            if (
+                not isinstance(ids, list)
+                or not ids
+                or not all(type(i) is int and 0 < i < 2**63 for i in ids)
+            ):
                 raise self.fail("ids", "must be a non-empty list of annotation ids")
             rows = list(beats.filter(pk__in=ids).values_list("id", "symbol"))
             missing = set(ids) - {pk for pk, _ in rows}
