@@ -20,6 +20,22 @@ const PEAK_WINDOW = 0.08; // s either side of a click
 const HIT_PX = 6;
 const SLOP = 4;
 const CODES = new Set(CODE_KEYS);
+const WATCHED = [
+  "editOn",
+  "editSet",
+  "editRows",
+  "selection",
+  "editCode",
+  "editPending",
+  "editStatus",
+  "sets",
+];
+
+function kindOf(r) {
+  if (isBeat(r)) return "beat";
+  if (r.beat != null) return "fiducial";
+  return r.symbol === "+" ? "segment" : "other";
+}
 
 export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
   const st = () => store.get();
@@ -157,7 +173,8 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     plot.focus({ preventScroll: true });
     const bp = beatPanel(frame);
     const beat = soleBeat();
-    const handle = beat && p === bp && hitFiducial(fiducialHandles(beats.rows(), beat, bp), bp, p0.x, p0.y);
+    const handles = beat && p === bp ? fiducialHandles(beats.rows(), beat, bp) : null;
+    const handle = handles && hitFiducial(handles, bp, p0.x, p0.y);
     const seg = p === bp && hitSegment(beats.rows(), bp, p0.x, p0.y);
     const hit = !handle && !seg && beatAt(p, p0.x);
     let kind = "box";
@@ -306,7 +323,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
 
   store.subscribe((state, changed) => {
     const has = (k) => changed.includes(k);
-    if (["editOn", "editSet", "editRows", "selection", "editCode", "editPending", "editStatus", "sets"].some(has)) {
+    if (WATCHED.some(has)) {
       sync();
       renderer.invalidate("overlay");
     }
@@ -329,7 +346,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       time: r.time,
       symbol: r.symbol,
       cluster: r.cluster ?? null,
-      kind: isBeat(r) ? "beat" : r.beat != null ? "fiducial" : r.symbol === "+" ? "segment" : "other",
+      kind: kindOf(r),
       aux_note: r.aux_note,
       duration: r.duration,
       beat: r.beat ?? null,

@@ -28,6 +28,13 @@ export function fiducialKind(row) {
   return null;
 }
 
+const segmentOf = (row) => ({
+  op: "segment",
+  start: row.time,
+  end: row.time + row.duration,
+  label: row.aux_note,
+});
+
 export const isBeat = (row) => BEAT_CODES.has(row.symbol) && row.beat == null;
 export const isSegment = (row) => row.symbol === "+" && row.duration > 0;
 
@@ -49,15 +56,19 @@ export function createBeatStore(store, onSaved) {
   const byId = (id) => rows().find((r) => r.id === resolve(id));
   const base = () => `${st().api}`;
 
-  async function open(set) {
+  async function open(set, { unlessBusy = false } = {}) {
     const url = `${base()}/records/${st().record.id}/annotations?${query({ set: set.name })}`;
     const body = await getJson(url);
+    // Edits made while the rows were on their way are shown already and not yet sent:
+    // the next answer brings them.
+    if (unlessBusy && queue.length) return;
     store.set({ editSet: { id: body.set_id, name: body.set }, editRows: body.items });
   }
 
   async function start(from) {
     const body = from ? { from } : {};
-    const made = await sendJson("POST", `${base()}/records/${st().record.id}/annotation-sets`, body);
+    const url = `${base()}/records/${st().record.id}/annotation-sets`;
+    const made = await sendJson("POST", url, body);
     const sets = [...st().sets, { ...made, shown: false, mine: true }];
     store.set({ sets });
     await open(made);
@@ -90,7 +101,9 @@ export function createBeatStore(store, onSaved) {
       const start = op.start ?? old.time;
       const end = op.end ?? old.time + old.duration;
       const seg = { ...(old || { symbol: "+", chan: 0, num: 0, subtype: 0 }), id };
-      Object.assign(seg, { time: start, duration: end - start, aux_note: op.label ?? seg.aux_note });
+      seg.time = start;
+      seg.duration = end - start;
+      seg.aux_note = op.label ?? seg.aux_note;
       list = [...list.filter((r) => r.id !== id), seg];
     } else if (op.op === "fiducial") {
       const beat = resolve(op.beat);
@@ -112,11 +125,8 @@ export function createBeatStore(store, onSaved) {
     if (op.op === "move") return [{ op: "move", id: op.id, time: byId(op.id).time }];
     if (op.op === "delete") {
       const row = byId(op.id);
-      if (!isBeat(row)) {
-        return isSegment(row)
-          ? [{ op: "segment", start: row.time, end: row.time + row.duration, label: row.aux_note, revives: op.id }]
-          : [];
-      }
+      if (isSegment(row)) return [{ ...segmentOf(row), revives: op.id }];
+      if (!isBeat(row)) return [];
       return [{ op: "add", time: row.time, symbol: row.symbol, chan: row.chan, revives: op.id }];
     }
     if (op.op === "relabel") {
@@ -132,7 +142,7 @@ export function createBeatStore(store, onSaved) {
     if (op.op === "segment") {
       if (op.id == null) return [{ op: "delete", id: op.tempId }];
       const old = byId(op.id);
-      return [{ op: "segment", id: op.id, start: old.time, end: old.time + old.duration, label: old.aux_note }];
+      return [{ ...segmentOf(old), id: op.id }];
     }
     if (op.op === "fiducial") {
       const [symbol, num] = FIDUCIALS[op.kind];
@@ -217,7 +227,8 @@ export function createBeatStore(store, onSaved) {
       });
       inFlight = false;
       if (queue.length) return flush();
-      await open(set);
+      await open(set, { unlessBusy: true });
+      if (queue.length) return flush();
       finish("saved");
     } catch (error) {
       inFlight = false;

@@ -29,14 +29,20 @@ export function createEditorPanel(toolbar, store, on) {
   toggle.addEventListener("click", () => on.toggle());
   toolbar.append(h("div", { class: "wt-group" }, toggle));
 
-  const status = h("span", { class: "wt-status", "data-testid": "edit-status", "aria-live": "polite" });
+  const status = h("span", {
+    class: "wt-status",
+    "data-testid": "edit-status",
+    "aria-live": "polite",
+  });
   const starts = h("div", { class: "wt-group" });
   const codes = CODE_KEYS.map((c) =>
     btn(c, `beat-code-${c}`, `Code ${c} (key ${c}): relabels the selection`, () => on.code(c)),
   );
   const tools = h("div", { class: "wt-group" }, [
     ...codes,
-    btn("Cluster", "select-cluster", "Select the beat's whole cluster (Shift+C)", () => on.cluster()),
+    btn("Cluster", "select-cluster", "Select the beat's whole cluster (Shift+C)", () =>
+      on.cluster(),
+    ),
     btn("Delete", "edit-delete", "Delete the selection (Del)", () => on.remove()),
     btn("Undo", "edit-undo", "Undo the last edit (Ctrl+Z)", () => on.undo()),
   ]);
@@ -58,10 +64,14 @@ export function createEditorPanel(toolbar, store, on) {
     const sources = st.sets.filter((s) => s.origin !== "human");
     starts.replaceChildren(
       h("span", { class: "wt-note" }, "Edit:"),
-      ...mine.map((s) => btn(s.name, `beat-open-${s.name}`, "Go on with this set", () => on.open(s))),
+      ...mine.map((s) =>
+        btn(s.name, `beat-open-${s.name}`, "Go on with this set", () => on.open(s)),
+      ),
       h("span", { class: "wt-note" }, "Start from:"),
       ...sources.map((s) =>
-        btn(s.name, `beat-start-${s.name}`, `A copy of ${s.name} (${s.origin})`, () => on.start(s.name)),
+        btn(s.name, `beat-start-${s.name}`, `A copy of ${s.name} (${s.origin})`, () =>
+          on.start(s.name),
+        ),
       ),
       btn("empty", "beat-start-empty", "An empty set", () => on.start(null)),
     );
@@ -79,7 +89,8 @@ export function createEditorPanel(toolbar, store, on) {
     labels.hidden = !extra.labelsOpen;
     const sel = (st.selection || []).length;
     const state = st.editStatus || "";
-    status.dataset.state = st.editPending ? "saving" : state.startsWith("error") ? "error" : "saved";
+    const failed = state.startsWith("error");
+    status.dataset.state = st.editPending ? "saving" : failed ? "error" : "saved";
     status.textContent = editing
       ? `${st.editSet.name} · ${sel} selected · ${st.editPending ? "saving…" : state || "saved"}`
       : "Choose a set to edit";

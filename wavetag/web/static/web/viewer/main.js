@@ -84,7 +84,11 @@ export function mountViewer(root, config, options = {}) {
     canvases: parts.canvases,
     series,
     annotations,
-    overlays: [calipers, { draw: (c, f, s) => editor && editor.draw(c, f, s) }, { draw: drawCursor }],
+    overlays: [
+      calipers,
+      { draw: (c, f, s) => editor && editor.draw(c, f, s) },
+      { draw: drawCursor },
+    ],
     available,
     onFrame(frame) {
       labels.update(frame);
