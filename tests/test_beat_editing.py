@@ -298,6 +298,26 @@ class TestHistoryAndExport:
         assert (second["user"], second["op"], second["batch"]) == ("lead", "move", 2)
         assert second["before"][0]["time"] == beat.time
 
+    def test_adjacent_segments_need_no_closing_change(
+        self, client: Client, world: SimpleNamespace
+    ) -> None:
+        status, body = start(client, world, "ann", {})
+        sid = body["id"]
+        ops = [
+            {"op": "segment", "start": 10.0, "end": 20.0, "label": "(AFIB"},
+            {"op": "segment", "start": 20.0, "end": 30.0, "label": "(VT"},
+        ]
+        assert edit(client, world, "ann", sid, ops)[0] == 200
+        url = f"/api/v1/records/{world.record.pk}/annotations/export"
+        response = client.get(url, {"set": body["name"]}, **world.h["ann"])
+        (world.tmp / "100.seg").write_bytes(response.content)
+        ann = wfdb.rdann(str(world.tmp / "100"), "seg")
+        assert list(zip(ann.sample.tolist(), ann.aux_note, strict=True)) == [
+            (3600, "(AFIB"),
+            (7200, "(VT"),
+            (10800, "(N"),
+        ]
+
     def test_edited_set_round_trips_through_rdann(
         self, client: Client, world: SimpleNamespace
     ) -> None:

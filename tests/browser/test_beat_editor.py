@@ -26,7 +26,7 @@ def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
     settings.STORE_DIR = tmp_path / "store"
     import_ok(data_dir / "mitdb/100", dataset="mitdb")
     project = make_project("beats", "mitdb", "wearable-rhythm", visible_sets=["atr"])
-    w = SimpleNamespace(record=Record.objects.get(name="100"))
+    w = SimpleNamespace(record=Record.objects.get(name="100"), project=project)
     w.ann = make_member(project, "ann")
     atr = AnnotationSet.objects.get(record=w.record, name="atr")
     w.set = sets.create_working_set(atr, w.ann)
@@ -163,3 +163,22 @@ class TestBeatEditor:
         assert (point.symbol, point.num) == ("(", 1)
         assert seen[3]["time"] - 0.2 < point.time < seen[3]["time"]
         errors.check()
+
+    def test_a_refused_edit_shows_its_message(self, make_page: Any, world: Any) -> None:
+        page, errors, box = open_editor(make_page, world)
+        seen = beats_in_view(page)
+        # The set is taken away from its maker meanwhile: the server refuses the edit.
+        other = make_member(world.project, "ann2")
+        AnnotationSet.objects.filter(pk=world.set.pk).update(created_by=other)
+        click_beat(page, box, seen[1])
+        page.keyboard.press("Shift+V")
+        page.wait_for_selector("[data-testid=edit-status][data-state=error]")
+        assert "Edit not saved" in page.locator(".wt-message").inner_text()
+        assert Annotation.objects.get(pk=seen[1]["id"]).symbol == "N"
+        symbol = page.evaluate(
+            f"() => document.getElementById('viewer').wtViewer.beats()"
+            f".find(b => b.id === {seen[1]['id']}).symbol"
+        )
+        assert symbol == "N"  # the refused relabel is rolled back on screen
+        # The refusal (404: not the user's set any more) and the failed re-read (400).
+        assert errors and all("404" in e or "400" in e for e in errors), errors

@@ -42,6 +42,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
   const beats = createBeatStore(store, () => renderer.invalidate("traces"));
   let drag = null; // {kind: move|box|segment|fiducial, ...}
   let labelsFor = null; // {start, end} of a segment being made, or {id} of a selected one
+  let clusterPick = null; // {cluster, selection}: the selection Shift+C made
   store.set({ editOn: false, editSet: null, editRows: [], selection: [], editCode: "N" });
   store.set({ editPending: 0, editStatus: "" });
 
@@ -123,6 +124,11 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       store.set({ editCode: c });
       return;
     }
+    // A whole cluster goes by its number: the server relabels beats not loaded here too.
+    if (clusterPick && clusterPick.selection === st().selection) {
+      beats.edit([{ op: "relabel", cluster: clusterPick.cluster, symbol: c }]);
+      return;
+    }
     const ids = st().selection.filter((id) => {
       const r = beats.byId(id);
       return r && isBeat(r) && r.symbol !== c;
@@ -137,7 +143,9 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       return;
     }
     const ids = beats.rows().filter((r) => isBeat(r) && r.cluster === beat.cluster);
-    store.set({ selection: ids.map((r) => r.id), editCluster: beat.cluster });
+    const selection = ids.map((r) => r.id);
+    clusterPick = { cluster: beat.cluster, selection };
+    store.set({ selection });
   }
 
   function remove() {

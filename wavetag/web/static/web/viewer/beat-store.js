@@ -46,6 +46,7 @@ export function createBeatStore(store, onSaved) {
   let nextTemp = -1;
   const ids = new Map(); // temporary or replaced id -> id it stands for now
   const undoStack = [];
+  let confirmed = []; // the rows as the server last sent them
 
   const resolve = (id) => {
     let seen = 0;
@@ -61,6 +62,7 @@ export function createBeatStore(store, onSaved) {
     const body = await getJson(url);
     // Edits made while the rows were on their way are shown already and not yet sent:
     // the next answer brings them.
+    confirmed = body.items;
     if (unlessBusy && queue.length) return;
     store.set({ editSet: { id: body.set_id, name: body.set }, editRows: body.items });
   }
@@ -238,7 +240,8 @@ export function createBeatStore(store, onSaved) {
       try {
         await open(set);
       } catch {
-        // The message above already says the edit did not go through.
+        // The set cannot be read either: show it as the server last had it.
+        store.set({ editRows: confirmed });
       }
       finish(`error: ${error.message}`);
     }
