@@ -372,7 +372,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       const beat = soleBeat();
       if (!frame || !beat) return [];
       const bp = beatPanel(frame);
-      return fiducialHandles(beats.rows(), beat, bp).map((f) => ({ ...f, y: bp.y + bp.h - 41 }));
+      return fiducialHandles(beats.rows(), beat, bp);
     },
     pending: () => beats.pending() || st().editPending > 0,
     detach() {
