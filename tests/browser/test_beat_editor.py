@@ -104,6 +104,17 @@ class TestBeatEditor:
         page.keyboard.press("Delete")
         settle(page)
         assert not Annotation.objects.filter(pk=added.pk).exists()
+        # Undo brings it back (as a new row at the same time), and undo again removes it.
+        page.keyboard.press("Control+z")
+        settle(page)
+        back = Annotation.objects.get(annotation_set=world.set, time=added.time)
+        assert back.symbol == "N"
+        page.keyboard.press("Control+z")
+        settle(page)
+        assert not Annotation.objects.filter(annotation_set=world.set, time=added.time).exists()
+        page.keyboard.press("Control+z")  # and the move before it
+        settle(page)
+        assert Annotation.objects.get(pk=seen[2]["id"]).time == pytest.approx(seen[2]["time"])
 
         # Select a beat's cluster and relabel it all, then undo that.
         member = next(b for b in beats_in_view(page) if b["cluster"] == CLUSTER)

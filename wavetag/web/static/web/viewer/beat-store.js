@@ -11,6 +11,7 @@ import { getJson, query, sendJson } from "./api.js";
 
 const DEBOUNCE_MS = 250;
 const UNDO_MAX = 100;
+const REREAD_MAX = 600; // s: edits spread wider than this read the whole set back
 export const BEAT_CODES = new Set("NLRBAaJSVrFejnE/fQ?x|".split(""));
 export const FIDUCIALS = {
   P_on: ["(", 0],
@@ -168,6 +169,7 @@ export function createBeatStore(store, onSaved) {
     for (const op of ready) {
       undo.unshift(...inverse(op));
       if (op.revives != null) ids.set(op.revives, op.tempId);
+      op.span = timesOf(op);
       local(op);
     }
     if (undoable) {
@@ -183,6 +185,17 @@ export function createBeatStore(store, onSaved) {
   function undo() {
     const ops = undoStack.pop();
     if (ops && ops.length) edit(ops, { undoable: false });
+  }
+
+  /** Seconds [lo, hi] an op touches (before it is applied); null: anywhere (a cluster). */
+  function timesOf(op) {
+    if (op.op === "relabel" && op.cluster != null) return null;
+    const times = [op.time, op.start, op.end].filter((t) => t != null);
+    for (const x of refs(op)) {
+      const row = byId(x);
+      if (row) times.push(row.time, row.time + (row.duration || 0));
+    }
+    return times.length ? [Math.min(...times), Math.max(...times)] : null;
   }
 
   const refs = (op) => [op.id, op.beat, ...(op.ids || [])].filter((x) => x != null);
@@ -208,10 +221,28 @@ export function createBeatStore(store, onSaved) {
     const out = { ...op };
     delete out.tempId;
     delete out.revives;
+    delete out.span;
     if (out.id != null) out.id = resolve(out.id);
     if (out.beat != null) out.beat = resolve(out.beat);
     if (out.ids) out.ids = out.ids.map(resolve);
     return out;
+  }
+
+  let touched; // seconds the answered batches touched since the rows were last read back
+  const union = (a, b) => (a && b ? [Math.min(a[0], b[0]), Math.max(a[1], b[1])] : null);
+
+  /** Read back the rows of [lo - 1, hi + 1] s only (a Holter has 100 000 beats). */
+  async function reread(set, [lo, hi]) {
+    const a = Math.max(0, lo - 1);
+    const b = hi + 1;
+    const params = query({ set: set.name, start: a, end: b });
+    const body = await getJson(`${base()}/records/${st().record.id}/annotations?${params}`);
+    const outside = (r) => r.time < a || r.time >= b;
+    const merged = (list) =>
+      [...list.filter(outside), ...body.items].sort((x, y) => x.time - y.time);
+    confirmed = merged(confirmed);
+    if (queue.length) return;
+    store.set({ editRows: merged(rows()) });
   }
 
   async function flush() {
@@ -228,13 +259,18 @@ export function createBeatStore(store, onSaved) {
         if (op.tempId != null && body.results[i].length) ids.set(op.tempId, body.results[i][0]);
       });
       inFlight = false;
+      for (const op of batch) touched = touched === undefined ? op.span : union(touched, op.span);
       if (queue.length) return flush();
-      await open(set, { unlessBusy: true });
+      const span = touched;
+      touched = undefined;
+      if (span && span[1] - span[0] <= REREAD_MAX) await reread(set, span);
+      else await open(set, { unlessBusy: true });
       if (queue.length) return flush();
       finish("saved");
     } catch (error) {
       inFlight = false;
       queue = [];
+      touched = undefined;
       undoStack.length = 0;
       store.set({ message: `Edit not saved: ${error.message}` });
       try {
