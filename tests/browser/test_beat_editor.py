@@ -141,7 +141,7 @@ class TestBeatEditor:
         assert "saved" in page.get_by_test_id("edit-status").inner_text()
         errors.check()
 
-    def test_rhythm_segment_and_fiducial(self, make_page: Any, world: Any) -> None:
+    def test_rhythm_segments_and_fiducial(self, make_page: Any, world: Any) -> None:
         page, errors, box = open_editor(make_page, world)
         seen = beats_in_view(page)
         # Alt+drag on the trace draws a segment; its label comes from the list.
@@ -158,6 +158,23 @@ class TestBeatEditor:
         assert seg.duration == pytest.approx(
             200 / (seen[2]["x"] - seen[1]["x"]) * (seen[2]["time"] - seen[1]["time"]), rel=0.05
         )
+
+        # Alt+drag on the overview: a segment over a long stretch.
+        ov = page.get_by_test_id("overview").bounding_box()
+        oy = ov["y"] + ov["height"] / 2
+        page.keyboard.down("Alt")
+        page.mouse.move(ov["x"] + ov["width"] * 0.5, oy)
+        page.mouse.down()
+        page.mouse.move(ov["x"] + ov["width"] * 0.75, oy, steps=5)
+        page.mouse.up()
+        page.keyboard.up("Alt")
+        page.get_by_test_id("segment-label-(SVTA").click()
+        settle(page)
+        long = Annotation.objects.get(annotation_set=world.set, symbol="+", aux_note="(SVTA")
+        duration = world.record.duration
+        assert long.time == pytest.approx(duration / 2, rel=0.02)
+        assert long.duration == pytest.approx(duration / 4, rel=0.05)
+        assert page.evaluate("() => document.getElementById('viewer').wtViewer.view().start") < 5
 
         # Select a beat: its fiducial handles show; drag the QRS onset.
         click_beat(page, box, seen[3])

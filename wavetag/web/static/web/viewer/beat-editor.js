@@ -2,7 +2,7 @@
 //   click on the trace       add a beat at the nearest R peak (±80 ms) with the current code
 //   click a marker           select it (Shift: add to the selection); drag it to move it
 //   drag on empty trace      select the beats in the dragged span (Shift: add)
-//   Alt+drag on the trace    draw a rhythm segment, then pick its label
+//   Alt+drag (trace, overview) draw a rhythm segment, then pick its label
 //   a code key (N V A ...)   relabel the selection; with none, the code for new beats
 //   Del / Backspace          delete the selection;  Shift+C  select the beat's cluster
 //   Ctrl+Z                   undo the last edit;    Esc  clear the selection
@@ -14,9 +14,9 @@ import { createBeatStore, isBeat } from "./beat-store.js";
 import { CODE_KEYS, createEditorPanel } from "./editor-panel.js";
 import { drawFiducials, fiducialHandles, hitFiducial } from "./fiducials.js";
 import { panelAt, timeOfX, xOf } from "./layout.js";
+import { nearestPeak } from "./peaks.js";
 import { drawSegments, hitSegment } from "./segments.js";
 
-const PEAK_WINDOW = 0.08; // s either side of a click
 const HIT_PX = 6;
 const SLOP = 4;
 const CODES = new Set(CODE_KEYS);
@@ -74,30 +74,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
 
   function beatPanel(frame) {
     return frame.panels.find((p) => p.role === "rhythm") || frame.panels[0];
-  }
-
-  /** The time of the largest deviation from the local mean within ±80 ms of t. */
-  function nearestPeak(frame, p, t) {
-    const s = frame.series.get(p.ch);
-    for (const piece of s ? s.pieces : []) {
-      const d = piece.data;
-      if (!d || d.kind !== "raw" || t < piece.from || t >= piece.to) continue;
-      const j0 = Math.max(0, Math.round((t - PEAK_WINDOW - d.t0) / d.step));
-      const j1 = Math.min(d.count - 1, Math.round((t + PEAK_WINDOW - d.t0) / d.step));
-      let mean = 0;
-      let n = 0;
-      for (let j = j0; j <= j1; j++) if (d.values[j] === d.values[j]) (mean += d.values[j]), n++;
-      if (!n) return t;
-      mean /= n;
-      let best = -1;
-      let at = t;
-      for (let j = j0; j <= j1; j++) {
-        const dev = Math.abs(d.values[j] - mean);
-        if (dev > best) (best = dev), (at = d.t0 + j * d.step);
-      }
-      return at;
-    }
-    return t;
   }
 
   function beatAt(p, x) {
@@ -168,7 +144,23 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
+  const overview = root.querySelector("[data-testid=overview]");
+  const overviewTime = (e) => {
+    const r = overview.getBoundingClientRect();
+    const x = Math.min(Math.max(e.clientX - r.left, 0), r.width);
+    return (x / r.width) * st().record.duration;
+  };
+
   function onDown(e) {
+    if (st().editOn && st().editSet && e.altKey && e.target === overview) {
+      // Alt+drag on the overview: a segment over any stretch of the record.
+      e.stopPropagation();
+      e.preventDefault();
+      overview.setPointerCapture(e.pointerId);
+      const t = overviewTime(e);
+      drag = { kind: "overview", t0: t, t, moved: false };
+      return;
+    }
     if (!st().editOn || !st().editSet || !plot.contains(e.target)) return;
     if (e.pointerType === "mouse" && e.button !== 0) return;
     const frame = renderer.frame();
@@ -197,6 +189,11 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
   function onMove(e) {
     if (!drag) return;
     e.stopPropagation();
+    if (drag.kind === "overview") {
+      drag.t = overviewTime(e);
+      drag.moved = true;
+      return;
+    }
     const { x } = local(e);
     if (!drag.moved && Math.abs(x - drag.x0) < SLOP) return;
     drag.moved = true;
@@ -210,6 +207,14 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     e.stopPropagation();
     const d = drag;
     drag = null;
+    if (d.kind === "overview") {
+      if (d.moved && Math.abs(d.t - d.t0) > 0) {
+        const [a, b] = [d.t0, d.t].sort((u, v) => u - v);
+        labelsFor = { start: a, end: b };
+        sync();
+      }
+      return;
+    }
     const frame = renderer.frame();
     const t = (x) => Math.min(st().record.duration, Math.max(0, timeOfX(d.p, x)));
     if (d.kind === "fiducial") {
