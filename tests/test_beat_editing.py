@@ -151,6 +151,11 @@ class TestOperations:
         status, body = edit(client, world, "ann", sid, [move])
         assert body["results"][0] == [on.pk]
         assert beat.fiducials.count() == 2
+        # Moving the beat takes its points along.
+        shift = {"op": "move", "id": beat.pk, "time": beat.time + 0.1}
+        assert edit(client, world, "ann", sid, [shift])[0] == 200
+        on.refresh_from_db()
+        assert on.time == pytest.approx(beat.time - 0.05 + 0.1)
         gone = {"op": "fiducial", "beat": beat.pk, "kind": "T_end", "time": None}
         assert edit(client, world, "ann", sid, [gone])[0] == 200
         assert beat.fiducials.count() == 1

@@ -208,12 +208,19 @@ class _Batch:
         return [row.pk]
 
     def move(self, op: dict[str, Any]) -> list[int]:
+        """Move a row; a beat's fiducial points move with it, by the same amount."""
         row = self.row(op)
-        before = snapshot(row)
         time = self.time_of(op)
+        shift = time - row.time
+        points = list(row.fiducials.all())
+        before = [snapshot(row)] + [snapshot(p) for p in points]
         row.time, row.sample = time, self.sample_of(time)
         row.save(update_fields=["time", "sample"])
-        self.record_edit("move", [before], [snapshot(row)])
+        for p in points:
+            p.time = min(max(p.time + shift, 0.0), self.record.duration)
+            p.sample = self.sample_of(p.time)
+            p.save(update_fields=["time", "sample"])
+        self.record_edit("move", before, [snapshot(row)] + [snapshot(p) for p in points])
         return [row.pk]
 
     def delete(self, op: dict[str, Any]) -> list[int]:

@@ -87,7 +87,11 @@ export function createBeatStore(store, onSaved) {
       list = [...list, { duration: 0, aux_note: "", chan: 0, num: 0, subtype: 0, ...row }];
     } else if (op.op === "move") {
       const id = resolve(op.id);
-      list = list.map((r) => (r.id === id ? { ...r, time: op.time } : r));
+      const shift = op.time - list.find((r) => r.id === id).time;
+      // A beat's fiducial points go with it, as on the server.
+      list = list.map((r) =>
+        r.id === id ? { ...r, time: op.time } : r.beat === id ? { ...r, time: r.time + shift } : r,
+      );
     } else if (op.op === "delete") {
       const id = resolve(op.id);
       list = list.filter((r) => r.id !== id && r.beat !== id);
