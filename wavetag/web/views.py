@@ -104,6 +104,8 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         if event is not None and not 0 <= event <= record.duration:
             event = None
     config = viewer_config(record, request.user, event)
+    # The record's own page edits beats; task pages embed the viewer without the editor.
+    config["beat_editor"] = True
     analysis = analysis_panel(request.user, record)
     return render(
         request, "web/record.html", {"record": record, "config": config, "analysis": analysis}

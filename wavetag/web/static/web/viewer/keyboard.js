@@ -37,7 +37,7 @@ const BINDINGS = [
   { keys: ["1", "…", "9"], what: "Show / hide channel 1–9", match: digit },
   {
     keys: ["b"],
-    what: "Edit beats mode (then: N V A … relabel, Del deletes, Shift+C cluster, Ctrl+Z undo)",
+    what: "Edit beats (record page): N V A … relabel, Del deletes, Shift+C cluster, Ctrl+Z undo",
     match: key("b"),
     run: "beatEditor",
   },

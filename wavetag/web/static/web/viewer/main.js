@@ -110,8 +110,10 @@ export function mountViewer(root, config, options = {}) {
     if (names.includes("grid")) store.set({ gridOn: settings.grid });
   }).toggle;
 
-  editor = createBeatEditor({ root, store, plot: parts.plot, toolbar: parts.toolbar, renderer });
-  actions.beatEditor = () => editor.toggle();
+  if (config.beat_editor) {
+    editor = createBeatEditor({ root, store, plot: parts.plot, toolbar: parts.toolbar, renderer });
+  }
+  actions.beatEditor = () => editor && editor.toggle();
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -197,15 +199,15 @@ export function mountViewer(root, config, options = {}) {
     store,
     stats: () => ({ ...loader.stats(), drawMs: renderer.lastDrawMs() }),
     /** The edited set's rows with their x on the plot (beat editor). */
-    beats: () => editor.beats(),
-    fiducials: () => editor.fiducials(),
+    beats: () => (editor ? editor.beats() : []),
+    fiducials: () => (editor ? editor.fiducials() : []),
     destroy() {
       clearTimeout(startTimer);
       clearTimeout(holdTimer);
       resizer.disconnect();
       window.removeEventListener("resize", onWindowResize);
       gestures.detach();
-      editor.detach();
+      if (editor) editor.detach();
       keyboard.detach();
       toolbar.detach();
       renderer.stop();
