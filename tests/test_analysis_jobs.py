@@ -12,13 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from wavetag.analysis import services
+from wavetag.analysis import services, stages
 from wavetag.analysis.models import AnalysisRun, RunStatus
 from wavetag.analysis.services import execute_run, request_analysis
 from wavetag.projects.errors import StateConflict
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
-from wavetag.signal import chunks, qrs
+from wavetag.signal import qrs
 
 from .factories import bearer, call, import_ok, make_member, make_project, make_user
 
@@ -34,9 +34,10 @@ def fingerprint(aset: AnnotationSet) -> str:
     return hashlib.sha256(repr(list(values)).encode()).hexdigest()
 
 
-def fake_detector(signal: Any, fs: float, config: object = None) -> np.ndarray:
+def fake_detector(read: Any, n_samples: int, fs: float, *args: Any, **kwargs: Any) -> np.ndarray:
     """A beat every 0.8 s: fast, for tests about the job rather than the detector."""
-    return np.arange(int(0.4 * fs), len(signal), int(0.8 * fs), dtype=np.int64)
+    read(0, min(n_samples, int(fs)))
+    return np.arange(int(0.4 * fs), n_samples, int(0.8 * fs), dtype=np.int64)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
 
 @pytest.fixture
 def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qrs, "detect_qrs", fake_detector)
+    monkeypatch.setattr(qrs, "detect_qrs_chunked", fake_detector)
 
 
 class TestRun:
@@ -71,7 +72,7 @@ class TestRun:
         working = sets.create_working_set(world.atr, world.lead)
         before = {s.pk: fingerprint(s) for s in (world.atr, working)}
         # Small chunks: many borders, and a progress report after each.
-        monkeypatch.setattr(chunks, "CHUNK_SECONDS", 120.0)
+        monkeypatch.setattr(stages, "CHUNK_SECONDS", 120.0)
         monkeypatch.setattr(services, "PROGRESS_EVERY", 0.0)
         seen: list[float] = []
         original = services._Progress.__call__
@@ -195,10 +196,10 @@ class TestFailure:
         monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        def broken(signal: Any, fs: float, config: object = None) -> np.ndarray:
+        def broken(*args: Any, **kwargs: Any) -> np.ndarray:
             raise RuntimeError("internal detector state exploded")
 
-        monkeypatch.setattr(qrs, "detect_qrs", broken)
+        monkeypatch.setattr(qrs, "detect_qrs_chunked", broken)
         run = execute_run(request_analysis(world.record, world.lead).pk)
         self.assert_failed_without_set(run, world)
         assert run.error == (
@@ -337,10 +338,10 @@ class TestApi:
     def test_failed_run_shows_the_error(
         self, client: Client, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        def broken(signal: Any, fs: float, config: object = None) -> np.ndarray:
+        def broken(*args: Any, **kwargs: Any) -> np.ndarray:
             raise ValueError("bad")
 
-        monkeypatch.setattr(qrs, "detect_qrs", broken)
+        monkeypatch.setattr(qrs, "detect_qrs_chunked", broken)
         run = execute_run(request_analysis(world.record, world.lead).pk)
         status, body = call(client, "GET", f"/api/v1/analysis/{run.pk}", world.h["lead"])
         assert status == 200 and body["status"] == "failed"

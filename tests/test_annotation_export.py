@@ -75,7 +75,7 @@ class TestWfdb:
         self, client: Client, world: SimpleNamespace, tmp_path: Path, monkeypatch: Any
     ) -> None:
         monkeypatch.setattr(
-            qrs, "detect_qrs", lambda s, fs, config=None: np.arange(100, len(s), 300)
+            qrs, "detect_qrs_chunked", lambda read, n, fs, **kw: np.arange(100, n, 300)
         )
         run = execute_run(request_analysis(world.record, world.lead).pk)
         response = export(client, world, "lead", set="auto")

@@ -228,6 +228,70 @@ class TestDemo:
         again = wavetag(tmp_path, "demo", "--no-serve")
         assert again.returncode == 0 and "Generating" not in again.stdout
 
+    def test_demo_projects_and_team(self, tmp_path: Path) -> None:
+        first = wavetag(tmp_path, "demo", "--no-serve", "--seed", "3")
+        assert first.returncode == 0, first.stderr
+        password = re.search(r"Password\s+(\S+)", first.stdout)
+        assert password, first.stdout
+        for name in ("demo-annotator1", "demo-annotator2", "demo-adjudicator"):
+            assert name in first.stdout
+        assert "icu-alarm: 2 tasks" in first.stdout
+        assert "resting-12lead: 3 tasks" in first.stdout
+        assert "wearable-rhythm: 60 tasks" in first.stdout
+        datasets = db_rows(
+            tmp_path,
+            "select d.name, r.name from records_record r join records_dataset d "
+            "on d.id = r.dataset_id order by d.name, r.name",
+        )
+        assert datasets == [
+            ("demo-12lead", "ecg12_afib"),
+            ("demo-12lead", "ecg12_ectopy"),
+            ("demo-12lead", "ecg12_sinus"),
+            ("demo-holter", "holter_30min"),
+            ("demo-icu-alarms", "icu_vt_false"),
+            ("demo-icu-alarms", "icu_vt_true"),
+        ]
+        members_sql = (
+            "select p.name, u.username, m.role from projects_membership m "
+            "join projects_project p on p.id = m.project_id "
+            "join auth_user u on u.id = m.user_id order by p.name, u.username"
+        )
+        members = db_rows(tmp_path, members_sql)
+        for project in ("icu-alarm", "resting-12lead", "wearable-rhythm"):
+            assert [(u, r) for p, u, r in members if p == project] == [
+                ("demo", "admin"),
+                ("demo-adjudicator", "adjudicator"),
+                ("demo-annotator1", "annotator"),
+                ("demo-annotator2", "annotator"),
+            ]
+        alarms = db_rows(
+            tmp_path,
+            "select t.event_time, t.alarm_type from projects_task t join projects_project p "
+            "on p.id = t.project_id where p.name = 'icu-alarm'",
+        )
+        assert len(alarms) == 2
+        assert all(t >= 299 and kind == "Ventricular_Tachycardia" for t, kind in alarms)
+        # The printed password logs every demo account in (checked by Django itself).
+        script = (
+            "from django.contrib.auth import authenticate as a\n"
+            "names = ['demo', 'demo-annotator1', 'demo-annotator2', 'demo-adjudicator']\n"
+            f"print(all(a(username=n, password={password.group(1)!r}) for n in names))\n"
+        )
+        checked = wavetag(tmp_path, "shell", "-v", "0", "-c", script)
+        assert checked.stdout.strip() == "True", checked.stderr
+        # Again: nothing new is made, nothing is doubled, a demoted member is restored.
+        db_rows(
+            tmp_path,
+            "update projects_membership set role = 'annotator' where user_id = "
+            "(select id from auth_user where username = 'demo-adjudicator')",
+        )
+        again = wavetag(tmp_path, "demo", "--no-serve")
+        assert again.returncode == 0, again.stderr
+        assert "Generating" not in again.stdout and "created" not in again.stdout
+        assert db_rows(tmp_path, "select count(*) from projects_project") == [(3,)]
+        assert db_rows(tmp_path, "select count(*) from projects_task") == [(65,)]
+        assert db_rows(tmp_path, members_sql) == members
+
 
 @pytest.fixture
 def mirror(tmp_path: Path, data_dir: Path):

@@ -481,6 +481,38 @@ class TestPasswords:
         response = Client().post("/password-reset/", {"email": "nobody@example.org"})
         assert response["Location"] == "/password-reset/sent/" and not mail.outbox
 
+    def test_reset_mail_is_throttled_per_address_and_per_ip(self, db: Any) -> None:
+        from wavetag.accounts import throttle
+        from wavetag.accounts.models import ResetRequest
+
+        user = make_user("doc", password=PASSWORD)
+        user.email = "doc@example.org"
+        user.save()
+
+        def ask(email: str, ip: str) -> Any:
+            return Client(REMOTE_ADDR=ip).post("/password-reset/", {"email": email})
+
+        for _ in range(throttle.RESETS_PER_EMAIL + 2):
+            response = ask("Doc@Example.org", "10.0.0.1")
+            assert response["Location"] == "/password-reset/sent/"
+        assert len(mail.outbox) == throttle.RESETS_PER_EMAIL
+        # Another client address does not lift the limit of the mailbox.
+        assert ask("doc@example.org", "10.0.0.2")["Location"] == "/password-reset/sent/"
+        assert len(mail.outbox) == throttle.RESETS_PER_EMAIL
+        # Nor does the answer differ for an address without an account, throttled or not.
+        for _ in range(throttle.RESETS_PER_EMAIL + 2):
+            assert ask("nobody@example.org", "10.0.0.3")["Location"] == "/password-reset/sent/"
+        # One client address probing many mailboxes is stopped too.
+        for i in range(throttle.RESETS_PER_IP + 3):
+            assert ask(f"probe{i}@example.org", "10.0.0.4")["Location"] == "/password-reset/sent/"
+        assert ResetRequest.objects.filter(ip="10.0.0.4").count() == throttle.RESETS_PER_IP
+        # Addresses are not stored in the clear.
+        assert not ResetRequest.objects.filter(address_hash__contains="@").exists()
+        # An hour later the owner may ask again.
+        ResetRequest.objects.update(at=timezone.now() - throttle.RESET_WINDOW)
+        ask("doc@example.org", "10.0.0.1")
+        assert len(mail.outbox) == throttle.RESETS_PER_EMAIL + 1
+
 
 class TestEmailSettings:
     def test_url_forms(self) -> None:

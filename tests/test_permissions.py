@@ -67,6 +67,14 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/projects/{P}/tasks", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/adjudication", None, (401, 403, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/progress", None, (401, 200, 404, 200, 200, 200)),
+    ("get", "/api/v1/projects/{P}/annotations", None, (401, 403, 404, 200, 200, 200)),
+    (
+        "get",
+        "/api/v1/projects/{P}/annotations?annotator=ann2&status=submitted&task_status=conflict"
+        "&label=decision:Uncertain&flagged=false",
+        None,
+        (401, 403, 404, 200, 200, 200),
+    ),
     ("get", "/api/v1/projects/{P}/export", None, (401, 403, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/export?format=csv", None, (401, 403, 404, 200, 200, 200)),
     ("post", "/api/v1/projects/{P}/release", None, (401, 403, 404, 403, 200, 200)),

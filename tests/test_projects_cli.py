@@ -177,3 +177,49 @@ class TestProjectCommand:
             "invalid choice",
         )
         refused(run_wavetag(home, "invite", "alarms", "--role", "admin", "--days", "0"), "days:")
+
+    def test_the_last_admin_stays_unless_asked(self, home: Path) -> None:
+        created = run_wavetag(
+            home, "project", "create", "kept", "--dataset", "icu", "--template", "icu-alarm"
+        )
+        assert created.returncode == 0, created.stderr
+        user = run_wavetag(home, "user", "create", "boss", WAVETAG_PASSWORD=PASSWORD)
+        assert user.returncode == 0, user.stderr
+        member = ["project", "add-member", "kept", "boss"]
+        assert run_wavetag(home, *member, "--role", "admin").returncode == 0
+        refused(
+            run_wavetag(home, *member, "--role", "annotator"),
+            "boss is the last admin of kept",
+            "--allow-no-admin",
+        )
+        refused(run_wavetag(home, "project", "remove-member", "kept", "boss"), "last admin")
+        forced = run_wavetag(home, "project", "remove-member", "kept", "boss", "--allow-no-admin")
+        assert forced.returncode == 0 and "boss removed from kept" in forced.stdout
+
+    def test_invite_mails_the_link_at_the_base_url(self, home: Path) -> None:
+        created = run_wavetag(
+            home, "project", "create", "mailed", "--dataset", "icu", "--template", "icu-alarm"
+        )
+        assert created.returncode == 0, created.stderr
+        result = run_wavetag(
+            home,
+            "invite",
+            "mailed",
+            "--role",
+            "adjudicator",
+            "--email",
+            "dr@example.org",
+            WAVETAG_BASE_URL="https://wavetag.example.org/team/",
+        )
+        assert result.returncode == 0, result.stderr
+        # stdout holds the code only; the mail (console backend) and the link go to stderr.
+        code = result.stdout.strip()
+        link = f"https://wavetag.example.org/team/register/?code={code}"
+        assert f"registration link: {link}" in result.stderr
+        assert "e-mailed to dr@example.org" in result.stderr
+        assert "Subject: Invitation to the wavetag project mailed" in result.stderr
+        assert "To: dr@example.org" in result.stderr
+        refused(
+            run_wavetag(home, "invite", "mailed", "--role", "annotator", WAVETAG_BASE_URL="x.org"),
+            "WAVETAG_BASE_URL",
+        )

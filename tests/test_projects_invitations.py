@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,86 @@ class TestInvitation:
         assert project.memberships.get(user=user).role == "annotator"
         status, body = call(client, "post", url, admin, {"role": "king"})
         assert status == 422 and "role: Input should be" in body["detail"]
+
+
+class TestInvitationMail:
+    """The registration link goes by mail to the invitation's address, from the console
+    page, the API and the command alike (one service: ``deliver_invitation``)."""
+
+    def test_the_service_mails_the_link(self, project: Any) -> None:
+        from django.core import mail
+
+        from wavetag.accounts.registration import deliver_invitation
+
+        boss = make_member(project, "boss", "admin")
+        invitation, code = create_invitation(
+            project, "annotator", email="dr@example.org", created_by=boss
+        )
+        delivery = deliver_invitation(invitation, code, "https://wavetag.example.org/")
+        link = f"https://wavetag.example.org/register/?code={code}"
+        assert delivery.emailed and delivery.link == link and not delivery.error
+        (sent,) = mail.outbox
+        assert sent.to == ["dr@example.org"] and "ecg" in sent.subject
+        assert link in sent.body and "as annotator by boss" in sent.body
+        # No address, no mail; the link is still given.
+        plain, code = create_invitation(project, "annotator")
+        assert not deliver_invitation(plain, code, "http://x.org").emailed
+        assert len(mail.outbox) == 1
+
+    def test_a_line_break_in_the_project_name_stays_out_of_the_subject(self, project: Any) -> None:
+        from django.core import mail
+
+        from wavetag.accounts.registration import deliver_invitation
+
+        project.name = "ecg\nBcc: someone@example.org"
+        project.save()
+        invitation, code = create_invitation(project, "annotator", email="dr@example.org")
+        assert deliver_invitation(invitation, code, "http://x.org").emailed
+        assert "\n" not in mail.outbox[0].subject and mail.outbox[0].bcc == []
+
+    def test_a_refusing_mail_server_is_reported_not_raised(
+        self, project: Any, settings: Any
+    ) -> None:
+        from wavetag.accounts.registration import deliver_invitation
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+        invitation, code = create_invitation(project, "annotator", email="dr@example.org")
+        delivery = deliver_invitation(invitation, code, "http://x.org")
+        assert not delivery.emailed and code in delivery.link
+        assert "email: the invitation could not be sent to dr@example.org" in delivery.error
+
+    def test_the_api_mails_the_link(self, project: Any, client: Client) -> None:
+        from django.core import mail
+
+        admin = bearer(make_member(project, "boss", "admin"))
+        url = f"/api/v1/projects/{project.pk}/invitations"
+        status, body = call(client, "post", url, admin, {"role": "adjudicator", "email": "a@b.org"})
+        assert status == 201 and body["emailed"] is True and body["mail_error"] == ""
+        assert body["link"] == f"http://testserver/register/?code={body['code']}"
+        assert mail.outbox[0].to == ["a@b.org"] and body["link"] in mail.outbox[0].body
+        status, body = call(client, "post", url, admin, {"role": "annotator"})
+        assert status == 201 and body["emailed"] is False and len(mail.outbox) == 1
+
+    def test_the_console_page_mails_the_link(self, project: Any) -> None:
+        from django.core import mail
+
+        client = Client()
+        client.force_login(make_member(project, "boss", "admin"))
+        response = client.post(
+            f"/projects/{project.pk}/console/invitations/",
+            {"role": "annotator", "email": "nurse@example.org"},
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "An e-mail with this link was sent to nurse@example.org" in page
+        (sent,) = mail.outbox
+        link = re.search(r"http://testserver/register/\?code=[A-Z0-9-]+", sent.body)
+        assert link and link.group(0) in page
+        # The link opens the registration form with the code filled in.
+        code = link.group(0).split("code=")[1]
+        page = Client().get(link.group(0).removeprefix("http://testserver")).content.decode()
+        assert f'value="{code}"' in page
 
 
 class TestRegistration:

@@ -178,3 +178,25 @@ class TestCreateProject:
         assert project.memberships.get(user=user).role == "admin"
         with pytest.raises(InvalidInput, match="role: must be one of"):
             add_member(project, user, "boss")
+
+    def test_the_last_admin_keeps_the_role(self, icu: None) -> None:
+        from wavetag.projects.errors import StateConflict
+        from wavetag.projects.services import remove_member
+
+        project = make_project("alarms", "icu")
+        lead, deputy = make_user("lead", password=None), make_user("deputy", password=None)
+        add_member(project, lead, "admin")
+        for attempt in (
+            lambda: add_member(project, lead, "adjudicator"),
+            lambda: remove_member(project, lead),
+        ):
+            with pytest.raises(StateConflict, match="lead is the last admin of alarms"):
+                attempt()
+        assert project.memberships.get(user=lead).role == "admin"
+        add_member(project, deputy, "admin")
+        add_member(project, lead, "annotator")
+        with pytest.raises(StateConflict, match="deputy is the last admin"):
+            remove_member(project, deputy)
+        # A site admin fixing things from the command may leave a project without admins.
+        assert remove_member(project, deputy, allow_no_admin=True)
+        assert not project.memberships.filter(role="admin").exists()

@@ -17,8 +17,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wavetag.settings")
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
+    from django.conf import settings
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 (reads the settings: a bad variable is named)
+    except ValueError as exc:
+        # A malformed environment variable (DATABASE_URL, WAVETAG_BASE_URL...): one line.
+        sys.exit(f"wavetag: {exc}")
     execute_from_command_line(["wavetag", *args])
 
 

@@ -9,7 +9,8 @@ WAVETAG_DEBUG         1 to turn Django's debug mode on (never in production)
 WAVETAG_STORE_DIR     where waveforms are stored (WAVETAG_HOME/store); may be a shared mount
 WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
 WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
-WAVETAG_EMAIL_FROM    sender of password-reset mail (wavetag@localhost)
+WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
+WAVETAG_BASE_URL      the site's address for links in mail sent by commands (http://localhost:8000)
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def base_url(value: str) -> str:
+    parsed = urlparse(value.strip())
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ValueError(f"WAVETAG_BASE_URL: {value!r} is not an http:// or https:// address")
+    if parsed.query or parsed.fragment:
+        raise ValueError("WAVETAG_BASE_URL: no query or fragment, only scheme, host and path")
+    return value.strip().rstrip("/")
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -199,7 +209,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Mail (password reset) is printed to the server's log until a server is configured.
+# Mail (password reset, invitations) is printed to the server's log until a server is configured.
 _EMAIL = email_from_url(os.environ.get("WAVETAG_EMAIL_URL") or "console:")
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
 EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
@@ -211,6 +221,8 @@ EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = _EMAIL.get("EMAIL_TIMEOUT")
 DEFAULT_FROM_EMAIL = os.environ.get("WAVETAG_EMAIL_FROM") or "wavetag@localhost"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+# Pages and the API build links from the request; a command has no request.
+BASE_URL = base_url(os.environ.get("WAVETAG_BASE_URL") or "http://localhost:8000")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -23,7 +23,7 @@ def test_button_queues_and_page_shows_progress_then_result(
     import_ok(data_dir / "mitdb/100", dataset="mitdb")
     lead = make_member(make_project("rhythm", "mitdb", "wearable-rhythm"), "lead", "admin")
     monkeypatch.setattr(
-        qrs, "detect_qrs", lambda s, fs, config=None: np.arange(100, len(s), 300, dtype=np.int64)
+        qrs, "detect_qrs_chunked", lambda read, n, fs, **kw: np.arange(100, n, 300, dtype=np.int64)
     )
     record = Record.objects.get(name="100")
     page, errors = make_page(lead)

@@ -1,5 +1,5 @@
 """Expert and admin pages in a real browser: adjudicating a conflict from the queue, passing
-a task on, a discussion post, flagging, and creating an invitation."""
+a task on, a discussion post, flagging, creating an invitation, and a phone's width."""
 
 from __future__ import annotations
 
@@ -127,12 +127,33 @@ class TestConsole:
         invitation = Invitation.objects.get()
         assert invitation.code_hash == hash_code(code) and invitation.role == "adjudicator"
         expect(page.get_by_test_id("invite-link")).to_contain_text(f"/register/?code={code}")
+        expect(page.get_by_test_id("invite-emailed")).to_contain_text("new.expert@example.org")
         # Change a role and release nothing: the messages say what happened.
         page.get_by_test_id("member-role-ann2").select_option("adjudicator")
         page.get_by_test_id("member-role-save-ann2").click()
         expect(page.get_by_test_id("message")).to_contain_text("ann2 is now adjudicator")
         assert code not in page.content()
         errors.check()
+
+
+class TestPhone:
+    def test_no_page_scrolls_sideways_on_a_phone(self, make_page, world: Any) -> None:
+        """Wide tables scroll in their own box; the page itself keeps the phone's width."""
+        p, task = world.project.pk, world.tasks[0].pk
+        for user, urls in (
+            (world.lead, ["/", f"/projects/{p}/console/", f"/projects/{p}/review/"]),
+            (world.judge, [f"/projects/{p}/adjudication/", f"/tasks/{task}/adjudicate/"]),
+        ):
+            page, errors = make_page(user, viewport=(390, 844), touch=True)
+            for url in urls:
+                page.goto(url)
+                if "adjudicate" in url:
+                    page.wait_for_selector(READY)
+                wide = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert wide <= 0, f"{url} scrolls {wide} px sideways"
+            errors.check()
 
 
 class TestSegments:

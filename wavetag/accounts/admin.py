@@ -1,4 +1,4 @@
-"""Site-admin pages for API tokens, invitations and the login throttle.
+"""Site-admin pages for API tokens, invitations and the log-in and password-reset throttles.
 
 Tokens and invitation codes are stored as hashes and shown once when made (``wavetag
 token create``, ``wavetag invite``, the project console), so they cannot be added here;
@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from wavetag.records.admin import ReadOnlyMixin
 
-from .models import ApiToken, Invitation, LoginFailure
+from .models import ApiToken, Invitation, LoginFailure, ResetRequest
 
 
 @admin.register(ApiToken)
@@ -32,3 +32,9 @@ class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg
 class LoginFailureAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("username", "ip", "at")
     search_fields = ("username", "ip")
+
+
+@admin.register(ResetRequest)
+class ResetRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("address_hash", "ip", "at")
+    search_fields = ("ip",)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from . import throttle
 
@@ -31,3 +31,14 @@ class ThrottledAuthenticationForm(_Throttled, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(_Throttled, AdminAuthenticationForm):
     pass
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """A reset request answers the same in every case (the mail is on its way, if the
+    address has an account), but sends at most a few mails an hour to one address, and
+    for one client address."""
+
+    def save(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        email = self.cleaned_data["email"]
+        if throttle.reset_mail_allowed(email, throttle.client_ip(request)):
+            super().save(*args, request=request, **kwargs)

@@ -41,7 +41,10 @@ class ApiToken(models.Model):
     def user_for(cls, raw: str) -> object | None:
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
             return None
-        token = cls.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+        # Unordered and sliced rather than .first(): no ORDER BY to compile on a lookup
+        # by a unique key, which every window request of the viewer makes.
+        rows = cls.objects.select_related("user").filter(key_hash=hash_token(raw)).order_by()
+        token = next(iter(rows[:1]), None)
         if token is None or not token.user.is_active:
             return None
         now = timezone.now()
@@ -97,6 +100,19 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ResetRequest(models.Model):
+    """A password-reset mail asked for, kept for a while to throttle mail floods. The
+    address is kept as a hash: the table must not become a list of addresses people
+    tried."""
+
+    address_hash = models.CharField(max_length=64, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.address_hash[:8]} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Invitation(models.Model):

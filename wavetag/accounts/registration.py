@@ -11,13 +11,19 @@ the code stays usable.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +33,8 @@ from wavetag.projects.models import Project, Role
 from wavetag.projects.services import add_member
 
 from .models import Invitation
+
+log = logging.getLogger(__name__)
 
 # No 0/O, 1/I/L: codes are read out over the phone and typed by hand.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -81,6 +89,61 @@ def create_invitation(
         created_by=created_by,
     )
     return invitation, _format(code)
+
+
+@dataclass
+class Delivery:
+    """The registration link of a new invitation, and whether it went out by e-mail."""
+
+    link: str
+    emailed: bool = False
+    error: str = ""  # why the e-mail could not be sent, meant for the person inviting
+
+
+def registration_link(code: str, base_url: str) -> str:
+    return base_url.rstrip("/") + "/register/?" + urlencode({"code": code})
+
+
+def deliver_invitation(
+    invitation: Invitation, code: str, base_url: str, *, connection: Any = None
+) -> Delivery:
+    """The registration link at ``base_url`` (the site's address), e-mailed to the
+    invitation's address if it has one (through ``connection``, or the site's mail
+    settings). A mail server that refuses is reported, not raised: the invitation stands
+    and the link can be given by hand."""
+    delivery = Delivery(registration_link(code, base_url))
+    if not invitation.email:
+        return delivery
+    project = invitation.project
+    by = invitation.created_by.get_username() if invitation.created_by else ""
+    body = (
+        f"You are invited to the wavetag project {project.name} as {invitation.role}"
+        + (f" by {by}" if by else "")
+        + ".\n\n"
+        f"Register here:\n{delivery.link}\n\n"
+        f"or enter the code {code} at {base_url.rstrip('/')}/register/.\n"
+        f"The invitation works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+        "If you did not expect it, ignore this message.\n"
+    )
+    try:
+        # A line break in a header would be refused (BadHeaderError): keep the subject on one.
+        name = " ".join(project.name.split())
+        send_mail(
+            f"Invitation to the wavetag project {name}",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [invitation.email],
+            connection=connection,
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("invitation mail to %s failed: %s", invitation.email, exc)
+        delivery.error = (
+            f"email: the invitation could not be sent to {invitation.email} ({exc}); "
+            "give them the link yourself"
+        )
+        return delivery
+    delivery.emailed = True
+    return delivery
 
 
 def _find(code: str) -> Invitation:

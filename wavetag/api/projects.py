@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from wavetag.accounts.registration import create_invitation
+from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.progress import project_progress, projects_overview
@@ -173,6 +174,9 @@ class InvitationOut(Schema):
     role: str
     email: str
     expires_at: datetime
+    link: str = Field(description="the registration link with the code")
+    emailed: bool = Field(description="the link was e-mailed to the address")
+    mail_error: str = Field("", description="why the e-mail could not be sent")
 
 
 def _body_schema(schema: type[Schema]) -> dict[str, Any]:
@@ -328,7 +332,8 @@ def post_release(request: HttpRequest, project_id: int) -> dict[str, Any]:
 @router.post(
     "/projects/{project_id}/invitations",
     response={201: InvitationOut},
-    summary="Invite someone to the project (project admins); the code is shown once",
+    summary="Invite someone to the project (project admins); the code is shown once, "
+    "and the registration link is e-mailed to the address if one is given",
 )
 def post_invitation(request: HttpRequest, project_id: int, payload: InvitationIn) -> Any:
     user = _user(request)
@@ -336,6 +341,7 @@ def post_invitation(request: HttpRequest, project_id: int, payload: InvitationIn
     invitation, code = create_invitation(
         project, payload.role, email=payload.email, days=payload.days, created_by=user
     )
+    delivery = deliver_invitation(invitation, code, request.build_absolute_uri(reverse("home")))
     return Status(
         201,
         {
@@ -343,5 +349,8 @@ def post_invitation(request: HttpRequest, project_id: int, payload: InvitationIn
             "role": invitation.role,
             "email": invitation.email,
             "expires_at": invitation.expires_at,
+            "link": delivery.link,
+            "emailed": delivery.emailed,
+            "mail_error": delivery.error,
         },
     )

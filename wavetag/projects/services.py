@@ -11,7 +11,7 @@ from django.db import transaction
 
 from wavetag.records.models import Dataset
 
-from .errors import InvalidInput, refuse_nul
+from .errors import InvalidInput, StateConflict, refuse_nul
 from .models import Membership, Project, Role
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
 from .tasks import make_tasks
@@ -154,26 +154,55 @@ def find_user(username: str) -> Any:
     return user
 
 
-def add_member(project: Project, user: Any, role: str) -> Membership:
-    """Make ``user`` a member with ``role``, or change the role of a member."""
+def _keep_an_admin(project: Project, user: Any, allow_no_admin: bool) -> None:
+    """Refuse to take the admin role from the last admin of a project: nobody could then
+    invite, add members or release assignments but a site admin. Runs inside the caller's
+    transaction, with the project's row locked, so that two admins removing each other at
+    the same moment cannot both succeed."""
+    if allow_no_admin:
+        return
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    admins = Membership.objects.filter(project=project, role=Role.ADMIN)
+    if not admins.exclude(user=user).exists():
+        raise StateConflict(
+            f"{user.get_username()} is the last admin of {project.name}: make someone else "
+            "admin first"
+        )
+
+
+def add_member(
+    project: Project, user: Any, role: str, *, allow_no_admin: bool = False
+) -> Membership:
+    """Make ``user`` a member with ``role``, or change the role of a member. The last
+    admin keeps the admin role unless ``allow_no_admin`` (site admins, from the command)."""
     if role not in Role.values:
         raise InvalidInput(f"role: must be one of {', '.join(Role.values)}")
-    membership, created = Membership.objects.get_or_create(
-        project=project, user=user, defaults={"role": role}
-    )
-    if not created and membership.role != role:
-        membership.role = role
-        membership.save(update_fields=["role"])
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            project=project, user=user, defaults={"role": role}
+        )
+        if not created and membership.role != role:
+            if membership.role == Role.ADMIN:
+                _keep_an_admin(project, user, allow_no_admin)
+            membership.role = role
+            membership.save(update_fields=["role"])
     return membership
 
 
-def remove_member(project: Project, user: Any) -> bool:
-    """Remove a member. Their submitted answers stay; unfinished assignments are released."""
+def remove_member(project: Project, user: Any, *, allow_no_admin: bool = False) -> bool:
+    """Remove a member. Their submitted answers stay; unfinished assignments are released.
+    The last admin stays unless ``allow_no_admin`` (site admins, from the command)."""
     from .batches import release
 
-    release(project, user=user)
-    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
-    return bool(deleted)
+    with transaction.atomic():
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if membership is None:
+            return False
+        if membership.role == Role.ADMIN:
+            _keep_an_admin(project, user, allow_no_admin)
+        release(project, user=user)
+        membership.delete()
+    return True
 
 
 def find_project(name_or_id: str) -> Project:

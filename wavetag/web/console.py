@@ -8,7 +8,7 @@ the console with the service's message and its status.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.accounts.models import Invitation
-from wavetag.accounts.registration import create_invitation
+from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.progress import project_progress
 from wavetag.projects import access
 from wavetag.projects.batches import release as release_assignments
@@ -122,17 +122,25 @@ def invite(request: HttpRequest, project_id: int) -> HttpResponse:
         )
     except WorkflowError as exc:
         return _refused(request, project, exc)
-    link = request.build_absolute_uri(reverse("home") + "register/?" + urlencode({"code": code}))
+    delivery = deliver_invitation(invitation, code, request.build_absolute_uri(reverse("home")))
     mail = ""
-    if invitation.email:
+    if delivery.error:
+        # The mail server refused: offer the person's own mail program instead.
         body = (
             f"You are invited to the wavetag project {project.name} as {invitation.role}.\n"
-            f"Register here: {link}\n(or enter the code {code}); it expires on "
+            f"Register here: {delivery.link}\n(or enter the code {code}); it expires on "
             f"{invitation.expires_at:%Y-%m-%d}."
         )
         subject = f"Invitation to {project.name}"
         mail = f"mailto:{quote(invitation.email)}?subject={quote(subject)}&body={quote(body)}"
-    created = {"code": code, "link": link, "mail": mail, "invitation": invitation}
+    created = {
+        "code": code,
+        "link": delivery.link,
+        "mail": mail,
+        "emailed": delivery.emailed,
+        "mail_error": delivery.error,
+        "invitation": invitation,
+    }
     return _console(request, project, created=created)
 
 
@@ -173,7 +181,10 @@ def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpRe
     """Remove a member: their submitted answers stay, unfinished assignments are released."""
     project = _project(request, project_id)
     membership = _member(project, user_id)
-    remove_member(project, membership.user)
+    try:
+        remove_member(project, membership.user)
+    except WorkflowError as exc:
+        return _refused(request, project, exc)
     messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
     return _back(request, project)
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from wavetag.accounts.forms import ThrottledAuthenticationForm
+from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
 from . import analysis_views, annotate, console, review, views
 
@@ -55,6 +55,7 @@ urlpatterns += [
         "password-reset/",
         auth_views.PasswordResetView.as_view(
             template_name="web/account_reset_request.html",
+            form_class=ThrottledPasswordResetForm,
             email_template_name="web/account_reset_email.txt",
             subject_template_name="web/account_reset_subject.txt",
             success_url=reverse_lazy("password_reset_sent"),

@@ -4,6 +4,8 @@ list | tasks | release"""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.projects.batches import release
-from wavetag.projects.errors import WorkflowError
+from wavetag.projects.errors import StateConflict, WorkflowError
 from wavetag.projects.models import MAX_ANNOTATORS, Role, Task
 from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
 from wavetag.projects.services import (
@@ -22,6 +24,14 @@ from wavetag.projects.services import (
     remove_member,
 )
 from wavetag.projects.tasks import make_tasks
+
+
+@contextmanager
+def _last_admin_hint() -> Iterator[None]:
+    try:
+        yield
+    except StateConflict as exc:
+        raise CommandError(f"{exc} (or pass --allow-no-admin)") from None
 
 
 class Command(BaseCommand):
@@ -67,6 +77,12 @@ class Command(BaseCommand):
         remove = sub.add_parser("remove-member", help="remove a member (answers stay)")
         remove.add_argument("project")
         remove.add_argument("username")
+        for action in (member, remove):
+            action.add_argument(
+                "--allow-no-admin",
+                action="store_true",
+                help="even if this takes the project's last admin away",
+            )
         sub.add_parser("list", help="list projects")
         tasks = sub.add_parser("make-tasks", help="add tasks for records imported since")
         tasks.add_argument("project")
@@ -118,13 +134,16 @@ class Command(BaseCommand):
     def _add_member(self, opts: dict[str, Any]) -> None:
         project = find_project(opts["project"])
         user = find_user(opts["username"])
-        add_member(project, user, opts["role"])
+        with _last_admin_hint():
+            add_member(project, user, opts["role"], allow_no_admin=opts["allow_no_admin"])
         self.stdout.write(f"{user.get_username()} is {opts['role']} of {project.name}")
 
     def _remove_member(self, opts: dict[str, Any]) -> None:
         project = find_project(opts["project"])
         user = find_user(opts["username"])
-        if not remove_member(project, user):
+        with _last_admin_hint():
+            removed = remove_member(project, user, allow_no_admin=opts["allow_no_admin"])
+        if not removed:
             raise CommandError(f"{user.get_username()} is not a member of {project.name}")
         self.stdout.write(f"{user.get_username()} removed from {project.name}")
 

@@ -1,0 +1,333 @@
+"""Signal quality per fixed segment and channel: A (good), B (medium), C (poor).
+
+A: rhythm and morphology can be read. B: the rhythm can be read, the
+morphology cannot be trusted (noise, wander, brief clipping, beats unlike one
+another). C: not even the rhythm (flat line, saturation, heavy noise). Every
+measure is computed for all segments at once from a few whole-channel passes
+and per-segment reductions, so a 24-h channel costs a few filter passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, sosfilt
+
+from .beats import bandpass, gather
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+FArr = npt.NDArray[np.floating]
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Tunables of :func:`segment_quality`.
+
+    Attributes
+    ----------
+    segment_s : float
+        Segment length, s.
+    flat_run_s : float
+        Runs of identical samples at least this long count as flat line, s.
+    flat_fraction : float
+        Share of flat-line samples that makes a segment C.
+    min_amplitude_mv : float
+        A segment whose 1-40 Hz signal spans less than this (1st to 99th
+        percentile) is flat, mV.
+    clip_fraction_b, clip_fraction_c : float
+        Share of samples held at the channel's extreme value (in runs of 3 or
+        more) from which a segment is B or C.
+    hf_hz : float
+        High-frequency noise band starts here, Hz.
+    hf_ratio_b, hf_ratio_c : float
+        Robust standard deviation of the signal above ``hf_hz`` (1.4826 x
+        median absolute value) over the 1-40 Hz range, from which a segment
+        is B or C.
+    amplitude_ratio_b, artefact_qrs_ratio : float
+        Artefact (a segment is B): with beats, the largest 1-40 Hz excursion
+        between QRS complexes is over ``amplitude_ratio_b`` times the
+        channel's median of that excursion and twice it is over
+        ``artefact_qrs_ratio`` times the channel's median QRS range; without
+        beats, the segment's 1-40 Hz range is over ``amplitude_ratio_b``
+        times the channel's median range.
+    wander_ratio_b : float
+        Baseline excursion (range of 0.5-s medians) over the 1-40 Hz range,
+        from which a segment is B.
+    sqi_b, sqi_c : float
+        Beat SQI (:func:`beat_sqi`) below which a segment is B or C.
+    """
+
+    segment_s: float = 10.0
+    flat_run_s: float = 0.2
+    flat_fraction: float = 0.5
+    min_amplitude_mv: float = 0.05
+    clip_fraction_b: float = 0.002
+    clip_fraction_c: float = 0.05
+    hf_hz: float = 40.0
+    hf_ratio_b: float = 0.04
+    hf_ratio_c: float = 0.12
+    amplitude_ratio_b: float = 1.5
+    artefact_qrs_ratio: float = 1.0
+    wander_ratio_b: float = 1.0
+    sqi_b: float = 0.95
+    sqi_c: float = 0.6
+
+
+@dataclass
+class SegmentQuality:
+    """Quality of one segment of one channel.
+
+    Attributes
+    ----------
+    start, end : int
+        Samples (end exclusive).
+    grade : str
+        ``A``, ``B`` or ``C``.
+    reasons : list of str
+        Which measures lowered the grade.
+    amplitude_mv, flat_fraction, clip_fraction, hf_ratio, wander_ratio : float
+        The measures (see :class:`QualityConfig`).
+    artefact_ratio : float
+        Largest excursion between beats relative to the channel's usual one
+        (with beats), or the 1-40 Hz range relative to the channel's usual one.
+    sqi : float or None
+        Beat-template correlation (None without beats in the segment).
+    """
+
+    start: int
+    end: int
+    grade: str
+    reasons: list[str]
+    amplitude_mv: float
+    flat_fraction: float
+    clip_fraction: float
+    hf_ratio: float
+    wander_ratio: float
+    sqi: float | None
+    artefact_ratio: float = 1.0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _run_lengths(x: F64) -> I64:
+    """Per sample: the length of the run of identical values it belongs to."""
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.flatnonzero(x[1:] != x[:-1]) + 1
+    starts = np.concatenate([[0], cut])
+    lengths = np.diff(np.concatenate([starts, [n]]))
+    return np.repeat(lengths, lengths)
+
+
+def _blockwise(x: FArr, size: int, fn: Callable[[FArr], FArr]) -> F64:
+    """``fn`` over consecutive blocks of ``size`` samples (the last may be
+    shorter); ``fn`` maps (..., size) to (k, ...). Returns (k, blocks)."""
+    full = len(x) // size
+    parts = [np.asarray(fn(x[: full * size].reshape(full, size)), dtype=np.float64)]
+    if len(x) > full * size:
+        tail = np.asarray(fn(x[full * size :][None, :]), dtype=np.float64)
+        parts.append(tail.reshape(len(parts[0]), 1))
+    return np.concatenate(parts, axis=1)
+
+
+def _per_segment(values: F64, starts: I64) -> F64:
+    return np.asarray(np.add.reduceat(values, starts), dtype=np.float64)
+
+
+def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64) -> F64:
+    """Beat-template agreement per segment.
+
+    Parameters
+    ----------
+    bp : ndarray of float
+        Band-passed (1-40 Hz) channel, mV.
+    fs : float
+        Sampling frequency, Hz.
+    beats : ndarray of int64
+        Beat positions, samples, increasing.
+    starts : ndarray of int64
+        First sample of each segment.
+
+    Returns
+    -------
+    ndarray of float64
+        Per segment, the median over its beats of the best correlation with
+        another beat of the segment; NaN with fewer than three beats.
+
+    Notes
+    -----
+    Each beat is compared with its most similar neighbour in the segment,
+    so that multiform ectopic beats (each like its kind) score high and only
+    shapes like no other (noise) score low.
+    """
+    out = np.full(len(starts), np.nan)
+    if len(beats) == 0:
+        return out
+    offs = np.arange(-round(0.1 * fs), round(0.15 * fs) + 1, dtype=np.int64)
+    w = np.asarray(gather(bp, beats, offs), dtype=np.float64)
+    w -= w.mean(axis=1, keepdims=True)
+    w /= np.maximum(np.linalg.norm(w, axis=1), 1e-9)[:, None]
+    seg = np.searchsorted(starts, beats, side="right") - 1
+    bounds = np.searchsorted(seg, np.arange(len(starts) + 1))
+    for s in range(len(starts)):
+        a, z = bounds[s], bounds[s + 1]
+        if z - a < 3:
+            continue
+        c = w[a:z] @ w[a:z].T
+        np.fill_diagonal(c, -1.0)
+        out[s] = float(np.median(c.max(axis=1)))
+    return out
+
+
+def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> tuple[F64, float]:
+    """Per segment, the largest 1-40 Hz excursion outside the QRS complexes
+    (mV), and the channel's median QRS range (mV)."""
+    n = len(bp)
+    pre, post = round(0.1 * fs), round(0.15 * fs)
+    inside = np.zeros(n, dtype=bool)
+    inside[np.clip(beats[:, None] + np.arange(-pre, post + 1), 0, n - 1)] = True
+    qrs = gather(bp, beats, np.arange(-pre, post + 1, dtype=np.int64))
+    typical = float(np.median(np.ptp(qrs, axis=1)))
+    outside = np.where(inside, 0.0, np.abs(bp))
+    (top,) = _blockwise(outside, seg, lambda v: np.max(v, axis=-1)[None])
+    return top, typical
+
+
+def segment_quality(
+    signal: npt.ArrayLike,
+    fs: float,
+    beats: npt.ArrayLike | None = None,
+    conf: QualityConfig | None = None,
+) -> list[SegmentQuality]:
+    """Grade every ``segment_s`` segment of one channel A, B or C.
+
+    Parameters
+    ----------
+    signal : array_like of float
+        One channel, mV (NaN for missing samples is treated as flat).
+    fs : float
+        Sampling frequency, Hz.
+    beats : array_like of int, optional
+        Beat positions in this channel's samples, for the template
+        correlation (without them that measure is skipped).
+    conf : QualityConfig, optional
+
+    Returns
+    -------
+    list of SegmentQuality
+        One per segment, in order; the last one may be shorter.
+
+    Notes
+    -----
+    1. Flat line: share of samples in runs of identical values of
+       ``flat_run_s`` or more (other than the channel's extremes), and the
+       1-99 percentile range of the 1-40 Hz signal (below
+       ``min_amplitude_mv`` is flat).
+    2. Clipping: share of samples at the channel's minimum or maximum in runs
+       of three or more (a recorder's saturation value).
+    3. High-frequency noise: robust deviation above ``hf_hz`` relative to the
+       1-40 Hz range. Artefact: excursions between the beats as large as a
+       QRS complex and unusual for the channel (without beats: a range
+       unusually large for the channel).
+    4. Baseline wander: range of the 0.5-s medians relative to the 1-40 Hz range.
+    5. Beat SQI: median over the segment's beats (-100 to +150 ms) of the
+       correlation with the most similar other beat (:func:`beat_sqi`).
+    6. Grade: C when flat, clipping over ``clip_fraction_c``, noise over
+       ``hf_ratio_c`` or SQI under ``sqi_c``; else B when clipping, noise,
+       artefact, wander or SQI pass their B limits; else A.
+    """
+    conf = conf or QualityConfig()
+    x = np.asarray(signal, dtype=np.float64)
+    n = len(x)
+    seg = max(1, round(conf.segment_s * fs))
+    starts = np.arange(0, n, seg, dtype=np.int64)
+    if n == 0:
+        return []
+    lens = np.diff(np.append(starts, n)).astype(np.float64)
+    x = np.where(np.isfinite(x), x, 0.0)
+
+    # Held at the channel's extreme value: saturation, however long; held
+    # elsewhere: a flat line (leads off). A constant channel is flat.
+    extreme = (x == x.max()) | (x == x.min()) if x.max() > x.min() else np.zeros(n, dtype=bool)
+    runs = _run_lengths(x)
+    flat = (runs >= max(2, round(conf.flat_run_s * fs))) & ~extreme
+    flat_frac = _per_segment(flat.astype(np.float64), starts) / lens
+    clipped = (runs >= 3) & extreme
+    del runs
+    clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
+
+    bp = bandpass(x, fs, (1.0, 40.0))
+    lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
+    amp = hi - lo
+    # Artefacts swell the range; judged against the channel's own typical range.
+    art_own = amp / max(float(np.median(amp)), 1e-9)
+    art_qrs = np.full(len(starts), np.inf)
+    if conf.hf_hz < 0.45 * fs:
+        sos = butter(2, conf.hf_hz, btype="highpass", fs=fs, output="sos")
+        hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
+        # A median ignores the QRS complexes' own high frequencies (a tenth of the time).
+        (hf_sd,) = _blockwise(hf, seg, lambda v: 1.4826 * np.median(v, axis=-1)[None])
+        hf_ratio = hf_sd / np.maximum(amp, 1e-9)
+    else:
+        hf_ratio = np.zeros(len(starts))
+
+    half = max(1, round(0.5 * fs))
+    (med,) = _blockwise(x, half, lambda v: np.median(v, axis=-1)[None])
+    first = np.searchsorted(np.arange(len(med)) * half, starts)
+    wander = np.maximum.reduceat(med, first) - np.minimum.reduceat(med, first)
+    wander_ratio = wander / np.maximum(amp, 1e-9)
+
+    b = None if beats is None else np.asarray(beats, dtype=np.int64)
+    sqi = beat_sqi(bp, fs, b, starts) if b is not None else np.full(len(starts), np.nan)
+    if b is not None and len(b):
+        # Between the beats, an artefact is as large as a QRS complex, and
+        # larger than the channel usually is there (large T waves are not).
+        top, typical = _between_beats(bp, fs, b, seg)
+        art_qrs = 2.0 * top / max(typical, 1e-9)
+        art_own = top / max(float(np.median(top)), 1e-9)
+
+    out = []
+    for i, s in enumerate(starts.tolist()):
+        reasons_c, reasons_b = [], []
+        if flat_frac[i] > conf.flat_fraction or amp[i] < conf.min_amplitude_mv:
+            reasons_c.append("flat")
+        if clip_frac[i] > conf.clip_fraction_c:
+            reasons_c.append("clipping")
+        elif clip_frac[i] > conf.clip_fraction_b:
+            reasons_b.append("clipping")
+        if hf_ratio[i] > conf.hf_ratio_c:
+            reasons_c.append("noise")
+        elif hf_ratio[i] > conf.hf_ratio_b:
+            reasons_b.append("noise")
+        if art_qrs[i] > conf.artefact_qrs_ratio and art_own[i] > conf.amplitude_ratio_b:
+            reasons_b.append("artefact")
+        if wander_ratio[i] > conf.wander_ratio_b:
+            reasons_b.append("baseline wander")
+        q = None if np.isnan(sqi[i]) else float(sqi[i])
+        if q is not None and q < conf.sqi_c:
+            reasons_c.append("beats unlike each other")
+        elif q is not None and q < conf.sqi_b:
+            reasons_b.append("beats unlike each other")
+        grade = "C" if reasons_c else "B" if reasons_b else "A"
+        out.append(
+            SegmentQuality(
+                start=s,
+                end=min(n, s + seg),
+                grade=grade,
+                reasons=reasons_c + reasons_b,
+                amplitude_mv=float(amp[i]),
+                flat_fraction=float(flat_frac[i]),
+                clip_fraction=float(clip_frac[i]),
+                hf_ratio=float(hf_ratio[i]),
+                wander_ratio=float(wander_ratio[i]),
+                sqi=q,
+                artefact_ratio=float(art_own[i]),
+            )
+        )
+    return out

@@ -1,0 +1,301 @@
+"""Rhythm suggestions as episodes labelled in the WFDB ``aux`` vocabulary.
+
+Labels (as in the MIT-BIH reference files): ``(N`` sinus rhythm, ``(SBR``
+sinus bradycardia, ``(SVTA`` supraventricular rhythm over the tachycardia
+rate (the MIT-BIH vocabulary has no separate sinus-tachycardia label),
+``(AFIB`` atrial fibrillation, ``(VT`` ventricular tachycardia, ``(IVR``
+a slower ventricular run, ``(B`` ventricular bigeminy, ``(T`` ventricular
+trigeminy, ``(P`` paced rhythm; ``PAUSE`` marks an RR interval of 2 s or more
+(an event beside the rhythm, not a rhythm). Suggestions for a reviewer,
+computed from beat times and beat codes only (plus, optionally, the signal to
+check for P waves before calling atrial fibrillation).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .intervals import delineate
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RhythmConfig:
+    """Tunables of :func:`rhythm_episodes`.
+
+    Attributes
+    ----------
+    brady_bpm, tachy_bpm : float
+        Sinus rate limits, bpm.
+    rate_beats : int
+        Heart rate for the rate labels: running median over this many RR.
+    min_rate_beats : int
+        Shortest bradycardia / tachycardia episode, beats.
+    pause_s : float
+        Shortest RR interval reported as a pause, s.
+    vt_beats : int
+        Shortest ventricular run, consecutive V beats.
+    vt_bpm : float
+        A ventricular run faster than this is VT, slower IVR, bpm.
+    pattern_cycles : int
+        Shortest bigeminy (N V) or trigeminy (N N V) episode, cycles.
+    af_window : int
+        RR intervals in the irregularity window (centred on each beat).
+    af_irregularity : float
+        Median absolute successive RR difference over median RR above which
+        the rhythm is irregular enough for atrial fibrillation.
+    min_af_beats : int
+        Shortest atrial-fibrillation episode, beats.
+    paced_fraction : float
+        Fraction of paced beats in a rate window that makes it a paced rhythm.
+    """
+
+    brady_bpm: float = 60.0
+    tachy_bpm: float = 100.0
+    rate_beats: int = 10
+    min_rate_beats: int = 10
+    pause_s: float = 2.0
+    vt_beats: int = 3
+    vt_bpm: float = 100.0
+    pattern_cycles: int = 3
+    af_window: int = 32
+    af_irregularity: float = 0.10
+    min_af_beats: int = 12
+    paced_fraction: float = 0.5
+
+
+@dataclass
+class RhythmEpisode:
+    """One rhythm episode.
+
+    Attributes
+    ----------
+    start, end : int
+        First and last sample of the episode (end exclusive).
+    label : str
+        WFDB aux label (``"(AFIB"``...) or ``"PAUSE"``.
+    """
+
+    start: int
+    end: int
+    label: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _runs(lab: npt.NDArray[np.str_]) -> list[tuple[int, int, str]]:
+    """Runs of equal labels: (first index, last index + 1, label)."""
+    if len(lab) == 0:
+        return []
+    cut = np.flatnonzero(lab[1:] != lab[:-1]) + 1
+    starts = np.concatenate([[0], cut])
+    ends = np.concatenate([cut, [len(lab)]])
+    return [(int(a), int(b), str(lab[a])) for a, b in zip(starts, ends, strict=True)]
+
+
+def irregularity(rr: F64, usable: npt.NDArray[np.bool_], window: int) -> F64:
+    """RR irregularity around each interval.
+
+    Parameters
+    ----------
+    rr : ndarray of float64
+        RR intervals (any unit).
+    usable : ndarray of bool
+        Intervals between two supraventricular beats; only differences
+        between two usable intervals count.
+    window : int
+        Intervals in the centred window.
+
+    Returns
+    -------
+    ndarray of float64
+        Median absolute successive difference over median RR, per interval
+        (dimensionless); NaN where fewer than half the window is usable.
+    """
+    n = len(rr)
+    if n < 3:
+        return np.full(n, np.nan)
+    d = np.abs(np.diff(rr))
+    d_ok = usable[1:] & usable[:-1]
+    d = np.where(d_ok, d, np.nan)
+    r = np.where(usable, rr, np.nan)
+    half = window // 2
+    pad_d = np.concatenate([np.full(half, np.nan), d, np.full(window - half, np.nan)])
+    pad_r = np.concatenate([np.full(half, np.nan), r, np.full(window - half, np.nan)])
+    wd = np.lib.stride_tricks.sliding_window_view(pad_d, window)[: n - 1]
+    wr = np.lib.stride_tricks.sliding_window_view(pad_r, window)[: n - 1]
+    enough = np.sum(~np.isnan(wd), axis=1) >= window // 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        val = np.nanmedian(wd, axis=1) / np.nanmedian(wr, axis=1)
+    val = np.where(enough, val, np.nan)
+    return np.asarray(np.append(val, val[-1]), dtype=np.float64)
+
+
+def rhythm_episodes(
+    beats: npt.ArrayLike,
+    fs: float,
+    symbols: list[str],
+    n_samples: int | None = None,
+    signal: npt.ArrayLike | None = None,
+    conf: RhythmConfig | None = None,
+) -> list[RhythmEpisode]:
+    """Suggest rhythm episodes from beat times and beat codes.
+
+    Parameters
+    ----------
+    beats : array_like of int
+        Beat positions, samples, increasing.
+    fs : float
+        Sampling frequency, Hz.
+    symbols : list of str
+        WFDB beat code per beat (``N``, ``V``, ``A``, ``/``, ``Q``...).
+    n_samples : int, optional
+        Record length, samples: the last episode ends there (else at the last beat).
+    signal : array_like of float, optional
+        ECG in mV, (samples,) or (samples, channels). When given, an
+        irregular episode in which a P wave is found is not called AF.
+    conf : RhythmConfig, optional
+
+    Returns
+    -------
+    list of RhythmEpisode
+        Rhythm episodes covering the record without overlap, in time order,
+        followed by the pauses.
+
+    Notes
+    -----
+    1. Rate: running median of ``rate_beats`` RR intervals between
+       supraventricular beats; below ``brady_bpm`` is ``(SBR``, above
+       ``tachy_bpm`` ``(SVTA``, else ``(N``; windows that are mostly paced
+       beats are ``(P``.
+    2. Atrial fibrillation: beats whose RR irregularity (:func:`irregularity`,
+       over intervals between supraventricular beats) exceeds
+       ``af_irregularity``, gaps shorter than ``min_af_beats`` between such
+       runs bridged, in runs of ``min_af_beats`` or more, with no P wave in
+       their median beat when the signal is given.
+    3. Ventricular patterns, matched on the beat-code string: trigeminy
+       ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
+       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR``. Later
+       steps overwrite earlier ones.
+    4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``;
+       consecutive beats with one label form an episode, from its first beat
+       to the next episode's first beat.
+    5. Every RR interval of ``pause_s`` or more is a ``PAUSE`` episode.
+    """
+    conf = conf or RhythmConfig()
+    b = np.asarray(beats, dtype=np.int64)
+    n = len(b)
+    if n == 0:
+        return []
+    sym = np.asarray(symbols)
+    rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
+    lab = np.full(n, "(N", dtype="<U6")
+
+    supra = np.isin(sym, ["N", "A"])
+    usable = supra & np.concatenate([[False], supra[:-1]])
+    k = min(conf.rate_beats, n)
+    # Rate of the supraventricular rhythm: ventricular runs do not set it.
+    padded = np.pad(np.where(usable, rr, np.nan), (k // 2, k - 1 - k // 2), "edge")
+    win = np.lib.stride_tricks.sliding_window_view(padded, k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hr = 60.0 * fs / np.nanmedian(win, axis=1)
+    lab[hr < conf.brady_bpm] = "(SBR"
+    lab[hr > conf.tachy_bpm] = "(SVTA"
+    paced = np.convolve((sym == "/").astype(float), np.ones(k) / k, mode="same")
+    lab[paced >= conf.paced_fraction] = "(P"
+
+    irr = irregularity(rr, usable, conf.af_window)
+    af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
+    # AF is random: a few beats may look regular by chance. Short gaps
+    # between irregular runs are bridged.
+    runs = _runs(af.astype("<U1"))
+    for i, (a, z, label) in enumerate(runs):
+        if label == "F" and 0 < i < len(runs) - 1 and z - a < conf.min_af_beats:
+            af[a:z] = True
+    x = None if signal is None else np.asarray(signal, dtype=np.float64)
+    for a, z, label in _runs(np.where(af, "AF", "").astype("<U2")):
+        if label != "AF" or z - a < conf.min_af_beats:
+            continue
+        if x is not None and delineate(x, fs, b[a:z]).pr_ms is not None:
+            continue
+        lab[a:z] = "(AFIB"
+
+    code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
+    c = conf.pattern_cycles
+    for pattern, label in ((rf"(?:NNV){{{c},}}", "(T"), (rf"(?:NV){{{c},}}", "(B")):
+        for m in re.finditer(pattern, code):
+            lab[m.start() : m.end()] = label
+    for m in re.finditer(rf"V{{{conf.vt_beats},}}", code):
+        a, z = m.start(), m.end()
+        run_rr = rr[a + 1 : z]
+        fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
+        lab[a:z] = "(VT" if fast else "(IVR"
+
+    for a, z, label in _runs(lab):
+        if label in ("(SBR", "(SVTA") and z - a < conf.min_rate_beats:
+            lab[a:z] = "(N"
+    out: list[RhythmEpisode] = []
+    runs = _runs(lab)
+    end_all = int(n_samples) if n_samples is not None else int(b[-1]) + 1
+    for i, (a, _z, label) in enumerate(runs):
+        start = 0 if i == 0 else int(b[a])
+        end = int(b[runs[i + 1][0]]) if i + 1 < len(runs) else end_all
+        out.append(RhythmEpisode(start, end, label))
+    for i in (np.flatnonzero(rr[1:] >= conf.pause_s * fs) + 1).tolist():
+        out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), "PAUSE"))
+    return out
+
+
+def episodes_from_aux(
+    samples: npt.ArrayLike, aux: list[str], n_samples: int
+) -> list[RhythmEpisode]:
+    """Rhythm episodes from WFDB rhythm annotations (``+`` with an aux label).
+
+    Parameters
+    ----------
+    samples : array_like of int
+        Positions of the rhythm-change annotations, samples.
+    aux : list of str
+        Their aux notes (trailing NULs, as wfdb reads them, are removed).
+    n_samples : int
+        Record length; the last rhythm lasts to the end.
+    """
+    s = np.asarray(samples, dtype=np.int64)
+    labels = [a.rstrip("\x00").strip() for a in aux]
+    out = []
+    for i, (a, label) in enumerate(zip(s.tolist(), labels, strict=True)):
+        end = int(s[i + 1]) if i + 1 < len(s) else n_samples
+        out.append(RhythmEpisode(a, end, label))
+    return out
+
+
+def overlap_samples(a: list[RhythmEpisode], b: list[RhythmEpisode], label: str) -> int:
+    """How long two episode lists agree on one label.
+
+    Parameters
+    ----------
+    a, b : list of RhythmEpisode
+        Episodes, samples (within each list, episodes of one label do not overlap).
+    label : str
+        The rhythm label to compare.
+
+    Returns
+    -------
+    int
+        Samples labelled ``label`` in both lists.
+    """
+    total = 0
+    for x in (e for e in a if e.label == label):
+        for y in (e for e in b if e.label == label):
+            total += max(0, min(x.end, y.end) - max(x.start, y.start))
+    return total
