@@ -93,6 +93,8 @@ def replace_automatic_set(
         duration=np.zeros(n),
         chan=np.full(n, channel, np.int64),
     )
+    if clusters is not None and len(clusters) != n:
+        raise ValueError(f"clusters: {len(clusters)} values for {n} beats")
     if clusters is None:
         insert_annotations(aset.pk, data)
     else:
