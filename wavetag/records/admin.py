@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AnnotationSet, Channel, Dataset, Record
+from .models import AnnotationEdit, AnnotationSet, Channel, Dataset, Record
 
 
 class ReadOnlyMixin:
@@ -52,3 +52,16 @@ class RecordAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("name",)
     exclude = ("patient_info",)
     inlines = (ChannelInline, AnnotationSetInline)
+
+
+@admin.register(AnnotationEdit)
+class AnnotationEditAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The edit log of working sets: a record of what people did, so never rewritten."""
+
+    list_display = ("annotation_set", "op", "user", "at", "batch")
+    list_filter = ("op",)
+    search_fields = ("annotation_set__name", "user__username")
+    readonly_fields = ("annotation_set", "user", "at", "batch", "op", "before", "after")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

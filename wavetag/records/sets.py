@@ -56,11 +56,14 @@ def replace_automatic_set(
     symbols: Sequence[str],
     aux_notes: Sequence[str],
     source: str,
+    clusters: Sequence[int | None] | None = None,
 ) -> AnnotationSet:
     """Write the analysis's set of ``record``, replacing the previous automatic one.
 
     Call inside a transaction: the old set goes and the new one appears together, or
-    neither. Sets of any other origin are left as they are, whatever their name.
+    neither. ``clusters`` (one per beat, in the order of ``samples``; None: no cluster)
+    are the beats' morphology clusters, which the beat editor selects by. Sets of any
+    other origin are left as they are, whatever their name.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("replace_automatic_set must run inside transaction.atomic()")
@@ -90,7 +93,12 @@ def replace_automatic_set(
         duration=np.zeros(n),
         chan=np.full(n, channel, np.int64),
     )
-    insert_annotations(aset.pk, data)
+    if clusters is not None and len(clusters) != n:
+        raise ValueError(f"clusters: {len(clusters)} values for {n} beats")
+    if clusters is None:
+        insert_annotations(aset.pk, data)
+    else:
+        insert_annotations(aset.pk, data, [clusters[i] for i in order])
     return aset
 
 
@@ -131,7 +139,17 @@ def _copy_rows(from_id: int, to_id: int) -> None:
     through Python."""
     meta = Annotation._meta
     qn = connection.ops.quote_name
-    fields = ["time", "sample", "duration", "symbol", "subtype", "chan", "num", "aux_note"]
+    fields = [
+        "time",
+        "sample",
+        "duration",
+        "symbol",
+        "subtype",
+        "chan",
+        "num",
+        "aux_note",
+        "cluster",
+    ]
     columns = ", ".join(qn(meta.get_field(f).column) for f in fields)
     set_column = qn(meta.get_field("annotation_set").column)
     table = qn(meta.db_table)

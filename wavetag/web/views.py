@@ -79,7 +79,13 @@ def viewer_config(
                 for c in record.channels.all()
             ],
             "annotation_sets": [
-                {"name": s.name, "origin": s.origin, "count": s.count}
+                {
+                    "id": s.pk,
+                    "name": s.name,
+                    "origin": s.origin,
+                    "count": s.count,
+                    "mine": s.created_by_id == user.pk,
+                }
                 for s in access.visible_annotation_sets(user, record)
             ],
         },
@@ -103,6 +109,8 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         if event is not None and not 0 <= event <= record.duration:
             event = None
     config = viewer_config(record, request.user, event)
+    # The record's own page edits beats; task pages embed the viewer without the editor.
+    config["beat_editor"] = True
     context = {
         "record": record,
         "config": config,

@@ -35,6 +35,12 @@ const BINDINGS = [
   { keys: ["l"], what: "12-lead 3×4 layout on / off", match: key("l"), run: "layout" },
   { keys: ["e"], what: "Jump to the event", match: key("e"), run: "event" },
   { keys: ["1", "…", "9"], what: "Show / hide channel 1–9", match: digit },
+  {
+    keys: ["b"],
+    what: "Edit beats (record page): N V A … relabel, Del deletes, Shift+C cluster, Ctrl+Z undo",
+    match: key("b"),
+    run: "beatEditor",
+  },
   { keys: ["s"], what: "Save a screenshot (PNG)", match: key("s"), run: "screenshot" },
   { keys: ["p"], what: "Viewer settings", match: key("p"), run: "settings" },
   { keys: ["?"], what: "This help", match: key("?"), run: "help" },

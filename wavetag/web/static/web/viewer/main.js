@@ -6,6 +6,7 @@
 
 import { createActions } from "./actions.js";
 import { createAnnotations } from "./annotations.js";
+import { createBeatEditor } from "./beat-editor.js";
 import { createCalipers } from "./calipers.js";
 import { createChannelLabels } from "./channels.js";
 import { drawCursor, cursorTime } from "./cursor.js";
@@ -47,6 +48,7 @@ export function mountViewer(root, config, options = {}) {
     return () => events.get(name).delete(fn);
   }
   let renderer = null;
+  let editor = null;
 
   const loader = createTileLoader({
     apiBase: st0.api,
@@ -82,11 +84,17 @@ export function mountViewer(root, config, options = {}) {
     canvases: parts.canvases,
     series,
     annotations,
-    overlays: [calipers, { draw: drawCursor }],
+    overlays: [
+      calipers,
+      { draw: (c, f, s) => editor && editor.draw(c, f, s) },
+      { draw: drawCursor },
+    ],
     available,
     onFrame(frame) {
       labels.update(frame);
       toolbar.sync(store.get(), frame);
+      // An edit not yet answered by the server: the view is not settled.
+      if (editor && editor.pending()) parts.plot.dataset.state = "saving";
       if (frame.complete) emit("ready", frame.view);
     },
   });
@@ -102,6 +110,10 @@ export function mountViewer(root, config, options = {}) {
     if (names.includes("grid")) store.set({ gridOn: settings.grid });
   }).toggle;
 
+  if (config.beat_editor) {
+    editor = createBeatEditor({ root, store, plot: parts.plot, toolbar: parts.toolbar, renderer });
+  }
+  actions.beatEditor = () => editor && editor.toggle();
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -186,12 +198,16 @@ export function mountViewer(root, config, options = {}) {
     actions,
     store,
     stats: () => ({ ...loader.stats(), drawMs: renderer.lastDrawMs() }),
+    /** The edited set's rows with their x on the plot (beat editor). */
+    beats: () => (editor ? editor.beats() : []),
+    fiducials: () => (editor ? editor.fiducials() : []),
     destroy() {
       clearTimeout(startTimer);
       clearTimeout(holdTimer);
       resizer.disconnect();
       window.removeEventListener("resize", onWindowResize);
       gestures.detach();
+      if (editor) editor.detach();
       keyboard.detach();
       toolbar.detach();
       renderer.stop();

@@ -1,0 +1,67 @@
+// Rhythm segments of the working set: a band under the beat markers, one per segment,
+// and the small list of labels a new or selected segment can take.
+
+import { isSegment } from "./beat-store.js";
+import { xOf } from "./layout.js";
+
+export const RHYTHM_LABELS = [
+  "(N",
+  "(AFIB",
+  "(AFL",
+  "(SVTA",
+  "(VT",
+  "(B",
+  "(T",
+  "(SBR",
+  "(BII",
+  "noise",
+];
+const COLORS = { "(N": "#7a8699", "(AFIB": "#e07b00", "(AFL": "#d35400", "(VT": "#c62828" };
+
+export function segmentBand(panel) {
+  return { y0: panel.y + 22, y1: panel.y + 36 };
+}
+
+export function segmentsIn(rows, panel) {
+  return rows
+    .filter((r) => isSegment(r) && r.time < panel.t1 && r.time + r.duration > panel.t0)
+    .map((r) => ({
+      row: r,
+      x0: Math.max(panel.x, xOf(panel, r.time)),
+      x1: Math.min(panel.x + panel.w, xOf(panel, r.time + r.duration)),
+    }));
+}
+
+export function hitSegment(rows, panel, x, y) {
+  const band = segmentBand(panel);
+  if (y < band.y0 || y > band.y1) return null;
+  const hit = segmentsIn(rows, panel).find((s) => x >= s.x0 && x <= s.x1);
+  return hit ? hit.row : null;
+}
+
+export function drawSegments(ctx, panel, rows, selected, draft) {
+  const band = segmentBand(panel);
+  ctx.save();
+  ctx.font = "600 10px system-ui, sans-serif";
+  ctx.textBaseline = "middle";
+  for (const s of segmentsIn(rows, panel)) {
+    const color = COLORS[s.row.aux_note] || "#6a1b9a";
+    ctx.globalAlpha = selected.has(s.row.id) ? 0.6 : 0.3;
+    ctx.fillStyle = color;
+    ctx.fillRect(s.x0, band.y0, s.x1 - s.x0, band.y1 - band.y0);
+    ctx.globalAlpha = 1;
+    if (selected.has(s.row.id)) {
+      ctx.strokeStyle = "#0d47a1";
+      ctx.strokeRect(s.x0 + 0.5, band.y0 + 0.5, s.x1 - s.x0 - 1, band.y1 - band.y0 - 1);
+    }
+    ctx.fillStyle = "#1b1f29";
+    if (s.x1 - s.x0 > 30) ctx.fillText(s.row.aux_note, s.x0 + 4, (band.y0 + band.y1) / 2);
+  }
+  if (draft) {
+    ctx.globalAlpha = 0.35;
+    ctx.fillStyle = "#0d47a1";
+    const a = Math.min(draft.x0, draft.x1);
+    ctx.fillRect(a, band.y0, Math.abs(draft.x1 - draft.x0), band.y1 - band.y0);
+  }
+  ctx.restore();
+}
