@@ -91,6 +91,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 from .accounts import router as accounts_router  # noqa: E402
 from .analysis import router as analysis_router  # noqa: E402
+from .editing import router as editing_router  # noqa: E402
 from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
 from .tasks import router as tasks_router  # noqa: E402
@@ -100,3 +101,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", projects_router)
 api.add_router("/", tasks_router)
 api.add_router("/", analysis_router)
+api.add_router("/", editing_router)

@@ -47,6 +47,7 @@ class AnnotationSetOut(Schema):
     origin: Literal["reference", "machine", "human", "automatic"]
     source: str
     count: int
+    mine: bool = Field(False, description="a working set you made")
 
 
 class RecordDetail(RecordOut):
@@ -88,16 +89,22 @@ class WindowOut(Schema):
 
 
 class AnnotationOut(Schema):
+    id: int
     time: float
     sample: int | None
     duration: float
     symbol: str
     aux_note: str
     chan: int
+    num: int
+    subtype: int
+    cluster: int | None = Field(None, description="morphology cluster of a beat, if known")
+    beat: int | None = Field(None, description="a fiducial point's beat (annotation id)")
 
 
 class AnnotationList(Schema):
     set: str
+    set_id: int
     origin: str
     items: list[AnnotationOut]
     count: int
@@ -155,7 +162,14 @@ def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
     out["format"] = record.format
     out["start_time"] = record.start_time.isoformat() if record.start_time else None
     out["annotation_sets"] = [
-        {"id": s.pk, "name": s.name, "origin": s.origin, "source": s.source, "count": s.count}
+        {
+            "id": s.pk,
+            "name": s.name,
+            "origin": s.origin,
+            "source": s.source,
+            "count": s.count,
+            "mine": s.created_by_id == user.pk,
+        }
         for s in access.visible_annotation_sets(user, record)
     ]
     if access.may_see_comments(user):
@@ -234,11 +248,27 @@ def list_annotations(
         qs = qs.exclude(aux_note="")
     count = qs.count()
     items = list(
-        qs.order_by("time").values("time", "sample", "duration", "symbol", "aux_note", "chan")[
-            :limit
-        ]
+        qs.order_by("time", "id").values(
+            "id",
+            "time",
+            "sample",
+            "duration",
+            "symbol",
+            "aux_note",
+            "chan",
+            "num",
+            "subtype",
+            "cluster",
+            "beat",
+        )[:limit]
     )
-    return {"set": aset.name, "origin": aset.origin, "items": items, "count": count}
+    return {
+        "set": aset.name,
+        "set_id": aset.pk,
+        "origin": aset.origin,
+        "items": items,
+        "count": count,
+    }
 
 
 @router.get(

@@ -83,11 +83,45 @@ def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet
         return sets
     if not user.is_authenticated:
         return sets.none()
+    if is_dataset_admin(user, record.dataset_id):
+        return sets
     names = _visible_set_names(user, record.dataset_id)
-    # A working copy someone made is theirs to see, whatever the project shows others.
-    return sets if names is None else sets.filter(Q(name__in=names) | Q(created_by=user))
+    # A working copy someone made is theirs to see, whatever the project shows others; and
+    # nobody else's, even in a project that is not blind: it is an unfinished answer.
+    own = Q(created_by=user)
+    not_human = ~Q(origin=AnnotationSet.Origin.HUMAN)
+    if names is None:
+        return sets.filter(not_human | own)
+    return sets.filter((Q(name__in=names) & not_human) | own)
+
+
+def is_dataset_admin(user: Any, dataset_id: int) -> bool:
+    """Site admins, and admins of a project on the dataset: they may read and edit any
+    set of its records."""
+    from django.apps import apps
+
+    if can_see_everything(user):
+        return True
+    if not user.is_authenticated or not apps.is_installed("wavetag.projects"):
+        return False
+    Membership = apps.get_model("projects", "Membership")
+    return bool(
+        Membership.objects.filter(user=user, project__dataset_id=dataset_id, role="admin").exists()
+    )
 
 
 def may_see_comments(user: Any) -> bool:
     """Header comments can give away the answer; only site admins see them."""
     return can_see_everything(user)
+
+
+def get_annotation_set_for_user(user: Any, set_id: int) -> AnnotationSet:
+    """An annotation set by id, if the user may see it (its record, and the set itself)."""
+    aset = AnnotationSet.objects.select_related("record").filter(pk=set_id).first()
+    if aset is None or not user.is_authenticated:
+        raise Http404("No such annotation set")
+    record = visible_records(user).select_related("dataset").filter(pk=aset.record_id).first()
+    if record is None or not visible_annotation_sets(user, record).filter(pk=aset.pk).exists():
+        raise Http404("No such annotation set")
+    aset.record = record
+    return aset

@@ -36,13 +36,47 @@ def file_stem(aset: AnnotationSet) -> tuple[str, str]:
     return record, extension
 
 
-def _rows(aset: AnnotationSet) -> Iterator[tuple[float, int | None, str, str, int, int, int]]:
+Row = tuple[float, int | None, str, str, int, int, int]
+
+
+def _rows(aset: AnnotationSet) -> Iterator[Row]:
     yield from (
         Annotation.objects.filter(annotation_set=aset)
         .order_by("time", "id")
         .values_list("time", "sample", "symbol", "aux_note", "chan", "subtype", "num")
         .iterator(chunk_size=10_000)
     )
+
+
+def _with_segment_ends(aset: AnnotationSet, fs: float) -> Iterator[Row]:
+    """The set's rows plus, for each rhythm segment drawn with a length (a ``+`` row with a
+    ``duration``), the rhythm change at its end back to the rhythm in effect before it:
+    WFDB knows rhythm changes only. No closing change is written where another rhythm
+    change starts at that very sample."""
+    changes = list(
+        Annotation.objects.filter(annotation_set=aset, symbol="+")
+        .order_by("time", "id")
+        .values_list("time", "sample", "aux_note", "chan", "duration")
+    )
+    if not any(d > 0 for *_, d in changes):
+        yield from _rows(aset)
+        return
+    starts = {int(s) if s is not None else round(t * fs) for t, s, *_ in changes}
+    current = "(N"
+    pending: list[tuple[float, str]] = []  # (end time, rhythm it restores)
+    ends: list[Row] = []
+    for time, _sample, note, chan, duration in changes:
+        while pending and pending[0][0] <= time:
+            current = pending.pop(0)[1]
+        if duration > 0:
+            end = time + duration
+            pending.append((end, current))
+            pending.sort()
+            end_sample = round(end * fs) if fs else 0
+            if end_sample not in starts:
+                ends.append((end, end_sample, "+", current, chan, 0, 0))
+        current = note or current
+    yield from sorted([*_rows(aset), *ends], key=lambda r: r[0])
 
 
 def _set_fs(aset: AnnotationSet) -> float:
@@ -65,7 +99,7 @@ def export_wfdb(aset: AnnotationSet) -> bytes:
     subtypes: list[int] = []
     chans: list[int] = []
     nums: list[int] = []
-    for time, sample, symbol, note, chan, subtype, num in _rows(aset):
+    for time, sample, symbol, note, chan, subtype, num in _with_segment_ends(aset, fs):
         if sample is None:
             sample = round(time * fs) if fs else 0
         if symbol not in WFDB_SYMBOLS or symbol == "":

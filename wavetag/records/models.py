@@ -137,6 +137,12 @@ class Annotation(models.Model):
     chan = models.SmallIntegerField(default=0)
     num = models.SmallIntegerField(default=0)
     aux_note = models.TextField(blank=True)
+    # Morphology cluster of a beat, as the automatic analysis grouped them (null: none).
+    cluster = models.SmallIntegerField(null=True, blank=True)
+    # A fiducial point (wave onset, offset, peak) belongs to one beat and goes with it.
+    beat = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="fiducials"
+    )
 
     class Meta:
         ordering = ["annotation_set", "time"]
@@ -144,3 +150,26 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol or self.aux_note} @ {self.time:.3f} s"
+
+
+class AnnotationEdit(models.Model):
+    """One human edit of a set, as it was applied: who, when, what, before and after."""
+
+    annotation_set = models.ForeignKey(
+        AnnotationSet, on_delete=models.CASCADE, related_name="edits"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    # Edits sent together share a batch number: they were applied all or nothing.
+    batch = models.PositiveIntegerField(default=0)
+    op = models.CharField(max_length=32)
+    before = models.JSONField(default=list, blank=True)
+    after = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["annotation_set", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.op} on {self.annotation_set} by {self.user} at {self.at:%Y-%m-%d %H:%M}"

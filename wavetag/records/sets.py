@@ -131,7 +131,17 @@ def _copy_rows(from_id: int, to_id: int) -> None:
     through Python."""
     meta = Annotation._meta
     qn = connection.ops.quote_name
-    fields = ["time", "sample", "duration", "symbol", "subtype", "chan", "num", "aux_note"]
+    fields = [
+        "time",
+        "sample",
+        "duration",
+        "symbol",
+        "subtype",
+        "chan",
+        "num",
+        "aux_note",
+        "cluster",
+    ]
     columns = ", ".join(qn(meta.get_field(f).column) for f in fields)
     set_column = qn(meta.get_field("annotation_set").column)
     table = qn(meta.db_table)
