@@ -2,8 +2,8 @@
 
 A run goes through ``STAGES`` one after another; each stage reads what the ones before
 it left in the :class:`Context` and adds its own (beats, their labels, rhythm marks...).
-Beat labelling and rhythm are stages of their own so that a better classifier replaces
-``label_beats`` here, and nothing else changes.
+Every stage reads the store a bounded piece at a time, so a 72-h Holter is analysed
+in the memory of its beats (a classification window each), not of its samples.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from wavetag.signal import qrs
+from wavetag.signal.analysis import distrust_noise
+from wavetag.signal.beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
+from wavetag.signal.intervals import HeartRateStats, Intervals, delineate, hr_stats
+from wavetag.signal.quality import QualityConfig, SegmentQuality, segment_quality
 from wavetag.signal.recording import ChannelInfo
+from wavetag.signal.rhythm import RhythmEpisode, rhythm_episodes
 from wavetag.signal.store import RecordStore, to_physical
 
 # Progress within a stage, 0 to 1, and what it is doing.
@@ -44,6 +49,12 @@ class Context:
     beats: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     symbols: list[str] = field(default_factory=list)  # one per beat
     marks: list[Mark] = field(default_factory=list)
+    labels: BeatLabels | None = None
+    quality: list[SegmentQuality] = field(default_factory=list)
+    rhythm: list[RhythmEpisode] = field(default_factory=list)
+    hr: HeartRateStats | None = None
+    intervals: Intervals | None = None
+    interval_window: tuple[int, int] = (0, 0)
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,13 +120,126 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def label_beats(ctx: Context, report: Report) -> None:
-    """Label every detected beat ``Q`` (WFDB: unclassified): found, not yet classified."""
-    ctx.symbols = ["Q"] * len(ctx.beats)
-    report(1.0, "labelling beats")
+# Seconds of signal a beat's classification window may need around a read: the
+# band-pass filter settles within it, so pieces give the windows of a whole-signal run.
+MARGIN_SECONDS = 10.0
+# Quality is graded per 10-s segment from reads this long (a whole number of segments);
+# a grade compares a segment with its neighbours within the read.
+QUALITY_CHUNK_SECONDS = 1800.0
+# Intervals are measured on the median beat of this much clean signal.
+INTERVAL_SECONDS = 120.0
+
+
+def _reader(ctx: Context) -> Callable[[int, int], npt.NDArray[np.float64]]:
+    info = ctx.channel
+    scale = _TO_MV.get(info.units.strip().lower(), 1.0)
+
+    def read(first: int, stop: int) -> npt.NDArray[np.float64]:
+        first, stop = max(0, first), min(info.n_samples, stop)
+        raw = ctx.store.read_samples(info.index, first, stop)
+        return np.asarray(to_physical(raw, info) * scale, dtype=np.float64)
+
+    return read
+
+
+def grade_quality(ctx: Context, report: Report) -> None:
+    """Quality of every 10-s segment of the channel, one bounded read at a time."""
+    info, read = ctx.channel, _reader(ctx)
+    conf = QualityConfig()
+    seg = max(1, round(conf.segment_s * info.fs))
+    step = seg * max(1, round(QUALITY_CHUNK_SECONDS / conf.segment_s))
+    out: list[SegmentQuality] = []
+    for first in range(0, info.n_samples, step):
+        stop = min(info.n_samples, first + step)
+        a, z = np.searchsorted(ctx.beats, [first, stop])
+        for q in segment_quality(read(first, stop), info.fs, ctx.beats[a:z] - first, conf):
+            q.start += first
+            q.end += first
+            out.append(q)
+        report(stop / max(info.n_samples, 1), f"grading signal quality: {_clock(stop / info.fs)}")
+    ctx.quality = out
+
+
+def classify(ctx: Context, report: Report) -> None:
+    """Beat codes and morphology clusters.
+
+    1. Read the channel a chunk at a time (with a margin either side) and keep only the
+       classification window of each beat in it: memory grows with the beats, not the
+       samples.
+    2. Label all the windows at once (clusters span the whole record).
+    3. A lone, on-time ``V`` where the signal reads badly becomes ``Q``.
+    """
+    info, read = ctx.channel, _reader(ctx)
+    conf = BeatConfig()
+    chunk = max(1, round(CHUNK_SECONDS * info.fs))
+    margin = round(MARGIN_SECONDS * info.fs)
+    parts: list[BeatWindows] = []
+    for first in range(0, max(info.n_samples, 1), chunk):
+        stop = min(info.n_samples, first + chunk)
+        a, z = np.searchsorted(ctx.beats, [first, stop])
+        if z > a:
+            lo = max(0, first - margin)
+            x = read(lo, stop + margin)
+            parts.append(beat_windows(x, info.fs, ctx.beats[a:z] - lo, conf).shifted(lo))
+        report(0.8 * stop / max(info.n_samples, 1), f"classifying beats: {_clock(stop / info.fs)}")
+    windows = BeatWindows.concatenate(parts) if parts else beat_windows([], info.fs, [], conf)
+    del parts
+    report(0.8, "grouping beats by shape")
+    ctx.labels = label_windows(windows, info.fs, conf)
+    del windows
+    distrust_noise(ctx.labels, ctx.beats, [ctx.quality], conf.premature)
+    ctx.symbols = list(ctx.labels.symbols)
+    report(1.0, f"{len(ctx.symbols)} beats classified")
+
+
+def find_rhythm(ctx: Context, report: Report) -> None:
+    """Rhythm episodes from beat times and codes; each starts with a ``+`` mark.
+
+    Narrow premature beats inside atrial fibrillation are the rhythm itself: ``A`` there
+    becomes ``N``, as in :func:`wavetag.signal.analysis.analyze`.
+    """
+    fs = ctx.channel.fs
+    ctx.rhythm = rhythm_episodes(ctx.beats, fs, ctx.symbols, ctx.channel.n_samples)
+    for ep in ctx.rhythm:
+        if ep.label == "(AFIB":
+            a, z = np.searchsorted(ctx.beats, [ep.start, ep.end])
+            for i in range(int(a), int(z)):
+                if ctx.symbols[i] == "A":
+                    ctx.symbols[i] = "N"
+    ctx.marks = [Mark(ep.start, "+", ep.label) for ep in ctx.rhythm if ep.label != "PAUSE"]
+    report(1.0, f"{len(ctx.marks)} rhythm episodes")
+
+
+def _clean_stretch(ctx: Context, seconds: float) -> tuple[int, int]:
+    """The ``seconds`` of signal with the most segments graded A (the earliest such)."""
+    n = ctx.channel.n_samples
+    if not ctx.quality:
+        return 0, min(n, round(seconds * ctx.channel.fs))
+    seg = ctx.quality[0].end - ctx.quality[0].start
+    k = max(1, round(seconds * ctx.channel.fs / max(seg, 1)))
+    good = np.array([q.grade == "A" for q in ctx.quality], dtype=np.int64)
+    sums = np.convolve(good, np.ones(min(k, len(good)), dtype=np.int64), mode="valid")
+    i = int(np.argmax(sums))
+    return ctx.quality[i].start, min(n, ctx.quality[i].start + k * seg)
+
+
+def measure(ctx: Context, report: Report) -> None:
+    """HR and RR statistics over the record; PR, QRS, QT, QTc on the median beat of its
+    cleanest two minutes."""
+    fs = ctx.channel.fs
+    ctx.hr = hr_stats(ctx.beats, fs, ctx.symbols)
+    first, stop = _clean_stretch(ctx, INTERVAL_SECONDS)
+    a, z = np.searchsorted(ctx.beats, [first, stop])
+    x = _reader(ctx)(first, stop)
+    ctx.intervals = delineate(x, fs, ctx.beats[a:z] - first, ctx.symbols[a:z])
+    ctx.interval_window = (first, stop)
+    report(1.0, "intervals measured")
 
 
 STAGES: list[Stage] = [
-    Stage("qrs", detect_beats, weight=0.95),
-    Stage("labels", label_beats, weight=0.05),
+    Stage("qrs", detect_beats, weight=0.6),
+    Stage("quality", grade_quality, weight=0.1),
+    Stage("beats", classify, weight=0.2),
+    Stage("rhythm", find_rhythm, weight=0.05),
+    Stage("intervals", measure, weight=0.05),
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -233,8 +233,10 @@ def _create_rows(record: Record, source: RecordingSource, user: Any) -> None:
         insert_annotations(aset.pk, data)
 
 
-def insert_annotations(set_id: int, data: AnnotationSetData) -> None:
-    """Insert a set's rows with one prepared statement.
+def insert_annotations(
+    set_id: int, data: AnnotationSetData, clusters: Sequence[int | None] | None = None
+) -> None:
+    """Insert a set's rows with one prepared statement (``clusters``: one per row, or none).
 
     A day-long Holter carries ~100 000 beat labels; building a model object per
     row costs several times more than the samples' import, so rows go in as tuples.
@@ -255,11 +257,12 @@ def insert_annotations(set_id: int, data: AnnotationSetData) -> None:
         column(data.chan),
         column(data.num),
         [aux for _, aux in labels],
+        list(clusters) if clusters is not None else [None] * n,
         strict=True,
     )
     meta = Annotation._meta
     fields = ["annotation_set", "time", "sample", "duration", "symbol", "subtype", "chan", "num"]
-    names = [meta.get_field(f).column for f in fields] + [meta.get_field("aux_note").column]
+    names = [meta.get_field(f).column for f in [*fields, "aux_note", "cluster"]]
     qn = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         qn(meta.db_table), ", ".join(qn(c) for c in names), ", ".join(["%s"] * len(names))

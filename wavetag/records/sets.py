@@ -56,8 +56,11 @@ def replace_automatic_set(
     symbols: Sequence[str],
     aux_notes: Sequence[str],
     source: str,
+    clusters: Sequence[int | None] | None = None,
 ) -> AnnotationSet:
     """Write the analysis's set of ``record``, replacing the previous automatic one.
+
+    ``clusters`` gives each row's morphology cluster (None for rows that are not beats).
 
     Call inside a transaction: the old set goes and the new one appears together, or
     neither. Sets of any other origin are left as they are, whatever their name.
@@ -90,7 +93,8 @@ def replace_automatic_set(
         duration=np.zeros(n),
         chan=np.full(n, channel, np.int64),
     )
-    insert_annotations(aset.pk, data)
+    ordered = None if clusters is None else [clusters[i] for i in order.tolist()]
+    insert_annotations(aset.pk, data, ordered)
     return aset
 
 

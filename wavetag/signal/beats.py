@@ -474,22 +474,86 @@ def classify_beats(
        clusters are ``/`` only when a large cluster is paced too.
     """
     conf = conf or BeatConfig()
+    return label_windows(beat_windows(signal, fs, beats, conf), fs, conf)
+
+
+@dataclass
+class BeatWindows:
+    """What classification needs of the signal around each beat (nothing else of it).
+
+    Attributes
+    ----------
+    samples : ndarray of int64
+        Beat positions, samples (as given).
+    centre : ndarray of int64
+        Each beat re-centred on its largest QRS energy, samples.
+    windows : ndarray of float32
+        Band-passed window around each centre, shape (beats, samples, channels).
+    spikes : ndarray of float64
+        Pacing-spike height before each beat, mV.
+    """
+
+    samples: I64
+    centre: I64
+    windows: F32
+    spikes: F64
+
+    def shifted(self, offset: int) -> BeatWindows:
+        """The same windows with positions counted ``offset`` samples later."""
+        return BeatWindows(self.samples + offset, self.centre + offset, self.windows, self.spikes)
+
+    @staticmethod
+    def concatenate(parts: list[BeatWindows]) -> BeatWindows:
+        """Windows of consecutive pieces of a record, as one."""
+        return BeatWindows(
+            np.concatenate([p.samples for p in parts]),
+            np.concatenate([p.centre for p in parts]),
+            np.concatenate([p.windows for p in parts]),
+            np.concatenate([p.spikes for p in parts]),
+        )
+
+
+def beat_windows(
+    signal: npt.ArrayLike, fs: float, beats: npt.ArrayLike, conf: BeatConfig | None = None
+) -> BeatWindows:
+    """Cut the classification windows of ``beats`` out of ``signal``.
+
+    A long record is classified piecewise: windows of each piece (read with a few
+    seconds of margin, so that the band-pass filter settles) are joined with
+    :meth:`BeatWindows.concatenate` and labelled once by :func:`label_windows`.
+    """
+    conf = conf or BeatConfig()
     x = as_2d(signal)
     b = np.asarray(beats, dtype=np.int64)
-    n = len(b)
-    if n == 0:
-        e = np.zeros(0)
-        return BeatLabels(b, [], b.copy(), e, e.copy(), e.copy(), [])
+    pre, post = round(conf.pre_s * fs), round(conf.post_s * fs)
+    if len(b) == 0:
+        empty = np.zeros((0, pre + post + 1, x.shape[1]), dtype=np.float32)
+        return BeatWindows(b, b.copy(), empty, np.zeros(0))
     bp = bandpass(x, fs, conf.band_hz)
     energy = np.sum(bp * bp, axis=1)
     r = max(1, round(conf.align_s * fs))
     shift = np.argmax(gather(energy, b, np.arange(-r, r + 1, dtype=np.int64)), axis=1) - r
     centre = b + shift
-    pre, post = round(conf.pre_s * fs), round(conf.post_s * fs)
     win = gather(bp, centre, np.arange(-pre, post + 1, dtype=np.int64))  # (n, L, ch)
+    spikes = pacing_spikes(x, fs, centre, conf)
+    return BeatWindows(b, centre, np.asarray(win, dtype=np.float32), spikes)
+
+
+def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
+    """Beat codes and clusters from the windows of every beat of a record (steps 2-5 of
+    :func:`classify_beats`)."""
+    conf = conf or BeatConfig()
+    b = w.samples
+    n = len(b)
+    if n == 0:
+        e = np.zeros(0)
+        return BeatLabels(b, [], b.copy(), e, e.copy(), e.copy(), [])
+    win = w.windows
+    pre = round(conf.pre_s * fs)
     z, amp = _normalise(win.reshape(n, -1))
     clusters = cluster_beats(z, amp, conf)
     corr = np.einsum("ij,ij->i", z, _unit_templates(z, clusters))
+    del z
 
     n_cl = int(clusters.max()) + 1
     sizes = np.bincount(clusters, minlength=n_cl)
@@ -498,7 +562,7 @@ def classify_beats(
     dom = int(np.argmax(sizes))
     tz, _ = _normalise(np.stack([t.reshape(-1) for t in templates]))
     corr_dom = tz @ tz[dom]
-    spikes = pacing_spikes(x, fs, centre, conf)
+    spikes = w.spikes
 
     rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
     loc = local_rr(rr, conf.local_rr_beats)
