@@ -380,3 +380,31 @@ class TestApi:
         response = browser.post(f"/api/v1/records/{world.record.pk}/analysis")
         assert response.status_code == 403
         assert not AnalysisRun.objects.exists()
+
+
+class TestLatestFindingsApi:
+    def test_latest_run_and_window_findings(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        url = f"/api/v1/records/{world.record.pk}/analysis/latest"
+        status, body = call(client, "GET", url, world.h["ann"])
+        assert status == 404 and "no finished automatic analysis" in body["detail"]
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        assert call(client, "GET", url, world.h["anonymous"])[0] == 401
+        assert call(client, "GET", url, world.h["outsider"])[0] == 404
+        for who in ("ann", "judge", "lead", "root"):
+            status, body = call(client, "GET", url, world.h[who])
+            assert status == 200, (who, body)
+        assert body["run"]["id"] == run.pk and body["run"]["result"]["beats"] == run.beats
+        assert body["findings"]["beats"] == run.beats
+        status, body = call(client, "GET", f"{url}?start=10&end=20", world.h["ann"])
+        assert status == 200 and body["findings"]["start"] == 10.0
+        # A beat every 0.8 s.
+        assert 11 <= body["findings"]["beats"] <= 13
+        assert len(body["findings"]["quality"]["grades"]) == 1
+        status, body = call(client, "GET", f"{url}?start=20&end=10", world.h["ann"])
+        assert status == 400 and body["detail"].startswith("end:")
+        status, body = call(client, "GET", f"{url}?start=abc", world.h["ann"])
+        assert status in (400, 422) and "start" in str(body)
+        status, body = call(client, "GET", f"/api/v1/analysis/{run.pk}", world.h["lead"])
+        assert status == 200 and body["result"]["counts"]["N"] >= 0

@@ -103,7 +103,12 @@ def summarise(ctx: Context) -> dict[str, Any]:
 def latest_run(record: Record) -> AnalysisRun | None:
     """The record's most recent finished run that stored its findings."""
     return (
-        AnalysisRun.objects.filter(record=record, status=RunStatus.DONE, result__isnull=False)
+        AnalysisRun.objects.filter(
+            record=record,
+            status=RunStatus.DONE,
+            result__isnull=False,
+            annotation_set__isnull=False,
+        )
         .order_by("-finished_at", "-id")
         .first()
     )
