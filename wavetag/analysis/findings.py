@@ -176,3 +176,70 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
         "rhythm_summary": rhythm_summary([e for e in inside if e["label"] != "PAUSE"], fs),
         "quality": {"grades": grades, "counts": dict(Counter(grades)), "worst": max(grades or "-")},
     }
+
+
+def _ms(v: object) -> str:
+    return f"{v:.0f} ms" if isinstance(v, int | float) else "—"
+
+
+def _bpm(v: object) -> str:
+    return f"{v:.0f}" if isinstance(v, int | float) else "—"
+
+
+def page_findings(record: Record, window: tuple[float, float] | None) -> dict[str, Any] | None:
+    """The "Parameters" and "Automatic findings" boxes of a task or adjudication page, for
+    ``window`` (seconds) or the whole record; None before any analysis has finished.
+
+    Each box is a list of (data-testid, label, text) rows, ready to show.
+    """
+    run = latest_run(record)
+    if run is None:
+        return None
+    start, end = window if window is not None else (None, None)
+    try:
+        f = findings(run, start, end)
+    except FindingsError:
+        f = findings(run)  # a window outside the analysed channel: show the record's
+    hr, iv = f["hr"] or {}, f["intervals"] or {}
+    parameters = [
+        (
+            "param-hr",
+            "Heart rate",
+            f"{_bpm(hr.get('mean_hr'))} bpm (min {_bpm(hr.get('min_hr'))}, "
+            f"max {_bpm(hr.get('max_hr'))})",
+        ),
+        ("param-rr", "RR mean / SDNN", f"{_ms(hr.get('mean_rr_ms'))} / {_ms(hr.get('sdnn_ms'))}"),
+        ("param-pr", "PR", _ms(iv.get("pr_ms"))),
+        ("param-qrs", "QRS", _ms(iv.get("qrs_ms"))),
+        ("param-qt", "QT", _ms(iv.get("qt_ms"))),
+        (
+            "param-qtc",
+            "QTc Bazett / Fridericia",
+            f"{_ms(iv.get('qtc_bazett_ms'))} / {_ms(iv.get('qtc_fridericia_ms'))}",
+        ),
+    ]
+    rhythm = (
+        ", ".join(f"{r['name']} ({r['seconds']:.0f} s)" for r in f["rhythm_summary"])
+        or "none suggested"
+    )
+    pauses = sum(1 for e in f["rhythm"] if e["label"] == "PAUSE")
+    if pauses:
+        rhythm += f"; {pauses} pause{'s' if pauses > 1 else ''}"
+    q = f["quality"]
+    grades = ", ".join(f"{g} {q['counts'][g]}" for g in sorted(q["counts"])) or "—"
+    quality = f"worst {q['worst']} (10-s segments: {grades})" if q["grades"] else "—"
+    c = f["counts"]
+    counted = (
+        f"{f['beats']} beats: {c['V']} PVC, {c['A']} PAC, {c['paced']} paced, "
+        f"{c['unknown']} unclassified"
+    )
+    return {
+        "run": run,
+        "scope": "this window" if window is not None else "the whole record",
+        "parameters": parameters,
+        "findings": [
+            ("finding-rhythm", "Suggested rhythm", rhythm),
+            ("finding-quality", "Signal quality", quality),
+            ("finding-counts", "Beats", counted),
+        ],
+    }
