@@ -265,7 +265,9 @@ def _normalise(w: F32) -> tuple[F32, F32]:
     """Zero-mean unit-norm rows (correlation becomes a dot product) and row amplitudes."""
     w = w - w.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(w, axis=1)
-    return w / np.maximum(norm, 1e-9)[:, None], norm.astype(np.float32)
+    # In place: a Holter's windows are hundreds of megabytes; one copy is enough.
+    w /= np.maximum(norm, 1e-9)[:, None]
+    return w, norm.astype(np.float32)
 
 
 def _grow(
@@ -552,7 +554,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     pre = round(conf.pre_s * fs)
     z, amp = _normalise(win.reshape(n, -1))
     clusters = cluster_beats(z, amp, conf)
-    corr = np.einsum("ij,ij->i", z, _unit_templates(z, clusters))
+    corr = _template_correlation(z, clusters)
     del z
 
     n_cl = int(clusters.max()) + 1
@@ -616,9 +618,24 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     )
 
 
-def _unit_templates(z: F32, clusters: I64) -> F32:
-    """Each beat's cluster mean of normalised windows, renormalised, per beat."""
+def _template_correlation(z: F32, clusters: I64) -> F32:
+    """Correlation of each beat with its cluster's mean normalised window (renormalised)."""
+    unit = _unit_templates(z, clusters)
+    out = np.empty(len(z), dtype=np.float32)
+    for a in range(0, len(z), 20000):
+        t = unit[clusters[a : a + 20000]].astype(np.float32)
+        out[a : a + 20000] = np.einsum("ij,ij->i", z[a : a + 20000], t)
+    return out
+
+
+def _unit_templates(z: F32, clusters: I64) -> F64:
+    """Each cluster's mean of normalised windows, renormalised: one row per cluster."""
     n_cl = int(clusters.max()) + 1
-    sums = np.stack([z[clusters == k].sum(axis=0, dtype=np.float64) for k in range(n_cl)])
+    sums = np.zeros((n_cl, z.shape[1]))
+    # In blocks of beats: a cluster's rows are never copied out whole.
+    for a in range(0, len(z), 20000):
+        zb, cb = z[a : a + 20000], clusters[a : a + 20000]
+        for k in np.unique(cb).tolist():
+            sums[k] += zb[cb == k].sum(axis=0, dtype=np.float64)
     sums /= np.maximum(np.linalg.norm(sums, axis=1), 1e-9)[:, None]
-    return sums[clusters].astype(np.float32)
+    return sums
