@@ -213,6 +213,27 @@ class TestFailure:
         # A failed run no longer blocks the next one.
         assert request_analysis(world.record, world.lead).status == RunStatus.QUEUED
 
+    @pytest.mark.parametrize(
+        ("name", "target"),
+        [("beats", "label_windows"), ("rhythm", "rhythm_episodes"), ("intervals", "delineate")],
+    )
+    def test_a_later_stage_raising_leaves_no_partial_set(
+        self,
+        world: SimpleNamespace,
+        fast: None,
+        monkeypatch: pytest.MonkeyPatch,
+        name: str,
+        target: str,
+    ) -> None:
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ValueError("no good")
+
+        monkeypatch.setattr(stages, target, broken)
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        self.assert_failed_without_set(run, world)
+        assert run.message == f"failed in the {name} step" and run.result is None
+        assert f"the {name} step failed unexpectedly (ValueError)" in run.error
+
     def test_missing_store_files_fail_the_run(
         self, world: SimpleNamespace, settings: Any, tmp_path: Path
     ) -> None:
