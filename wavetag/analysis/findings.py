@@ -79,6 +79,7 @@ def summarise(ctx: Context) -> dict[str, Any]:
     labels = ctx.labels
     return {
         "channel": ctx.channel.name,
+        "morphology_channels": list(ctx.quality_by_channel) or [ctx.channel.name],
         "fs": fs,
         "n_samples": ctx.channel.n_samples,
         "beats": len(ctx.beats),
@@ -95,6 +96,10 @@ def summarise(ctx: Context) -> dict[str, Any]:
             "segment_samples": seg,
             "grades": grades,
             "counts": dict(Counter(grades)),
+            "by_channel": {
+                name: "".join(q.grade for q in segs)
+                for name, segs in ctx.quality_by_channel.items()
+            },
             "reasons": {str(i): q.reasons for i, q in enumerate(ctx.quality) if q.grade != "A"},
         },
     }

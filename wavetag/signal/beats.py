@@ -270,6 +270,32 @@ def _normalise(w: F32) -> tuple[F32, F32]:
     return w, norm.astype(np.float32)
 
 
+def _normalise_in_place(w: F32) -> tuple[F32, F32, F32]:
+    """:func:`_normalise` overwriting ``w`` (a Holter's windows are hundreds of megabytes),
+    with each row's mean, so that the windows can be rebuilt (``z * amp + mean``)."""
+    mean = w.mean(axis=1, keepdims=True)
+    amp = np.empty(len(w), dtype=np.float32)
+    for a in range(0, len(w), 20000):
+        block = w[a : a + 20000]
+        block -= mean[a : a + 20000]
+        norm = np.linalg.norm(block, axis=1)
+        block /= np.maximum(norm, 1e-9)[:, None]
+        amp[a : a + 20000] = norm
+    return w, amp, mean[:, 0]
+
+
+def _cluster_means(z: F32, amp: F32, mean: F32, clusters: I64, n_cl: int) -> list[F32]:
+    """Mean window of each cluster, from the normalised rows, a block of beats at a time."""
+    sums = np.zeros((n_cl, z.shape[1]))
+    for a in range(0, len(z), 20000):
+        cb = clusters[a : a + 20000]
+        raw = z[a : a + 20000] * amp[a : a + 20000, None] + mean[a : a + 20000, None]
+        for k in np.unique(cb).tolist():
+            sums[k] += raw[cb == k].sum(axis=0, dtype=np.float64)
+    counts = np.maximum(np.bincount(clusters, minlength=n_cl), 1)
+    return list((sums / counts[:, None]).astype(np.float32))
+
+
 def _grow(
     z: F32, amp: F32, order: I64, templates: list[F32], tamps: list[float], conf: BeatConfig
 ) -> None:
@@ -500,29 +526,15 @@ class BeatWindows:
     windows: F32
     spikes: F64
 
-    def shifted(self, offset: int) -> BeatWindows:
-        """The same windows with positions counted ``offset`` samples later."""
-        return BeatWindows(self.samples + offset, self.centre + offset, self.windows, self.spikes)
-
-    @staticmethod
-    def concatenate(parts: list[BeatWindows]) -> BeatWindows:
-        """Windows of consecutive pieces of a record, as one."""
-        return BeatWindows(
-            np.concatenate([p.samples for p in parts]),
-            np.concatenate([p.centre for p in parts]),
-            np.concatenate([p.windows for p in parts]),
-            np.concatenate([p.spikes for p in parts]),
-        )
-
 
 def beat_windows(
     signal: npt.ArrayLike, fs: float, beats: npt.ArrayLike, conf: BeatConfig | None = None
 ) -> BeatWindows:
     """Cut the classification windows of ``beats`` out of ``signal``.
 
-    A long record is classified piecewise: windows of each piece (read with a few
-    seconds of margin, so that the band-pass filter settles) are joined with
-    :meth:`BeatWindows.concatenate` and labelled once by :func:`label_windows`.
+    A long record is classified piecewise: the windows of each piece (read with a few
+    seconds of margin, so that the band-pass filter settles) are gathered into one
+    :class:`BeatWindows` and labelled once by :func:`label_windows`.
     """
     conf = conf or BeatConfig()
     x = as_2d(signal)
@@ -543,23 +555,23 @@ def beat_windows(
 
 def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
     """Beat codes and clusters from the windows of every beat of a record (steps 2-5 of
-    :func:`classify_beats`)."""
+    :func:`classify_beats`). The windows are normalised in place: ``w`` is used up."""
     conf = conf or BeatConfig()
     b = w.samples
     n = len(b)
     if n == 0:
         e = np.zeros(0)
         return BeatLabels(b, [], b.copy(), e, e.copy(), e.copy(), [])
-    win = w.windows
+    wshape = w.windows.shape[1:]
     pre = round(conf.pre_s * fs)
-    z, amp = _normalise(win.reshape(n, -1))
+    z, amp, offset = _normalise_in_place(w.windows.reshape(n, -1))
     clusters = cluster_beats(z, amp, conf)
     corr = _template_correlation(z, clusters)
-    del z
 
     n_cl = int(clusters.max()) + 1
     sizes = np.bincount(clusters, minlength=n_cl)
-    templates = [win[clusters == k].mean(axis=0) for k in range(n_cl)]
+    templates = [t.reshape(wshape) for t in _cluster_means(z, amp, offset, clusters, n_cl)]
+    del z
     widths = np.array([qrs_width_ms(t, fs, pre) for t in templates])
     dom = int(np.argmax(sizes))
     tz, _ = _normalise(np.stack([t.reshape(-1) for t in templates]))
