@@ -192,3 +192,22 @@ class TestWindowFindings:
         assert [r["label"] for r in f["rhythm_summary"]] == ["(B", "(N"]
         assert f["quality"] == {"grades": "ABC", "counts": {"A": 1, "B": 1, "C": 1}, "worst": "C"}
         assert f["intervals"] == {"qrs_ms": 90.0}
+
+    def test_page_boxes_for_a_window_and_for_the_whole_record(self, run: AnalysisRun) -> None:
+        from wavetag.analysis.findings import page_findings
+
+        record = run.record
+        part = page_findings(record, (15.0, 35.0))
+        whole = page_findings(record, None)
+        assert part is not None and whole is not None
+        assert part["scope"] == "this window" and whole["scope"] == "the whole record"
+        rows = dict((t, text) for t, _, text in part["findings"])
+        assert rows["finding-counts"] == "20 beats: 7 PVC, 0 PAC, 0 paced, 0 unclassified"
+        assert rows["finding-quality"] == "worst C (10-s segments: A 1, B 1, C 1)"
+        assert rows["finding-rhythm"] == "ventricular bigeminy (15 s), sinus rhythm (5 s)"
+        params = dict((t, text) for t, _, text in whole["parameters"])
+        assert params["param-qrs"] == "90 ms" and params["param-pr"] == "—"
+        assert params["param-hr"].startswith("60 bpm")
+        run.status = RunStatus.FAILED
+        run.save()
+        assert page_findings(record, None) is None

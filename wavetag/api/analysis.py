@@ -1,4 +1,4 @@
-"""Automatic analysis: ask for it, follow its progress."""
+"""Automatic analysis: ask for it, follow its progress, read what it found."""
 
 from __future__ import annotations
 
@@ -73,8 +73,10 @@ def _record_id(value: int) -> int:
     response={202: RunOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Queue the automatic analysis of a record",
     description=(
-        "Detects beats in the record's first ECG channel as a background job; the result "
-        "is the record's `automatic` annotation set (named `auto`), which replaces the one "
+        "Analyses the record's first ECG channel as a background job (beats, their codes "
+        "and clusters, rhythm episodes, quality grades, HR/RR, intervals); the beats and "
+        "rhythm changes are the record's `automatic` annotation set (named `auto`), the "
+        "rest the run's `result`. The set replaces the one "
         "of an earlier run and never touches imported or human sets. Project admins of a "
         "project on the record's dataset and site admins only. 409 while a run of the "
         "record is queued or running."
