@@ -94,6 +94,10 @@ class TestMitdb106:
     def test_findings_of_the_record_and_of_a_window(self, run: AnalysisRun) -> None:
         whole = findings(run)
         assert whole["beats"] == run.beats and whole["counts"] == run.result["counts"]
+        # The stored summary of the record is what its rows give.
+        from_rows = findings(run, 0.0, run.result["n_samples"] / 360.0)
+        for key in ("beats", "counts", "hr", "rhythm", "rhythm_summary", "quality"):
+            assert from_rows[key] == whole[key], key
         assert whole["quality"]["grades"] == run.result["quality"]["grades"]
         part = findings(run, 60.0, 120.0)
         assert part["start"] == 60.0 and part["end"] == 120.0

@@ -145,6 +145,27 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
     result: dict[str, Any] = run.result or {}
     fs = float(result["fs"])
     a, z = window_bounds(result, start, end)
+    if start is None and end is None and "counts" in result and "hr" in result:
+        # The whole record: what the run stored from the same rows (a Holter's 300 000
+        # beats are not read back for every page).
+        grades = result["quality"]["grades"]
+        return {
+            "run": run.pk,
+            "start": 0.0,
+            "end": z / fs,
+            "channel": result.get("channel"),
+            "beats": result["beats"],
+            "counts": result["counts"],
+            "hr": result["hr"],
+            "intervals": result.get("intervals"),
+            "rhythm": sorted(result["rhythm"], key=lambda e: (e["start"], e["label"])),
+            "rhythm_summary": result["rhythm_summary"],
+            "quality": {
+                "grades": grades,
+                "counts": dict(Counter(grades)),
+                "worst": max(grades or "-"),
+            },
+        }
     rows = Annotation.objects.filter(annotation_set_id=run.annotation_set_id).order_by("sample")
     beats = list(
         rows.filter(sample__gte=a, sample__lt=z, symbol__in=BEAT_SYMBOLS).values_list(

@@ -47,11 +47,12 @@ def summary_lines(result: dict[str, Any]) -> str:
         f"{r['label']} {r['seconds']:.0f} s" for r in result.get("rhythm_summary", [])
     )
     hr = result.get("hr") or {}
+    mean_hr = f"{hr['mean_hr']:.0f} bpm" if hr.get("mean_hr") is not None else "unknown"
     q = result.get("quality", {}).get("counts", {})
     grades = ", ".join(f"{g} {q[g]}" for g in sorted(q))
     return (
         f"  beats: {counts}; {result.get('clusters', 0)} clusters; "
-        f"mean HR {hr.get('mean_hr')} bpm\n"
+        f"mean HR {mean_hr}\n"
         f"  rhythm: {rhythm or 'none'}; quality of 10-s segments: {grades or 'none'}"
     )
 
