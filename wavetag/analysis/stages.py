@@ -127,6 +127,8 @@ MARGIN_SECONDS = 10.0
 # Quality is graded per 10-s segment from reads this long (a whole number of segments);
 # a grade compares a segment with its neighbours within the read.
 QUALITY_CHUNK_SECONDS = 1800.0
+# An irregular run is not called AF when the median beat of its first half hour has a P wave.
+AF_CHECK_SECONDS = 1800.0
 # Intervals are measured on the median beat of this much clean signal.
 INTERVAL_SECONDS = 120.0
 
@@ -232,13 +234,24 @@ def classify(ctx: Context, report: Report) -> None:
 
 
 def find_rhythm(ctx: Context, report: Report) -> None:
-    """Rhythm episodes from beat times and codes; each starts with a ``+`` mark.
+    """Rhythm episodes from beat times and codes; each starts with a ``+`` mark. An
+    irregular run with a P wave in its median beat is not AF.
 
     Narrow premature beats inside atrial fibrillation are the rhythm itself: ``A`` there
     becomes ``N``, as in :func:`wavetag.signal.analysis.analyze`.
     """
     fs = ctx.channel.fs
-    ctx.rhythm = rhythm_episodes(ctx.beats, fs, ctx.symbols, ctx.channel.n_samples)
+    read = _reader(ctx, morphology_channels(ctx))
+    margin = round(2.0 * fs)  # a median-beat window and its filter edges
+
+    def p_wave(run: npt.NDArray[np.int64]) -> bool:
+        # The run's first half hour is read, never the whole of a day-long AF.
+        run = run[run < run[0] + round(AF_CHECK_SECONDS * fs)]
+        lo = max(0, int(run[0]) - margin)
+        x = read(lo, int(run[-1]) + margin)
+        return delineate(x, fs, run - lo).pr_ms is not None
+
+    ctx.rhythm = rhythm_episodes(ctx.beats, fs, ctx.symbols, ctx.channel.n_samples, p_wave=p_wave)
     for ep in ctx.rhythm:
         if ep.label == "(AFIB":
             a, z = np.searchsorted(ctx.beats, [ep.start, ep.end])
