@@ -89,8 +89,10 @@ class TestAnalyzeAndWorker:
 
         waited = site.run("analyze", "v102s", "--wait")
         assert waited.returncode == 0, waited.stderr
-        line = waited.stdout.strip()
+        line, counts, rhythm = waited.stdout.strip().splitlines()
         assert line.startswith(f"icu/v102s: {beats} beats in ") and "(set auto, channel 0)" in line
+        assert counts.startswith("  beats: N ") and ", V " in counts and "clusters" in counts
+        assert rhythm.startswith("  rhythm: (") and "quality of 10-s segments: " in rhythm
         assert [r[1] for r in runs(site)] == ["done", "done"]
         # The second run replaced the first one's set: one automatic set.
         assert site.rows(

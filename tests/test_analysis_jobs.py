@@ -93,11 +93,14 @@ class TestRun:
         aset = run.annotation_set
         assert aset is not None and aset.origin == AnnotationSet.Origin.AUTOMATIC
         assert aset.name == run.set_name == "auto"
-        assert abs(aset.count - MITDB_100_BEATS) <= 0.01 * MITDB_100_BEATS
-        samples = np.array(
-            Annotation.objects.filter(annotation_set=aset).values_list("sample", flat=True)
-        )
-        assert len(samples) == aset.count == run.beats
+        assert run.beats is not None
+        assert abs(run.beats - MITDB_100_BEATS) <= 0.01 * MITDB_100_BEATS
+        rows = Annotation.objects.filter(annotation_set=aset)
+        samples = np.array(rows.exclude(symbol="+").values_list("sample", flat=True))
+        assert len(samples) == run.beats
+        # One rhythm-change row per episode besides the beats: (N throughout.
+        assert list(rows.filter(symbol="+").values_list("aux_note", flat=True)) == ["(N"]
+        assert aset.count == run.beats + 1
         # Neither doubled nor reordered at chunk borders.
         assert np.all(np.diff(samples) > 0.12 * 360)
         assert {s.pk: fingerprint(s) for s in (world.atr, working)} == before
@@ -210,6 +213,27 @@ class TestFailure:
         # A failed run no longer blocks the next one.
         assert request_analysis(world.record, world.lead).status == RunStatus.QUEUED
 
+    @pytest.mark.parametrize(
+        ("name", "target"),
+        [("beats", "label_windows"), ("rhythm", "rhythm_episodes"), ("intervals", "delineate")],
+    )
+    def test_a_later_stage_raising_leaves_no_partial_set(
+        self,
+        world: SimpleNamespace,
+        fast: None,
+        monkeypatch: pytest.MonkeyPatch,
+        name: str,
+        target: str,
+    ) -> None:
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ValueError("no good")
+
+        monkeypatch.setattr(stages, target, broken)
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        self.assert_failed_without_set(run, world)
+        assert run.message == f"failed in the {name} step" and run.result is None
+        assert f"the {name} step failed unexpectedly (ValueError)" in run.error
+
     def test_missing_store_files_fail_the_run(
         self, world: SimpleNamespace, settings: Any, tmp_path: Path
     ) -> None:
@@ -228,8 +252,8 @@ class TestFailure:
         kept = fingerprint(previous.annotation_set)
         real_insert = sets.insert_annotations
 
-        def insert_then_fail(set_id: int, data: Any) -> None:
-            real_insert(set_id, data)  # every row is written...
+        def insert_then_fail(set_id: int, data: Any, clusters: Any = None) -> None:
+            real_insert(set_id, data, clusters)  # every row is written...
             raise OSError(28, "No space left on device")  # ...then the commit cannot happen
 
         monkeypatch.setattr(sets, "insert_annotations", insert_then_fail)
@@ -282,7 +306,9 @@ class TestWorker:
         call_command("worker", "--batch", "--no-migrate", verbosity=0)
         run.refresh_from_db()
         assert run.status == RunStatus.DONE and run.progress == 1.0
-        assert run.annotation_set is not None and run.annotation_set.count == run.beats
+        assert run.annotation_set is not None
+        beats = Annotation.objects.filter(annotation_set=run.annotation_set).exclude(symbol="+")
+        assert beats.count() == run.beats
         from django_tasks_db.models import DBTaskResult
 
         assert DBTaskResult.objects.get(id=run.task_id).status == "SUCCESSFUL"
@@ -375,3 +401,31 @@ class TestApi:
         response = browser.post(f"/api/v1/records/{world.record.pk}/analysis")
         assert response.status_code == 403
         assert not AnalysisRun.objects.exists()
+
+
+class TestLatestFindingsApi:
+    def test_latest_run_and_window_findings(
+        self, client: Client, world: SimpleNamespace, fast: None
+    ) -> None:
+        url = f"/api/v1/records/{world.record.pk}/analysis/latest"
+        status, body = call(client, "GET", url, world.h["ann"])
+        assert status == 404 and "no finished automatic analysis" in body["detail"]
+        run = execute_run(request_analysis(world.record, world.lead).pk)
+        assert call(client, "GET", url, world.h["anonymous"])[0] == 401
+        assert call(client, "GET", url, world.h["outsider"])[0] == 404
+        for who in ("ann", "judge", "lead", "root"):
+            status, body = call(client, "GET", url, world.h[who])
+            assert status == 200, (who, body)
+        assert body["run"]["id"] == run.pk and body["run"]["result"]["beats"] == run.beats
+        assert body["findings"]["beats"] == run.beats
+        status, body = call(client, "GET", f"{url}?start=10&end=20", world.h["ann"])
+        assert status == 200 and body["findings"]["start"] == 10.0
+        # A beat every 0.8 s.
+        assert 11 <= body["findings"]["beats"] <= 13
+        assert len(body["findings"]["quality"]["grades"]) == 1
+        status, body = call(client, "GET", f"{url}?start=20&end=10", world.h["ann"])
+        assert status == 400 and body["detail"].startswith("end:")
+        status, body = call(client, "GET", f"{url}?start=abc", world.h["ann"])
+        assert status in (400, 422) and "start" in str(body)
+        status, body = call(client, "GET", f"/api/v1/analysis/{run.pk}", world.h["lead"])
+        assert status == 200 and body["result"]["counts"]["N"] >= 0

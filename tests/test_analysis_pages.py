@@ -53,6 +53,16 @@ class TestPanel:
         page = client.post(url, follow=True).content.decode()
         assert "already being analysed" in page and AnalysisRun.objects.count() == 1
 
+    def test_a_done_run_shows_its_counts_and_rhythm(self, world: SimpleNamespace) -> None:
+        from wavetag.analysis.services import execute_run, request_analysis
+
+        run = execute_run(request_analysis(world.record, world.lead, enqueue=False).pk)
+        page = logged_in(world.lead).get(f"/records/{world.record.pk}/").content.decode()
+        assert run.result is not None
+        summary = page[page.index('data-testid="analysis-summary"') :].split("</p>")[0]
+        assert f"Beats: N {run.result['counts']['N']}, V " in summary
+        assert "Suggested rhythm: sinus rhythm (" in summary
+
     def test_form_refuses_annotators_and_needs_csrf(self, world: SimpleNamespace) -> None:
         url = f"/records/{world.record.pk}/analysis/"
         assert logged_in(world.ann).post(url).status_code == 403

@@ -83,7 +83,11 @@ class TestWfdb:
         back = read_back(response.content, tmp_path, "100", "auto")
         rows = Annotation.objects.filter(annotation_set=run.annotation_set).order_by("time")
         assert list(back.sample) == list(rows.values_list("sample", flat=True))
-        assert set(back.symbol) == {"Q"}
+        # Beat codes, and rhythm changes: '+' with the rhythm as its aux note.
+        assert set(back.symbol) - {"+"} <= {"N", "V", "A", "/", "Q"}
+        notes = [a for s, a in zip(back.symbol, back.aux_note, strict=True) if s == "+"]
+        assert notes and all(a.startswith("(") for a in notes)
+        assert back.symbol.count("+") == rows.filter(symbol="+").count()
 
     def test_labels_outside_the_wfdb_table_become_comment_annotations(
         self, client: Client, world: SimpleNamespace, tmp_path: Path

@@ -527,3 +527,36 @@ class TestEmailSettings:
         assert "console" in str(email_from_url("console:")["EMAIL_BACKEND"])
         with pytest.raises(ValueError, match="WAVETAG_EMAIL_URL: unsupported scheme"):
             email_from_url("http://mail.x.org")
+
+
+class TestAutomaticAnalysisBoxes:
+    def test_boxes_say_no_analysis_then_show_the_window_findings(self, world: Any) -> None:
+        from wavetag.analysis.services import execute_run, request_analysis
+
+        url = f"/tasks/{world.task.pk}/"
+        html = world.clients["ann1"].get(url).content.decode()
+        assert 'data-testid="parameters"' in html and 'data-testid="findings"' in html
+        assert html.count("No automatic analysis yet") == 2
+        run = execute_run(request_analysis(world.task.record, world.lead, enqueue=False).pk)
+        assert run.status == "done", run.error
+        for role, page in (("ann1", url), ("judge", f"{url}adjudicate/")):
+            response = world.clients[role].get(page)
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert "No automatic analysis yet" not in html
+            for testid in (
+                "param-hr",
+                "param-pr",
+                "param-qrs",
+                "param-qt",
+                "param-qtc",
+                "finding-rhythm",
+                "finding-quality",
+                "finding-counts",
+            ):
+                assert f'data-testid="{testid}"' in html, (role, testid)
+            hr = re.search(r'data-testid="param-hr">(\d+) bpm', html)
+            assert hr is not None and 30 < int(hr.group(1)) < 200
+            assert re.search(r'data-testid="finding-quality">worst [ABC] \(10-s segments: ', html)
+            assert re.search(r'data-testid="finding-counts">\d+ beats: \d+ PVC, \d+ PAC', html)
+            assert "this window" in html

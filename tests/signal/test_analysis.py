@@ -10,7 +10,7 @@ import pytest
 import wfdb
 from scipy.signal import resample_poly
 
-from wavetag.signal.analysis import _distrust_noise, analyze
+from wavetag.signal.analysis import analyze, distrust_noise
 from wavetag.signal.beats import BeatLabels
 from wavetag.signal.quality import SegmentQuality
 from wavetag.signal.synth import Episode, RecordSpec, synthesize
@@ -115,13 +115,13 @@ class TestDistrustNoise:
         labels = self.make("NVNNVNNNVVVN", [1, 1.0, 1, 1, 0.6, 1, 1, 1, 0.6, 1, 1, 1])
         beats = labels.samples
         # Beats 0-9 lie in the first segment (noisy), 10-11 in the second.
-        _distrust_noise(labels, beats, [self.segs("B" + "A")], premature=0.85)
+        distrust_noise(labels, beats, [self.segs("B" + "A")], premature=0.85)
         # 1: lone and on time -> Q; 4: early -> V; 8-10: a run -> V.
         assert "".join(labels.symbols) == "NQNNVNNNVVVN"
 
     def test_one_readable_channel_is_enough(self) -> None:
         labels = self.make("NVN", [1, 1, 1])
-        _distrust_noise(labels, labels.samples, [self.segs("C"), self.segs("A")], 0.85)
+        distrust_noise(labels, labels.samples, [self.segs("C"), self.segs("A")], 0.85)
         assert labels.symbols == ["N", "V", "N"]
 
 

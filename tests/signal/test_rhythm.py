@@ -10,6 +10,7 @@ import pytest
 import wfdb
 
 from wavetag.signal.beats import classify_beats
+from wavetag.signal.intervals import delineate
 from wavetag.signal.rhythm import (
     RhythmEpisode,
     episodes_from_aux,
@@ -221,3 +222,35 @@ class TestMitdb106:
         assert se >= 0.9 and pp >= 0.9
         assert overlap_samples(ours, ref, "(VT") > 0
         assert length(ours, "(AFIB") == 0
+
+
+class TestPiecewisePWave:
+    def test_a_p_wave_callback_gives_the_episodes_of_the_whole_signal(self) -> None:
+        spec = RecordSpec(
+            "af",
+            400.0,
+            FS,
+            ("MLII", "V1"),
+            seed=2,
+            heart_rate=70.0,
+            episodes=(Episode("afib", 100.0, 200.0, rate=120.0),),
+        )
+        rec = synthesize(spec)
+        beats, _ = beats_of(rec)
+        x = rec.physical()
+        symbols = classify_beats(x, FS, beats).symbols
+        whole = rhythm_episodes(beats, FS, symbols, rec.n_samples, signal=x)
+        asked: list[int] = []
+
+        def p_wave(run: np.ndarray) -> bool:
+            # Only the run's stretch of signal, with a margin: what a piecewise reader has.
+            asked.append(len(run))
+            lo, hi = int(run[0]) - int(2 * FS), int(run[-1]) + int(2 * FS)
+            return delineate(x[lo:hi], FS, run - lo).pr_ms is not None
+
+        piecewise = rhythm_episodes(beats, FS, symbols, rec.n_samples, p_wave=p_wave)
+        assert asked and piecewise == whole
+        assert any(e.label == "(AFIB" for e in whole)
+        # A P wave found everywhere vetoes every AF run: the callback decides.
+        no_p = rhythm_episodes(beats, FS, symbols, rec.n_samples, p_wave=lambda run: True)
+        assert all(e.label != "(AFIB" for e in no_p)

@@ -36,6 +36,12 @@ def get_record_to_analyse(user: Any, record_id: int) -> Record:
     return record
 
 
+def get_record_findings_for_user(user: Any, record_id: int) -> Record:
+    """A record whose automatic findings ``user`` may read: any member of a project on its
+    dataset (annotators too: machine suggestions are nobody's answer), and site admins."""
+    return get_record_for_user(user, record_id)
+
+
 def get_run_for_user(user: Any, run_id: int) -> AnalysisRun:
     if not 0 < run_id <= MAX_ID:
         raise Http404("No such analysis run")

@@ -46,6 +46,9 @@ class AnalysisRun(models.Model):
     # The set's name is kept: a later run replaces the set, and this run still says what
     # it made.
     set_name = models.CharField(max_length=64, blank=True)
+    # What the run found beyond the set's rows: beat counts, HR/RR, intervals, rhythm
+    # summary, quality grades (see wavetag.analysis.findings.summarise).
+    result = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +90,7 @@ class AnalysisRun(models.Model):
             "annotation_set": self.set_name or None,
             "channel": self.channel,
             "beats": self.beats,
+            "result": self.result,
             "created_at": self.created_at.isoformat(),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,

@@ -22,6 +22,7 @@ from wavetag.records.models import Record
 from wavetag.records.sets import replace_automatic_set
 from wavetag.signal.store import RecordStore
 
+from .findings import summarise
 from .models import AnalysisRun, RunStatus
 from .stages import STAGES, AnalysisError, Context, Report, ecg_channel
 
@@ -164,6 +165,9 @@ def execute_run(run_id: int) -> AnalysisRun:
             samples = np.concatenate(
                 [ctx.beats, np.asarray([m.sample for m in ctx.marks], np.int64)]
             )
+            clusters: list[int | None] = (
+                ctx.labels.clusters.tolist() if ctx.labels is not None else [None] * n
+            )
             aset = replace_automatic_set(
                 run.record,
                 channel=ctx.channel.index,
@@ -172,12 +176,14 @@ def execute_run(run_id: int) -> AnalysisRun:
                 symbols=list(ctx.symbols) + [m.symbol for m in ctx.marks],
                 aux_notes=[""] * len(ctx.beats) + [m.aux_note for m in ctx.marks],
                 source=f"automatic analysis run {run_id} of channel {ctx.channel.name}",
+                clusters=clusters + [None] * len(ctx.marks),
             )
             AnalysisRun.objects.filter(pk=run_id).update(
                 status=RunStatus.DONE,
                 progress=1.0,
                 message=f"done: {len(ctx.beats)} beats",
                 beats=len(ctx.beats),
+                result=summarise(ctx),
                 annotation_set=aset,
                 set_name=aset.name,
                 finished_at=timezone.now(),

@@ -1,4 +1,4 @@
-"""Automatic analysis: ask for it, follow its progress."""
+"""Automatic analysis: ask for it, follow its progress, read what it found."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 
-from wavetag.analysis.access import get_record_to_analyse, get_run_for_user
+from wavetag.analysis.access import (
+    get_record_findings_for_user,
+    get_record_to_analyse,
+    get_run_for_user,
+)
+from wavetag.analysis.findings import FindingsError, findings, latest_run
 from wavetag.analysis.models import AnalysisRun
 from wavetag.analysis.services import request_analysis
 from wavetag.projects.access import MAX_ID
@@ -27,9 +33,20 @@ class RunOut(Schema):
     annotation_set: str | None = Field(description="name of the automatic set it made")
     channel: int | None = Field(description="the channel beats were detected in")
     beats: int | None
+    result: dict[str, Any] | None = Field(
+        description="what the run found: beat counts, HR/RR, intervals, rhythm, quality grades"
+    )
     created_at: str
     started_at: str | None
     finished_at: str | None
+
+
+class LatestOut(Schema):
+    run: RunOut
+    findings: dict[str, Any] = Field(
+        description="beat counts, HR/RR, rhythm episodes and quality grades within "
+        "[start, end) (the whole record by default); intervals are the record's"
+    )
 
 
 class RunList(Schema):
@@ -56,8 +73,10 @@ def _record_id(value: int) -> int:
     response={202: RunOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Queue the automatic analysis of a record",
     description=(
-        "Detects beats in the record's first ECG channel as a background job; the result "
-        "is the record's `automatic` annotation set (named `auto`), which replaces the one "
+        "Analyses the record's first ECG channel as a background job (beats, their codes "
+        "and clusters, rhythm episodes, quality grades, HR/RR, intervals); the beats and "
+        "rhythm changes are the record's `automatic` annotation set (named `auto`), the "
+        "rest the run's `result`. The set replaces the one "
         "of an earlier run and never touches imported or human sets. Project admins of a "
         "project on the record's dataset and site admins only. 409 while a run of the "
         "record is queued or running."
@@ -90,3 +109,30 @@ def list_analyses(
 )
 def get_analysis(request: HttpRequest, run_id: int) -> dict[str, Any]:
     return get_run_for_user(_user(request), run_id).describe()
+
+
+@router.get(
+    "/records/{record_id}/analysis/latest",
+    response={200: LatestOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut},
+    summary="The record's latest finished analysis, and its findings in a window",
+    description=(
+        "Any member of a project on the record's dataset may read it (annotators too: "
+        "automatic findings are nobody's answer). `start` and `end` (seconds from the "
+        "record's start) narrow the findings to a window. 404 when no run has finished."
+    ),
+)
+def latest_analysis(
+    request: HttpRequest,
+    record_id: int,
+    start: float | None = Query(None, description="window start, s"),
+    end: float | None = Query(None, description="window end, s"),
+) -> dict[str, Any]:
+    record = get_record_findings_for_user(_user(request), _record_id(record_id))
+    run = latest_run(record)
+    if run is None:
+        raise Http404(f"record {record.name} has no finished automatic analysis yet")
+    try:
+        found = findings(run, start, end)
+    except FindingsError as exc:
+        raise HttpError(400, str(exc)) from None
+    return {"run": run.describe(), "findings": found}

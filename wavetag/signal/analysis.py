@@ -167,7 +167,7 @@ def analyze(
             quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
     with clock("beats"):
         labels = classify_beats(x, fs, b, conf.beats)
-        _distrust_noise(labels, b, [quality[n] for n in morph], conf.beats.premature)
+        distrust_noise(labels, b, [quality[n] for n in morph], conf.beats.premature)
     with clock("intervals"):
         hr = hr_stats(b, fs, labels.symbols, conf.intervals)
         intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
@@ -184,7 +184,7 @@ def analyze(
     )
 
 
-def _distrust_noise(
+def distrust_noise(
     labels: BeatLabels,
     beats: npt.NDArray[np.int64],
     quality: list[list[SegmentQuality]],

@@ -20,6 +20,14 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import butter, sosfiltfilt
 
+from .clusters import (
+    cluster_beats,
+    cluster_means,
+    normalise,
+    normalise_in_place,
+    template_correlation,
+)
+
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -261,98 +269,6 @@ def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> f
     return (off - on) * 1000.0 / fs
 
 
-def _normalise(w: F32) -> tuple[F32, F32]:
-    """Zero-mean unit-norm rows (correlation becomes a dot product) and row amplitudes."""
-    w = w - w.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(w, axis=1)
-    return w / np.maximum(norm, 1e-9)[:, None], norm.astype(np.float32)
-
-
-def _grow(
-    z: F32, amp: F32, order: I64, templates: list[F32], tamps: list[float], conf: BeatConfig
-) -> None:
-    """Incremental clustering over ``order``: join the best template or start one."""
-    counts = [1] * len(templates)
-    sums = [t.copy() for t in templates]
-    for i in order.tolist():
-        if templates:
-            c = np.stack(templates) @ z[i]
-            k = int(np.argmax(c))
-            ratio = amp[i] / max(tamps[k], 1e-9)
-            if c[k] >= conf.cluster_corr and 1 / conf.cluster_amp <= ratio <= conf.cluster_amp:
-                counts[k] += 1
-                sums[k] += z[i]
-                templates[k] = sums[k] / max(float(np.linalg.norm(sums[k])), 1e-9)
-                tamps[k] += (float(amp[i]) - tamps[k]) / counts[k]
-                continue
-            if len(templates) >= conf.max_clusters:
-                continue
-        templates.append(z[i].copy())
-        sums.append(z[i].copy())
-        tamps.append(float(amp[i]))
-        counts.append(1)
-
-
-def _assign(z: F32, amp: F32, templates: list[F32], tamps: list[float], conf: BeatConfig) -> I64:
-    """Best template per beat (chunked matrix products); -1 where none fits."""
-    t = np.stack(templates)
-    ta = np.asarray(tamps, dtype=np.float32)
-    out = np.empty(len(z), dtype=np.int64)
-    for a in range(0, len(z), 20000):
-        c = z[a : a + 20000] @ t.T
-        ratio = amp[a : a + 20000, None] / np.maximum(ta[None, :], 1e-9)
-        ok = (
-            (c >= conf.cluster_corr) & (ratio >= 1 / conf.cluster_amp) & (ratio <= conf.cluster_amp)
-        )
-        c = np.where(ok, c, -np.inf)
-        best = np.argmax(c, axis=1)
-        out[a : a + 20000] = np.where(np.isfinite(c[np.arange(len(c)), best]), best, -1)
-    return out
-
-
-def cluster_beats(z: F32, amp: F32, conf: BeatConfig) -> I64:
-    """Morphology cluster per beat, numbered by size (0 = largest).
-
-    Parameters
-    ----------
-    z : ndarray of float32
-        Beat windows, zero-mean and unit-norm rows, shape (beats, features).
-    amp : ndarray of float32
-        Norm of each window before normalisation, mV.
-    conf : BeatConfig
-        ``cluster_corr``, ``cluster_amp``, ``seed_beats``, ``max_clusters``.
-
-    Returns
-    -------
-    ndarray of int64
-        Cluster per beat.
-
-    Notes
-    -----
-    1. Grow templates incrementally on ``seed_beats`` beats spread evenly.
-    2. Assign every beat to its best template at once.
-    3. Grow again on the beats nothing fitted, then assign those.
-    4. Beats still unmatched (the cluster cap was reached) join the nearest template.
-    """
-    n = len(z)
-    templates: list[F32] = []
-    tamps: list[float] = []
-    seed = np.unique(np.linspace(0, n - 1, min(n, conf.seed_beats)).astype(np.int64))
-    _grow(z, amp, seed, templates, tamps, conf)
-    labels = _assign(z, amp, templates, tamps, conf)
-    miss = np.flatnonzero(labels < 0)
-    if len(miss):
-        _grow(z, amp, miss, templates, tamps, conf)
-        labels[miss] = _assign(z[miss], amp[miss], templates, tamps, conf)
-        left = miss[labels[miss] < 0]
-        if len(left):
-            labels[left] = np.argmax(z[left] @ np.stack(templates).T, axis=1)
-    sizes = np.bincount(labels, minlength=len(templates))
-    rank = np.empty(len(sizes), dtype=np.int64)
-    rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
-    return rank[labels]
-
-
 def _pulse(x: F64, beats: I64, offs: I64, k: int) -> F64:
     """Height of each sample above (or below) both neighbours ``k`` away, same sign."""
     mid = gather(x, beats, offs)
@@ -474,31 +390,81 @@ def classify_beats(
        clusters are ``/`` only when a large cluster is paced too.
     """
     conf = conf or BeatConfig()
+    return label_windows(beat_windows(signal, fs, beats, conf), fs, conf)
+
+
+@dataclass
+class BeatWindows:
+    """What classification needs of the signal around each beat (nothing else of it).
+
+    Attributes
+    ----------
+    samples : ndarray of int64
+        Beat positions, samples (as given).
+    centre : ndarray of int64
+        Each beat re-centred on its largest QRS energy, samples.
+    windows : ndarray of float32
+        Band-passed window around each centre, shape (beats, samples, channels).
+    spikes : ndarray of float64
+        Pacing-spike height before each beat, mV.
+    """
+
+    samples: I64
+    centre: I64
+    windows: F32
+    spikes: F64
+
+
+def beat_windows(
+    signal: npt.ArrayLike, fs: float, beats: npt.ArrayLike, conf: BeatConfig | None = None
+) -> BeatWindows:
+    """Cut the classification windows of ``beats`` out of ``signal``.
+
+    A long record is classified piecewise: the windows of each piece (read with a few
+    seconds of margin, so that the band-pass filter settles) are gathered into one
+    :class:`BeatWindows` and labelled once by :func:`label_windows`.
+    """
+    conf = conf or BeatConfig()
     x = as_2d(signal)
     b = np.asarray(beats, dtype=np.int64)
-    n = len(b)
-    if n == 0:
-        e = np.zeros(0)
-        return BeatLabels(b, [], b.copy(), e, e.copy(), e.copy(), [])
+    pre, post = round(conf.pre_s * fs), round(conf.post_s * fs)
+    if len(b) == 0:
+        empty = np.zeros((0, pre + post + 1, x.shape[1]), dtype=np.float32)
+        return BeatWindows(b, b.copy(), empty, np.zeros(0))
     bp = bandpass(x, fs, conf.band_hz)
     energy = np.sum(bp * bp, axis=1)
     r = max(1, round(conf.align_s * fs))
     shift = np.argmax(gather(energy, b, np.arange(-r, r + 1, dtype=np.int64)), axis=1) - r
     centre = b + shift
-    pre, post = round(conf.pre_s * fs), round(conf.post_s * fs)
     win = gather(bp, centre, np.arange(-pre, post + 1, dtype=np.int64))  # (n, L, ch)
-    z, amp = _normalise(win.reshape(n, -1))
+    spikes = pacing_spikes(x, fs, centre, conf)
+    return BeatWindows(b, centre, np.asarray(win, dtype=np.float32), spikes)
+
+
+def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
+    """Beat codes and clusters from the windows of every beat of a record (steps 2-5 of
+    :func:`classify_beats`). The windows are normalised in place: ``w`` is used up."""
+    conf = conf or BeatConfig()
+    b = w.samples
+    n = len(b)
+    if n == 0:
+        e = np.zeros(0)
+        return BeatLabels(b, [], b.copy(), e, e.copy(), e.copy(), [])
+    wshape = w.windows.shape[1:]
+    pre = round(conf.pre_s * fs)
+    z, amp, offset = normalise_in_place(w.windows.reshape(n, -1))
     clusters = cluster_beats(z, amp, conf)
-    corr = np.einsum("ij,ij->i", z, _unit_templates(z, clusters))
+    corr = template_correlation(z, clusters)
 
     n_cl = int(clusters.max()) + 1
     sizes = np.bincount(clusters, minlength=n_cl)
-    templates = [win[clusters == k].mean(axis=0) for k in range(n_cl)]
+    templates = [t.reshape(wshape) for t in cluster_means(z, amp, offset, clusters, n_cl)]
+    del z
     widths = np.array([qrs_width_ms(t, fs, pre) for t in templates])
     dom = int(np.argmax(sizes))
-    tz, _ = _normalise(np.stack([t.reshape(-1) for t in templates]))
+    tz, _ = normalise(np.stack([t.reshape(-1) for t in templates]))
     corr_dom = tz @ tz[dom]
-    spikes = pacing_spikes(x, fs, centre, conf)
+    spikes = w.spikes
 
     rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
     loc = local_rr(rr, conf.local_rr_beats)
@@ -550,11 +516,3 @@ def classify_beats(
         cluster_symbols=shape,
         cluster_similarity=corr_dom.astype(np.float64),
     )
-
-
-def _unit_templates(z: F32, clusters: I64) -> F32:
-    """Each beat's cluster mean of normalised windows, renormalised, per beat."""
-    n_cl = int(clusters.max()) + 1
-    sums = np.stack([z[clusters == k].sum(axis=0, dtype=np.float64) for k in range(n_cl)])
-    sums /= np.maximum(np.linalg.norm(sums, axis=1), 1e-9)[:, None]
-    return sums[clusters].astype(np.float32)

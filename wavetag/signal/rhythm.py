@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -147,6 +148,7 @@ def rhythm_episodes(
     n_samples: int | None = None,
     signal: npt.ArrayLike | None = None,
     conf: RhythmConfig | None = None,
+    p_wave: Callable[[I64], bool] | None = None,
 ) -> list[RhythmEpisode]:
     """Suggest rhythm episodes from beat times and beat codes.
 
@@ -164,6 +166,10 @@ def rhythm_episodes(
         ECG in mV, (samples,) or (samples, channels). When given, an
         irregular episode in which a P wave is found is not called AF.
     conf : RhythmConfig, optional
+    p_wave : callable, optional
+        Given the beats of an irregular run, whether their median beat has a P wave:
+        the check ``signal`` makes, for a caller that reads a long record piecewise
+        (``signal`` wins when both are given).
 
     Returns
     -------
@@ -222,11 +228,16 @@ def rhythm_episodes(
     for i, (a, z, label) in enumerate(runs):
         if label == "F" and 0 < i < len(runs) - 1 and z - a < conf.min_af_beats:
             af[a:z] = True
-    x = None if signal is None else np.asarray(signal, dtype=np.float64)
+    if signal is not None:
+        x = np.asarray(signal, dtype=np.float64)
+
+        def p_wave(run: I64) -> bool:
+            return delineate(x, fs, run).pr_ms is not None
+
     for a, z, label in _runs(np.where(af, "AF", "").astype("<U2")):
         if label != "AF" or z - a < conf.min_af_beats:
             continue
-        if x is not None and delineate(x, fs, b[a:z]).pr_ms is not None:
+        if p_wave is not None and p_wave(b[a:z]):
             continue
         lab[a:z] = "(AFIB"
 

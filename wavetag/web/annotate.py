@@ -28,6 +28,7 @@ from wavetag.accounts.registration import (
     accept_invitation,
     register_with_invitation,
 )
+from wavetag.analysis.findings import page_findings
 from wavetag.annotations import services
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
@@ -203,6 +204,7 @@ def _task_context(
         "config": viewer_config(task.record, request.user, event=task.event_time, window=window),
         "action_keys": ACTION_KEYS,
         "schema": project.schema,
+        "auto": page_findings(task.record, window),
     }
     if assignment is not None:
         shown = answer if answer is not None else (own.answer if own else {})

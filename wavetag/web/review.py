@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wavetag.analysis.findings import page_findings
 from wavetag.annotations import services
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Adjudication, Annotation, DiscussionPost, Flag
@@ -125,6 +126,10 @@ def _adjudication_context(
         in_queue=in_queue,
         queue_left=queue.count() - int(in_queue),
         config=viewer_config(task.record, user, task.event_time),
+        auto=page_findings(
+            task.record,
+            None if project.task_mode == "record" else (task.window_start, task.window_end),
+        ),
     )
 
 

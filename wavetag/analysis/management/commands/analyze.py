@@ -40,10 +40,28 @@ def find_records(names: list[str], dataset: str | None) -> list[Record]:
     return found
 
 
+def summary_lines(result: dict[str, Any]) -> str:
+    """Beat counts, rhythm and heart rate of a finished run, two indented lines."""
+    counts = ", ".join(f"{k} {v}" for k, v in result.get("counts", {}).items())
+    rhythm = ", ".join(
+        f"{r['label']} {r['seconds']:.0f} s" for r in result.get("rhythm_summary", [])
+    )
+    hr = result.get("hr") or {}
+    mean_hr = f"{hr['mean_hr']:.0f} bpm" if hr.get("mean_hr") is not None else "unknown"
+    q = result.get("quality", {}).get("counts", {})
+    grades = ", ".join(f"{g} {q[g]}" for g in sorted(q))
+    return (
+        f"  beats: {counts}; {result.get('clusters', 0)} clusters; "
+        f"mean HR {mean_hr}\n"
+        f"  rhythm: {rhythm or 'none'}; quality of 10-s segments: {grades or 'none'}"
+    )
+
+
 class Command(BaseCommand):
     help = (
-        "Queue the automatic analysis (beat detection) of imported records for the worker; "
-        "with --wait, run it here and print beats and seconds per record."
+        "Queue the automatic analysis (beats, their classes, rhythm, quality, intervals) of "
+        "imported records for the worker; with --wait, run it here and print beats, counts "
+        "and rhythm per record."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -74,6 +92,7 @@ class Command(BaseCommand):
                     f"{label}: {run.beats} beats in {run.seconds or 0:.1f} s "
                     f"(set {run.set_name}, channel {run.channel})"
                 )
+                self.stdout.write(summary_lines(run.result or {}))
             else:
                 self.stderr.write(f"{label}: failed: {run.error}")
                 failed += 1

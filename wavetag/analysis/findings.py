@@ -1,0 +1,271 @@
+"""What an analysis run found, stored on the run, and read back for a window of the record.
+
+:func:`summarise` turns a finished run's context into the run's ``result``; the API and
+the annotation pages call :func:`findings` for the whole record or a window of it, which
+recomputes heart rate, beat counts and rhythm from the rows of the automatic set and
+reads the stored quality grades.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from wavetag.records.models import Annotation, Record
+from wavetag.signal.intervals import hr_stats
+from wavetag.signal.quality import QualityConfig
+from wavetag.signal.rhythm import episodes_from_aux
+
+from .models import AnalysisRun, RunStatus
+from .stages import Context
+
+# Beat codes as the findings count them.
+COUNTED = {"N": "N", "V": "V", "A": "A", "/": "paced", "Q": "unknown"}
+BEAT_SYMBOLS = tuple(COUNTED)
+RHYTHM_NAMES = {
+    "(N": "sinus rhythm",
+    "(SBR": "sinus bradycardia",
+    "(SVTA": "supraventricular tachyarrhythmia",
+    "(AFIB": "atrial fibrillation",
+    "(B": "ventricular bigeminy",
+    "(T": "ventricular trigeminy",
+    "(VT": "ventricular tachycardia",
+    "(IVR": "idioventricular rhythm",
+    "(P": "paced rhythm",
+    "PAUSE": "pause",
+}
+
+
+class FindingsError(ValueError):
+    """A window cannot be read as asked; the message names the field."""
+
+
+def counts(symbols: list[str]) -> dict[str, int]:
+    c = Counter(symbols)
+    return {name: int(c.get(code, 0)) for code, name in COUNTED.items()}
+
+
+def rhythm_summary(episodes: list[dict[str, Any]], fs: float) -> list[dict[str, Any]]:
+    """Each rhythm label once, with its episodes and total time, longest first."""
+    total: dict[str, float] = {}
+    number: Counter[str] = Counter()
+    for e in episodes:
+        total[e["label"]] = total.get(e["label"], 0.0) + (e["end"] - e["start"]) / fs
+        number[e["label"]] += 1
+    return [
+        {
+            "label": label,
+            "name": RHYTHM_NAMES.get(label, label.lstrip("(")),
+            "episodes": number[label],
+            "seconds": round(seconds, 1),
+        }
+        for label, seconds in sorted(total.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def _rounded(d: dict[str, object]) -> dict[str, object]:
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in d.items()}
+
+
+def summarise(ctx: Context) -> dict[str, Any]:
+    """The run's ``result``: JSON of a few kilobytes even for a 72-h record (one grade
+    letter per 10-s segment)."""
+    fs = ctx.channel.fs
+    episodes = [e.to_dict() for e in ctx.rhythm]
+    grades = "".join(q.grade for q in ctx.quality)
+    seg = (ctx.quality[0].end - ctx.quality[0].start) if ctx.quality else 0
+    labels = ctx.labels
+    return {
+        "channel": ctx.channel.name,
+        "morphology_channels": list(ctx.quality_by_channel) or [ctx.channel.name],
+        "fs": fs,
+        "n_samples": ctx.channel.n_samples,
+        "beats": len(ctx.beats),
+        "counts": counts(ctx.symbols),
+        "clusters": int(labels.clusters.max()) + 1 if labels is not None and len(ctx.beats) else 0,
+        "cluster_symbols": list(labels.cluster_symbols) if labels is not None else [],
+        "hr": _rounded(ctx.hr.to_dict()) if ctx.hr else None,
+        "intervals": _rounded(ctx.intervals.to_dict()) if ctx.intervals else None,
+        "intervals_window": list(ctx.interval_window),
+        "rhythm": episodes,
+        "rhythm_summary": rhythm_summary([e for e in episodes if e["label"] != "PAUSE"], fs),
+        "pauses": sum(1 for e in episodes if e["label"] == "PAUSE"),
+        "quality": {
+            "segment_samples": seg,
+            "grades": grades,
+            "counts": dict(Counter(grades)),
+            "by_channel": {
+                name: "".join(q.grade for q in segs)
+                for name, segs in ctx.quality_by_channel.items()
+            },
+            "reasons": {str(i): q.reasons for i, q in enumerate(ctx.quality) if q.grade != "A"},
+        },
+    }
+
+
+def latest_run(record: Record) -> AnalysisRun | None:
+    """The record's most recent finished run that stored its findings."""
+    return (
+        AnalysisRun.objects.filter(
+            record=record,
+            status=RunStatus.DONE,
+            result__isnull=False,
+            annotation_set__isnull=False,
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def window_bounds(
+    result: dict[str, Any], start: float | None, end: float | None
+) -> tuple[int, int]:
+    """``start``/``end`` (seconds from the record's start) as samples of the run's channel."""
+    fs, n = float(result["fs"]), int(result["n_samples"])
+    for name, v in (("start", start), ("end", end)):
+        if v is not None and not (np.isfinite(v) and v >= 0):
+            raise FindingsError(f"{name}: must be a number of seconds >= 0, not {v}")
+    a = 0 if start is None else min(n, round(start * fs))
+    z = n if end is None else min(n, round(end * fs))
+    if z <= a:
+        raise FindingsError(f"end: must be after start ({start} s) and inside the record")
+    return a, z
+
+
+def findings(run: AnalysisRun, start: float | None = None, end: float | None = None) -> dict:
+    """What ``run`` found in [start, end) seconds (default: the whole record).
+
+    1. Beats of the automatic set in the window: counts by code, HR and RR statistics.
+    2. Rhythm episodes (from the set's ``+`` rows and the stored pauses) overlapping it.
+    3. Quality grades of the 10-s segments overlapping it.
+    4. Intervals are the record's (measured once, on its cleanest stretch).
+    """
+    result: dict[str, Any] = run.result or {}
+    fs = float(result["fs"])
+    a, z = window_bounds(result, start, end)
+    if start is None and end is None and "counts" in result and "hr" in result:
+        # The whole record: what the run stored from the same rows (a Holter's 300 000
+        # beats are not read back for every page).
+        grades = result["quality"]["grades"]
+        return {
+            "run": run.pk,
+            "start": 0.0,
+            "end": z / fs,
+            "channel": result.get("channel"),
+            "beats": result["beats"],
+            "counts": result["counts"],
+            "hr": result["hr"],
+            "intervals": result.get("intervals"),
+            "rhythm": sorted(result["rhythm"], key=lambda e: (e["start"], e["label"])),
+            "rhythm_summary": result["rhythm_summary"],
+            "quality": {
+                "grades": grades,
+                "counts": dict(Counter(grades)),
+                "worst": max(grades or "-"),
+            },
+        }
+    rows = Annotation.objects.filter(annotation_set_id=run.annotation_set_id).order_by("sample")
+    beats = list(
+        rows.filter(sample__gte=a, sample__lt=z, symbol__in=BEAT_SYMBOLS).values_list(
+            "sample", "symbol"
+        )
+    )
+    samples = np.array([s for s, _ in beats], dtype=np.int64)
+    symbols = [c for _, c in beats]
+    plus = list(rows.filter(symbol="+").values_list("sample", "aux_note"))
+    episodes = [
+        e.to_dict()
+        for e in episodes_from_aux([s for s, _ in plus], [x for _, x in plus], result["n_samples"])
+    ]
+    episodes += [e for e in result.get("rhythm", []) if e["label"] == "PAUSE"]
+    inside = [
+        {**e, "start": max(e["start"], a), "end": min(e["end"], z)}
+        for e in episodes
+        if e["start"] < z and e["end"] > a
+    ]
+    q = result.get("quality", {})
+    seg = int(q.get("segment_samples") or round(QualityConfig().segment_s * fs))
+    grades = q.get("grades", "")[a // seg : (z - 1) // seg + 1]
+    hr = hr_stats(samples, fs, symbols) if len(samples) else None
+    return {
+        "run": run.pk,
+        "start": a / fs,
+        "end": z / fs,
+        "channel": result.get("channel"),
+        "beats": len(samples),
+        "counts": counts(symbols),
+        "hr": _rounded(hr.to_dict()) if hr else None,
+        "intervals": result.get("intervals"),
+        "rhythm": sorted(inside, key=lambda e: (e["start"], e["label"])),
+        "rhythm_summary": rhythm_summary([e for e in inside if e["label"] != "PAUSE"], fs),
+        "quality": {"grades": grades, "counts": dict(Counter(grades)), "worst": max(grades or "-")},
+    }
+
+
+def _ms(v: object) -> str:
+    return f"{v:.0f} ms" if isinstance(v, int | float) else "—"
+
+
+def _bpm(v: object) -> str:
+    return f"{v:.0f}" if isinstance(v, int | float) else "—"
+
+
+def page_findings(record: Record, window: tuple[float, float] | None) -> dict[str, Any] | None:
+    """The "Parameters" and "Automatic findings" boxes of a task or adjudication page, for
+    ``window`` (seconds) or the whole record; None before any analysis has finished.
+
+    Each box is a list of (data-testid, label, text) rows, ready to show.
+    """
+    run = latest_run(record)
+    if run is None:
+        return None
+    start, end = window if window is not None else (None, None)
+    try:
+        f = findings(run, start, end)
+    except FindingsError:
+        f = findings(run)  # a window outside the analysed channel: show the record's
+    hr, iv = f["hr"] or {}, f["intervals"] or {}
+    parameters = [
+        (
+            "param-hr",
+            "Heart rate",
+            f"{_bpm(hr.get('mean_hr'))} bpm (min {_bpm(hr.get('min_hr'))}, "
+            f"max {_bpm(hr.get('max_hr'))})",
+        ),
+        ("param-rr", "RR mean / SDNN", f"{_ms(hr.get('mean_rr_ms'))} / {_ms(hr.get('sdnn_ms'))}"),
+        ("param-pr", "PR", _ms(iv.get("pr_ms"))),
+        ("param-qrs", "QRS", _ms(iv.get("qrs_ms"))),
+        ("param-qt", "QT", _ms(iv.get("qt_ms"))),
+        (
+            "param-qtc",
+            "QTc Bazett / Fridericia",
+            f"{_ms(iv.get('qtc_bazett_ms'))} / {_ms(iv.get('qtc_fridericia_ms'))}",
+        ),
+    ]
+    rhythm = (
+        ", ".join(f"{r['name']} ({r['seconds']:.0f} s)" for r in f["rhythm_summary"])
+        or "none suggested"
+    )
+    pauses = sum(1 for e in f["rhythm"] if e["label"] == "PAUSE")
+    if pauses:
+        rhythm += f"; {pauses} pause{'s' if pauses > 1 else ''}"
+    q = f["quality"]
+    grades = ", ".join(f"{g} {q['counts'][g]}" for g in sorted(q["counts"])) or "—"
+    quality = f"worst {q['worst']} (10-s segments: {grades})" if q["grades"] else "—"
+    c = f["counts"]
+    counted = (
+        f"{f['beats']} beats: {c['V']} PVC, {c['A']} PAC, {c['paced']} paced, "
+        f"{c['unknown']} unclassified"
+    )
+    return {
+        "run": run,
+        "scope": "this window" if window is not None else "the whole record",
+        "parameters": parameters,
+        "findings": [
+            ("finding-rhythm", "Suggested rhythm", rhythm),
+            ("finding-quality", "Signal quality", quality),
+            ("finding-counts", "Beats", counted),
+        ],
+    }
