@@ -271,6 +271,11 @@ class TestDemo:
         )
         assert len(alarms) == 2
         assert all(t >= 299 and kind == "Ventricular_Tachycardia" for t, kind in alarms)
+        # Every record's automatic analysis is queued once, for the server's worker.
+        runs_sql = "select record_id, status from analysis_analysisrun order by record_id"
+        runs = db_rows(tmp_path, runs_sql)
+        assert len(runs) == 6 and {status for _, status in runs} == {"queued"}
+        assert "6 records queued" in first.stdout
         # The printed password logs every demo account in (checked by Django itself).
         script = (
             "from django.contrib.auth import authenticate as a\n"
@@ -291,6 +296,7 @@ class TestDemo:
         assert db_rows(tmp_path, "select count(*) from projects_project") == [(3,)]
         assert db_rows(tmp_path, "select count(*) from projects_task") == [(65,)]
         assert db_rows(tmp_path, members_sql) == members
+        assert db_rows(tmp_path, runs_sql) == runs and "queued" not in again.stdout
 
 
 @pytest.fixture

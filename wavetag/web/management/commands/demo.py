@@ -89,13 +89,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         """1. migrate; 2. the demo datasets (generated once); 3. the accounts, with a fresh
         password; 4. the projects and memberships (made once, memberships restored);
-        5. print how to log in, and serve."""
+        5. the automatic analysis of each record, queued once; 6. print how to log in, and
+        serve."""
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_datasets(opts["seed"])
         password = os.environ.get("WAVETAG_DEMO_PASSWORD") or secrets.token_urlsafe(9)
         admin = self._ensure_user(DEMO_USER, password, staff=True)
         team = [(self._ensure_user(name, password), role) for name, role in TEAM]
         projects = [self._ensure_project(spec, admin, team) for spec in DEMO]
+        queued = self._ensure_analysis(admin)
         host = opts["host"]
         shown = f"[{host}]" if ":" in host else host
         if host in {"0.0.0.0", "::"}:
@@ -110,6 +112,9 @@ class Command(BaseCommand):
         for project in projects:
             n = Task.objects.filter(project=project).count()
             say(f"  Project   {project.name}: {n} task{'s' if n != 1 else ''}")
+        if queued:
+            say(f"  Analysis  {queued} records queued: the server's worker finds their beats,")
+            say("            rhythm and quality, shown beside each task (a minute or so)")
         say("  Try it    each account in its own browser or private window: both annotators")
         say("            answer, the adjudicator decides where they disagree, demo watches")
         say("            progress in the project's console.")
@@ -117,6 +122,24 @@ class Command(BaseCommand):
         say("")
         if not opts["no_serve"]:
             serve(host, opts["port"], opts["threads"], say)
+
+    def _ensure_analysis(self, admin: Any) -> int:
+        """Queue the automatic analysis of every demo record that has never had one, so
+        that the task pages show parameters and findings; the worker of ``serve`` runs
+        them. Returns how many were queued."""
+        from wavetag.analysis.models import AnalysisRun
+        from wavetag.analysis.services import request_analysis
+        from wavetag.records.models import Record
+
+        names = [spec.dataset for spec in DEMO]
+        waiting = Record.objects.filter(dataset__name__in=names).exclude(
+            pk__in=AnalysisRun.objects.values("record_id")
+        )
+        queued = 0
+        for record in waiting:
+            request_analysis(record, admin)
+            queued += 1
+        return queued
 
     def _ensure_datasets(self, seed: int) -> None:
         wanted = [
