@@ -560,3 +560,15 @@ class TestAutomaticAnalysisBoxes:
             assert re.search(r'data-testid="finding-quality">worst [ABC] \(10-s segments: ', html)
             assert re.search(r'data-testid="finding-counts">\d+ beats: \d+ PVC, \d+ PAC', html)
             assert "this window" in html
+
+
+class TestClaimOffer:
+    def test_the_claim_button_says_what_a_claim_would_give(self, world: Any) -> None:
+        client = world.clients["judge"]
+        page = client.get(f"/projects/{world.project.pk}/").content.decode()
+        assert 'data-testid="claim-batch"' in page and "Claim a batch of 1" in page
+        client.post(f"/projects/{world.project.pk}/claim/")  # the only free task
+        save_annotation(world.free, world.judge, {"decision": "True"})
+        page = client.get(f"/projects/{world.project.pk}/").content.decode()
+        assert 'data-testid="claim-batch"' not in page
+        assert 'data-testid="nothing-to-claim"' in page

@@ -18,7 +18,7 @@ import random
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 
 from wavetag.annotations.consensus import evaluate
 from wavetag.annotations.models import Annotation, AnnotationStatus
@@ -38,6 +38,17 @@ def unfinished(project: Project, user: Any) -> list[Assignment]:
         .exclude(task_id__in=done)
         .select_related("task")
         .order_by("batch", "position")
+    )
+
+
+def claimable(project: Project, user: Any) -> QuerySet[Task]:
+    """Open tasks that still need annotators and that ``user`` does not have (``n``: how
+    many annotators each has already)."""
+    return (
+        Task.objects.filter(project=project, status=TaskStatus.OPEN)
+        .exclude(assignments__user=user)
+        .annotate(n=Count("assignments"))
+        .filter(n__lt=project.annotators_per_task)
     )
 
 
@@ -65,13 +76,7 @@ def _claim(project: Project, user: Any) -> list[Task]:
             "not submitted (saved-for-later ones included)"
         )
     k = project.annotators_per_task
-    candidates = list(
-        Task.objects.filter(project=project, status=TaskStatus.OPEN)
-        .exclude(assignments__user=user)
-        .annotate(n=Count("assignments"))
-        .filter(n__lt=k)
-        .values_list("id", "n")
-    )
+    candidates = list(claimable(project, user).values_list("id", "n"))
     random.shuffle(candidates)
     candidates.sort(key=lambda item: -item[1])
     chosen = [task_id for task_id, _ in candidates[: project.batch_size]]

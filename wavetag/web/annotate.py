@@ -34,7 +34,7 @@ from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
 from wavetag.projects import access
-from wavetag.projects.batches import claim_batch, next_task, unfinished
+from wavetag.projects.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
@@ -109,6 +109,8 @@ def project_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "progress": _my_progress(project, request.user, role),
         "resume": resume,
         "left": len(unfinished(project, request.user)),
+        # Offer a claim only when it would give something.
+        "claimable": min(claimable(project, request.user).count(), project.batch_size),
     }
     return render(request, "web/project_detail.html", context)
 
