@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from wavetag.projects.errors import WorkflowError
 from wavetag.records.models import Record
 
+from ...findings import COUNTED
 from ...models import RunStatus
 from ...services import execute_run, request_analysis
 
@@ -42,7 +43,13 @@ def find_records(names: list[str], dataset: str | None) -> list[Record]:
 
 def summary_lines(result: dict[str, Any]) -> str:
     """Beat counts, rhythm and heart rate of a finished run, two indented lines."""
-    counts = ", ".join(f"{k} {v}" for k, v in result.get("counts", {}).items())
+    # In the clinical order (N, V, A, paced, unknown), not the stored one: PostgreSQL's
+    # jsonb keeps object keys in its own order.
+    stored = result.get("counts", {})
+    names = [n for n in COUNTED.values() if n in stored] + sorted(
+        set(stored) - set(COUNTED.values())
+    )
+    counts = ", ".join(f"{n} {stored[n]}" for n in names)
     rhythm = ", ".join(
         f"{r['label']} {r['seconds']:.0f} s" for r in result.get("rhythm_summary", [])
     )
