@@ -59,7 +59,7 @@ from bench_foundation import (  # noqa: E402
     wavetag_env,
 )
 
-DATA = Path(os.environ.get("WAVETAG_TEST_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("WAVETAG_TEST_DATA") or REPO.parent / "shared" / "data")
 CHROMIUM = os.environ.get("WAVETAG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
