@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from wavetag.signal.codec import decode_delta_varint, encode_delta_varint
+from wavetag.signal.codec import decode_delta_varint, encode_delta_varint, encode_many
 
 from ..conftest import DATA_DIR as DATA
 
@@ -31,6 +31,21 @@ class TestRoundTrip:
         assert encode_delta_varint(np.array([0], np.int16)) == b"\x00"
         assert encode_delta_varint(np.array([-1], np.int16)) == b"\x01"
         assert encode_delta_varint(np.array([64], np.int16)) == b"\x80\x01"
+
+    @pytest.mark.parametrize("step", [3, 300, 20_000])
+    def test_many_arrays_each_decode_on_their_own(self, step: int) -> None:
+        # One pass over a window's arrays, empty ones between them, each value needing
+        # one byte (step 3), up to two (300) or up to three (20,000).
+        rng = np.random.default_rng(step)
+        arrays = [
+            np.cumsum(rng.integers(-step, step + 1, n)).clip(-32768, 32767).astype(np.int16)
+            for n in (0, 1, 700, 0, 2500, 3)
+        ]
+        coded = encode_many(arrays)
+        assert len(coded) == len(arrays)
+        for values, blob in zip(arrays, coded, strict=True):
+            assert blob == encode_delta_varint(values)
+            np.testing.assert_array_equal(decode_delta_varint(blob, len(values)), values)
 
     def test_wrong_count_is_refused(self) -> None:
         coded = encode_delta_varint(np.arange(10, dtype=np.int16) * 300)
