@@ -116,6 +116,19 @@ class TestReductions:
         assert mins.tolist() == [6, 2, 0]
         assert maxs.tolist() == [9, 5, 1]
 
+    @pytest.mark.parametrize("group", [2, 3, 5, 16, 17, 40])
+    @pytest.mark.parametrize("length", [1, 7, 160, 1001])
+    def test_reduce_groups_matches_reduceat(self, group: int, length: int) -> None:
+        # Small groups take a strided path, larger ones reduceat: both give the same.
+        rng = np.random.default_rng(group * length)
+        lo = rng.integers(-30000, 0, length).astype(np.int16)
+        hi = rng.integers(0, 30000, length).astype(np.int16)
+        mins, maxs = reduce_groups(lo, hi, group)
+        starts = np.arange(0, length, group)
+        np.testing.assert_array_equal(mins, np.minimum.reduceat(lo, starts))
+        np.testing.assert_array_equal(maxs, np.maximum.reduceat(hi, starts))
+        assert mins.dtype == np.int16 and mins.flags.writeable and maxs.flags.writeable
+
     def test_reduce_groups_of_one_copies(self) -> None:
         x = np.arange(5, dtype=np.int16)
         mins, _ = reduce_groups(x, x, 1)

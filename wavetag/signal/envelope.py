@@ -214,6 +214,9 @@ def reduce_minmax(mins: Digital, maxs: Digital, factor: int) -> tuple[Digital, D
     return out_min, out_max
 
 
+SMALL_GROUP = 16
+
+
 def reduce_groups(mins: Digital, maxs: Digital, group: int) -> tuple[Digital, Digital]:
     """Min and max over consecutive groups of ``group`` values; the last group may be short.
 
@@ -221,5 +224,16 @@ def reduce_groups(mins: Digital, maxs: Digital, group: int) -> tuple[Digital, Di
     """
     if group == 1:
         return np.array(mins), np.array(maxs)
-    starts = np.arange(0, len(mins), group)
-    return np.minimum.reduceat(mins, starts), np.maximum.reduceat(maxs, starts)
+    if group > SMALL_GROUP:
+        starts = np.arange(0, len(mins), group)
+        return np.minimum.reduceat(mins, starts), np.maximum.reduceat(maxs, starts)
+    # Small groups (a 10-s window reduced from raw samples): strided element-wise passes
+    # run about three times faster than reduceat, as in reduce_minmax.
+    full = len(mins) // group * group
+    out_min, out_max = reduce_minmax(mins[:full], maxs[:full], group)
+    if full == len(mins):
+        return out_min, out_max
+    return (
+        np.append(out_min, mins[full:].min()),
+        np.append(out_max, maxs[full:].max()),
+    )

@@ -47,6 +47,7 @@ Nothing else in this package changes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -110,8 +111,14 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{2,128}")
 def as_storage(root: Root) -> Storage:
     """A root folder becomes a :class:`LocalStorage`; a storage is returned as it is."""
     if isinstance(root, str | os.PathLike):
-        return LocalStorage(root)
+        return _local_storage(os.fspath(root))
     return root
+
+
+@functools.lru_cache(maxsize=64)
+def _local_storage(root: str) -> LocalStorage:
+    # Resolving the folder costs a few system calls; every window request opens a store.
+    return LocalStorage(root)
 
 
 def check_key(key: str) -> str:
