@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 import wfdb
 from django.test import Client
 
+from wavetag.accounts import models as token_models
+from wavetag.accounts.models import ApiToken
 from wavetag.records.models import Record
 from wavetag.signal.codec import decode_delta_varint
 
@@ -73,8 +76,28 @@ class TestAuthentication:
     def test_inactive_user_token_refused(self, client: Client, records: dict[str, Record]) -> None:
         user = make_user("gone", staff=True)
         headers = bearer(user)
+        assert get(client, "/api/v1/records", headers).status_code == 200  # now remembered
         user.is_active = False
         user.save()
+        assert get(client, "/api/v1/records", headers).status_code == 401
+
+    def test_deleted_token_refused_at_once(self, client: Client, records: dict[str, Any]) -> None:
+        headers = bearer(make_user("revoked", staff=True))
+        assert get(client, "/api/v1/records", headers).status_code == 200
+        ApiToken.objects.all().delete()
+        assert get(client, "/api/v1/records", headers).status_code == 401
+
+    def test_change_made_by_another_process_counts_within_seconds(
+        self, client: Client, records: dict[str, Record], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A bulk update sends no signal, like a change made by another server process.
+        user = make_user("elsewhere", staff=True)
+        headers = bearer(user)
+        assert get(client, "/api/v1/records", headers).status_code == 200
+        type(user).objects.filter(pk=user.pk).update(is_active=False)
+        assert get(client, "/api/v1/records", headers).status_code == 200  # still remembered
+        later = time.monotonic() + token_models.TOKEN_CACHE_SECONDS + 0.1
+        monkeypatch.setattr(token_models, "_now", lambda: later)
         assert get(client, "/api/v1/records", headers).status_code == 401
 
     def test_user_outside_any_project_sees_nothing(

@@ -203,11 +203,11 @@ def get_window(
     max_points: int = 2000,
     format: Literal["json", "binary"] | None = None,
 ) -> HttpResponse:
-    record = access.get_record_for_user(_user(request), record_id)
+    store_key, duration = access.record_store_for_user(_user(request), record_id)
     # The store's metadata (cached per process) knows the channels: no extra query.
-    n_channels = len(open_store(record).channels)
-    req = WindowRequest(start, end, parse_channels(channels, n_channels), max_points)
-    store, windows = read_windows(record, req)
+    store = open_store(store_key)
+    req = WindowRequest(start, end, parse_channels(channels, len(store.channels)), max_points)
+    windows = read_windows(store, duration, req)
     binary = format == "binary" or (
         format is None and "application/octet-stream" in request.headers.get("Accept", "")
     )

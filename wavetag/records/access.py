@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -52,6 +53,44 @@ def get_record_for_user(user: Any, record_id: int) -> Record:
     if record is None:
         raise Http404("No such record")
     return record
+
+
+# Stand-ins for the record id and the user id while the look-up below is compiled.
+_RECORD, _USER = -730_001, -730_002
+_store_sql: dict[tuple[str, bool], tuple[str, tuple[Any, ...], int, int | None]] = {}
+
+
+def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
+    """``(store key, duration)`` of a record the user may see; 404 otherwise.
+
+    All a window request needs, looked up with SQL that the ORM writes once per process
+    from the same querysets as :func:`visible_records`: compiling a queryset costs Django
+    about 0.2 ms, ten times this primary-key query, on a request of ~4 ms.
+    """
+    everything = can_see_everything(user)
+    if not everything and not user.is_authenticated:
+        raise Http404("No such record")
+    key = (connection.alias, everything)
+    compiled = _store_sql.get(key)
+    if compiled is None:
+        qs = Record.objects.all()
+        if not everything:
+            qs = qs.filter(dataset_id__in=_project_dataset_ids(_USER))
+        qs = qs.filter(pk=_RECORD).order_by().values_list("store_key", "duration")[:1]
+        sql, params = qs.query.sql_with_params()
+        at_user = params.index(_USER) if not everything else None
+        compiled = _store_sql[key] = (sql, tuple(params), params.index(_RECORD), at_user)
+    sql, template, at_record, at_user = compiled
+    values = list(template)
+    values[at_record] = int(record_id)
+    if at_user is not None:
+        values[at_user] = user.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such record")
+    return str(row[0]), float(row[1])
 
 
 def _visible_set_names(user: Any, dataset_id: int) -> set[str] | None:

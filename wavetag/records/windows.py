@@ -72,14 +72,15 @@ def validate(start: float, end: float, max_points: int, duration: float) -> None
         raise WindowRequestError(f"max_points must be between 2 and {MAX_POINTS_LIMIT}")
 
 
-def open_store(record: Record) -> Any:
-    return wstore.RecordStore.open(Path(settings.STORE_DIR), record.store_key)
+def open_store(record: Record | str) -> Any:
+    """The waveform store of a record (or of a store key); its metadata is cached per process."""
+    key = record if isinstance(record, str) else record.store_key
+    return wstore.RecordStore.open(Path(settings.STORE_DIR), key)
 
 
-def read_windows(record: Record, req: WindowRequest) -> tuple[Any, list[Any]]:
-    """Return the record's store and one ``ChannelWindow`` per requested channel."""
-    store = open_store(record)
-    validate(req.start, req.end, req.max_points, record.duration)
+def read_windows(store: Any, duration: float, req: WindowRequest) -> list[Any]:
+    """One ``ChannelWindow`` per requested channel of a record's store."""
+    validate(req.start, req.end, req.max_points, duration)
     indices = req.channels if req.channels is not None else list(range(len(store.channels)))
     windows = []
     for index in indices:
@@ -90,7 +91,7 @@ def read_windows(record: Record, req: WindowRequest) -> tuple[Any, list[Any]]:
             windows.append(None)
             continue
         windows.append(store.window(index, req.start, end, req.max_points))
-    return store, windows
+    return windows
 
 
 def _round_significant(physical: np.ndarray, digits: int = 8) -> np.ndarray:
