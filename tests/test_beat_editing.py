@@ -303,6 +303,34 @@ class TestHistoryAndExport:
         assert (second["user"], second["op"], second["batch"]) == ("lead", "move", 2)
         assert second["before"][0]["time"] == beat.time
 
+    def test_history_page_says_what_changed_and_where(
+        self, client: Client, world: SimpleNamespace
+    ) -> None:
+        sid = own_set(client, world)
+        beat, other = first_beats(sid, 2)
+        edit(client, world, "ann", sid, [{"op": "relabel", "ids": [beat.pk], "symbol": "V"}])
+        edit(client, world, "ann", sid, [{"op": "delete", "id": other.pk}])
+        edit(client, world, "ann", sid, [{"op": "add", "time": 4.5, "symbol": "A"}])
+        client.force_login(world.ann)
+        page = client.get(f"/annotation-sets/{sid}/history/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "3 edits" in html
+        # Newest first, each in words, linked to its place in the record.
+        added, deleted, relabelled = (
+            html.index(t) for t in ("added beat A", "deleted beat N", "relabelled beat N as V")
+        )
+        assert added < deleted < relabelled
+        record = world.record.pk
+        assert f"/records/{record}/?t=4.500" in html
+        assert f"/records/{record}/?t={beat.time:.3f}" in html  # relabel: the row's time
+        assert f"/records/{record}/?t={other.time:.3f}" in html
+        for who in ("ann2", "outsider"):
+            client.force_login(getattr(world, who))
+            assert client.get(f"/annotation-sets/{sid}/history/").status_code == 404, who
+        client.logout()
+        assert client.get(f"/annotation-sets/{sid}/history/").status_code == 302
+
     def test_adjacent_segments_need_no_closing_change(
         self, client: Client, world: SimpleNamespace
     ) -> None:

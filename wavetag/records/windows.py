@@ -126,11 +126,16 @@ def _texts(distinct: np.ndarray, info: Any) -> list[str]:
     return texts
 
 
-def _text_table(cache_key: tuple[str, int], info: Any, low: int, high: int) -> tuple[int, Any]:
+def _text_table(
+    cache_key: tuple[str, int], info: Any, low: int, high: int, whole: Any = None
+) -> tuple[int, Any]:
     """A lookup table of printed values covering digital values ``low..high``, or None.
 
     An ADC has a fixed step, so a channel has at most a few tens of thousands of
     distinct values: each is printed once per process rather than once per request.
+    ``whole()`` gives the channel's whole range (from the store's top level): a table
+    made for it at once is never made again, where one grown window by window was
+    remade, ~30 ms each time, a hundred times over the first windows of a record.
     """
     with _text_cache_lock:
         cached = _text_cache.get(cache_key)
@@ -142,6 +147,9 @@ def _text_table(cache_key: tuple[str, int], info: Any, low: int, high: int) -> t
             low, high = min(low, base), max(high, base + len(table) - 1)
     if high - low + 1 > TEXT_TABLE_MAX:
         return low, None
+    span = whole() if whole is not None else None
+    if span is not None and max(high, span[1]) - min(low, span[0]) + 1 <= TEXT_TABLE_MAX:
+        low, high = min(low, span[0]), max(high, span[1])
     table = np.array(_texts(np.arange(low, high + 1), info), dtype=object)
     with _text_cache_lock:
         _text_cache[cache_key] = (low, table)
@@ -152,7 +160,9 @@ def _text_table(cache_key: tuple[str, int], info: Any, low: int, high: int) -> t
     return low, table
 
 
-def _numbers(values: np.ndarray, info: Any, cache_key: tuple[str, int] | None = None) -> str:
+def _numbers(
+    values: np.ndarray, info: Any, cache_key: tuple[str, int] | None = None, whole: Any = None
+) -> str:
     """A JSON array of the physical values of digital ``values``.
 
     Float printing is most of the cost of a JSON window, so values are printed
@@ -162,7 +172,7 @@ def _numbers(values: np.ndarray, info: Any, cache_key: tuple[str, int] | None = 
         return "[]"
     low, high = int(values.min()), int(values.max())
     if cache_key is not None:
-        base, table = _text_table(cache_key, info, low, high)
+        base, table = _text_table(cache_key, info, low, high, whole)
         if table is not None:
             return "[" + ",".join(table[values.astype(np.int64) - base].tolist()) + "]"
     distinct, inverse = np.unique(values, return_inverse=True)
@@ -182,22 +192,38 @@ def _channel_head(info: Any, window: Any) -> dict[str, Any]:
     }
 
 
+def _json_head(info: Any, window: Any) -> str:
+    """``_channel_head`` as JSON without its closing brace, formatted by hand: json.dumps of
+    a dict per channel was a sixth of printing a 12-lead window. Floats print as json does
+    (``repr``); the times are always finite."""
+    head = _channel_head(info, window)
+    return (
+        f'{{"index":{head["index"]},"name":{json.dumps(head["name"])},'
+        f'"units":{json.dumps(head["units"])},"fs":{float(head["fs"])!r},'
+        f'"kind":"{head["kind"]}","t0":{float(head["t0"])!r},"step":{float(head["step"])!r}'
+    )
+
+
 def to_json(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
     parts = []
     for window, info in zip(windows, _infos(store, req), strict=True):
-        head = json.dumps(_channel_head(info, window), separators=(",", ":"))[:-1]
+        head = _json_head(info, window)
+        key = (store.key, info.index)
+
+        def whole(index: int = info.index) -> Any:
+            return store.digital_range(index)
+
         if window is None:
             parts.append(head + ',"values":[]}')
         elif window.kind == "raw":
-            key = (store.key, info.index)
-            parts.append(head + ',"values":' + _numbers(window.values, info, key) + "}")
+            parts.append(head + ',"values":' + _numbers(window.values, info, key, whole) + "}")
         else:
             parts.append(
                 head
                 + ',"min":'
-                + _numbers(window.min, info, (store.key, info.index))
+                + _numbers(window.min, info, key, whole)
                 + ',"max":'
-                + _numbers(window.max, info, (store.key, info.index))
+                + _numbers(window.max, info, key, whole)
                 + "}"
             )
     head = json.dumps({"start": req.start, "end": req.end})[:-1]

@@ -26,6 +26,7 @@ into ``(invalid, invalid)`` without ambiguity.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -169,7 +170,9 @@ def level_for(bucket: int, factor: int, top_level: int) -> int:
     return level
 
 
-def _sentinels(dtype: np.dtype[np.signedinteger]) -> tuple[int, int]:
+@functools.lru_cache(maxsize=16)
+def sentinels(dtype: np.dtype[np.signedinteger]) -> tuple[int, int]:
+    # Cached: np.iinfo costs more than the comparisons it serves, on every window.
     info = np.iinfo(dtype)
     return int(info.max), int(info.min)
 
@@ -185,7 +188,7 @@ def split_invalid(values: Digital, invalid: int | None) -> tuple[Digital, Digita
     mask = values == invalid
     if not mask.any():
         return values, values
-    hi, lo = _sentinels(values.dtype)
+    hi, lo = sentinels(values.dtype)
     return np.where(mask, hi, values), np.where(mask, lo, values)
 
 
@@ -193,7 +196,7 @@ def restore_invalid(mins: Digital, maxs: Digital, invalid: int | None) -> None:
     """Turn buckets without a valid sample (sentinel form) into ``(invalid, invalid)``, in place."""
     if invalid is None:
         return
-    hi, lo = _sentinels(mins.dtype)
+    hi, lo = sentinels(mins.dtype)
     empty = (mins == hi) & (maxs == lo)
     mins[empty] = invalid
     maxs[empty] = invalid

@@ -71,6 +71,7 @@ from wavetag.signal.envelope import (
     level_for,
     reduce_groups,
     restore_invalid,
+    sentinels,
     split_invalid,
     to_physical,
 )
@@ -370,6 +371,28 @@ class RecordStore:
         if stop <= first:
             return np.zeros(0, info.dtype)
         return read_level(self.storage, self.prefix, info, 0, first, stop, self.chunk_values)
+
+    def digital_range(self, channel: int) -> tuple[int, int] | None:
+        """Lowest and highest valid digital value of ``channel``, from the pyramid's top level
+        (a few hundred items); None when the channel holds no valid sample."""
+        info = self._channel(channel)
+        top = self.levels[channel]
+        if info.n_samples == 0:
+            return None
+        n = level_length(info.n_samples, top, self.factor)
+        items = read_level(self.storage, self.prefix, info, top, 0, n, self.chunk_values)
+        if top == 0:
+            mins, maxs = split_invalid(items, info.invalid)
+        else:
+            mins, maxs = items[:, 0], items[:, 1]
+        hi, lo = sentinels(np.dtype(info.dtype))
+        valid_min, valid_max = mins[mins != hi], maxs[maxs != lo]
+        if info.invalid is not None:
+            valid_min = valid_min[valid_min != info.invalid]
+            valid_max = valid_max[valid_max != info.invalid]
+        if valid_min.size == 0 or valid_max.size == 0:
+            return None
+        return int(valid_min.min()), int(valid_max.max())
 
     def window(self, channel: int, start: float, end: float, max_points: int) -> ChannelWindow:
         """Samples of ``channel`` with ``start <= i / fs < end``, in at most ``max_points`` points.

@@ -22,6 +22,7 @@ urlpatterns = [
         analysis_views.record_analysis,
         name="record-analysis",
     ),
+    path("annotation-sets/<int:set_id>/history/", views.set_history_page, name="set-history"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.annotations.progress import projects_overview
-from wavetag.records import access
+from wavetag.records import access, history
 from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
 
@@ -117,3 +117,17 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
         "analysis": analysis_panel(request.user, record),
     }
     return render(request, "web/record.html", context)
+
+
+HISTORY_PAGE = 200
+
+
+@login_required
+@require_GET
+def set_history_page(request: HttpRequest, set_id: int) -> HttpResponse:
+    """Every edit of an annotation set, newest first, each linked to its place in the record."""
+    aset = access.get_annotation_set_for_user(request.user, set_id)
+    page = Paginator(history.edits(aset).reverse(), HISTORY_PAGE).get_page(request.GET.get("page"))
+    rows = history.lines(list(page))
+    context = {"set": aset, "record": aset.record, "page": page, "rows": rows}
+    return render(request, "web/set_history.html", context)

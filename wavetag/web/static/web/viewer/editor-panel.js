@@ -51,11 +51,18 @@ export function createEditorPanel(toolbar, store, on) {
     { class: "wt-group", "data-testid": "segment-labels", hidden: true },
     RHYTHM_LABELS.map((l) => btn(l, `segment-label-${l}`, `Rhythm ${l}`, () => on.label(l))),
   );
+  // Every edit is logged on the server; the set's history page lists them.
+  const historyLink = h(
+    "a",
+    { class: "wt-note", "data-testid": "edit-history", target: "_blank", hidden: true },
+    "History",
+  );
   const strip = h("div", { class: "wt-toolbar wt-editbar", role: "toolbar", hidden: true }, [
     starts,
     tools,
     labels,
     status,
+    historyLink,
   ]);
   toolbar.after(strip);
 
@@ -84,6 +91,8 @@ export function createEditorPanel(toolbar, store, on) {
     const editing = Boolean(st.editSet);
     starts.hidden = editing;
     tools.hidden = !editing;
+    historyLink.hidden = !editing;
+    if (editing) historyLink.href = `/annotation-sets/${st.editSet.id}/history/`;
     if (!editing) showStarts(st);
     for (const b of codes) b.setAttribute("aria-pressed", String(b.textContent === st.editCode));
     labels.hidden = !extra.labelsOpen;
