@@ -139,6 +139,12 @@ class TestBeatEditor:
         assert symbols == {"N"}
         assert world.set.edits.count() >= 6
         assert "saved" in page.get_by_test_id("edit-status").inner_text()
+        # The set's history page, linked from the editor, lists these edits in words.
+        link = page.get_by_test_id("edit-history")
+        assert link.get_attribute("href") == f"/annotation-sets/{world.set.pk}/history/"
+        page.goto(page.url.split("/records/")[0] + link.get_attribute("href"))
+        table = page.get_by_test_id("set-history").inner_text()
+        assert "relabelled" in table and "deleted" in table and "moved" in table
         errors.check()
 
     def test_rhythm_segments_and_fiducial(self, make_page: Any, world: Any) -> None:
