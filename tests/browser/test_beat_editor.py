@@ -161,9 +161,31 @@ class TestBeatEditor:
         page.get_by_test_id("segment-label-(AFIB").click()
         settle(page)
         seg = Annotation.objects.get(annotation_set=world.set, symbol="+", aux_note="(AFIB")
-        assert seg.duration == pytest.approx(
-            200 / (seen[2]["x"] - seen[1]["x"]) * (seen[2]["time"] - seen[1]["time"]), rel=0.05
+        px_per_s = (seen[2]["x"] - seen[1]["x"]) / (seen[2]["time"] - seen[1]["time"])
+        assert seg.duration == pytest.approx(200 / px_per_s, rel=0.05)
+        start = seg.time
+
+        # Dragging its end edge (in the band under the beat codes) makes it longer.
+        band = box["y"] + page.evaluate(
+            "() => document.getElementById('viewer').wtViewer.editorBand()"
         )
+        page.mouse.move(x0 + 200, band)
+        page.mouse.down()
+        page.mouse.move(x0 + 300, band, steps=6)
+        page.mouse.up()
+        settle(page)
+        seg.refresh_from_db()
+        assert seg.time == pytest.approx(start, abs=1e-6)
+        assert seg.duration == pytest.approx(300 / px_per_s, rel=0.05)
+        # and its start edge, dragged left, makes it start earlier.
+        page.mouse.move(x0, band)
+        page.mouse.down()
+        page.mouse.move(x0 - 50, band, steps=6)
+        page.mouse.up()
+        settle(page)
+        seg.refresh_from_db()
+        assert seg.time == pytest.approx(start - 50 / px_per_s, abs=0.05)
+        assert seg.time + seg.duration == pytest.approx(start + 300 / px_per_s, rel=0.05)
 
         # Alt+drag on the overview: a segment over a long stretch.
         ov = page.get_by_test_id("overview").bounding_box()

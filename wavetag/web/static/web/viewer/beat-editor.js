@@ -12,10 +12,11 @@
 
 import { createBeatStore, isBeat } from "./beat-store.js";
 import { CODE_KEYS, createEditorPanel } from "./editor-panel.js";
+import { drawBeatMarkers } from "./beat-markers.js";
 import { drawFiducials, fiducialHandles, hitFiducial } from "./fiducials.js";
 import { panelAt, timeOfX, xOf } from "./layout.js";
 import { nearestPeak } from "./peaks.js";
-import { drawSegments, hitSegment } from "./segments.js";
+import { drawSegments, hitSegment, hitSegmentEdge, segmentBand } from "./segments.js";
 
 const HIT_PX = 6;
 const SLOP = 4;
@@ -125,7 +126,9 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
   }
 
   function remove() {
-    const ops = st().selection.filter((id) => beats.byId(id)).map((id) => ({ op: "delete", id }));
+    const ops = st()
+      .selection.filter((id) => beats.byId(id))
+      .map((id) => ({ op: "delete", id }));
     store.set({ selection: [] });
     beats.edit(ops);
   }
@@ -175,14 +178,16 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     const beat = soleBeat();
     const handles = beat && p === bp ? fiducialHandles(beats.rows(), beat, bp) : null;
     const handle = handles && hitFiducial(handles, bp, p0.x, p0.y);
+    const edge = !handle && p === bp && hitSegmentEdge(beats.rows(), bp, p0.x, p0.y);
     const seg = p === bp && hitSegment(beats.rows(), bp, p0.x, p0.y);
     const hit = !handle && !seg && beatAt(p, p0.x);
     let kind = "box";
     if (handle) kind = "fiducial";
+    else if (edge) kind = "segment-edge";
     else if (e.altKey) kind = "segment";
     else if (seg) kind = "segment-select";
     else if (hit) kind = "move";
-    drag = { kind, p, x0: p0.x, x: p0.x, moved: false, shift: e.shiftKey, hit, handle, seg };
+    drag = { kind, p, x0: p0.x, x: p0.x, moved: false, shift: e.shiftKey, hit, handle, seg, edge };
     if (handle) drag.time = handle.time;
   }
 
@@ -228,6 +233,16 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       } else if (d.shift && selected().has(d.hit.id)) {
         store.set({ selection: st().selection.filter((id) => id !== d.hit.id) });
       } else select([d.hit.id], d.shift);
+    } else if (d.kind === "segment-edge") {
+      // A dragged edge moves that end only; dragged past the other end, the two swap.
+      const id = d.edge.row.id;
+      if (d.moved) {
+        const [a, b] = [t(d.x), d.edge.other].sort((u, v) => u - v);
+        if (b > a) beats.edit([{ op: "segment", id, start: a, end: b }]);
+      }
+      // Selected (Del deletes it), without opening the label list: a click on it does.
+      select([id]);
+      labelsFor = null;
     } else if (d.kind === "segment-select") {
       select([d.seg.id]);
       labelsFor = { id: d.seg.id };
@@ -290,35 +305,13 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     if (!state.editOn || !state.editSet || !frame.panels.length) return;
     const bp = beatPanel(frame);
     const sel = new Set(state.selection);
-    ctx.save();
-    ctx.font = "700 11px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    for (const r of state.editRows) {
-      if (!isBeat(r) || r.time < bp.t0 || r.time > bp.t1) continue;
-      let time = r.time;
-      if (drag && drag.kind === "move" && drag.moved && drag.hit.id === r.id) {
-        time = timeOfX(drag.p, drag.x);
-      }
-      const on = sel.has(r.id);
-      ctx.strokeStyle = on ? "#0d47a1" : "rgba(13, 71, 161, 0.35)";
-      for (const p of frame.panels) {
-        const x = xOf(p, time);
-        ctx.beginPath();
-        ctx.moveTo(x + 0.5, p.y);
-        ctx.lineTo(x + 0.5, p.y + p.h);
-        ctx.stroke();
-      }
-      const x = xOf(bp, time);
-      ctx.fillStyle = on ? "#0d47a1" : "#fff";
-      ctx.fillRect(x - 7, bp.y + 3, 14, 15);
-      ctx.strokeRect(x - 6.5, bp.y + 3.5, 13, 14);
-      ctx.fillStyle = on ? "#fff" : r.symbol === "N" ? "#0d47a1" : "#c62828";
-      ctx.fillText(r.symbol, x, bp.y + 11);
+    const moving = drag && drag.kind === "move" && drag.moved ? drag : null;
+    drawBeatMarkers(ctx, frame, bp, state.editRows, sel, moving);
+    let draft = null;
+    if (drag && drag.moved && drag.kind === "segment") draft = { x0: drag.x0, x1: drag.x };
+    if (drag && drag.moved && drag.kind === "segment-edge") {
+      draft = { x0: xOf(bp, drag.edge.other), x1: drag.x };
     }
-    ctx.restore();
-    const draft =
-      drag && drag.moved && drag.kind === "segment" ? { x0: drag.x0, x1: drag.x } : null;
     drawSegments(ctx, bp, state.editRows, sel, draft);
     const beat = soleBeat();
     if (beat) drawFiducials(ctx, bp, fiducialHandles(state.editRows, beat, bp), drag);
@@ -378,6 +371,12 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
       if (!frame || !beat) return [];
       const bp = beatPanel(frame);
       return fiducialHandles(beats.rows(), beat, bp);
+    },
+    band() {
+      const frame = renderer.frame();
+      if (!frame || !frame.panels.length) return null;
+      const b = segmentBand(beatPanel(frame));
+      return (b.y0 + b.y1) / 2;
     },
     pending: () => beats.pending() || st().editPending > 0,
     detach() {

@@ -201,6 +201,8 @@ export function mountViewer(root, config, options = {}) {
     /** The edited set's rows with their x on the plot (beat editor). */
     beats: () => (editor ? editor.beats() : []),
     fiducials: () => (editor ? editor.fiducials() : []),
+    /** y (plot px) of the middle of the rhythm-segment band, or null. */
+    editorBand: () => (editor ? editor.band() : null),
     destroy() {
       clearTimeout(startTimer);
       clearTimeout(holdTimer);

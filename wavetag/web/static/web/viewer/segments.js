@@ -39,6 +39,20 @@ export function hitSegment(rows, panel, x, y) {
   return hit ? hit.row : null;
 }
 
+const EDGE_PX = 5;
+
+/** {row, edge: "start" | "end", other: the fixed edge's time} for a pointer on an edge. */
+export function hitSegmentEdge(rows, panel, x, y) {
+  const band = segmentBand(panel);
+  if (y < band.y0 - 4 || y > band.y1 + 4) return null;
+  for (const r of rows.filter(isSegment)) {
+    const end = r.time + r.duration;
+    if (Math.abs(xOf(panel, r.time) - x) <= EDGE_PX) return { row: r, edge: "start", other: end };
+    if (Math.abs(xOf(panel, end) - x) <= EDGE_PX) return { row: r, edge: "end", other: r.time };
+  }
+  return null;
+}
+
 export function drawSegments(ctx, panel, rows, selected, draft) {
   const band = segmentBand(panel);
   ctx.save();
