@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import import_ok, make_user
 from wavetag.records.models import Record
-from wavetag.web.assets import IMMUTABLE, VIEWER_DIR, viewer_version
+from wavetag.web.assets import IMMUTABLE, VIEWER_DIR, file_version, viewer_version
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,18 @@ class TestViewerAssets:
             response = client.get(other)
             assert response.status_code == 200
             assert "immutable" not in response["Cache-Control"]
+
+    def test_every_page_gets_the_stylesheet_at_its_digest(
+        self, client: Any, page_html: str
+    ) -> None:
+        version = file_version("web/base.css")
+        assert version and f'href="/static/web/base.css?v={version}"' in page_html
+        assert client.get(f"/static/web/base.css?v={version}")["Cache-Control"] == IMMUTABLE
+        # Another file's digest, or the viewer's, does not make the stylesheet immutable.
+        for other in (viewer_version(), file_version("web/analysis.js"), "../base.css"):
+            response = client.get(f"/static/web/base.css?v={other}")
+            assert "immutable" not in response["Cache-Control"], other
+        assert file_version("../assets.py") is None and file_version("web/nothing.css") is None
 
     def test_annotation_and_adjudication_pages_use_the_same_urls(
         self, client: Any, data_dir: Path, settings: Any, tmp_path: Path

@@ -22,7 +22,8 @@ from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 from whitenoise.middleware import WhiteNoiseFileResponse, WhiteNoiseMiddleware
 
-VIEWER_DIR = Path(__file__).resolve().parent / "static" / "web" / "viewer"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+VIEWER_DIR = STATIC_DIR / "web" / "viewer"
 IMMUTABLE = "public, max-age=31536000, immutable"
 _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -62,6 +63,40 @@ def viewer_assets() -> dict[str, object]:
     }
 
 
+@lru_cache(maxsize=256)
+def _file_digest(name: str) -> str | None:
+    path = (STATIC_DIR / name).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def file_version(name: str) -> str | None:
+    """Digest of one static file of this app (``web/base.css``), None if there is none."""
+    if settings.DEBUG:
+        _file_digest.cache_clear()
+    return _file_digest(name)
+
+
+def versioned_static(name: str) -> str:
+    """``static(name)`` at the file's digest, cached for good like the viewer's files: the
+    stylesheet every page loads no longer revalidates once its minute is over."""
+    version = file_version(name)
+    return f"{static(name)}?v={version}" if version else static(name)
+
+
+def _asks_current_version(request: HttpRequest) -> bool:
+    asked = request.GET.get("v")
+    prefix = static("")
+    if not asked or not request.path.startswith(prefix):
+        return False
+    name = request.path[len(prefix) :]
+    # Viewer files share the folder's digest (the import map); others have their own.
+    if name.startswith("web/viewer/"):
+        return asked == viewer_version()
+    return asked == file_version(name)
+
+
 class VersionedStaticMiddleware(WhiteNoiseMiddleware):
     """Whitenoise, with a year of ``immutable`` caching for files asked at the current digest."""
 
@@ -70,8 +105,8 @@ class VersionedStaticMiddleware(WhiteNoiseMiddleware):
         if (
             isinstance(response, WhiteNoiseFileResponse)
             and response.status_code in (200, 304)
-            and request.GET.get("v") == viewer_version()
             and not settings.DEBUG
+            and _asks_current_version(request)
         ):
             response["Cache-Control"] = IMMUTABLE
         return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import template
 
+from wavetag.web.assets import versioned_static as _versioned_static
 from wavetag.web.assets import viewer_assets as _viewer_assets
 
 register = template.Library()
@@ -14,3 +15,9 @@ register = template.Library()
 @register.simple_tag
 def viewer_assets() -> dict[str, object]:
     return _viewer_assets()
+
+
+@register.simple_tag
+def versioned_static(name: str) -> str:
+    """``{% versioned_static 'web/base.css' %}``: the file's URL at its digest."""
+    return _versioned_static(name)
