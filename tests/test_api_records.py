@@ -308,3 +308,27 @@ def decode_binary(data: bytes) -> dict[str, Any]:
         else:
             ch["values"] = arrays[0]
     return header
+
+
+class TestAnnotationListing:
+    def test_events_only_and_the_one_before_a_time(
+        self, client: Client, records: dict[str, Record], admin_headers: dict[str, str], data_dir
+    ) -> None:
+        ann = wfdb.rdann(str(data_dir / "mitdb" / "100"), "atr")
+        marks = [
+            (round(s / ann.fs, 6), c)
+            for s, c in zip(ann.sample, ann.symbol, strict=True)
+            if c not in ("N", "L", "R", "e", "j")
+        ]
+        url = f"/api/v1/records/{records['100'].pk}/annotations"
+        body = json.loads(get(client, url, admin_headers, set="atr", events_only="true").content)
+        got = [(round(i["time"], 6), i["symbol"]) for i in body["items"]]
+        assert got == marks and body["count"] == len(marks)
+        assert {"A", "V", "+"} <= {c for _, c in got}
+        # The latest event before a time, as the viewer's "[" asks for it.
+        t = marks[5][0]
+        params = {"set": "atr", "events_only": "true", "end": t - 1e-3, "order": "desc", "limit": 1}
+        body = json.loads(get(client, url, admin_headers, **params).content)
+        assert [round(i["time"], 6) for i in body["items"]] == [marks[4][0]]
+        response = get(client, url, admin_headers, set="atr", order="sideways")
+        assert response.status_code == 422 and "order" in json.loads(response.content)["detail"]

@@ -83,6 +83,7 @@ def records(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
             found = Record.objects.get(name=name, dataset__name=dataset)
         return found
 
+    load.data_dir = data_dir  # type: ignore[attr-defined]
     return load
 
 
@@ -620,6 +621,32 @@ class TestKeyboard:
         help_dialog.wait_for()
         page.get_by_role("button", name="Close help").click()
         help_dialog.wait_for(state="hidden")
+        errors.check()
+
+
+    def test_brackets_jump_between_events(self, make_page, records, reader) -> None:
+        # mitdb 100: the reference's first marks other than normal beats, from the file.
+        import wfdb
+
+        from wavetag.records.models import Annotation
+
+        record = records("mitdb/100")
+        ann = wfdb.rdann(str(records.data_dir / "mitdb" / "100"), "atr")
+        events = [s / ann.fs for s, c in zip(ann.sample, ann.symbol, strict=True) if c != "N"]
+        events = sorted({round(t, 6) for t in events if t > 1})  # past the (N at 0.05 s
+        assert Annotation.objects.filter(annotation_set__record=record).exists()
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record)
+        start, end = window_of(waveform)
+        span = end - start
+        shown = []
+        for _ in range(2):
+            page.keyboard.press("]")
+            wait_window(page, f"Math.abs(start + {span} / 3 - {events[len(shown)]}) < 0.01")
+            shown.append(window_of(waveform)[0] + span / 3)
+        assert shown == pytest.approx(events[:2], abs=0.01)
+        page.keyboard.press("[")
+        wait_window(page, f"Math.abs(start + {span} / 3 - {events[0]}) < 0.01")
         errors.check()
 
 

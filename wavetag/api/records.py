@@ -20,6 +20,10 @@ from wavetag.records.windows import (
 
 router = Router(tags=["records"])
 
+# Marks a reader of a long record does not stop at: normal beats (the viewer's normal-beat
+# codes) and wave boundaries and peaks (ecgpuwave's `(`, `)`, `p`, `t`, `u`).
+NOT_EVENTS = ("N", "L", "R", "e", "j", "(", ")", "p", "t", "u")
+
 
 class ChannelOut(Schema):
     index: int
@@ -233,6 +237,16 @@ def list_annotations(
         description="only annotations with an aux note: rhythm changes such as `(AFIB`, "
         "comments; lets a viewer know the rhythm in effect anywhere without every beat",
     ),
+    events_only: bool = Query(
+        False,
+        description="only what a reader jumps between: beats other than normal ones (N, L, R, "
+        "e, j), rhythm changes, alarms and comments; no wave boundaries or fiducial points",
+    ),
+    order: Literal["asc", "desc"] = Query(
+        "asc",
+        description="`desc` lists the latest first: with `end` and `limit=1`, the "
+        "annotation just before a time",
+    ),
 ) -> dict[str, Any]:
     user = _user(request)
     record = access.get_record_for_user(user, record_id)
@@ -246,9 +260,16 @@ def list_annotations(
         qs = qs.filter(time__lt=end)
     if aux_only:
         qs = qs.exclude(aux_note="")
+    if events_only:
+        qs = (
+            qs.filter(beat__isnull=True)
+            .exclude(symbol__in=NOT_EVENTS)
+            .exclude(symbol="+", aux_note="")
+        )
     count = qs.count()
+    ordering = ("time", "id") if order == "asc" else ("-time", "-id")
     items = list(
-        qs.order_by("time", "id").values(
+        qs.order_by(*ordering).values(
             "id",
             "time",
             "sample",

@@ -1,6 +1,7 @@
 // Every user action, by name, in one table that the toolbar, the keyboard and the
 // embedding page's API all call: one behaviour per action however it is triggered.
 
+import { createEventNavigation } from "./events.js";
 import { twelveLeads } from "./layout12.js";
 import {
   clampView,
@@ -19,6 +20,7 @@ export function createActions(store, calipers, hooks) {
   const st = () => store.get();
   const go = (view) => store.set({ view });
   const span = () => st().view.end - st().view.start;
+  const events = createEventNavigation(store);
 
   const actions = {
     zoomIn: () => go(zoomView(st(), 2)),
@@ -35,6 +37,8 @@ export function createActions(store, calipers, hooks) {
     event() {
       if (st().event != null) go(openingView(st()));
     },
+    nextEvent: () => events.next(),
+    previousEvent: () => events.previous(),
     caliperMode: () => store.set({ caliperMode: !st().caliperMode }),
     addCaliper() {
       const frame = hooks.frame();

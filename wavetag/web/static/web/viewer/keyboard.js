@@ -34,6 +34,11 @@ const BINDINGS = [
   { keys: ["a"], what: "Annotations on / off", match: key("a"), run: "annotations" },
   { keys: ["l"], what: "12-lead 3×4 layout on / off", match: key("l"), run: "layout" },
   { keys: ["e"], what: "Jump to the event", match: key("e"), run: "event" },
+  {
+    keys: ["[", "]"],
+    what: "Previous / next event of the shown sets (not a normal beat)",
+    match: (e) => (e.key === "]" ? "nextEvent" : e.key === "[" ? "previousEvent" : null),
+  },
   { keys: ["1", "…", "9"], what: "Show / hide channel 1–9", match: digit },
   {
     keys: ["b"],
