@@ -174,7 +174,7 @@ def _numbers(
     if cache_key is not None:
         base, table = _text_table(cache_key, info, low, high, whole)
         if table is not None:
-            return "[" + ",".join(table[values.astype(np.int64) - base].tolist()) + "]"
+            return "[" + ",".join(table[np.subtract(values, base, dtype=np.intp)].tolist()) + "]"
     distinct, inverse = np.unique(values, return_inverse=True)
     table = np.array(_texts(distinct, info), dtype=object)
     return "[" + ",".join(table[inverse].tolist()) + "]"

@@ -198,8 +198,9 @@ def restore_invalid(mins: Digital, maxs: Digital, invalid: int | None) -> None:
         return
     hi, lo = sentinels(mins.dtype)
     empty = (mins == hi) & (maxs == lo)
-    mins[empty] = invalid
-    maxs[empty] = invalid
+    if empty.any():  # rarely: a gap longer than a bucket
+        mins[empty] = invalid
+        maxs[empty] = invalid
 
 
 def reduce_minmax(mins: Digital, maxs: Digital, factor: int) -> tuple[Digital, Digital]:

@@ -14,6 +14,7 @@ module docstring of :mod:`wavetag.signal.store` for how another backend plugs in
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -70,6 +71,17 @@ class Storage(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=65536)
+def _join(root: str, name: str) -> str:
+    # Checked and joined once per object name: a window request opens one object per
+    # channel, always the same few thousand names, and pathlib (or even this check) cost
+    # more than the read itself.
+    parts = [p for p in name.split("/") if p]
+    if any(p in (".", "..") for p in parts) or name.startswith("/"):
+        raise ValueError(f"invalid object name {name!r}")
+    return os.path.join(root, *parts)
+
+
 class LocalStorage:
     """:class:`Storage` on a folder of the local (or an NFS-mounted) file system.
 
@@ -102,12 +114,7 @@ class LocalStorage:
         return Path(self._os_path(name))
 
     def _os_path(self, name: str) -> str:
-        # A plain string join: pathlib's costs more than the read itself on a window
-        # request, which opens one object per channel.
-        parts = [p for p in name.split("/") if p]
-        if any(p in (".", "..") for p in parts) or name.startswith("/"):
-            raise ValueError(f"invalid object name {name!r}")
-        return os.path.join(self._root, *parts)
+        return _join(self._root, name)
 
     def read(self, name: str, offset: int = 0, length: int | None = None) -> bytearray:
         fd = os.open(self._os_path(name), os.O_RDONLY)
