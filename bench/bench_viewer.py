@@ -59,16 +59,9 @@ from bench_foundation import (  # noqa: E402
     wavetag_env,
 )
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 DATA = Path(os.environ.get("WAVETAG_TEST_DATA") or REPO.parent / "shared" / "data")
-CHROMIUM = os.environ.get("WAVETAG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 USER, PASSWORD = "bench", "bench-password-1234"
 SHARED = [

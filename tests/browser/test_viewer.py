@@ -623,7 +623,6 @@ class TestKeyboard:
         help_dialog.wait_for(state="hidden")
         errors.check()
 
-
     def test_brackets_jump_between_events(self, make_page, records, reader) -> None:
         # mitdb 100: the reference's first marks other than normal beats, from the file.
         import wfdb
