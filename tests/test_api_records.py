@@ -110,6 +110,14 @@ class TestAuthentication:
         url = f"/api/v1/records/{records['100'].pk}/window"
         assert get(client, url, headers, start=0, end=1).status_code == 404
 
+    def test_ids_out_of_any_range_are_not_found(
+        self, client: Client, records: dict[str, Record], admin_headers: dict[str, str]
+    ) -> None:
+        for rid in (0, -1, 2**63, 2**70):
+            url = f"/api/v1/records/{rid}/window"
+            response = get(client, url, admin_headers, start=0, end=1)
+            assert response.status_code in (404, 422), (rid, response.status_code)
+
     def test_openapi_schema_is_served(self, client: Client, admin_headers: dict[str, str]) -> None:
         response = client.get("/api/v1/openapi.json")
         assert response.status_code == 200
