@@ -82,6 +82,20 @@ class TestBadInput:
         assert got == status, out
         assert out["detail"]
 
+    @pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/mixed; x=1"])
+    def test_multipart_without_boundary(
+        self, world: Any, client: Client, content_type: str
+    ) -> None:
+        # A JSON body under a multipart type that has no boundary: read as the JSON it is.
+        url = f"/api/v1/projects/{world.project.pk}/release"
+        body = '{"username": "ann1"}'
+        response = client.post(url, body, content_type, **world.h["lead"])
+        assert response.status_code == 200, response.content
+        # Not JSON either: refused, never a server error.
+        response = client.post(url, "--x\r\n", content_type, **world.h["lead"])
+        assert response.status_code == 400, response.content
+        assert json.loads(response.content)["detail"]
+
     def test_adjudication_with_broken_json(self, world: Any, client: Client) -> None:
         url = f"/api/v1/tasks/{world.task.pk}/adjudication"
         status, out = raw(client, "post", url, world.h["judge"], "{")

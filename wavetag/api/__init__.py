@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -81,6 +83,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(WorkflowError)
 def _workflow(request: HttpRequest, exc: WorkflowError) -> HttpResponse:
     return _error(request, exc.status, str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # What Django itself answers 400 to (a malformed multipart body, too many fields, a
+    # bad host); without this the catch-all below would make them 500s.
+    return _error(request, 400, f"request: {exc}" if str(exc) else "request: malformed")
 
 
 @api.exception_handler(Exception)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
@@ -44,13 +45,21 @@ def json_body(request: HttpRequest) -> Any:
     so that every check lives in the services the pages use too."""
     if not request.body.strip():
         return {}
-    if request.content_type in FORM_TYPES and not request.POST:
+    if request.content_type in FORM_TYPES and _empty_form(request):
         # An empty form, as some clients send for a POST without data.
         return {}
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise HttpError(400, "body: not valid JSON") from None
+
+
+def _empty_form(request: HttpRequest) -> bool:
+    try:
+        return not request.POST
+    except MultiPartParserError:
+        # Not a form after all (a multipart type without its boundary): read it as JSON.
+        return False
 
 
 class ProjectOut(Schema):
