@@ -60,6 +60,8 @@ class TestBadInput:
             ("get", "/api/v1/projects/{P}/tasks?status=closed", None, 422),
             ("get", "/api/v1/projects/{P}/tasks?limit=0", None, 422),
             ("get", "/api/v1/projects/{P}/tasks?mine=perhaps", None, 422),
+            ("get", "/api/v1/projects/{P}/tasks?offset=14874467412060489728", None, 422),
+            ("get", "/api/v1/records?offset=14874467412060489728", None, 422),
             ("get", "/api/v1/projects/99999999999999999999999", None, 404),
             ("get", "/api/v1/projects/0/progress", None, 404),
             ("get", "/api/v1/tasks/99999999999999999999999", None, 404),

@@ -24,6 +24,8 @@ from wavetag.projects.errors import InvalidInput
 from wavetag.projects.models import Role, Task
 from wavetag.projects.services import describe, find_user, replace_schema
 
+from .limits import MAX_OFFSET
+
 try:
     from ninja import Status
 except ImportError:  # django-ninja before Status: a (status, body) tuple does the same
@@ -251,7 +253,7 @@ def get_tasks(
     status: Literal["open", "conflict", "agreed", "adjudicated"] | None = None,
     discussion: bool = False,
     limit: int = Query(1000, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     user = _user(request)
     project = access.get_project_for_user(user, project_id)

@@ -18,6 +18,8 @@ from wavetag.records.windows import (
     to_json,
 )
 
+from .limits import MAX_OFFSET
+
 router = Router(tags=["records"])
 
 # Marks a reader of a long record does not stop at: normal beats (the viewer's normal-beat
@@ -146,7 +148,7 @@ def list_records(
     request: HttpRequest,
     dataset: str | None = None,
     limit: int = Query(1000, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     qs = access.visible_records(_user(request)).select_related("dataset")
     if dataset is not None:

@@ -13,6 +13,8 @@ from wavetag.annotations.review import MAX_ROWS, ReviewFilter, review_annotation
 from wavetag.projects import access
 from wavetag.projects.models import Role
 
+from .limits import MAX_OFFSET
+
 router = Router(tags=["review"])
 
 
@@ -68,7 +70,7 @@ def get_annotations(
     label: str = Query("", description="field:value, e.g. decision:False", max_length=200),
     flagged: bool = Query(False, description="only annotations with an open flag"),
     limit: int = Query(200, ge=1, le=MAX_ROWS),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
