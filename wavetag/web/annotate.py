@@ -35,6 +35,7 @@ from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, claimable, next_task, unfinished
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
@@ -48,6 +49,7 @@ from .answer_form import (
     summary,
     value_text,
 )
+from .beat_pages import annotate_context
 from .views import viewer_config
 
 View = Callable[..., HttpResponse]
@@ -208,6 +210,8 @@ def _task_context(
         "schema": project.schema,
         "auto": page_findings(task.record, window),
     }
+    if assignment is not None and is_beat_schema(project.schema):
+        context["beat"] = annotate_context(task, request.user, context["config"])
     if assignment is not None:
         shown = answer if answer is not None else (own.answer if own else {})
         context.update(
