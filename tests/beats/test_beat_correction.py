@@ -399,3 +399,41 @@ class TestMissingStart:
         assert "queued" in body["missing"]
         status, body = call(client, "POST", f"/api/v1/tasks/{task.pk}/beats/analysis", h)
         assert status == 409
+
+
+class TestThreeAnnotators:
+    def test_each_disagreement_says_what_everyone_has(
+        self, client: Client, world: SimpleNamespace
+    ) -> None:
+        from wavetag.annotations import beat_adjudication, beats, services
+        from wavetag.records.editing import apply_edits
+
+        schema = {**BEAT_CORRECTION, "start_set": "atr"}
+        project = create_project("three", "mitdb", schema=schema, annotators_per_task=3)
+        users = [make_member(project, f"r{i}") for i in range(3)]
+        task = claim_batch(project, users[0])[0]
+        for u in users[1:]:
+            assert task in claim_batch(project, u)
+        sets = [beats.working_set(task, u) for u in users]
+        target = beat_rows(sets[0].pk)[10]
+        same = [Annotation.objects.get(annotation_set=s, time=target.time) for s in sets]
+        apply_edits(sets[0], users[0], [{"op": "delete", "id": same[0].pk}])
+        apply_edits(sets[1], users[1], [{"op": "relabel", "ids": [same[1].pk], "symbol": "V"}])
+        for u in users:
+            services.save_annotation(task, u, {})
+        task.refresh_from_db()
+        assert task.status == "conflict"
+        (d,) = BeatDisagreement.objects.filter(task=task)
+        assert d.kind == "missing"
+        assert [(v["annotator"], v["label"]) for v in d.versions] == [
+            ("r0", None),
+            ("r1", "V"),
+            ("r2", "N"),
+        ]
+        judge = make_member(project, "judge3", "adjudicator")
+        out = beat_adjudication.resolve_bulk(task, judge, {"action": "take", "annotator": "r2"})
+        assert out["status"] == "adjudicated"
+        final = AnnotationSet.objects.get(name="three-final")
+        assert final.count == len(world.atr_beats)
+        stats = task.beat_comparison.stats
+        assert len(stats["pairs"]) == 3 and stats["annotators"] == ["r0", "r1", "r2"]
