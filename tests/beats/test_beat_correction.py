@@ -134,6 +134,10 @@ class TestSubmit:
         status, body = submit(client, world, "ann1")
         assert body["answer"]["beats"]["count"] == len(world.atr_beats) - 1
         assert body["answer"]["beats"]["edits"] == 1
+        client.force_login(world.ann1)
+        page = client.get(f"/tasks/{world.task.pk}/history/").content.decode()
+        n = len(world.atr_beats)
+        assert f"{n - 1} beats in set {mine['name']} (edit 1)" in page
         revisions = Revision.objects.filter(annotation__user=world.ann1).order_by("id")
         assert [r.answer["beats"]["count"] for r in revisions] == [
             len(world.atr_beats),

@@ -268,10 +268,18 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(target)
 
 
+def _beats_text(part: Any) -> str:
+    if not isinstance(part, dict):
+        return ""
+    return f"{part.get('count')} beats in set {part.get('set')} (edit {part.get('edits')})"
+
+
 def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[str, str]:
     """One change of a revision in words: "Decision: True: a real event -> Uncertain"."""
     name = key.removeprefix("answer.")
     field = fields.get(name)
+    if name == "beats":  # a beat task's corrected set, as it was at that revision
+        return {"name": "Beats", "before": _beats_text(before), "after": _beats_text(after)}
     if field is None:  # status or comment
         return {"name": name.capitalize(), "before": str(before or ""), "after": str(after or "")}
     return {

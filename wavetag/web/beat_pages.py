@@ -22,6 +22,7 @@ from wavetag.projects import access
 from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Task
 
+from .answers import answer_lines
 from .guards import page_context, workflow_errors
 from .views import viewer_config
 
@@ -118,10 +119,14 @@ def adjudicate_page(
         keep.add(start.pk)
     record = config["record"]
     record["annotation_sets"] = [s for s in record["annotation_sets"] if s["id"] in keep]
+    notes = services.all_annotations(task, acc) if acc.sees_all else []
+    for a in notes:
+        a["lines"] = answer_lines(task.project.schema, a["answer"])
     context = page_context(
         request,
         task.project,
         task=task,
+        notes=notes,
         status=access.shown_status(task, acc),
         refusal=refusal,
         error=error,
