@@ -441,3 +441,30 @@ class TestThreeAnnotators:
         assert final.count == len(world.atr_beats)
         stats = task.beat_comparison.stats
         assert len(stats["pairs"]) == 3 and stats["annotators"] == ["r0", "r1", "r2"]
+
+
+class TestSegments:
+    def test_one_final_set_window_by_window(self, world: SimpleNamespace) -> None:
+        from wavetag.annotations import beats, services
+
+        schema = {**BEAT_CORRECTION, "start_set": "atr", "tasks": "segments"}
+        project = create_project(
+            "segs", "mitdb", schema=schema, segment_seconds=10, annotators_per_task=1
+        )
+        user = make_member(project, "seg")
+        tasks = list(Task.objects.filter(project=project, window_start__in=[0.0, 10.0]))
+        for i, task in enumerate(sorted(tasks, key=lambda t: t.window_start)):
+            task.assignments.create(user=user, slot=0, batch=1, position=i)
+            beats.working_set(task, user)
+            services.save_annotation(task, user, {})
+            task.refresh_from_db()
+            assert task.status == "agreed"
+        (final,) = AnnotationSet.objects.filter(name="segs-final")
+        times = list(final.items.order_by("time").values_list("time", flat=True))
+        expected = [s / 360.0 for s, _ in world.atr_beats if s / 360.0 < 20.0]
+        assert times == pytest.approx(expected)
+        # Reopening one window takes only its beats out of the final set.
+        first = min(tasks, key=lambda t: t.window_start)
+        services.save_annotation(first, user, {"status": "later"})
+        times = list(final.items.order_by("time").values_list("time", flat=True))
+        assert times == pytest.approx([t for t in expected if t >= 10.0])

@@ -68,3 +68,15 @@ class TestAdjudicationPage:
         assert not BeatDisagreement.objects.filter(
             task=conflict.task, resolution__isnull=False
         ).exists()
+
+
+class TestProjectPage:
+    def test_experts_see_the_beat_agreement(
+        self, client: Client, conflict: SimpleNamespace
+    ) -> None:
+        client.force_login(conflict.judge)
+        html = client.get(f"/projects/{conflict.project.pk}/").content.decode()
+        assert 'data-testid="beat-agreement"' in html and "Se 1.0000" in html
+        client.force_login(conflict.ann1)
+        html = client.get(f"/projects/{conflict.project.pk}/").content.decode()
+        assert 'data-testid="beat-agreement"' not in html
