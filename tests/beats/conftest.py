@@ -1,6 +1,6 @@
 """A beat-correction project on a real record (MIT-BIH 100) with its reference beats
 (``atr``) as the starting set, so no analysis needs to run; ``conflict``: ann1 deleted a
-beat, ann2 relabelled another one as V, both submitted. Fixtures and helpers of the
+beat, ann2 relabelled another one as V, both submitted. Fixtures and shared functions of the
 beat-correction tests."""
 
 from __future__ import annotations
