@@ -238,6 +238,7 @@ class TestDemo:
         assert "icu-alarm: 2 tasks" in first.stdout
         assert "resting-12lead: 3 tasks" in first.stdout
         assert "wearable-rhythm: 60 tasks" in first.stdout
+        assert "beat-correction: 3 tasks" in first.stdout
         datasets = db_rows(
             tmp_path,
             "select d.name, r.name from records_record r join records_dataset d "
@@ -257,7 +258,7 @@ class TestDemo:
             "join auth_user u on u.id = m.user_id order by p.name, u.username"
         )
         members = db_rows(tmp_path, members_sql)
-        for project in ("icu-alarm", "resting-12lead", "wearable-rhythm"):
+        for project in ("icu-alarm", "resting-12lead", "wearable-rhythm", "beat-correction"):
             assert [(u, r) for p, u, r in members if p == project] == [
                 ("demo", "admin"),
                 ("demo-adjudicator", "adjudicator"),
@@ -293,8 +294,8 @@ class TestDemo:
         again = wavetag(tmp_path, "demo", "--no-serve")
         assert again.returncode == 0, again.stderr
         assert "Generating" not in again.stdout and "created" not in again.stdout
-        assert db_rows(tmp_path, "select count(*) from projects_project") == [(3,)]
-        assert db_rows(tmp_path, "select count(*) from projects_task") == [(65,)]
+        assert db_rows(tmp_path, "select count(*) from projects_project") == [(4,)]
+        assert db_rows(tmp_path, "select count(*) from projects_task") == [(68,)]
         assert db_rows(tmp_path, members_sql) == members
         assert db_rows(tmp_path, runs_sql) == runs and "queued" not in again.stdout
 

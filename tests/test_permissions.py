@@ -103,6 +103,28 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/tasks/{T}/discussion", None, (401, 200, 404, 200, 200, 200)),
     ("post", "/api/v1/tasks/{T}/discussion", {"text": "hi"}, (401, 201, 404, 201, 201, 201)),
     ("post", "/api/v1/annotations/{A}/flag", {"reason": "?"}, (401, 404, 404, 201, 201, 201)),
+    # Beat-correction endpoints on a task of another kind: the role check, then 409.
+    ("get", "/api/v1/tasks/{T}/beats", None, (401, 409, 404, 409, 409, 409)),
+    ("post", "/api/v1/tasks/{T}/beats/analysis", None, (401, 409, 404, 409, 409, 409)),
+    ("get", "/api/v1/tasks/{T}/beat-disagreements", None, (401, 403, 404, 409, 409, 409)),
+    (
+        "post",
+        "/api/v1/tasks/{T}/beat-disagreements/resolve",
+        {"items": [{"id": 1, "action": "drop"}]},
+        (401, 403, 404, 409, 409, 409),
+    ),
+    (
+        "post",
+        "/api/v1/tasks/{T}/beat-disagreements/resolve-all",
+        {"action": "drop"},
+        (401, 403, 404, 409, 409, 409),
+    ),
+    (
+        "post",
+        "/api/v1/tasks/{T}/beat-disagreements/finish",
+        {},
+        (401, 403, 404, 409, 409, 409),
+    ),
     ("get", "/api/v1/datasets", None, (401, 200, 200, 200, 200, 200)),
     ("get", "/api/v1/records/{R}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/records/{R}/window?start=290&end=300", None, (401, 200, 404, 200, 200, 200)),

@@ -97,6 +97,7 @@ class TestProgress:
             "conflict": 0,
             "agreed": 0,
             "adjudicated": 1,
+            "beat_agreement": None,  # beat-correction projects only
         }
         rows = {r["username"]: r for r in body["annotators"]}
         assert rows["ann1"] | {"role": None} == {

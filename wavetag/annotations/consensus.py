@@ -8,7 +8,9 @@ agreement fields) are equal. For the built-in templates that means
 - icu-alarm: the same decision (True, False or Reject; Uncertain never agrees);
 - resting-12lead: the same set of Confirmed diagnoses (Unsure ones are left out; a set
   with nothing confirmed does not agree);
-- wearable-rhythm: the same quality, rhythm and subcategory.
+- wearable-rhythm: the same quality, rhythm and subcategory;
+- beat-correction (any ``"type": "beats"`` schema): the same beats, compared beat by beat
+  (``beat_consensus``).
 
 ``evaluate`` runs again after every change to a submitted answer, so a revision after
 consensus moves the task between open, agreed and conflict. An adjudicated task keeps its
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.projects.schemas import answers_agree, is_unsure, label_of
 
@@ -42,6 +45,10 @@ def evaluate(task: Task) -> str:
     answers = submitted_answers(task)
     if any(is_unsure(schema, a) for a in answers):
         task.discussion_open = True
+    if is_beat_schema(schema):
+        from .beat_consensus import evaluate_beats
+
+        return evaluate_beats(task)
     before = (task.status, task.final_label)
     if len(answers) < task.project.annotators_per_task:
         task.status, task.final_label = TaskStatus.OPEN, None

@@ -4,6 +4,12 @@ JSON keeps answers as the schema defines them. CSV has one row per annotation (a
 without any gets one row with empty annotation columns), one column per schema field
 for the answer and per agreement field for the final label, so that a spreadsheet needs
 no JSON parsing.
+
+A beat-correction project's answers are annotation sets: each task names its final set
+(the beats themselves export as a WFDB or CSV file of that set, ``GET
+/records/{id}/annotations/export?set=``), each annotation its corrected set, and the
+task's beat agreement statistics come along (JSON: ``beat_comparison``; CSV: counts of
+disagreements and the first pair's Se, +P and kappa).
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Project, Task
 
-from .models import Adjudication, Annotation
+from .models import Adjudication, Annotation, BeatComparison
 
 # Spreadsheet programs run cells starting with these as formulas.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -55,8 +62,13 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
             "comment": adj.comment,
             "at": adj.created_at.isoformat(),
         }
+    stats: dict[int, dict[str, Any]] = {}
+    if is_beat_schema(project.schema):
+        stats = dict(
+            BeatComparison.objects.filter(task__project=project).values_list("task_id", "stats")
+        )
     for task in tasks.iterator(chunk_size=2000):
-        yield {
+        item = {
             "id": task.pk,
             "record": task.record.name,
             "record_id": task.record_id,
@@ -69,6 +81,9 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
             "annotations": annotations.get(task.pk, []),
             "adjudication": decisions.get(task.pk),
         }
+        if is_beat_schema(project.schema):
+            item["beat_comparison"] = stats.get(task.pk)
+        yield item
 
 
 def export_json(project: Project) -> dict[str, Any]:
@@ -88,7 +103,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
+BEAT_TASK_COLUMNS = ["final_set", "final_beats", "missing", "label", "se", "ppv", "kappa"]
+BEAT_COLUMNS = ["beat_set", "beats"]
+
+
+def _beat_cells(item: dict[str, Any]) -> list[Any]:
+    final = (item["final_label"] or {}).get("beats") or {}
+    stats = item.get("beat_comparison") or {}
+    pair = (stats.get("pairs") or [{}])[0]
+    return [
+        final.get("set"),
+        final.get("count"),
+        stats.get("missing"),
+        stats.get("label"),
+        pair.get("sensitivity"),
+        pair.get("ppv"),
+        pair.get("kappa"),
+    ]
+
+
 def export_csv(project: Project) -> str:
+    beats = is_beat_schema(project.schema)
     fields = [f["name"] for f in project.schema["fields"]]
     agreement = list(project.schema["agreement"])
     header = [
@@ -101,10 +136,12 @@ def export_csv(project: Project) -> str:
         "alarm_type",
         "status",
         *[f"final_{name}" for name in agreement],
+        *(BEAT_TASK_COLUMNS if beats else []),
         "annotation_id",
         "annotator",
         "annotation_status",
         *fields,
+        *(BEAT_COLUMNS if beats else []),
         "comment",
         "submitted_at",
         "flags",
@@ -127,10 +164,11 @@ def export_csv(project: Project) -> str:
             item["alarm_type"],
             item["status"],
             *[final.get(name) for name in agreement],
+            *(_beat_cells(item) if beats else []),
         ]
         tail = [adj.get("adjudicator"), adj.get("comment")]
         if not item["annotations"]:
-            blank = [None] * (3 + len(fields) + 3)
+            blank = [None] * (3 + len(fields) + (len(BEAT_COLUMNS) if beats else 0) + 3)
             writer.writerow([_cell(v) for v in [*task_cells, *blank, *tail]])
         for a in item["annotations"]:
             cells = [
@@ -139,6 +177,11 @@ def export_csv(project: Project) -> str:
                 a["annotator"],
                 a["status"],
                 *[a["answer"].get(name) for name in fields],
+                *(
+                    [(a["answer"].get("beats") or {}).get(k) for k in ("set", "count")]
+                    if beats
+                    else []
+                ),
                 a["comment"],
                 a["submitted_at"],
                 " | ".join(a["flags"]),

@@ -133,3 +133,106 @@ class DiscussionPost(models.Model):
 
     def __str__(self) -> str:
         return f"post by {self.user} on task {self.task_id}"
+
+
+class TaskSet(models.Model):
+    """An annotation set made for a beat-correction project: one annotator's corrected
+    beats of one task (``working``), or the project's agreed beats of a record (``final``,
+    one per record, written task window by task window)."""
+
+    class Kind(models.TextChoices):
+        WORKING = "working"
+        FINAL = "final"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey("records.Record", on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(
+        "projects.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="beat_sets"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    annotation_set = models.OneToOneField(
+        "records.AnnotationSet", on_delete=models.CASCADE, related_name="task_set"
+    )
+    # The set the working copy started from (gone when the next analysis replaced it).
+    start_set = models.ForeignKey(
+        "records.AnnotationSet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user"],
+                condition=models.Q(kind="working"),
+                name="task_set_one_working_set",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "record"],
+                condition=models.Q(kind="final"),
+                name="task_set_one_final_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} set {self.annotation_set_id} of project {self.project_id}"
+
+
+class BeatComparison(models.Model):
+    """The beat-by-beat comparison of a task's corrected sets, once all were submitted."""
+
+    task = models.OneToOneField(
+        "projects.Task", on_delete=models.CASCADE, related_name="beat_comparison"
+    )
+    # {"annotators": [...], "beats": [n per annotator], "groups": n, "missing": n,
+    #  "label": n, "pairs": [{"a", "b", "sensitivity", "ppv", "kappa", ...}]}
+    stats = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"beat comparison of task {self.task_id}"
+
+
+class BeatDisagreement(models.Model):
+    """One beat the corrected sets of a task do not agree on, and its resolution."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing"  # in some sets, not in the others
+        LABEL = "label"  # in every set, with different labels
+
+    task = models.ForeignKey(
+        "projects.Task", on_delete=models.CASCADE, related_name="beat_disagreements"
+    )
+    # Which beat group of the comparison (in time order) this is.
+    group = models.PositiveIntegerField()
+    time = models.FloatField()
+    sample = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # In slot order: [{"annotator": name, "label": "V" | null, "time": s | null}, ...]
+    versions = models.JSONField(default=list)
+    # {"action": "take", "annotator": name} | {"action": "label", "label": "V"} |
+    # {"action": "keep"} | {"action": "drop"}; null while unresolved.
+    resolution = models.JSONField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task", "time", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "group"], name="beat_disagreement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} beat at {self.time:.3f} s of task {self.task_id}"

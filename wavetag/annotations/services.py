@@ -12,10 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer, label_of
 
+from .beats import answer_part
 from .consensus import evaluate
 from .models import (
     Adjudication,
@@ -71,6 +73,11 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         cleaned = clean_answer(
             task.project.schema, answer, complete=status == AnnotationStatus.SUBMITTED
         )
+        if is_beat_schema(task.project.schema):
+            # The answer of a beat task is the annotator's corrected set (frozen on submit).
+            beats = answer_part(task, user, status)
+            if beats is not None:
+                cleaned["beats"] = beats
         now = timezone.now()
         annotation, created = Annotation.objects.select_for_update().get_or_create(
             task=task, user=user, defaults={"status": status, "created_at": now}
@@ -204,6 +211,11 @@ def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
         check_adjudicable(task, task_access(user, task))
+        if is_beat_schema(task.project.schema):
+            raise StateConflict(
+                f"task {task.pk} is a beat-correction task: resolve its beat disagreements "
+                f"instead (POST /api/v1/tasks/{task.pk}/beat-disagreements/resolve)"
+            )
         cleaned = clean_answer(task.project.schema, answer, complete=True)
         final = label_of(task.project.schema, cleaned)
         now = timezone.now()

@@ -102,6 +102,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 from .accounts import router as accounts_router  # noqa: E402
 from .analysis import router as analysis_router  # noqa: E402
+from .beats import router as beats_router  # noqa: E402
 from .editing import router as editing_router  # noqa: E402
 from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
@@ -115,3 +116,4 @@ api.add_router("/", tasks_router)
 api.add_router("/", review_router)
 api.add_router("/", analysis_router)
 api.add_router("/", editing_router)
+api.add_router("/", beats_router)

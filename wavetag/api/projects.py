@@ -144,6 +144,11 @@ class Totals(Schema):
     conflict: int | None
     agreed: int | None
     adjudicated: int | None
+    beat_agreement: dict[str, Any] | None = Field(
+        None,
+        description="beat-correction projects, for adjudicators and admins: compared tasks "
+        "and the mean Se, +P and label kappa of their annotator pairs",
+    )
 
 
 class AnnotatorProgress(Schema):

@@ -169,8 +169,37 @@ WEARABLE_RHYTHM: dict[str, Any] = {
     "agreement": ["quality", "rhythm", "subcategory"],
 }
 
+BEAT_CORRECTION: dict[str, Any] = {
+    "name": "beat-correction",
+    "title": "Correct the automatic beats",
+    "description": "Each annotator corrects their own copy of the automatic beats (add, "
+    "move, delete, relabel); the corrected sets are compared beat by beat and an "
+    "adjudicator resolves where they differ.",
+    "type": "beats",
+    # "automatic": the analysis's set; or an imported set's name (atr, qrs...).
+    "start_set": "automatic",
+    "tasks": "record",
+    "max_annotators": 5,
+    "defaults": {"annotators_per_task": 2, "batch_size": 5},
+    "fields": [
+        {
+            "name": "quality",
+            "label": "Signal quality",
+            "type": "choice",
+            "required": False,
+            # Digits: the beat codes (N, V, a, j...) are the editor's letter keys.
+            "choices": _choices(
+                ("A", "A: good", "1"),
+                ("B", "B: medium (beats readable, morphology not)", "2"),
+                ("C", "C: poor", "3"),
+            ),
+        },
+    ],
+    "agreement": [],
+}
+
 TEMPLATES: dict[str, dict[str, Any]] = {
-    t["name"]: t for t in (ICU_ALARM, RESTING_12LEAD, WEARABLE_RHYTHM)
+    t["name"]: t for t in (ICU_ALARM, RESTING_12LEAD, WEARABLE_RHYTHM, BEAT_CORRECTION)
 }
 
 # Shortcuts of the annotation page's own actions; choice keys are single characters, so

@@ -4,8 +4,13 @@ what an answer means for agreement.
 A schema is a dict::
 
     {"name": "...", "title": "...", "tasks": "record" | "events" | "segments",
+     "type"?: "labels" | "beats", "start_set"?: "automatic" | "<set name>",
      "max_annotators": 1..5, "defaults": {"annotators_per_task": 2, ...},
      "fields": [field, ...], "agreement": ["field name", ...]}
+
+A ``"type": "beats"`` schema is a beat-correction project (``beat_schema``): its answers
+are corrected beat sets, compared beat by beat; its fields (none needed) are notes and
+its agreement list is empty.
 
 and a field is one of::
 
@@ -26,6 +31,7 @@ import math
 import re
 from typing import Any
 
+from .beat_schema import check_task_type
 from .builtin import TEMPLATES
 from .errors import InvalidInput, refuse_nul
 from .models import MAX_ANNOTATORS
@@ -33,7 +39,7 @@ from .models import MAX_ANNOTATORS
 FIELD_TYPES = ("choice", "multi", "text", "number")
 TASK_MODES = ("record", "events", "segments")
 # Names the annotation request uses for itself.
-RESERVED_NAMES = {"comment", "status", "id", "task", "user", "final_label"}
+RESERVED_NAMES = {"comment", "status", "id", "task", "user", "final_label", "beats"}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 KEY = re.compile(r"^[a-z0-9]$")
 DEFAULT_KEYS = {
@@ -256,6 +262,8 @@ def validate_schema(raw: Any) -> dict[str, Any]:
         "defaults",
         "fields",
         "agreement",
+        "type",
+        "start_set",
     }
     unknown = set(raw) - allowed
     if unknown:
@@ -269,13 +277,18 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     if tasks not in TASK_MODES:
         raise SchemaError(f"tasks: must be one of {', '.join(TASK_MODES)}")
     schema["tasks"] = tasks
+    try:
+        schema.update(check_task_type(raw, tasks))
+    except InvalidInput as exc:
+        raise SchemaError(str(exc)) from None
+    beats = schema["type"] == "beats"
     max_k = raw.get("max_annotators", MAX_ANNOTATORS)
     if isinstance(max_k, bool) or not isinstance(max_k, int) or not 1 <= max_k <= MAX_ANNOTATORS:
         raise SchemaError(f"max_annotators: must be a whole number from 1 to {MAX_ANNOTATORS}")
     schema["max_annotators"] = max_k
-    raw_fields = raw.get("fields")
-    if not isinstance(raw_fields, list) or not 1 <= len(raw_fields) <= 50:
-        raise SchemaError("fields: must be a list of 1 to 50 fields")
+    raw_fields = raw.get("fields", [] if beats else None)
+    if not isinstance(raw_fields, list) or not int(not beats) <= len(raw_fields) <= 50:
+        raise SchemaError(f"fields: must be a list of {int(not beats)} to 50 fields")
     by_name: dict[str, dict[str, Any]] = {}
     for i, raw_field in enumerate(raw_fields):
         field = _field(i, copy.deepcopy(raw_field), by_name)
@@ -284,8 +297,15 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     _check_keys(fields)
     schema["fields"] = fields
     comparable = [f["name"] for f in fields if f["type"] != "text"]
+    if beats:
+        if raw.get("agreement", []) != []:
+            raise SchemaError(
+                "agreement: a beat-correction schema agrees on the corrected beats; its "
+                "fields are notes, so the list must be empty"
+            )
+        comparable = []
     agreement = raw.get("agreement", comparable)
-    if not isinstance(agreement, list) or not agreement:
+    if not isinstance(agreement, list) or (not agreement and not beats):
         raise SchemaError("agreement: must list the fields whose answers must match")
     for name in agreement:
         if name not in by_name or by_name[name]["type"] == "text":

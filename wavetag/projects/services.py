@@ -266,6 +266,11 @@ def replace_schema(project: Project, raw: Any) -> Project:
                 f"schema: tasks must stay {project.schema['tasks']!r} (the project's tasks are "
                 f"made already), not {checked['tasks']!r}"
             )
+        if checked.get("type", "labels") != project.schema.get("type", "labels"):
+            raise InvalidInput(
+                f"schema: type must stay {project.schema.get('type', 'labels')!r} (the kind of "
+                f"answer the project's tasks take), not {checked.get('type', 'labels')!r}"
+            )
         if project.annotators_per_task > checked["max_annotators"]:
             raise InvalidInput(
                 f"schema: max_annotators must be at least the project's "

@@ -94,33 +94,69 @@ def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
     return str(row[0]), float(row[1])
 
 
-def _visible_set_names(user: Any, dataset_id: int) -> set[str] | None:
-    """Names of the annotation sets the user may see in a dataset; None means all.
+def _visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
+    """Which imported (non-human) sets of a dataset's records the user may see; None: all.
 
     Reference sets can give the answer away (an ``ALARM`` note, a ``(VT`` rhythm mark), so
     annotators and adjudicators of a blind project see only the sets the project lists in
-    ``visible_sets`` (none by default). Project admins, and members of a project that is
-    not blind, see every set. Through several projects on one dataset, the user sees what
-    any of them allows.
+    ``visible_sets`` (none by default), and, in a beat-correction project, the set its
+    annotators start from (``start_set``: the automatic set, or an imported one). Project
+    admins, and members of a project that is not blind, see every set. Through several
+    projects on one dataset, the user sees what any of them allows.
     """
     from django.apps import apps
 
     if not apps.is_installed("wavetag.projects"):
-        return set()
+        return Q(pk__in=[])
     Membership = apps.get_model("projects", "Membership")
     names: set[str] = set()
+    automatic = False
     rows = Membership.objects.filter(user=user, project__dataset_id=dataset_id).values_list(
-        "role", "project__blind", "project__visible_sets"
+        "role", "project__blind", "project__visible_sets", "project__schema"
     )
-    for role, blind, sets in rows:
+    for role, blind, sets, schema in rows:
         if role == "admin" or not blind:
             return None
         names.update(sets or [])
-    return names
+        # The projects app's beat_schema reads these keys too; not imported (it is above).
+        if isinstance(schema, dict) and schema.get("type") == "beats":
+            start = schema.get("start_set") or "automatic"
+            if start == "automatic":
+                automatic = True
+            else:
+                names.add(str(start))
+    found = Q(name__in=names)
+    if automatic:
+        found |= Q(origin=AnnotationSet.Origin.AUTOMATIC)
+    return found
+
+
+def _shared_task_sets(user: Any, record: Record) -> Q:
+    """Human sets of beat-correction tasks the user may see besides their own: every
+    annotator's corrected set of a task they may adjudicate (an adjudicator or admin of
+    its project who is not blind to it), and the project's final set of the record."""
+    from django.apps import apps
+
+    if not apps.is_installed("wavetag.annotations"):
+        return Q(pk__in=[])
+    TaskSet = apps.get_model("annotations", "TaskSet")
+    Assignment = apps.get_model("projects", "Assignment")
+    experts = TaskSet.objects.filter(
+        record=record,
+        project__memberships__user=user,
+        project__memberships__role__in=("adjudicator", "admin"),
+    )
+    blind = (
+        Assignment.objects.filter(user=user, task__record=record)
+        .exclude(task__status__in=("agreed", "adjudicated"))
+        .values("task_id")
+    )
+    ids = experts.exclude(kind="working", task_id__in=blind).values("annotation_set_id")
+    return Q(pk__in=ids)
 
 
 def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet]:
-    """The imported annotation sets of a record this user may list and read."""
+    """The annotation sets of a record this user may list and read."""
     sets = AnnotationSet.objects.filter(record=record)
     if can_see_everything(user):
         return sets
@@ -128,14 +164,15 @@ def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet
         return sets.none()
     if is_dataset_admin(user, record.dataset_id):
         return sets
-    names = _visible_set_names(user, record.dataset_id)
+    allowed = _visible_sets_filter(user, record.dataset_id)
     # A working copy someone made is theirs to see, whatever the project shows others; and
-    # nobody else's, even in a project that is not blind: it is an unfinished answer.
-    own = Q(created_by=user)
+    # nobody else's, even in a project that is not blind: it is an unfinished answer
+    # (only the adjudicators of a beat-correction task see its annotators' sets).
+    own = Q(created_by=user) | _shared_task_sets(user, record)
     not_human = ~Q(origin=AnnotationSet.Origin.HUMAN)
-    if names is None:
+    if allowed is None:
         return sets.filter(not_human | own)
-    return sets.filter((Q(name__in=names) & not_human) | own)
+    return sets.filter((allowed & not_human) | own)
 
 
 def is_dataset_admin(user: Any, dataset_id: int) -> bool:

@@ -90,6 +90,8 @@ def may_edit(user: Any, aset: AnnotationSet) -> None:
         )
     if aset.created_by_id != user.pk and not is_dataset_admin(user, aset.record.dataset_id):
         raise EditError(f"set {aset.name!r} is someone else's working set", 403)
+    if aset.frozen:
+        raise EditError(f"set {aset.name!r} cannot be edited now: {aset.frozen}", 409)
 
 
 def create_empty_set(record: Record, user: Any, name: str | None = None) -> AnnotationSet:
@@ -337,7 +339,10 @@ def apply_edits(aset: AnnotationSet, user: Any, ops: Sequence[dict[str, Any]]) -
         raise EditError(f"edits: at most {MAX_OPS} operations in one batch")
     results: list[list[int]] = []
     with transaction.atomic():
-        AnnotationSet.objects.select_for_update().filter(pk=aset.pk).first()
+        # Frozen meanwhile (its answer was submitted while this batch was on its way)?
+        locked = AnnotationSet.objects.select_for_update().filter(pk=aset.pk).first()
+        if locked is not None and locked.frozen:
+            raise EditError(f"set {aset.name!r} cannot be edited now: {locked.frozen}", 409)
         batch = _Batch(aset, user)
         for i, op in enumerate(ops):
             batch.where = f"edits[{i}]"

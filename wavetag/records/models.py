@@ -108,6 +108,9 @@ class AnnotationSet(models.Model):
     derived_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )
+    # Why nobody may edit the set now (a submitted answer points to it, it is a project's
+    # final set); empty: its owner may edit it.
+    frozen = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["record", "name"]

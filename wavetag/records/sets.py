@@ -102,10 +102,18 @@ def replace_automatic_set(
     return aset
 
 
-def create_working_set(source: AnnotationSet, user: Any, name: str | None = None) -> AnnotationSet:
+def create_working_set(
+    source: AnnotationSet,
+    user: Any,
+    name: str | None = None,
+    *,
+    window: tuple[float, float] | None = None,
+) -> AnnotationSet:
     """Copy an imported or automatic set as the starting point of ``user``'s own (human) set.
 
     The copy records who made it and what it was copied from; the source is not changed.
+    With ``window`` (start, end in seconds, both included) only the rows in it are copied:
+    a task on 30 s of a Holter needs its 40 beats, not the day's 100 000.
     The caller has checked that ``user`` may see ``source``.
     """
     if source.origin not in COPYABLE:
@@ -130,11 +138,14 @@ def create_working_set(source: AnnotationSet, user: Any, name: str | None = None
             created_by=user,
             derived_from=source,
         )
-        _copy_rows(source.pk, copy.pk)
+        _copy_rows(source.pk, copy.pk, window)
+        if window is not None:
+            copy.count = Annotation.objects.filter(annotation_set=copy).count()
+            copy.save(update_fields=["count"])
     return copy
 
 
-def _copy_rows(from_id: int, to_id: int) -> None:
+def _copy_rows(from_id: int, to_id: int, window: tuple[float, float] | None = None) -> None:
     """Copy every row of a set inside the database: a Holter's 100 000 beats never pass
     through Python."""
     meta = Annotation._meta
@@ -153,9 +164,14 @@ def _copy_rows(from_id: int, to_id: int) -> None:
     columns = ", ".join(qn(meta.get_field(f).column) for f in fields)
     set_column = qn(meta.get_field("annotation_set").column)
     table = qn(meta.db_table)
+    where, params = f"{set_column} = %s", [to_id, from_id]
+    if window is not None:
+        time_column = qn(meta.get_field("time").column)
+        where += f" AND {time_column} >= %s AND {time_column} <= %s"
+        params += [window[0], window[1]]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({set_column}, {columns}) "
-            f"SELECT %s, {columns} FROM {table} WHERE {set_column} = %s ORDER BY {qn('id')}",
-            [to_id, from_id],
+            f"SELECT %s, {columns} FROM {table} WHERE {where} ORDER BY {qn('id')}",
+            params,
         )

@@ -35,6 +35,7 @@ from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, claimable, next_task, unfinished
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
@@ -48,6 +49,7 @@ from .answer_form import (
     summary,
     value_text,
 )
+from .beat_pages import annotate_context
 from .views import viewer_config
 
 View = Callable[..., HttpResponse]
@@ -208,6 +210,8 @@ def _task_context(
         "schema": project.schema,
         "auto": page_findings(task.record, window),
     }
+    if assignment is not None and is_beat_schema(project.schema):
+        context["beat"] = annotate_context(task, request.user, context["config"])
     if assignment is not None:
         shown = answer if answer is not None else (own.answer if own else {})
         context.update(
@@ -264,10 +268,18 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(target)
 
 
+def _beats_text(part: Any) -> str:
+    if not isinstance(part, dict):
+        return ""
+    return f"{part.get('count')} beats in set {part.get('set')} (edit {part.get('edits')})"
+
+
 def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[str, str]:
     """One change of a revision in words: "Decision: True: a real event -> Uncertain"."""
     name = key.removeprefix("answer.")
     field = fields.get(name)
+    if name == "beats":  # a beat task's corrected set, as it was at that revision
+        return {"name": "Beats", "before": _beats_text(before), "after": _beats_text(after)}
     if field is None:  # status or comment
         return {"name": name.capitalize(), "before": str(before or ""), "after": str(after or "")}
     return {

@@ -24,9 +24,11 @@ from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Adjudication, Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
 from wavetag.projects import access
+from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Project, Role, Task, TaskStatus
 
+from . import beat_pages
 from .answers import (
     answer_from_form,
     answer_lines,
@@ -142,6 +144,10 @@ def adjudicate(request: HttpRequest, task_id: int) -> HttpResponse:
     task of the queue."""
     task, acc = access.get_task_for_user(request.user, task_id)
     access.require_role(request.user, task.project, Role.ADJUDICATOR)
+    if is_beat_schema(task.project.schema):
+        if request.method == "GET":
+            return beat_pages.adjudicate_page(request, task, acc)
+        return beat_pages.adjudicate_post(request, task, acc)
     if request.method == "GET":
         context = _adjudication_context(request, task, acc)
         return render(request, "web/adjudicate_task.html", context)

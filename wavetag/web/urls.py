@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
-from . import analysis_views, annotate, console, review, views
+from . import analysis_views, annotate, beat_pages, console, review, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -34,6 +34,11 @@ urlpatterns += [
     path("projects/<int:project_id>/mine/", annotate.mine, name="project_mine"),
     path("tasks/<int:task_id>/", annotate.task_page, name="task"),
     path("tasks/<int:task_id>/history/", annotate.task_history, name="task_history"),
+    path(
+        "tasks/<int:task_id>/beats/analysis/",
+        beat_pages.request_analysis,
+        name="task-beats-analysis",
+    ),
     path("register/", annotate.register, name="register"),
     path("account/", annotate.account, name="account"),
     path("account/join/", annotate.accept, name="account_accept"),

@@ -71,6 +71,20 @@ DEMO = (
     ),
 )
 
+# Projects on a dataset above that bring no data of their own. Correcting beats starts
+# from the automatic set, which the queued analysis makes (a task page says so meanwhile).
+ON_DEMO_DATA = (
+    DemoProject(
+        "demo-12lead",
+        "ecg12_",
+        "",
+        "beat-correction",
+        {},
+        "Correct the automatic beats of three 10-s resting 12-lead ECGs; an adjudicator "
+        "resolves the beats the two annotators disagree on.",
+    ),
+)
+
 
 class Command(BaseCommand):
     help = (
@@ -96,7 +110,7 @@ class Command(BaseCommand):
         password = os.environ.get("WAVETAG_DEMO_PASSWORD") or secrets.token_urlsafe(9)
         admin = self._ensure_user(DEMO_USER, password, staff=True)
         team = [(self._ensure_user(name, password), role) for name, role in TEAM]
-        projects = [self._ensure_project(spec, admin, team) for spec in DEMO]
+        projects = [self._ensure_project(spec, admin, team) for spec in DEMO + ON_DEMO_DATA]
         queued = self._ensure_analysis(admin)
         host = opts["host"]
         shown = f"[{host}]" if ":" in host else host

@@ -38,7 +38,7 @@ function kindOf(r) {
   return r.symbol === "+" ? "segment" : "other";
 }
 
-export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
+export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSet = null }) {
   const st = () => store.get();
   const beats = createBeatStore(store, () => renderer.invalidate("traces"));
   let drag = null; // {kind: move|box|segment|fiducial, ...}
@@ -341,6 +341,11 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer }) {
     }
   });
   sync();
+  // A task page names the one set its annotator corrects: open it, with the editor on.
+  if (fixedSet) {
+    store.set({ editOn: true });
+    beats.open(fixedSet).catch(fail);
+  }
 
   /** Beats of the set with their x in plot pixels (null when not in view), for tests. */
   function list() {

@@ -111,7 +111,14 @@ export function mountViewer(root, config, options = {}) {
   }).toggle;
 
   if (config.beat_editor) {
-    editor = createBeatEditor({ root, store, plot: parts.plot, toolbar: parts.toolbar, renderer });
+    editor = createBeatEditor({
+      root,
+      store,
+      plot: parts.plot,
+      toolbar: parts.toolbar,
+      renderer,
+      fixedSet: config.edit_set || null,
+    });
   }
   actions.beatEditor = () => editor && editor.toggle();
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });

@@ -1,0 +1,188 @@
+"""Pages of beat-correction tasks: the annotator's beat editor on their working set, the
+analysis a task waits for, and the adjudication of the beat disagreements.
+
+They act through the services the API uses (``annotations.beats``,
+``annotations.beat_adjudication``), which check roles and blindness themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from wavetag.annotations import beat_adjudication, beats, services
+from wavetag.annotations.models import TaskSet
+from wavetag.projects import access
+from wavetag.projects.errors import InvalidInput, WorkflowError
+from wavetag.projects.models import Task
+
+from .answers import answer_lines
+from .guards import page_context, workflow_errors
+from .views import viewer_config
+
+MAX_SHOWN = 500
+AROUND = 2.5  # s shown each side of a disagreement (as review/beat-disagreements.js)
+# The codes an adjudicator picks from, most used first.
+PICK_CODES = ["N", "V", "A", "L", "R", "F", "/", "Q", "S", "E", "J", "a", "j", "e", "f"]
+
+
+def annotate_context(task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """What the annotation page adds for a beat task's assignee: the viewer shows their
+    working set (in the beat editor, unless it is frozen) and the starting set, nothing
+    else; and why there is nothing to correct yet, when the starting set is missing."""
+    state = beats.task_beats(task, user)
+    mine, start = state["working_set"], state["start_set"]
+    keep = {s["id"] for s in (mine, start) if s is not None}
+    record = config["record"]
+    shown = [s for s in record["annotation_sets"] if s["id"] in keep]
+    if mine is not None and all(s["id"] != mine["id"] for s in shown):
+        # Made just now, after the viewer's list was read.
+        shown.append({**mine, "mine": True})
+    record["annotation_sets"] = shown
+    if mine is not None and not state["frozen"]:
+        config["beat_editor"] = True
+        config["edit_set"] = {"id": mine["id"], "name": mine["name"]}
+    return state
+
+
+@login_required
+@require_POST
+@workflow_errors
+def request_analysis(request: HttpRequest, task_id: int) -> HttpResponse:
+    task, _ = access.get_task_for_user(request.user, task_id)
+    run = beats.request_start_analysis(task, request.user)
+    messages.info(
+        request, f"Automatic analysis queued (run {run.pk}): reload this page when it is done."
+    )
+    return redirect("task", task_id=task.pk)
+
+
+# -- adjudication ---------------------------------------------------------------------------
+
+
+def _rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for item in comparison["items"][:MAX_SHOWN]:
+        r = item["resolution"] or {}
+        text = {
+            "take": f"take {r.get('annotator')}",
+            "label": f"beat {r.get('label')}",
+            "keep": "keep the beat",
+            "drop": "no beat",
+        }.get(r.get("action", ""), "")
+        rows.append({**item, "resolution_text": text})
+    return rows
+
+
+def _label_pairs(comparison: dict[str, Any]) -> list[str]:
+    """The label disagreements' label sets ("N V"; "/" is a beat code), for the bulk
+    form's filter."""
+    pairs = {
+        " ".join(sorted({v["label"] for v in i["versions"] if v["label"]}))
+        for i in comparison["items"]
+        if i["kind"] == "label"
+    }
+    return sorted(pairs)
+
+
+def adjudicate_page(
+    request: HttpRequest, task: Task, acc: access.TaskAccess, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    try:
+        services.check_adjudicable(task, acc)
+        refusal = ""
+    except WorkflowError as exc:
+        refusal = str(exc)
+    comparison = beat_adjudication.comparison(task, acc) if acc.sees_all else None
+    stats = (comparison or {}).get("stats") or {}
+    window = None if task.project.task_mode == "record" else (task.window_start, task.window_end)
+    first = next((i for i in (comparison or {}).get("items", []) if not i["resolution"]), None)
+    if first is not None:
+        # Open on the first disagreement left, as its row's time button would.
+        window = (max(0.0, first["time"] - AROUND), first["time"] + AROUND)
+    config = viewer_config(task.record, request.user, window=window)
+    # Only this task's sets: its annotators', the starting set and the final set (a
+    # segments project has many tasks, and sets, on one record).
+    keep = set(TaskSet.objects.filter(task=task).values_list("annotation_set_id", flat=True)) | set(
+        TaskSet.objects.filter(
+            project=task.project, record=task.record, kind=TaskSet.Kind.FINAL
+        ).values_list("annotation_set_id", flat=True)
+    )
+    start = beats.start_set(task)
+    if start is not None:
+        keep.add(start.pk)
+    record = config["record"]
+    record["annotation_sets"] = [s for s in record["annotation_sets"] if s["id"] in keep]
+    notes = services.all_annotations(task, acc) if acc.sees_all else []
+    for a in notes:
+        a["lines"] = answer_lines(task.project.schema, a["answer"])
+    context = page_context(
+        request,
+        task.project,
+        task=task,
+        notes=notes,
+        status=access.shown_status(task, acc),
+        refusal=refusal,
+        error=error,
+        comparison=comparison,
+        rows=_rows(comparison) if comparison else [],
+        more=max(0, (comparison or {}).get("count", 0) - MAX_SHOWN),
+        stats=stats,
+        annotators=stats.get("annotators", []),
+        label_pairs=_label_pairs(comparison) if comparison else [],
+        codes=PICK_CODES,
+        config=config,
+        may_skip=acc.assigned or not refusal,
+    )
+    return render(request, "web/adjudicate_beats.html", context, status=status)
+
+
+def _resolution_from(post: Any) -> dict[str, Any]:
+    """A resolution from the page's forms: action "take:NAME", "label:V", keep, drop."""
+    raw = post.get("action", "")
+    action, _, arg = raw.partition(":")
+    if action == "take":
+        return {"action": "take", "annotator": arg}
+    if action == "label":
+        return {"action": "label", "label": arg or post.get("label", "")}
+    return {"action": action}
+
+
+def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) -> HttpResponse:
+    """One disagreement (``id``) or, with ``bulk``, all that match ``kind`` / ``labels``."""
+    post = request.POST
+    resolution = _resolution_from(post)
+    try:
+        if post.get("bulk"):
+            body: dict[str, Any] = dict(resolution)
+            if post.get("kind"):
+                body["kind"] = post["kind"]
+            if post.get("labels"):
+                body["labels"] = post["labels"].split()
+            out = beat_adjudication.resolve_bulk(task, request.user, body)
+            note = f"{out['resolved_now']} resolved"
+            if out["skipped"]:
+                note += f", {out['skipped']} left (the annotators' labels differ)"
+        elif post.get("finish"):
+            beat_adjudication.finish_now(task, request.user, post.get("comment", ""))
+            out, note = {"status": "adjudicated", "unresolved": 0}, "decided"
+        else:
+            raw = post.get("id", "")
+            if not raw.isdigit() or len(raw) > 18:
+                raise InvalidInput("id: must be the id of a disagreement of this task")
+            item = {"id": int(raw), **resolution}
+            out = beat_adjudication.resolve(task, request.user, {"items": [item]})
+            note = "resolved"
+    except WorkflowError as exc:
+        return adjudicate_page(request, task, acc, error=str(exc), status=exc.status)
+    if out["status"] == "adjudicated":
+        messages.success(request, f"Task {task.pk} adjudicated: its final beats are written.")
+    else:
+        messages.success(request, f"{note.capitalize()}; {out['unresolved']} left to resolve.")
+    return redirect(reverse("adjudicate", args=[task.pk]))
