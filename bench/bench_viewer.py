@@ -22,9 +22,11 @@ Steps:
    page before turning it); bytes of window responses per step from Resource Timing.
 5. Drag frames at 12 leads: a scripted mouse drag (a move every 8 ms) across the 24-h
    12-lead record; requestAnimationFrame timestamps and, per frame, the main-thread time
-   from the frame's start to the first task after it (input, draw, style, paint); then
-   one drag under a Chrome trace: wall and CPU (thread) time of each frame's task, the
-   CPU time being what the renderer did whatever else the shared machine was running.
+   from the frame's start to the first task after it (input, draw, style, paint: an
+   upper bound, as that task may wait behind input queued meanwhile); then one drag
+   under a Chrome trace: wall and CPU (thread) time of each frame's task, the CPU time
+   being what the renderer did whatever else the shared machine was running. The target
+   takes the traced wall time of the frames' tasks, with frames at the display rate.
 6. JS heap after opening each 24-h record (CDP HeapProfiler.collectGarbage, then
    Performance.getMetrics JSHeapUsedSize), then after zooming out to the whole day.
 """
@@ -428,7 +430,7 @@ def traced_frames(
 
 def bench_drag(
     browser: Any, context: Any, base: str, cases: list[tuple[str, str, str | None, bool]]
-) -> tuple[Table, float, float, float]:
+) -> tuple[Table, float, float, float, float]:
     """Each case: label, URL, key switching the layout (or None), whether the target counts
     it (the target is for 12 leads; the 15-channel PTB record is shown beside)."""
     table = Table(
@@ -438,7 +440,7 @@ def bench_drag(
          "moved", "work p50", "p95", "worst", "> 20 ms intervals",
          "traced frames", "task p50", "p95", "CPU p50", "p95"],
     )  # fmt: skip
-    worst_cpu = 0.0
+    worst_cpu = worst_task = 0.0
     worst_p95 = worst_interval = 0.0
     for label, url, layout_key, counts in cases:
         page = context.new_page()
@@ -460,13 +462,17 @@ def bench_drag(
         wall, cpu = traced_frames(browser, page, drag, page, right, left, y)
         if counts:
             worst_cpu = max(worst_cpu, pct(cpu, 0.95) if cpu else float("inf"))
+            worst_task = max(worst_task, pct(wall, 0.95) if wall else float("inf"))
         page.wait_for_function(IDLE, timeout=60000)
         page.close()
         intervals = [b - a for a, b in zip(ts, ts[1:], strict=False)]
         moved = [i for i in range(1, len(shown)) if shown[i] != shown[i - 1]]
         work = [end[i] - ts[i] for i in moved if i < len(ts)]
-        # Met when the work fits a frame and frames come at the display rate (60 Hz: a
-        # 16.7 ms interval is every frame made).
+        # "work" runs from a frame's start to the first task after it: an upper bound of
+        # the frame's main-thread time, since that task may wait behind the input events
+        # queued meanwhile (two pointer moves per frame). The traced wall time of the
+        # frame's own task is the frame's time; frames come at the display rate when the
+        # intervals are 16.7 ms (60 Hz: every frame made).
         if counts:
             worst_p95 = max(worst_p95, pct(work, 0.95))
             worst_interval = max(worst_interval, pct(intervals, 0.95))
@@ -480,7 +486,7 @@ def bench_drag(
              ms(pct(cpu, 0.95))]
         )  # fmt: skip
         print(table.text().splitlines()[-1], flush=True)
-    return table, worst_p95, worst_interval, worst_cpu
+    return table, worst_p95, worst_interval, worst_cpu, worst_task
 
 
 def heap_mb(page: Any) -> tuple[float, float]:
@@ -584,7 +590,7 @@ def main() -> None:
                 (h12, url[h12], "l", True),
                 ("s0010_re (15 channels, 1000 Hz)", url["s0010_re"], None, False),
             ]
-            t_drag, frame_p95, interval_p95, cpu_p95 = bench_drag(
+            t_drag, frame_p95, interval_p95, cpu_p95, task_p95 = bench_drag(
                 browser, context, server.url, drags
             )
             loads.append(os.getloadavg()[0])
@@ -597,13 +603,15 @@ def main() -> None:
              met(first_p95 <= TARGETS["first"])],
             ["next view <= 50 ms p95 (worst record)", ms(next_p95),
              met(next_p95 <= TARGETS["next"])],
-            ["drag frames <= 16 ms at 12 leads (work p95; interval p95 <= 18 ms)",
-             f"{ms(frame_p95)}; interval {ms(interval_p95)}",
-             met(frame_p95 <= TARGETS["frame"] and interval_p95 <= 18)],
+            ["drag frames <= 16 ms at 12 leads, wall time of each frame's task (traced, p95; "
+             "interval p95 <= 18 ms)", f"{ms(task_p95)}; interval {ms(interval_p95)}",
+             met(task_p95 <= TARGETS["frame"] and interval_p95 <= 18)],
             ["drag frames <= 16 ms at 12 leads, renderer CPU per frame (traced, p95)", ms(cpu_p95),
              met(cpu_p95 <= TARGETS["frame"])],
             ["JS heap <= 100 MB after opening a 24-h record (with buffers)", f"{heap:.1f} MB",
              met(heap <= TARGETS["heap"])],
+            ["(drag, untraced: frame start to the next task, an upper bound, p95)",
+             ms(frame_p95), "for reference"],
         ]  # fmt: skip
         tables = [t_first, *tables, t_next, t_drag, t_heap, summary]
     finally:
