@@ -74,6 +74,20 @@ class Table:
         return "\n".join(lines) + "\n"
 
 
+def report(tables: list[Table], desc: str, load: str, markdown: str | None) -> None:
+    """Print the tables and the load line; with ``markdown``, also write them there, headed
+    by the machine and the command that made them (every bench script ends this way)."""
+    for table in tables:
+        print(table.text())
+    print(f"\n{load[0].lower()}{load[1:]}")
+    if markdown:
+        command = f"python bench/{Path(sys.argv[0]).name} " + " ".join(sys.argv[1:])
+        text = f"Machine: {desc}\n\nCommand: `{command.strip()}`\n\n{load}\n\n"
+        text += "\n".join(t.markdown() for t in tables)
+        Path(markdown).write_text(text)
+        print(f"\nwrote {markdown}")
+
+
 def met(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -395,16 +409,7 @@ def main() -> None:
     finally:
         if not args.keep_home:
             shutil.rmtree(home, ignore_errors=True)
-    for table in tables:
-        print(table.text())
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
-    if args.markdown:
-        command = "python bench/bench_foundation.py " + " ".join(sys.argv[1:])
-        text = f"Machine: {desc}\n\nCommand: `{command.strip()}`\n\n"
-        text += f"Load average at the end: {os.getloadavg()[0]:.2f}\n\n"
-        text += "\n".join(t.markdown() for t in tables)
-        Path(args.markdown).write_text(text)
-        print(f"\nwrote {args.markdown}")
+    report(tables, desc, f"Load average at the end: {os.getloadavg()[0]:.2f}", args.markdown)
 
 
 if __name__ == "__main__":

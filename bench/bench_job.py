@@ -40,6 +40,7 @@ from bench_foundation import (  # noqa: E402
     make_record,
     met,
     ratio,
+    report,
     run_child,
     wavetag,
     wavetag_env,
@@ -145,17 +146,8 @@ def main() -> None:
     }
     for hours in args.hours:
         bench_record(hours, out, args.regenerate, tables)
-    for table in tables.values():
-        print(table.text())
-    load = os.getloadavg()[0]
-    print(f"\nload average at the end: {load:.2f}")
-    if args.markdown:
-        command = "python bench/bench_job.py " + " ".join(sys.argv[1:])
-        text = f"Machine: {desc}\n\nCommand: `{command.strip()}`\n\n"
-        text += f"Load average at the end: {load:.2f}\n\n"
-        text += "\n".join(t.markdown() for t in tables.values())
-        Path(args.markdown).write_text(text)
-        print(f"\nwrote {args.markdown}")
+    load = f"Load average at the end: {os.getloadavg()[0]:.2f}"
+    report(list(tables.values()), desc, load, args.markdown)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ from bench_foundation import (  # noqa: E402
     free_port,
     make_record,
     met,
+    report,
     run_child,
     wavetag,
     wavetag_env,
@@ -616,17 +617,9 @@ def main() -> None:
         tables = [t_first, *tables, t_next, t_drag, t_heap, summary]
     finally:
         server.stop(args.keep_home)
-    for table in tables:
-        print(table.text())
     load_text = ", ".join(f"{x:.2f}" for x in loads)
-    print(f"\nload average (1 min) at start, then after each part: {load_text}")
-    if args.markdown:
-        command = "python bench/bench_viewer.py " + " ".join(sys.argv[1:])
-        text = f"Machine: {desc}\n\nCommand: `{command.strip()}`\n\n"
-        text += f"Load average (1 min) at start, then after each part: {load_text}\n\n"
-        text += "\n".join(t.markdown() for t in tables)
-        Path(args.markdown).write_text(text)
-        print(f"\nwrote {args.markdown}")
+    load_line = f"Load average (1 min) at start, then after each part: {load_text}"
+    report(tables, desc, load_line, args.markdown)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from wavetag.records.access import can_see_everything
+from wavetag.records.access import MAX_ID, can_see_everything
 
 from .errors import NotAllowed
 from .models import ROLE_RANK, Assignment, Membership, Project, Role, Task, TaskStatus
-
-MAX_ID = 2**63 - 1
 
 
 def _id(value: int) -> int:

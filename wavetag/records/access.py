@@ -14,6 +14,9 @@ from django.http import Http404
 
 from .models import AnnotationSet, Dataset, Record
 
+# The largest id a database row can have; a larger one is simply not found (never a 500).
+MAX_ID = 2**63 - 1
+
 
 def _project_dataset_ids(user: Any) -> QuerySet[Dataset] | list[int]:
     """Datasets reached through project membership (none until projects exist)."""
@@ -69,7 +72,7 @@ def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
     """
     everything = can_see_everything(user)
     # Raw SQL gets no range check from the ORM: an id past 64 bits would be a database error.
-    if not (everything or user.is_authenticated) or not 0 < int(record_id) < 2**63:
+    if not (everything or user.is_authenticated) or not 0 < int(record_id) <= MAX_ID:
         raise Http404("No such record")
     key = (connection.alias, everything)
     compiled = _store_sql.get(key)
@@ -197,7 +200,7 @@ def may_see_comments(user: Any) -> bool:
 
 def get_annotation_set_for_user(user: Any, set_id: int) -> AnnotationSet:
     """An annotation set by id, if the user may see it (its record, and the set itself)."""
-    in_range = 0 < set_id < 2**63
+    in_range = 0 < set_id <= MAX_ID
     aset = (
         AnnotationSet.objects.select_related("record").filter(pk=set_id).first()
         if in_range

@@ -321,6 +321,7 @@ class RecordStore:
             ChannelInfo(**{k: v for k, v in c.items() if k in names}) for c in meta["channels"]
         ]
         self.levels: list[int] = [c["levels"] for c in meta["channels"]]
+        self._ranges: dict[int, tuple[int, int] | None] = {}
 
     @classmethod
     def open(cls, root: Root, key: str) -> RecordStore:
@@ -374,7 +375,15 @@ class RecordStore:
 
     def digital_range(self, channel: int) -> tuple[int, int] | None:
         """Lowest and highest valid digital value of ``channel``, from the pyramid's top level
-        (a few hundred items); None when the channel holds no valid sample."""
+        (a few hundred items); None when the channel holds no valid sample. Read once per
+        channel: a record never changes, and a JSON window may ask on every request."""
+        if channel in self._ranges:
+            return self._ranges[channel]
+        found = self._digital_range(channel)
+        self._ranges[channel] = found
+        return found
+
+    def _digital_range(self, channel: int) -> tuple[int, int] | None:
         info = self._channel(channel)
         top = self.levels[channel]
         if info.n_samples == 0:
