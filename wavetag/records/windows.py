@@ -108,9 +108,34 @@ def _round_significant(physical: np.ndarray, digits: int = 8) -> np.ndarray:
     return np.rint(physical * scale) / scale
 
 
+class _Printed:
+    """Printed numbers packed for a vectorised join: row ``i`` of ``words`` holds the ASCII
+    text of number ``i`` and a comma, NUL-padded to a multiple of 8 bytes.
+
+    Joining ``n`` numbers is one ``take`` of rows and one C pass deleting the NULs, about
+    a third of the time that ``",".join`` of Python strings took (those strings fell out of
+    the CPU caches over a 12-lead window's 40,000 numbers).
+    """
+
+    __slots__ = ("words",)
+
+    def __init__(self, texts: list[str]) -> None:
+        encoded = [t.encode("ascii") + b"," for t in texts]
+        width = -(-max(len(t) for t in encoded) // 8) * 8
+        packed = np.frombuffer(b"".join(t.ljust(width, b"\0") for t in encoded), np.uint64)
+        self.words = packed.reshape(len(encoded), width // 8)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def join(self, index: np.ndarray) -> bytes:
+        """The numbers at ``index``, each followed by a comma."""
+        return np.take(self.words, index, axis=0).tobytes().translate(None, b"\0")
+
+
 # Printed values per channel, reused across requests: (store key, channel) -> (lowest
-# digital value, texts). Bounded by TEXT_CACHE_ENTRIES strings per process.
-_text_cache: OrderedDict[tuple[str, int], tuple[int, np.ndarray]] = OrderedDict()
+# digital value, table). Bounded by TEXT_CACHE_ENTRIES numbers per process.
+_text_cache: OrderedDict[tuple[str, int], tuple[int, _Printed]] = OrderedDict()
 _text_cache_lock = threading.Lock()
 TEXT_CACHE_ENTRIES = 1_000_000
 TEXT_TABLE_MAX = 70_000  # a 16-bit channel's whole range fits
@@ -128,7 +153,7 @@ def _texts(distinct: np.ndarray, info: Any) -> list[str]:
 
 def _text_table(
     cache_key: tuple[str, int], info: Any, low: int, high: int, whole: Any = None
-) -> tuple[int, Any]:
+) -> tuple[int, _Printed | None]:
     """A lookup table of printed values covering digital values ``low..high``, or None.
 
     An ADC has a fixed step, so a channel has at most a few tens of thousands of
@@ -150,7 +175,7 @@ def _text_table(
     span = whole() if whole is not None else None
     if span is not None and max(high, span[1]) - min(low, span[0]) + 1 <= TEXT_TABLE_MAX:
         low, high = min(low, span[0]), max(high, span[1])
-    table = np.array(_texts(np.arange(low, high + 1), info), dtype=object)
+    table = _Printed(_texts(np.arange(low, high + 1), info))
     with _text_cache_lock:
         _text_cache[cache_key] = (low, table)
         total = sum(len(t) for _, t in _text_cache.values())
@@ -161,23 +186,31 @@ def _text_table(
 
 
 def _numbers(
-    values: np.ndarray, info: Any, cache_key: tuple[str, int] | None = None, whole: Any = None
-) -> str:
-    """A JSON array of the physical values of digital ``values``.
+    out: list[Any],
+    values: np.ndarray,
+    info: Any,
+    cache_key: tuple[str, int] | None = None,
+    whole: Any = None,
+) -> None:
+    """Append to ``out`` the pieces of a JSON array of the physical values of digital
+    ``values`` (pieces, so that a window's text is copied once, at the end).
 
     Float printing is most of the cost of a JSON window, so values are printed
     from a per-channel table, or at least once per distinct value.
     """
     if values.size == 0:
-        return "[]"
+        out.append(b"[]")
+        return
     low, high = int(values.min()), int(values.max())
+    table = None
     if cache_key is not None:
         base, table = _text_table(cache_key, info, low, high, whole)
         if table is not None:
-            return "[" + ",".join(table[np.subtract(values, base, dtype=np.intp)].tolist()) + "]"
-    distinct, inverse = np.unique(values, return_inverse=True)
-    table = np.array(_texts(distinct, info), dtype=object)
-    return "[" + ",".join(table[inverse].tolist()) + "]"
+            index = np.subtract(values, base, dtype=np.intp)
+    if table is None:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        table, index = _Printed(_texts(distinct, info)), inverse.reshape(-1)
+    out += [b"[", memoryview(table.join(index))[:-1], b"]"]  # [:-1]: the last comma
 
 
 def _channel_head(info: Any, window: Any) -> dict[str, Any]:
@@ -205,30 +238,28 @@ def _json_head(info: Any, window: Any) -> str:
 
 
 def to_json(req: WindowRequest, store: Any, windows: list[Any]) -> bytes:
-    parts = []
-    for window, info in zip(windows, _infos(store, req), strict=True):
-        head = _json_head(info, window)
+    out: list[Any] = [json.dumps({"start": req.start, "end": req.end})[:-1].encode()]
+    out.append(b',"channels":[')
+    for i, (window, info) in enumerate(zip(windows, _infos(store, req), strict=True)):
+        out += [b"," if i else b"", _json_head(info, window).encode()]
         key = (store.key, info.index)
 
         def whole(index: int = info.index) -> Any:
             return store.digital_range(index)
 
         if window is None:
-            parts.append(head + ',"values":[]}')
+            out.append(b',"values":[]')
         elif window.kind == "raw":
-            parts.append(head + ',"values":' + _numbers(window.values, info, key, whole) + "}")
+            out.append(b',"values":')
+            _numbers(out, window.values, info, key, whole)
         else:
-            parts.append(
-                head
-                + ',"min":'
-                + _numbers(window.min, info, key, whole)
-                + ',"max":'
-                + _numbers(window.max, info, key, whole)
-                + "}"
-            )
-    head = json.dumps({"start": req.start, "end": req.end})[:-1]
-    body = head + ',"channels":[' + ",".join(parts) + "]}"
-    return body.encode()
+            out.append(b',"min":')
+            _numbers(out, window.min, info, key, whole)
+            out.append(b',"max":')
+            _numbers(out, window.max, info, key, whole)
+        out.append(b"}")
+    out.append(b"]}")
+    return b"".join(out)
 
 
 def _infos(store: Any, req: WindowRequest) -> list[Any]:
