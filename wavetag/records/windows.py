@@ -40,6 +40,53 @@ class WindowRequest:
     max_points: int
 
 
+@dataclass(frozen=True)
+class WindowParams:
+    start: float
+    end: float
+    channels: str | None
+    max_points: int
+    format: str | None
+
+
+# The window endpoint's query, for its OpenAPI description (window_params reads it).
+WINDOW_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "start", "in": "query", "required": True, "description": "seconds",
+     "schema": {"type": "number", "minimum": 0}},
+    {"name": "end", "in": "query", "required": True, "description": "seconds, > start",
+     "schema": {"type": "number"}},
+    {"name": "channels", "in": "query", "required": False,
+     "description": "comma-separated channel indices (all when absent)",
+     "schema": {"type": "string"}},
+    {"name": "max_points", "in": "query", "required": False,
+     "schema": {"type": "integer", "default": 2000, "minimum": 2, "maximum": MAX_POINTS_LIMIT}},
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["json", "binary"]}},
+]  # fmt: skip
+
+
+def window_params(query: Any) -> WindowParams:
+    """The window endpoint's parameters from a query dict; a missing or malformed one is a
+    ``WindowRequestError`` naming it. Ranges are checked by :func:`validate`."""
+
+    def number(name: str) -> float:
+        text = query.get(name)
+        if text is None or text == "":
+            raise WindowRequestError(f"{name}: required (seconds)")
+        try:
+            return float(text)
+        except ValueError:
+            raise WindowRequestError(f"{name}: {text!r} is not a number of seconds") from None
+
+    text = query.get("max_points", "2000")
+    if not text.strip().lstrip("+-").isdigit() or len(text) > 12:
+        raise WindowRequestError(f"max_points: {text!r} is not a whole number")
+    fmt = query.get("format") or None
+    if fmt not in (None, "json", "binary"):
+        raise WindowRequestError(f"format: {fmt!r} is neither json nor binary")
+    return WindowParams(number("start"), number("end"), query.get("channels"), int(text), fmt)
+
+
 def parse_channels(text: str | None, n_channels: int) -> list[int] | None:
     if text is None or text.strip() == "":
         return None
@@ -79,19 +126,21 @@ def open_store(record: Record | str) -> Any:
 
 
 def read_windows(store: Any, duration: float, req: WindowRequest) -> list[Any]:
-    """One ``ChannelWindow`` per requested channel of a record's store."""
+    """One ``ChannelWindow`` per requested channel of a record's store (None for a channel
+    that ends before ``start``)."""
     validate(req.start, req.end, req.max_points, duration)
     indices = req.channels if req.channels is not None else list(range(len(store.channels)))
-    windows = []
+    # A channel shorter than the record (multi-rate rounding) is cut at its own end; the
+    # channels that end alike are read together (see RecordStore.windows).
+    by_end: dict[float, list[int]] = {}
     for index in indices:
-        info = store.channels[index]
-        # A channel shorter than the record (multi-rate rounding) yields an empty raw window.
-        end = min(req.end, info.duration)
-        if req.start >= end:
-            windows.append(None)
-            continue
-        windows.append(store.window(index, req.start, end, req.max_points))
-    return windows
+        by_end.setdefault(min(req.end, store.channels[index].duration), []).append(index)
+    found: dict[int, Any] = {}
+    for end, members in by_end.items():
+        if req.start < end:
+            got = store.windows(members, req.start, end, req.max_points)
+            found.update(zip(members, got, strict=True))
+    return [found.get(index) for index in indices]
 
 
 def _round_significant(physical: np.ndarray, digits: int = 8) -> np.ndarray:

@@ -204,17 +204,18 @@ def restore_invalid(mins: Digital, maxs: Digital, invalid: int | None) -> None:
 
 
 def reduce_minmax(mins: Digital, maxs: Digital, factor: int) -> tuple[Digital, Digital]:
-    """Exact min and max over consecutive groups of ``factor`` values.
+    """Exact min and max over consecutive groups of ``factor`` values along the last axis.
 
-    ``len(mins)`` must be a multiple of ``factor``. Strided element-wise
-    ``np.minimum`` runs about ten times faster than ``reshape(-1, factor).min(1)``,
-    whose per-row overhead dominates when rows are this short.
+    ``mins.shape[-1]`` must be a multiple of ``factor``; leading axes (several channels
+    of one grid) are reduced in the same passes. Strided element-wise ``np.minimum``
+    runs about ten times faster than ``reshape(-1, factor).min(1)``, whose per-row
+    overhead dominates when rows are this short.
     """
-    out_min = mins[0::factor].copy()
-    out_max = maxs[0::factor].copy()
+    out_min = mins[..., 0::factor].copy()
+    out_max = maxs[..., 0::factor].copy()
     for k in range(1, factor):
-        np.minimum(out_min, mins[k::factor], out=out_min)
-        np.maximum(out_max, maxs[k::factor], out=out_max)
+        np.minimum(out_min, mins[..., k::factor], out=out_min)
+        np.maximum(out_max, maxs[..., k::factor], out=out_max)
     return out_min, out_max
 
 
@@ -222,22 +223,27 @@ SMALL_GROUP = 16
 
 
 def reduce_groups(mins: Digital, maxs: Digital, group: int) -> tuple[Digital, Digital]:
-    """Min and max over consecutive groups of ``group`` values; the last group may be short.
+    """Min and max over consecutive groups of ``group`` values along the last axis; the
+    last group may be short.
 
     Returns fresh, contiguous, writable arrays.
     """
     if group == 1:
         return np.array(mins), np.array(maxs)
+    n = mins.shape[-1]
     if group > SMALL_GROUP:
-        starts = np.arange(0, len(mins), group)
-        return np.minimum.reduceat(mins, starts), np.maximum.reduceat(maxs, starts)
+        starts = np.arange(0, n, group)
+        return (
+            np.minimum.reduceat(mins, starts, axis=-1),
+            np.maximum.reduceat(maxs, starts, axis=-1),
+        )
     # Small groups (a 10-s window reduced from raw samples): strided element-wise passes
     # run about three times faster than reduceat, as in reduce_minmax.
-    full = len(mins) // group * group
-    out_min, out_max = reduce_minmax(mins[:full], maxs[:full], group)
-    if full == len(mins):
+    full = n // group * group
+    out_min, out_max = reduce_minmax(mins[..., :full], maxs[..., :full], group)
+    if full == n:
         return out_min, out_max
     return (
-        np.append(out_min, mins[full:].min()),
-        np.append(out_max, maxs[full:].max()),
+        np.concatenate([out_min, mins[..., full:].min(axis=-1, keepdims=True)], axis=-1),
+        np.concatenate([out_max, maxs[..., full:].max(axis=-1, keepdims=True)], axis=-1),
     )
