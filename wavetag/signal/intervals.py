@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import butter, sosfiltfilt
 
 from .beats import as_2d, gather, local_rr
 
@@ -277,6 +276,9 @@ def median_beat(
     pad = round(1.0 * fs)
     pre, post = round(0.45 * fs), round(0.75 * fs)
     wins = gather(x, b[pick], np.arange(-pre - pad, post + pad + 1, dtype=np.int64))
+    from scipy.signal import butter, sosfiltfilt  # here: scipy.signal takes ~1.4 s to import, and
+
+    # the web process imports this module (for its small helpers) but never filters
     sos = butter(1, conf.highpass_hz, btype="highpass", fs=fs, output="sos")
     wins = np.asarray(sosfiltfilt(sos, wins, axis=1), dtype=np.float64)[:, pad:-pad]
     return np.median(wins, axis=0), wins, pre, rr_s

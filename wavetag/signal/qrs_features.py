@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage, signal
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -182,6 +181,8 @@ def _band_sos(low: float, high: float, fs: float) -> npt.NDArray[np.float64]:
     nyquist = fs / 2.0
     high = min(high, 0.8 * nyquist)
     low = min(low, 0.5 * high)
+    from scipy import signal  # in the functions: scipy.signal takes ~1.4 s to import
+
     sos = signal.butter(2, [low / nyquist, high / nyquist], btype="bandpass", output="sos")
     return np.asarray(sos, dtype=np.float64)
 
@@ -202,6 +203,8 @@ def _bridge_gaps(x: FloatArray) -> tuple[FloatArray, BoolArray]:
 def _moving_mean(x: FloatArray, width: int) -> FloatArray:
     if width <= 1:
         return x
+    from scipy import ndimage
+
     return np.asarray(ndimage.uniform_filter1d(x, width, mode="nearest"), dtype=np.float64)
 
 
@@ -220,6 +223,8 @@ def _noise_floor(
     if len(coarse) == 0:
         return np.zeros(len(at))
     size = 2 * int(round(config.floor_s * fs / step)) + 1
+    from scipy import ndimage
+
     floor = ndimage.percentile_filter(coarse, config.floor_percentile, size=size, mode="nearest")
     idx = np.clip((at - offset + step // 2) // step, 0, len(floor) - 1)
     return np.asarray(floor[idx], dtype=np.float64)
@@ -293,6 +298,8 @@ def extract_candidates(
         return [empty_candidates() for _ in config.bands_hz]
     filled, missing = _bridge_gaps(x)
     padlen = min(len(filled) - 1, int(3 * fs))
+    from scipy import signal
+
     fid_band = signal.sosfiltfilt(_band_sos(*config.fiducial_band_hz, fs), filled, padlen=padlen)
     fid_signal = np.abs(fid_band)
     fid_signal[missing] = -1.0
@@ -328,6 +335,8 @@ def _band_candidates(
     slope[0] = slope[1]
     width = max(int(round(config.integration_s * fs)), 1)
     env = np.sqrt(np.maximum(_moving_mean(slope * slope, width), 0.0))
+
+    from scipy import signal
 
     peaks, _ = signal.find_peaks(env, distance=max(int(round(config.min_separation_s * fs)), 1))
     absolute = peaks + first

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import butter, sosfilt
 
 from .beats import bandpass, gather
 
@@ -269,6 +268,9 @@ def segment_quality(
     art_own = amp / max(float(np.median(amp)), 1e-9)
     art_qrs = np.full(len(starts), np.inf)
     if conf.hf_hz < 0.45 * fs:
+        from scipy.signal import butter, sosfilt  # here: scipy.signal takes ~1.4 s to import, and
+
+        # the web process imports this module (for its small helpers) but never filters
         sos = butter(2, conf.hf_hz, btype="highpass", fs=fs, output="sos")
         hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
         # A median ignores the QRS complexes' own high frequencies (a tenth of the time).

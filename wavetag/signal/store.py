@@ -493,9 +493,15 @@ class RecordStore:
         if stop - first <= max_points:
             return [
                 ChannelWindow(
-                    channel=m.index, kind="raw", t0=first / fs, step=1 / fs, first=first,
-                    count=stop - first, bucket=1, values=values,
-                )  # fmt: skip
+                    channel=m.index,
+                    kind="raw",
+                    t0=first / fs,
+                    step=1 / fs,
+                    first=first,
+                    count=stop - first,
+                    bucket=1,
+                    values=values,
+                )
                 for m, values in zip(members, read(0, first, stop), strict=True)
             ]
         bucket = choose_bucket(first, stop, max_points, self.factor)
@@ -513,9 +519,16 @@ class RecordStore:
         restore_invalid(mins, maxs, info.invalid)
         return [
             ChannelWindow(
-                channel=m.index, kind="minmax", t0=k0 * bucket / fs, step=bucket / fs,
-                first=k0, count=k1 - k0, bucket=bucket, min=mins[i], max=maxs[i],
-            )  # fmt: skip
+                channel=m.index,
+                kind="minmax",
+                t0=k0 * bucket / fs,
+                step=bucket / fs,
+                first=k0,
+                count=k1 - k0,
+                bucket=bucket,
+                min=mins[i],
+                max=maxs[i],
+            )
             for i, m in enumerate(members)
         ]
 
