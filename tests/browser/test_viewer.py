@@ -69,6 +69,39 @@ RED_IN_COLUMNS = """([x0, x1]) => {
 }"""
 
 
+STATS = "document.querySelector('.wt-viewer').wtViewer.stats()"
+NEXT_FRAME = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+# After the next frame: the traces canvas's inked pixels (a string, one char a pixel) and
+# their count.
+SNAPSHOT_AFTER_FRAME = """() => new Promise((resolve) => requestAnimationFrame(() => {
+  const source = document.querySelectorAll('[data-testid=waveform] canvas')[1];
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0);
+  const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+  let ink = 0;
+  const bits = new Uint8Array(copy.width * copy.height);
+  for (let i = 0; i < bits.length; i++) if (data[4 * i + 3] > 128) { bits[i] = 1; ink++; }
+  resolve({ ink, pixels: Array.from(bits).join('') });
+}))"""
+# Inked pixels of one snapshot with no inked pixel within one device px in the other.
+COMPARE = """([a, b]) => {
+  const w = document.querySelectorAll('[data-testid=waveform] canvas')[1].width;
+  const near = (s, i) => {
+    for (const d of [0, -1, 1, -w, w]) if (s[i + d] === '1') return true;
+    return false;
+  };
+  let off = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '1' && !near(b, i)) off++;
+    if (b[i] === '1' && !near(a, i)) off++;
+  }
+  return off;
+}"""
+
+
 @pytest.fixture
 def records(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
     """``records("v102s")`` imports a shared record (once) and returns it."""
@@ -301,6 +334,35 @@ class TestNavigation:
         page.mouse.up()
         seconds = 200 / (25 * NOMINAL_PX_PER_MM)
         wait_window(page, f"Math.abs(start - {start + seconds}) < 0.02")
+        errors.check()
+
+    def test_a_drag_shifts_the_last_frame_and_matches_a_full_redraw(
+        self, make_page, records, reader
+    ) -> None:
+        # While dragging, each frame moves the drawn bitmap and draws only the uncovered
+        # strip; what it shows must be what a full redraw of the same view shows.
+        record = records("v102s")
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, record, "?t=150")
+        page.wait_for_function(f"() => {STATS}.inFlight === 0")
+        before = page.evaluate(f"() => {STATS}.shiftedFrames")
+        box = waveform.bounding_box()
+        y = box["y"] + 60
+        page.mouse.move(box["x"] + 700, y)
+        page.mouse.down()
+        for step in range(1, 13):
+            page.mouse.move(box["x"] + 700 - 9 * step, y)
+            page.evaluate(NEXT_FRAME)
+        shifted = page.evaluate(SNAPSHOT_AFTER_FRAME)  # before the settle timer redraws
+        page.mouse.up()
+        assert page.evaluate(f"() => {STATS}.shiftedFrames") - before >= 8
+        page.wait_for_timeout(400)  # the settle redraw, in full
+        page.wait_for_selector(READY)
+        full = page.evaluate(SNAPSHOT_AFTER_FRAME)
+        assert full["ink"] > 5000  # the traces are there
+        assert shifted["ink"] == pytest.approx(full["ink"], rel=0.02)
+        mismatched = page.evaluate(COMPARE, [shifted["pixels"], full["pixels"]])
+        assert mismatched < 0.01 * full["ink"], (mismatched, full["ink"])
         errors.check()
 
     def test_overview_click_and_drag_jump(self, make_page, records, reader) -> None:

@@ -95,7 +95,9 @@ export function attachGestures({ store, plot, renderer, calipers }) {
         plot.style.cursor = "grabbing";
         store.set({ dragging: true });
       }
-      const shift = dx * secondsPerPx(st, pan.view);
+      // Whole device pixels, so that each frame of a drag can reuse the last (render.js).
+      const dpr = st.plot.dpr || 1;
+      const shift = (Math.round(dx * dpr) / dpr) * secondsPerPx(st, pan.view);
       const view = clampView(st, pan.view.start - shift, pan.view.end - shift);
       store.set({ view, cursor: e.pointerType === "mouse" ? p : null });
     } else if (mode === "pinch" && pointers.size >= 2) {

@@ -204,7 +204,11 @@ export function mountViewer(root, config, options = {}) {
     on,
     actions,
     store,
-    stats: () => ({ ...loader.stats(), drawMs: renderer.lastDrawMs() }),
+    stats: () => ({
+      ...loader.stats(),
+      drawMs: renderer.lastDrawMs(),
+      shiftedFrames: renderer.shiftedFrames(),
+    }),
     /** The edited set's rows with their x on the plot (beat editor). */
     beats: () => (editor ? editor.beats() : []),
     fiducials: () => (editor ? editor.fiducials() : []),
