@@ -228,6 +228,7 @@ export function createCalipers(store, list) {
 
   return {
     draw,
+    idle: (st) => st.calipers.length === 0,
     hitTest,
     begin,
     move,

@@ -99,7 +99,9 @@ export function attachGestures({ store, plot, renderer, calipers }) {
       const dpr = st.plot.dpr || 1;
       const shift = (Math.round(dx * dpr) / dpr) * secondsPerPx(st, pan.view);
       const view = clampView(st, pan.view.start - shift, pan.view.end - shift);
-      store.set({ view, cursor: e.pointerType === "mouse" ? p : null });
+      // No cursor line while the paper is held: the hand is the cursor, and a still plot
+      // overlay is not redrawn (render.js).
+      store.set({ view, cursor: null });
     } else if (mode === "pinch" && pointers.size >= 2) {
       const [a, b] = [...pointers.values()];
       const factor = Math.hypot(a.x - b.x, a.y - b.y) / pinch.d;

@@ -86,8 +86,11 @@ export function mountViewer(root, config, options = {}) {
     annotations,
     overlays: [
       calipers,
-      { draw: (c, f, s) => editor && editor.draw(c, f, s) },
-      { draw: drawCursor },
+      {
+        draw: (c, f, s) => editor && editor.draw(c, f, s),
+        idle: (s) => !editor || !s.editOn || !s.editSet,
+      },
+      { draw: drawCursor, idle: (s) => !s.cursor },
     ],
     available,
     onFrame(frame) {
