@@ -86,6 +86,8 @@ export function buildSkeleton(root, record) {
   });
   const grid = h("canvas", { class: "wt-layer", "aria-hidden": "true" });
   const traces = h("canvas", { class: "wt-layer", "aria-hidden": "true" });
+  // The sliding canvas of a drag (slide.js), between the traces and the overlay.
+  const slide = h("canvas", { class: "wt-layer", "aria-hidden": "true", hidden: "" });
   const overlay = h("canvas", { class: "wt-layer", "aria-hidden": "true" });
   const labels = h("div", { class: "wt-labels" });
   const plot = h(
@@ -99,7 +101,7 @@ export function buildSkeleton(root, record) {
       "aria-roledescription": "waveform viewer",
       "aria-label": `Waveforms of ${record.name}; arrow keys pan, + and − zoom, ? lists all keys`,
     },
-    [grid, traces, overlay, labels],
+    [grid, traces, slide, overlay, labels],
   );
   const calipers = h("ul", {
     class: "wt-calipers",
@@ -119,7 +121,7 @@ export function buildSkeleton(root, record) {
     toolbar,
     overview,
     plot,
-    canvases: { grid, traces, overlay },
+    canvases: { grid, traces, slide, overlay },
     labels,
     calipers,
     message,

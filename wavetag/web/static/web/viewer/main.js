@@ -145,6 +145,7 @@ export function mountViewer(root, config, options = {}) {
     if (has("layout") || has("plot") || has("settings")) renderer.invalidate("layout");
     if (has("gridOn")) renderer.invalidate("grid");
     if (has("filters") || has("sets") || has("channels")) renderer.invalidate("traces");
+    if (has("dragging") && !st.dragging) renderer.invalidate("traces"); // back in place
     if (has("calipers") || has("cursor") || has("caliperMode")) renderer.invalidate("overlay");
     if (has("caliperMode") || has("gridOn") || has("layout") || has("filters"))
       toolbar.sync(st, renderer.frame());
@@ -210,7 +211,7 @@ export function mountViewer(root, config, options = {}) {
     stats: () => ({
       ...loader.stats(),
       drawMs: renderer.lastDrawMs(),
-      shiftedFrames: renderer.shiftedFrames(),
+      slidFrames: renderer.slidFrames(),
     }),
     /** The edited set's rows with their x on the plot (beat editor). */
     beats: () => (editor ? editor.beats() : []),

@@ -1,9 +1,8 @@
 // The frame loop: three stacked canvases redrawn only when their layer is dirty, at most
 // once per animation frame however many changes arrive.
 //   grid    paper; on size, layout or settings changes only
-//   traces  signals, annotations, event line; on view, data, filter or gain changes. A
-//           view that only slid sideways (a drag) is drawn by shifting the bitmap and
-//           drawing the uncovered strip, then in full once it has been still.
+//   traces  signals, annotations, event line; on view, data, filter or gain changes.
+//           While the paper is dragged, a wider canvas drawn once slides instead (slide.js).
 //   overlay cursor and calipers; cheap, so pointer moves never redraw the traces
 // After each trace pass the waveform element says whether the frame is complete
 // (data-state="ready") and which window it shows (data-start, data-end).
@@ -13,6 +12,7 @@ import { computePanels, createScales, placeInTime } from "./layout.js";
 import { dataRange } from "./series.js";
 import { shortNumber } from "./state.js";
 import { levelFor } from "./tiles.js";
+import { createSlide, slidable } from "./slide.js";
 import { drawTraces, heavyStroke } from "./traces.js";
 
 const EVENT_COLOR = "#c62828";
@@ -21,6 +21,7 @@ const EVENT_COLOR = "#c62828";
 // they have been still for SETTLE_MS.
 const HEAVY_COLUMNS = 4000;
 const SETTLE_MS = 140;
+const SLIDE_STEP = 200; // CSS px between two frames of a drag that slides
 
 function sizeCanvas(canvas, width, height, dpr) {
   const w = Math.max(1, Math.round(width * dpr));
@@ -65,45 +66,6 @@ function drawEvent(ctx, frame, event) {
   ctx.restore();
 }
 
-// What the traces bitmap shows, for deciding whether the next frame can reuse it.
-function describe(frame, dpr) {
-  return {
-    dpr,
-    width: frame.width,
-    height: frame.height,
-    panels: frame.panels.map((p) => ({ key: p.key, x: p.x, w: p.w, t0: p.t0, t1: p.t1 })),
-    scales: frame.panels.map((p) => [p.scale.perUnit, p.scale.centre]),
-  };
-}
-
-/**
- * Device pixels the drawn bitmap must move by to show `frame`, or null when it cannot be
- * reused: only one time axis (stacked leads, not the 3×4 page) that slid by a whole number
- * of device pixels, less than its width, with every panel's place and scale unchanged.
- * Redrawing twelve full-width leads took 10-11 ms a frame, most of a 60-Hz frame's budget.
- */
-function shiftOf(drawn, frame, dpr) {
-  if (!drawn || drawn.dpr !== dpr || !frame.panels.length) return null;
-  if (drawn.width !== frame.width || drawn.height !== frame.height) return null;
-  if (drawn.panels.length !== frame.panels.length) return null;
-  const first = frame.panels[0];
-  const span = first.t1 - first.t0;
-  const pxPerSec = first.w / span;
-  const move = (drawn.panels[0].t0 - first.t0) * pxPerSec * dpr;
-  const k = Math.round(move);
-  if (Math.abs(move - k) > 0.01 || Math.abs(k) >= first.w * dpr * 0.9) return null;
-  for (let i = 0; i < frame.panels.length; i++) {
-    const p = frame.panels[i];
-    const d = drawn.panels[i];
-    if (p.key !== d.key || p.x !== first.x || p.w !== first.w || d.x !== p.x || d.w !== p.w)
-      return null;
-    if (p.t0 !== first.t0 || Math.abs(d.t1 - d.t0 - span) > span * 1e-9) return null;
-    const [perUnit, centre] = drawn.scales[i];
-    if (p.scale.perUnit !== perUnit || p.scale.centre !== centre) return null;
-  }
-  return k;
-}
-
 /**
  * `parts`: {store, plot (the waveform element), canvases {grid, traces, overlay}, series,
  * annotations (draw(ctx, frame, state)), overlays ([{draw(ctx, frame, state), idle(state):
@@ -121,9 +83,18 @@ export function createRenderer(parts) {
   // The opening counts as a move: a heavy first view is drafted, then refined.
   let lastMove = performance.now();
   let settleTimer = 0;
-  // What the traces bitmap holds, and whether anything but the view changed since.
-  let drawn = null;
+  // Whether anything but the view changed since the traces were drawn; the last view drawn.
   let full = true;
+  let last = null;
+  const slide = createSlide(canvases.slide);
+
+  // A drag moves a few px a frame; the overview's drag, a pinch or a key may jump: those
+  // are drawn in place, as a slide's canvas would have to be drawn anew for each.
+  function smallStep(frame) {
+    if (!last || frame.view.end - frame.view.start !== last.span) return false;
+    const p = frame.panels[0];
+    return (Math.abs(p.t0 - last.t0) * p.w) / (p.t1 - p.t0) <= SLIDE_STEP;
+  }
   let overlayClear = false;
 
   let held = true;
@@ -145,44 +116,23 @@ export function createRenderer(parts) {
     settleTimer = setTimeout(() => invalidate("traces"), SETTLE_MS);
   }
 
-  /** The strip a shift by `k` device px uncovered, drawn into the moved bitmap. */
-  function drawStrip(c, st, k, dpr) {
-    const canvas = c.canvas;
-    c.save();
-    c.setTransform(1, 0, 0, 1, 0, 0);
-    c.globalCompositeOperation = "copy";
-    c.drawImage(canvas, k, 0);
-    c.restore();
-    const p0 = frame.panels[0];
-    const left = Math.round(p0.x * dpr);
-    const right = Math.round((p0.x + p0.w) * dpr);
-    // Two device px more than uncovered, so the seam is drawn from complete columns.
-    const x0 = k > 0 ? left : Math.max(left, right + k - 2);
-    const x1 = k > 0 ? Math.min(right, left + k + 2) : right;
-    const cssX0 = x0 / dpr;
-    const cssX1 = x1 / dpr;
-    c.clearRect(0, 0, left / dpr, frame.height);
-    c.clearRect(right / dpr, 0, frame.width - right / dpr, frame.height);
-    c.clearRect(cssX0, 0, cssX1 - cssX0, frame.height);
-    c.save();
-    c.beginPath();
-    c.rect(cssX0, 0, cssX1 - cssX0, frame.height);
-    c.clip();
-    // The traces of the strip alone (their columns are the full frame's: folding keys on
-    // absolute device columns), starting a few columns early so the first is complete.
-    const pxPerSec = p0.w / (p0.t1 - p0.t0);
-    const from = cssX0 - 3 / dpr;
-    const strip = frame.panels.map((p) => ({
-      ...p,
-      x: from,
-      w: cssX1 - from,
-      t0: p.t0 + (from - p.x) / pxPerSec,
-      t1: p.t0 + (cssX1 - p.x) / pxPerSec,
-    }));
-    drawTraces(c, { ...frame, panels: strip }, st.settings, dpr, false);
-    annotations.draw(c, frame, st);
-    drawEvent(c, frame, st.event);
-    c.restore();
+  function piecesOf(cov, panels, filters) {
+    const perChannel = new Map();
+    for (const p of panels) {
+      if (!perChannel.has(p.ch)) perChannel.set(p.ch, series.channelPieces(cov, p.ch, filters));
+    }
+    return perChannel;
+  }
+
+  /** The traces of `frame` and half a plot on each side, onto the sliding canvas. */
+  function drawWide(st, frame, dpr) {
+    const { ctx: c, panels, width, span } = slide.begin(frame, dpr);
+    const cov = series.coverage(frame.k, Math.max(0, span[0]), span[1]);
+    const wide = { ...frame, panels, width, series: piecesOf(cov, panels, st.filters) };
+    const draft = heavyStroke(st.settings, dpr) && panels.length * width * dpr > HEAVY_COLUMNS;
+    drawTraces(c, wide, st.settings, dpr, draft);
+    annotations.draw(c, wide, st);
+    drawEvent(c, wide, st.event);
   }
 
   function buildFrame(st) {
@@ -194,14 +144,11 @@ export function createRenderer(parts) {
     const span = st.view.end - st.view.start;
     const k = levelFor(span, st.plot.width * st.plot.dpr, st.record.duration);
     const cov = series.coverage(k, st.view.start, st.view.end);
-    const perChannel = new Map();
+    const perChannel = piecesOf(cov, panels, st.filters);
     let unfiltered = false;
-    for (const p of panels) {
-      if (perChannel.has(p.ch)) continue;
-      const s = series.channelPieces(cov, p.ch, st.filters);
+    for (const s of perChannel.values()) {
       if (!s.filtered && s.pieces.some((x) => x.data && x.data.kind === "minmax"))
         unfiltered = true;
-      perChannel.set(p.ch, s);
     }
     for (const p of panels) {
       const range = dataRange(perChannel.get(p.ch).pieces, p.t0, p.t1);
@@ -220,7 +167,7 @@ export function createRenderer(parts) {
   }
 
   let drawMs = 0;
-  let shiftedFrames = 0;
+  let slidFrames = 0;
 
   function draw() {
     raf = 0;
@@ -245,12 +192,18 @@ export function createRenderer(parts) {
     if (dirty.traces) {
       frame = buildFrame(st);
       const c = ctx.traces;
-      const shift = full ? null : shiftOf(drawn, frame, dpr);
-      if (shift !== null) {
-        if (shift !== 0) drawStrip(c, st, shift, dpr);
-        shiftedFrames++;
-        settleLater(); // in full once still: a band's label goes back to the left edge
+      if (st.dragging && slidable(frame) && smallStep(frame)) {
+        // Drawn anew when the moved canvas would not show this view: the first frame of
+        // a drag, past its margin, new data, other scales.
+        if (full || !slide.covers(frame, dpr)) drawWide(st, frame, dpr);
+        slide.place(frame);
+        canvases.traces.hidden = true;
+        slidFrames++;
+        full = false;
       } else {
+        slide.hide();
+        slide.forget(); // what it holds may be out of date from now on
+        canvases.traces.hidden = false;
         c.clearRect(0, 0, st.plot.width, layout.height);
         let columns = 0;
         for (const p of frame.panels) columns += p.w * dpr;
@@ -265,9 +218,12 @@ export function createRenderer(parts) {
         }
         annotations.draw(c, frame, st);
         drawEvent(c, frame, st.event);
+        full = false;
       }
-      drawn = describe(frame, dpr);
-      full = false;
+      last = {
+        t0: frame.panels.length ? frame.panels[0].t0 : 0,
+        span: frame.view.end - frame.view.start,
+      };
       plot.dataset.start = shortNumber(st.view.start);
       plot.dataset.end = shortNumber(st.view.end);
       plot.dataset.state = frame.complete ? "ready" : "loading";
@@ -306,8 +262,8 @@ export function createRenderer(parts) {
     frame: () => frame,
     /** Milliseconds the last frame took to draw (for benchmarks). */
     lastDrawMs: () => drawMs,
-    /** Frames drawn by shifting the last one (for tests and benchmarks). */
-    shiftedFrames: () => shiftedFrames,
+    /** Frames shown by sliding a drawn canvas (for tests and benchmarks). */
+    slidFrames: () => slidFrames,
     canvases,
     drawNow() {
       if (raf) cancelAnimationFrame(raf);
