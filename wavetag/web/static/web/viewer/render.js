@@ -91,7 +91,8 @@ export function createRenderer(parts) {
   // A drag moves a few px a frame; the overview's drag, a pinch or a key may jump: those
   // are drawn in place, as a slide's canvas would have to be drawn anew for each.
   function smallStep(frame) {
-    if (!last || frame.view.end - frame.view.start !== last.span) return false;
+    const span = frame.view.end - frame.view.start;
+    if (!last || Math.abs(span - last.span) > span * 1e-9) return false; // (rounding)
     const p = frame.panels[0];
     return (Math.abs(p.t0 - last.t0) * p.w) / (p.t1 - p.t0) <= SLIDE_STEP;
   }
