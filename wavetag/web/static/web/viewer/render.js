@@ -197,9 +197,9 @@ export function createRenderer(parts) {
         // Drawn anew when the moved canvas would not show this view: the first frame of
         // a drag, past its margin, new data, other scales.
         if (full || !slide.covers(frame, dpr)) drawWide(st, frame, dpr);
+        else slidFrames++;
         slide.place(frame);
         canvases.traces.hidden = true;
-        slidFrames++;
         full = false;
       } else {
         slide.hide();
@@ -263,7 +263,7 @@ export function createRenderer(parts) {
     frame: () => frame,
     /** Milliseconds the last frame took to draw (for benchmarks). */
     lastDrawMs: () => drawMs,
-    /** Frames shown by sliding a drawn canvas (for tests and benchmarks). */
+    /** Frames shown by sliding a canvas drawn before, without drawing (for tests, benches). */
     slidFrames: () => slidFrames,
     canvases,
     drawNow() {
