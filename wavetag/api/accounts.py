@@ -14,6 +14,8 @@ from wavetag.accounts.services import (
     update_viewer_settings,
 )
 
+from .users import api_user
+
 router = Router(tags=["me"])
 
 
@@ -55,13 +57,13 @@ class Me(Schema):
 
 @router.get("/me", response=Me, summary="The authenticated user")
 def me(request: HttpRequest) -> dict[str, Any]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = api_user(request)
     return {"id": user.pk, "username": user.get_username(), "is_staff": user.is_staff}
 
 
 @router.get("/me/viewer-settings", response=ViewerSettingsOut, summary="Your viewer settings")
 def get_viewer_settings(request: HttpRequest) -> dict[str, Any]:
-    return ViewerSettings.for_user(request.auth)  # type: ignore[attr-defined]
+    return ViewerSettings.for_user(api_user(request))
 
 
 @router.patch(
@@ -83,11 +85,11 @@ def patch_viewer_settings(request: HttpRequest) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise HttpError(400, "body: not valid JSON") from None
     try:
-        return update_viewer_settings(request.auth, changes)  # type: ignore[attr-defined]
+        return update_viewer_settings(api_user(request), changes)
     except SettingsError as exc:
         raise HttpError(400, str(exc)) from exc
 
 
 @router.delete("/me/viewer-settings", response=ViewerSettingsOut, summary="Back to defaults")
 def delete_viewer_settings(request: HttpRequest) -> dict[str, Any]:
-    return reset_viewer_settings(request.auth)  # type: ignore[attr-defined]
+    return reset_viewer_settings(api_user(request))

@@ -19,6 +19,7 @@ from wavetag.analysis.services import request_analysis
 from wavetag.projects.access import MAX_ID
 
 from .projects import Status
+from .users import api_user
 
 router = Router(tags=["analysis"])
 
@@ -58,10 +59,6 @@ class ErrorOut(Schema):
     detail: str
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _record_id(value: int) -> int:
     if not 0 < value <= MAX_ID:
         raise Http404("No such record")
@@ -83,7 +80,7 @@ def _record_id(value: int) -> int:
     ),
 )
 def start_analysis(request: HttpRequest, record_id: int) -> Any:
-    user = _user(request)
+    user = api_user(request)
     record = get_record_to_analyse(user, _record_id(record_id))
     run = request_analysis(record, user)
     return Status(202, run.describe())
@@ -97,7 +94,7 @@ def start_analysis(request: HttpRequest, record_id: int) -> Any:
 def list_analyses(
     request: HttpRequest, record_id: int, limit: int = Query(20, ge=1, le=1000)
 ) -> dict[str, Any]:
-    record = get_record_to_analyse(_user(request), _record_id(record_id))
+    record = get_record_to_analyse(api_user(request), _record_id(record_id))
     runs = AnalysisRun.objects.filter(record=record).order_by("-created_at", "-id")
     return {"items": [r.describe() for r in runs[:limit]], "count": runs.count()}
 
@@ -108,7 +105,7 @@ def list_analyses(
     summary="Status and progress of an analysis run",
 )
 def get_analysis(request: HttpRequest, run_id: int) -> dict[str, Any]:
-    return get_run_for_user(_user(request), run_id).describe()
+    return get_run_for_user(api_user(request), run_id).describe()
 
 
 @router.get(
@@ -127,7 +124,7 @@ def latest_analysis(
     start: float | None = Query(None, description="window start, s"),
     end: float | None = Query(None, description="window end, s"),
 ) -> dict[str, Any]:
-    record = get_record_findings_for_user(_user(request), _record_id(record_id))
+    record = get_record_findings_for_user(api_user(request), _record_id(record_id))
     run = latest_run(record)
     if run is None:
         raise Http404(f"record {record.name} has no finished automatic analysis yet")

@@ -13,6 +13,7 @@ from wavetag.records import history as set_history
 from wavetag.records.models import AnnotationSet
 
 from .projects import Status
+from .users import api_user
 
 router = Router(tags=["editing"])
 
@@ -75,10 +76,6 @@ class HistoryOut(Schema):
     count: int
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _set_out(aset: AnnotationSet) -> dict[str, Any]:
     return {
         "id": aset.pk,
@@ -97,7 +94,7 @@ def _set_out(aset: AnnotationSet) -> dict[str, Any]:
     summary="Start editing: a working (human) set of your own, copied from a set or empty",
 )
 def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     record = access.get_record_for_user(user, record_id)
     try:
         if payload.from_ is None:
@@ -127,7 +124,7 @@ def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> Any:
     ),
 )
 def post_edits(request: HttpRequest, set_id: int, payload: EditsIn) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     aset = access.get_annotation_set_for_user(user, set_id)
     try:
         results = editing.apply_edits(aset, user, payload.edits)
@@ -142,6 +139,6 @@ def post_edits(request: HttpRequest, set_id: int, payload: EditsIn) -> dict[str,
     summary="Every human edit of a set, oldest first",
 )
 def history(request: HttpRequest, set_id: int) -> dict[str, Any]:
-    aset = access.get_annotation_set_for_user(_user(request), set_id)
+    aset = access.get_annotation_set_for_user(api_user(request), set_id)
     items = [set_history.edit_out(e) for e in set_history.edits(aset)]
     return {"set": aset.name, "items": items, "count": len(items)}

@@ -25,6 +25,7 @@ from wavetag.projects.models import Role, Task
 from wavetag.projects.services import describe, find_user, replace_schema
 
 from .limits import MAX_OFFSET
+from .users import api_user
 
 try:
     from ninja import Status
@@ -36,10 +37,6 @@ except ImportError:  # django-ninja before Status: a (status, body) tuple does t
 
 router = Router(tags=["projects"])
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def json_body(request: HttpRequest) -> Any:
@@ -206,13 +203,13 @@ def _body_schema(schema: type[Schema]) -> dict[str, Any]:
 
 @router.get("/projects", response=ProjectList, summary="Your projects (site admins: all)")
 def list_projects(request: HttpRequest) -> dict[str, Any]:
-    items = projects_overview(_user(request))
+    items = projects_overview(api_user(request))
     return {"items": items, "count": len(items)}
 
 
 @router.get("/projects/{project_id}", response=ProjectDetail, summary="One project")
 def get_project(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     out = describe(project, access.role_in(user, project))
     resume = next_task(project, user)
@@ -233,14 +230,14 @@ def get_project(request: HttpRequest, project_id: int) -> dict[str, Any]:
     "409 while your current batch is not done (saved-for-later tasks count as not done).",
 )
 def post_batch(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     return {"tasks": [t.pk for t in claim_batch(project, user)]}
 
 
 @router.get("/projects/{project_id}/next", response=NextOut, summary="Where to resume")
 def get_next(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     task = next_task(project, user)
     return {"task": task.pk if task else None}
@@ -260,7 +257,7 @@ def get_tasks(
     limit: int = Query(1000, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     rows, count = list_tasks(
         project,
@@ -283,7 +280,7 @@ def get_tasks(
     "or skipped.",
 )
 def get_queue(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
     rows = queue_rows(adjudication_queue(project, user))
     return {"items": rows, "count": len(rows)}
@@ -291,7 +288,7 @@ def get_queue(request: HttpRequest, project_id: int) -> dict[str, Any]:
 
 @router.get("/projects/{project_id}/progress", response=ProgressOut, summary="Progress")
 def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     return project_progress(project, user, access.role_in(user, project))
 
@@ -306,7 +303,7 @@ def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
 def get_export(
     request: HttpRequest, project_id: int, format: Literal["json", "csv"] = "json"
 ) -> Any:
-    project = access.get_project_for_user(_user(request), project_id, needs=Role.ADJUDICATOR)
+    project = access.get_project_for_user(api_user(request), project_id, needs=Role.ADJUDICATOR)
     if format == "csv":
         response = HttpResponse(export_csv(project), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
@@ -326,7 +323,7 @@ def get_export(
     },
 )
 def put_schema(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
     replace_schema(project, json_body(request))
     return get_project(request, project_id)
@@ -341,7 +338,7 @@ def put_schema(request: HttpRequest, project_id: int) -> dict[str, Any]:
     openapi_extra=_body_schema(ReleaseIn),
 )
 def post_release(request: HttpRequest, project_id: int) -> dict[str, Any]:
-    project = access.get_project_for_user(_user(request), project_id, needs=Role.ADMIN)
+    project = access.get_project_for_user(api_user(request), project_id, needs=Role.ADMIN)
     body = json_body(request)
     if not isinstance(body, dict):
         raise InvalidInput("body: must be a JSON object")
@@ -370,7 +367,7 @@ def post_release(request: HttpRequest, project_id: int) -> dict[str, Any]:
     "and the registration link is e-mailed to the address if one is given",
 )
 def post_invitation(request: HttpRequest, project_id: int, payload: InvitationIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
     invitation, code = create_invitation(
         project, payload.role, email=payload.email, days=payload.days, created_by=user

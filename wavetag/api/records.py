@@ -21,6 +21,7 @@ from wavetag.records.windows import (
 )
 
 from .limits import MAX_OFFSET
+from .users import api_user
 
 router = Router(tags=["records"])
 
@@ -118,11 +119,6 @@ class AnnotationList(Schema):
     count: int
 
 
-def _user(request: HttpRequest) -> Any:
-    # Bearer-token requests carry the user in request.auth, not request.user.
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _record_out(record: Record) -> dict[str, Any]:
     return {
         "id": record.pk,
@@ -140,7 +136,7 @@ def _record_out(record: Record) -> dict[str, Any]:
 def list_datasets(request: HttpRequest) -> dict[str, Any]:
     from django.db.models import Count
 
-    qs = access.visible_datasets(_user(request)).annotate(n=Count("records"))
+    qs = access.visible_datasets(api_user(request)).annotate(n=Count("records"))
     items = [{"id": d.pk, "name": d.name, "description": d.description, "records": d.n} for d in qs]
     return {"items": items, "count": len(items)}
 
@@ -152,7 +148,7 @@ def list_records(
     limit: int = Query(1000, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
-    qs = access.visible_records(_user(request)).select_related("dataset")
+    qs = access.visible_records(api_user(request)).select_related("dataset")
     if dataset is not None:
         qs = qs.filter(dataset__name=dataset)
     count = qs.count()
@@ -164,7 +160,7 @@ def list_records(
 
 @router.get("/records/{record_id}", response=RecordDetail, summary="One record")
 def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     record = access.get_record_for_user(user, record_id)
     out = _record_out(record)
     out["format"] = record.format
@@ -208,7 +204,7 @@ def get_window(request: HttpRequest, record_id: int) -> HttpResponse:
     # frequent request, and ninja's validation of its five parameters cost more than
     # reading a 3-lead window from the store.
     params = window_params(request.GET)
-    store_key, duration = access.record_store_for_user(_user(request), record_id)
+    store_key, duration = access.record_store_for_user(api_user(request), record_id)
     # The store's metadata (cached per process) knows the channels: no extra query.
     store = open_store(store_key)
     req = WindowRequest(
@@ -252,7 +248,7 @@ def list_annotations(
         "annotation just before a time",
     ),
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     record = access.get_record_for_user(user, record_id)
     aset = access.visible_annotation_sets(user, record).filter(name=set).first()
     if aset is None:
@@ -312,7 +308,7 @@ def export_annotations(
     set: str = Query(..., description="annotation set name, e.g. atr"),
     format: Literal["wfdb", "csv"] = "wfdb",
 ) -> HttpResponse:
-    user = _user(request)
+    user = api_user(request)
     record = access.get_record_for_user(user, record_id)
     aset = access.visible_annotation_sets(user, record).filter(name=set).first()
     if aset is None:

@@ -14,6 +14,7 @@ from wavetag.projects import access
 from wavetag.projects.models import Role
 
 from .limits import MAX_OFFSET
+from .users import api_user
 
 router = Router(tags=["review"])
 
@@ -72,7 +73,7 @@ def get_annotations(
     limit: int = Query(200, ge=1, le=MAX_ROWS),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
     f = ReviewFilter(
         annotator=annotator.strip(),

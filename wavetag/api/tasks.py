@@ -13,12 +13,9 @@ from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
 from .projects import RecordRef, Status, json_body
+from .users import api_user
 
 router = Router(tags=["tasks"])
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class AnnotationOut(Schema):
@@ -155,7 +152,7 @@ def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
 
 @router.get("/tasks/{task_id}", response=TaskDetail, summary="One task, with your annotation")
 def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     return _detail(task, user, acc)
 
@@ -170,7 +167,7 @@ def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
     openapi_extra=_answer_body("the schema's fields, comment and status"),
 )
 def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, _ = access.get_task_for_user(user, task_id)
     annotation = services.save_annotation(task, user, json_body(request))
     return services.annotation_out(annotation)
@@ -182,7 +179,7 @@ def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Revisions: yours; everyone's for adjudicators and admins not blind to the task",
 )
 def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     items = services.history(task, user, acc)
     return {"items": items, "count": len(items)}
@@ -194,7 +191,7 @@ def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Every annotation of the task, with flags (adjudicators and admins)",
 )
 def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     items = services.all_annotations(task, acc)
     return {"items": items, "count": len(items)}
@@ -207,7 +204,7 @@ def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
     openapi_extra=_answer_body("the schema's fields and a comment"),
 )
 def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, _ = access.get_task_for_user(user, task_id)
     decision = services.adjudicate(task, user, json_body(request))
     return {
@@ -225,7 +222,7 @@ def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Pass a task on to another adjudicator",
 )
 def post_skip(request: HttpRequest, task_id: int) -> Any:
-    user = _user(request)
+    user = api_user(request)
     task, _ = access.get_task_for_user(user, task_id)
     services.skip_adjudication(task, user)
     return Status(204, None)
@@ -237,7 +234,7 @@ def post_skip(request: HttpRequest, task_id: int) -> Any:
     summary="The task's discussion thread (when it is open for discussion)",
 )
 def get_discussion(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     items = services.discussion(task, user, acc)
     return {"items": items, "count": len(items)}
@@ -245,7 +242,7 @@ def get_discussion(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post("/tasks/{task_id}/discussion", response={201: PostOut}, summary="Post to it")
 def post_discussion(request: HttpRequest, task_id: int, payload: PostIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     post = services.post_to_discussion(task, user, acc, payload.text)
     return Status(
@@ -265,7 +262,7 @@ def post_discussion(request: HttpRequest, task_id: int, payload: PostIn) -> Any:
     summary="Flag an annotation for review (adjudicators and admins)",
 )
 def post_flag(request: HttpRequest, annotation_id: int, payload: FlagIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     flag = services.flag_annotation(annotation_id, user, payload.reason)
     return Status(
         201,
