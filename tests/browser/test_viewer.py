@@ -141,6 +141,19 @@ def window_of(waveform: Any) -> tuple[float, float]:
     return float(waveform.get_attribute("data-start")), float(waveform.get_attribute("data-end"))
 
 
+def hold_and_drag(
+    page: Any, x: float, y: float, steps: int, dx: float, each_frame: bool = False
+) -> None:
+    """Press the mouse at (x, y) and move it ``steps`` times by ``dx``, still held; with
+    ``each_frame``, waiting for the viewer's next frame after each move."""
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, steps + 1):
+        page.mouse.move(x + dx * step, y)
+        if each_frame:
+            page.evaluate(NEXT_FRAME)
+
+
 def wait_window(page: Any, predicate: str) -> None:
     """Wait until the drawn window satisfies a JS predicate over (start, end)."""
     page.wait_for_function(
@@ -333,10 +346,7 @@ class TestNavigation:
         start, end = window_of(waveform)
         box = waveform.bounding_box()
         y = box["y"] + 80
-        page.mouse.move(box["x"] + 600, y)
-        page.mouse.down()
-        for step in range(1, 11):
-            page.mouse.move(box["x"] + 600 - 20 * step, y)
+        hold_and_drag(page, box["x"] + 600, y, steps=10, dx=-20)
         page.mouse.up()
         seconds = 200 / (25 * NOMINAL_PX_PER_MM)
         wait_window(page, f"Math.abs(start - {start + seconds}) < 0.02")
@@ -354,11 +364,7 @@ class TestNavigation:
         before = page.evaluate(f"() => {STATS}.slidFrames")
         box = waveform.bounding_box()
         y = box["y"] + 60
-        page.mouse.move(box["x"] + 700, y)
-        page.mouse.down()
-        for step in range(1, 13):
-            page.mouse.move(box["x"] + 700 - 9 * step, y)
-            page.evaluate(NEXT_FRAME)
+        hold_and_drag(page, box["x"] + 700, y, steps=12, dx=-9, each_frame=True)
         shifted = page.evaluate(SNAPSHOT_AFTER_FRAME)  # while the paper is held
         page.mouse.up()
         # Twelve moves of 9 px: the first draws the wide canvas, the others only move it.
