@@ -272,6 +272,9 @@ class TestWindow:
             {"start": 0, "end": 1, "channels": "7"},
             {"start": 0, "end": 1, "channels": "x"},
             {"start": 0, "end": 1, "channels": "-1"},
+            {"start": 0, "end": 1, "channels": "\u00b2"},
+            {"start": 0, "end": 1, "max_points": "\u00b2"},
+            {"start": "\u00b2", "end": 1},
             {"start": 0, "end": 1, "format": "xml"},
         ],
     )

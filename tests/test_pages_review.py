@@ -514,6 +514,7 @@ class TestNoServerError:
             ("get", "/projects/{P}/review/?page=-1&annotator=%00", 400),
             ("get", "/projects/{P}/review/?task_status=closed", 400),
             ("get", "/projects/{P}/discussion/?page=x", 200),
+            ("get", "/projects/{P}/discussion/?page=%C2%B2", 200),  # a digit int() refuses
         ],
     )
     def test_bad_ids_and_parameters(self, world: Any, method: str, url: str, status: int) -> None:

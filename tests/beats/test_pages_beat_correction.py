@@ -61,8 +61,9 @@ class TestAdjudicationPage:
     def test_bad_input_is_shown_not_a_500(self, client: Client, conflict: SimpleNamespace) -> None:
         client.force_login(conflict.judge)
         url = f"/tasks/{conflict.task.pk}/adjudicate/"
-        response = client.post(url, {"id": "x", "action": "drop"})
-        assert response.status_code == 400 and b"id: must be" in response.content
+        for bad in ("x", "\u00b2"):  # "²" is a digit that int() refuses
+            response = client.post(url, {"id": bad, "action": "drop"})
+            assert response.status_code == 400 and b"id: must be" in response.content
         response = client.post(url, {"bulk": "1", "action": "take:nobody"})
         assert response.status_code == 400 and b"annotator" in response.content
         assert not BeatDisagreement.objects.filter(

@@ -79,7 +79,8 @@ def window_params(query: Any) -> WindowParams:
             raise WindowRequestError(f"{name}: {text!r} is not a number of seconds") from None
 
     text = query.get("max_points", "2000")
-    if not text.strip().lstrip("+-").isdigit() or len(text) > 12:
+    digits = text.strip().lstrip("+-")
+    if not (digits.isascii() and digits.isdigit()) or len(text) > 12:  # int() refuses "²"
         raise WindowRequestError(f"max_points: {text!r} is not a whole number")
     fmt = query.get("format") or None
     if fmt not in (None, "json", "binary"):
@@ -93,7 +94,7 @@ def parse_channels(text: str | None, n_channels: int) -> list[int] | None:
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):  # "²" is a digit int() refuses
             raise WindowRequestError(f"channels: {part!r} is not a channel index")
         index = int(part)
         if index >= n_channels:

@@ -174,7 +174,7 @@ def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) ->
             out, note = {"status": "adjudicated", "unresolved": 0}, "decided"
         else:
             raw = post.get("id", "")
-            if not raw.isdigit() or len(raw) > 18:
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                 raise InvalidInput("id: must be the id of a disagreement of this task")
             item = {"id": int(raw), **resolution}
             out = beat_adjudication.resolve(task, request.user, {"items": [item]})

@@ -46,7 +46,7 @@ LIST_ROWS = 200
 
 def _page(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**6 else 1
 
 
 def _next_in_queue(project: Project, user: Any) -> str:
