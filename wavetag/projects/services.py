@@ -207,7 +207,7 @@ def remove_member(project: Project, user: Any, *, allow_no_admin: bool = False) 
 
 def find_project(name_or_id: str) -> Project:
     project = Project.objects.filter(name=name_or_id).first()
-    if project is None and name_or_id.isdigit():
+    if project is None and name_or_id.isascii() and name_or_id.isdigit():
         project = Project.objects.filter(pk=int(name_or_id)).first()
     if project is None:
         raise InvalidInput(f"project: no project named {name_or_id!r}")

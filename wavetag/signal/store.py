@@ -593,7 +593,7 @@ def cleanup_temp(root: Root, older_than_seconds: float, *, now: float | None = N
     removed: list[str] = []
     for name in storage.list(TMP):
         parts = name.split(".")
-        if len(parts) != 5 or not (parts[2].isdigit() and parts[3].isdigit()):
+        if len(parts) != 5 or not (name.isascii() and parts[2].isdigit() and parts[3].isdigit()):
             continue
         _, their_host, pid, started, _ = parts
         stale = now - int(started) > older_than_seconds
