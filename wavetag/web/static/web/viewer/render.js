@@ -1,5 +1,5 @@
-// The frame loop: three stacked canvases redrawn only when their layer is dirty, at most
-// once per animation frame however many changes arrive.
+// The frame loop: three stacked canvases (a fourth slides in during drags) redrawn only
+// when their layer is dirty, at most once per animation frame however many changes arrive.
 //   grid    paper; on size, layout or settings changes only
 //   traces  signals, annotations, event line; on view, data, filter or gain changes.
 //           While the paper is dragged, a wider canvas drawn once slides instead (slide.js).
@@ -86,6 +86,7 @@ export function createRenderer(parts) {
   // Whether anything but the view changed since the traces were drawn; the last view drawn.
   let full = true;
   let last = null;
+  let overlayClear = false; // the overlay was left empty
   const slide = createSlide(canvases.slide);
 
   // A drag moves a few px a frame; the overview's drag, a pinch or a key may jump: those
@@ -96,7 +97,6 @@ export function createRenderer(parts) {
     const p = frame.panels[0];
     return (Math.abs(p.t0 - last.t0) * p.w) / (p.t1 - p.t0) <= SLIDE_STEP;
   }
-  let overlayClear = false;
 
   let held = true;
 
@@ -200,10 +200,8 @@ export function createRenderer(parts) {
         else slidFrames++;
         slide.place(frame);
         canvases.traces.hidden = true;
-        full = false;
       } else {
         slide.hide();
-        slide.forget(); // what it holds may be out of date from now on
         canvases.traces.hidden = false;
         c.clearRect(0, 0, st.plot.width, layout.height);
         let columns = 0;
@@ -219,8 +217,8 @@ export function createRenderer(parts) {
         }
         annotations.draw(c, frame, st);
         drawEvent(c, frame, st.event);
-        full = false;
       }
+      full = false;
       last = {
         t0: frame.panels.length ? frame.panels[0].t0 : 0,
         span: frame.view.end - frame.view.start,
@@ -257,7 +255,7 @@ export function createRenderer(parts) {
     viewMoved() {
       lastMove = performance.now();
       plot.dataset.state = "loading";
-      dirty.traces = true; // not invalidate(): a slide alone may reuse the bitmap
+      dirty.traces = true; // not invalidate(): a drag may just slide the wide canvas
       request();
     },
     frame: () => frame,

@@ -73,11 +73,9 @@ export function createSlide(canvas) {
       canvas.style.transform = `translateX(${offset}px)`;
       canvas.hidden = false;
     },
+    /** Hide it and forget what it holds: out of date once the traces are drawn in place. */
     hide() {
       canvas.hidden = true;
-    },
-    shown: () => !canvas.hidden,
-    forget() {
       held = null;
     },
   };
