@@ -15,7 +15,7 @@ from django.test import Client
 from wavetag.analysis import services, stages
 from wavetag.analysis.models import AnalysisRun, RunStatus
 from wavetag.analysis.services import execute_run, request_analysis
-from wavetag.projects.errors import StateConflict
+from wavetag.errors import StateConflict
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal import qrs

@@ -20,7 +20,7 @@ from wavetag.accounts.registration import (
     create_user,
     register_with_invitation,
 )
-from wavetag.projects.errors import InvalidInput
+from wavetag.errors import InvalidInput
 
 from .factories import bearer, call, import_ok, make_member, make_project, make_user
 

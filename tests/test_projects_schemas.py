@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from wavetag.errors import InvalidInput
 from wavetag.projects.builtin import ACTION_KEYS, TEMPLATES
-from wavetag.projects.errors import InvalidInput
 from wavetag.projects.schemas import (
     SchemaError,
     answers_agree,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wavetag.projects.errors import InvalidInput
+from wavetag.errors import InvalidInput
 from wavetag.projects.models import Project, Task
 from wavetag.projects.services import add_member, create_project
 from wavetag.projects.tasks import alarm_type_from, make_tasks
@@ -180,7 +180,7 @@ class TestCreateProject:
             add_member(project, user, "boss")
 
     def test_the_last_admin_keeps_the_role(self, icu: None) -> None:
-        from wavetag.projects.errors import StateConflict
+        from wavetag.errors import StateConflict
         from wavetag.projects.services import remove_member
 
         project = make_project("alarms", "icu")

@@ -10,8 +10,8 @@ from django.test import Client
 
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.services import save_annotation
+from wavetag.errors import StateConflict
 from wavetag.projects.batches import claim_batch, next_task, release, unfinished
-from wavetag.projects.errors import StateConflict
 from wavetag.projects.models import Assignment, Task
 
 from .factories import call, icu_world, import_ok, make_member, make_project

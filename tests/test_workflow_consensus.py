@@ -16,8 +16,8 @@ from wavetag.annotations.services import (
     save_annotation,
     skip_adjudication,
 )
+from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.batches import claim_batch
-from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.models import Task
 
 from .factories import call, icu_world, import_ok, make_member, make_project

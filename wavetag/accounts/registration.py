@@ -28,7 +28,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wavetag.projects.errors import InvalidInput
+from wavetag.errors import InvalidInput
 from wavetag.projects.models import Project, Role
 from wavetag.projects.services import add_member
 

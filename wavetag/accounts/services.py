@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
+from wavetag.errors import InvalidInput
+
 from .models import VIEWER_DEFAULTS, ViewerSettings
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -22,7 +24,7 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
 COLORS = {"trace_color", "grid_color", "background"}
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidInput):
     """An invalid viewer setting; the message names the field."""
 
 

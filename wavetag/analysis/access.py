@@ -10,8 +10,8 @@ from typing import Any
 
 from django.http import Http404
 
+from wavetag.errors import NotAllowed
 from wavetag.projects.access import MAX_ID
-from wavetag.projects.errors import NotAllowed
 from wavetag.projects.models import Membership, Role
 from wavetag.records.access import can_see_everything, get_record_for_user
 from wavetag.records.models import Record

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wavetag.projects.errors import StateConflict
+from wavetag.errors import StateConflict
 from wavetag.records.models import Record
 from wavetag.records.sets import replace_automatic_set
 from wavetag.signal.store import RecordStore

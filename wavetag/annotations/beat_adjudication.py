@@ -21,9 +21,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.access import TaskAccess, task_access
 from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.records.editing import BEAT_CODES
 

@@ -15,8 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
+from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.beat_schema import AUTOMATIC, is_beat_schema, start_set_of
-from wavetag.projects.errors import NotAllowed, StateConflict
 from wavetag.projects.models import Assignment, Task
 from wavetag.records.editing import BEAT_CODES
 from wavetag.records.models import Annotation as Mark

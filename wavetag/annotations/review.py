@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from wavetag.errors import InvalidInput, refuse_nul
 from wavetag.projects.access import require_role
-from wavetag.projects.errors import InvalidInput, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, TaskStatus
 
 from .models import Annotation, AnnotationStatus

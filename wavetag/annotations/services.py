@@ -11,9 +11,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from wavetag.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
 from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer, label_of
 

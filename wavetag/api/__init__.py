@@ -13,8 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from wavetag.accounts.models import ApiToken
-from wavetag.projects.errors import WorkflowError
-from wavetag.records.windows import WindowRequestError
+from wavetag.errors import WavetagError
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +45,6 @@ def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
     return api.create_response(request, {"detail": message}, status=status)
 
 
-@api.exception_handler(WindowRequestError)
-def _bad_window(request: HttpRequest, exc: WindowRequestError) -> HttpResponse:
-    return _error(request, 400, str(exc))
-
-
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     # One readable line per problem, naming the parameter.
@@ -80,8 +74,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
 
 
-@api.exception_handler(WorkflowError)
-def _workflow(request: HttpRequest, exc: WorkflowError) -> HttpResponse:
+@api.exception_handler(WavetagError)
+def _refused(request: HttpRequest, exc: WavetagError) -> HttpResponse:
+    # Every app's refusals: the status they carry, the message naming the field or rule.
     return _error(request, exc.status, str(exc))
 
 

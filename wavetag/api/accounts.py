@@ -9,7 +9,6 @@ from ninja.errors import HttpError
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.accounts.services import (
-    SettingsError,
     reset_viewer_settings,
     update_viewer_settings,
 )
@@ -84,10 +83,7 @@ def patch_viewer_settings(request: HttpRequest) -> dict[str, Any]:
         changes = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise HttpError(400, "body: not valid JSON") from None
-    try:
-        return update_viewer_settings(api_user(request), changes)
-    except SettingsError as exc:
-        raise HttpError(400, str(exc)) from exc
+    return update_viewer_settings(api_user(request), changes)
 
 
 @router.delete("/me/viewer-settings", response=ViewerSettingsOut, summary="Back to defaults")

@@ -96,19 +96,13 @@ def _set_out(aset: AnnotationSet) -> dict[str, Any]:
 def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> Any:
     user = api_user(request)
     record = access.get_record_for_user(user, record_id)
-    try:
-        if payload.from_ is None:
-            aset = editing.create_empty_set(record, user, payload.name)
-        else:
-            source = access.visible_annotation_sets(user, record).filter(name=payload.from_)
-            found = source.first()
-            if found is None:
-                raise HttpError(400, f"from: record {record.name} has no set {payload.from_!r}")
-            aset = sets.create_working_set(found, user, payload.name)
-    except sets.SetError as exc:
-        raise HttpError(400, str(exc)) from exc
-    except editing.EditError as exc:
-        raise HttpError(exc.status, str(exc)) from exc
+    if payload.from_ is None:
+        aset = editing.create_empty_set(record, user, payload.name)
+    else:
+        found = access.visible_annotation_sets(user, record).filter(name=payload.from_).first()
+        if found is None:
+            raise HttpError(400, f"from: record {record.name} has no set {payload.from_!r}")
+        aset = sets.create_working_set(found, user, payload.name)
     return Status(201, _set_out(aset))
 
 
@@ -126,10 +120,7 @@ def start_set(request: HttpRequest, record_id: int, payload: StartIn) -> Any:
 def post_edits(request: HttpRequest, set_id: int, payload: EditsIn) -> dict[str, Any]:
     user = api_user(request)
     aset = access.get_annotation_set_for_user(user, set_id)
-    try:
-        results = editing.apply_edits(aset, user, payload.edits)
-    except editing.EditError as exc:
-        raise HttpError(exc.status, str(exc)) from exc
+    results = editing.apply_edits(aset, user, payload.edits)
     return {"set": _set_out(aset), "results": results}
 
 

@@ -17,10 +17,10 @@ from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.progress import project_progress, projects_overview
 from wavetag.annotations.services import adjudication_queue
+from wavetag.errors import InvalidInput
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, next_task, release
 from wavetag.projects.builtin import ACTION_KEYS
-from wavetag.projects.errors import InvalidInput
 from wavetag.projects.models import Role, Task
 from wavetag.projects.services import describe, find_user, replace_schema
 

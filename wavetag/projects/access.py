@@ -16,9 +16,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from wavetag.errors import NotAllowed
 from wavetag.records.access import MAX_ID, can_see_everything
 
-from .errors import NotAllowed
 from .models import ROLE_RANK, Assignment, Membership, Project, Role, Task, TaskStatus
 
 

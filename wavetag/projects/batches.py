@@ -22,8 +22,8 @@ from django.db.models import Count, Max, QuerySet
 
 from wavetag.annotations.consensus import evaluate
 from wavetag.annotations.models import Annotation, AnnotationStatus
+from wavetag.errors import StateConflict
 
-from .errors import StateConflict
 from .models import Assignment, Project, Task, TaskStatus
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidInput
+from wavetag.errors import InvalidInput
 
 TASK_TYPES = ("labels", "beats")
 BEAT_TASK_MODES = ("record", "segments")

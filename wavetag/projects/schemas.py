@@ -31,9 +31,10 @@ import math
 import re
 from typing import Any
 
+from wavetag.errors import InvalidInput, refuse_nul
+
 from .beat_schema import check_task_type
 from .builtin import TEMPLATES
-from .errors import InvalidInput, refuse_nul
 from .models import MAX_ANNOTATORS
 
 FIELD_TYPES = ("choice", "multi", "text", "number")

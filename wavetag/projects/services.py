@@ -9,9 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.records.models import Dataset
 
-from .errors import InvalidInput, StateConflict, refuse_nul
 from .models import Membership, Project, Role
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
 from .tasks import make_tasks

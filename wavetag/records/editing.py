@@ -24,6 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from wavetag.errors import WavetagError
+
 from .models import Annotation, AnnotationEdit, AnnotationSet, Record
 from .sets import _free_name
 
@@ -64,12 +66,9 @@ FIDUCIAL_REACH = 0.8
 MAX_OPS = 5000
 
 
-class EditError(ValueError):
-    """An edit cannot be applied; the message names the field and what is wrong."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class EditError(WavetagError):
+    """An edit cannot be applied; the message names the field and what is wrong (400), or
+    the set may not be edited now (403, 409)."""
 
 
 def may_edit(user: Any, aset: AnnotationSet) -> None:

@@ -20,13 +20,17 @@ from pathlib import Path
 
 from django.conf import settings
 
+from wavetag.errors import WavetagError
+
 DB_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(/\d+(\.\d+)*)?$", re.IGNORECASE)
 # Names that come from the server end up as local paths: no "..", no absolute paths.
 SAFE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
 
 
-class DownloadError(Exception):
-    pass
+class DownloadError(WavetagError):
+    """The database or a file of it could not be fetched; the message says which."""
+
+    status = 502
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
 
+from wavetag.errors import InvalidInput
 from wavetag.signal.recording import AnnotationSetData
 
 from .importer import insert_annotations
@@ -26,7 +27,7 @@ COPYABLE = (
 )
 
 
-class SetError(ValueError):
+class SetError(InvalidInput):
     """A set cannot be made as asked; the message says why."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from wavetag.errors import InvalidInput
 from wavetag.signal import codec
 from wavetag.signal import store as wstore
 
@@ -28,7 +29,7 @@ MAX_POINTS_LIMIT = 100_000
 BINARY_MAGIC = b"WTW2"
 
 
-class WindowRequestError(ValueError):
+class WindowRequestError(InvalidInput):
     """A window request that cannot be answered; the message names the parameter."""
 
 

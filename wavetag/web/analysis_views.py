@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from wavetag.analysis.access import get_record_to_analyse, may_analyse
 from wavetag.analysis.models import AnalysisRun
 from wavetag.analysis.services import request_analysis
-from wavetag.projects.errors import NotAllowed, StateConflict
+from wavetag.errors import NotAllowed, StateConflict
 from wavetag.records.models import Record
 
 

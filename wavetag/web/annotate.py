@@ -33,11 +33,11 @@ from wavetag.annotations import services
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
+from wavetag.errors import NotAllowed, WavetagError
 from wavetag.projects import access
 from wavetag.projects.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
-from wavetag.projects.errors import NotAllowed, WorkflowError
 from wavetag.projects.models import Assignment, Membership, Project, Task
 from wavetag.projects.services import describe
 
@@ -69,7 +69,7 @@ def workflow_errors(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except WorkflowError as exc:
+        except WavetagError as exc:
             if _wants_json(request):
                 return JsonResponse(
                     {"error": str(exc), "field": field_of(str(exc))}, status=exc.status
@@ -124,7 +124,7 @@ def claim(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id)
     try:
         tasks = claim_batch(project, request.user)
-    except WorkflowError as exc:
+    except WavetagError as exc:
         messages.error(request, str(exc))
         return redirect("project", project_id=project.pk)
     if not tasks:
@@ -237,7 +237,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
         annotation = services.save_annotation(task, request.user, body)
     except NotAllowed:
         raise
-    except WorkflowError as exc:
+    except WavetagError as exc:
         message = str(exc)
         if _wants_json(request):
             return JsonResponse({"error": message, "field": field_of(message)}, status=exc.status)

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from wavetag.annotations import beat_adjudication, beats, services
 from wavetag.annotations.models import TaskSet
+from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
-from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Task
 
 from .answers import answer_lines
@@ -97,7 +97,7 @@ def adjudicate_page(
     try:
         services.check_adjudicable(task, acc)
         refusal = ""
-    except WorkflowError as exc:
+    except WavetagError as exc:
         refusal = str(exc)
     comparison = beat_adjudication.comparison(task, acc) if acc.sees_all else None
     stats = (comparison or {}).get("stats") or {}
@@ -179,7 +179,7 @@ def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) ->
             item = {"id": int(raw), **resolution}
             out = beat_adjudication.resolve(task, request.user, {"items": [item]})
             note = "resolved"
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return adjudicate_page(request, task, acc, error=str(exc), status=exc.status)
     if out["status"] == "adjudicated":
         messages.success(request, f"Task {task.pk} adjudicated: its final beats are written.")

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.progress import project_progress
+from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.batches import release as release_assignments
-from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Membership, Project, Role
 from wavetag.projects.services import (
     add_member,
@@ -77,7 +77,7 @@ def _console(
     return render(request, "web/console_project.html", context, status=status)
 
 
-def _refused(request: HttpRequest, project: Project, exc: WorkflowError) -> HttpResponse:
+def _refused(request: HttpRequest, project: Project, exc: WavetagError) -> HttpResponse:
     return _console(request, project, status=exc.status, error=str(exc))
 
 
@@ -128,7 +128,7 @@ def invite(request: HttpRequest, project_id: int) -> HttpResponse:
             days=days,
             created_by=request.user,
         )
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _refused(request, project, exc)
     delivery = deliver_invitation(invitation, code, request.build_absolute_uri(reverse("home")))
     mail = ""
@@ -161,7 +161,7 @@ def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         user = find_user(request.POST.get("username", "").strip())
         membership = add_member(project, user, request.POST.get("role", ""))
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _refused(request, project, exc)
     messages.success(request, f"{user.get_username()} is {membership.role} of {project.name}")
     return _back(request, project)
@@ -175,7 +175,7 @@ def member_role(request: HttpRequest, project_id: int, user_id: int) -> HttpResp
     membership = _member(project, user_id)
     try:
         add_member(project, membership.user, request.POST.get("role", ""))
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _refused(request, project, exc)
     role = request.POST["role"]
     messages.success(request, f"{membership.user.get_username()} is now {role}")
@@ -191,7 +191,7 @@ def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpRe
     membership = _member(project, user_id)
     try:
         remove_member(project, membership.user)
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _refused(request, project, exc)
     messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
     return _back(request, project)
@@ -214,7 +214,7 @@ def release(request: HttpRequest, project_id: int) -> HttpResponse:
         else:
             raise InvalidInput("username: say whose assignments to release")
         count = release_assignments(project, user=user)
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _refused(request, project, exc)
     plural = "" if count == 1 else "s"
     messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
@@ -235,7 +235,7 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
         except ValueError as exc:
             raise InvalidInput(f"schema: not valid JSON ({exc})") from None
         replace_schema(project, raw)
-    except WorkflowError as exc:
+    except WavetagError as exc:
         return _console(request, project, status=exc.status, error=str(exc), schema_text=text)
     messages.success(request, f"{project.name} now uses its own label schema")
     return _back(request, project)

@@ -12,14 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from wavetag.errors import WavetagError
 from wavetag.projects.access import has_role, role_in
-from wavetag.projects.errors import WorkflowError
 from wavetag.projects.models import Project, Role
 
 View = Callable[..., HttpResponse]
 
 
-def refuse(request: HttpRequest, exc: WorkflowError) -> HttpResponse:
+def refuse(request: HttpRequest, exc: WavetagError) -> HttpResponse:
     return render(request, "web/review_refused.html", {"message": str(exc)}, status=exc.status)
 
 
@@ -30,7 +30,7 @@ def workflow_errors(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except WorkflowError as exc:
+        except WavetagError as exc:
             return refuse(request, exc)
 
     return wrapper

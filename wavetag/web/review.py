@@ -23,9 +23,9 @@ from wavetag.annotations import services
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Adjudication, Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
+from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.errors import InvalidInput, WorkflowError
 from wavetag.projects.models import Project, Role, Task, TaskStatus
 
 from . import beat_pages
@@ -103,7 +103,7 @@ def _adjudication_context(
     try:
         services.check_adjudicable(task, acc)
         refusal = ""
-    except WorkflowError as exc:
+    except WavetagError as exc:
         refusal = str(exc)
     last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
     if values is None:
@@ -155,7 +155,7 @@ def adjudicate(request: HttpRequest, task_id: int) -> HttpResponse:
     data = answer_from_form(schema, request.POST)
     try:
         decision = services.adjudicate(task, request.user, data)
-    except WorkflowError as exc:
+    except WavetagError as exc:
         answer = {k: v for k, v in data.items() if k != "comment"}
         context = _adjudication_context(
             request,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.accounts.registration import create_invitation, deliver_invitation
-from wavetag.projects.errors import WorkflowError
+from wavetag.errors import WavetagError
 from wavetag.projects.models import Role
 from wavetag.projects.services import find_project
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             invitation, code = create_invitation(
                 project, opts["role"], email=opts["email"], days=opts["days"]
             )
-        except WorkflowError as exc:
+        except WavetagError as exc:
             raise CommandError(str(exc)) from None
         # A mail printed by the console backend goes to stderr too.
         connection = get_connection(stream=self.stderr)

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.accounts.registration import create_user
-from wavetag.projects.errors import WorkflowError
+from wavetag.errors import WavetagError
 
 
 class Command(BaseCommand):
@@ -40,6 +40,6 @@ class Command(BaseCommand):
                 raise CommandError("the two passwords differ")
         try:
             user = create_user(opts["username"], password, opts["email"], staff=opts["staff"])
-        except WorkflowError as exc:
+        except WavetagError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"created user {user.get_username()}")

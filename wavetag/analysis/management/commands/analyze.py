@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wavetag.projects.errors import WorkflowError
+from wavetag.errors import WavetagError
 from wavetag.records.models import Record
 
 from ...findings import COUNTED
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             label = f"{record.dataset.name}/{record.name}"
             try:
                 run = request_analysis(record, None, enqueue=not opts["wait"])
-            except WorkflowError as exc:
+            except WavetagError as exc:
                 self.stderr.write(f"{label}: {exc}")
                 failed += 1
                 continue

@@ -12,8 +12,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from wavetag.errors import StateConflict, WavetagError
 from wavetag.projects.batches import release
-from wavetag.projects.errors import StateConflict, WorkflowError
 from wavetag.projects.models import MAX_ANNOTATORS, Role, Task
 from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
 from wavetag.projects.services import (
@@ -110,7 +110,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         try:
             getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
-        except WorkflowError as exc:
+        except WavetagError as exc:
             raise CommandError(str(exc)) from None
 
     def _create(self, opts: dict[str, Any]) -> None:
