@@ -14,8 +14,8 @@ import wfdb
 from django.test import Client
 
 from wavetag.analysis.services import execute_run, request_analysis
+from wavetag.annotations.access import visible_annotation_sets
 from wavetag.records import sets
-from wavetag.records.access import visible_annotation_sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal import qrs
 

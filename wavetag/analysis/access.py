@@ -11,9 +11,9 @@ from typing import Any
 from django.http import Http404
 
 from wavetag.errors import NotAllowed
-from wavetag.projects.access import MAX_ID
+from wavetag.projects.access import MAX_ID, get_record_for_user
 from wavetag.projects.models import Membership, Role
-from wavetag.records.access import can_see_everything, get_record_for_user
+from wavetag.records.access import can_see_everything
 from wavetag.records.models import Record
 
 from .models import AnalysisRun

@@ -5,7 +5,9 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from wavetag.records import access
+from wavetag.annotations import access as set_access
+from wavetag.projects import access
+from wavetag.records.access import may_see_comments
 from wavetag.records.annotation_files import export_csv, export_wfdb, file_stem
 from wavetag.records.models import Annotation, Record
 from wavetag.records.windows import (
@@ -174,9 +176,9 @@ def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
             "count": s.count,
             "mine": s.created_by_id == user.pk,
         }
-        for s in access.visible_annotation_sets(user, record)
+        for s in set_access.visible_annotation_sets(user, record)
     ]
-    if access.may_see_comments(user):
+    if may_see_comments(user):
         out["comments"] = record.comments
     return out
 
@@ -250,7 +252,7 @@ def list_annotations(
 ) -> dict[str, Any]:
     user = api_user(request)
     record = access.get_record_for_user(user, record_id)
-    aset = access.visible_annotation_sets(user, record).filter(name=set).first()
+    aset = set_access.visible_annotation_sets(user, record).filter(name=set).first()
     if aset is None:
         raise WindowRequestError(f"set: record {record.name} has no annotation set {set!r}")
     qs = Annotation.objects.filter(annotation_set=aset)
@@ -310,7 +312,7 @@ def export_annotations(
 ) -> HttpResponse:
     user = api_user(request)
     record = access.get_record_for_user(user, record_id)
-    aset = access.visible_annotation_sets(user, record).filter(name=set).first()
+    aset = set_access.visible_annotation_sets(user, record).filter(name=set).first()
     if aset is None:
         raise WindowRequestError(f"set: record {record.name} has no annotation set {set!r}")
     name, extension = file_stem(aset)

@@ -71,10 +71,12 @@ class EditError(WavetagError):
     the set may not be edited now (403, 409)."""
 
 
-def may_edit(user: Any, aset: AnnotationSet) -> None:
-    """Raise unless ``user`` may edit ``aset`` (the caller has checked they may see it)."""
-    from .access import is_dataset_admin
+def may_edit(user: Any, aset: AnnotationSet, *, as_admin: bool = False) -> None:
+    """Raise unless ``user`` may edit ``aset`` (the caller has checked they may see it).
 
+    ``as_admin``: the user administers the record's dataset (a decision about project
+    membership, taken above this app), so they may edit someone else's working set.
+    """
     if aset.origin == AnnotationSet.Origin.AUTOMATIC:
         raise EditError(
             f"set {aset.name!r} is automatic: the next analysis run replaces it, so it is "
@@ -87,7 +89,7 @@ def may_edit(user: Any, aset: AnnotationSet) -> None:
             "start a working copy from it",
             409,
         )
-    if aset.created_by_id != user.pk and not is_dataset_admin(user, aset.record.dataset_id):
+    if aset.created_by_id != user.pk and not as_admin:
         raise EditError(f"set {aset.name!r} is someone else's working set", 403)
     if aset.frozen:
         raise EditError(f"set {aset.name!r} cannot be edited now: {aset.frozen}", 409)
@@ -321,17 +323,20 @@ class _Batch:
 OPERATIONS = ("add", "move", "delete", "relabel", "segment", "fiducial")
 
 
-def apply_edits(aset: AnnotationSet, user: Any, ops: Sequence[dict[str, Any]]) -> list[list[int]]:
+def apply_edits(
+    aset: AnnotationSet, user: Any, ops: Sequence[dict[str, Any]], *, as_admin: bool = False
+) -> list[list[int]]:
     """Apply a batch of operations to a human set, all or nothing.
 
-    1. Check that ``user`` may edit the set (its owner, or an admin of the dataset).
+    1. Check that ``user`` may edit the set (its owner, or, ``as_admin``, an admin of the
+       dataset).
     2. Apply each operation in order inside one transaction; the first invalid one raises
        ``EditError`` naming it (``edits[2].symbol: ...``) and nothing is kept.
     3. Write the edit log and the set's new count.
 
     Returns, per operation, the ids of the rows it made or touched.
     """
-    may_edit(user, aset)
+    may_edit(user, aset, as_admin=as_admin)
     if not ops:
         raise EditError("edits: the list is empty")
     if len(ops) > MAX_OPS:

@@ -9,8 +9,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from wavetag.accounts.models import ViewerSettings
+from wavetag.annotations import access as set_access
 from wavetag.annotations.progress import projects_overview
-from wavetag.records import access, history
+from wavetag.projects import access
+from wavetag.records import history
 from wavetag.records.models import Record
 from wavetag.signal.channels import channel_kind
 
@@ -86,7 +88,7 @@ def viewer_config(
                     "count": s.count,
                     "mine": s.created_by_id == user.pk,
                 }
-                for s in access.visible_annotation_sets(user, record)
+                for s in set_access.visible_annotation_sets(user, record)
             ],
         },
         "event": event,
@@ -126,7 +128,7 @@ HISTORY_PAGE = 200
 @require_GET
 def set_history_page(request: HttpRequest, set_id: int) -> HttpResponse:
     """Every edit of an annotation set, newest first, each linked to its place in the record."""
-    aset = access.get_annotation_set_for_user(request.user, set_id)
+    aset = set_access.get_annotation_set_for_user(request.user, set_id)
     page = Paginator(history.edits(aset).reverse(), HISTORY_PAGE).get_page(request.GET.get("page"))
     rows = history.lines(list(page))
     context = {"set": aset, "record": aset.record, "page": page, "rows": rows}

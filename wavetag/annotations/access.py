@@ -1,0 +1,81 @@
+"""Which annotation sets of a record a user may list and read.
+
+Above the projects' rules (``wavetag.projects.access``) because a beat-correction task
+shares sets: its adjudicators read every annotator's corrected set, and the project's
+final set. Sets outside the user's reach are reported as missing (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from wavetag.projects.access import is_dataset_admin, visible_records, visible_sets_filter
+from wavetag.projects.models import Assignment, Role, TaskStatus
+from wavetag.records.access import MAX_ID, can_see_everything
+from wavetag.records.models import AnnotationSet, Record
+
+from .models import TaskSet
+
+
+def _shared_task_sets(user: Any, record: Record) -> Q:
+    """Human sets of beat-correction tasks the user may see besides their own: every
+    annotator's corrected set of a task they may adjudicate (an adjudicator or admin of
+    its project who is not blind to it), and the project's final set of the record."""
+    experts = TaskSet.objects.filter(
+        record=record,
+        project__memberships__user=user,
+        project__memberships__role__in=(Role.ADJUDICATOR, Role.ADMIN),
+    )
+    blind = (
+        Assignment.objects.filter(user=user, task__record=record)
+        .exclude(task__status__in=(TaskStatus.AGREED, TaskStatus.ADJUDICATED))
+        .values("task_id")
+    )
+    ids = experts.exclude(kind=TaskSet.Kind.WORKING, task_id__in=blind).values("annotation_set_id")
+    return Q(pk__in=ids)
+
+
+def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet]:
+    """The annotation sets of a record this user may list and read."""
+    sets = AnnotationSet.objects.filter(record=record)
+    if can_see_everything(user):
+        return sets
+    if not user.is_authenticated:
+        return sets.none()
+    if is_dataset_admin(user, record.dataset_id):
+        return sets
+    allowed = visible_sets_filter(user, record.dataset_id)
+    # A working copy someone made is theirs to see, whatever the project shows others; and
+    # nobody else's, even in a project that is not blind: it is an unfinished answer
+    # (only the adjudicators of a beat-correction task see its annotators' sets).
+    own = Q(created_by=user) | _shared_task_sets(user, record)
+    not_human = ~Q(origin=AnnotationSet.Origin.HUMAN)
+    if allowed is None:
+        return sets.filter(not_human | own)
+    return sets.filter((allowed & not_human) | own)
+
+
+def get_annotation_set_for_user(user: Any, set_id: int) -> AnnotationSet:
+    """An annotation set by id, if the user may see it (its record, and the set itself)."""
+    in_range = 0 < set_id <= MAX_ID
+    aset = (
+        AnnotationSet.objects.select_related("record").filter(pk=set_id).first()
+        if in_range
+        else None
+    )
+    if aset is None or not user.is_authenticated:
+        raise Http404("No such annotation set")
+    record = visible_records(user).select_related("dataset").filter(pk=aset.record_id).first()
+    if record is None or not visible_annotation_sets(user, record).filter(pk=aset.pk).exists():
+        raise Http404("No such annotation set")
+    aset.record = record
+    return aset
+
+
+def may_edit_as_admin(user: Any, aset: AnnotationSet) -> bool:
+    """Whether the user may edit anyone's working set of this record (see
+    ``records.editing.apply_edits``)."""
+    return is_dataset_admin(user, aset.record.dataset_id)
