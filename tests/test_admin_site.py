@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import save_annotation
-from wavetag.projects.batches import claim_batch
 
 from .factories import icu_world
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import create_invitation
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Annotation, Revision
 from wavetag.annotations.services import save_annotation
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.models import Task
 
 from .factories import icu_world, make_member, make_project, make_user

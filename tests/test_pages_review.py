@@ -16,6 +16,7 @@ from django.test import Client
 
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import hash_code
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Adjudication, AdjudicationSkip, Flag
 from wavetag.annotations.services import (
     adjudicate,
@@ -24,7 +25,6 @@ from wavetag.annotations.services import (
     save_annotation,
 )
 from wavetag.projects.access import task_access
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.models import Assignment, Membership, Task
 
 from .factories import icu_world, make_member

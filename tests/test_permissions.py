@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import post_to_discussion, save_annotation
 from wavetag.projects.access import task_access
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Task
 

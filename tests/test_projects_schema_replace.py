@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import save_annotation
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Project
 

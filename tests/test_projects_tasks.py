@@ -180,8 +180,8 @@ class TestCreateProject:
             add_member(project, user, "boss")
 
     def test_the_last_admin_keeps_the_role(self, icu: None) -> None:
+        from wavetag.annotations.changes import remove_member
         from wavetag.errors import StateConflict
-        from wavetag.projects.services import remove_member
 
         project = make_project("alarms", "icu")
         lead, deputy = make_user("lead", password=None), make_user("deputy", password=None)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.review import ReviewFilter, review_annotations
 from wavetag.annotations.services import flag_annotation, save_annotation
-from wavetag.projects.batches import claim_batch
 
 from .factories import call, icu_world
 

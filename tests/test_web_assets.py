@@ -64,8 +64,8 @@ class TestViewerAssets:
         self, client: Any, data_dir: Path, settings: Any, tmp_path: Path
     ) -> None:
         from tests.factories import icu_world
+        from wavetag.annotations.batches import claim_batch
         from wavetag.annotations.services import save_annotation
-        from wavetag.projects.batches import claim_batch
 
         settings.STORE_DIR = tmp_path / "store"
         w = icu_world(data_dir)

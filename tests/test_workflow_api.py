@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from wavetag.projects.batches import claim_batch
+from wavetag.annotations.batches import claim_batch
 
 from .factories import call, icu_world
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch, next_task, release, unfinished
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.services import save_annotation
 from wavetag.errors import StateConflict
-from wavetag.projects.batches import claim_batch, next_task, release, unfinished
 from wavetag.projects.models import Assignment, Task
 
 from .factories import call, icu_world, import_ok, make_member, make_project

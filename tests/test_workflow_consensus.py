@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Revision
 from wavetag.annotations.services import (
     adjudicate,
@@ -17,7 +18,6 @@ from wavetag.annotations.services import (
     skip_adjudication,
 )
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.models import Task
 
 from .factories import call, icu_world, import_ok, make_member, make_project

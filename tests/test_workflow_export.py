@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import adjudicate, flag_annotation, save_annotation
-from wavetag.projects.batches import claim_batch
 
 from .factories import bearer, call, icu_world, make_member
 

@@ -13,7 +13,7 @@ import pytest
 import wfdb
 from django.test import Client
 
-from wavetag.projects.batches import claim_batch
+from wavetag.annotations.batches import claim_batch
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.services import create_project
 from wavetag.records.editing import BEAT_CODES

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import BeatDisagreement, Revision, TaskSet
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.models import Task
 from wavetag.projects.schemas import SchemaError, template_schema, validate_schema

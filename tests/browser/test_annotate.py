@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.factories import icu_world, make_member, make_project
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Annotation
-from wavetag.projects.batches import claim_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from wavetag.annotations import beats, services
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Annotation as Answer
 from wavetag.annotations.models import BeatDisagreement
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.services import create_project
 from wavetag.records.editing import BEAT_CODES

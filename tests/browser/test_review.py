@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 from tests.factories import icu_world
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import hash_code
+from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Adjudication, AdjudicationSkip, Flag
 from wavetag.annotations.services import save_annotation
-from wavetag.projects.batches import claim_batch
 from wavetag.projects.models import Task
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
+from wavetag.analysis.models import AnalysisRun
+from wavetag.analysis.services import request_analysis
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.beat_schema import AUTOMATIC, is_beat_schema, start_set_of
 from wavetag.projects.models import Assignment, Task
@@ -70,8 +72,6 @@ class StartState:
 def missing_start(task: Task) -> StartState:
     name = start_set_of(task.project.schema)
     if name == AUTOMATIC:
-        from wavetag.analysis.models import AnalysisRun
-
         run = AnalysisRun.objects.filter(record=task.record).order_by("-created_at", "-id").first()
         if run is None:
             why = "the automatic analysis of this record has not run yet"
@@ -188,8 +188,6 @@ def task_beats(task: Task, user: Any) -> dict[str, Any]:
 def request_start_analysis(task: Task, user: Any) -> Any:
     """Queue the automatic analysis a beat task starts from, for one of its assignees
     (they may not ask for analyses otherwise); refused while one is queued or running."""
-    from wavetag.analysis.services import request_analysis
-
     state = task_beats(task, user)
     if not state["may_request_analysis"]:
         raise StateConflict(

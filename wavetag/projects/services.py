@@ -154,7 +154,7 @@ def find_user(username: str) -> Any:
     return user
 
 
-def _keep_an_admin(project: Project, user: Any, allow_no_admin: bool) -> None:
+def keep_an_admin(project: Project, user: Any, allow_no_admin: bool) -> None:
     """Refuse to take the admin role from the last admin of a project: nobody could then
     invite, add members or release assignments but a site admin. Runs inside the caller's
     transaction, with the project's row locked, so that two admins removing each other at
@@ -183,26 +183,10 @@ def add_member(
         )
         if not created and membership.role != role:
             if membership.role == Role.ADMIN:
-                _keep_an_admin(project, user, allow_no_admin)
+                keep_an_admin(project, user, allow_no_admin)
             membership.role = role
             membership.save(update_fields=["role"])
     return membership
-
-
-def remove_member(project: Project, user: Any, *, allow_no_admin: bool = False) -> bool:
-    """Remove a member. Their submitted answers stay; unfinished assignments are released.
-    The last admin stays unless ``allow_no_admin`` (site admins, from the command)."""
-    from .batches import release
-
-    with transaction.atomic():
-        membership = Membership.objects.filter(project=project, user=user).first()
-        if membership is None:
-            return False
-        if membership.role == Role.ADMIN:
-            _keep_an_admin(project, user, allow_no_admin)
-        release(project, user=user)
-        membership.delete()
-    return True
 
 
 def find_project(name_or_id: str) -> Project:
@@ -232,51 +216,3 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "event_set": project.event_set,
         "visible_sets": project.visible_sets,
     }
-
-
-def has_answers(project: Project) -> bool:
-    """Whether anyone saved an answer (even a draft) or a decision in the project."""
-    # The annotations app depends on this one: imported here, not at the top.
-    from wavetag.annotations.models import Adjudication, Annotation
-
-    return (
-        Annotation.objects.filter(task__project=project).exists()
-        or Adjudication.objects.filter(task__project=project).exists()
-    )
-
-
-def replace_schema(project: Project, raw: Any) -> Project:
-    """Give ``project`` a custom label schema (``raw``, as JSON data) in place of its own.
-
-    Only while nobody has saved an answer or a decision: a schema gives answers their
-    meaning, so changing it under existing answers would silently change what they say.
-    The tasks stay as they are, so the new schema must make the same kind of tasks, and
-    allow the project's number of annotators per task.
-    """
-    checked = validate_schema(raw)
-    with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
-        if has_answers(project):
-            raise StateConflict(
-                f"schema: project {project.name} already has answers, which the schema gives "
-                "their meaning; start a new project for a new schema"
-            )
-        if checked["tasks"] != project.schema["tasks"]:
-            raise InvalidInput(
-                f"schema: tasks must stay {project.schema['tasks']!r} (the project's tasks are "
-                f"made already), not {checked['tasks']!r}"
-            )
-        if checked.get("type", "labels") != project.schema.get("type", "labels"):
-            raise InvalidInput(
-                f"schema: type must stay {project.schema.get('type', 'labels')!r} (the kind of "
-                f"answer the project's tasks take), not {checked.get('type', 'labels')!r}"
-            )
-        if project.annotators_per_task > checked["max_annotators"]:
-            raise InvalidInput(
-                f"schema: max_annotators must be at least the project's "
-                f"{project.annotators_per_task} annotators per task"
-            )
-        project.schema = checked
-        project.template = "custom"
-        project.save(update_fields=["schema", "template"])
-    return project

@@ -30,12 +30,12 @@ from wavetag.accounts.registration import (
 )
 from wavetag.analysis.findings import page_findings
 from wavetag.annotations import services
+from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
 from wavetag.errors import NotAllowed, WavetagError
 from wavetag.projects import access
-from wavetag.projects.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Assignment, Membership, Project, Task

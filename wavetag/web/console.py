@@ -21,18 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import create_invitation, deliver_invitation
+from wavetag.annotations.batches import release as release_assignments
+from wavetag.annotations.changes import has_answers, remove_member, replace_schema
 from wavetag.annotations.progress import project_progress
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
-from wavetag.projects.batches import release as release_assignments
 from wavetag.projects.models import Membership, Project, Role
-from wavetag.projects.services import (
-    add_member,
-    find_user,
-    has_answers,
-    remove_member,
-    replace_schema,
-)
+from wavetag.projects.services import add_member, find_user
 
 from .guards import page_context, workflow_errors
 

@@ -12,18 +12,12 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from wavetag.annotations.batches import release
+from wavetag.annotations.changes import remove_member, replace_schema
 from wavetag.errors import StateConflict, WavetagError
-from wavetag.projects.batches import release
 from wavetag.projects.models import MAX_ANNOTATORS, Role, Task
 from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
-from wavetag.projects.services import (
-    add_member,
-    create_project,
-    find_project,
-    find_user,
-    remove_member,
-    replace_schema,
-)
+from wavetag.projects.services import add_member, create_project, find_project, find_user
 from wavetag.projects.tasks import make_tasks
 
 

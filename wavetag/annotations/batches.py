@@ -20,11 +20,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
 
-from wavetag.annotations.consensus import evaluate
-from wavetag.annotations.models import Annotation, AnnotationStatus
 from wavetag.errors import StateConflict
+from wavetag.projects.models import Assignment, Project, Task, TaskStatus
 
-from .models import Assignment, Project, Task, TaskStatus
+from .consensus import evaluate
+from .models import Annotation, AnnotationStatus
 
 
 def unfinished(project: Project, user: Any) -> list[Assignment]:

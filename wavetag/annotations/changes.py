@@ -1,0 +1,79 @@
+"""Changes to a running project that depend on its answers: removing a member (their
+unfinished batch is released) and replacing the label schema (only while nobody has
+answered). They live with the workflow because they read and release its answers; the
+project's own rules (the last admin stays, what a schema may say) come from
+``wavetag.projects``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from wavetag.errors import InvalidInput, StateConflict
+from wavetag.projects.models import Membership, Project, Role
+from wavetag.projects.schemas import validate_schema
+from wavetag.projects.services import keep_an_admin
+
+from .batches import release
+from .models import Adjudication, Annotation
+
+
+def remove_member(project: Project, user: Any, *, allow_no_admin: bool = False) -> bool:
+    """Remove a member. Their submitted answers stay; unfinished assignments are released.
+    The last admin stays unless ``allow_no_admin`` (site admins, from the command)."""
+    with transaction.atomic():
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if membership is None:
+            return False
+        if membership.role == Role.ADMIN:
+            keep_an_admin(project, user, allow_no_admin)
+        release(project, user=user)
+        membership.delete()
+    return True
+
+
+def has_answers(project: Project) -> bool:
+    """Whether anyone saved an answer (even a draft) or a decision in the project."""
+    return (
+        Annotation.objects.filter(task__project=project).exists()
+        or Adjudication.objects.filter(task__project=project).exists()
+    )
+
+
+def replace_schema(project: Project, raw: Any) -> Project:
+    """Give ``project`` a custom label schema (``raw``, as JSON data) in place of its own.
+
+    Only while nobody has saved an answer or a decision: a schema gives answers their
+    meaning, so changing it under existing answers would silently change what they say.
+    The tasks stay as they are, so the new schema must make the same kind of tasks, and
+    allow the project's number of annotators per task.
+    """
+    checked = validate_schema(raw)
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if has_answers(project):
+            raise StateConflict(
+                f"schema: project {project.name} already has answers, which the schema gives "
+                "their meaning; start a new project for a new schema"
+            )
+        if checked["tasks"] != project.schema["tasks"]:
+            raise InvalidInput(
+                f"schema: tasks must stay {project.schema['tasks']!r} (the project's tasks are "
+                f"made already), not {checked['tasks']!r}"
+            )
+        if checked.get("type", "labels") != project.schema.get("type", "labels"):
+            raise InvalidInput(
+                f"schema: type must stay {project.schema.get('type', 'labels')!r} (the kind of "
+                f"answer the project's tasks take), not {checked.get('type', 'labels')!r}"
+            )
+        if project.annotators_per_task > checked["max_annotators"]:
+            raise InvalidInput(
+                f"schema: max_annotators must be at least the project's "
+                f"{project.annotators_per_task} annotators per task"
+            )
+        project.schema = checked
+        project.template = "custom"
+        project.save(update_fields=["schema", "template"])
+    return project
