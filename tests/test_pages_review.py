@@ -16,14 +16,10 @@ from django.test import Client
 
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import hash_code
+from wavetag.annotations.adjudication import adjudication_queue
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Adjudication, AdjudicationSkip, Flag
-from wavetag.annotations.services import (
-    adjudicate,
-    adjudication_queue,
-    post_to_discussion,
-    save_annotation,
-)
+from wavetag.annotations.services import adjudicate, post_to_discussion, save_annotation
 from wavetag.projects.access import task_access
 from wavetag.projects.models import Assignment, Membership, Task
 

@@ -8,15 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.annotations.adjudication import adjudication_queue, skip_adjudication
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Revision
-from wavetag.annotations.services import (
-    adjudicate,
-    adjudication_queue,
-    flag_annotation,
-    save_annotation,
-    skip_adjudication,
-)
+from wavetag.annotations.services import adjudicate, flag_annotation, save_annotation
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.models import Task
 

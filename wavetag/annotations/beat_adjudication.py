@@ -27,9 +27,9 @@ from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.records.editing import BEAT_CODES
 
+from .adjudication import check_adjudicable
 from .beat_consensus import BeatGroup, agreed_beats, corrections, write_final
 from .models import Adjudication, BeatComparison, BeatDisagreement, Flag
-from .services import check_adjudicable
 
 ACTIONS = ("take", "label", "keep", "drop")
 KINDS = ("missing", "label")

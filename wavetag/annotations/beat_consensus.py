@@ -201,30 +201,27 @@ def agreed_beats(groups: list[BeatGroup]) -> list[tuple[int, str]]:
     return [(g.sample, str(g.labels[0])) for g in groups if g.kind is None]
 
 
-def evaluate_beats(task: Task) -> str:
-    """``consensus.evaluate`` for a beat-correction task (same locking, same moves)."""
-    before = (task.status, task.final_label)
+def decide(task: Task) -> None:
+    """Set the status and final label of a beat-correction task from its corrected sets
+    (``consensus.evaluate`` locks the task and saves it): the comparison is kept, and the
+    final set holds the agreed beats over the window only while the task is agreed."""
     c = corrections(task)
     if c is None:
         task.status, task.final_label = TaskStatus.OPEN, None
         BeatComparison.objects.filter(task=task).delete()
         BeatDisagreement.objects.filter(task=task).delete()
         clear_final(task)
+        return
+    groups = c.groups()
+    BeatComparison.objects.update_or_create(
+        task=task, defaults={"stats": _stats(c, groups), "computed_at": timezone.now()}
+    )
+    if _list_disagreements(task, c, groups) == 0:
+        final = write_final(task, agreed_beats(groups), c.fs)
+        task.status, task.final_label = TaskStatus.AGREED, final
     else:
-        groups = c.groups()
-        BeatComparison.objects.update_or_create(
-            task=task, defaults={"stats": _stats(c, groups), "computed_at": timezone.now()}
-        )
-        if _list_disagreements(task, c, groups) == 0:
-            final = write_final(task, agreed_beats(groups), c.fs)
-            task.status, task.final_label = TaskStatus.AGREED, final
-        else:
-            task.status, task.final_label = TaskStatus.CONFLICT, None
-            clear_final(task)
-    if (task.status, task.final_label) != before:
-        task.decided_at = timezone.now() if task.status == TaskStatus.AGREED else None
-    task.save(update_fields=["status", "final_label", "decided_at", "discussion_open"])
-    return task.status
+        task.status, task.final_label = TaskStatus.CONFLICT, None
+        clear_final(task)
 
 
 def project_beat_agreement(project: Any) -> dict[str, Any] | None:

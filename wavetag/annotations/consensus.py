@@ -1,16 +1,9 @@
 """Consensus: from the submitted answers of a task to its status and final label.
 
-The rule, for every schema: a task is decided by its annotators when all k of them have
-submitted, every answer is decisive (no Uncertain choice, no graded list left with only
-Unsure items, see ``schemas.is_decisive``) and their labels (``schemas.label_of``: the
-agreement fields) are equal. For the built-in templates that means
-
-- icu-alarm: the same decision (True, False or Reject; Uncertain never agrees);
-- resting-12lead: the same set of Confirmed diagnoses (Unsure ones are left out; a set
-  with nothing confirmed does not agree);
-- wearable-rhythm: the same quality, rhythm and subcategory;
-- beat-correction (any ``"type": "beats"`` schema): the same beats, compared beat by beat
-  (``beat_consensus``).
+The rule, for every kind of task: a task is decided by its annotators when all k of them
+have submitted, every answer is decisive (no Uncertain choice, no graded list left with
+only Unsure items, see ``schemas.is_decisive``) and their labels agree, as the task's kind
+compares them (``kinds``: a form's agreement fields, or beats compared beat by beat).
 
 ``evaluate`` runs again after every change to a submitted answer, so a revision after
 consensus moves the task between open, agreed and conflict. An adjudicated task keeps its
@@ -19,16 +12,18 @@ adjudicator's label whatever the annotators revise later.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
-from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Task, TaskStatus
-from wavetag.projects.schemas import answers_agree, is_unsure, label_of
+from wavetag.projects.schemas import is_unsure
 
+from .kinds import kind_of
 from .models import Annotation, AnnotationStatus
 
 
-def submitted_answers(task: Task) -> list[dict[str, object]]:
+def submitted_answers(task: Task) -> list[dict[str, Any]]:
     """Answers of the task's current assignees (a released assignee's answer is gone)."""
     rows = Annotation.objects.filter(
         task=task, status=AnnotationStatus.SUBMITTED, user__assignments__task=task
@@ -41,21 +36,11 @@ def evaluate(task: Task) -> str:
     with the task row locked so that two last answers do not both miss each other."""
     if task.status == TaskStatus.ADJUDICATED:
         return task.status
-    schema = task.project.schema
     answers = submitted_answers(task)
-    if any(is_unsure(schema, a) for a in answers):
+    if any(is_unsure(task.project.schema, a) for a in answers):
         task.discussion_open = True
-    if is_beat_schema(schema):
-        from .beat_consensus import evaluate_beats
-
-        return evaluate_beats(task)
     before = (task.status, task.final_label)
-    if len(answers) < task.project.annotators_per_task:
-        task.status, task.final_label = TaskStatus.OPEN, None
-    elif answers_agree(schema, answers):
-        task.status, task.final_label = TaskStatus.AGREED, label_of(schema, answers[0])
-    else:
-        task.status, task.final_label = TaskStatus.CONFLICT, None
+    kind_of(task.project).decide(task, answers)
     if (task.status, task.final_label) != before:
         task.decided_at = timezone.now() if task.status == TaskStatus.AGREED else None
     task.save(update_fields=["status", "final_label", "decided_at", "discussion_open"])

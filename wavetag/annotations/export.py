@@ -19,10 +19,10 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Project, Task
 
-from .models import Adjudication, Annotation, BeatComparison
+from .kinds import kind_of
+from .models import Adjudication, Annotation
 
 # Spreadsheet programs run cells starting with these as formulas.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -62,11 +62,8 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
             "comment": adj.comment,
             "at": adj.created_at.isoformat(),
         }
-    stats: dict[int, dict[str, Any]] = {}
-    if is_beat_schema(project.schema):
-        stats = dict(
-            BeatComparison.objects.filter(task__project=project).values_list("task_id", "stats")
-        )
+    kind = kind_of(project)
+    stats = kind.export_stats(project)
     for task in tasks.iterator(chunk_size=2000):
         item = {
             "id": task.pk,
@@ -81,8 +78,7 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
             "annotations": annotations.get(task.pk, []),
             "adjudication": decisions.get(task.pk),
         }
-        if is_beat_schema(project.schema):
-            item["beat_comparison"] = stats.get(task.pk)
+        kind.export_item(item, stats)
         yield item
 
 
@@ -103,27 +99,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-BEAT_TASK_COLUMNS = ["final_set", "final_beats", "missing", "label", "se", "ppv", "kappa"]
-BEAT_COLUMNS = ["beat_set", "beats"]
-
-
-def _beat_cells(item: dict[str, Any]) -> list[Any]:
-    final = (item["final_label"] or {}).get("beats") or {}
-    stats = item.get("beat_comparison") or {}
-    pair = (stats.get("pairs") or [{}])[0]
-    return [
-        final.get("set"),
-        final.get("count"),
-        stats.get("missing"),
-        stats.get("label"),
-        pair.get("sensitivity"),
-        pair.get("ppv"),
-        pair.get("kappa"),
-    ]
-
-
 def export_csv(project: Project) -> str:
-    beats = is_beat_schema(project.schema)
+    kind = kind_of(project)
     fields = [f["name"] for f in project.schema["fields"]]
     agreement = list(project.schema["agreement"])
     header = [
@@ -136,12 +113,12 @@ def export_csv(project: Project) -> str:
         "alarm_type",
         "status",
         *[f"final_{name}" for name in agreement],
-        *(BEAT_TASK_COLUMNS if beats else []),
+        *kind.csv_task_columns,
         "annotation_id",
         "annotator",
         "annotation_status",
         *fields,
-        *(BEAT_COLUMNS if beats else []),
+        *kind.csv_annotation_columns,
         "comment",
         "submitted_at",
         "flags",
@@ -164,11 +141,11 @@ def export_csv(project: Project) -> str:
             item["alarm_type"],
             item["status"],
             *[final.get(name) for name in agreement],
-            *(_beat_cells(item) if beats else []),
+            *kind.csv_task_cells(item),
         ]
         tail = [adj.get("adjudicator"), adj.get("comment")]
         if not item["annotations"]:
-            blank = [None] * (3 + len(fields) + (len(BEAT_COLUMNS) if beats else 0) + 3)
+            blank = [None] * (3 + len(fields) + len(kind.csv_annotation_columns) + 3)
             writer.writerow([_cell(v) for v in [*task_cells, *blank, *tail]])
         for a in item["annotations"]:
             cells = [
@@ -177,11 +154,7 @@ def export_csv(project: Project) -> str:
                 a["annotator"],
                 a["status"],
                 *[a["answer"].get(name) for name in fields],
-                *(
-                    [(a["answer"].get("beats") or {}).get(k) for k in ("set", "count")]
-                    if beats
-                    else []
-                ),
+                *kind.csv_annotation_cells(a),
                 a["comment"],
                 a["submitted_at"],
                 " | ".join(a["flags"]),

@@ -16,11 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 
 from wavetag.projects.access import has_role, visible_projects
-from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
 from wavetag.projects.services import describe
 from wavetag.records.access import can_see_everything
 
+from .kinds import kind_of
 from .models import Adjudication, Annotation, AnnotationStatus
 
 
@@ -41,10 +41,8 @@ def project_progress(project: Project, user: Any, role: str | None) -> dict[str,
     totals: dict[str, Any] = {"tasks": sum(by_status.values()), "needing_annotators": needing}
     for status in TaskStatus.values:
         totals[status] = by_status.get(status, 0) if full else None
-    if full and is_beat_schema(project.schema):
-        from .beat_consensus import project_beat_agreement
-
-        totals["beat_agreement"] = project_beat_agreement(project)
+    if full:
+        totals.update(kind_of(project).progress(project))
 
     assignments = Assignment.objects.filter(task__project=project)
     # Releasing an assignment deletes its unsubmitted answer, and a submitted one cannot be

@@ -7,21 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from wavetag.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
+from wavetag.errors import InvalidInput, NotAllowed, refuse_nul
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
-from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
-from wavetag.projects.schemas import clean_answer, label_of
+from wavetag.projects.models import Assignment, Task
+from wavetag.projects.schemas import clean_answer
 
-from .beats import answer_part
+from .adjudication import check_adjudicable, open_flags
 from .consensus import evaluate
+from .kinds import kind_of
 from .models import (
     Adjudication,
-    AdjudicationSkip,
     Annotation,
     AnnotationStatus,
     DiscussionPost,
@@ -73,11 +71,7 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         cleaned = clean_answer(
             task.project.schema, answer, complete=status == AnnotationStatus.SUBMITTED
         )
-        if is_beat_schema(task.project.schema):
-            # The answer of a beat task is the annotator's corrected set (frozen on submit).
-            beats = answer_part(task, user, status)
-            if beats is not None:
-                cleaned["beats"] = beats
+        cleaned = kind_of(task.project).answer(task, user, cleaned, status)
         now = timezone.now()
         annotation, created = Annotation.objects.select_for_update().get_or_create(
             task=task, user=user, defaults={"status": status, "created_at": now}
@@ -107,150 +101,16 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
     return annotation
 
 
-def own_annotation(task: Task, user: Any) -> Annotation | None:
-    return Annotation.objects.filter(task=task, user=user).first()
-
-
-def annotation_out(annotation: Annotation, *, with_flags: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": annotation.pk,
-        "task": annotation.task_id,
-        "annotator": annotation.user.get_username(),
-        "status": annotation.status,
-        "answer": annotation.answer,
-        "comment": annotation.comment,
-        "updated_at": annotation.updated_at,
-        "submitted_at": annotation.submitted_at,
-    }
-    if with_flags:
-        out["flags"] = [
-            {
-                "id": f.pk,
-                "by": f.user.get_username() if f.user else None,
-                "reason": f.reason,
-                "created_at": f.created_at,
-                "resolved": f.resolved_at is not None,
-            }
-            for f in annotation.flags.all()
-        ]
-    return out
-
-
-def all_annotations(task: Task, access: TaskAccess) -> list[dict[str, Any]]:
-    """Every annotation of the task, for adjudicators and project admins not blind to it."""
-    if not access.sees_all:
-        raise NotAllowed("only adjudicators and project admins not annotating it see these")
-    rows = (
-        Annotation.objects.filter(task=task).select_related("user").prefetch_related("flags__user")
-    )
-    return [annotation_out(a, with_flags=True) for a in rows.order_by("created_at", "id")]
-
-
-def history(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]]:
-    """Revisions: the user's own; every annotator's (and the adjudications) for those who
-    may see all annotations of the task."""
-    revisions = Revision.objects.filter(annotation__task=task).select_related(
-        "annotation__user", "user"
-    )
-    if not access.sees_all:
-        revisions = revisions.filter(annotation__user=user)
-    out: list[dict[str, Any]] = [
-        {
-            "kind": "annotation",
-            "annotator": r.annotation.user.get_username(),
-            "by": r.user.get_username() if r.user else None,
-            "at": r.at,
-            "status": r.status,
-            "answer": r.answer,
-            "comment": r.comment,
-            "changes": r.changes,
-        }
-        for r in revisions.order_by("at", "id")
-    ]
-    if access.sees_all:
-        for adj in Adjudication.objects.filter(task=task).select_related("user"):
-            out.append(
-                {
-                    "kind": "adjudication",
-                    "annotator": None,
-                    "by": adj.user.get_username() if adj.user else None,
-                    "at": adj.created_at,
-                    "status": "adjudicated",
-                    "answer": adj.answer,
-                    "comment": adj.comment,
-                    "changes": {},
-                }
-            )
-        out.sort(key=lambda item: item["at"])
-    return out
-
-
-def _open_flags(task: Task) -> QuerySet[Flag]:
-    return Flag.objects.filter(annotation__task=task, resolved_at__isnull=True)
-
-
-def check_adjudicable(task: Task, access: TaskAccess) -> None:
-    """Raise the reason why this user may not decide this task now; return when they may.
-    Pages call it to show the reason instead of a form that would be refused."""
-    if access.role is None:
-        raise Http404("No such task")
-    if not access.may_adjudicate:
-        if access.assigned:
-            raise NotAllowed("you annotated this task: skip it to another adjudicator")
-        raise NotAllowed("only adjudicators and project admins adjudicate")
-    if task.status == TaskStatus.OPEN:
-        raise StateConflict("this task is still waiting for its annotations")
-    if task.status == TaskStatus.AGREED and not _open_flags(task).exists():
-        raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
-
-
 def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     """Decide a task in conflict (or one whose annotation was flagged, or decide again an
-    adjudicated one). The answer is validated against the schema like a submission."""
+    adjudicated one), as its kind decides: a form's answer validated like a submission."""
     answer, comment, _ = split_request(data)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
         check_adjudicable(task, task_access(user, task))
-        if is_beat_schema(task.project.schema):
-            raise StateConflict(
-                f"task {task.pk} is a beat-correction task: resolve its beat disagreements "
-                f"instead (POST /api/v1/tasks/{task.pk}/beat-disagreements/resolve)"
-            )
-        cleaned = clean_answer(task.project.schema, answer, complete=True)
-        final = label_of(task.project.schema, cleaned)
-        now = timezone.now()
-        decision = Adjudication.objects.create(
-            task=task, user=user, answer=cleaned, final_label=final, comment=comment
-        )
-        task.status, task.final_label, task.decided_at = TaskStatus.ADJUDICATED, final, now
-        task.save(update_fields=["status", "final_label", "decided_at"])
-        _open_flags(task).update(resolved_at=now)
+        decision = kind_of(task.project).adjudicate(task, user, answer, comment)
+        open_flags(task).update(resolved_at=task.decided_at)
     return decision
-
-
-def skip_adjudication(task: Task, user: Any) -> None:
-    access = task_access(user, task)
-    if access.role is None:
-        raise Http404("No such task")
-    if access.role not in (Role.ADJUDICATOR, Role.ADMIN):
-        raise NotAllowed("only adjudicators and project admins adjudicate")
-    AdjudicationSkip.objects.get_or_create(task=task, user=user)
-
-
-def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
-    """Tasks waiting for this adjudicator: in conflict, or agreed with an open flag; never
-    one they annotated or skipped."""
-    flagged = Flag.objects.filter(
-        annotation__task__project=project, resolved_at__isnull=True
-    ).values("annotation__task_id")
-    return (
-        Task.objects.filter(project=project)
-        .filter(Q(status=TaskStatus.CONFLICT) | Q(status=TaskStatus.AGREED, id__in=flagged))
-        .exclude(assignments__user=user)
-        .exclude(skips__user=user)
-        .select_related("record")
-        .order_by("id")
-    )
 
 
 def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:

@@ -13,12 +13,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from wavetag.accounts.registration import create_invitation, deliver_invitation
+from wavetag.annotations.adjudication import adjudication_queue
 from wavetag.annotations.batches import claim_batch, next_task, release
 from wavetag.annotations.changes import replace_schema
 from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.progress import project_progress, projects_overview
-from wavetag.annotations.services import adjudication_queue
 from wavetag.errors import InvalidInput
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from wavetag.annotations import services
+from wavetag.annotations import adjudication, reading, services
 from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
@@ -145,8 +145,8 @@ def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
     out["assignment"] = (
         {"batch": assignment.batch, "position": assignment.position} if assignment else None
     )
-    mine = services.own_annotation(task, user)
-    out["annotation"] = services.annotation_out(mine) if mine else None
+    mine = reading.own_annotation(task, user)
+    out["annotation"] = reading.annotation_out(mine) if mine else None
     return out
 
 
@@ -170,7 +170,7 @@ def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
     user = api_user(request)
     task, _ = access.get_task_for_user(user, task_id)
     annotation = services.save_annotation(task, user, json_body(request))
-    return services.annotation_out(annotation)
+    return reading.annotation_out(annotation)
 
 
 @router.get(
@@ -181,7 +181,7 @@ def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
 def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
     user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
-    items = services.history(task, user, acc)
+    items = reading.history(task, user, acc)
     return {"items": items, "count": len(items)}
 
 
@@ -193,7 +193,7 @@ def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
 def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
     user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
-    items = services.all_annotations(task, acc)
+    items = reading.all_annotations(task, acc)
     return {"items": items, "count": len(items)}
 
 
@@ -224,7 +224,7 @@ def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
 def post_skip(request: HttpRequest, task_id: int) -> Any:
     user = api_user(request)
     task, _ = access.get_task_for_user(user, task_id)
-    services.skip_adjudication(task, user)
+    adjudication.skip_adjudication(task, user)
     return Status(204, None)
 
 

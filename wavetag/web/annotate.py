@@ -29,7 +29,7 @@ from wavetag.accounts.registration import (
     register_with_invitation,
 )
 from wavetag.analysis.findings import page_findings
-from wavetag.annotations import services
+from wavetag.annotations import reading, services
 from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
@@ -198,7 +198,7 @@ def _task_context(
 ) -> dict[str, Any]:
     project = task.project
     assignment = Assignment.objects.filter(task=task, user=request.user).first()
-    own = services.own_annotation(task, request.user)
+    own = reading.own_annotation(task, request.user)
     window = None if project.task_mode == "record" else (task.window_start, task.window_end)
     context: dict[str, Any] = {
         "task": task,
@@ -299,7 +299,7 @@ def task_history(request: HttpRequest, task_id: int) -> HttpResponse:
     me = request.user.get_username()
     items = [
         item
-        for item in services.history(task, request.user, acc)
+        for item in reading.history(task, request.user, acc)
         if item["kind"] == "annotation" and item["annotator"] == me
     ]
     fields = {f["name"]: f for f in task.project.schema["fields"]}

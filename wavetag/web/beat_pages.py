@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from wavetag.annotations import beat_adjudication, beats, services
+from wavetag.annotations import adjudication, beat_adjudication, beats, reading
 from wavetag.annotations.models import TaskSet
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
@@ -95,7 +95,7 @@ def adjudicate_page(
     request: HttpRequest, task: Task, acc: access.TaskAccess, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     try:
-        services.check_adjudicable(task, acc)
+        adjudication.check_adjudicable(task, acc)
         refusal = ""
     except WavetagError as exc:
         refusal = str(exc)
@@ -119,7 +119,7 @@ def adjudicate_page(
         keep.add(start.pk)
     record = config["record"]
     record["annotation_sets"] = [s for s in record["annotation_sets"] if s["id"] in keep]
-    notes = services.all_annotations(task, acc) if acc.sees_all else []
+    notes = reading.all_annotations(task, acc) if acc.sees_all else []
     for a in notes:
         a["lines"] = answer_lines(task.project.schema, a["answer"])
     context = page_context(

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wavetag.analysis.findings import page_findings
-from wavetag.annotations import services
+from wavetag.annotations import adjudication, reading, services
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Adjudication, Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
@@ -50,7 +50,7 @@ def _page(request: HttpRequest) -> int:
 
 
 def _next_in_queue(project: Project, user: Any) -> str:
-    task = services.adjudication_queue(project, user).first()
+    task = adjudication.adjudication_queue(project, user).first()
     if task is None:
         return reverse("adjudication-queue", args=[project.pk])
     return reverse("adjudicate", args=[task.pk])
@@ -64,7 +64,7 @@ def _next_in_queue(project: Project, user: Any) -> str:
 @workflow_errors
 def adjudication_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, needs=Role.ADJUDICATOR)
-    queue = services.adjudication_queue(project, request.user)
+    queue = adjudication.adjudication_queue(project, request.user)
     count = queue.count()
     rows = queue_rows(queue[:QUEUE_ROWS])
     flagged = dict(
@@ -91,24 +91,24 @@ def _adjudication_context(
 ) -> dict[str, Any]:
     user, project = request.user, task.project
     schema = project.schema
-    annotations = services.all_annotations(task, acc) if acc.sees_all else []
+    annotations = reading.all_annotations(task, acc) if acc.sees_all else []
     for a in annotations:
         a["lines"] = answer_lines(schema, a["answer"])
         a["json_id"] = f"answer-{a['id']}"
-    own = services.own_annotation(task, user) if acc.assigned else None
-    items = services.history(task, user, acc)
+    own = reading.own_annotation(task, user) if acc.assigned else None
+    items = reading.history(task, user, acc)
     for item in items:
         item["text"] = answer_text(schema, item["answer"])
         item["change_lines"] = change_lines(schema, item["changes"])
     try:
-        services.check_adjudicable(task, acc)
+        adjudication.check_adjudicable(task, acc)
         refusal = ""
     except WavetagError as exc:
         refusal = str(exc)
     last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
     if values is None:
         values = form_values(schema, last.answer if last else None)
-    queue = services.adjudication_queue(project, user)
+    queue = adjudication.adjudication_queue(project, user)
     in_queue = queue.filter(pk=task.pk).exists()
     return page_context(
         request,
@@ -177,7 +177,7 @@ def adjudicate(request: HttpRequest, task_id: int) -> HttpResponse:
 @workflow_errors
 def skip(request: HttpRequest, task_id: int) -> HttpResponse:
     task, _ = access.get_task_for_user(request.user, task_id)
-    services.skip_adjudication(task, request.user)
+    adjudication.skip_adjudication(task, request.user)
     messages.info(request, f"Task {task.pk} passed on to another adjudicator")
     return redirect(_next_in_queue(task.project, request.user))
 

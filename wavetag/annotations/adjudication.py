@@ -1,0 +1,62 @@
+"""Who may adjudicate which task, and the queue of tasks waiting for an adjudicator.
+
+The rules every kind of task shares; how a kind decides a task is its own
+(``kinds``: a form's answer, or beat disagreements resolved one by one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from wavetag.errors import NotAllowed, StateConflict
+from wavetag.projects.access import TaskAccess, task_access
+from wavetag.projects.models import Project, Role, Task, TaskStatus
+
+from .models import AdjudicationSkip, Flag
+
+
+def open_flags(task: Task) -> QuerySet[Flag]:
+    return Flag.objects.filter(annotation__task=task, resolved_at__isnull=True)
+
+
+def check_adjudicable(task: Task, access: TaskAccess) -> None:
+    """Raise the reason why this user may not decide this task now; return when they may.
+    Pages call it to show the reason instead of a form that would be refused."""
+    if access.role is None:
+        raise Http404("No such task")
+    if not access.may_adjudicate:
+        if access.assigned:
+            raise NotAllowed("you annotated this task: skip it to another adjudicator")
+        raise NotAllowed("only adjudicators and project admins adjudicate")
+    if task.status == TaskStatus.OPEN:
+        raise StateConflict("this task is still waiting for its annotations")
+    if task.status == TaskStatus.AGREED and not open_flags(task).exists():
+        raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+
+
+def skip_adjudication(task: Task, user: Any) -> None:
+    access = task_access(user, task)
+    if access.role is None:
+        raise Http404("No such task")
+    if access.role not in (Role.ADJUDICATOR, Role.ADMIN):
+        raise NotAllowed("only adjudicators and project admins adjudicate")
+    AdjudicationSkip.objects.get_or_create(task=task, user=user)
+
+
+def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
+    """Tasks waiting for this adjudicator: in conflict, or agreed with an open flag; never
+    one they annotated or skipped."""
+    flagged = Flag.objects.filter(
+        annotation__task__project=project, resolved_at__isnull=True
+    ).values("annotation__task_id")
+    return (
+        Task.objects.filter(project=project)
+        .filter(Q(status=TaskStatus.CONFLICT) | Q(status=TaskStatus.AGREED, id__in=flagged))
+        .exclude(assignments__user=user)
+        .exclude(skips__user=user)
+        .select_related("record")
+        .order_by("id")
+    )

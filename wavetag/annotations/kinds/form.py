@@ -1,0 +1,48 @@
+"""Form tasks: the answer is the schema's fields, and answers agree on its agreement fields.
+
+For the built-in templates that means
+
+- icu-alarm: the same decision (True, False or Reject; Uncertain never agrees);
+- resting-12lead: the same set of Confirmed diagnoses (Unsure ones are left out; a set
+  with nothing confirmed does not agree);
+- wearable-rhythm: the same quality, rhythm and subcategory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from wavetag.projects.models import Task, TaskStatus
+from wavetag.projects.schemas import answers_agree, clean_answer, label_of
+
+from ..models import Adjudication
+from .base import TaskKind
+
+
+class FormKind(TaskKind):
+    name = "labels"
+
+    def decide(self, task: Task, answers: list[dict[str, Any]]) -> None:
+        schema = task.project.schema
+        if len(answers) < task.project.annotators_per_task:
+            task.status, task.final_label = TaskStatus.OPEN, None
+        elif answers_agree(schema, answers):
+            task.status, task.final_label = TaskStatus.AGREED, label_of(schema, answers[0])
+        else:
+            task.status, task.final_label = TaskStatus.CONFLICT, None
+
+    def adjudicate(
+        self, task: Task, user: Any, answer: dict[str, Any], comment: str
+    ) -> Adjudication:
+        # Validated against the schema like a submission.
+        cleaned = clean_answer(task.project.schema, answer, complete=True)
+        final = label_of(task.project.schema, cleaned)
+        decision = Adjudication.objects.create(
+            task=task, user=user, answer=cleaned, final_label=final, comment=comment
+        )
+        task.status, task.final_label = TaskStatus.ADJUDICATED, final
+        task.decided_at = timezone.now()
+        task.save(update_fields=["status", "final_label", "decided_at"])
+        return decision
