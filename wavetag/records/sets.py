@@ -165,7 +165,8 @@ def _copy_rows(from_id: int, to_id: int, window: tuple[float, float] | None = No
     columns = ", ".join(qn(meta.get_field(f).column) for f in fields)
     set_column = qn(meta.get_field("annotation_set").column)
     table = qn(meta.db_table)
-    where, params = f"{set_column} = %s", [to_id, from_id]
+    where = f"{set_column} = %s"
+    params: list[float] = [to_id, from_id]
     if window is not None:
         time_column = qn(meta.get_field("time").column)
         where += f" AND {time_column} >= %s AND {time_column} <= %s"

@@ -34,9 +34,9 @@ from wavetag.annotations.batches import claim_batch, claimable, next_task, unfin
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
+from wavetag.annotations.viewer import viewer_config
 from wavetag.errors import NotAllowed, WavetagError
 from wavetag.projects import access
-from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Assignment, Membership, Project, Task
 from wavetag.projects.services import describe
@@ -49,8 +49,7 @@ from .answer_form import (
     summary,
     value_text,
 )
-from .beat_pages import annotate_context
-from .views import viewer_config
+from .kinds import pages_for
 
 View = Callable[..., HttpResponse]
 STATUS_LABELS = {
@@ -210,9 +209,8 @@ def _task_context(
         "schema": project.schema,
         "auto": page_findings(task.record, window),
     }
-    if assignment is not None and is_beat_schema(project.schema):
-        context["beat"] = annotate_context(task, request.user, context["config"])
     if assignment is not None:
+        context.update(pages_for(task).assignee(task, request.user, context["config"]))
         shown = answer if answer is not None else (own.answer if own else {})
         context.update(
             fields=form_fields(project.schema, shown),

@@ -16,39 +16,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from wavetag.annotations import adjudication, beat_adjudication, beats, reading
-from wavetag.annotations.models import TaskSet
+from wavetag.annotations import beat_adjudication, beats
+from wavetag.annotations.kinds import kind_of
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Task
 
 from .answers import answer_lines
-from .guards import page_context, workflow_errors
-from .views import viewer_config
+from .guards import project_links, workflow_errors
 
 MAX_SHOWN = 500
-AROUND = 2.5  # s shown each side of a disagreement (as review/beat-disagreements.js)
 # The codes an adjudicator picks from, most used first.
 PICK_CODES = ["N", "V", "A", "L", "R", "F", "/", "Q", "S", "E", "J", "a", "j", "e", "f"]
 
 
-def annotate_context(task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """What the annotation page adds for a beat task's assignee: the viewer shows their
-    working set (in the beat editor, unless it is frozen) and the starting set, nothing
-    else; and why there is nothing to correct yet, when the starting set is missing."""
-    state = beats.task_beats(task, user)
-    mine, start = state["working_set"], state["start_set"]
-    keep = {s["id"] for s in (mine, start) if s is not None}
-    record = config["record"]
-    shown = [s for s in record["annotation_sets"] if s["id"] in keep]
-    if mine is not None and all(s["id"] != mine["id"] for s in shown):
-        # Made just now, after the viewer's list was read.
-        shown.append({**mine, "mine": True})
-    record["annotation_sets"] = shown
-    if mine is not None and not state["frozen"]:
-        config["beat_editor"] = True
-        config["edit_set"] = {"id": mine["id"], "name": mine["name"]}
-    return state
+def assignee_context(task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """What the annotation page adds for a beat task's assignee (the kind narrows the
+    viewer to their working set and the starting set, in the beat editor unless frozen)."""
+    return kind_of(task.project).assignee_page(task, user, config)
 
 
 @login_required
@@ -94,52 +79,22 @@ def _label_pairs(comparison: dict[str, Any]) -> list[str]:
 def adjudicate_page(
     request: HttpRequest, task: Task, acc: access.TaskAccess, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    try:
-        adjudication.check_adjudicable(task, acc)
-        refusal = ""
-    except WavetagError as exc:
-        refusal = str(exc)
-    comparison = beat_adjudication.comparison(task, acc) if acc.sees_all else None
+    data = kind_of(task.project).adjudication_page(task, request.user, acc)
+    comparison = data["comparison"]
     stats = (comparison or {}).get("stats") or {}
-    window = None if task.project.task_mode == "record" else (task.window_start, task.window_end)
-    first = next((i for i in (comparison or {}).get("items", []) if not i["resolution"]), None)
-    if first is not None:
-        # Open on the first disagreement left, as its row's time button would.
-        window = (max(0.0, first["time"] - AROUND), first["time"] + AROUND)
-    config = viewer_config(task.record, request.user, window=window)
-    # Only this task's sets: its annotators', the starting set and the final set (a
-    # segments project has many tasks, and sets, on one record).
-    keep = set(TaskSet.objects.filter(task=task).values_list("annotation_set_id", flat=True)) | set(
-        TaskSet.objects.filter(
-            project=task.project, record=task.record, kind=TaskSet.Kind.FINAL
-        ).values_list("annotation_set_id", flat=True)
-    )
-    start = beats.start_set(task)
-    if start is not None:
-        keep.add(start.pk)
-    record = config["record"]
-    record["annotation_sets"] = [s for s in record["annotation_sets"] if s["id"] in keep]
-    notes = reading.all_annotations(task, acc) if acc.sees_all else []
-    for a in notes:
+    for a in data["notes"]:
         a["lines"] = answer_lines(task.project.schema, a["answer"])
-    context = page_context(
-        request,
-        task.project,
-        task=task,
-        notes=notes,
-        status=access.shown_status(task, acc),
-        refusal=refusal,
-        error=error,
-        comparison=comparison,
-        rows=_rows(comparison) if comparison else [],
-        more=max(0, (comparison or {}).get("count", 0) - MAX_SHOWN),
-        stats=stats,
-        annotators=stats.get("annotators", []),
-        label_pairs=_label_pairs(comparison) if comparison else [],
-        codes=PICK_CODES,
-        config=config,
-        may_skip=acc.assigned or not refusal,
-    )
+    context = {
+        **project_links(task.project, acc.role),
+        **data,
+        "error": error,
+        "rows": _rows(comparison) if comparison else [],
+        "more": max(0, (comparison or {}).get("count", 0) - MAX_SHOWN),
+        "stats": stats,
+        "annotators": stats.get("annotators", []),
+        "label_pairs": _label_pairs(comparison) if comparison else [],
+        "codes": PICK_CODES,
+    }
     return render(request, "web/adjudicate_beats.html", context, status=status)
 
 
@@ -186,3 +141,9 @@ def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) ->
     else:
         messages.success(request, f"{note.capitalize()}; {out['unresolved']} left to resolve.")
     return redirect(reverse("adjudicate", args=[task.pk]))
+
+
+def adjudicate(request: HttpRequest, task: Task, acc: access.TaskAccess) -> HttpResponse:
+    if request.method == "GET":
+        return adjudicate_page(request, task, acc)
+    return adjudicate_post(request, task, acc)

@@ -10,8 +10,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from wavetag.annotations.adjudication import adjudication_queue
 from wavetag.errors import WavetagError
 from wavetag.projects.access import has_role, role_in
 from wavetag.projects.models import Project, Role
@@ -58,3 +60,11 @@ def back_to(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def next_in_queue(project: Project, user: Any) -> str:
+    """Where an adjudicator goes after deciding or skipping a task: the next one waiting."""
+    task = adjudication_queue(project, user).first()
+    if task is None:
+        return reverse("adjudication-queue", args=[project.pk])
+    return reverse("adjudicate", args=[task.pk])

@@ -18,27 +18,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wavetag.analysis.findings import page_findings
-from wavetag.annotations import adjudication, reading, services
+from wavetag.annotations import adjudication, services
 from wavetag.annotations.listing import list_tasks, queue_rows
-from wavetag.annotations.models import Adjudication, Annotation, DiscussionPost, Flag
+from wavetag.annotations.models import Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
-from wavetag.errors import InvalidInput, WavetagError
+from wavetag.annotations.viewer import viewer_config
+from wavetag.errors import InvalidInput
 from wavetag.projects import access
-from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.models import Project, Role, Task, TaskStatus
+from wavetag.projects.models import Role, Task, TaskStatus
 
-from . import beat_pages
 from .answers import (
-    answer_from_form,
-    answer_lines,
     answer_text,
-    change_lines,
-    form_fields,
-    form_values,
 )
-from .guards import back_to, page_context, workflow_errors
-from .views import viewer_config
+from .guards import back_to, next_in_queue, page_context, workflow_errors
+from .kinds import pages_for
 
 QUEUE_ROWS = 500
 LIST_ROWS = 200
@@ -47,13 +40,6 @@ LIST_ROWS = 200
 def _page(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**6 else 1
-
-
-def _next_in_queue(project: Project, user: Any) -> str:
-    task = adjudication.adjudication_queue(project, user).first()
-    if task is None:
-        return reverse("adjudication-queue", args=[project.pk])
-    return reverse("adjudicate", args=[task.pk])
 
 
 # -- adjudication ---------------------------------------------------------------------------
@@ -80,96 +66,15 @@ def adjudication_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "web/adjudicate_queue.html", context)
 
 
-def _adjudication_context(
-    request: HttpRequest,
-    task: Task,
-    acc: access.TaskAccess,
-    *,
-    values: dict[str, Any] | None = None,
-    comment: str | None = None,
-    error: str = "",
-) -> dict[str, Any]:
-    user, project = request.user, task.project
-    schema = project.schema
-    annotations = reading.all_annotations(task, acc) if acc.sees_all else []
-    for a in annotations:
-        a["lines"] = answer_lines(schema, a["answer"])
-        a["json_id"] = f"answer-{a['id']}"
-    own = reading.own_annotation(task, user) if acc.assigned else None
-    items = reading.history(task, user, acc)
-    for item in items:
-        item["text"] = answer_text(schema, item["answer"])
-        item["change_lines"] = change_lines(schema, item["changes"])
-    try:
-        adjudication.check_adjudicable(task, acc)
-        refusal = ""
-    except WavetagError as exc:
-        refusal = str(exc)
-    last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
-    if values is None:
-        values = form_values(schema, last.answer if last else None)
-    queue = adjudication.adjudication_queue(project, user)
-    in_queue = queue.filter(pk=task.pk).exists()
-    return page_context(
-        request,
-        project,
-        task=task,
-        status=access.shown_status(task, acc),
-        final=answer_text(schema, task.final_label) if task.is_final else "",
-        annotations=annotations,
-        own=own,
-        own_lines=answer_lines(schema, own.answer) if own else [],
-        history=items,
-        fields=form_fields(schema, values),
-        comment=comment if comment is not None else "",
-        refusal=refusal,
-        error=error,
-        may_skip=acc.assigned or not refusal,
-        in_queue=in_queue,
-        queue_left=queue.count() - int(in_queue),
-        config=viewer_config(task.record, user, task.event_time),
-        auto=page_findings(
-            task.record,
-            None if project.task_mode == "record" else (task.window_start, task.window_end),
-        ),
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @workflow_errors
 def adjudicate(request: HttpRequest, task_id: int) -> HttpResponse:
-    """GET: the task, every annotation, the history and the decision form. POST: decide
-    (the service validates like POST /api/v1/tasks/{id}/adjudication), then the next
-    task of the queue."""
+    """The task's adjudication page, as its kind shows it (a decision form, or beat
+    disagreements to resolve); the service validates like the API."""
     task, acc = access.get_task_for_user(request.user, task_id)
     access.require_role(request.user, task.project, Role.ADJUDICATOR)
-    if is_beat_schema(task.project.schema):
-        if request.method == "GET":
-            return beat_pages.adjudicate_page(request, task, acc)
-        return beat_pages.adjudicate_post(request, task, acc)
-    if request.method == "GET":
-        context = _adjudication_context(request, task, acc)
-        return render(request, "web/adjudicate_task.html", context)
-    schema = task.project.schema
-    data = answer_from_form(schema, request.POST)
-    try:
-        decision = services.adjudicate(task, request.user, data)
-    except WavetagError as exc:
-        answer = {k: v for k, v in data.items() if k != "comment"}
-        context = _adjudication_context(
-            request,
-            task,
-            acc,
-            values=form_values(schema, answer),
-            comment=data["comment"],
-            error=str(exc),
-        )
-        return render(request, "web/adjudicate_task.html", context, status=exc.status)
-    messages.success(
-        request, f"Task {task.pk} adjudicated: {answer_text(schema, decision.final_label)}"
-    )
-    return redirect(_next_in_queue(task.project, request.user))
+    return pages_for(task).adjudicate(request, task, acc)
 
 
 @login_required
@@ -179,7 +84,7 @@ def skip(request: HttpRequest, task_id: int) -> HttpResponse:
     task, _ = access.get_task_for_user(request.user, task_id)
     adjudication.skip_adjudication(task, request.user)
     messages.info(request, f"Task {task.pk} passed on to another adjudicator")
-    return redirect(_next_in_queue(task.project, request.user))
+    return redirect(next_in_queue(task.project, request.user))
 
 
 # -- discussion -----------------------------------------------------------------------------

@@ -8,13 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from wavetag.accounts.models import ViewerSettings
 from wavetag.annotations import access as set_access
 from wavetag.annotations.progress import projects_overview
+from wavetag.annotations.viewer import viewer_config
 from wavetag.projects import access
 from wavetag.records import history
-from wavetag.records.models import Record
-from wavetag.signal.channels import channel_kind
 
 from .analysis_views import analysis_panel
 
@@ -52,50 +50,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-
-def viewer_config(
-    record: Record,
-    user: object,
-    event: float | None = None,
-    window: tuple[float, float] | None = None,
-) -> dict[str, object]:
-    """Everything the viewer needs to start, so that its first paint waits on one request.
-
-    ``window`` (start, end in seconds) is where the viewer opens, e.g. a task's window;
-    without it, an ``event`` opens with the user's own seconds before and after it."""
-    return {
-        "record": {
-            "id": record.pk,
-            "name": record.name,
-            "dataset": record.dataset.name,
-            "duration": record.duration,
-            "channels": [
-                {
-                    "index": c.index,
-                    "name": c.name,
-                    "units": c.units,
-                    "fs": c.fs,
-                    "kind": channel_kind(c.name, c.units),
-                }
-                for c in record.channels.all()
-            ],
-            "annotation_sets": [
-                {
-                    "id": s.pk,
-                    "name": s.name,
-                    "origin": s.origin,
-                    "count": s.count,
-                    "mine": s.created_by_id == user.pk,
-                }
-                for s in set_access.visible_annotation_sets(user, record)
-            ],
-        },
-        "event": event,
-        "window": {"start": window[0], "end": window[1]} if window else None,
-        "settings": ViewerSettings.for_user(user),
-        "api": "/api/v1",
-    }
 
 
 @login_required

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Project, Task
 
+from ..adjudication import adjudication_state
 from ..models import Adjudication
 
 
@@ -63,6 +65,12 @@ class TaskKind:
         """The cells of :attr:`csv_annotation_columns` for one exported annotation."""
         return []
 
-    def assignee_page(self, task: Task, user: Any) -> dict[str, Any] | None:
-        """What the task page of an assignee shows besides the form (None: nothing)."""
-        return None
+    def assignee_page(self, task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
+        """What the task page of an assignee shows besides the form, as page context; may
+        narrow the viewer's ``config`` (which sets it shows, whether it edits one)."""
+        return {}
+
+    def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
+        """The data of the task's adjudication page (the refusal, the queue, the findings,
+        and what the kind shows of the answers); the page formats it."""
+        return adjudication_state(task, user, access)

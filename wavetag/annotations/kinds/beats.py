@@ -8,12 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from wavetag.errors import StateConflict
+from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Project, Task
 
-from .. import beat_consensus
-from ..beats import answer_part, task_beats
-from ..models import Adjudication, BeatComparison
+from .. import beat_adjudication, beat_consensus
+from ..beats import answer_part, start_set, task_beats
+from ..models import Adjudication, BeatComparison, TaskSet
+from ..reading import all_annotations
+from ..viewer import show_only, viewer_config
 from .base import TaskKind
+
+# Seconds shown each side of a disagreement (as review/beat-disagreements.js).
+AROUND = 2.5
 
 
 class BeatKind(TaskKind):
@@ -68,5 +74,46 @@ class BeatKind(TaskKind):
         beats = annotation["answer"].get("beats") or {}
         return [beats.get("set"), beats.get("count")]
 
-    def assignee_page(self, task: Task, user: Any) -> dict[str, Any] | None:
-        return task_beats(task, user)
+    def assignee_page(self, task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
+        """The viewer shows the assignee's working set (in the beat editor, unless it is
+        frozen) and the starting set, nothing else; and the page says why there is nothing
+        to correct yet, when the starting set is missing."""
+        state = task_beats(task, user)
+        mine, start = state["working_set"], state["start_set"]
+        keep = {s["id"] for s in (mine, start) if s is not None}
+        # A working set made just now, after the viewer's list was read, is added.
+        show_only(config, keep, *([{**mine, "mine": True}] if mine is not None else []))
+        if mine is not None and not state["frozen"]:
+            config["beat_editor"] = True
+            config["edit_set"] = {"id": mine["id"], "name": mine["name"]}
+        return {"beat": state}
+
+    def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
+        """The disagreements, the annotators' notes, and a viewer on this task's sets only
+        (its annotators', the starting set and the final set: a segments project has many
+        tasks, and sets, on one record), open on the first disagreement left."""
+        comparison = beat_adjudication.comparison(task, access) if access.sees_all else None
+        window = (
+            None if task.project.task_mode == "record" else (task.window_start, task.window_end)
+        )
+        first = next((i for i in (comparison or {}).get("items", []) if not i["resolution"]), None)
+        if first is not None:
+            # Open on the first disagreement left, as its row's time button would.
+            window = (max(0.0, first["time"] - AROUND), first["time"] + AROUND)
+        config = viewer_config(task.record, user, window=window)
+        keep = set(TaskSet.objects.filter(task=task).values_list("annotation_set_id", flat=True))
+        keep |= set(
+            TaskSet.objects.filter(
+                project=task.project, record=task.record, kind=TaskSet.Kind.FINAL
+            ).values_list("annotation_set_id", flat=True)
+        )
+        start = start_set(task)
+        if start is not None:
+            keep.add(start.pk)
+        show_only(config, keep)
+        return {
+            **super().adjudication_page(task, user, access),
+            "comparison": comparison,
+            "notes": all_annotations(task, access) if access.sees_all else [],
+            "config": config,
+        }

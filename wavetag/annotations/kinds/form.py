@@ -14,10 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.projects.schemas import answers_agree, clean_answer, label_of
 
 from ..models import Adjudication
+from ..reading import all_annotations, history, own_annotation
+from ..viewer import viewer_config
 from .base import TaskKind
 
 
@@ -46,3 +49,14 @@ class FormKind(TaskKind):
         task.decided_at = timezone.now()
         task.save(update_fields=["status", "final_label", "decided_at"])
         return decision
+
+    def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
+        last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
+        return {
+            **super().adjudication_page(task, user, access),
+            "annotations": all_annotations(task, access) if access.sees_all else [],
+            "own": own_annotation(task, user) if access.assigned else None,
+            "history": history(task, user, access),
+            "last_answer": last.answer if last is not None else None,
+            "config": viewer_config(task.record, user, task.event_time),
+        }
