@@ -25,7 +25,7 @@ from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.access import TaskAccess, task_access
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Task, TaskStatus
-from wavetag.records.editing import BEAT_CODES
+from wavetag.signal.vocabulary import BEAT_CODES
 
 from .adjudication import check_adjudicable
 from .beat_consensus import BeatGroup, agreed_beats, corrections, write_final

@@ -20,10 +20,10 @@ from wavetag.analysis.services import request_analysis
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.beat_schema import AUTOMATIC, is_beat_schema, start_set_of
 from wavetag.projects.models import Assignment, Task
-from wavetag.records.editing import BEAT_CODES
 from wavetag.records.models import Annotation as Mark
 from wavetag.records.models import AnnotationEdit, AnnotationSet
 from wavetag.records.sets import _free_name, create_working_set
+from wavetag.signal.vocabulary import BEAT_CODES
 
 from .models import TaskSet
 

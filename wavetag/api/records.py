@@ -21,15 +21,16 @@ from wavetag.records.windows import (
     to_json,
     window_params,
 )
+from wavetag.signal.vocabulary import NORMAL_BEATS
 
 from .limits import MAX_OFFSET
 from .users import api_user
 
 router = Router(tags=["records"])
 
-# Marks a reader of a long record does not stop at: normal beats (the viewer's normal-beat
-# codes) and wave boundaries and peaks (ecgpuwave's `(`, `)`, `p`, `t`, `u`).
-NOT_EVENTS = ("N", "L", "R", "e", "j", "(", ")", "p", "t", "u")
+# Marks a reader of a long record does not stop at: normal beats and wave boundaries and
+# peaks (ecgpuwave's `(`, `)`, `p`, `t`, `u`).
+NOT_EVENTS = (*sorted(NORMAL_BEATS), "(", ")", "p", "t", "u")
 
 
 class ChannelOut(Schema):

@@ -25,44 +25,17 @@ from django.db import transaction
 from django.db.models import Max
 
 from wavetag.errors import WavetagError
+from wavetag.signal.vocabulary import (
+    BEAT_CODES,
+    FIDUCIAL_REACH,
+    FIDUCIALS,
+    RHYTHM_CHANGE,
+    RHYTHMS,
+)
 
 from .models import Annotation, AnnotationEdit, AnnotationSet, Record
 from .sets import _free_name
 
-BEAT_CODES = frozenset("N L R B A a J S V r F e j n E / f Q ? x |".split())
-RHYTHMS = (
-    "(N",
-    "(AFIB",
-    "(AFL",
-    "(SVTA",
-    "(VT",
-    "(B",
-    "(T",
-    "(SBR",
-    "(BII",
-    "(NOD",
-    "(IVR",
-    "(VFL",
-    "(PREX",
-    "(P",
-    "(AB",
-    "(BI",
-    "(PR",
-    "noise",
-)
-RHYTHM_CHANGE = "+"
-# kind -> (WFDB symbol, num): the wave-boundary convention of ecgpuwave.
-FIDUCIALS: dict[str, tuple[str, int]] = {
-    "P_on": ("(", 0),
-    "P_off": (")", 0),
-    "QRS_on": ("(", 1),
-    "QRS_off": (")", 1),
-    "T_peak": ("t", 2),
-    "T_end": (")", 2),
-}
-FIDUCIAL_KIND = {v: k for k, v in FIDUCIALS.items()}
-# A fiducial point lies this close to its beat (seconds): P onset to T end.
-FIDUCIAL_REACH = 0.8
 MAX_OPS = 5000
 
 
