@@ -11,7 +11,6 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wavetag.analysis.findings import page_findings
 from wavetag.errors import NotAllowed, StateConflict, WavetagError
 from wavetag.projects.access import TaskAccess, shown_status, task_access
 from wavetag.projects.models import Project, Role, Task, TaskStatus
@@ -66,7 +65,7 @@ def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
 def adjudication_state(task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
     """What every adjudication page shows, whatever the kind of task: why the user may not
     decide it now (``refusal``, empty when they may), where it stands in their queue, the
-    status as they may know it, and the automatic findings over its window."""
+    status as they may know it."""
     try:
         check_adjudicable(task, access)
         refusal = ""
@@ -74,7 +73,6 @@ def adjudication_state(task: Task, user: Any, access: TaskAccess) -> dict[str, A
         refusal = str(exc)
     queue = adjudication_queue(task.project, user)
     in_queue = queue.filter(pk=task.pk).exists()
-    window = None if task.project.task_mode == "record" else (task.window_start, task.window_end)
     return {
         "task": task,
         "status": shown_status(task, access),
@@ -82,5 +80,4 @@ def adjudication_state(task: Task, user: Any, access: TaskAccess) -> dict[str, A
         "may_skip": access.assigned or not refusal,
         "in_queue": in_queue,
         "queue_left": queue.count() - int(in_queue),
-        "auto": page_findings(task.record, window),
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from wavetag.analysis.findings import page_findings
 from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.projects.schemas import answers_agree, clean_answer, label_of
@@ -52,6 +53,9 @@ class FormKind(TaskKind):
 
     def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
         last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
+        window = (
+            None if task.project.task_mode == "record" else (task.window_start, task.window_end)
+        )
         return {
             **super().adjudication_page(task, user, access),
             "annotations": all_annotations(task, access) if access.sees_all else [],
@@ -59,4 +63,6 @@ class FormKind(TaskKind):
             "history": history(task, user, access),
             "last_answer": last.answer if last is not None else None,
             "config": viewer_config(task.record, user, task.event_time),
+            # The automatic findings over the task's window, beside the answers.
+            "auto": page_findings(task.record, window),
         }
