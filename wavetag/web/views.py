@@ -12,6 +12,7 @@ from wavetag.accounts.models import ViewerSettings
 from wavetag.annotations.progress import projects_overview
 from wavetag.records import access, history
 from wavetag.records.models import Record
+from wavetag.signal import vocabulary
 from wavetag.signal.channels import channel_kind
 
 from .analysis_views import analysis_panel
@@ -93,6 +94,9 @@ def viewer_config(
         "window": {"start": window[0], "end": window[1]} if window else None,
         "settings": ViewerSettings.for_user(user),
         "api": "/api/v1",
+        # Beat codes, rhythm labels and colours come from the one vocabulary, so that the
+        # browser cannot drift from the importer, the analysis and the exports.
+        "vocabulary": vocabulary.for_viewer(),
     }
 
 

@@ -10,13 +10,15 @@
 // events are caught before the pan gestures while the mode is on; wheel zoom, keys and
 // the overview still move the view.
 
+import { beatPanel, segmentBand } from "./bands.js";
 import { createBeatStore, isBeat } from "./beat-store.js";
 import { CODE_KEYS, createEditorPanel } from "./editor-panel.js";
 import { drawBeatMarkers } from "./beat-markers.js";
 import { drawFiducials, fiducialHandles, hitFiducial } from "./fiducials.js";
 import { panelAt, timeOfX, xOf } from "./layout.js";
 import { nearestPeak } from "./peaks.js";
-import { drawSegments, hitSegment, hitSegmentEdge, segmentBand } from "./segments.js";
+import { drawSegments, hitSegment, hitSegmentEdge } from "./segments.js";
+import { vocabulary } from "./vocabulary.js";
 
 const HIT_PX = 6;
 const SLOP = 4;
@@ -35,7 +37,7 @@ const WATCHED = [
 function kindOf(r) {
   if (isBeat(r)) return "beat";
   if (r.beat != null) return "fiducial";
-  return r.symbol === "+" ? "segment" : "other";
+  return r.symbol === vocabulary().rhythmChange ? "segment" : "other";
 }
 
 export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSet = null }) {
@@ -71,10 +73,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
       const mine = st().sets.filter((s) => s.mine);
       if (mine.length === 1) beats.open(mine[0]).catch(fail);
     }
-  }
-
-  function beatPanel(frame) {
-    return frame.panels.find((p) => p.role === "rhythm") || frame.panels[0];
   }
 
   function beatAt(p, x) {

@@ -22,6 +22,7 @@ import { createSettingsPanel } from "./settings-panel.js";
 import { clampView, createStore, initialState, openingView } from "./state.js";
 import { createTileLoader } from "./tiles.js";
 import { createToolbar } from "./toolbar.js";
+import { setVocabulary } from "./vocabulary.js";
 
 const OVERVIEW_HEIGHT = 40;
 const MESSAGE_MS = 8000;
@@ -36,6 +37,7 @@ const canvasDpr = () => Math.min(2, window.devicePixelRatio || 1);
  * focus (focus the waveform once mounted; default false), height (px for the rows).
  */
 export function mountViewer(root, config, options = {}) {
+  setVocabulary(config.vocabulary);
   const store = createStore(initialState(config));
   const st0 = store.get();
   const parts = buildSkeleton(root, st0.record);
