@@ -46,8 +46,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   let drag = null; // {kind: move|box|segment|fiducial, ...}
   let labelsFor = null; // {start, end} of a segment being made, or {id} of a selected one
   let clusterPick = null; // {cluster, selection}: the selection Shift+C made
-  store.set({ editOn: false, editSet: null, editRows: [], selection: [], editCode: "N" });
-  store.set({ editPending: 0, editStatus: "" });
 
   const selected = () => new Set(st().selection);
   const select = (ids, extend = false) =>

@@ -4,8 +4,8 @@
 // holds. Rows added here get a negative id until the server names them; an edit of such
 // a row waits for that answer. Undo replays the inverse of the last edit.
 //
-// Store keys: editSet {id, name} | null, editRows [row], editPending (edits not yet
-// answered), editStatus ("" | "saving" | "saved" | error text).
+// Store keys (declared in state.js): editSet {id, name} | null, editRows [row],
+// editPending (edits not yet answered), editStatus ("" | "saving" | "saved" | error text).
 
 import { getJson, query, sendJson } from "./api.js";
 import { vocabulary } from "./vocabulary.js";
