@@ -8,16 +8,16 @@
 //   Ctrl+Z                   undo the last edit;    Esc  clear the selection
 // Handles of the selected beat's fiducial points can be dragged (fiducials.js). Pointer
 // events are caught before the pan gestures while the mode is on; wheel zoom, keys and
-// the overview still move the view.
+// the overview still move the view. The marks are overlay layers (editor-layers.js).
 
 import { beatPanel, segmentBand } from "./bands.js";
 import { createBeatStore, isBeat } from "./beat-store.js";
 import { CODE_KEYS, createEditorPanel } from "./editor-panel.js";
-import { drawBeatMarkers } from "./beat-markers.js";
-import { drawFiducials, fiducialHandles, hitFiducial } from "./fiducials.js";
+import { createEditorLayers } from "./editor-layers.js";
+import { fiducialHandles, hitFiducial } from "./fiducials.js";
 import { panelAt, timeOfX, xOf } from "./layout.js";
 import { nearestPeak } from "./peaks.js";
-import { drawSegments, hitSegment, hitSegmentEdge } from "./segments.js";
+import { hitSegment, hitSegmentEdge } from "./segments.js";
 import { vocabulary } from "./vocabulary.js";
 
 const HIT_PX = 6;
@@ -296,29 +296,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   }
   document.addEventListener("keydown", onKey, true);
 
-  // -- drawing (overlay canvas) ----------------------------------------------------------
-  function draw(ctx, frame, state) {
-    if (!state.editOn || !state.editSet || !frame.panels.length) return;
-    const bp = beatPanel(frame);
-    const sel = new Set(state.selection);
-    const moving = drag && drag.kind === "move" && drag.moved ? drag : null;
-    drawBeatMarkers(ctx, frame, bp, state.editRows, sel, moving);
-    let draft = null;
-    if (drag && drag.moved && drag.kind === "segment") draft = { x0: drag.x0, x1: drag.x };
-    if (drag && drag.moved && drag.kind === "segment-edge") {
-      draft = { x0: xOf(bp, drag.edge.other), x1: drag.x };
-    }
-    drawSegments(ctx, bp, state.editRows, sel, draft);
-    const beat = soleBeat();
-    if (beat) drawFiducials(ctx, bp, fiducialHandles(state.editRows, beat, bp), drag);
-    if (drag && drag.moved && drag.kind === "box") {
-      ctx.save();
-      ctx.fillStyle = "rgba(13, 71, 161, 0.12)";
-      ctx.fillRect(Math.min(drag.x0, drag.x), bp.y, Math.abs(drag.x - drag.x0), frame.height);
-      ctx.restore();
-    }
-  }
-
   function sync() {
     panel.sync(st(), { labelsOpen: Boolean(labelsFor) });
   }
@@ -331,7 +308,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
     }
     if (has("editPending") || has("editSet")) renderer.invalidate("traces");
     if (has("editSet") && state.editSet) {
-      // The set being edited is drawn here, not by the imported-sets layer.
+      // The set being edited is drawn by the editor's layers, not by the imported-sets one.
       const sets = state.sets.map((s) => (s.id === state.editSet.id ? { ...s, shown: false } : s));
       if (sets.some((s, i) => s.shown !== state.sets[i].shown)) store.set({ sets });
     }
@@ -363,7 +340,8 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   }
 
   return {
-    draw,
+    /** The editor's marks, as layers for the overlay canvas (editor-layers.js). */
+    layers: createEditorLayers({ drag: () => drag, soleBeat }),
     toggle,
     beats: list,
     fiducials() {
