@@ -7,10 +7,7 @@ import { xOf } from "./layout.js";
 import { vocabulary } from "./vocabulary.js";
 
 const OTHER_COLOR = "#6a1b9a"; // a label the vocabulary gives no colour
-// The labels segments have been drawn in their vocabulary colour so far; others in OTHER_COLOR.
-const COLORED = new Set(["(N", "(AFIB", "(AFL", "(VT"]);
-const colorOf = (label) =>
-  (COLORED.has(label) && vocabulary().rhythmColors[label]) || OTHER_COLOR;
+const colorOf = (label) => vocabulary().rhythmColors[label] || OTHER_COLOR;
 
 export function segmentsIn(rows, panel) {
   return rows
