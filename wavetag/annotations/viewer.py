@@ -9,6 +9,7 @@ from typing import Any
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.records.models import Record
+from wavetag.signal import vocabulary
 from wavetag.signal.channels import channel_kind
 
 from .access import visible_annotation_sets
@@ -55,6 +56,9 @@ def viewer_config(
         "window": {"start": window[0], "end": window[1]} if window else None,
         "settings": ViewerSettings.for_user(user),
         "api": "/api/v1",
+        # Beat codes, rhythm labels and colours come from the one vocabulary, so that the
+        # browser cannot drift from the importer, the analysis and the exports.
+        "vocabulary": vocabulary.for_viewer(),
     }
 
 

@@ -7,28 +7,18 @@
 // even at hour 20 of a Holter whose last change was at hour 3.
 
 import { getJson, isAbort, query } from "./api.js";
+import { beatPanel, setRowBand } from "./bands.js";
+import { vocabulary } from "./vocabulary.js";
 
 const BEATS_MAX_SPAN = 600; // s; beyond this only rhythm bands are drawn
 const MIN_CHUNK = 16;
 const MAX_CHUNKS = 256; // oldest chunks are dropped past this (a day of browsing)
 const SET_COLORS = ["#1a5fb4", "#7b2fbe", "#a35200", "#00695c", "#b0004f"];
-const RHYTHM_COLORS = {
-  N: "#7a8699",
-  AFIB: "#e07b00",
-  AFL: "#d35400",
-  VT: "#c62828",
-  VFL: "#8e0000",
-  SVTA: "#ad1457",
-  B: "#6a1b9a",
-  T: "#4527a0",
-  BII: "#283593",
-  P: "#00838f",
-};
-const NORMAL_BEATS = new Set(["N", "·", "L", "R", "e", "j"]);
-const BEAT_SYMBOLS = new Set("NLRBAaJSVrFejnE/fQ?".split(""));
-
+// `label` is an aux note without its "(" (the band shows "AFIB"); the vocabulary's keys
+// keep it ("(AFIB").
 function rhythmColor(label) {
-  if (RHYTHM_COLORS[label]) return RHYTHM_COLORS[label];
+  const known = vocabulary().rhythmColors[`(${label}`];
+  if (known) return known;
   let h = 0;
   for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
   return `hsl(${h}, 55%, 45%)`;
@@ -104,15 +94,9 @@ export function createAnnotations(store, onChange) {
     }
   });
 
-  // Marks go along the bottom of the top lead (its name is at the top left), or of the
-  // rhythm strip of a 12-lead page.
-  function beatPanel(frame) {
-    return frame.panels.find((p) => p.role === "rhythm") || frame.panels[0];
-  }
-
   function drawBands(ctx, panel, list, row, end) {
     const pxPerSec = panel.w / (panel.t1 - panel.t0);
-    const y = panel.y + panel.h - 13 - row * 13;
+    const band = setRowBand(panel, row);
     ctx.font = "600 10px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (let i = 0; i < list.length; i++) {
@@ -124,18 +108,19 @@ export function createAnnotations(store, onChange) {
       const color = rhythmColor(list[i].label);
       ctx.globalAlpha = 0.2;
       ctx.fillStyle = color;
-      ctx.fillRect(x0, y, x1 - x0, 12);
+      ctx.fillRect(x0, band.y0, x1 - x0, band.y1 - band.y0);
       ctx.globalAlpha = 1;
       if (x1 - x0 > 24) {
         ctx.fillStyle = color;
-        ctx.fillText(list[i].label, x0 + 4, y + 6.5);
+        ctx.fillText(list[i].label, x0 + 4, band.text);
       }
     }
   }
 
   function drawBeats(ctx, panel, set, row, color) {
     const pxPerSec = panel.w / (panel.t1 - panel.t0);
-    const y = panel.y + panel.h - 6.5 - row * 13;
+    const y = setRowBand(panel, row).text;
+    const { beatSymbols, normalBeats, rhythmChange } = vocabulary();
     const dense = (panel.t1 - panel.t0) * 2 > panel.w / 8; // more than a beat per ~8 px: ticks only
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
@@ -146,15 +131,16 @@ export function createAnnotations(store, onChange) {
       if (!Array.isArray(items)) continue;
       for (const a of items) {
         if (a.time < panel.t0 || a.time > panel.t1) continue;
-        if (a.symbol === "+" && a.aux_note.startsWith("(")) continue;
+        if (a.symbol === rhythmChange && a.aux_note.startsWith("(")) continue; // a band
         const x = panel.x + (a.time - panel.t0) * pxPerSec;
-        const beat = BEAT_SYMBOLS.has(a.symbol);
+        const beat = beatSymbols.has(a.symbol);
         if (dense) {
           ctx.fillStyle = color;
           ctx.fillRect(x - 0.5, y - 4, 1, 8);
           continue;
         }
-        const odd = beat && !NORMAL_BEATS.has(a.symbol);
+        // A beat of abnormal conduction stands out (bold, red); normal ones take the set's colour.
+        const odd = beat && !normalBeats.has(a.symbol);
         ctx.font = `${odd ? "700" : "500"} 11px system-ui, sans-serif`;
         ctx.fillStyle = odd ? "#c62828" : beat ? color : "#5b6478";
         const text = beat ? a.symbol : (a.symbol + (a.aux_note ? ` ${a.aux_note}` : "")).trim();

@@ -8,15 +8,17 @@
 //   Ctrl+Z                   undo the last edit;    Esc  clear the selection
 // Handles of the selected beat's fiducial points can be dragged (fiducials.js). Pointer
 // events are caught before the pan gestures while the mode is on; wheel zoom, keys and
-// the overview still move the view.
+// the overview still move the view. The marks are overlay layers (editor-layers.js).
 
+import { beatPanel, segmentBand } from "./bands.js";
 import { createBeatStore, isBeat } from "./beat-store.js";
 import { CODE_KEYS, createEditorPanel } from "./editor-panel.js";
-import { drawBeatMarkers } from "./beat-markers.js";
-import { drawFiducials, fiducialHandles, hitFiducial } from "./fiducials.js";
+import { createEditorLayers } from "./editor-layers.js";
+import { fiducialHandles, hitFiducial } from "./fiducials.js";
 import { panelAt, timeOfX, xOf } from "./layout.js";
 import { nearestPeak } from "./peaks.js";
-import { drawSegments, hitSegment, hitSegmentEdge, segmentBand } from "./segments.js";
+import { hitSegment, hitSegmentEdge } from "./segments.js";
+import { vocabulary } from "./vocabulary.js";
 
 const HIT_PX = 6;
 const SLOP = 4;
@@ -35,7 +37,7 @@ const WATCHED = [
 function kindOf(r) {
   if (isBeat(r)) return "beat";
   if (r.beat != null) return "fiducial";
-  return r.symbol === "+" ? "segment" : "other";
+  return r.symbol === vocabulary().rhythmChange ? "segment" : "other";
 }
 
 export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSet = null }) {
@@ -44,8 +46,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   let drag = null; // {kind: move|box|segment|fiducial, ...}
   let labelsFor = null; // {start, end} of a segment being made, or {id} of a selected one
   let clusterPick = null; // {cluster, selection}: the selection Shift+C made
-  store.set({ editOn: false, editSet: null, editRows: [], selection: [], editCode: "N" });
-  store.set({ editPending: 0, editStatus: "" });
 
   const selected = () => new Set(st().selection);
   const select = (ids, extend = false) =>
@@ -71,10 +71,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
       const mine = st().sets.filter((s) => s.mine);
       if (mine.length === 1) beats.open(mine[0]).catch(fail);
     }
-  }
-
-  function beatPanel(frame) {
-    return frame.panels.find((p) => p.role === "rhythm") || frame.panels[0];
   }
 
   function beatAt(p, x) {
@@ -300,29 +296,6 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   }
   document.addEventListener("keydown", onKey, true);
 
-  // -- drawing (overlay canvas) ----------------------------------------------------------
-  function draw(ctx, frame, state) {
-    if (!state.editOn || !state.editSet || !frame.panels.length) return;
-    const bp = beatPanel(frame);
-    const sel = new Set(state.selection);
-    const moving = drag && drag.kind === "move" && drag.moved ? drag : null;
-    drawBeatMarkers(ctx, frame, bp, state.editRows, sel, moving);
-    let draft = null;
-    if (drag && drag.moved && drag.kind === "segment") draft = { x0: drag.x0, x1: drag.x };
-    if (drag && drag.moved && drag.kind === "segment-edge") {
-      draft = { x0: xOf(bp, drag.edge.other), x1: drag.x };
-    }
-    drawSegments(ctx, bp, state.editRows, sel, draft);
-    const beat = soleBeat();
-    if (beat) drawFiducials(ctx, bp, fiducialHandles(state.editRows, beat, bp), drag);
-    if (drag && drag.moved && drag.kind === "box") {
-      ctx.save();
-      ctx.fillStyle = "rgba(13, 71, 161, 0.12)";
-      ctx.fillRect(Math.min(drag.x0, drag.x), bp.y, Math.abs(drag.x - drag.x0), frame.height);
-      ctx.restore();
-    }
-  }
-
   function sync() {
     panel.sync(st(), { labelsOpen: Boolean(labelsFor) });
   }
@@ -335,7 +308,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
     }
     if (has("editPending") || has("editSet")) renderer.invalidate("traces");
     if (has("editSet") && state.editSet) {
-      // The set being edited is drawn here, not by the imported-sets layer.
+      // The set being edited is drawn by the editor's layers, not by the imported-sets one.
       const sets = state.sets.map((s) => (s.id === state.editSet.id ? { ...s, shown: false } : s));
       if (sets.some((s, i) => s.shown !== state.sets[i].shown)) store.set({ sets });
     }
@@ -367,7 +340,8 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   }
 
   return {
-    draw,
+    /** The editor's marks, as layers for the overlay canvas (editor-layers.js). */
+    layers: createEditorLayers({ drag: () => drag, soleBeat }),
     toggle,
     beats: list,
     fiducials() {

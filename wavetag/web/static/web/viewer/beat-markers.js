@@ -2,6 +2,7 @@
 // on the beat panel, a box with its WFDB code (selected beats filled). A beat being dragged
 // is drawn where the pointer is.
 
+import { markerBand } from "./bands.js";
 import { isBeat } from "./beat-store.js";
 import { timeOfX, xOf } from "./layout.js";
 
@@ -11,6 +12,7 @@ export function drawBeatMarkers(ctx, frame, bp, rows, sel, moving) {
   ctx.font = "700 11px system-ui, sans-serif";
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
+  const box = markerBand(bp);
   for (const r of rows) {
     if (!isBeat(r) || r.time < bp.t0 || r.time > bp.t1) continue;
     let time = r.time;
@@ -26,10 +28,10 @@ export function drawBeatMarkers(ctx, frame, bp, rows, sel, moving) {
     }
     const x = xOf(bp, time);
     ctx.fillStyle = on ? "#0d47a1" : "#fff";
-    ctx.fillRect(x - 7, bp.y + 3, 14, 15);
-    ctx.strokeRect(x - 6.5, bp.y + 3.5, 13, 14);
+    ctx.fillRect(x - 7, box.y0, 14, box.y1 - box.y0);
+    ctx.strokeRect(x - 6.5, box.y0 + 0.5, 13, box.y1 - box.y0 - 1);
     ctx.fillStyle = on ? "#fff" : r.symbol === "N" ? "#0d47a1" : "#c62828";
-    ctx.fillText(r.symbol, x, bp.y + 11);
+    ctx.fillText(r.symbol, x, box.text);
   }
   ctx.restore();
 }

@@ -4,26 +4,18 @@
 // holds. Rows added here get a negative id until the server names them; an edit of such
 // a row waits for that answer. Undo replays the inverse of the last edit.
 //
-// Store keys: editSet {id, name} | null, editRows [row], editPending (edits not yet
-// answered), editStatus ("" | "saving" | "saved" | error text).
+// Store keys (declared in state.js): editSet {id, name} | null, editRows [row],
+// editPending (edits not yet answered), editStatus ("" | "saving" | "saved" | error text).
 
 import { getJson, query, sendJson } from "./api.js";
+import { vocabulary } from "./vocabulary.js";
 
 const DEBOUNCE_MS = 250;
 const UNDO_MAX = 100;
 const REREAD_MAX = 600; // s: edits spread wider than this read the whole set back
-export const BEAT_CODES = new Set("NLRBAaJSVrFejnE/fQ?x|".split(""));
-export const FIDUCIALS = {
-  P_on: ["(", 0],
-  P_off: [")", 0],
-  QRS_on: ["(", 1],
-  QRS_off: [")", 1],
-  T_peak: ["t", 2],
-  T_end: [")", 2],
-};
 
 export function fiducialKind(row) {
-  for (const [kind, [symbol, num]] of Object.entries(FIDUCIALS)) {
+  for (const [kind, [symbol, num]] of Object.entries(vocabulary().fiducials)) {
     if (row.symbol === symbol && row.num === num) return kind;
   }
   return null;
@@ -36,8 +28,8 @@ const segmentOf = (row) => ({
   label: row.aux_note,
 });
 
-export const isBeat = (row) => BEAT_CODES.has(row.symbol) && row.beat == null;
-export const isSegment = (row) => row.symbol === "+" && row.duration > 0;
+export const isBeat = (row) => vocabulary().beatCodes.has(row.symbol) && row.beat == null;
+export const isSegment = (row) => row.symbol === vocabulary().rhythmChange && row.duration > 0;
 
 export function createBeatStore(store, onSaved) {
   const st = () => store.get();
@@ -107,14 +99,15 @@ export function createBeatStore(store, onSaved) {
       const old = list.find((r) => r.id === id);
       const start = op.start ?? old.time;
       const end = op.end ?? old.time + old.duration;
-      const seg = { ...(old || { symbol: "+", chan: 0, num: 0, subtype: 0 }), id };
+      const blank = { symbol: vocabulary().rhythmChange, chan: 0, num: 0, subtype: 0 };
+      const seg = { ...(old || blank), id };
       seg.time = start;
       seg.duration = end - start;
       seg.aux_note = op.label ?? seg.aux_note;
       list = [...list.filter((r) => r.id !== id), seg];
     } else if (op.op === "fiducial") {
       const beat = resolve(op.beat);
-      const [symbol, num] = FIDUCIALS[op.kind];
+      const [symbol, num] = vocabulary().fiducials[op.kind];
       const old = list.find((r) => r.beat === beat && r.symbol === symbol && r.num === num);
       list = list.filter((r) => r !== old);
       if (op.time != null) {
@@ -152,7 +145,7 @@ export function createBeatStore(store, onSaved) {
       return [{ ...segmentOf(old), id: op.id }];
     }
     if (op.op === "fiducial") {
-      const [symbol, num] = FIDUCIALS[op.kind];
+      const [symbol, num] = vocabulary().fiducials[op.kind];
       const beat = resolve(op.beat);
       const old = rows().find((r) => r.beat === beat && r.symbol === symbol && r.num === num);
       return [{ op: "fiducial", beat: op.beat, kind: op.kind, time: old ? old.time : null }];

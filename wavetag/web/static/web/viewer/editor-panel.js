@@ -1,9 +1,9 @@
 // The beat editor's controls: the toolbar toggle, and under the toolbar a strip with the
 // set being edited (or the sets to start from), the code palette, selection actions,
-// the rhythm label list and the save status.
+// the rhythm label list (the vocabulary's common rhythms) and the save status.
 
 import { h } from "./dom.js";
-import { RHYTHM_LABELS } from "./segments.js";
+import { vocabulary } from "./vocabulary.js";
 
 export const CODE_KEYS = "N V A L R F / Q S E J a j e f x".split(" ");
 
@@ -49,7 +49,9 @@ export function createEditorPanel(toolbar, store, on) {
   const labels = h(
     "div",
     { class: "wt-group", "data-testid": "segment-labels", hidden: true },
-    RHYTHM_LABELS.map((l) => btn(l, `segment-label-${l}`, `Rhythm ${l}`, () => on.label(l))),
+    vocabulary().commonRhythms.map((l) =>
+      btn(l, `segment-label-${l}`, `Rhythm ${l}`, () => on.label(l)),
+    ),
   );
   // Every edit is logged on the server; the set's history page lists them.
   const historyLink = h(

@@ -1,10 +1,11 @@
 // Fiducial points of the selected beat: P on/off, QRS on/off, T peak/end. They are drawn
-// as handles near the bottom of the beat panel, one row per kind (away from the beat
-// markers at the top, so a QRS onset 40 ms before its R peak can still be grabbed); a
-// point not yet set shows as a faint handle at a typical place, and dragging it sets it.
+// as handles in their band near the bottom of the beat panel (bands.js), one row per kind;
+// a point not yet set shows as a faint handle at a typical place, and dragging it sets it.
 
-import { fiducialKind, FIDUCIALS } from "./beat-store.js";
+import { fiducialBand, HANDLE_ROW as ROW } from "./bands.js";
+import { fiducialKind } from "./beat-store.js";
 import { xOf } from "./layout.js";
+import { vocabulary } from "./vocabulary.js";
 
 // Typical offsets from the R peak (s), for points not yet set.
 const TYPICAL = {
@@ -19,22 +20,16 @@ const SHORT = { P_on: "P(", P_off: "P)", QRS_on: "Q(", QRS_off: "Q)", T_peak: "T
 const COLOR = "#00796b";
 const HIT_PX = 10; // half a handle's width, and a pixel
 
-const ROW = 11; // px: one row of handles per kind, so close points do not overlap
-const KINDS = Object.keys(FIDUCIALS);
-
-/** The band where handles live, in plot pixels: one row per kind. */
-export function fiducialBand(panel) {
-  const y1 = panel.y + panel.h - 30;
-  return { y0: y1 - ROW * KINDS.length, y1 };
+function rowTop(panel, kind) {
+  const kinds = vocabulary().fiducialKinds;
+  return fiducialBand(panel, kinds.length).y0 + ROW * kinds.indexOf(kind);
 }
-
-const rowTop = (panel, kind) => fiducialBand(panel).y0 + ROW * KINDS.indexOf(kind);
 
 /** Handles {kind, time, set (a point exists), x, y (centre)} of a beat's fiducial points. */
 export function fiducialHandles(rows, beat, panel) {
   const have = new Map();
   for (const r of rows) if (r.beat === beat.id) have.set(fiducialKind(r), r);
-  return KINDS.map((kind) => {
+  return vocabulary().fiducialKinds.map((kind) => {
     const row = have.get(kind);
     const time = row ? row.time : beat.time + TYPICAL[kind];
     const x = panel ? xOf(panel, time) : null;

@@ -11,6 +11,7 @@ import { createCalipers } from "./calipers.js";
 import { createChannelLabels } from "./channels.js";
 import { drawCursor, cursorTime } from "./cursor.js";
 import { buildSkeleton } from "./dom.js";
+import { eventLayer } from "./event-line.js";
 import { attachGestures } from "./gestures.js";
 import { attachKeyboard, createHelp } from "./keyboard.js";
 import { createLoading } from "./loading.js";
@@ -22,6 +23,8 @@ import { createSettingsPanel } from "./settings-panel.js";
 import { clampView, createStore, initialState, openingView } from "./state.js";
 import { createTileLoader } from "./tiles.js";
 import { createToolbar } from "./toolbar.js";
+import { signalLayer } from "./traces.js";
+import { setVocabulary } from "./vocabulary.js";
 
 const OVERVIEW_HEIGHT = 40;
 const MESSAGE_MS = 8000;
@@ -36,6 +39,7 @@ const canvasDpr = () => Math.min(2, window.devicePixelRatio || 1);
  * focus (focus the waveform once mounted; default false), height (px for the rows).
  */
 export function mountViewer(root, config, options = {}) {
+  setVocabulary(config.vocabulary);
   const store = createStore(initialState(config));
   const st0 = store.get();
   const parts = buildSkeleton(root, st0.record);
@@ -83,15 +87,6 @@ export function mountViewer(root, config, options = {}) {
     plot: parts.plot,
     canvases: parts.canvases,
     series,
-    annotations,
-    overlays: [
-      calipers,
-      {
-        draw: (c, f, s) => editor && editor.draw(c, f, s),
-        idle: (s) => !editor || !s.editOn || !s.editSet,
-      },
-      { draw: drawCursor, idle: (s) => !s.cursor },
-    ],
     available,
     onFrame(frame) {
       labels.update(frame);
@@ -124,6 +119,13 @@ export function mountViewer(root, config, options = {}) {
     });
   }
   actions.beatEditor = () => editor && editor.toggle();
+
+  // Each canvas draws its layers in the order added: the marks over the signals, the
+  // cursor over everything. (Nothing is drawn before the renderer is released.)
+  for (const layer of [signalLayer, annotations, eventLayer]) renderer.add("traces", layer);
+  renderer.add("overlay", calipers);
+  for (const layer of editor ? editor.layers : []) renderer.add("overlay", layer);
+  renderer.add("overlay", { draw: drawCursor, idle: (s) => !s.cursor });
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -206,6 +208,9 @@ export function mountViewer(root, config, options = {}) {
     view: () => ({ ...store.get().view }),
     /** on("view" | "ready" | "cursor" | "calipers", fn) -> unsubscribe function. */
     on,
+    /** Draw a layer ({draw(ctx, frame, state), idle(state)}) of the page's own on the
+     * "traces" or "overlay" canvas, over the viewer's; -> remove(). See render.js. */
+    addLayer: (canvas, layer) => renderer.add(canvas, layer),
     actions,
     store,
     stats: () => ({

@@ -3,7 +3,10 @@
 //   grid    paper; on size, layout or settings changes only
 //   traces  signals, annotations, event line; on view, data, filter or gain changes.
 //           While the paper is dragged, a wider canvas drawn once slides instead (slide.js).
-//   overlay cursor and calipers; cheap, so pointer moves never redraw the traces
+//   overlay cursor, calipers, the beat editor's marks; cheap, so pointer moves never
+//           redraw the traces
+// What the traces and overlay canvases show is the layers added to them (add()), each
+// drawn in the order added: a new drawing is a layer of its own module, not an edit here.
 // After each trace pass the waveform element says whether the frame is complete
 // (data-state="ready") and which window it shows (data-start, data-end).
 
@@ -13,9 +16,8 @@ import { dataRange } from "./series.js";
 import { shortNumber } from "./state.js";
 import { levelFor } from "./tiles.js";
 import { createSlide, slidable } from "./slide.js";
-import { drawTraces, heavyStroke } from "./traces.js";
+import { heavyStroke } from "./traces.js";
 
-const EVENT_COLOR = "#c62828";
 // Past this many device-pixel columns of trace a frame with wide strokes is too slow to
 // follow a drag, so moving views are drawn as hairline drafts and redrawn in full once
 // they have been still for SETTLE_MS.
@@ -37,43 +39,19 @@ function sizeCanvas(canvas, width, height, dpr) {
   return ctx;
 }
 
-function drawEvent(ctx, frame, event) {
-  if (event == null) return;
-  ctx.save();
-  ctx.strokeStyle = EVENT_COLOR;
-  ctx.fillStyle = EVENT_COLOR;
-  ctx.lineWidth = 1.5;
-  ctx.setLineDash([6, 4]);
-  let flagged = false;
-  for (const p of frame.panels) {
-    if (event < p.t0 || event > p.t1) continue;
-    const x = p.x + ((event - p.t0) / (p.t1 - p.t0)) * p.w;
-    ctx.beginPath();
-    ctx.moveTo(x, p.y);
-    ctx.lineTo(x, p.y + p.h);
-    ctx.stroke();
-    if (!flagged) {
-      flagged = true;
-      ctx.setLineDash([]);
-      ctx.beginPath();
-      ctx.moveTo(x, p.y);
-      ctx.lineTo(x + 7, p.y + 4);
-      ctx.lineTo(x, p.y + 8);
-      ctx.fill();
-      ctx.setLineDash([6, 4]);
-    }
-  }
-  ctx.restore();
-}
-
 /**
- * `parts`: {store, plot (the waveform element), canvases {grid, traces, overlay}, series,
- * annotations (draw(ctx, frame, state)), overlays ([{draw(ctx, frame, state), idle(state):
- * true when it would draw nothing}]),
- * onFrame(frame), available() -> px of height the rows may use}.
+ * `parts`: {store, plot (the waveform element), canvases {grid, traces, overlay, slide},
+ * series, onFrame(frame), available() -> px of height the rows may use}.
+ *
+ * A layer is {draw(ctx, frame, state), idle(state): true when it would draw nothing
+ * (optional; the overlay is left alone while all its layers are idle)}. The frame holds
+ * panels, width, height, view, k, series (per channel), complete, minmax, and draft (the
+ * traces are drawn as hairlines while the view moves). Layers share the context in turn,
+ * without a save/restore between them, as the drawings did before they were layers.
  */
 export function createRenderer(parts) {
-  const { store, plot, canvases, series, annotations, overlays, onFrame, available } = parts;
+  const { store, plot, canvases, series, onFrame, available } = parts;
+  const layers = { traces: [], overlay: [] };
   const scales = createScales();
   const dirty = { layout: true, grid: true, traces: true, overlay: true };
   let raf = 0;
@@ -130,10 +108,8 @@ export function createRenderer(parts) {
     const { ctx: c, panels, width, span } = slide.begin(frame, dpr);
     const cov = series.coverage(frame.k, Math.max(0, span[0]), span[1]);
     const wide = { ...frame, panels, width, series: piecesOf(cov, panels, st.filters) };
-    const draft = heavyStroke(st.settings, dpr) && panels.length * width * dpr > HEAVY_COLUMNS;
-    drawTraces(c, wide, st.settings, dpr, draft);
-    annotations.draw(c, wide, st);
-    drawEvent(c, wide, st.event);
+    wide.draft = heavyStroke(st.settings, dpr) && panels.length * width * dpr > HEAVY_COLUMNS;
+    for (const layer of layers.traces) layer.draw(c, wide, st);
   }
 
   function buildFrame(st) {
@@ -164,6 +140,7 @@ export function createRenderer(parts) {
       series: perChannel,
       complete: cov.complete,
       minmax: unfiltered,
+      draft: false,
     };
   }
 
@@ -207,16 +184,9 @@ export function createRenderer(parts) {
         let columns = 0;
         for (const p of frame.panels) columns += p.w * dpr;
         const moving = performance.now() - lastMove < SETTLE_MS;
-        const draft = moving && columns > HEAVY_COLUMNS && heavyStroke(st.settings, dpr);
-        drawTraces(c, frame, st.settings, dpr, draft);
-        if (draft) settleLater();
-        if (!frame.panels.length) {
-          c.fillStyle = "#5b6478";
-          c.font = "13px system-ui, sans-serif";
-          c.fillText("No channel shown: choose some under Channels, or press 1–9.", 12, 32);
-        }
-        annotations.draw(c, frame, st);
-        drawEvent(c, frame, st.event);
+        frame.draft = moving && columns > HEAVY_COLUMNS && heavyStroke(st.settings, dpr);
+        for (const layer of layers.traces) layer.draw(c, frame, st);
+        if (frame.draft) settleLater();
       }
       full = false;
       last = {
@@ -232,10 +202,10 @@ export function createRenderer(parts) {
     if (dirty.overlay && frame) {
       // An overlay left clear is not cleared again: each canvas drawn is copied whole to
       // the compositor, ~3.5 ms a frame for a 12-lead plot without a GPU.
-      const idle = overlays.every((o) => o.idle && o.idle(st));
+      const idle = layers.overlay.every((o) => o.idle && o.idle(st));
       if (!idle || !overlayClear || dirty.layout) {
         ctx.overlay.clearRect(0, 0, st.plot.width, layout.height);
-        for (const o of overlays) o.draw(ctx.overlay, frame, st);
+        for (const o of layers.overlay) o.draw(ctx.overlay, frame, st);
       }
       overlayClear = idle;
     }
@@ -245,6 +215,18 @@ export function createRenderer(parts) {
 
   return {
     invalidate,
+    /** Draw `layer` on `canvas` ("traces" | "overlay"), over those added before; -> remove(). */
+    add(canvas, layer) {
+      const list = layers[canvas];
+      if (!list) throw new Error(`No canvas "${canvas}" takes layers.`);
+      list.push(layer);
+      invalidate(canvas);
+      return () => {
+        const i = list.indexOf(layer);
+        if (i >= 0) list.splice(i, 1);
+        invalidate(canvas);
+      };
+    },
     /** Start drawing (the first frame waits for data, see main.js). */
     release() {
       if (!held) return;

@@ -1,26 +1,13 @@
-// Rhythm segments of the working set: a band under the beat markers, one per segment,
-// and the small list of labels a new or selected segment can take.
+// Rhythm segments of the working set: a band under the beat markers (bands.js), one
+// stretch per segment. The labels a segment can take are the vocabulary's (vocabulary.js).
 
+import { segmentBand } from "./bands.js";
 import { isSegment } from "./beat-store.js";
 import { xOf } from "./layout.js";
+import { vocabulary } from "./vocabulary.js";
 
-export const RHYTHM_LABELS = [
-  "(N",
-  "(AFIB",
-  "(AFL",
-  "(SVTA",
-  "(VT",
-  "(B",
-  "(T",
-  "(SBR",
-  "(BII",
-  "noise",
-];
-const COLORS = { "(N": "#7a8699", "(AFIB": "#e07b00", "(AFL": "#d35400", "(VT": "#c62828" };
-
-export function segmentBand(panel) {
-  return { y0: panel.y + 22, y1: panel.y + 36 };
-}
+const OTHER_COLOR = "#6a1b9a"; // a label the vocabulary gives no colour
+const colorOf = (label) => vocabulary().rhythmColors[label] || OTHER_COLOR;
 
 export function segmentsIn(rows, panel) {
   return rows
@@ -59,7 +46,7 @@ export function drawSegments(ctx, panel, rows, selected, draft) {
   ctx.font = "600 10px system-ui, sans-serif";
   ctx.textBaseline = "middle";
   for (const s of segmentsIn(rows, panel)) {
-    const color = COLORS[s.row.aux_note] || "#6a1b9a";
+    const color = colorOf(s.row.aux_note);
     ctx.globalAlpha = selected.has(s.row.id) ? 0.6 : 0.3;
     ctx.fillStyle = color;
     ctx.fillRect(s.x0, band.y0, s.x1 - s.x0, band.y1 - band.y0);

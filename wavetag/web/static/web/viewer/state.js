@@ -5,7 +5,11 @@
 export const NOMINAL_PX_PER_MM = 96 / 25.4;
 export const MIN_SPAN = 0.25; // s: a few beats of QRS detail at most zoom
 
-/** A minimal observable store. Listeners get (state, changedKeys). */
+/**
+ * A minimal observable store. Listeners get (state, changedKeys). Every key is declared in
+ * the initial state: setting another one is reported as an error (the browser tests fail
+ * on any), as a key that no one declared is one that no reader of initialState knows of.
+ */
 export function createStore(initial) {
   let state = initial;
   const listeners = new Set();
@@ -14,6 +18,7 @@ export function createStore(initial) {
     set(patch) {
       const changed = [];
       for (const key of Object.keys(patch)) {
+        if (!(key in initial)) console.error(`viewer store: undeclared key "${key}"`);
         if (patch[key] !== state[key]) changed.push(key);
       }
       if (changed.length === 0) return;
@@ -69,6 +74,17 @@ export function initialState(config) {
     cursor: null,
     dragging: false,
     message: "",
+    // The beat editor (beat-editor.js, beat-store.js), declared here even on pages
+    // without it: the set being edited {id, name} and its rows as shown; the selected
+    // rows' ids; the code new beats get; edits not yet answered by the server and the
+    // save status ("" | "saving" | "saved" | "error: ...").
+    editOn: false,
+    editSet: null,
+    editRows: [],
+    selection: [],
+    editCode: "N",
+    editPending: 0,
+    editStatus: "",
   };
 }
 

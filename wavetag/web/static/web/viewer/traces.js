@@ -242,3 +242,15 @@ export function drawTraces(ctx, frame, settings, dpr, draft = false) {
   }
   ctx.stroke();
 }
+
+/** The signals as the traces canvas's first layer (render.js), or why there are none. */
+export const signalLayer = {
+  draw(ctx, frame, st) {
+    drawTraces(ctx, frame, st.settings, st.plot.dpr, frame.draft);
+    if (!frame.panels.length) {
+      ctx.fillStyle = "#5b6478";
+      ctx.font = "13px system-ui, sans-serif";
+      ctx.fillText("No channel shown: choose some under Channels, or press 1–9.", 12, 32);
+    }
+  },
+};
