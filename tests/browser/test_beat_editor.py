@@ -55,6 +55,20 @@ def beats_in_view(page: Any) -> list[dict[str, Any]]:
     )
 
 
+# Whether the overlay canvas shows a fiducial handle's colour (#00796b) at [x, y] (CSS px
+# in the plot), read through a fresh canvas.
+HANDLE_AT = """([x, y]) => {
+  const canvas = document.querySelectorAll('[data-testid=waveform] canvas')[3];
+  const dpr = canvas.width / canvas.clientWidth;
+  const one = document.createElement('canvas');
+  one.width = one.height = 1;
+  const ctx = one.getContext('2d');
+  ctx.drawImage(canvas, Math.floor(x * dpr), Math.floor(y * dpr), 1, 1, 0, 0, 1, 1);
+  const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+  return Math.abs(r - 0) < 30 && Math.abs(g - 121) < 30 && Math.abs(b - 107) < 30;
+}"""
+
+
 def settle(page: Any) -> None:
     page.wait_for_selector(SAVED)
     page.wait_for_selector(READY)
@@ -212,7 +226,9 @@ class TestBeatEditor:
         hx, hy = box["x"] + qrs_on["x"], box["y"] + qrs_on["y"]
         page.mouse.move(hx, hy)
         page.mouse.down()
-        page.mouse.move(hx - 8, hy, steps=4)
+        page.mouse.move(hx - 12, hy, steps=4)
+        # While held, the handle follows the pointer: its colour left of where it was.
+        page.wait_for_function(HANDLE_AT, arg=[qrs_on["x"] - 20, qrs_on["y"]])
         page.mouse.up()
         settle(page)
         point = Annotation.objects.get(annotation_set=world.set, beat_id=seen[3]["id"])

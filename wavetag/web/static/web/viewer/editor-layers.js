@@ -49,7 +49,11 @@ export function createEditorLayers(editor) {
 
   const fiducials = onBeatPanel((ctx, frame, st, bp) => {
     const beat = editor.soleBeat();
-    if (beat) drawFiducials(ctx, bp, fiducialHandles(st.editRows, beat, bp), editor.drag());
+    if (!beat) return;
+    // A handle being dragged is drawn where the pointer holds it, not where it was.
+    const d = editor.drag();
+    const held = d && d.kind === "fiducial" ? { kind: d.handle.kind, time: d.time } : null;
+    drawFiducials(ctx, bp, fiducialHandles(st.editRows, beat, bp), held);
   });
 
   const span = onBeatPanel((ctx, frame, st, bp) => {
