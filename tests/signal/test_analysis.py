@@ -127,6 +127,16 @@ class TestAnalyze:
             SampleSource.from_arrays(signals, {"MLII": FS})
 
 
+class TestRecords:
+    def test_a_t_wave_search_ending_on_its_highest_sample(self, data_dir: Path) -> None:
+        # The P-wave check of an AF run in this record met a median beat whose spatial
+        # magnitude was highest on the last sample searched for a T wave: no T peak there.
+        rec = wfdb.rdrecord(str(data_dir / "cpsc2021" / "data_92_19"))
+        signals = {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)}
+        r = analyze(source(signals, rec.fs))
+        assert "(AFIB" in [e.label for e in r.rhythm] and r.intervals.qt_ms is not None
+
+
 class TestChannels:
     def channels(self, *specs: tuple[str, str], fs: float = FS) -> list[ChannelInfo]:
         return [ChannelInfo(i, n, u, fs, 1.0, 0.0, 10) for i, (n, u) in enumerate(specs)]
