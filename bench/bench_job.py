@@ -9,9 +9,11 @@ Prints figures and ratios; nothing fails on a missed target. Steps, per record:
 2. ``wavetag import`` into a fresh WAVETAG_HOME (a child process).
 3. The baseline, in the same run: ``wfdb.rdrecord`` of the whole record, physical values, in
    a child process: what any tool pays only to hold the record in memory.
-4. ``wavetag analyze NAME --wait`` in a child process: the job the worker runs (QRS
-   detection, beat classes and morphology clusters, heart rate, intervals, rhythm, signal
-   quality) and the automatic annotation set written to the database. Wall time and peak
+4. ``wavetag analyze NAME --wait`` in a child process: the job the worker runs
+   (:func:`wavetag.signal.analysis.analyze` on the store, the pipeline that
+   ``bench_analysis.py`` and the accuracy tests run in memory: QRS detection, beat classes
+   and morphology clusters, heart rate, intervals, rhythm, signal quality) and the
+   automatic annotation set written to the database. Wall time and peak
    RSS of the process, and the time the run reports for itself.
 5. The automatic beats scored against the generator's reference beats (bxb matching,
    150 ms): sensitivity and positive predictivity.

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import wfdb
 
-from wavetag.analysis import stages
-from wavetag.analysis.findings import FindingsError, findings
+from wavetag.analysis.findings import FindingsError, counts, findings, rhythm_summary
+from wavetag.analysis.jobs import execute_run, store_source
 from wavetag.analysis.models import AnalysisRun, RunStatus
-from wavetag.analysis.services import execute_run, request_analysis
+from wavetag.analysis.services import request_analysis
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal.agreement import match_beats
+from wavetag.signal.analysis import AnalysisConfig, analyze
 
 from .factories import import_ok, make_member, make_project
 
@@ -110,9 +111,7 @@ class TestMitdb106:
 
 
 class TestPiecewise:
-    def test_small_chunks_give_the_labels_of_one_chunk(
-        self, data_dir: Path, store: None, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_small_chunks_give_the_labels_of_one_chunk(self, data_dir: Path, store: None) -> None:
         from django.conf import settings
 
         from wavetag.signal.store import RecordStore
@@ -122,13 +121,9 @@ class TestPiecewise:
         st = RecordStore.open(Path(settings.STORE_DIR), record.store_key)
 
         def labelled(chunk_s: float) -> tuple[list[str], list[int], str]:
-            monkeypatch.setattr(stages, "CHUNK_SECONDS", chunk_s)
-            ctx = stages.Context(store=st, channel=stages.ecg_channel(st.channels))
-            for step in stages.STAGES:
-                step.run(ctx, lambda f, m: None)
-            assert ctx.labels is not None
-            grades = "".join(q.grade for q in ctx.quality)
-            return ctx.symbols, ctx.labels.clusters.tolist(), grades
+            r = analyze(store_source(st), conf=AnalysisConfig(chunk_s=chunk_s))
+            grades = "".join(q.grade for q in r.quality[r.primary])
+            return r.beats.symbols, r.beats.clusters.tolist(), grades
 
         whole = labelled(4000.0)
         pieces = labelled(45.0)
@@ -215,3 +210,23 @@ class TestWindowFindings:
         run.status = RunStatus.FAILED
         run.save()
         assert page_findings(record, None) is None
+
+
+class TestNames:
+    def test_rhythms_and_beat_codes_keep_their_names(self) -> None:
+        # What the findings have always called each label the analysis gives.
+        names = {
+            "(N": "sinus rhythm",
+            "(SBR": "sinus bradycardia",
+            "(SVTA": "supraventricular tachyarrhythmia",
+            "(AFIB": "atrial fibrillation",
+            "(B": "ventricular bigeminy",
+            "(T": "ventricular trigeminy",
+            "(VT": "ventricular tachycardia",
+            "(IVR": "idioventricular rhythm",
+            "(P": "paced rhythm",
+            "PAUSE": "pause",
+        }
+        episodes = [{"label": label, "start": 0, "end": 360} for label in names]
+        assert {r["label"]: r["name"] for r in rhythm_summary(episodes, 360.0)} == names
+        assert counts(list("NNVA/QQ")) == {"N": 2, "V": 1, "A": 1, "paced": 1, "unknown": 2}

@@ -12,13 +12,15 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from wavetag.analysis import services, stages
+from wavetag.analysis import jobs
+from wavetag.analysis.jobs import execute_run
 from wavetag.analysis.models import AnalysisRun, RunStatus
-from wavetag.analysis.services import execute_run, request_analysis
+from wavetag.analysis.services import request_analysis
 from wavetag.errors import StateConflict
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
-from wavetag.signal import qrs
+from wavetag.signal import analysis, qrs
+from wavetag.signal.analysis import AnalysisConfig
 
 from .factories import bearer, call, import_ok, make_member, make_project, make_user
 
@@ -71,21 +73,20 @@ class TestRun:
     ) -> None:
         working = sets.create_working_set(world.atr, world.lead)
         before = {s.pk: fingerprint(s) for s in (world.atr, working)}
-        # Small chunks: many borders, and a progress report after each.
-        monkeypatch.setattr(stages, "CHUNK_SECONDS", 120.0)
-        monkeypatch.setattr(services, "PROGRESS_EVERY", 0.0)
+        monkeypatch.setattr(jobs, "PROGRESS_EVERY", 0.0)
         seen: list[float] = []
-        original = services._Progress.__call__
+        original = jobs._Progress.__call__
 
         def spy(self: Any, fraction: float, message: str, *, force: bool = False) -> None:
             seen.append(fraction)
             original(self, fraction, message, force=force)
 
-        monkeypatch.setattr(services._Progress, "__call__", spy)
+        monkeypatch.setattr(jobs._Progress, "__call__", spy)
 
         run = request_analysis(world.record, world.lead)
         assert run.status == RunStatus.QUEUED and run.task_id
-        run = execute_run(run.pk)
+        # Small chunks: many borders, and a progress report after each.
+        run = execute_run(run.pk, AnalysisConfig(chunk_s=120.0))
 
         assert run.status == RunStatus.DONE, run.error
         assert run.progress == 1.0 and run.error == ""
@@ -228,7 +229,7 @@ class TestFailure:
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise ValueError("no good")
 
-        monkeypatch.setattr(stages, target, broken)
+        monkeypatch.setattr(analysis, target, broken)
         run = execute_run(request_analysis(world.record, world.lead).pk)
         self.assert_failed_without_set(run, world)
         assert run.message == f"failed in the {name} step" and run.result is None
@@ -271,32 +272,6 @@ class TestFailure:
         assert Annotation.objects.filter(annotation_set__record=world.record).count() == (
             world.atr.count + automatic.count
         )
-
-    def test_the_ecg_channel_is_found_by_name_then_by_millivolts(self) -> None:
-        from wavetag.analysis import stages
-
-        def channels(*specs: tuple[str, str]) -> list[Any]:
-            return [SimpleNamespace(name=n, units=u, n_samples=10) for n, u in specs]
-
-        pick = stages.ecg_channel
-        assert pick(channels(("ABP", "mmHg"), ("II", "mV"), ("V", "mV"))).name == "II"
-        assert pick(channels(("PLETH", "NU"), ("ECG 1", "uV"))).name == "ECG 1"
-        assert pick(channels(("Resp", "NU"), ("chest", "mV"))).name == "chest"
-        with pytest.raises(stages.AnalysisError, match="no ECG channel.*Fp1, Cz"):
-            pick(channels(("Fp1", "uV"), ("Cz", "uV")))
-
-    def test_a_record_without_ecg_says_so(
-        self, world: SimpleNamespace, data_dir: Path, fast: None
-    ) -> None:
-        from wavetag.analysis import stages
-
-        with pytest.raises(stages.AnalysisError, match="no ECG channel.*ABP, PLETH"):
-            stages.ecg_channel(
-                [
-                    SimpleNamespace(name="ABP", units="mmHg", n_samples=10),  # type: ignore[list-item]
-                    SimpleNamespace(name="PLETH", units="NU", n_samples=10),  # type: ignore[list-item]
-                ]
-            )
 
 
 class TestWorker:

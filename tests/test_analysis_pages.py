@@ -54,7 +54,8 @@ class TestPanel:
         assert "already being analysed" in page and AnalysisRun.objects.count() == 1
 
     def test_a_done_run_shows_its_counts_and_rhythm(self, world: SimpleNamespace) -> None:
-        from wavetag.analysis.services import execute_run, request_analysis
+        from wavetag.analysis.jobs import execute_run
+        from wavetag.analysis.services import request_analysis
 
         run = execute_run(request_analysis(world.record, world.lead, enqueue=False).pk)
         page = logged_in(world.lead).get(f"/records/{world.record.pk}/").content.decode()

@@ -13,7 +13,8 @@ import pytest
 import wfdb
 from django.test import Client
 
-from wavetag.analysis.services import execute_run, request_analysis
+from wavetag.analysis.jobs import execute_run
+from wavetag.analysis.services import request_analysis
 from wavetag.annotations.access import visible_annotation_sets
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record

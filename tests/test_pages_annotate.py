@@ -531,7 +531,8 @@ class TestEmailSettings:
 
 class TestAutomaticAnalysisBoxes:
     def test_boxes_say_no_analysis_then_show_the_window_findings(self, world: Any) -> None:
-        from wavetag.analysis.services import execute_run, request_analysis
+        from wavetag.analysis.jobs import execute_run
+        from wavetag.analysis.services import request_analysis
 
         url = f"/tasks/{world.task.pk}/"
         html = world.clients["ann1"].get(url).content.decode()

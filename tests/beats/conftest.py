@@ -16,8 +16,8 @@ from django.test import Client
 from wavetag.annotations.batches import claim_batch
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.services import create_project
-from wavetag.records.editing import BEAT_CODES
 from wavetag.records.models import Annotation, AnnotationSet, Record
+from wavetag.signal.vocabulary import BEAT_CODES
 
 from ..factories import bearer, call, import_ok, make_member, make_project
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.factories import import_ok, make_member, make_project
+from wavetag.analysis.jobs import execute_run
 from wavetag.analysis.models import AnalysisRun
-from wavetag.analysis.services import execute_run
 from wavetag.records.models import Record
 from wavetag.signal import qrs
 

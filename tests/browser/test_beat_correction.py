@@ -16,8 +16,8 @@ from wavetag.annotations.models import Annotation as Answer
 from wavetag.annotations.models import BeatDisagreement
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.services import create_project
-from wavetag.records.editing import BEAT_CODES
 from wavetag.records.models import Annotation, AnnotationSet
+from wavetag.signal.vocabulary import BEAT_CODES
 
 from ..factories import import_ok, make_member
 

@@ -1,6 +1,6 @@
 """What an analysis run found, stored on the run, and read back for a window of the record.
 
-:func:`summarise` turns a finished run's context into the run's ``result``; the API and
+:func:`summarise` turns what the analysis found into the run's ``result``; the API and
 the annotation pages call :func:`findings` for the whole record or a window of it, which
 recomputes heart rate, beat counts and rhythm from the rows of the automatic set and
 reads the stored quality grades.
@@ -9,35 +9,24 @@ reads the stored quality grades.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from wavetag.records.models import Annotation, Record
+from wavetag.signal.analysis import AnalysisResult
 from wavetag.signal.intervals import hr_stats
 from wavetag.signal.quality import QualityConfig
 from wavetag.signal.rhythm import episodes_from_aux
+from wavetag.signal.vocabulary import (
+    CLASSIFIER_CODES,
+    CLASSIFIER_NAMES,
+    EVENT_NAMES,
+    PAUSE,
+    RHYTHM_CHANGE,
+)
 
 from .models import AnalysisRun, RunStatus
-
-if TYPE_CHECKING:  # the stages import the detectors, and scipy with them: not at start-up
-    from .stages import Context
-
-# Beat codes as the findings count them.
-COUNTED = {"N": "N", "V": "V", "A": "A", "/": "paced", "Q": "unknown"}
-BEAT_SYMBOLS = tuple(COUNTED)
-RHYTHM_NAMES = {
-    "(N": "sinus rhythm",
-    "(SBR": "sinus bradycardia",
-    "(SVTA": "supraventricular tachyarrhythmia",
-    "(AFIB": "atrial fibrillation",
-    "(B": "ventricular bigeminy",
-    "(T": "ventricular trigeminy",
-    "(VT": "ventricular tachycardia",
-    "(IVR": "idioventricular rhythm",
-    "(P": "paced rhythm",
-    "PAUSE": "pause",
-}
 
 
 class FindingsError(ValueError):
@@ -46,7 +35,7 @@ class FindingsError(ValueError):
 
 def counts(symbols: list[str]) -> dict[str, int]:
     c = Counter(symbols)
-    return {name: int(c.get(code, 0)) for code, name in COUNTED.items()}
+    return {name: int(c.get(code, 0)) for code, name in CLASSIFIER_NAMES.items()}
 
 
 def rhythm_summary(episodes: list[dict[str, Any]], fs: float) -> list[dict[str, Any]]:
@@ -59,7 +48,7 @@ def rhythm_summary(episodes: list[dict[str, Any]], fs: float) -> list[dict[str, 
     return [
         {
             "label": label,
-            "name": RHYTHM_NAMES.get(label, label.lstrip("(")),
+            "name": EVENT_NAMES.get(label, label.lstrip("(")),
             "episodes": number[label],
             "seconds": round(seconds, 1),
         }
@@ -71,38 +60,39 @@ def _rounded(d: dict[str, object]) -> dict[str, object]:
     return {k: round(v, 1) if isinstance(v, float) else v for k, v in d.items()}
 
 
-def summarise(ctx: Context) -> dict[str, Any]:
+def summarise(result: AnalysisResult) -> dict[str, Any]:
     """The run's ``result``: JSON of a few kilobytes even for a 72-h record (one grade
     letter per 10-s segment)."""
-    fs = ctx.channel.fs
-    episodes = [e.to_dict() for e in ctx.rhythm]
-    grades = "".join(q.grade for q in ctx.quality)
-    seg = (ctx.quality[0].end - ctx.quality[0].start) if ctx.quality else 0
-    labels = ctx.labels
+    fs = result.fs
+    episodes = [e.to_dict() for e in result.rhythm]
+    quality = result.quality[result.primary]
+    grades = "".join(q.grade for q in quality)
+    seg = (quality[0].end - quality[0].start) if quality else 0
+    labels = result.beats
+    n = len(labels.samples)
     return {
-        "channel": ctx.channel.name,
-        "morphology_channels": list(ctx.quality_by_channel) or [ctx.channel.name],
+        "channel": result.primary,
+        "morphology_channels": list(result.morphology_channels),
         "fs": fs,
-        "n_samples": ctx.channel.n_samples,
-        "beats": len(ctx.beats),
-        "counts": counts(ctx.symbols),
-        "clusters": int(labels.clusters.max()) + 1 if labels is not None and len(ctx.beats) else 0,
-        "cluster_symbols": list(labels.cluster_symbols) if labels is not None else [],
-        "hr": _rounded(ctx.hr.to_dict()) if ctx.hr else None,
-        "intervals": _rounded(ctx.intervals.to_dict()) if ctx.intervals else None,
-        "intervals_window": list(ctx.interval_window),
+        "n_samples": result.n_samples,
+        "beats": n,
+        "counts": counts(labels.symbols),
+        "clusters": int(labels.clusters.max()) + 1 if n else 0,
+        "cluster_symbols": list(labels.cluster_symbols),
+        "hr": _rounded(result.hr.to_dict()),
+        "intervals": _rounded(result.intervals.to_dict()),
+        "intervals_window": list(result.interval_window),
         "rhythm": episodes,
-        "rhythm_summary": rhythm_summary([e for e in episodes if e["label"] != "PAUSE"], fs),
-        "pauses": sum(1 for e in episodes if e["label"] == "PAUSE"),
+        "rhythm_summary": rhythm_summary([e for e in episodes if e["label"] != PAUSE], fs),
+        "pauses": sum(1 for e in episodes if e["label"] == PAUSE),
         "quality": {
             "segment_samples": seg,
             "grades": grades,
             "counts": dict(Counter(grades)),
             "by_channel": {
-                name: "".join(q.grade for q in segs)
-                for name, segs in ctx.quality_by_channel.items()
+                name: "".join(q.grade for q in segs) for name, segs in result.quality.items()
             },
-            "reasons": {str(i): q.reasons for i, q in enumerate(ctx.quality) if q.grade != "A"},
+            "reasons": {str(i): q.reasons for i, q in enumerate(quality) if q.grade != "A"},
         },
     }
 
@@ -170,18 +160,18 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
         }
     rows = Annotation.objects.filter(annotation_set_id=run.annotation_set_id).order_by("sample")
     beats = list(
-        rows.filter(sample__gte=a, sample__lt=z, symbol__in=BEAT_SYMBOLS).values_list(
+        rows.filter(sample__gte=a, sample__lt=z, symbol__in=CLASSIFIER_CODES).values_list(
             "sample", "symbol"
         )
     )
     samples = np.array([s for s, _ in beats], dtype=np.int64)
     symbols = [c for _, c in beats]
-    plus = list(rows.filter(symbol="+").values_list("sample", "aux_note"))
-    episodes = [
+    plus = list(rows.filter(symbol=RHYTHM_CHANGE).values_list("sample", "aux_note"))
+    episodes: list[dict[str, Any]] = [
         e.to_dict()
         for e in episodes_from_aux([s for s, _ in plus], [x for _, x in plus], result["n_samples"])
     ]
-    episodes += [e for e in result.get("rhythm", []) if e["label"] == "PAUSE"]
+    episodes += [e for e in result.get("rhythm", []) if e["label"] == PAUSE]
     inside = [
         {**e, "start": max(e["start"], a), "end": min(e["end"], z)}
         for e in episodes
@@ -201,7 +191,7 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
         "hr": _rounded(hr.to_dict()) if hr else None,
         "intervals": result.get("intervals"),
         "rhythm": sorted(inside, key=lambda e: (e["start"], e["label"])),
-        "rhythm_summary": rhythm_summary([e for e in inside if e["label"] != "PAUSE"], fs),
+        "rhythm_summary": rhythm_summary([e for e in inside if e["label"] != PAUSE], fs),
         "quality": {"grades": grades, "counts": dict(Counter(grades)), "worst": max(grades or "-")},
     }
 
@@ -250,7 +240,7 @@ def page_findings(record: Record, window: tuple[float, float] | None) -> dict[st
         ", ".join(f"{r['name']} ({r['seconds']:.0f} s)" for r in f["rhythm_summary"])
         or "none suggested"
     )
-    pauses = sum(1 for e in f["rhythm"] if e["label"] == "PAUSE")
+    pauses = sum(1 for e in f["rhythm"] if e["label"] == PAUSE)
     if pauses:
         rhythm += f"; {pauses} pause{'s' if pauses > 1 else ''}"
     q = f["quality"]

@@ -1,36 +1,89 @@
-"""One call for the whole automatic analysis of an ECG record.
+"""The automatic analysis of an ECG record, in one pipeline, reading the record piecewise.
 
-:func:`analyze` takes the channels, their sampling rates and the beat
-positions (from the QRS detector or a human) and returns beat labels with
-morphology clusters, heart-rate statistics, median-beat intervals, rhythm
-episodes and per-segment signal quality, as one :class:`AnalysisResult` that
-turns into plain lists and numbers for storage.
+:func:`analyze` detects the beats (or takes them), grades signal quality, labels the
+beats with morphology clusters, suggests rhythm episodes and measures heart rate and
+intervals, and returns one :class:`AnalysisResult`. It reads the record through a
+:class:`~wavetag.signal.leads.SampleSource`, a bounded piece at a time, so that a 72-h
+Holter is analysed in the memory of its beats (a classification window each), not of its
+samples. The analysis job runs it on the waveform store; tests and benchmarks run it on
+arrays in memory: the same code, so that what is scored is what users see.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from .beats import BeatConfig, BeatLabels, classify_beats
+from . import qrs
+from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
+from .leads import SampleSource, ecg_channel, morphology_channels, mv_reader, to_mv
+from .qrs_features import QRSConfig
 from .quality import QualityConfig, SegmentQuality, segment_quality
-from .rhythm import RhythmConfig, RhythmEpisode, rhythm_episodes
+from .recording import ChannelInfo
+from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .vocabulary import PAUSE, RHYTHM_CHANGE
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+# Progress of the whole analysis, 0 to 1, and what it is doing.
+Progress = Callable[[float, str], None]
+Report = Callable[[float, str], None]  # the same, within one stage
+
+# The stages in order, with their share of the time (for the progress bar).
+STAGES: tuple[tuple[str, float], ...] = (
+    ("qrs", 0.6),
+    ("quality", 0.1),
+    ("beats", 0.2),
+    ("rhythm", 0.05),
+    ("intervals", 0.05),
+)
 
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """The tunables of every stage."""
+    """The tunables of every stage, and how much of the record each read takes.
 
-    beats: BeatConfig = BeatConfig()
-    intervals: IntervalConfig = IntervalConfig()
-    rhythm: RhythmConfig = RhythmConfig()
+    Attributes
+    ----------
+    qrs, quality, beats, rhythm, intervals
+        Tunables of the QRS detector and of each stage.
+    chunk_s : float
+        Seconds of signal per read for beat detection and classification: a 72-h
+        record is read in bounded memory, and the progress bar moves every few
+        seconds of work.
+    margin_s : float
+        Seconds read on either side of a classification chunk: the band-pass filter
+        settles within it, so pieces give the windows of a whole-signal run.
+    quality_chunk_s : float
+        Seconds per read for quality grading (rounded to whole segments); a grade
+        compares a segment with its neighbours within the read.
+    af_check_s : float
+        An irregular run is not called AF when the median beat of its first this many
+        seconds has a P wave (a day-long AF is not read whole for it).
+    interval_s : float
+        Intervals are measured on the median beat of this much clean signal.
+    morphology_channels : int
+        ECG channels whose beat shapes are compared (the analysed one first).
+    """
+
+    qrs: QRSConfig = QRSConfig()
     quality: QualityConfig = QualityConfig()
+    beats: BeatConfig = BeatConfig()
+    rhythm: RhythmConfig = RhythmConfig()
+    intervals: IntervalConfig = IntervalConfig()
+    chunk_s: float = 600.0
+    margin_s: float = 10.0
+    quality_chunk_s: float = 1800.0
+    af_check_s: float = 1800.0
+    interval_s: float = 120.0
+    morphology_channels: int = 2
 
 
 @dataclass
@@ -39,47 +92,64 @@ class AnalysisResult:
 
     Attributes
     ----------
-    primary : str
-        Channel whose samples the beat positions count.
-    fs : float
-        Its sampling frequency, Hz.
+    channel : ChannelInfo
+        The ECG channel analysed: the beats count its samples.
     morphology_channels : list of str
-        Channels used for beat shapes and intervals (those sampled like the primary).
+        Channels used for beat shapes, quality and intervals (the analysed one first).
     beats : BeatLabels
-        Beat codes, clusters, widths.
+        Beat positions, codes, clusters, widths.
+    quality : dict of str -> list of SegmentQuality
+        Per morphology channel.
+    rhythm : list of RhythmEpisode
+        Episodes, then pauses, in samples.
     hr : HeartRateStats
     intervals : Intervals
-    rhythm : list of RhythmEpisode
-        Episodes in the primary channel's samples.
-    quality : dict of str -> list of SegmentQuality
-        Per channel, in that channel's samples.
-    timings_s : dict of str -> float
-        Wall time of each stage, s.
-    cpu_s : dict of str -> float
-        Processor time of each stage (this process, all threads), s: what a
-        stage costs when the machine is shared.
+        Measured on the median beat of ``interval_window``.
+    interval_window : (int, int)
+        The cleanest stretch of the record, samples [first, stop).
+    timings_s, cpu_s : dict of str -> float
+        Wall and processor time (this process, all threads) of each stage, s.
     """
 
-    primary: str
-    fs: float
+    channel: ChannelInfo
     morphology_channels: list[str]
     beats: BeatLabels
+    quality: dict[str, list[SegmentQuality]]
+    rhythm: list[RhythmEpisode]
     hr: HeartRateStats
     intervals: Intervals
-    rhythm: list[RhythmEpisode]
-    quality: dict[str, list[SegmentQuality]]
+    interval_window: tuple[int, int]
     timings_s: dict[str, float] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        return self.channel.name
+
+    @property
+    def fs(self) -> float:
+        return self.channel.fs
+
+    @property
+    def n_samples(self) -> int:
+        return self.channel.n_samples
+
+    def rhythm_changes(self) -> list[tuple[int, str, str]]:
+        """(sample, symbol, aux note) of a rhythm-change annotation at each episode's
+        start; pauses are events, not rhythms, and get none."""
+        return [(e.start, RHYTHM_CHANGE, e.label) for e in self.rhythm if e.label != PAUSE]
 
     def to_dict(self) -> dict[str, object]:
         """Plain dicts, lists, strings and numbers (JSON-ready)."""
         return {
             "primary": self.primary,
             "fs": self.fs,
+            "n_samples": self.n_samples,
             "morphology_channels": list(self.morphology_channels),
             "beats": self.beats.to_dict(),
             "hr": self.hr.to_dict(),
             "intervals": self.intervals.to_dict(),
+            "interval_window": list(self.interval_window),
             "rhythm": [e.to_dict() for e in self.rhythm],
             "quality": {k: [s.to_dict() for s in v] for k, v in self.quality.items()},
             "timings_s": dict(self.timings_s),
@@ -87,106 +157,208 @@ class AnalysisResult:
         }
 
 
+class StageError(Exception):
+    """A stage of the analysis failed: ``stage`` names it, ``error`` is what it raised."""
+
+    def __init__(self, stage: str, error: Exception) -> None:
+        super().__init__(f"the {stage} stage failed: {type(error).__name__}: {error}")
+        self.stage = stage
+        self.error = error
+
+
 def analyze(
-    signals_by_channel: Mapping[str, npt.ArrayLike],
-    fs_by_channel: Mapping[str, float],
-    beats: npt.ArrayLike,
-    primary: str | None = None,
+    source: SampleSource,
+    *,
+    beats: npt.ArrayLike | None = None,
     conf: AnalysisConfig | None = None,
+    progress: Progress | None = None,
 ) -> AnalysisResult:
-    """Analyse an ECG record from its channels and beat positions.
+    """Analyse the ECG of a record, reading it a bounded piece at a time.
 
     Parameters
     ----------
-    signals_by_channel : mapping of str to array_like of float
-        ECG channels in mV, by name.
-    fs_by_channel : mapping of str to float
-        Sampling frequency of each channel, Hz.
-    beats : array_like of int
-        Beat (R-peak) positions in samples of the primary channel (sorted,
-        duplicates and positions outside the record dropped).
-    primary : str, optional
-        The channel the beats refer to (default: the first one).
+    source : SampleSource
+        The record's channels and their reader (the store, or arrays in memory).
+    beats : array_like of int, optional
+        Beat (R-peak) positions in samples of the analysed channel, to use instead of
+        detecting them (sorted, duplicates and positions outside the record dropped).
     conf : AnalysisConfig, optional
+    progress : callable ``progress(fraction, message)``, optional
+        Told how far the whole analysis is (0 to 1) and what it is doing, every read.
 
     Returns
     -------
     AnalysisResult
 
+    Raises
+    ------
+    AnalysisError
+        If the record has no ECG channel.
+    StageError
+        If a stage raised; its ``error`` is what it raised.
+
     Examples
     --------
     >>> import wfdb
     >>> rec = wfdb.rdrecord("mitdb/100")
-    >>> beats = wfdb.processing.xqrs_detect(rec.p_signal[:, 0], rec.fs, verbose=False)
-    >>> result = analyze(
+    >>> source = SampleSource.from_arrays(
     ...     {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)},
     ...     {n: rec.fs for n in rec.sig_name},
-    ...     beats,
     ... )
-    >>> [e.label for e in result.rhythm]
+    >>> [e.label for e in analyze(source).rhythm]
     ['(N']
 
     Notes
     -----
-    1. Morphology channels: the primary and every channel with its sampling
-       rate and length, stacked.
-    2. Signal quality of every channel, with the beats rescaled to its rate.
-    3. Beat codes and clusters (:func:`~wavetag.signal.beats.classify_beats`);
-       a lone ``V`` that is not early, where no morphology channel is graded
-       A, becomes ``Q`` (an artefact distorts a beat's shape, not its timing).
-    4. Heart-rate statistics and median-beat intervals.
-    5. Rhythm episodes; premature narrow beats inside atrial fibrillation
-       are the rhythm itself, not atrial premature beats, so ``A`` becomes
-       ``N`` there.
+    1. **Channels**: beats are detected in the first ECG lead by name, else the first
+       channel in mV (:func:`~wavetag.signal.leads.ecg_channel`); beat shapes, quality
+       and intervals use it and up to ``morphology_channels - 1`` other ECG leads
+       sampled like it.
+    2. **qrs**: :func:`~wavetag.signal.qrs.detect_qrs_chunked`, ``chunk_s`` at a time
+       (or the given beats, cleaned).
+    3. **quality**: every 10-s segment of each morphology channel graded A, B or C
+       (:func:`grade_quality`).
+    4. **beats**: codes and morphology clusters from each beat's window, read chunk by
+       chunk (:func:`classify`); a lone, on-time ``V`` where no channel reads well
+       becomes ``Q`` (:func:`distrust_noise`).
+    5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
+       inside atrial fibrillation becomes ``N``.
+    6. **intervals**: heart rate over the record, intervals on the median beat of its
+       cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
     conf = conf or AnalysisConfig()
-    if not signals_by_channel:
-        raise ValueError("no channel to analyse")
-    names = list(signals_by_channel)
-    primary = primary or names[0]
-    if primary not in signals_by_channel:
-        raise ValueError(f"primary channel {primary!r} is not among the channels")
-    missing = [n for n in names if n not in fs_by_channel]
-    if missing:
-        raise ValueError(f"no sampling frequency for channel(s) {missing}")
-    fs = float(fs_by_channel[primary])
-    arrays = {n: np.asarray(signals_by_channel[n], dtype=np.float64) for n in names}
-    length = len(arrays[primary])
-    morph = [n for n in names if fs_by_channel[n] == fs and len(arrays[n]) == length]
-    x = np.stack([arrays[n] for n in morph], axis=1)
-    # In order, once each, inside the record: what every stage assumes.
-    b = np.unique(np.asarray(beats, dtype=np.int64))
-    b = b[(b >= 0) & (b < length)]
-    clock = _Clock()
+    primary = ecg_channel(source.channels)
+    morph = morphology_channels(source.channels, primary, conf.morphology_channels)
+    read = mv_reader(source, morph)
+    stage = _Stages(progress)
 
-    with clock("quality"):
-        quality = {}
-        for n in names:
-            fs_n = float(fs_by_channel[n])
-            b_n = b if fs_n == fs else np.round(b * (fs_n / fs)).astype(np.int64)
-            quality[n] = segment_quality(arrays[n], fs_n, b_n, conf.quality)
-    with clock("beats"):
-        labels = classify_beats(x, fs, b, conf.beats)
-        distrust_noise(labels, b, [quality[n] for n in morph], conf.beats.premature)
-    with clock("intervals"):
-        hr = hr_stats(b, fs, labels.symbols, conf.intervals)
-        intervals = delineate(x, fs, b, labels.symbols, conf.intervals)
-    with clock("rhythm"):
-        rhythm = rhythm_episodes(b, fs, labels.symbols, length, x, conf.rhythm)
-        for ep in rhythm:
-            if ep.label == "(AFIB":
-                a, z = np.searchsorted(b, [ep.start, ep.end])
-                for i in range(int(a), int(z)):
-                    if labels.symbols[i] == "A":
-                        labels.symbols[i] = "N"
+    with stage("qrs") as report:
+        b = detect_beats(source, primary, conf, report) if beats is None else clean(beats, primary)
+    with stage("quality") as report:
+        quality = grade_quality(read, morph, b, conf, report)
+    with stage("beats") as report:
+        labels = classify(read, morph, b, conf, report)
+        distrust_noise(labels, b, list(quality.values()), conf.beats.premature)
+        report(1.0, f"{len(labels.symbols)} beats classified")
+    with stage("rhythm") as report:
+        rhythm = find_rhythm(read, primary, labels, conf, report)
+    with stage("intervals") as report:
+        hr, intervals, window = measure(read, primary, labels, quality[primary.name], conf)
+        report(1.0, "intervals measured")
     return AnalysisResult(
-        primary, fs, morph, labels, hr, intervals, rhythm, quality, clock.wall, clock.cpu
+        primary,
+        [c.name for c in morph],
+        labels,
+        quality,
+        rhythm,
+        hr,
+        intervals,
+        window,
+        stage.wall,
+        stage.cpu,
     )
+
+
+def clean(beats: npt.ArrayLike, channel: ChannelInfo) -> I64:
+    """In order, once each, inside the record: what every stage assumes."""
+    b = np.unique(np.asarray(beats, dtype=np.int64))
+    return b[(b >= 0) & (b < channel.n_samples)]
+
+
+def detect_beats(
+    source: SampleSource, channel: ChannelInfo, conf: AnalysisConfig, report: Report
+) -> I64:
+    """QRS detection over the whole channel, ``chunk_s`` at a time.
+
+    The detector's own chunked reader gives exactly the beats of a whole-signal run
+    (chunk borders neither lose nor double a beat); each read reports progress.
+    """
+    scale = to_mv(channel)
+    total = max(channel.n_samples, 1)
+
+    def read(first: int, stop: int) -> F64:
+        report(
+            min(stop / total, 1.0),
+            f"detecting beats: {_clock(stop / channel.fs)} of {_clock(total / channel.fs)}",
+        )
+        # A product, so a copy: the detector never works on the caller's array.
+        return np.asarray(source.read(channel.index, first, stop), dtype=np.float64) * scale
+
+    beats = qrs.detect_qrs_chunked(
+        read, channel.n_samples, channel.fs, config=conf.qrs, chunk_s=conf.chunk_s
+    )
+    report(1.0, f"{len(beats)} beats found")
+    return beats
+
+
+def grade_quality(
+    read: Callable[[int, int], F64],
+    morph: list[ChannelInfo],
+    beats: I64,
+    conf: AnalysisConfig,
+    report: Report,
+) -> dict[str, list[SegmentQuality]]:
+    """Quality of every 10-s segment of each morphology channel (``read`` gives them in
+    this order, the analysed one first), a bounded read at a time."""
+    fs, n = morph[0].fs, morph[0].n_samples
+    seg = max(1, round(conf.quality.segment_s * fs))
+    step = seg * max(1, round(conf.quality_chunk_s / conf.quality.segment_s))
+    out: dict[str, list[SegmentQuality]] = {c.name: [] for c in morph}
+    for first in range(0, n, step):
+        stop = min(n, first + step)
+        a, z = np.searchsorted(beats, [first, stop])
+        x = read(first, stop)
+        for j, c in enumerate(morph):
+            for q in segment_quality(x[:, j], fs, beats[a:z] - first, conf.quality):
+                q.start += first
+                q.end += first
+                out[c.name].append(q)
+        report(stop / max(n, 1), f"grading signal quality: {_clock(stop / fs)}")
+    return out
+
+
+def classify(
+    read: Callable[[int, int], F64],
+    morph: list[ChannelInfo],
+    beats: I64,
+    conf: AnalysisConfig,
+    report: Report,
+) -> BeatLabels:
+    """Beat codes and morphology clusters from the morphology channels (``read`` gives
+    them in this order, the analysed one first).
+
+    1. Read the morphology channels ``chunk_s`` at a time (with ``margin_s`` either
+       side) and keep only the classification window of each beat in it: memory grows
+       with the beats, not the samples.
+    2. Label all the windows at once (clusters span the whole record).
+    """
+    fs, n_samples = morph[0].fs, morph[0].n_samples
+    bc = conf.beats
+    chunk = max(1, round(conf.chunk_s * fs))
+    margin = round(conf.margin_s * fs)
+    n = len(beats)
+    length = round(bc.pre_s * fs) + round(bc.post_s * fs) + 1
+    # Filled in place, chunk by chunk: the record's windows exist once, never twice.
+    windows = BeatWindows(
+        beats, np.zeros(n, np.int64), np.zeros((n, length, len(morph)), np.float32), np.zeros(n)
+    )
+    for first in range(0, max(n_samples, 1), chunk):
+        stop = min(n_samples, first + chunk)
+        a, z = np.searchsorted(beats, [first, stop])
+        if z > a:
+            lo = max(0, first - margin)
+            part = beat_windows(read(lo, stop + margin), fs, beats[a:z] - lo, bc)
+            windows.centre[a:z] = part.centre + lo
+            windows.windows[a:z] = part.windows
+            windows.spikes[a:z] = part.spikes
+        report(0.8 * stop / max(n_samples, 1), f"classifying beats: {_clock(stop / fs)}")
+    report(0.8, "grouping beats by shape")
+    return label_windows(windows, fs, bc)
 
 
 def distrust_noise(
     labels: BeatLabels,
-    beats: npt.NDArray[np.int64],
+    beats: I64,
     quality: list[list[SegmentQuality]],
     premature: float,
 ) -> None:
@@ -210,18 +382,113 @@ def distrust_noise(
     labels.symbols = np.where(suspect, "Q", sym).tolist()
 
 
-class _Clock:
-    """Wall and processor time per named stage."""
+def find_rhythm(
+    read: Callable[[int, int], F64],
+    channel: ChannelInfo,
+    labels: BeatLabels,
+    conf: AnalysisConfig,
+    report: Report,
+) -> list[RhythmEpisode]:
+    """Rhythm episodes from beat times and codes; an irregular run with a P wave in its
+    median beat is not AF.
 
-    def __init__(self) -> None:
+    Narrow premature beats inside atrial fibrillation are the rhythm itself, not atrial
+    premature beats: ``A`` there becomes ``N`` (in ``labels``).
+    """
+    fs, beats = channel.fs, labels.samples
+    margin = round(2.0 * fs)  # a median-beat window and its filter edges
+
+    def p_wave(run: I64) -> bool:
+        run = run[run < run[0] + round(conf.af_check_s * fs)]
+        lo = max(0, int(run[0]) - margin)
+        x = read(lo, int(run[-1]) + margin)
+        return delineate(x, fs, run - lo, conf=conf.intervals).pr_ms is not None
+
+    rhythm = rhythm_episodes(
+        beats, fs, labels.symbols, channel.n_samples, conf=conf.rhythm, p_wave=p_wave
+    )
+    for ep in rhythm:
+        if ep.label == AFIB:
+            a, z = np.searchsorted(beats, [ep.start, ep.end])
+            for i in range(int(a), int(z)):
+                if labels.symbols[i] == "A":
+                    labels.symbols[i] = "N"
+    changes = sum(1 for e in rhythm if e.label != PAUSE)
+    report(1.0, f"{changes} rhythm episodes")
+    return rhythm
+
+
+def clean_stretch(
+    quality: list[SegmentQuality], channel: ChannelInfo, seconds: float
+) -> tuple[int, int]:
+    """The ``seconds`` of signal with the most segments graded A (the earliest such)."""
+    n = channel.n_samples
+    if not quality:
+        return 0, min(n, round(seconds * channel.fs))
+    seg = quality[0].end - quality[0].start
+    k = max(1, round(seconds * channel.fs / max(seg, 1)))
+    good = np.array([q.grade == "A" for q in quality], dtype=np.int64)
+    sums = np.convolve(good, np.ones(min(k, len(good)), dtype=np.int64), mode="valid")
+    i = int(np.argmax(sums))
+    return quality[i].start, min(n, quality[i].start + k * seg)
+
+
+def measure(
+    read: Callable[[int, int], F64],
+    channel: ChannelInfo,
+    labels: BeatLabels,
+    quality: list[SegmentQuality],
+    conf: AnalysisConfig,
+) -> tuple[HeartRateStats, Intervals, tuple[int, int]]:
+    """HR and RR statistics over the record; PR, QRS, QT, QTc on the median beat of its
+    cleanest ``interval_s`` (and that stretch)."""
+    fs, beats, symbols = channel.fs, labels.samples, labels.symbols
+    hr = hr_stats(beats, fs, symbols, conf.intervals)
+    first, stop = clean_stretch(quality, channel, conf.interval_s)
+    a, z = np.searchsorted(beats, [first, stop])
+    x = read(first, stop)
+    intervals = delineate(x, fs, beats[a:z] - first, symbols[a:z], conf.intervals)
+    return hr, intervals, (first, stop)
+
+
+def _clock(seconds: float) -> str:
+    """``1:05:09`` or ``5:09``: where a stage is in the record."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class _Stages:
+    """Runs each stage: its wall and processor time, its share of the progress, and its
+    name on a failure (for the person who asked)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.weights = dict(STAGES)
+        self.total = sum(self.weights.values()) or 1.0
+        self.done = 0.0
         self.wall: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
 
+    def report(self, weight: float) -> Report:
+        """A stage's own 0-1 progress as its share of the whole analysis."""
+        base, progress = self.done, self.progress
+
+        def within(fraction: float, message: str) -> None:
+            if progress is not None:
+                progress((base + weight * fraction) / self.total, message)
+
+        return within
+
     @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
+    def __call__(self, name: str) -> Iterator[Report]:
         w, c = time.perf_counter(), time.process_time()
+        weight = self.weights[name]
         try:
-            yield
+            yield self.report(weight)
+        except Exception as exc:
+            raise StageError(name, exc) from exc
         finally:
-            self.wall[stage] = time.perf_counter() - w
-            self.cpu[stage] = time.process_time() - c
+            self.wall[name] = time.perf_counter() - w
+            self.cpu[name] = time.process_time() - c
+            self.done += weight

@@ -31,8 +31,6 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-BEAT_CODES = ("N", "V", "A", "/", "Q")
-
 
 @dataclass(frozen=True)
 class BeatConfig:
@@ -124,7 +122,8 @@ class BeatLabels:
     samples : ndarray of int64
         Beat positions, samples (as given).
     symbols : list of str
-        WFDB beat code per beat: ``N``, ``V``, ``A``, ``/`` or ``Q``.
+        WFDB beat code per beat: ``N``, ``V``, ``A``, ``/`` or ``Q``
+        (:data:`wavetag.signal.vocabulary.CLASSIFIER_CODES`).
     clusters : ndarray of int64
         Morphology cluster per beat; 0 is the largest cluster.
     widths_ms : ndarray of float64

@@ -391,7 +391,9 @@ def _find_t(
     if z <= a + 2:
         return None
     pk = a + int(np.argmax(mag[a:z]))
-    if mag[pk] - base < conf.t_min_mv:
+    # Highest at the window's last sample: still rising into the next beat, not a T peak
+    # (and no downslope after it to draw a tangent on).
+    if pk >= z - 1 or mag[pk] - base < conf.t_min_mv:
         return None
     tail = mag[pk:z]
     slope = np.gradient(tail)

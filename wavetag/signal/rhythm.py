@@ -8,7 +8,9 @@ a slower ventricular run, ``(B`` ventricular bigeminy, ``(T`` ventricular
 trigeminy, ``(P`` paced rhythm; ``PAUSE`` marks an RR interval of 2 s or more
 (an event beside the rhythm, not a rhythm). Suggestions for a reviewer,
 computed from beat times and beat codes only (plus, optionally, the signal to
-check for P waves before calling atrial fibrillation).
+check for P waves before calling atrial fibrillation). Every label is one of
+:data:`wavetag.signal.vocabulary.EVENT_NAMES`, so the editor, the viewer and the findings
+name it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from .intervals import delineate
+from .vocabulary import PAUSE
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+
+# Named: the analysis acts on it (atrial premature beats inside AF are the AF itself).
+AFIB = "(AFIB"
 
 
 @dataclass(frozen=True)
@@ -239,7 +245,7 @@ def rhythm_episodes(
             continue
         if p_wave is not None and p_wave(b[a:z]):
             continue
-        lab[a:z] = "(AFIB"
+        lab[a:z] = AFIB
 
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
     c = conf.pattern_cycles
@@ -263,7 +269,7 @@ def rhythm_episodes(
         end = int(b[runs[i + 1][0]]) if i + 1 < len(runs) else end_all
         out.append(RhythmEpisode(start, end, label))
     for i in (np.flatnonzero(rr[1:] >= conf.pause_s * fs) + 1).tolist():
-        out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), "PAUSE"))
+        out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), PAUSE))
     return out
 
 

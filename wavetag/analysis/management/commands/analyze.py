@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.errors import WavetagError
 from wavetag.records.models import Record
+from wavetag.signal.vocabulary import CLASSIFIER_NAMES
 
-from ...findings import COUNTED
+from ...jobs import execute_run
 from ...models import RunStatus
-from ...services import execute_run, request_analysis
+from ...services import request_analysis
 
 
 def find_records(names: list[str], dataset: str | None) -> list[Record]:
@@ -46,8 +47,8 @@ def summary_lines(result: dict[str, Any]) -> str:
     # In the clinical order (N, V, A, paced, unknown), not the stored one: PostgreSQL's
     # jsonb keeps object keys in its own order.
     stored = result.get("counts", {})
-    names = [n for n in COUNTED.values() if n in stored] + sorted(
-        set(stored) - set(COUNTED.values())
+    names = [n for n in CLASSIFIER_NAMES.values() if n in stored] + sorted(
+        set(stored) - set(CLASSIFIER_NAMES.values())
     )
     counts = ", ".join(f"{n} {stored[n]}" for n in names)
     rhythm = ", ".join(
