@@ -122,6 +122,25 @@ def next_task(project: Project, user: Any) -> Task | None:
     return left[0].task
 
 
+def batch_position(task: Task, assignment: Assignment) -> dict[str, Any]:
+    """Previous and next task of the assignment's batch, and where this one stands in it."""
+    ids = list(
+        Assignment.objects.filter(
+            task__project_id=task.project_id, user_id=assignment.user_id, batch=assignment.batch
+        )
+        .order_by("position")
+        .values_list("task_id", flat=True)
+    )
+    i = ids.index(task.pk)
+    return {
+        "prev": ids[i - 1] if i > 0 else None,
+        "next": ids[i + 1] if i + 1 < len(ids) else None,
+        "position": i + 1,
+        "size": len(ids),
+        "batch": assignment.batch,
+    }
+
+
 def release(project: Project, *, user: Any = None, task: Task | None = None) -> int:
     """Take back unfinished assignments (all of them, or one user's, or one task's) so that
     others can claim the tasks. Their unsubmitted drafts go with them; submitted answers

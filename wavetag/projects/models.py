@@ -136,6 +136,14 @@ class Task(models.Model):
     def is_final(self) -> bool:
         return self.status in TaskStatus.final()
 
+    @property
+    def view_window(self) -> tuple[float, float] | None:
+        """Where a page opens on the record: the task's window, or None for a task on the
+        whole record (the viewer then opens at its start)."""
+        if self.project.task_mode == "record":
+            return None
+        return (self.window_start, self.window_end)
+
     def describe(self) -> dict[str, Any]:
         """What anyone allowed to open the task may see (never answers, never comments)."""
         return {

@@ -28,17 +28,16 @@ from wavetag.accounts.registration import (
     accept_invitation,
     register_with_invitation,
 )
-from wavetag.analysis.findings import page_findings
 from wavetag.annotations import reading, services
 from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
-from wavetag.annotations.viewer import viewer_config
+from wavetag.annotations.task_page import task_page as task_page_data
 from wavetag.errors import NotAllowed, WavetagError
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
-from wavetag.projects.models import Assignment, Membership, Project, Task
+from wavetag.projects.models import Membership, Project, Task
 from wavetag.projects.services import describe
 
 from .answer_form import (
@@ -49,7 +48,6 @@ from .answer_form import (
     summary,
     value_text,
 )
-from .kinds import pages_for
 
 View = Callable[..., HttpResponse]
 STATUS_LABELS = {
@@ -173,48 +171,18 @@ def mine(request: HttpRequest, project_id: int) -> HttpResponse:
 # -- task ------------------------------------------------------------------------------
 
 
-def _batch_neighbours(task: Task, assignment: Assignment) -> dict[str, Any]:
-    """Previous and next task of the same batch, and where this one stands in it."""
-    ids = list(
-        Assignment.objects.filter(
-            task__project_id=task.project_id, user=assignment.user, batch=assignment.batch
-        )
-        .order_by("position")
-        .values_list("task_id", flat=True)
-    )
-    i = ids.index(task.pk)
-    return {
-        "prev": ids[i - 1] if i > 0 else None,
-        "next": ids[i + 1] if i + 1 < len(ids) else None,
-        "position": i + 1,
-        "size": len(ids),
-        "batch": assignment.batch,
-    }
-
-
 def _task_context(
-    request: HttpRequest, task: Task, acc: access.TaskAccess, answer: dict[str, Any] | None = None
+    request: HttpRequest, task: Task, answer: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    project = task.project
-    assignment = Assignment.objects.filter(task=task, user=request.user).first()
-    own = reading.own_annotation(task, request.user)
-    window = None if project.task_mode == "record" else (task.window_start, task.window_end)
-    context: dict[str, Any] = {
-        "task": task,
-        "project": project,
-        "assignment": assignment,
-        "annotation": own,
-        "config": viewer_config(task.record, request.user, event=task.event_time, window=window),
-        "action_keys": ACTION_KEYS,
-        "schema": project.schema,
-        "auto": page_findings(task.record, window),
-    }
-    if assignment is not None:
-        context.update(pages_for(task).assignee(task, request.user, context["config"]))
+    """The task page's data, and for an assignee the form with their answer (or, after a
+    refused save, what they entered)."""
+    context = task_page_data(task, request.user)
+    context.update(action_keys=ACTION_KEYS, schema=task.project.schema)
+    if context["assignment"] is not None:
+        own = context["annotation"]
         shown = answer if answer is not None else (own.answer if own else {})
         context.update(
-            fields=form_fields(project.schema, shown),
-            batch=_batch_neighbours(task, assignment),
+            fields=form_fields(task.project.schema, shown),
             comment=own.comment if own and answer is None else request.POST.get("comment", ""),
         )
     return context
@@ -229,7 +197,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     Answers JSON to a script that asks for it, the same save either way."""
     task, acc = access.get_task_for_user(request.user, task_id)
     if request.method == "GET":
-        return render(request, "web/task_annotate.html", _task_context(request, task, acc))
+        return render(request, "web/task_annotate.html", _task_context(request, task))
     body = body_from_post(task.project.schema, request.POST)
     try:
         annotation = services.save_annotation(task, request.user, body)
@@ -239,9 +207,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
         message = str(exc)
         if _wants_json(request):
             return JsonResponse({"error": message, "field": field_of(message)}, status=exc.status)
-        context = _task_context(
-            request, task, acc, answer_from_post(task.project.schema, request.POST)
-        )
+        context = _task_context(request, task, answer_from_post(task.project.schema, request.POST))
         context.update(error=message, error_field=field_of(message), state="error")
         return render(request, "web/task_annotate.html", context, status=exc.status)
     if annotation.status == "submitted":

@@ -30,12 +30,6 @@ MAX_SHOWN = 500
 PICK_CODES = ["N", "V", "A", "L", "R", "F", "/", "Q", "S", "E", "J", "a", "j", "e", "f"]
 
 
-def assignee_context(task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """What the annotation page adds for a beat task's assignee (the kind narrows the
-    viewer to their working set and the starting set, in the beat editor unless frozen)."""
-    return kind_of(task.project).assignee_page(task, user, config)
-
-
 @login_required
 @require_POST
 @workflow_errors

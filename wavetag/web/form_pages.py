@@ -31,11 +31,6 @@ from .answers import (
 from .guards import next_in_queue, project_links
 
 
-def assignee_context(task: Task, user: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """A form task's page needs nothing besides the form."""
-    return kind_of(task.project).assignee_page(task, user, config)
-
-
 def _page(
     task: Task,
     data: dict[str, Any],

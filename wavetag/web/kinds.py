@@ -1,13 +1,13 @@
-"""The pages that differ by kind of task (``annotations.kinds``), one entry per kind: what
-an assignee's task page adds, and the adjudication page. A new kind whose pages are a
-form's reuses ``form_pages``; one with pages of its own adds its module here.
+"""The pages that differ by kind of task (``annotations.kinds``), one entry per kind: the
+adjudication page (what an assignee's task page adds is data, from the kind itself). A
+new kind decided by a form reuses ``form_pages``; one with pages of its own adds its
+module here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -20,15 +20,13 @@ from . import beat_pages, form_pages
 
 @dataclass(frozen=True)
 class KindPages:
-    # (task, user, viewer config) -> extra context of the assignee's task page
-    assignee: Callable[[Task, Any, dict[str, Any]], dict[str, Any]]
     # (request, task, access) -> the adjudication page, GET and POST
     adjudicate: Callable[[HttpRequest, Task, TaskAccess], HttpResponse]
 
 
 PAGES = {
-    "labels": KindPages(form_pages.assignee_context, form_pages.adjudicate),
-    "beats": KindPages(beat_pages.assignee_context, beat_pages.adjudicate),
+    "labels": KindPages(form_pages.adjudicate),
+    "beats": KindPages(beat_pages.adjudicate),
 }
 
 

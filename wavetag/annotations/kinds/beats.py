@@ -93,9 +93,7 @@ class BeatKind(TaskKind):
         (its annotators', the starting set and the final set: a segments project has many
         tasks, and sets, on one record), open on the first disagreement left."""
         comparison = beat_adjudication.comparison(task, access) if access.sees_all else None
-        window = (
-            None if task.project.task_mode == "record" else (task.window_start, task.window_end)
-        )
+        window = task.view_window
         first = next((i for i in (comparison or {}).get("items", []) if not i["resolution"]), None)
         if first is not None:
             # Open on the first disagreement left, as its row's time button would.

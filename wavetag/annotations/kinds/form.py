@@ -53,9 +53,7 @@ class FormKind(TaskKind):
 
     def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
         last = Adjudication.objects.filter(task=task).order_by("-created_at", "-id").first()
-        window = (
-            None if task.project.task_mode == "record" else (task.window_start, task.window_end)
-        )
+        window = task.view_window
         return {
             **super().adjudication_page(task, user, access),
             "annotations": all_annotations(task, access) if access.sees_all else [],
