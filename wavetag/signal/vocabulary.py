@@ -120,10 +120,6 @@ FIDUCIAL_KIND: Final[dict[tuple[str, int], str]] = {v: k for k, v in FIDUCIALS.i
 FIDUCIAL_REACH: Final = 0.8
 
 
-def is_beat(symbol: str) -> bool:
-    return symbol in BEAT_CODES
-
-
 def for_viewer() -> dict[str, Any]:
     """The vocabulary as the viewer's configuration carries it (JSON-ready)."""
     return {

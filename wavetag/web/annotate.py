@@ -2,7 +2,7 @@
 annotations" and an answer's history; and the account pages (registration with an
 invitation, joining another project, password change and reset).
 
-Every page calls the same services as the API (``projects.batches``,
+Every page calls the same services as the API (``annotations.batches``,
 ``annotations.services``, ``accounts.registration``) and the access rules of
 ``projects.access``: a project or task outside the user's reach is a 404. These pages
 only ever show the user's own answers, never another annotator's.
