@@ -30,7 +30,7 @@ def records(api_records: list[Record]) -> dict[str, Record]:
 
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
-    return bearer(make_user("admin", staff=True))
+    return bearer(make_user("admin", staff=True, password=None))
 
 
 def get(client: Client, url: str, headers: dict[str, str], **params: Any) -> Any:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def page_html(client: Any, alarm_v102s: Any) -> str:
-    client.force_login(make_user("reader", staff=True))
+    client.force_login(make_user("reader", staff=True, password=None))
     record = Record.objects.get(name="v102s")
     return client.get(f"/records/{record.pk}/").content.decode()
 
