@@ -59,6 +59,8 @@ RECORD_SETS: dict[str, tuple[Import, ...]] = {
     ),
 }
 
+ALIAS = "default"  # the one database of the suite
+
 # Fixtures that make pytest-django run a test outside a transaction.
 TRANSACTIONAL_FIXTURES = ("transactional_db", "live_server", "django_db_reset_sequences")
 
@@ -112,21 +114,25 @@ class SharedRecords:
         self.test: str | None = None  # node id of the test they are open for
         self.loads = 0  # how many times records were imported (for the suite's own tests)
         self._atomic: Any = None
+        self._connection: Any = None  # the connection the records were imported on
 
     def open_for(self, test: str, imports: tuple[Import, ...]) -> None:
         """Make ``imports`` (and nothing else) the shared records of ``test``."""
-        if imports != self.imports:
+        from django.db import connections
+
+        if imports != self.imports or connections[ALIAS] is not self._connection:
             self.close()
             self._load(imports)
         self.test = test
 
     def _load(self, imports: tuple[Import, ...]) -> None:
-        from django.db import transaction
+        from django.db import connections, transaction
         from django.test.utils import override_settings
 
         self.store = Path(tempfile.mkdtemp(prefix="store-", dir=self.workdir))
         with self.blocker.unblock():
-            self._atomic = transaction.atomic()
+            self._connection = connections[ALIAS]
+            self._atomic = transaction.atomic(using=ALIAS)
             self._atomic.__enter__()
             try:
                 with override_settings(STORE_DIR=self.store):
@@ -139,16 +145,25 @@ class SharedRecords:
 
     def close(self) -> None:
         """Roll the shared records back and remove their store (nothing if none are open)."""
-        from django.db import connection, transaction
+        from django.db import connections, transaction
 
         self.test = None
         if self._atomic is not None:
-            atomic, self._atomic = self._atomic, None
-            with self.blocker.unblock():
-                # Only ours may be open here: a test's transaction has ended before.
-                assert connection.atomic_blocks[-1:] == [atomic], connection.atomic_blocks
-                transaction.set_rollback(True)
-                atomic.__exit__(None, None, None)
+            atomic, opened_on = self._atomic, self._connection
+            self._atomic = self._connection = None
+            # Once Playwright's sync API runs an event loop in this thread (browser tests),
+            # Django hands out another connection object here: roll back on the one the
+            # records were imported on.
+            current = connections[ALIAS]
+            connections[ALIAS] = opened_on
+            try:
+                with self.blocker.unblock():
+                    # Only ours may be open here: a test's transaction has ended before.
+                    assert opened_on.atomic_blocks[-1:] == [atomic], opened_on.atomic_blocks
+                    transaction.set_rollback(True, using=ALIAS)
+                    atomic.__exit__(None, None, None)
+            finally:
+                connections[ALIAS] = current
         if self.store is not None:
             shutil.rmtree(self.store, ignore_errors=True)
             self.store = None
@@ -157,7 +172,7 @@ class SharedRecords:
     def records(self, test: str, name: str, settings: Any, store: Path) -> list[Any]:
         """The records of fixture ``name`` for ``test``, with ``STORE_DIR`` set to ``store``:
         the shared ones with a copy of their store folders, or else imported there."""
-        from django.db import connection
+        from django.db import connections
 
         from wavetag.records.models import Record
         from wavetag.signal.store import record_prefix
@@ -167,8 +182,8 @@ class SharedRecords:
         shared = self.test == test and self.store is not None
         if shared:
             # The test's transaction must be nested in ours, or its changes would stay.
-            assert connection.atomic_blocks[:1] == [self._atomic], connection.atomic_blocks
-            assert len(connection.atomic_blocks) >= 2, "the test has no transaction of its own"
+            blocks = connections[ALIAS].atomic_blocks
+            assert blocks[:1] == [self._atomic] and len(blocks) >= 2, blocks
             ids = self.ids
         else:
             ids = import_records(self.data_dir, imports)
