@@ -68,10 +68,16 @@ def icu_world(data_dir: Path, **project_kwargs: Any) -> Any:
     admin ``lead``, an adjudicator ``judge``, annotators ``ann1`` and ``ann2``, an annotator
     ``outsider`` of another project (12-lead, other dataset) and a site admin ``root``;
     bearer headers for each in ``h``."""
-    from types import SimpleNamespace
-
     import_ok(data_dir / "challenge2015/v102s", data_dir / "challenge2015/v221l", dataset="icu")
     import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+    return icu_team(**project_kwargs)
+
+
+def icu_team(**project_kwargs: Any) -> Any:
+    """:func:`icu_world` on its records imported already, by the fixtures ``icu_alarms``
+    and ``ecg_record``."""
+    from types import SimpleNamespace
+
     options: dict[str, Any] = {"event_at": 300, "batch_size": 1, **project_kwargs}
     project = make_project("alarms", "icu", "icu-alarm", **options)
     other = make_project("ecg12", "ecg", "resting-12lead")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import save_annotation
 
-from .factories import icu_world
+from .factories import icu_team
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,8 @@ READ_ONLY = [
 
 
 @pytest.fixture
-def world(data_dir):
-    w = icu_world(data_dir)
+def world(icu_alarms, ecg_record):
+    w = icu_team()
     task = claim_batch(w.project, w.ann1)[0]
     save_annotation(task, w.ann1, {"decision": "True", "comment": "clear VT"})
     w.task = task

@@ -46,8 +46,8 @@ def project_of(dataset: str) -> Any:
 
 class TestMitdb106:
     @pytest.fixture
-    def run(self, data_dir: Path, store: None) -> AnalysisRun:
-        return analysed(data_dir, "mitdb/106", "mitdb")
+    def run(self, data_dir: Path, mitdb_106: Any) -> AnalysisRun:
+        return analysed(data_dir, "mitdb/106", "mitdb")  # found imported: not imported again
 
     def test_pvcs_are_labelled_v_and_bigeminy_is_a_rhythm_row(
         self, run: AnalysisRun, data_dir: Path
@@ -147,8 +147,7 @@ class TestWindowFindings:
     """Findings from hand-made rows: what the service counts, not what the detector found."""
 
     @pytest.fixture
-    def run(self, data_dir: Path, store: None) -> AnalysisRun:
-        import_ok(data_dir / "mitdb/100", dataset="mitdb")
+    def run(self, mitdb_100: Any) -> AnalysisRun:
         record = Record.objects.get(name="100")
         aset = AnnotationSet.objects.create(
             record=record, name="auto", origin=AnnotationSet.Origin.AUTOMATIC, fs=100.0

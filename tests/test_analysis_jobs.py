@@ -22,7 +22,7 @@ from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal import analysis, qrs
 from wavetag.signal.analysis import AnalysisConfig
 
-from .factories import bearer, call, import_ok, make_member, make_project, make_user
+from .factories import bearer, call, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +43,7 @@ def fake_detector(read: Any, n_samples: int, fs: float, *args: Any, **kwargs: An
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+def world(mitdb_100: Any, ecg_record: Any) -> SimpleNamespace:
     project = make_project("rhythm", "mitdb", "wearable-rhythm")
     other = make_project("ecg12", "ecg", "resting-12lead")
     w = SimpleNamespace(project=project)

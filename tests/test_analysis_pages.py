@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,15 +11,13 @@ from django.test import Client
 from wavetag.analysis.models import AnalysisRun
 from wavetag.records.models import Record
 
-from .factories import import_ok, make_member, make_project
+from .factories import make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+def world(mitdb_100: Any) -> SimpleNamespace:
     project = make_project("rhythm", "mitdb", "wearable-rhythm")
     w = SimpleNamespace(record=Record.objects.get(name="100"))
     w.lead = make_member(project, "lead", "admin")

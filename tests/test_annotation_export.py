@@ -20,15 +20,13 @@ from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal import qrs
 
-from .factories import bearer, import_ok, make_member, make_project, make_user
+from .factories import bearer, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", data_dir / "mitdb/106", dataset="mitdb")
+def world(mitdb_100: Any, mitdb_106: Any, data_dir: Path) -> SimpleNamespace:
     project = make_project("rhythm", "mitdb", "wearable-rhythm")  # blind, no visible sets
     w = SimpleNamespace(project=project, data_dir=data_dir)
     w.record = Record.objects.get(name="100")

@@ -18,22 +18,19 @@ from wavetag.accounts.models import ApiToken
 from wavetag.records.models import Record
 from wavetag.signal.codec import decode_delta_varint
 
-from .factories import bearer, import_ok, make_user
+from .factories import bearer, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def records(data_dir: Path, settings, tmp_path: Path) -> dict[str, Record]:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", data_dir / "mimicdb/03700181", dataset="api")
-    import_ok(data_dir / "challenge2015/v221l", dataset="icu")
+def records(api_records: list[Record]) -> dict[str, Record]:
     return {r.name: r for r in Record.objects.all()}
 
 
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
-    return bearer(make_user("admin", staff=True))
+    return bearer(make_user("admin", staff=True, password=None))
 
 
 def get(client: Client, url: str, headers: dict[str, str], **params: Any) -> Any:

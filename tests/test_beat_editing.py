@@ -13,16 +13,13 @@ from django.test import Client
 
 from wavetag.records.models import Annotation, AnnotationEdit, AnnotationSet, Record
 
-from .factories import bearer, call, import_ok, make_member, make_project
+from .factories import bearer, call, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+def world(mitdb_100: Any, ecg_record: Any, data_dir: Path, tmp_path: Path) -> SimpleNamespace:
     project = make_project("beats", "mitdb", "wearable-rhythm", visible_sets=["atr"])
     other = make_project("ecg12", "ecg", "resting-12lead")
     w = SimpleNamespace(project=project, data_dir=data_dir, tmp=tmp_path)

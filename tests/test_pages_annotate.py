@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from wavetag.annotations.models import Annotation, Revision
 from wavetag.annotations.services import save_annotation
 from wavetag.projects.models import Task
 
-from .factories import icu_world, make_member, make_project, make_user
+from .factories import icu_team, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long pass phrase 7"
@@ -31,10 +30,9 @@ ROLES = ("anonymous", "ann1", "outsider", "judge", "lead")
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """Task T claimed by ann1 and ann2; ann2 answered it with a secret comment."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     (same,) = claim_batch(w.project, w.ann2)
     assert same == w.task
@@ -278,15 +276,10 @@ class TestAnswerForm:
 
 
 @pytest.fixture
-def ecg(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def ecg(ecg_record: Any, holter_100: Any) -> Any:
     """A 12-lead project (graded multi-label) and a wearable one (dependent choices)."""
     from types import SimpleNamespace
 
-    from .factories import import_ok
-
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
-    import_ok(data_dir / "mitdb/100", dataset="holter")
     w = SimpleNamespace()
     w.twelve = make_project("ecg12", "ecg", "resting-12lead")
     w.wear = make_project("wear", "holter", "wearable-rhythm", batch_size=2)
@@ -356,11 +349,7 @@ class TestSchemas:
 
 
 @pytest.fixture
-def invite(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    from .factories import import_ok
-
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+def invite(ecg_record: Any) -> Any:
     return make_project("ecg", "ecg", "resting-12lead")
 
 

@@ -16,9 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def mitdb(data_dir: Path, settings: Any, tmp_path: Path) -> Dataset:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(*(data_dir / "mitdb" / n for n in ("100", "105", "106", "107")), dataset="mitdb")
+def mitdb(mitdb_records: Any) -> Dataset:
     return Dataset.objects.get(name="mitdb")
 
 

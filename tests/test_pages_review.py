@@ -23,7 +23,7 @@ from wavetag.annotations.services import adjudicate, post_to_discussion, save_an
 from wavetag.projects.access import task_access
 from wavetag.projects.models import Assignment, Membership, Task
 
-from .factories import icu_world, make_member
+from .factories import icu_team, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,10 @@ ANSWERS = {
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """Task T answered by ann1 (True) and ann2 (Uncertain): a conflict, open for
     discussion, with a post of each; the other task (FREE) is claimed by nobody."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     claim_batch(w.project, w.ann2)
     w.free = Task.objects.filter(project=w.project).exclude(pk=w.task.pk).get()

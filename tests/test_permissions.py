@@ -5,7 +5,6 @@ annotator of another project, adjudicator, project admin, site admin}; blind ann
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from wavetag.projects.access import task_access
 from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Task
 
-from .factories import bearer, call, icu_world, import_ok, make_member, make_project
+from .factories import bearer, call, icu_team, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +37,10 @@ ANSWERS = {
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """Task T claimed by ann1 and ann2, who disagree (ann2 is Uncertain, so T is open for
     discussion); the other task is claimed by nobody."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     claim_batch(w.project, w.ann2)
     w.free = Task.objects.filter(project=w.project).exclude(pk=w.task.pk).get()
@@ -272,10 +270,9 @@ class TestBlind:
 
 
 @pytest.fixture
-def holter(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    (result,) = import_ok(data_dir / "mitdb/100", dataset="holter")
-    return result.record_id
+def holter(holter_100: Any) -> Any:
+    (record,) = holter_100
+    return record.pk
 
 
 class TestHiddenAnnotationSets:

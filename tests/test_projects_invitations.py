@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,16 +21,14 @@ from wavetag.accounts.registration import (
 )
 from wavetag.errors import InvalidInput
 
-from .factories import bearer, call, import_ok, make_member, make_project, make_user
+from .factories import bearer, call, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long pass phrase 7"
 
 
 @pytest.fixture
-def project(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+def project(ecg_record: Any) -> Any:
     return make_project("ecg", "ecg", "resting-12lead")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from wavetag.annotations.services import save_annotation
 from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Project
 
-from .factories import call, icu_world
+from .factories import call, icu_team
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +30,8 @@ def own_schema() -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    return icu_world(data_dir)
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    return icu_team()
 
 
 class TestReplaceSchema:

@@ -23,8 +23,8 @@ def store(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def icu(store: None, data_dir: Path) -> None:
-    import_ok(data_dir / "challenge2015", dataset="icu")
+def icu(icu_alarms: Any) -> None:
+    """All of challenge2015 (v102s and v221l) in dataset icu."""
 
 
 def tasks_of(project: Project) -> list[Task]:

@@ -3,7 +3,6 @@ service, same filters, same refusals (who may call it is in tests/test_permissio
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,16 +12,15 @@ from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.review import ReviewFilter, review_annotations
 from wavetag.annotations.services import flag_annotation, save_annotation
 
-from .factories import call, icu_world
+from .factories import call, icu_team
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """ann1 (True) and ann2 (Uncertain) disagree on task T."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     claim_batch(w.project, w.ann2)
     save_annotation(w.task, w.ann1, {"decision": "True", "labels": ["pacing"]})

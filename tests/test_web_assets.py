@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import import_ok, make_user
+from tests.factories import make_user
 from wavetag.records.models import Record
 from wavetag.web.assets import IMMUTABLE, VIEWER_DIR, file_version, viewer_version
 
@@ -17,10 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def page_html(client: Any, data_dir: Path, settings: Any, tmp_path: Path) -> str:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "challenge2015" / "v102s", dataset="challenge2015")
-    client.force_login(make_user("reader", staff=True))
+def page_html(client: Any, alarm_v102s: Any) -> str:
+    client.force_login(make_user("reader", staff=True, password=None))
     record = Record.objects.get(name="v102s")
     return client.get(f"/records/{record.pk}/").content.decode()
 

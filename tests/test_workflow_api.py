@@ -4,7 +4,6 @@ schema lists every endpoint."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,15 +11,14 @@ from django.test import Client
 
 from wavetag.annotations.batches import claim_batch
 
-from .factories import call, icu_world
+from .factories import call, icu_team
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     return w
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,22 +13,19 @@ from wavetag.annotations.services import save_annotation
 from wavetag.errors import StateConflict
 from wavetag.projects.models import Assignment, Task
 
-from .factories import call, icu_world, import_ok, make_member, make_project
+from .factories import call, icu_team, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    return icu_world(data_dir)
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    return icu_team()
 
 
 @pytest.fixture
-def segments(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def segments(holter_100: Any) -> Any:
     """A wearable project of 60 thirty-second segments (mitdb 100), k=2, batches of 7."""
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="holter")
     project = make_project("rhythm", "holter", "wearable-rhythm", batch_size=7)
     users = [make_member(project, f"a{i}") for i in range(4)]
     return project, users

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +14,15 @@ from wavetag.annotations.services import adjudicate, flag_annotation, save_annot
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.models import Task
 
-from .factories import call, icu_world, import_ok, make_member, make_project
+from .factories import call, icu_team, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """Both annotators claim the same task (v102s or v221l, whichever comes first)."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.task,) = claim_batch(w.project, w.ann1)
     (second,) = claim_batch(w.project, w.ann2)
     assert second == w.task  # a partly claimed task comes first
@@ -251,10 +249,8 @@ class TestDiscussion:
 
 
 @pytest.fixture
-def twelve_lead(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ptbxl")
-    project = make_project("12-lead", "ptbxl", "resting-12lead")
+def twelve_lead(ecg_record: Any) -> Any:
+    project = make_project("12-lead", "ecg", "resting-12lead")
     users = [make_member(project, n) for n in ("c1", "c2")]
     (task,) = claim_batch(project, users[0])
     claim_batch(project, users[1])
@@ -321,9 +317,7 @@ class TestResting12Lead:
 
 
 @pytest.fixture
-def wearable(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/106", dataset="holter")
+def wearable(holter_106: Any) -> Any:
     project = make_project(
         "wear", "holter", "wearable-rhythm", segment_seconds=10, annotators_per_task=3
     )

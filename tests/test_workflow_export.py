@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,17 +12,16 @@ from django.test import Client
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import adjudicate, flag_annotation, save_annotation
 
-from .factories import bearer, call, icu_world, make_member
+from .factories import bearer, call, icu_team, make_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """k=2, batches of 1: ann1 and ann2 disagree on task T, an adjudicator decides it;
     ann3 and ann4 agree on the other task U; ann5 has a draft nowhere (nothing left)."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     (w.t,) = claim_batch(w.project, w.ann1)
     claim_batch(w.project, w.ann2)
     w.ann3 = make_member(w.project, "ann3")

@@ -19,14 +19,11 @@ from wavetag.projects.services import create_project
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal.vocabulary import BEAT_CODES
 
-from ..factories import bearer, call, import_ok, make_member, make_project
+from ..factories import bearer, call, make_member, make_project
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
-    import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
+def world(mitdb_100: Any, ecg_record: Any, tmp_path: Path) -> SimpleNamespace:
     schema = {**BEAT_CORRECTION, "start_set": "atr"}
     project = create_project("correct", "mitdb", schema=schema, batch_size=1)
     other = make_project("ecg12", "ecg", "resting-12lead")

@@ -4,12 +4,11 @@ annotations" and read the history; on a desktop and on a phone-sized screen."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.factories import icu_world, make_member, make_project
+from tests.factories import icu_team, make_member, make_project
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Annotation
 
@@ -19,9 +18,8 @@ FORM = '[data-testid="answer-form"]'
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    settings.STORE_DIR = tmp_path / "store"
-    return icu_world(data_dir, batch_size=2)
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    return icu_team(batch_size=2)
 
 
 def tid(name: str) -> str:
@@ -173,11 +171,7 @@ class TestAnnotate:
 
 
 @pytest.fixture
-def wearable(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
-    from tests.factories import import_ok
-
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="holter")
+def wearable(holter_100: Any) -> Any:
     project = make_project("wear", "holter", "wearable-rhythm", batch_size=2)
     user = make_member(project, "doc")
     return project, user, claim_batch(project, user)

@@ -4,7 +4,6 @@ an adjudicator goes to a disagreement and resolves it, then the rest in bulk."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,7 +18,7 @@ from wavetag.projects.services import create_project
 from wavetag.records.models import Annotation, AnnotationSet
 from wavetag.signal.vocabulary import BEAT_CODES
 
-from ..factories import import_ok, make_member
+from ..factories import make_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,9 +28,7 @@ VIEWER = "document.getElementById('viewer').wtViewer"
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+def world(mitdb_100: Any) -> SimpleNamespace:
     schema = {**BEAT_CORRECTION, "start_set": "atr"}
     project = create_project("correct", "mitdb", schema=schema, batch_size=1)
     w = SimpleNamespace(project=project)

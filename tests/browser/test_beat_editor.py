@@ -3,7 +3,6 @@ cluster relabel, undo, a rhythm segment and a fiducial point, all landing on the
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
 
-from ..factories import import_ok, make_member, make_project
+from ..factories import make_member, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,9 +21,7 @@ CLUSTER = 7
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> SimpleNamespace:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+def world(mitdb_100: Any) -> SimpleNamespace:
     project = make_project("beats", "mitdb", "wearable-rhythm", visible_sets=["atr"])
     w = SimpleNamespace(record=Record.objects.get(name="100"), project=project)
     w.ann = make_member(project, "ann")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.factories import import_ok, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def imported(data_dir: Path, settings, tmp_path: Path) -> None:
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "mitdb/100", dataset="mitdb")
+def imported(mitdb_100) -> None:
+    """mitdb 100 in dataset mitdb."""
 
 
 class TestLogin:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import icu_world
+from tests.factories import icu_team
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import hash_code
 from wavetag.annotations.batches import claim_batch
@@ -23,11 +23,10 @@ READY = "[data-testid=waveform][data-state=ready]"
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
     """Both ICU tasks in conflict: ann1 says True and ann2 False on the first, Reject and
     Uncertain on the second (which opens its discussion)."""
-    settings.STORE_DIR = tmp_path / "store"
-    w = icu_world(data_dir)
+    w = icu_team()
     w.tasks = []
     for first, second in (("True", "False"), ("Reject", "Uncertain")):
         (task,) = claim_batch(w.project, w.ann1)

@@ -128,7 +128,7 @@ def records(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
 
 @pytest.fixture
 def reader() -> Any:
-    return make_user("reader", staff=True)
+    return make_user("reader", staff=True, password=None)
 
 
 def open_viewer(page: Any, record: Record, query: str = "") -> Any:

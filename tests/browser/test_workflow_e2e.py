@@ -4,13 +4,12 @@ blind and disagree; an adjudicator resolves the conflict; the export tells the o
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import import_ok, make_member, make_project
+from tests.factories import make_member, make_project
 from wavetag.annotations.models import Annotation
 from wavetag.projects.models import Task
 
@@ -20,12 +19,10 @@ READY = "[data-testid=waveform][data-state=ready]"
 
 
 @pytest.fixture
-def world(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+def world(alarm_v102s: Any) -> Any:
     """One ICU alarm (v102s, the alarm at 300 s), k = 2 annotators, batches of one."""
     from types import SimpleNamespace
 
-    settings.STORE_DIR = tmp_path / "store"
-    import_ok(data_dir / "challenge2015/v102s", dataset="icu")
     project = make_project("alarms", "icu", "icu-alarm", event_at=300, batch_size=1)
     w = SimpleNamespace(project=project)
     w.ann1 = make_member(project, "ann1")
