@@ -129,8 +129,10 @@ class TestBlind:
         for page in self.pages(world, client):
             assert "SECRET-ANN2" not in page and "conflict" not in page.lower()
         task_page = client.get(f"/tasks/{world.task.pk}/").content.decode()
-        assert 'data-testid="choice-decision-True" checked' in task_page
-        assert "MINE" in task_page
+        # Frozen: their own answer in words, a way to ask for a change, no form.
+        assert 'data-testid="frozen"' in task_page and "answer-form" not in task_page
+        assert "True: a real event" in task_page and "MINE" in task_page
+        assert 'data-testid="change-request-form"' in task_page and "outcome" not in task_page
 
     def test_an_adjudicator_annotating_sees_only_their_own_history(self, world: Any) -> None:
         (task,) = claim_batch(world.project, world.judge)
@@ -197,20 +199,31 @@ class TestAnswerForm:
 
     def test_submit_moves_on_and_keeps_a_revision(self, world: Any) -> None:
         client = world.clients["ann1"]
-        response = client.post(self.url(world), {"decision": "False", "labels": ["artefact"]})
+        later = {"decision": "False", "labels": ["artefact"], "status": "later"}
+        assert client.post(self.url(world), later)["Location"] == self.url(world)
+        response = client.post(self.url(world), {"decision": "True", "comment": "second look"})
         # The batch is done: back to the project page, with a message.
         assert response.status_code == 302
         assert response["Location"] == f"/projects/{world.project.pk}/"
         annotation = Annotation.objects.get(task=world.task, user=world.ann1)
-        assert annotation.status == "submitted"
-        assert annotation.answer == {"decision": "False", "labels": ["artefact"]}
-        client.post(self.url(world), {"decision": "True", "comment": "second look"})
+        assert annotation.status == "submitted" and annotation.answer["decision"] == "True"
         assert Revision.objects.filter(annotation=annotation).count() == 2
         page = client.get(f"/tasks/{world.task.pk}/history/").content.decode()
         assert page.count('data-testid="revision"') == 2 and "second look" in page
         # In words: the change of decision, from one label to the other.
         assert "<del>False: artefact or misdetection</del> → <ins>True: a real event</ins>" in page
         assert "Motion or noise artefact" in page
+        # Both answers are in: another look is refused, and the page says why.
+        response = client.post(self.url(world), {"decision": "False", "comment": "third look"})
+        assert response.status_code == 409 and "frozen" in response.content.decode()
+        assert Revision.objects.filter(annotation=annotation).count() == 2
+        # The request to change it goes to the adjudicators instead.
+        response = client.post(
+            f"/tasks/{world.task.pk}/change-request/", {"text": "it was an artefact, not VT"}
+        )
+        assert response.status_code == 302
+        page = client.get(self.url(world)).content.decode()
+        assert 'data-testid="change-request"' in page and "not VT" in page
 
     def test_save_for_later_stays_and_counts_as_unfinished(self, world: Any) -> None:
         client = world.clients["ann1"]

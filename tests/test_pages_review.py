@@ -187,10 +187,15 @@ class TestBlind:
                 assert secret not in text, (url, secret)
         thread = client.get(fill("/tasks/{T}/discussion/", world)).content.decode()
         assert "SECRET-ANN1-POST" in thread and 'data-testid="own-posts-only"' in thread
-        # Once adjudicated, the task is final: its annotators read the whole thread.
+        # Adjudicated, so final; a blind project still shows nothing of the others ...
         adjudicate(world.task, world.judge, {"decision": "False"})
         thread = client.get(fill("/tasks/{T}/discussion/", world)).content.decode()
-        assert "SECRET-ANN2-POST" in thread
+        assert "SECRET-ANN2-POST" not in thread and 'data-testid="outcome-hidden"' in thread
+        # ... unless it reveals the outcome of final tasks: then the whole thread.
+        world.project.reveal_outcome = True
+        world.project.save()
+        thread = client.get(fill("/tasks/{T}/discussion/", world)).content.decode()
+        assert "SECRET-ANN2-POST" in thread and "adjudicated" in thread
 
     def test_an_expert_who_annotated_a_task_is_blind_to_it(self, world: Any) -> None:
         (task,) = claim_batch(world.project, world.judge)
@@ -373,7 +378,8 @@ class TestReview:
         assert response["Location"] == nxt
         assert Flag.objects.get().reason == "that is pacing"
         queue = client.get(fill("/projects/{P}/adjudication/", world)).content.decode()
-        assert f'data-testid="queue-task-{agreed.pk}"' in queue and "1 open flag" in queue
+        assert f'data-testid="queue-task-{agreed.pk}"' in queue and "1 open note" in queue
+        assert f'data-testid="queue-reason-{agreed.pk}" data-reason="flag"' in queue
         page = client.get(f"/tasks/{agreed.pk}/adjudicate/").content.decode()
         assert "that is pacing" in page and 'data-testid="adjudicate-submit"' in page
         # A flag for an annotation of another project is not found.

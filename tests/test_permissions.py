@@ -81,6 +81,12 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     # after the role check: others learn nothing about the project's state.
     ("put", "/api/v1/projects/{P}/schema", ICU_ALARM, (401, 403, 404, 403, 409, 409)),
     (
+        "patch",
+        "/api/v1/projects/{P}",
+        {"reveal_outcome": False},
+        (401, 403, 404, 403, 200, 200),
+    ),
+    (
         "post",
         "/api/v1/projects/{P}/invitations",
         {"role": "annotator"},
@@ -88,7 +94,10 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ),
     ("get", "/api/v1/tasks/{T}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{FREE}", None, (401, 404, 404, 200, 200, 200)),
-    ("put", "/api/v1/tasks/{T}/annotation", {"decision": "True"}, (401, 200, 404, 403, 403, 403)),
+    # Both answers are in and were evaluated: frozen for the annotator (409).
+    ("put", "/api/v1/tasks/{T}/annotation", {"decision": "True"}, (401, 409, 404, 403, 403, 403)),
+    ("post", "/api/v1/tasks/{T}/change-request", {"text": "x"}, (401, 201, 404, 403, 403, 403)),
+    ("post", "/api/v1/tasks/{T}/reopen", {"reason": "x"}, (401, 403, 404, 403, 200, 200)),
     ("get", "/api/v1/tasks/{T}/history", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{T}/annotations", None, (401, 403, 404, 200, 200, 200)),
     (
@@ -240,9 +249,11 @@ class TestBlind:
                     assert node.get("answer") != ANSWERS[them], url
                     assert node.get("status") != "conflict", url
 
-    def test_conflict_shows_as_open_to_its_annotators(self, world: Any, client: Client) -> None:
+    def test_the_outcome_is_not_shown_to_its_annotators(self, world: Any, client: Client) -> None:
         _, body = call(client, "get", f"/api/v1/tasks/{world.task.pk}", world.h["ann1"])
-        assert body["status"] == "open" and body["discussion"] == "own"
+        assert body["status"] is None and body["discussion"] == "own"
+        assert body["reason"] is None and body["final_label"] is None
+        assert body["decided_by"] is None
         assert body["annotation"]["answer"] == ANSWERS["ann1"]
         _, body = call(client, "get", f"/api/v1/tasks/{world.task.pk}", world.h["judge"])
         assert body["status"] == "conflict" and body["annotation"] is None
@@ -264,8 +275,21 @@ class TestBlind:
             status, body = call(client, "get", url, world.h["judge"])
             assert "LEAD-SECRET" not in json.dumps(body), url
         save_annotation(task, world.judge, {"decision": "False"})
-        # Agreed, so final: the blind is lifted.
-        status, body = call(client, "get", f"/api/v1/tasks/{task.pk}/annotations", world.h["judge"])
+        # Agreed, so final; but in a blind project the blind is never lifted ...
+        url = f"/api/v1/tasks/{task.pk}/annotations"
+        status, body = call(client, "get", url, world.h["judge"])
+        assert status == 403 and "LEAD-SECRET" not in json.dumps(body)
+        status, body = call(
+            client, "get", f"/api/v1/projects/{world.project.pk}/export", world.h["judge"]
+        )
+        assert status == 200 and "LEAD-SECRET" not in json.dumps(body)
+        (item,) = [i for i in body["items"] if i["id"] == task.pk]
+        assert item["status"] is None and item["final_label"] is None
+        assert [a["annotator"] for a in item["annotations"]] == ["judge"]
+        # ... while in a project that is not blind, it is once the task is final.
+        world.project.blind = False
+        world.project.save()
+        status, body = call(client, "get", url, world.h["judge"])
         assert status == 200 and "LEAD-SECRET" in json.dumps(body)
 
 

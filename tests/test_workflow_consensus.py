@@ -62,22 +62,36 @@ class TestIcuAlarm:
 
 
 class TestRevisionAfterConsensus:
-    def test_revision_moves_the_task_between_agreed_conflict_and_open(self, world: Any) -> None:
+    def test_revisions_are_free_until_every_answer_is_in_then_frozen(self, world: Any) -> None:
+        answer(world, world.ann1, "True")
+        assert answer(world, world.ann1, "False").status == "open"
+        assert answer(world, world.ann1, "True", status="later").status == "open"
         answer(world, world.ann1, "True")
         assert answer(world, world.ann2, "True").status == "agreed"
-        assert answer(world, world.ann2, "False").status == "conflict"
-        assert answer(world, world.ann1, "False").status == "agreed"
-        assert world.task.final_label == {"decision": "False"}
-        # Taking an answer back to a draft makes the task wait for it again.
-        task = answer(world, world.ann1, "False", status="draft")
-        assert task.status == "open" and task.final_label is None
+        # Evaluated: neither annotator can change, withdraw or re-submit their answer.
+        for user, body in [
+            (world.ann2, {"decision": "False"}),
+            (world.ann1, {"decision": "True", "status": "later"}),
+            (world.ann1, {"decision": "True"}),
+        ]:
+            with pytest.raises(StateConflict, match="frozen") as err:
+                save_annotation(world.task, user, body)
+            assert err.value.status == 409 and "change-request" in str(err.value)
+        world.task.refresh_from_db()
+        assert world.task.status == "agreed" and world.task.final_label == {"decision": "True"}
+        assert world.task.decided_by == "agreed"
 
     def test_adjudicated_task_keeps_the_adjudicators_label(self, world: Any) -> None:
         answer(world, world.ann1, "True")
         answer(world, world.ann2, "False")
         adjudicate(world.task, world.judge, {"decision": "False", "comment": "artefact"})
-        task = answer(world, world.ann1, "False")
-        assert task.status == "adjudicated" and task.final_label == {"decision": "False"}
+        with pytest.raises(StateConflict, match="frozen"):
+            answer(world, world.ann1, "False")
+        world.task.refresh_from_db()
+        assert world.task.status == "adjudicated" and world.task.final_label == {
+            "decision": "False"
+        }
+        assert world.task.decided_by == "adjudicated"
 
     def test_every_revision_is_kept_with_what_changed(self, world: Any) -> None:
         answer(world, world.ann1, "True", status="draft")
@@ -112,8 +126,13 @@ class TestRevisionAfterConsensus:
         assert [(i["kind"], i["annotator"] or i["by"]) for i in body["items"]] == [
             ("annotation", "ann1"),
             ("annotation", "ann2"),
+            ("event", "ann2"),  # the last answer made the task evaluated: conflict
             ("adjudication", "judge"),
+            ("event", "judge"),
         ]
+        assert body["items"][2]["status"] == "evaluated"
+        assert body["items"][2]["answer"]["status"] == "conflict"
+        assert body["items"][2]["answer"]["reason"] == "conflict"
         # After adjudication the annotator still gets only their own revisions.
         status, body = call(client, "get", url, world.h["ann1"])
         assert {i["annotator"] for i in body["items"]} == {"ann1"}
@@ -234,6 +253,12 @@ class TestDiscussion:
         )
         assert body["items"] == []
         adjudicate(world.task, world.judge, {"decision": "False", "comment": "PLETH is fine"})
+        # A blind project never shows its annotators the others' posts ...
+        status, body = call(client, "get", url, world.h["ann2"])
+        assert [p["text"] for p in body["items"]] == ["I said False"]
+        # ... unless it reveals the outcome of final tasks, for learning.
+        world.project.reveal_outcome = True
+        world.project.save()
         status, body = call(client, "get", url, world.h["ann2"])
         assert len(body["items"]) == 3
 
@@ -267,7 +292,9 @@ class TestResting12Lead:
         task, _ = twelve_lead
         assert (task.window_start, task.window_end, task.event_time) == (0.0, 10.0, None)
 
-    def test_same_confirmed_set_agrees_whatever_is_unsure(self, twelve_lead: Any) -> None:
+    def test_same_confirmed_set_with_an_unsure_item_goes_to_an_expert(
+        self, twelve_lead: Any
+    ) -> None:
         task, (c1, c2) = twelve_lead
         self.submit(
             task,
@@ -284,8 +311,10 @@ class TestResting12Lead:
             ],
             "flat T in V5?",
         )
-        assert task.status == "agreed"
-        assert task.final_label == {"diagnoses": ["normal", "pvc"]}
+        # The confirmed sets agree, but one doctor doubts a T-wave change: never agreed
+        # automatically, an expert decides.
+        assert task.status == "conflict" and task.reason == "unsure"
+        assert task.final_label is None
         assert task.discussion_open  # an Unsure item opens the discussion
 
     def test_different_sets_conflict(self, twelve_lead: Any) -> None:

@@ -199,7 +199,7 @@ class TestConsensus:
         assert api(client, conflict, "outsider", "GET", url)[0] == 404
         assert api(client, conflict, "lead", "GET", url)[0] == 200
         status, body = api(client, conflict, "ann1", "GET", f"/tasks/{conflict.task.pk}")
-        assert body["status"] == "open"
+        assert body["status"] is None
 
     def test_adjudicator_sees_both_sets(self, client: Client, conflict: SimpleNamespace) -> None:
         _, body = api(client, conflict, "judge", "GET", f"/records/{conflict.record.pk}")
@@ -208,13 +208,21 @@ class TestConsensus:
         _, body = api(client, conflict, "ann1", "GET", f"/records/{conflict.record.pk}")
         assert f"task{conflict.task.pk}-ann2" not in {s["name"] for s in body["annotation_sets"]}
 
-    def test_reopening_an_answer_reopens_the_task(
+    def test_a_frozen_answer_reopens_only_with_the_task(
         self, client: Client, conflict: SimpleNamespace
     ) -> None:
+        assert submit(client, conflict, "ann2", "later")[0] == 409
+        url = f"/tasks/{conflict.task.pk}/reopen"
+        assert api(client, conflict, "judge", "POST", url, {"reason": "x"})[0] == 403
+        status, body = api(client, conflict, "lead", "POST", url, {"reason": "ann2 misclicked"})
+        assert status == 200 and body["status"] == "open"
         assert submit(client, conflict, "ann2", "later")[0] == 200
         conflict.task.refresh_from_db()
         assert conflict.task.status == "open"
         assert not BeatDisagreement.objects.filter(task=conflict.task).exists()
+        event = conflict.task.events.get(action="reopened")
+        assert event.user == conflict.lead and event.detail["reason"] == "ann2 misclicked"
+        assert event.detail["before"]["status"] == "conflict"
 
 
 def final_beats(w: SimpleNamespace) -> list[tuple[int, str]]:
@@ -465,6 +473,6 @@ class TestSegments:
         assert times == pytest.approx(expected)
         # Reopening one window takes only its beats out of the final set.
         first = min(tasks, key=lambda t: t.window_start)
-        services.save_annotation(first, user, {"status": "later"})
+        services.reopen(first, make_member(project, "chief", "admin"), "the first window again")
         times = list(final.items.order_by("time").values_list("time", flat=True))
         assert times == pytest.approx([t for t in expected if t >= 10.0])

@@ -29,9 +29,11 @@ def _shared_task_sets(user: Any, record: Record) -> Q:
         project__memberships__user=user,
         project__memberships__role__in=(Role.ADJUDICATOR, Role.ADMIN),
     )
+    # As ``projects.access.blind_to_answers``: a task's annotator never sees the others'
+    # sets in a blind project, and not before the task is final in any project.
     blind = (
         Assignment.objects.filter(user=user, task__record=record)
-        .exclude(task__status__in=(TaskStatus.AGREED, TaskStatus.ADJUDICATED))
+        .filter(Q(task__project__blind=True) | ~Q(task__status__in=TaskStatus.final()))
         .values("task_id")
     )
     ids = experts.exclude(kind=TaskSet.Kind.WORKING, task_id__in=blind).values("annotation_set_id")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from wavetag.errors import NotAllowed, StateConflict, WavetagError
@@ -47,19 +47,34 @@ def skip_adjudication(task: Task, user: Any) -> None:
 
 
 def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
-    """Tasks waiting for this adjudicator: in conflict, or agreed with an open flag; never
-    one they annotated or skipped."""
+    """Tasks waiting for this adjudicator: in conflict (for any reason), or decided with
+    an open flag or change request; never one they annotated or skipped."""
     flagged = Flag.objects.filter(
         annotation__task__project=project, resolved_at__isnull=True
     ).values("annotation__task_id")
     return (
         Task.objects.filter(project=project)
-        .filter(Q(status=TaskStatus.CONFLICT) | Q(status=TaskStatus.AGREED, id__in=flagged))
+        .filter(Q(status=TaskStatus.CONFLICT) | Q(status__in=TaskStatus.final(), id__in=flagged))
         .exclude(assignments__user=user)
         .exclude(skips__user=user)
         .select_related("record")
         .order_by("id")
     )
+
+
+def queue_reasons(tasks: list[Task]) -> dict[int, str]:
+    """Why each task is in the queue: its conflict's reason (``conflict``, ``unsure``,
+    ``reject``, ``no-majority``); for a decided task, ``request`` (an annotator asked to
+    change their frozen answer) or ``flag`` (an expert flagged an answer)."""
+    out = {t.pk: t.reason for t in tasks if t.status == TaskStatus.CONFLICT}
+    rest = [t.pk for t in tasks if t.pk not in out]
+    flags = Flag.objects.filter(annotation__task_id__in=rest, resolved_at__isnull=True)
+    requests = set(
+        flags.filter(user_id=F("annotation__user_id")).values_list("annotation__task_id", flat=True)
+    )
+    for task_id in rest:
+        out[task_id] = "request" if task_id in requests else "flag"
+    return out
 
 
 def adjudication_state(task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:
@@ -76,6 +91,9 @@ def adjudication_state(task: Task, user: Any, access: TaskAccess) -> dict[str, A
     return {
         "task": task,
         "status": shown_status(task, access),
+        "reason": queue_reasons([task])[task.pk] if in_queue or access.sees_all else "",
+        "decided_by": task.decided_by if access.sees_outcome else "",
+        "may_reopen": access.role == Role.ADMIN and task.status != TaskStatus.OPEN,
         "refusal": refusal,
         "may_skip": access.assigned or not refusal,
         "in_queue": in_queue,

@@ -7,7 +7,8 @@ How a task never gets more than k annotators, even when many people claim at onc
    other and each one counts the assignments the previous ones committed. On SQLite
    the lock is a no-op, but settings open every transaction with BEGIN IMMEDIATE,
    which takes the database's write lock, so claims are serialised there too;
-2. each new assignment takes the lowest free slot (0 .. k-1) of its task, and
+2. each new assignment takes the lowest free slot (0 .. k-1, or further for a task that
+   re-entry opened to more annotators) of its task, and
    (task, slot) is unique in the database: were two claims ever to read the same
    state, the second insert fails instead of over-filling the task.
 """
@@ -18,10 +19,11 @@ import random
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 
 from wavetag.errors import StateConflict
-from wavetag.projects.models import Assignment, Project, Task, TaskStatus
+from wavetag.projects.access import role_in
+from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 
 from .consensus import evaluate
 from .models import Annotation, AnnotationStatus
@@ -43,13 +45,20 @@ def unfinished(project: Project, user: Any) -> list[Assignment]:
 
 def claimable(project: Project, user: Any) -> QuerySet[Task]:
     """Open tasks that still need annotators and that ``user`` does not have (``n``: how
-    many annotators each has already)."""
-    return (
+    many annotators each has already).
+
+    A task re-entry opened to one more annotator must get one who has not seen it:
+    adjudicators and project admins may read any task's answers, so only members with
+    the annotator role take those."""
+    tasks = (
         Task.objects.filter(project=project, status=TaskStatus.OPEN)
         .exclude(assignments__user=user)
         .annotate(n=Count("assignments"))
-        .filter(n__lt=project.annotators_per_task)
+        .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
     )
+    if role_in(user, project) != Role.ANNOTATOR:
+        tasks = tasks.filter(extra_annotators=0)
+    return tasks
 
 
 def claim_batch(project: Project, user: Any) -> list[Task]:
@@ -75,11 +84,11 @@ def _claim(project: Project, user: Any) -> list[Task]:
             f"finish your current batch first: {len(left)} task{'s' if len(left) != 1 else ''} "
             "not submitted (saved-for-later ones included)"
         )
-    k = project.annotators_per_task
-    candidates = list(claimable(project, user).values_list("id", "n"))
+    candidates = list(claimable(project, user).values_list("id", "n", "extra_annotators"))
     random.shuffle(candidates)
     candidates.sort(key=lambda item: -item[1])
-    chosen = [task_id for task_id, _ in candidates[: project.batch_size]]
+    chosen = [task_id for task_id, _, _ in candidates[: project.batch_size]]
+    needed = {task_id: project.annotators_per_task + extra for task_id, _, extra in candidates}
     if not chosen:
         return []
     taken: dict[int, set[int]] = {}
@@ -94,7 +103,7 @@ def _claim(project: Project, user: Any) -> list[Task]:
             Assignment(
                 task_id=task_id,
                 user=user,
-                slot=min(set(range(k)) - taken.get(task_id, set())),
+                slot=min(set(range(needed[task_id])) - taken.get(task_id, set())),
                 batch=batch,
                 position=i,
             )

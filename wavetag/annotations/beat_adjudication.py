@@ -24,12 +24,13 @@ from django.utils import timezone
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.access import TaskAccess, task_access
 from wavetag.projects.beat_schema import is_beat_schema
-from wavetag.projects.models import Task, TaskStatus
+from wavetag.projects.models import DecidedBy, Task, TaskStatus
 from wavetag.signal.vocabulary import BEAT_CODES
 
 from .adjudication import check_adjudicable
 from .beat_consensus import BeatGroup, agreed_beats, corrections, write_final
-from .models import Adjudication, BeatComparison, BeatDisagreement, Flag
+from .events import log
+from .models import Adjudication, BeatComparison, BeatDisagreement, Flag, TaskEvent
 
 ACTIONS = ("take", "label", "keep", "drop")
 KINDS = ("missing", "label")
@@ -246,7 +247,9 @@ def finish(task: Task, user: Any, comment: str = "") -> Adjudication:
     )
     now = timezone.now()
     task.status, task.final_label, task.decided_at = TaskStatus.ADJUDICATED, final, now
-    task.save(update_fields=["status", "final_label", "decided_at"])
+    task.reason, task.decided_by = "", DecidedBy.ADJUDICATED
+    task.save(update_fields=["status", "final_label", "reason", "decided_by", "decided_at"])
+    log(task, user, TaskEvent.Action.ADJUDICATED, comment=comment)
     Flag.objects.filter(annotation__task=task, resolved_at__isnull=True).update(resolved_at=now)
     return decision
 

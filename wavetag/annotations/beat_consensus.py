@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.text import slugify
 
-from wavetag.projects.models import Assignment, Task, TaskStatus
+from wavetag.projects.models import Assignment, DecidedBy, Reason, Task, TaskStatus
 from wavetag.records.models import Annotation as Mark
 from wavetag.records.models import AnnotationSet, Record
 from wavetag.records.sets import _free_name
@@ -206,6 +206,7 @@ def decide(task: Task) -> None:
     (``consensus.evaluate`` locks the task and saves it): the comparison is kept, and the
     final set holds the agreed beats over the window only while the task is agreed."""
     c = corrections(task)
+    task.reason, task.decided_by = "", ""
     if c is None:
         task.status, task.final_label = TaskStatus.OPEN, None
         BeatComparison.objects.filter(task=task).delete()
@@ -219,8 +220,10 @@ def decide(task: Task) -> None:
     if _list_disagreements(task, c, groups) == 0:
         final = write_final(task, agreed_beats(groups), c.fs)
         task.status, task.final_label = TaskStatus.AGREED, final
+        task.decided_by = DecidedBy.AGREED
     else:
         task.status, task.final_label = TaskStatus.CONFLICT, None
+        task.reason = Reason.CONFLICT
         clear_final(task)
 
 

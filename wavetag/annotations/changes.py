@@ -68,10 +68,10 @@ def replace_schema(project: Project, raw: Any) -> Project:
                 f"schema: type must stay {project.schema.get('type', 'labels')!r} (the kind of "
                 f"answer the project's tasks take), not {checked.get('type', 'labels')!r}"
             )
-        if project.annotators_per_task > checked["max_annotators"]:
+        if project.max_annotators > checked["max_annotators"]:
             raise InvalidInput(
                 f"schema: max_annotators must be at least the project's "
-                f"{project.annotators_per_task} annotators per task"
+                f"{project.max_annotators} annotators per task"
             )
         project.schema = checked
         project.template = "custom"

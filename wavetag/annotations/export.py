@@ -1,6 +1,9 @@
 """Export of a project: every task with its annotations, status and final label.
 
-JSON keeps answers as the schema defines them. CSV has one row per annotation (a task
+JSON keeps answers as the schema defines them; each task says how its final label was
+reached (``decided_by``: agreed, majority or adjudicated) and, while an expert must decide
+it, why (``reason``). An expert who annotates in the project reads their own tasks as any
+annotator would: only their own answer, no outcome. CSV has one row per annotation (a task
 without any gets one row with empty annotation columns), one column per schema field
 for the answer and per agreement field for the final label, so that a spreadsheet needs
 no JSON parsing.
@@ -19,6 +22,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from wavetag.projects.access import blind_tasks
 from wavetag.projects.models import Project, Task
 
 from .kinds import kind_of
@@ -28,7 +32,15 @@ from .models import Adjudication, Annotation
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _tasks(project: Project) -> Iterator[dict[str, Any]]:
+def _tasks(project: Project, user: Any = None) -> Iterator[dict[str, Any]]:
+    """Every task as exported; ``user``: as that user may see them, so that an expert
+    who annotates in the project reads only their own answer of their tasks, and not
+    their outcome (``wavetag.projects.access``)."""
+    blind: set[int] = set()
+    hidden: set[int] = set()
+    if user is not None:
+        blind = set(blind_tasks(project, user).values_list("id", flat=True))
+        hidden = set(blind_tasks(project, user, outcome=True).values_list("id", flat=True))
     tasks = Task.objects.filter(project=project).select_related("record").order_by("id")
     annotations: dict[int, list[dict[str, Any]]] = {}
     rows = (
@@ -38,6 +50,8 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
         .order_by("task_id", "created_at", "id")
     )
     for a in rows:
+        if a.task_id in blind and a.user_id != user.pk:
+            continue
         annotations.setdefault(a.task_id, []).append(
             {
                 "id": a.pk,
@@ -74,16 +88,24 @@ def _tasks(project: Project) -> Iterator[dict[str, Any]]:
             "window_end": task.window_end,
             "alarm_type": task.alarm_type,
             "status": task.status,
+            "reason": task.reason or None,
             "final_label": task.final_label,
+            # How the final label was reached: agreed, majority or adjudicated.
+            "decided_by": task.decided_by or None,
             "annotations": annotations.get(task.pk, []),
             "adjudication": decisions.get(task.pk),
         }
         kind.export_item(item, stats)
+        if task.pk in hidden:
+            item.update(status=None, reason=None, final_label=None, decided_by=None)
+            item["adjudication"] = None
+            if "beat_comparison" in item:
+                item["beat_comparison"] = None
         yield item
 
 
-def export_json(project: Project) -> dict[str, Any]:
-    items = list(_tasks(project))
+def export_json(project: Project, user: Any = None) -> dict[str, Any]:
+    items = list(_tasks(project, user))
     return {"project": project.name, "template": project.template, "items": items}
 
 
@@ -99,7 +121,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def export_csv(project: Project) -> str:
+def export_csv(project: Project, user: Any = None) -> str:
     kind = kind_of(project)
     fields = [f["name"] for f in project.schema["fields"]]
     agreement = list(project.schema["agreement"])
@@ -112,6 +134,8 @@ def export_csv(project: Project) -> str:
         "window_end",
         "alarm_type",
         "status",
+        "reason",
+        "decided_by",
         *[f"final_{name}" for name in agreement],
         *kind.csv_task_columns,
         "annotation_id",
@@ -128,7 +152,7 @@ def export_csv(project: Project) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for item in _tasks(project):
+    for item in _tasks(project, user):
         final = item["final_label"] or {}
         adj = item["adjudication"] or {}
         task_cells = [
@@ -140,6 +164,8 @@ def export_csv(project: Project) -> str:
             item["window_end"],
             item["alarm_type"],
             item["status"],
+            item["reason"],
+            item["decided_by"],
             *[final.get(name) for name in agreement],
             *kind.csv_task_cells(item),
         ]

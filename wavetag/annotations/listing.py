@@ -1,9 +1,9 @@
 """Lists of tasks as a user may see them: their own batch, the adjudication queue, the
 project's tasks, the tasks open for discussion.
 
-A task the user claimed and that is not final is shown as they may know it: status
-``open`` (a conflict would tell them someone answered differently) and no discussion
-flag; the access rules themselves live in ``wavetag.projects.access``.
+A task whose outcome is hidden from the user (one they annotate; see
+``wavetag.projects.access``) shows no status, no final label and no discussion flag, and
+no status filter finds it; the access rules themselves live there.
 """
 
 from __future__ import annotations
@@ -12,21 +12,22 @@ from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from wavetag.projects.access import has_role
+from wavetag.projects.access import blind_tasks, has_role
 from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
 
+from .adjudication import queue_reasons
 from .models import Annotation
-
-FINAL = TaskStatus.final()
 
 
 def task_row(
-    task: Task, *, blind: bool, mine: Assignment | None, my_status: str | None
+    task: Task, *, hidden: bool, mine: Assignment | None, my_status: str | None
 ) -> dict[str, Any]:
     row = task.describe()
-    row["status"] = TaskStatus.OPEN if blind else task.status
-    row["final_label"] = task.final_label if task.is_final else None
-    row["discussion"] = False if blind else task.discussion_open
+    row["status"] = None if hidden else task.status
+    row["reason"] = None if hidden else (task.reason or None)
+    row["final_label"] = task.final_label if task.is_final and not hidden else None
+    row["decided_by"] = None if hidden else (task.decided_by or None)
+    row["discussion"] = False if hidden else task.discussion_open
     row["mine"] = (
         {"batch": mine.batch, "position": mine.position, "status": my_status or "new"}
         if mine is not None
@@ -57,13 +58,11 @@ def list_tasks(
         qs = qs.filter(
             Q(id__in=assigned_ids) | (Q(discussion_open=True) & ~Q(status=TaskStatus.OPEN))
         )
-    blind = Q(id__in=assigned_ids) & ~Q(status__in=FINAL)
-    if status == TaskStatus.OPEN:
-        qs = qs.filter(Q(status=TaskStatus.OPEN) | blind)
-    elif status:
-        qs = qs.filter(status=status).exclude(blind)
+    hidden_ids = blind_tasks(project, user, outcome=True).values("id")
+    if status:
+        qs = qs.filter(status=status).exclude(id__in=hidden_ids)
     if discussion:
-        qs = qs.filter(discussion_open=True).exclude(blind)
+        qs = qs.filter(discussion_open=True).exclude(id__in=hidden_ids)
     count = qs.count()
     if mine:
         own = assigned.filter(task_id=OuterRef("pk"))
@@ -78,10 +77,13 @@ def list_tasks(
     statuses = dict(
         Annotation.objects.filter(task_id__in=ids, user=user).values_list("task_id", "status")
     )
+    hidden = set(
+        blind_tasks(project, user, outcome=True).filter(id__in=ids).values_list("id", flat=True)
+    )
     rows = [
         task_row(
             t,
-            blind=t.pk in mine_by_task and not t.is_final,
+            hidden=t.pk in hidden,
             mine=mine_by_task.get(t.pk),
             my_status=statuses.get(t.pk),
         )
@@ -91,4 +93,10 @@ def list_tasks(
 
 
 def queue_rows(tasks: QuerySet[Task]) -> list[dict[str, Any]]:
-    return [task_row(t, blind=False, mine=None, my_status=None) for t in tasks]
+    """The adjudication queue, each task with why it is there."""
+    page = list(tasks)
+    reasons = queue_reasons(page)
+    return [
+        {**task_row(t, hidden=False, mine=None, my_status=None), "reason": reasons[t.pk]}
+        for t in page
+    ]

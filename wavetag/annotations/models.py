@@ -33,6 +33,9 @@ class Annotation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the task had every answer it needed and was evaluated: the answer can no
+    # longer change (a change is then a request to the adjudicator, or a logged reopen).
+    frozen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["task", "created_at"]
@@ -102,8 +105,10 @@ class AdjudicationSkip(models.Model):
 
 
 class Flag(models.Model):
-    """An expert's review note on one annotation; an unresolved flag lets the task be
-    adjudicated even when its annotators agreed."""
+    """A note on one annotation for the adjudicator: an expert's review flag, or the
+    annotator's own request to change their frozen answer (``user`` is then the
+    annotation's author). An unresolved one puts the task in the adjudication queue even
+    when its annotators agreed."""
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="flags")
     user = models.ForeignKey(
@@ -118,6 +123,33 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on annotation {self.annotation_id} by {self.user}"
+
+
+class TaskEvent(models.Model):
+    """The log of what happened to a task's outcome: each evaluation that changed it,
+    re-entry, adjudication, reopening, change requests. Never edited."""
+
+    class Action(models.TextChoices):
+        EVALUATED = "evaluated"  # all answers in: status and final label set
+        REENTRY = "reentry"  # opened to one more annotator
+        ADJUDICATED = "adjudicated"
+        REOPENED = "reopened"  # a project admin reopened it
+        CHANGE_REQUESTED = "change-requested"  # an annotator asked to change a frozen answer
+
+    task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    # {"status", "reason", "decided_by", "final_label", "before": {...}, "text"...}
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of task {self.task_id} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class DiscussionPost(models.Model):

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, F
 
 from wavetag.projects.access import has_role, visible_projects
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
@@ -35,7 +35,7 @@ def project_progress(project: Project, user: Any, role: str | None) -> dict[str,
     needing = (
         tasks.filter(status=TaskStatus.OPEN)
         .annotate(n=Count("assignments"))
-        .filter(n__lt=project.annotators_per_task)
+        .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
         .count()
     )
     totals: dict[str, Any] = {"tasks": sum(by_status.values()), "needing_annotators": needing}

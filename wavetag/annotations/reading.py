@@ -11,6 +11,7 @@ from wavetag.errors import NotAllowed
 from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Task
 
+from .events import task_log
 from .models import Adjudication, Annotation, Revision
 
 
@@ -28,6 +29,7 @@ def annotation_out(annotation: Annotation, *, with_flags: bool = False) -> dict[
         "comment": annotation.comment,
         "updated_at": annotation.updated_at,
         "submitted_at": annotation.submitted_at,
+        "frozen": annotation.frozen_at is not None,
     }
     if with_flags:
         out["flags"] = [
@@ -43,6 +45,14 @@ def annotation_out(annotation: Annotation, *, with_flags: bool = False) -> dict[
     return out
 
 
+def own_requests(annotation: Annotation) -> list[dict[str, Any]]:
+    """The annotator's own requests to change their frozen answer (never others' flags)."""
+    return [
+        {"id": f.pk, "text": f.reason, "created_at": f.created_at, "resolved": bool(f.resolved_at)}
+        for f in annotation.flags.filter(user_id=annotation.user_id).order_by("created_at", "id")
+    ]
+
+
 def all_annotations(task: Task, access: TaskAccess) -> list[dict[str, Any]]:
     """Every annotation of the task, for adjudicators and project admins not blind to it."""
     if not access.sees_all:
@@ -54,8 +64,9 @@ def all_annotations(task: Task, access: TaskAccess) -> list[dict[str, Any]]:
 
 
 def history(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]]:
-    """Revisions: the user's own; every annotator's (and the adjudications) for those who
-    may see all annotations of the task."""
+    """Revisions: the user's own; every annotator's, the adjudications and the task's log
+    (``kind: event``: evaluations, re-entry, reopening, change requests; ``status`` names
+    the action, ``answer`` holds its details) for those who may see all of the task."""
     revisions = Revision.objects.filter(annotation__task=task).select_related(
         "annotation__user", "user"
     )
@@ -85,6 +96,19 @@ def history(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]]:
                     "status": "adjudicated",
                     "answer": adj.answer,
                     "comment": adj.comment,
+                    "changes": {},
+                }
+            )
+        for event in task_log(task):
+            out.append(
+                {
+                    "kind": "event",
+                    "annotator": None,
+                    "by": event["by"],
+                    "at": event["at"],
+                    "status": event["action"],
+                    "answer": event["detail"],
+                    "comment": "",
                     "changes": {},
                 }
             )

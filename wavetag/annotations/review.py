@@ -1,9 +1,8 @@
 """Expert review: every annotation of a project in one filterable list, for adjudicators
 and project admins.
 
-An expert who claimed a task that is not final is blind to it like any annotator: the
-list then holds only their own annotation of it, with the task shown as open (see
-``wavetag.projects.access``).
+An expert who claimed a task is blind to it like any annotator: the list then holds only
+their own annotation of it, without the task's status (see ``wavetag.projects.access``).
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from wavetag.errors import InvalidInput, refuse_nul
-from wavetag.projects.access import require_role
-from wavetag.projects.models import Assignment, Project, Role, TaskStatus
+from wavetag.projects.access import blind_tasks, require_role
+from wavetag.projects.models import Project, Role, TaskStatus
 
 from .models import Annotation, AnnotationStatus
 
@@ -65,22 +64,17 @@ def review_annotations(
     only (``NotAllowed`` otherwise), a bad filter is ``InvalidInput`` naming it."""
     require_role(user, project, Role.ADJUDICATOR)
     label = _check(project, f)
-    blind_tasks = (
-        Assignment.objects.filter(task__project=project, user=user)
-        .exclude(task__status__in=TaskStatus.final())
-        .values("task_id")
-    )
+    # The tasks the user annotates are shown as to any annotator: their own answer only.
+    blind_ids = blind_tasks(project, user).values("id")
     qs: QuerySet[Annotation] = Annotation.objects.filter(task__project=project).exclude(
-        Q(task_id__in=blind_tasks) & ~Q(user=user)
+        Q(task_id__in=blind_ids) & ~Q(user=user)
     )
     if f.annotator:
         qs = qs.filter(user__username=f.annotator)
     if f.status:
         qs = qs.filter(status=f.status)
-    if f.task_status == TaskStatus.OPEN:
-        qs = qs.filter(Q(task__status=TaskStatus.OPEN) | Q(task_id__in=blind_tasks))
-    elif f.task_status:
-        qs = qs.filter(task__status=f.task_status).exclude(task_id__in=blind_tasks)
+    if f.task_status:
+        qs = qs.filter(task__status=f.task_status).exclude(task_id__in=blind_ids)
     if f.flagged:
         qs = qs.filter(flags__isnull=False, flags__resolved_at__isnull=True).distinct()
     if label is not None:
@@ -91,7 +85,7 @@ def review_annotations(
         .prefetch_related("flags__user")
         .order_by("-updated_at", "-id")[offset : offset + limit]
     )
-    blind = set(blind_tasks.values_list("task_id", flat=True))
+    blind = set(blind_tasks(project, user, outcome=True).values_list("id", flat=True))
     return [_row(a, blind=a.task_id in blind) for a in page], count
 
 
@@ -119,7 +113,7 @@ def _row(a: Annotation, *, blind: bool) -> dict[str, Any]:
             "id": task.pk,
             "record": task.record.name,
             "event_time": task.event_time,
-            "status": TaskStatus.OPEN if blind else task.status,
+            "status": None if blind else task.status,
         },
         "annotator": a.user.get_username(),
         "status": a.status,

@@ -10,13 +10,14 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from wavetag.errors import InvalidInput, NotAllowed, refuse_nul
+from wavetag.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
-from wavetag.projects.models import Assignment, Task
+from wavetag.projects.models import Assignment, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer
 
 from .adjudication import check_adjudicable, open_flags
-from .consensus import evaluate
+from .consensus import evaluate, outcome
+from .events import log
 from .kinds import kind_of
 from .models import (
     Adjudication,
@@ -25,6 +26,7 @@ from .models import (
     DiscussionPost,
     Flag,
     Revision,
+    TaskEvent,
 )
 
 MAX_COMMENT = 5000
@@ -54,10 +56,19 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
     }
 
 
+def _frozen(task: Task) -> StateConflict:
+    return StateConflict(
+        f"task {task.pk}: your answer is frozen, because the task has every answer it needs "
+        "and they were evaluated; to change it, ask the adjudicator "
+        f"(POST /api/v1/tasks/{task.pk}/change-request with a text saying what and why)"
+    )
+
+
 def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
     """Save the user's answer to a task they claimed: a draft, saved for later, or
     submitted (then every required field must be there). Every change is kept as a
-    revision; consensus is evaluated again after each one."""
+    revision, and consensus is evaluated after each one; once the task has all the answers
+    it needs they are frozen (409)."""
     answer, comment, status = split_request(data)
     status = status or AnnotationStatus.SUBMITTED
     if status not in AnnotationStatus.values:
@@ -68,6 +79,10 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
         if not Assignment.objects.filter(task=task, user=user).exists():
             raise NotAllowed("this task is not assigned to you")
+        mine = Annotation.objects.filter(task=task, user=user).first()
+        # Checked before the answer is read: a refusal must not depend on what was sent.
+        if (mine is not None and mine.frozen_at is not None) or task.status != TaskStatus.OPEN:
+            raise _frozen(task)
         cleaned = clean_answer(
             task.project.schema, answer, complete=status == AnnotationStatus.SUBMITTED
         )
@@ -82,6 +97,9 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         after.update({f"answer.{k}": v for k, v in cleaned.items()})
         changes = _changes(before, after)
         if not changes:
+            # Nothing new to keep; a task a project admin reopened is evaluated again all
+            # the same when its last answer is submitted unchanged.
+            evaluate(task, by=user)
             return annotation
         annotation.answer, annotation.comment, annotation.status = cleaned, comment, status
         annotation.updated_at = now
@@ -97,7 +115,7 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
             comment=comment,
             changes=changes,
         )
-        evaluate(task)
+        evaluate(task, by=user)
     return annotation
 
 
@@ -111,6 +129,62 @@ def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
         decision = kind_of(task.project).adjudicate(task, user, answer, comment)
         open_flags(task).update(resolved_at=task.decided_at)
     return decision
+
+
+def request_change(task: Task, user: Any, text: Any) -> Flag:
+    """An annotator's request to change their frozen answer: a note to the adjudicator
+    that puts the task in the adjudication queue (once it is evaluated), logged."""
+    text = _text("text", text)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        mine = Annotation.objects.filter(task=task, user=user).first()
+        if mine is None or not Assignment.objects.filter(task=task, user=user).exists():
+            raise NotAllowed("only an annotator of this task asks to change their answer")
+        if mine.frozen_at is None:
+            raise StateConflict(
+                f"task {task.pk}: your answer is not frozen yet; change it yourself "
+                f"(PUT /api/v1/tasks/{task.pk}/annotation)"
+            )
+        flag = Flag.objects.create(annotation=mine, user=user, reason=text)
+        TaskEvent.objects.create(
+            task=task, user=user, action=TaskEvent.Action.CHANGE_REQUESTED, detail={"text": text}
+        )
+    return flag
+
+
+def reopen(task: Task, user: Any, reason: Any) -> Task:
+    """A project admin reopens a task: its answers are no longer frozen, its outcome is
+    cleared (an adjudicated task too; its decisions stay in the history), and the task is
+    evaluated again when its annotators next submit. Logged with the reason and what the
+    task was before."""
+    reason = _text("reason", reason)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        if task_access(user, task).role != Role.ADMIN:
+            raise NotAllowed("only project admins reopen a task")
+        if (
+            task.status == TaskStatus.OPEN
+            and not Annotation.objects.filter(task=task, frozen_at__isnull=False).exists()
+        ):
+            raise StateConflict(f"task {task.pk} is open already: its answers are not frozen")
+        before = outcome(task)
+        Annotation.objects.filter(task=task).update(frozen_at=None)
+        kind_of(task.project).reopened(task)
+        task.status, task.final_label, task.reason, task.decided_by = TaskStatus.OPEN, None, "", ""
+        task.decided_at = None
+        task.save(update_fields=["status", "final_label", "reason", "decided_by", "decided_at"])
+        open_flags(task).update(resolved_at=timezone.now())
+        log(task, user, TaskEvent.Action.REOPENED, reason=reason, before=before)
+    return task
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name}: say what and why")
+    if len(value) > MAX_COMMENT:
+        raise InvalidInput(f"{name}: at most {MAX_COMMENT} characters")
+    refuse_nul(name, value)
+    return value.strip()
 
 
 def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:

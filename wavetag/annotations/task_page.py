@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from wavetag.analysis.findings import page_findings
+from wavetag.projects.access import shown_outcome, task_access
 from wavetag.projects.models import Assignment, Task
 
 from .batches import batch_position
 from .kinds import kind_of
-from .reading import own_annotation
+from .reading import own_annotation, own_requests
 from .viewer import viewer_config
 
 
@@ -35,4 +36,11 @@ def task_page(task: Task, user: Any) -> dict[str, Any]:
     if assignment is not None:
         data.update(kind_of(task.project).assignee_page(task, user, config))
         data["batch"] = batch_position(task, assignment)
+        mine = data["annotation"]
+        data["frozen"] = mine is not None and mine.frozen_at is not None
+        data["requests"] = own_requests(mine) if mine is not None else []
+        # Only what the rules let an annotator know: nothing, unless the project reveals
+        # the outcome of final tasks (or is not blind).
+        outcome = shown_outcome(task, task_access(user, task))
+        data["outcome"] = outcome if outcome["status"] is not None else None
     return data

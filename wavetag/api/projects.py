@@ -23,7 +23,7 @@ from wavetag.errors import InvalidInput
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Role, Task
-from wavetag.projects.services import describe, find_user
+from wavetag.projects.services import describe, find_user, update_settings
 
 from .limits import MAX_OFFSET
 from .users import api_user
@@ -70,6 +70,14 @@ class ProjectOut(Schema):
     dataset: str
     role: str | None = Field(description="your role: annotator, adjudicator or admin")
     annotators_per_task: int
+    conflict_policy: Literal["adjudicate", "reenter"] = Field(
+        description="answers that disagree go to an adjudicator, or (reenter) to one more "
+        "annotator at a time until a strict majority agrees"
+    )
+    max_annotators: int = Field(description="reenter: the most annotators a task may get")
+    reveal_outcome: bool = Field(
+        description="annotators see the final label of their tasks once final"
+    )
     batch_size: int
     blind: bool
     window_before: float = Field(description="seconds shown before an event")
@@ -116,8 +124,16 @@ class TaskRow(Schema):
     window_start: float
     window_end: float
     alarm_type: str
-    status: Literal["open", "conflict", "agreed", "adjudicated"]
+    status: Literal["open", "conflict", "agreed", "adjudicated"] | None = Field(
+        description="null for a task you annotate: its outcome is not shown to you"
+    )
+    reason: str | None = Field(
+        description="why an expert must decide: conflict, unsure, reject, no-majority; in "
+        "the adjudication queue also request (an annotator asked to change a frozen "
+        "answer) or flag"
+    )
     final_label: dict[str, Any] | None
+    decided_by: Literal["agreed", "majority", "adjudicated"] | None
     discussion: bool
     mine: Mine | None
 
@@ -166,6 +182,12 @@ class ProgressOut(Schema):
     project: int
     totals: Totals
     annotators: list[AnnotatorProgress]
+
+
+class SettingsIn(Schema):
+    conflict_policy: Literal["adjudicate", "reenter"] | None = None
+    max_annotators: int | None = None
+    reveal_outcome: bool | None = None
 
 
 class ReleaseIn(Schema):
@@ -277,8 +299,8 @@ def get_tasks(
     "/projects/{project_id}/adjudication",
     response=TaskList,
     summary="Your adjudication queue (adjudicators, admins)",
-    description="Tasks in conflict, or agreed with an open flag; never one you annotated "
-    "or skipped.",
+    description="Tasks in conflict, or decided with an open flag or change request; never "
+    "one you annotated or skipped. Each row's `reason` says why it is there.",
 )
 def get_queue(request: HttpRequest, project_id: int) -> dict[str, Any]:
     user = api_user(request)
@@ -304,12 +326,29 @@ def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
 def get_export(
     request: HttpRequest, project_id: int, format: Literal["json", "csv"] = "json"
 ) -> Any:
-    project = access.get_project_for_user(api_user(request), project_id, needs=Role.ADJUDICATOR)
+    user = api_user(request)
+    project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
     if format == "csv":
-        response = HttpResponse(export_csv(project), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(export_csv(project, user), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
         return response
-    return export_json(project)
+    return export_json(project, user)
+
+
+@router.patch(
+    "/projects/{project_id}",
+    response=ProjectDetail,
+    summary="Change the workflow settings (project admins)",
+    description="`conflict_policy` (adjudicate or reenter), `max_annotators` (reenter: "
+    "the most annotators a task may get; from annotators_per_task to the schema's limit) "
+    "and `reveal_outcome`. Tasks already decided keep their outcome.",
+    openapi_extra=_body_schema(SettingsIn),
+)
+def patch_project(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = api_user(request)
+    project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
+    update_settings(project, json_body(request))
+    return get_project(request, project_id)
 
 
 @router.put(

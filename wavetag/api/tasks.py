@@ -27,6 +27,10 @@ class AnnotationOut(Schema):
     comment: str
     updated_at: datetime
     submitted_at: datetime | None
+    frozen: bool = Field(
+        description="the task had every answer it needed and was evaluated: the answer no "
+        "longer changes (ask for a change with POST /tasks/{id}/change-request)"
+    )
 
 
 class FlagOut(Schema):
@@ -46,6 +50,26 @@ class AnnotationList(Schema):
     count: int
 
 
+class ChangeRequestOut(Schema):
+    id: int
+    text: str
+    created_at: datetime
+    resolved: bool
+
+
+class ChangeRequestIn(Schema):
+    text: str = Field(description="what should change in your answer, and why")
+
+
+class ReopenIn(Schema):
+    reason: str = Field(description="why the task is reopened (kept in its log)")
+
+
+class ReopenOut(Schema):
+    task: int
+    status: str
+
+
 class AssignmentOut(Schema):
     batch: int
     position: int
@@ -59,18 +83,30 @@ class TaskDetail(Schema):
     window_start: float
     window_end: float
     alarm_type: str = Field(description="the alarm's name, when known (never its verdict)")
-    status: Literal["open", "conflict", "agreed", "adjudicated"]
+    status: Literal["open", "conflict", "agreed", "adjudicated"] | None = Field(
+        description="null for a task you annotate: its outcome is not shown to you (in a "
+        "project with reveal_outcome, it is once the task is final)"
+    )
+    reason: Literal["conflict", "unsure", "reject", "no-majority"] | None = Field(
+        description="while in conflict: why an expert must decide"
+    )
     final_label: dict[str, Any] | None
+    decided_by: Literal["agreed", "majority", "adjudicated"] | None = Field(
+        description="how the final label was reached"
+    )
     discussion: Literal["none", "own", "all"] = Field(
         description="own: while you annotate it, you see only your own posts"
     )
     may_adjudicate: bool = Field(description="your role allows it and you did not annotate it")
     assignment: AssignmentOut | None
     annotation: AnnotationOut | None = Field(description="your own annotation only")
+    change_requests: list[ChangeRequestOut] = Field(
+        description="your requests to change your frozen answer"
+    )
 
 
 class HistoryItem(Schema):
-    kind: Literal["annotation", "adjudication"]
+    kind: Literal["annotation", "adjudication", "event"]
     annotator: str | None
     by: str | None
     at: datetime
@@ -137,8 +173,7 @@ def _answer_body(description: str) -> dict[str, Any]:
 
 def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
     out = task.describe()
-    out["status"] = access.shown_status(task, acc)
-    out["final_label"] = task.final_label if task.is_final else None
+    out.update(access.shown_outcome(task, acc))
     out["discussion"] = acc.discussion
     out["may_adjudicate"] = acc.may_adjudicate
     assignment = Assignment.objects.filter(task=task, user=user).first()
@@ -147,6 +182,7 @@ def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
     )
     mine = reading.own_annotation(task, user)
     out["annotation"] = reading.annotation_out(mine) if mine else None
+    out["change_requests"] = reading.own_requests(mine) if mine else []
     return out
 
 
@@ -171,6 +207,38 @@ def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
     task, _ = access.get_task_for_user(user, task_id)
     annotation = services.save_annotation(task, user, json_body(request))
     return reading.annotation_out(annotation)
+
+
+@router.post(
+    "/tasks/{task_id}/change-request",
+    response={201: ChangeRequestOut},
+    summary="Ask the adjudicator to change your frozen answer",
+    description="Once a task has every answer it needs, its answers are frozen (a PUT on "
+    "the annotation answers 409). This note puts the task in the adjudication queue "
+    "(reason `request`) and is kept in the task's log.",
+)
+def post_change_request(request: HttpRequest, task_id: int, payload: ChangeRequestIn) -> Any:
+    user = api_user(request)
+    task, _ = access.get_task_for_user(user, task_id)
+    flag = services.request_change(task, user, payload.text)
+    return Status(
+        201,
+        {"id": flag.pk, "text": flag.reason, "created_at": flag.created_at, "resolved": False},
+    )
+
+
+@router.post(
+    "/tasks/{task_id}/reopen",
+    response=ReopenOut,
+    summary="Reopen a task: unfreeze its answers and clear its outcome (project admins)",
+    description="Logged with the reason and the outcome it had. The task is evaluated "
+    "again when its annotators next submit.",
+)
+def post_reopen(request: HttpRequest, task_id: int, payload: ReopenIn) -> dict[str, Any]:
+    user = api_user(request)
+    task, _ = access.get_task_for_user(user, task_id)
+    task = services.reopen(task, user, payload.reason)
+    return {"task": task.pk, "status": task.status}
 
 
 @router.get(

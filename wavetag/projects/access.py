@@ -5,9 +5,14 @@ Datasets, records, projects and tasks outside the user's reach are reported as m
 (404), never as forbidden, so that ids do not leak what exists; a member whose role is
 too low for an action gets 403 (``NotAllowed``).
 
-Blind annotation: while a task is not final (open, or in conflict), an annotator assigned
-to it sees only their own answer. Adjudicators and project admins who are not assigned
-to it see every answer; if they are assigned to it, they are blind like anyone else.
+Blind annotation: an annotator assigned to a task sees only their own answer and whether
+their part is done: never the task's status, its final label, the other answers or
+anything derived from them (history, discussion, lists, exports), so that nothing can be
+learnt by trial. In a blind project that holds for good; the project's ``reveal_outcome``
+shows a final task's outcome (status, final label, discussion) to its annotators, for
+learning, never the other answers. In a project that is not blind, the annotators of a
+final task see everything about it. Adjudicators and project admins who are not assigned
+to a task see every answer; if they are assigned to it, they are blind like anyone else.
 """
 
 from __future__ import annotations
@@ -194,12 +199,36 @@ def require_role(user: Any, project: Project, needs: str) -> str:
     return str(role)
 
 
+def blind_to_answers(task: Task, assigned: bool) -> bool:
+    """Whether the other answers of the task (and their history) are hidden from a user
+    who is, or is not, ``assigned`` to it."""
+    return assigned and (task.project.blind or not task.is_final)
+
+
+def outcome_hidden(task: Task, assigned: bool) -> bool:
+    """Whether the task's status, final label and discussion are hidden from that user."""
+    if not assigned:
+        return False
+    project = task.project
+    return not task.is_final or (project.blind and not project.reveal_outcome)
+
+
+def blind_tasks(project: Project, user: Any, *, outcome: bool = False) -> QuerySet[Task]:
+    """The tasks of the project whose other answers (``outcome``: whose outcome) are
+    hidden from the user: the rules above, as a query."""
+    tasks = Task.objects.filter(project=project, assignments__user=user)
+    if project.blind and not (outcome and project.reveal_outcome):
+        return tasks
+    return tasks.exclude(status__in=TaskStatus.final())
+
+
 @dataclass(frozen=True)
 class TaskAccess:
     role: str | None
     assigned: bool  # the user claimed this task
     sees_all: bool  # every annotation of the task, and their history
     discussion: str  # "none" | "own" (only own posts) | "all"
+    sees_outcome: bool = True  # the task's status and final label
 
     @property
     def visible(self) -> bool:
@@ -215,11 +244,11 @@ class TaskAccess:
 def task_access(user: Any, task: Task) -> TaskAccess:
     role = role_in(user, task.project)
     if role is None:
-        return TaskAccess(None, False, False, "none")
+        return TaskAccess(None, False, False, "none", False)
     assigned = Assignment.objects.filter(task=task, user=user).exists()
-    blind = assigned and not task.is_final
-    sees_all = has_role(role, Role.ADJUDICATOR) and not blind
-    if blind:
+    hidden = outcome_hidden(task, assigned)
+    sees_all = has_role(role, Role.ADJUDICATOR) and not blind_to_answers(task, assigned)
+    if hidden:
         # An assignee may always use the thread of their own task, and sees only their
         # own posts in it, whether or not anyone else was unsure: neither the thread's
         # existence nor its posts may tell them what the others answered.
@@ -232,7 +261,7 @@ def task_access(user: Any, task: Task) -> TaskAccess:
         discussion = "all"
     else:
         discussion = "none"
-    return TaskAccess(role, assigned, sees_all, discussion)
+    return TaskAccess(role, assigned, sees_all, discussion, not hidden)
 
 
 def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:
@@ -245,11 +274,19 @@ def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:
     return task, access
 
 
-def is_blind(task: Task, access: TaskAccess) -> bool:
-    return access.assigned and not task.is_final
+def shown_status(task: Task, access: TaskAccess) -> str | None:
+    """The status as the user may know it: none at all for an assignee the outcome is
+    hidden from (even "open" would change when the others answer)."""
+    return task.status if access.sees_outcome else None
 
 
-def shown_status(task: Task, access: TaskAccess) -> str:
-    """The status as the user may know it: to a blind assignee, a conflict is still open
-    (it would tell them that someone answered differently)."""
-    return TaskStatus.OPEN if is_blind(task, access) else task.status
+def shown_outcome(task: Task, access: TaskAccess) -> dict[str, Any]:
+    """Status, reason, final label and how it was reached, as the user may know them."""
+    if not access.sees_outcome:
+        return {"status": None, "reason": None, "final_label": None, "decided_by": None}
+    return {
+        "status": task.status,
+        "reason": task.reason or None,
+        "final_label": task.final_label if task.is_final else None,
+        "decided_by": task.decided_by or None,
+    }

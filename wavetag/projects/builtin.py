@@ -4,7 +4,8 @@ custom one, so a mistake here fails the test suite rather than a project.
 Keys: a choice's ``key`` is its keyboard shortcut (single letter or digit, unique in the
 schema; choices that depend on another field only need to be unique within their group).
 A choice or grade marked ``unsure`` opens the task's discussion and never counts towards
-agreement.
+agreement; a task with such an answer, or with a choice marked ``reject`` (the case cannot
+be judged), always goes to an adjudicator.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ ICU_ALARM: dict[str, Any] = {
                 {"value": "True", "label": "True: a real event", "key": "t"},
                 {"value": "False", "label": "False: artefact or misdetection", "key": "f"},
                 {"value": "Uncertain", "label": "Uncertain", "key": "u", "unsure": True},
-                {"value": "Reject", "label": "Reject: cannot be judged", "key": "r"},
+                {
+                    "value": "Reject",
+                    "label": "Reject: cannot be judged",
+                    "key": "r",
+                    "reject": True,
+                },
             ],
         },
         {

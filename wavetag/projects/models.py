@@ -30,6 +30,14 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.ANNOTATOR: 1, Role.ADJUDICATOR: 2, Role.ADMIN: 3}
 
 
+class ConflictPolicy(models.TextChoices):
+    # A task whose answers disagree goes to an adjudicator.
+    ADJUDICATE = "adjudicate"
+    # ... is opened to one more annotator, until a strict majority agrees or the project's
+    # max_annotators answered (then an adjudicator decides).
+    REENTER = "reenter"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -39,6 +47,14 @@ class Project(models.Model):
     # the meaning of answers already given in this project.
     schema = models.JSONField()
     annotators_per_task = models.PositiveSmallIntegerField(default=2)
+    conflict_policy = models.CharField(
+        max_length=16, choices=ConflictPolicy.choices, default=ConflictPolicy.ADJUDICATE
+    )
+    # Re-entry stops here: with this many answers and still no majority, an expert decides.
+    max_annotators = models.PositiveSmallIntegerField(default=2)
+    # Show the final label to a task's annotators once it is final (for learning); off,
+    # an annotator of a blind project never learns what became of their task.
+    reveal_outcome = models.BooleanField(default=False)
     batch_size = models.PositiveIntegerField(default=10)
     blind = models.BooleanField(default=True)
     window_before = models.FloatField(default=10.0, help_text="seconds shown before an event")
@@ -65,6 +81,13 @@ class Project(models.Model):
                 name="project_annotators_per_task_range",
             ),
             models.CheckConstraint(condition=Q(batch_size__gte=1), name="project_batch_size_min"),
+            models.CheckConstraint(
+                condition=Q(
+                    max_annotators__gte=models.F("annotators_per_task"),
+                    max_annotators__lte=MAX_ANNOTATORS,
+                ),
+                name="project_max_annotators_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,13 +118,32 @@ class Membership(models.Model):
 
 class TaskStatus(models.TextChoices):
     OPEN = "open"  # waiting for answers
-    CONFLICT = "conflict"  # all answers in, they disagree: in the adjudication queue
-    AGREED = "agreed"  # all answers in and agree: final label set
+    # All answers in, and an expert must decide (``Task.reason`` says why): the answers
+    # disagree, one of them is unsure or rejects the case, or re-entry found no majority.
+    CONFLICT = "conflict"
+    AGREED = "agreed"  # all answers in and agree (or a strict majority): final label set
     ADJUDICATED = "adjudicated"  # an adjudicator decided: final label set
 
     @classmethod
     def final(cls) -> tuple[str, str]:
         return (cls.AGREED, cls.ADJUDICATED)
+
+
+class Reason(models.TextChoices):
+    """Why a task is in the adjudication queue."""
+
+    CONFLICT = "conflict"  # the answers disagree
+    UNSURE = "unsure"  # an answer is unsure of something
+    REJECT = "reject"  # an answer says the case cannot be judged
+    NO_MAJORITY = "no-majority"  # re-entry reached max_annotators without a majority
+
+
+class DecidedBy(models.TextChoices):
+    """How a final label was reached."""
+
+    AGREED = "agreed"  # every answer agreed
+    MAJORITY = "majority"  # a strict majority agreed (re-entry)
+    ADJUDICATED = "adjudicated"
 
 
 class Task(models.Model):
@@ -116,8 +158,13 @@ class Task(models.Model):
     # Only a known alarm name (e.g. Ventricular_Tachycardia), never the true/false verdict.
     alarm_type = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    # Set while in conflict: why an expert must decide.
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
     final_label = models.JSONField(null=True, blank=True)
+    decided_by = models.CharField(max_length=16, choices=DecidedBy.choices, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Annotators added by re-entry, beyond the project's annotators_per_task.
+    extra_annotators = models.PositiveSmallIntegerField(default=0)
     # Set when a submitted answer is unsure: the task is then discussed project-wide.
     discussion_open = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -135,6 +182,10 @@ class Task(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in TaskStatus.final()
+
+    @property
+    def annotators_needed(self) -> int:
+        return self.project.annotators_per_task + self.extra_annotators
 
     @property
     def view_window(self) -> tuple[float, float] | None:

@@ -15,7 +15,7 @@ its agreement list is empty.
 and a field is one of::
 
     {"name", "label", "type": "choice", "required", "choices": [{"value", "label", "key",
-     "unsure"?, "group"?}], "depends_on"?, "optional_when"?: {"other field": [values]}}
+     "unsure"? | "reject"?, "group"?}], "depends_on"?, "optional_when"?: {"other field": [values]}}
     {"name", "type": "multi", "choices": [...], "grades"?: [{"value", "label", "key",
      "unsure"?}], "min_items"?, "max_items"?}
     {"name", "type": "text", "max_length"?}
@@ -101,7 +101,7 @@ def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> lis
             item = {"value": item}
         if not isinstance(item, dict):
             raise SchemaError(f"{at}: must be an object with a value")
-        unknown = set(item) - {"value", "label", "key", "unsure", "group"}
+        unknown = set(item) - {"value", "label", "key", "unsure", "reject", "group"}
         if unknown:
             raise SchemaError(f"{at}: unknown entries {', '.join(sorted(unknown))}")
         value = _str(f"{at}.value", item.get("value"), max_len=64)
@@ -120,6 +120,10 @@ def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> lis
             raise SchemaError(f"{at}.key: every decision needs a keyboard shortcut")
         if item.get("unsure"):
             choice["unsure"] = _bool(f"{at}.unsure", item["unsure"])
+        if item.get("reject"):
+            choice["reject"] = _bool(f"{at}.reject", item["reject"])
+            if choice.get("unsure"):
+                raise SchemaError(f"{at}: a choice is unsure or reject, not both")
         if grouped:
             choice["group"] = _str(f"{at}.group", item.get("group"), max_len=64)
         elif "group" in item:
@@ -453,6 +457,26 @@ def is_unsure(schema: dict[str, Any], answer: dict[str, Any]) -> bool:
     return False
 
 
+def is_reject(schema: dict[str, Any], answer: dict[str, Any]) -> bool:
+    """True when the answer uses a reject choice (Reject: the case cannot be judged)."""
+    return any(
+        field["type"] == "choice"
+        and answer.get(field["name"]) in {c["value"] for c in field["choices"] if c.get("reject")}
+        for field in schema["fields"]
+    )
+
+
+def doubt(schema: dict[str, Any], answers: list[dict[str, Any]]) -> str:
+    """Why these answers must go to an expert whatever they say: ``unsure`` when one of
+    them is unsure of anything, ``reject`` when one of them says the case cannot be judged;
+    empty when none does. Doubt is never outvoted: one unsure doctor is enough."""
+    if any(is_unsure(schema, a) for a in answers):
+        return "unsure"
+    if any(is_reject(schema, a) for a in answers):
+        return "reject"
+    return ""
+
+
 def label_of(schema: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     """The part of an answer that must match for agreement, in a comparable form: choices
     as given, multi-label lists sorted, graded lists reduced to their sure items."""
@@ -489,3 +513,13 @@ def answers_agree(schema: dict[str, Any], answers: list[dict[str, Any]]) -> bool
         return False
     first = label_of(schema, answers[0])
     return all(label_of(schema, a) == first for a in answers[1:])
+
+
+def majority_label(schema: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The label that more than half of the answers give on the agreement fields, or None.
+    An answer that is not decisive agrees with nobody (it still counts in the total)."""
+    labels = [label_of(schema, a) for a in answers if is_decisive(schema, a)]
+    for label in labels:
+        if 2 * labels.count(label) > len(answers):
+            return label
+    return None

@@ -12,7 +12,8 @@ from django.db import transaction
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.records.models import Dataset
 
-from .models import Membership, Project, Role
+from .beat_schema import is_beat_schema
+from .models import ConflictPolicy, Membership, Project, Role
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
 from .tasks import make_tasks
 
@@ -52,6 +53,9 @@ def create_project(
     visible_sets: Iterable[str] = (),
     description: str = "",
     created_by: Any = None,
+    conflict_policy: str = ConflictPolicy.ADJUDICATE,
+    max_annotators: int | None = None,
+    reveal_outcome: bool = False,
 ) -> Project:
     """Create a project on a built-in ``template`` (by name) or a custom ``schema``, and make
     its tasks from the records of the dataset. Settings left out come from the schema's
@@ -122,9 +126,13 @@ def create_project(
     sets = [s for s in dict.fromkeys(visible_sets) if s]
     if any(not isinstance(s, str) or len(s) > 64 for s in sets):
         raise InvalidInput("visible_sets: must be annotation set names")
+    policy = _policy(checked, k, conflict_policy, max_annotators)
     with transaction.atomic():
         project = Project.objects.create(
             name=name,
+            conflict_policy=policy["conflict_policy"],
+            max_annotators=policy["max_annotators"],
+            reveal_outcome=_flag("reveal_outcome", reveal_outcome),
             description=description,
             dataset=dataset,
             template=template,
@@ -142,6 +150,70 @@ def create_project(
             created_by=created_by,
         )
         make_tasks(project)
+    return project
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name}: must be true or false")
+    return value
+
+
+def _policy(schema: dict[str, Any], k: int, policy: Any, max_k: Any) -> dict[str, Any]:
+    """The conflict policy and the most annotators a task may get, checked together:
+    re-entry needs room for one more annotator, and beat tasks are adjudicated (a
+    majority of corrected beat sets is not defined)."""
+    if policy not in ConflictPolicy.values:
+        raise InvalidInput(f"conflict_policy: must be one of {', '.join(ConflictPolicy.values)}")
+    limit = schema["max_annotators"]
+    if max_k is None:
+        max_k = min(k + 1, limit) if policy == ConflictPolicy.REENTER else k
+    max_k = _whole(
+        "max_annotators",
+        max_k,
+        k,
+        limit,
+        f" (at least annotators_per_task, and the {schema['name']} schema allows {limit})",
+    )
+    if policy == ConflictPolicy.REENTER:
+        if is_beat_schema(schema):
+            raise InvalidInput(
+                "conflict_policy: beat-correction tasks are adjudicated beat by beat; "
+                "reenter is for form tasks"
+            )
+        if max_k <= k:
+            raise InvalidInput(
+                f"max_annotators: reenter needs room for one more annotator than the {k} "
+                f"per task (at most {limit} for the {schema['name']} schema)"
+            )
+    return {"conflict_policy": policy, "max_annotators": max_k}
+
+
+SETTINGS = ("conflict_policy", "max_annotators", "reveal_outcome")
+
+
+def update_settings(project: Project, data: Any) -> Project:
+    """Change the workflow settings of a running project (project admins): the conflict
+    policy, the most annotators a task may get, and whether annotators see the outcome of
+    their final tasks. Tasks already decided keep their outcome; the next evaluations
+    follow the new settings."""
+    if not isinstance(data, dict):
+        raise InvalidInput("body: must be a JSON object")
+    unknown = set(data) - set(SETTINGS)
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(SETTINGS)})")
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        policy = data.get("conflict_policy", project.conflict_policy)
+        max_k = data.get("max_annotators")
+        if max_k is None and "conflict_policy" not in data:
+            max_k = project.max_annotators
+        checked = _policy(project.schema, project.annotators_per_task, policy, max_k)
+        project.conflict_policy = checked["conflict_policy"]
+        project.max_annotators = checked["max_annotators"]
+        if "reveal_outcome" in data:
+            project.reveal_outcome = _flag("reveal_outcome", data["reveal_outcome"])
+        project.save(update_fields=list(SETTINGS))
     return project
 
 
@@ -207,6 +279,9 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "dataset": project.dataset.name,
         "role": role,
         "annotators_per_task": project.annotators_per_task,
+        "conflict_policy": project.conflict_policy,
+        "max_annotators": project.max_annotators,
+        "reveal_outcome": project.reveal_outcome,
         "batch_size": project.batch_size,
         "blind": project.blind,
         "window_before": project.window_before,

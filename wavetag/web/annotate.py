@@ -48,6 +48,7 @@ from .answer_form import (
     summary,
     value_text,
 )
+from .answers import answer_lines, answer_text
 
 View = Callable[..., HttpResponse]
 STATUS_LABELS = {
@@ -178,6 +179,11 @@ def _task_context(
     refused save, what they entered)."""
     context = task_page_data(task, request.user)
     context.update(action_keys=ACTION_KEYS, schema=task.project.schema)
+    if context.get("frozen"):
+        context["own_lines"] = answer_lines(task.project.schema, context["annotation"].answer)
+        outcome = context.get("outcome")
+        if outcome and outcome["final_label"]:
+            context["outcome_text"] = answer_text(task.project.schema, outcome["final_label"])
     if context["assignment"] is not None:
         own = context["annotation"]
         shown = answer if answer is not None else (own.answer if own else {})
@@ -251,6 +257,24 @@ def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[s
         "before": value_text(field, before),
         "after": value_text(field, after),
     }
+
+
+@login_required
+@require_POST
+@workflow_errors
+def change_request(request: HttpRequest, task_id: int) -> HttpResponse:
+    """An annotator asks the adjudicator to change their frozen answer."""
+    task, _ = access.get_task_for_user(request.user, task_id)
+    try:
+        services.request_change(task, request.user, request.POST.get("text", ""))
+    except NotAllowed:
+        raise
+    except WavetagError as exc:
+        context = _task_context(request, task)
+        context.update(error=str(exc))
+        return render(request, "web/task_annotate.html", context, status=exc.status)
+    messages.success(request, "Your request went to the adjudicators.")
+    return redirect("task", task_id=task.pk)
 
 
 @login_required

@@ -150,3 +150,32 @@ def change_lines(schema: dict[str, Any], changes: dict[str, list[Any]]) -> list[
             a = "-" if after in (None, "") else _value_text(field, after)
         out.append(f"{label}: {b or '-'} → {a or '-'}")
     return out
+
+
+# Why a task waits for an expert, in words (``Task.reason`` and the queue's reasons).
+REASONS = {
+    "conflict": "the answers disagree",
+    "unsure": "an answer is unsure",
+    "reject": "an answer says the case cannot be judged",
+    "no-majority": "no majority after re-entry",
+    "request": "an annotator asks to change their answer",
+    "flag": "an answer was flagged",
+}
+
+
+def event_text(schema: dict[str, Any], action: str, detail: dict[str, Any]) -> str:
+    """One line of a task's log (``TaskEvent``) in words."""
+    status = detail.get("status") or ""
+    if detail.get("reason"):
+        status += f" ({REASONS.get(detail['reason'], detail['reason'])})"
+    if detail.get("final_label"):
+        status += f": {answer_text(schema, detail['final_label'])}"
+    if action == "evaluated":
+        return f"all {detail.get('answers', '')} answers in: {status}"
+    if action == "reentry":
+        return f"no majority in {detail.get('answers', '')} answers: opened to one more annotator"
+    if action == "reopened":
+        return f"reopened: {detail.get('reason', '')}"
+    if action == "change-requested":
+        return f"change requested: {detail.get('text', '')}"
+    return status

@@ -22,7 +22,7 @@ from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Task
 
-from .answers import answer_lines
+from .answers import REASONS, answer_lines
 from .guards import project_links, workflow_errors
 
 MAX_SHOWN = 500
@@ -88,6 +88,7 @@ def adjudicate_page(
         "annotators": stats.get("annotators", []),
         "label_pairs": _label_pairs(comparison) if comparison else [],
         "codes": PICK_CODES,
+        "reason_text": REASONS.get(data["reason"], ""),
     }
     return render(request, "web/adjudicate_beats.html", context, status=status)
 

@@ -21,10 +21,12 @@ from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Task
 
 from .answers import (
+    REASONS,
     answer_from_form,
     answer_lines,
     answer_text,
     change_lines,
+    event_text,
     form_fields,
     form_values,
 )
@@ -45,14 +47,20 @@ def _page(
         a["lines"] = answer_lines(schema, a["answer"])
         a["json_id"] = f"answer-{a['id']}"
     for item in data["history"]:
-        item["text"] = answer_text(schema, item["answer"])
+        if item["kind"] == "event":
+            item["text"] = event_text(schema, item["status"], item["answer"])
+        else:
+            item["text"] = answer_text(schema, item["answer"])
         item["change_lines"] = change_lines(schema, item["changes"])
     own = data["own"]
     if values is None:
         values = form_values(schema, data["last_answer"])
     return {
         **data,
-        "final": answer_text(schema, task.final_label) if task.is_final else "",
+        "final": answer_text(schema, task.final_label)
+        if task.is_final and data["status"] is not None
+        else "",
+        "reason_text": REASONS.get(data["reason"], ""),
         "own_lines": answer_lines(schema, own.answer) if own else [],
         "fields": form_fields(schema, values),
         "comment": comment,

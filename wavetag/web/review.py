@@ -23,13 +23,11 @@ from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
 from wavetag.annotations.viewer import viewer_config
-from wavetag.errors import InvalidInput
+from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Role, Task, TaskStatus
 
-from .answers import (
-    answer_text,
-)
+from .answers import REASONS, answer_text
 from .guards import back_to, next_in_queue, page_context, workflow_errors
 from .kinds import pages_for
 
@@ -62,6 +60,7 @@ def adjudication_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     for row in rows:
         row["flags"] = flagged.get(row["id"], 0)
+        row["why"] = REASONS.get(row["reason"], row["reason"])
     context = page_context(request, project, rows=rows, count=count, shown=len(rows))
     return render(request, "web/adjudicate_queue.html", context)
 
@@ -85,6 +84,23 @@ def skip(request: HttpRequest, task_id: int) -> HttpResponse:
     adjudication.skip_adjudication(task, request.user)
     messages.info(request, f"Task {task.pk} passed on to another adjudicator")
     return redirect(next_in_queue(task.project, request.user))
+
+
+@login_required
+@require_POST
+@workflow_errors
+def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A project admin reopens a task (its answers unfrozen, its outcome cleared; logged)."""
+    task, _ = access.get_task_for_user(request.user, task_id)
+    try:
+        services.reopen(task, request.user, request.POST.get("reason", ""))
+    except WavetagError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Task {task.pk} reopened: its annotators may revise")
+    return redirect("adjudicate", task_id=task.pk)
 
 
 # -- discussion -----------------------------------------------------------------------------
@@ -131,7 +147,7 @@ def _thread_context(
         task=task,
         acc=acc,
         status=access.shown_status(task, acc),
-        final=answer_text(schema, task.final_label) if task.is_final else "",
+        final=answer_text(schema, task.final_label) if task.is_final and acc.sees_outcome else "",
         posts=posts,
         text=text,
         error=error,

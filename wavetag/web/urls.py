@@ -35,6 +35,12 @@ urlpatterns += [
     path("tasks/<int:task_id>/", annotate.task_page, name="task"),
     path("tasks/<int:task_id>/history/", annotate.task_history, name="task_history"),
     path(
+        "tasks/<int:task_id>/change-request/",
+        annotate.change_request,
+        name="task-change-request",
+    ),
+    path("tasks/<int:task_id>/reopen/", review.reopen, name="task-reopen"),
+    path(
         "tasks/<int:task_id>/beats/analysis/",
         beat_pages.request_analysis,
         name="task-beats-analysis",

@@ -45,6 +45,10 @@ class TaskKind:
         adjudicator's ``answer``; set the task adjudicated with its final label."""
         raise NotImplementedError
 
+    def reopened(self, task: Task) -> None:
+        """Undo what the task's outcome wrote outside the task (in the caller's
+        transaction, with the task locked): a project admin reopened it."""
+
     def progress(self, project: Project) -> dict[str, Any]:
         """What adjudicators and project admins see of the project's agreement, besides
         the task counts."""

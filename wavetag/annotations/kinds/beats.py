@@ -45,6 +45,9 @@ class BeatKind(TaskKind):
             f"instead (POST /api/v1/tasks/{task.pk}/beat-disagreements/resolve)"
         )
 
+    def reopened(self, task: Task) -> None:
+        beat_consensus.clear_final(task)
+
     def progress(self, project: Project) -> dict[str, Any]:
         return {"beat_agreement": beat_consensus.project_beat_agreement(project)}
 

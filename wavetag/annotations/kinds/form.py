@@ -2,10 +2,15 @@
 
 For the built-in templates that means
 
-- icu-alarm: the same decision (True, False or Reject; Uncertain never agrees);
-- resting-12lead: the same set of Confirmed diagnoses (Unsure ones are left out; a set
-  with nothing confirmed does not agree);
+- icu-alarm: the same decision (True or False; an Uncertain or a Reject answer goes to an
+  expert whatever the others say);
+- resting-12lead: the same set of Confirmed diagnoses (any Unsure diagnosis sends the task
+  to an expert);
 - wearable-rhythm: the same quality, rhythm and subcategory.
+
+Answers that disagree go to an adjudicator, or, under the project's ``reenter`` policy, to
+one more annotator at a time until a strict majority agrees (or ``max_annotators`` answered
+without one: then to an adjudicator).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from django.utils import timezone
 
 from wavetag.analysis.findings import page_findings
 from wavetag.projects.access import TaskAccess
-from wavetag.projects.models import Task, TaskStatus
-from wavetag.projects.schemas import answers_agree, clean_answer, label_of
+from wavetag.projects.models import ConflictPolicy, DecidedBy, Reason, Task, TaskStatus
+from wavetag.projects.schemas import answers_agree, clean_answer, doubt, label_of, majority_label
 
-from ..models import Adjudication
+from ..events import log
+from ..models import Adjudication, TaskEvent
 from ..reading import all_annotations, history, own_annotation
 from ..viewer import viewer_config
 from .base import TaskKind
@@ -29,13 +35,27 @@ class FormKind(TaskKind):
     name = "labels"
 
     def decide(self, task: Task, answers: list[dict[str, Any]]) -> None:
-        schema = task.project.schema
-        if len(answers) < task.project.annotators_per_task:
-            task.status, task.final_label = TaskStatus.OPEN, None
+        project = task.project
+        schema = project.schema
+        task.status, task.final_label, task.reason, task.decided_by = TaskStatus.OPEN, None, "", ""
+        if len(answers) < task.annotators_needed:
+            return
+        why = doubt(schema, answers)
+        if why:
+            task.status, task.reason = TaskStatus.CONFLICT, why
         elif answers_agree(schema, answers):
             task.status, task.final_label = TaskStatus.AGREED, label_of(schema, answers[0])
+            task.decided_by = DecidedBy.AGREED
+        elif project.conflict_policy != ConflictPolicy.REENTER:
+            task.status, task.reason = TaskStatus.CONFLICT, Reason.CONFLICT
+        elif (label := majority_label(schema, answers)) is not None:
+            task.status, task.final_label = TaskStatus.AGREED, label
+            task.decided_by = DecidedBy.MAJORITY
+        elif len(answers) < project.max_annotators:
+            # One more annotator who has not seen the task; the answers so far stay frozen.
+            task.extra_annotators += 1
         else:
-            task.status, task.final_label = TaskStatus.CONFLICT, None
+            task.status, task.reason = TaskStatus.CONFLICT, Reason.NO_MAJORITY
 
     def adjudicate(
         self, task: Task, user: Any, answer: dict[str, Any], comment: str
@@ -46,9 +66,10 @@ class FormKind(TaskKind):
         decision = Adjudication.objects.create(
             task=task, user=user, answer=cleaned, final_label=final, comment=comment
         )
-        task.status, task.final_label = TaskStatus.ADJUDICATED, final
-        task.decided_at = timezone.now()
-        task.save(update_fields=["status", "final_label", "decided_at"])
+        task.status, task.final_label, task.reason = TaskStatus.ADJUDICATED, final, ""
+        task.decided_by, task.decided_at = DecidedBy.ADJUDICATED, timezone.now()
+        task.save(update_fields=["status", "final_label", "reason", "decided_by", "decided_at"])
+        log(task, user, TaskEvent.Action.ADJUDICATED, comment=comment)
         return decision
 
     def adjudication_page(self, task: Task, user: Any, access: TaskAccess) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""wavetag project create NAME --dataset D --template T [...] | add-member | remove-member |
-list | schema PROJECT [FILE] | make-tasks | release"""
+"""wavetag project create NAME --dataset D --template T [...] | settings | add-member |
+remove-member | list | schema PROJECT [FILE] | make-tasks | release"""
 
 from __future__ import annotations
 
@@ -15,9 +15,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from wavetag.annotations.batches import release
 from wavetag.annotations.changes import remove_member, replace_schema
 from wavetag.errors import StateConflict, WavetagError
-from wavetag.projects.models import MAX_ANNOTATORS, Role, Task
+from wavetag.projects.models import MAX_ANNOTATORS, ConflictPolicy, Role, Task
 from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
-from wavetag.projects.services import add_member, create_project, find_project, find_user
+from wavetag.projects.services import (
+    add_member,
+    create_project,
+    find_project,
+    find_user,
+    update_settings,
+)
 from wavetag.projects.tasks import make_tasks
 
 
@@ -75,6 +81,28 @@ class Command(BaseCommand):
             help="an imported annotation set annotators may see (repeatable)",
         )
         create.add_argument("--description", default="")
+        settings = sub.add_parser(
+            "settings", help="show a project's workflow settings, or change them"
+        )
+        settings.add_argument("project")
+        for action in (create, settings):
+            action.add_argument(
+                "--conflict-policy",
+                choices=ConflictPolicy.values,
+                help="answers that disagree go to an adjudicator (adjudicate, the default), "
+                "or to one more annotator at a time until a strict majority agrees (reenter)",
+            )
+            action.add_argument(
+                "--max-annotators",
+                type=int,
+                metavar="N",
+                help="reenter: with N answers and no majority, an adjudicator decides",
+            )
+            action.add_argument(
+                "--reveal-outcome",
+                choices=("yes", "no"),
+                help="show a final task's label to its annotators (default no)",
+            )
         member = sub.add_parser("add-member", help="add a member, or change their role")
         member.add_argument("project")
         member.add_argument("username")
@@ -125,12 +153,36 @@ class Command(BaseCommand):
             segment_seconds=opts["segment_seconds"],
             visible_sets=opts["visible_set"],
             description=opts["description"],
+            conflict_policy=opts["conflict_policy"] or ConflictPolicy.ADJUDICATE,
+            max_annotators=opts["max_annotators"],
+            reveal_outcome=opts["reveal_outcome"] == "yes",
         )
         n = Task.objects.filter(project=project).count()
         self.stdout.write(
             f"created project {project.name} (id {project.pk}): {project.template} on "
             f"{project.dataset.name}, {n} task{'s' if n != 1 else ''}, "
             f"{project.annotators_per_task} annotators per task"
+        )
+        self._show_settings(project)
+
+    def _settings(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        changes: dict[str, Any] = {}
+        if opts["conflict_policy"] is not None:
+            changes["conflict_policy"] = opts["conflict_policy"]
+        if opts["max_annotators"] is not None:
+            changes["max_annotators"] = opts["max_annotators"]
+        if opts["reveal_outcome"] is not None:
+            changes["reveal_outcome"] = opts["reveal_outcome"] == "yes"
+        if changes:
+            project = update_settings(project, changes)
+        self._show_settings(project)
+
+    def _show_settings(self, project: Any) -> None:
+        self.stdout.write(
+            f"conflict policy {project.conflict_policy}, at most {project.max_annotators} "
+            f"annotators per task, outcome {'shown' if project.reveal_outcome else 'hidden'} "
+            "to annotators"
         )
 
     def _add_member(self, opts: dict[str, Any]) -> None:
