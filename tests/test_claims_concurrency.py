@@ -114,9 +114,28 @@ print(json.dumps({"project": project.pk, "tokens": tokens}))
 """
 
 
-@pytest.fixture
-def servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
-    """Two servers on one database, a wearable project (k=2, batches of 5), 30 annotators."""
+# Re-entry: two annotators disagree on every task, so each is opened to one more.
+DISAGREE = """
+from django.contrib.auth import get_user_model
+from wavetag.annotations.batches import claim_batch
+from wavetag.annotations.services import save_annotation
+from wavetag.projects.models import Project
+from wavetag.projects.services import add_member
+project = Project.objects.get(name="rhythm")
+project.batch_size = %(segments)d
+project.save()
+answers = [{"quality": "A", "rhythm": "sinus", "subcategory": "sinus-normal"}, {"quality": "C"}]
+for name, answer in zip(("first", "second"), answers):
+    user = get_user_model().objects.create_user(username=name)
+    add_member(project, user, "annotator")
+    for task in claim_batch(project, user):
+        save_annotation(task, user, answer)
+project.batch_size = %(batch)d
+project.save()
+"""
+
+
+def _project(database: Database, data_dir: Path, *options: str) -> None:
     assert database.run("migrate", "-v0").returncode == 0
     result = database.run("import", str(data_dir / "mitdb/100"), "--dataset", "holter")
     assert result.returncode == 0, result.stderr
@@ -132,8 +151,30 @@ def servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
         str(K),
         "--batch-size",
         str(BATCH),
+        *options,
     )
     assert result.returncode == 0 and f"{SEGMENTS} tasks" in result.stdout, result.stderr
+
+
+@pytest.fixture
+def servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
+    """Two servers on one database, a wearable project (k=2, batches of 5), 30 annotators."""
+    _project(database, data_dir)
+    yield from _serve(database)
+
+
+@pytest.fixture
+def reentry_servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
+    """The same under the reenter policy (at most 3 annotators), every task waiting for a
+    third annotator."""
+    _project(database, data_dir, "--conflict-policy", "reenter", "--max-annotators", "3")
+    script = DISAGREE % {"segments": SEGMENTS, "batch": BATCH}
+    result = database.run("shell", "-v", "0", "-c", script)
+    assert result.returncode == 0, result.stderr
+    yield from _serve(database)
+
+
+def _serve(database: Database) -> Iterator[dict[str, Any]]:
     result = database.run("shell", "-v", "0", "-c", SETUP % {"users": USERS})
     assert result.returncode == 0, result.stderr
     setup = json.loads(result.stdout.strip().splitlines()[-1])
@@ -232,6 +273,31 @@ class TestConcurrentClaims:
             "select count(*) from projects_assignment a join auth_user u on u.id = a.user_id "
             "where u.username = 'a00'"
         ) == [(BATCH,)]
+
+
+class TestConcurrentReentry:
+    def test_each_task_gets_exactly_one_more_annotator(
+        self, reentry_servers: dict[str, Any]
+    ) -> None:
+        servers = reentry_servers
+        db = servers["database"]
+        assert db.rows("select count(*) from projects_task where extra_annotators = 1") == [
+            (SEGMENTS,)
+        ]
+        bases, project, tokens = servers["bases"], servers["project"], servers["tokens"]
+        results = all_at_once(
+            [
+                (lambda b=bases[i % 2], t=tokens[u]: claim(b, project, t))
+                for i, u in enumerate(sorted(tokens))
+            ]
+        )
+        assert all(status == 200 for status, _ in results), results
+        claimed = [t for _, body in results for t in body["tasks"]]
+        # 150 asked, 60 third slots: each task once, in slot 2.
+        assert len(claimed) == len(set(claimed)) == SEGMENTS
+        counts = db.rows("select task_id, count(*) from projects_assignment group by task_id")
+        assert {n for _, n in counts} == {K + 1} and len(counts) == SEGMENTS
+        assert db.rows("select distinct slot from projects_assignment where slot >= 2") == [(2,)]
 
 
 REGISTER = """
