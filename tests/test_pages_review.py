@@ -116,6 +116,13 @@ POSTS: list[tuple[str, dict[str, str], tuple[int, ...]]] = [
     ),
     ("/projects/{P}/console/members/{ANN2}/remove/", {}, (302, 403, 404, 403, 302, 302)),
     ("/projects/{P}/console/release/", {"username": "ann1"}, (302, 403, 404, 403, 302, 302)),
+    (
+        "/projects/{P}/console/settings/",
+        {"conflict_policy": "reenter", "max_annotators": "3"},
+        (302, 403, 404, 403, 302, 302),
+    ),
+    ("/tasks/{T}/reopen/", {"reason": "misclick"}, (302, 403, 404, 403, 302, 302)),
+    ("/tasks/{T}/change-request/", {"text": "I meant False"}, (302, 302, 404, 403, 403, 403)),
 ]
 
 
@@ -570,3 +577,42 @@ class TestNoServerError:
     ) -> None:
         response = login(world, "admin").post(fill(url, world), form, follow=True)
         assert response.status_code == 400 or "NUL" in response.content.decode()
+
+
+class TestWorkflowSettings:
+    def test_the_console_changes_the_policy_and_says_what_is_wrong(self, world: Any) -> None:
+        client = login(world, "admin")
+        url = fill("/projects/{P}/console/settings/", world)
+        response = client.post(url, {"conflict_policy": "reenter", "max_annotators": "9"})
+        assert response.status_code == 400
+        assert "max_annotators: must be a whole number from 2 to 5" in response.content.decode()
+        response = client.post(
+            url, {"conflict_policy": "reenter", "max_annotators": "3", "reveal_outcome": "1"}
+        )
+        assert response.status_code == 302
+        world.project.refresh_from_db()
+        assert (world.project.conflict_policy, world.project.max_annotators) == ("reenter", 3)
+        assert world.project.reveal_outcome
+        page = client.get(fill("/projects/{P}/console/", world)).content.decode()
+        assert 'data-testid="policy">reenter' in page
+        assert 'value="reenter" checked' in page
+
+    def test_the_queue_and_the_page_say_why(self, world: Any) -> None:
+        client = login(world, "adjudicator")
+        queue = client.get(fill("/projects/{P}/adjudication/", world)).content.decode()
+        assert f'data-testid="queue-reason-{world.task.pk}" data-reason="unsure"' in queue
+        assert "an answer is unsure" in queue
+        page = client.get(fill("/tasks/{T}/adjudicate/", world)).content.decode()
+        assert 'data-testid="task-reason">an answer is unsure' in page
+        assert 'data-testid="reopen"' not in page  # an adjudicator does not reopen
+        admin = login(world, "admin").get(fill("/tasks/{T}/adjudicate/", world)).content.decode()
+        assert 'data-testid="reopen"' in admin
+        response = login(world, "admin").post(fill("/tasks/{T}/reopen/", world), {"reason": ""})
+        assert response.status_code == 302
+        world.task.refresh_from_db()
+        assert world.task.status == "conflict"  # refused: no reason given
+        login(world, "admin").post(fill("/tasks/{T}/reopen/", world), {"reason": "redo"})
+        world.task.refresh_from_db()
+        assert world.task.status == "open"
+        history = login(world, "admin").get(fill("/tasks/{T}/adjudicate/", world)).content
+        assert "reopened: redo" in history.decode()

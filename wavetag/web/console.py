@@ -1,5 +1,6 @@
 """The admin console of a project (project admins and site admins): invitations, members
-and roles, progress, releasing a user's unfinished assignments, and export links.
+and roles, progress, the workflow settings, releasing a user's unfinished assignments, and
+export links.
 
 Every action is a POST to the service the API and the commands use; a refusal re-renders
 the console with the service's message and its status.
@@ -27,7 +28,7 @@ from wavetag.annotations.progress import project_progress
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
-from wavetag.projects.services import add_member, find_user
+from wavetag.projects.services import add_member, find_user, update_settings
 
 from .guards import page_context, workflow_errors
 
@@ -233,4 +234,27 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
     except WavetagError as exc:
         return _console(request, project, status=exc.status, error=str(exc), schema_text=text)
     messages.success(request, f"{project.name} now uses its own label schema")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def settings(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The workflow settings: conflict policy, most annotators, outcome shown or not."""
+    project = _project(request, project_id)
+    raw = request.POST.get("max_annotators", "").strip()
+    try:
+        if raw and not (raw.isascii() and raw.isdigit()):
+            raise InvalidInput(f"max_annotators: {raw!r} is not a whole number")
+        changes: dict[str, Any] = {
+            "conflict_policy": request.POST.get("conflict_policy", ""),
+            "reveal_outcome": request.POST.get("reveal_outcome") == "1",
+        }
+        if raw:
+            changes["max_annotators"] = int(raw)
+        project = update_settings(project, changes)
+    except WavetagError as exc:
+        return _refused(request, project, exc)
+    messages.success(request, f"Workflow of {project.name} saved")
     return _back(request, project)

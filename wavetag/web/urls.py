@@ -133,6 +133,11 @@ urlpatterns += [
         name="console-member-remove",
     ),
     path(
+        "projects/<int:project_id>/console/settings/",
+        console.settings,
+        name="console-settings",
+    ),
+    path(
         "projects/<int:project_id>/console/schema/",
         console.schema,
         name="console-schema",
