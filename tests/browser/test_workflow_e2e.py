@@ -89,7 +89,7 @@ class TestTwoAnnotatorsAndAnAdjudicator:
         assert sorted(a["answer"]["decision"] for a in item["annotations"]) == ["False", "True"]
         errors.check()
 
-    def test_after_adjudication_an_annotator_sees_the_outcome(
+    def test_after_adjudication_an_annotator_sees_their_part_and_asks_for_a_change(
         self, make_page: Any, world: Any
     ) -> None:
         task_id = annotate(make_page, world, world.ann1, "t", "ann1 says VT")
@@ -106,4 +106,21 @@ class TestTwoAnnotatorsAndAnAdjudicator:
         expect(
             page.get_by_test_id("mine-done").get_by_test_id(f"mine-task-{task_id}")
         ).to_be_visible()
+        # Their answer is frozen: shown in words, no form, no outcome (a blind project).
+        page.goto(f"/tasks/{task_id}/")
+        frozen = page.get_by_test_id("frozen")
+        expect(frozen).to_contain_text("True: a real event")
+        expect(page.get_by_test_id("answer-form")).to_have_count(0)
+        expect(page.get_by_test_id("outcome")).to_have_count(0)
+        assert "Reject" not in frozen.inner_text()
+        page.get_by_test_id("change-request-text").fill("the second beat run is VT after all")
+        page.get_by_test_id("change-request-send").click()
+        expect(page.get_by_test_id("change-request")).to_contain_text("VT after all")
+        errors.check()
+        # The request waits in the adjudication queue.
+        page, errors = make_page(world.judge)
+        page.goto(f"/projects/{world.project.pk}/adjudication/")
+        expect(page.get_by_test_id(f"queue-reason-{task_id}")).to_have_attribute(
+            "data-reason", "request"
+        )
         errors.check()
