@@ -173,6 +173,9 @@ class TestFrozen:
             client, "get", f"/api/v1/projects/{world.project.pk}/adjudication", world.h["judge"]
         )
         assert [(t["id"], t["reason"]) for t in queue["items"]] == [(world.task.pk, "request")]
+        # One request at a time: a second one waits for the first to be answered.
+        status, body = call(client, "post", url, world.h["ann1"], {"text": "and also"})
+        assert status == 409 and "waiting" in body["detail"]
         adjudicate(world.task, world.judge, {"decision": "False", "comment": "pacing artefact"})
         _, body = call(client, "get", f"/api/v1/tasks/{world.task.pk}", world.h["ann1"])
         assert body["change_requests"][0]["resolved"] is True
@@ -317,6 +320,21 @@ class TestReentry:
         adjudicate(task, judge, {"quality": "B", **sinus, "comment": "noisy but readable"})
         task.refresh_from_db()
         assert task.decided_by == "adjudicated"
+
+    def test_counts_do_not_tell_an_annotator_their_task_reentered(
+        self, reentry: Any, client: Client
+    ) -> None:
+        w = reentry
+        url = f"/api/v1/projects/{w.project.pk}/progress"
+        save_annotation(w.task, w.ann1, {"decision": "True"})
+        before = call(client, "get", url, w.h["ann1"])[1]["totals"]
+        save_annotation(w.task, w.ann2, {"decision": "False"})
+        after = call(client, "get", url, w.h["ann1"])[1]["totals"]
+        assert before == after and after["needing_annotators"] == 1  # the other task
+        # ann3 may claim both; the experts' counts leave out nothing they do not annotate.
+        assert call(client, "get", url, w.h["ann3"])[1]["totals"]["needing_annotators"] == 2
+        judge = call(client, "get", url, w.h["judge"])[1]["totals"]
+        assert (judge["needing_annotators"], judge["open"]) == (2, 2)
 
     def test_doubt_is_not_outvoted(self, reentry: Any) -> None:
         w = reentry

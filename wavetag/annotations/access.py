@@ -31,12 +31,16 @@ def _shared_task_sets(user: Any, record: Record) -> Q:
     )
     # As ``projects.access.blind_to_answers``: a task's annotator never sees the others'
     # sets in a blind project, and not before the task is final in any project.
-    blind = (
-        Assignment.objects.filter(user=user, task__record=record)
-        .filter(Q(task__project__blind=True) | ~Q(task__status__in=TaskStatus.final()))
-        .values("task_id")
+    blind = Assignment.objects.filter(user=user, task__record=record).filter(
+        Q(task__project__blind=True) | ~Q(task__status__in=TaskStatus.final())
     )
-    ids = experts.exclude(kind=TaskSet.Kind.WORKING, task_id__in=blind).values("annotation_set_id")
+    # Nor the final set of a project where they annotate the record: it holds the agreed
+    # beats of their own task.
+    ids = (
+        experts.exclude(kind=TaskSet.Kind.WORKING, task_id__in=blind.values("task_id"))
+        .exclude(kind=TaskSet.Kind.FINAL, project_id__in=blind.values("task__project_id"))
+        .values("annotation_set_id")
+    )
     return Q(pk__in=ids)
 
 

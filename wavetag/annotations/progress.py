@@ -1,10 +1,12 @@
 """Where a project stands: per project and per annotator.
 
 Annotators get only what cannot tell them anything about other people's answers: the
-number of tasks, how many still need annotators, and their own claimed/done/in progress/
-saved-for-later counts. Whether their tasks agreed or conflict is for adjudicators and
-project admins (a conflict count that rises right after a submission gives away that
-someone answered differently).
+number of tasks, how many they could claim, and their own claimed/done/in progress/
+saved-for-later counts. Whether tasks agreed or conflict is for adjudicators and project
+admins (a conflict count that rises right after a submission gives away that someone
+answered differently), and even they do not get it for the tasks they annotate: those are
+left out of every count by status, as is a task re-entry opened to more annotators from an
+annotator's count of tasks to claim.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F
 
-from wavetag.projects.access import has_role, visible_projects
+from wavetag.projects.access import blind_tasks, has_role, visible_projects
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
 from wavetag.projects.services import describe
 from wavetag.records.access import can_see_everything
 
+from .batches import claimable
 from .kinds import kind_of
 from .models import Adjudication, Annotation, AnnotationStatus
 
@@ -30,15 +33,22 @@ def _per_user(rows: Any) -> Counter[int]:
 
 def project_progress(project: Project, user: Any, role: str | None) -> dict[str, Any]:
     full = has_role(role, Role.ADJUDICATOR)
+    hidden = blind_tasks(project, user, outcome=True).values("id")
     tasks = Task.objects.filter(project=project)
-    by_status = Counter(dict(tasks.values_list("status").annotate(n=Count("id"))))
-    needing = (
-        tasks.filter(status=TaskStatus.OPEN)
-        .annotate(n=Count("assignments"))
-        .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
-        .count()
+    by_status = Counter(
+        dict(tasks.exclude(id__in=hidden).values_list("status").annotate(n=Count("id")))
     )
-    totals: dict[str, Any] = {"tasks": sum(by_status.values()), "needing_annotators": needing}
+    if full:
+        needing = (
+            tasks.filter(status=TaskStatus.OPEN)
+            .exclude(id__in=hidden)
+            .annotate(n=Count("assignments"))
+            .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
+            .count()
+        )
+    else:
+        needing = claimable(project, user).count()
+    totals: dict[str, Any] = {"tasks": tasks.count(), "needing_annotators": needing}
     for status in TaskStatus.values:
         totals[status] = by_status.get(status, 0) if full else None
     if full:
@@ -53,8 +63,9 @@ def project_progress(project: Project, user: Any, role: str | None) -> dict[str,
         s: _per_user(annotations.filter(status=s).values_list("user").annotate(n=Count("id")))
         for s in AnnotationStatus.values
     }
+    seen = assignments.exclude(task_id__in=hidden)
     task_status: dict[str, Counter[int]] = {
-        s: _per_user(assignments.filter(task__status=s).values_list("user").annotate(n=Count("id")))
+        s: _per_user(seen.filter(task__status=s).values_list("user").annotate(n=Count("id")))
         for s in (TaskStatus.CONFLICT, TaskStatus.AGREED, TaskStatus.ADJUDICATED)
     }
     decided = _per_user(

@@ -145,6 +145,12 @@ def request_change(task: Task, user: Any, text: Any) -> Flag:
                 f"task {task.pk}: your answer is not frozen yet; change it yourself "
                 f"(PUT /api/v1/tasks/{task.pk}/annotation)"
             )
+        if Flag.objects.filter(annotation=mine, user=user, resolved_at__isnull=True).exists():
+            # One at a time: a request stands until an adjudicator or admin answers it.
+            raise StateConflict(
+                f"task {task.pk}: your request is waiting for the adjudicator; add to it in "
+                "the task's discussion"
+            )
         flag = Flag.objects.create(annotation=mine, user=user, reason=text)
         TaskEvent.objects.create(
             task=task, user=user, action=TaskEvent.Action.CHANGE_REQUESTED, detail={"text": text}
