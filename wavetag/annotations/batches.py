@@ -21,12 +21,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, QuerySet
 
-from wavetag.errors import StateConflict
+from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.access import role_in
-from wavetag.projects.models import Assignment, Project, Role, Task, TaskStatus
+from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
 
 from .consensus import evaluate
 from .models import Annotation, AnnotationStatus
+from .practice import check_may_claim, practised_tasks
 
 
 def unfinished(project: Project, user: Any) -> list[Assignment]:
@@ -58,7 +59,8 @@ def claimable(project: Project, user: Any) -> QuerySet[Task]:
     )
     if role_in(user, project) != Role.ANNOTATOR:
         tasks = tasks.filter(extra_annotators=0)
-    return tasks
+    # Tasks met in the practice test: their gold answer was shown.
+    return tasks.exclude(id__in=practised_tasks(project, user))
 
 
 def claim_batch(project: Project, user: Any) -> list[Task]:
@@ -78,6 +80,11 @@ def claim_batch(project: Project, user: Any) -> list[Task]:
 
 def _claim(project: Project, user: Any) -> list[Task]:
     project = Project.objects.select_for_update().get(pk=project.pk)
+    check_may_claim(project, user)
+    if Membership.objects.filter(project=project, user=user, paused_at__isnull=False).exists():
+        raise NotAllowed(
+            f"paused: a project admin of {project.name} paused your annotation; ask them"
+        )
     left = unfinished(project, user)
     if left:
         raise StateConflict(

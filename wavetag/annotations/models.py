@@ -268,3 +268,73 @@ class BeatDisagreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} beat at {self.time:.3f} s of task {self.task_id}"
+
+
+class GoldAnswer(models.Model):
+    """An expert's answer to a task, known in advance: what practice tests and hidden gold
+    checks compare annotators with. Never shown to annotators but as practice feedback."""
+
+    task = models.OneToOneField("projects.Task", on_delete=models.CASCADE, related_name="gold")
+    # The answer as the schema's fields (validated like a submission), and the part of it an
+    # answer must match (``schemas.label_of``: the agreement fields).
+    answer = models.JSONField()
+    label = models.JSONField()
+    explanation = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"gold answer of task {self.task_id}"
+
+
+class PracticeAttempt(models.Model):
+    """One try at a project's practice test: a draw of gold tasks, answered one by one."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_attempts"
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    correct = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField()
+    passed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["project", "user", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "user", "number"], name="practice_attempt_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"practice attempt {self.number} of {self.user} in project {self.project_id}"
+
+    @property
+    def score(self) -> float | None:
+        return self.correct / self.size if self.finished_at and self.size else None
+
+
+class PracticeItem(models.Model):
+    """One gold task of an attempt, and the answer given to it (once, never revised)."""
+
+    attempt = models.ForeignKey(PracticeAttempt, on_delete=models.CASCADE, related_name="items")
+    task = models.ForeignKey("projects.Task", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    answer = models.JSONField(null=True, blank=True)
+    correct = models.BooleanField(null=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "task"], name="practice_item_unique_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"practice item {self.position} of attempt {self.attempt_id}"

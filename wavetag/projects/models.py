@@ -55,6 +55,14 @@ class Project(models.Model):
     # Show the final label to a task's annotators once it is final (for learning); off,
     # an annotator of a blind project never learns what became of their task.
     reveal_outcome = models.BooleanField(default=False)
+    # A practice test against gold answers, required of annotators before they claim:
+    # practice_size tasks per attempt (0: no test), passed at practice_pass percent correct.
+    practice_size = models.PositiveSmallIntegerField(default=0)
+    practice_pass = models.PositiveSmallIntegerField(default=80)
+    # Percent of each claimed batch drawn from gold tasks that look like any other task.
+    gold_rate = models.PositiveSmallIntegerField(default=0)
+    # The leaderboard shows ranks without names.
+    leaderboard_anonymous = models.BooleanField(default=False)
     batch_size = models.PositiveIntegerField(default=10)
     blind = models.BooleanField(default=True)
     window_before = models.FloatField(default=10.0, help_text="seconds shown before an event")
@@ -82,6 +90,10 @@ class Project(models.Model):
             ),
             models.CheckConstraint(condition=Q(batch_size__gte=1), name="project_batch_size_min"),
             models.CheckConstraint(
+                condition=Q(practice_pass__gte=1, practice_pass__lte=100, gold_rate__lte=50),
+                name="project_practice_and_gold_range",
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     max_annotators__gte=models.F("annotators_per_task"),
                     max_annotators__lte=MAX_ANNOTATORS,
@@ -104,6 +116,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    # Set by a project admin (e.g. after poor gold accuracy): no new batches until cleared.
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

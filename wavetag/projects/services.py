@@ -55,7 +55,7 @@ def create_project(
     created_by: Any = None,
     conflict_policy: str = ConflictPolicy.ADJUDICATE,
     max_annotators: int | None = None,
-    reveal_outcome: bool = False,
+    **settings: Any,
 ) -> Project:
     """Create a project on a built-in ``template`` (by name) or a custom ``schema``, and make
     its tasks from the records of the dataset. Settings left out come from the schema's
@@ -127,12 +127,16 @@ def create_project(
     if any(not isinstance(s, str) or len(s) > 64 for s in sets):
         raise InvalidInput("visible_sets: must be annotation set names")
     policy = _policy(checked, k, conflict_policy, max_annotators)
+    unknown = set(settings) - set(PLAIN_SETTINGS)
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting")
+    plain = {name: _plain(name, value) for name, value in settings.items() if value is not None}
     with transaction.atomic():
         project = Project.objects.create(
             name=name,
             conflict_policy=policy["conflict_policy"],
             max_annotators=policy["max_annotators"],
-            reveal_outcome=_flag("reveal_outcome", reveal_outcome),
+            **plain,
             description=description,
             dataset=dataset,
             template=template,
@@ -189,19 +193,35 @@ def _policy(schema: dict[str, Any], k: int, policy: Any, max_k: Any) -> dict[str
     return {"conflict_policy": policy, "max_annotators": max_k}
 
 
-SETTINGS = ("conflict_policy", "max_annotators", "reveal_outcome")
+# Settings checked on their own: (low, high) for whole numbers, None for true/false.
+PLAIN_SETTINGS: dict[str, tuple[int, int] | None] = {
+    "reveal_outcome": None,
+    "practice_size": (0, 100),
+    "practice_pass": (1, 100),
+    "gold_rate": (0, 50),
+    "leaderboard_anonymous": None,
+}
+SETTINGS = ("conflict_policy", "max_annotators", *PLAIN_SETTINGS)
+
+
+def _plain(name: str, value: Any) -> Any:
+    limits = PLAIN_SETTINGS[name]
+    return _flag(name, value) if limits is None else _whole(name, value, *limits)
 
 
 def update_settings(project: Project, data: Any) -> Project:
     """Change the workflow settings of a running project (project admins): the conflict
-    policy, the most annotators a task may get, and whether annotators see the outcome of
-    their final tasks. Tasks already decided keep their outcome; the next evaluations
-    follow the new settings."""
+    policy and the most annotators a task may get, whether annotators see the outcome of
+    their final tasks, the practice test (``practice_size`` tasks, passed at
+    ``practice_pass`` percent), the share of hidden gold tasks in each batch
+    (``gold_rate`` percent) and a leaderboard without names. Tasks already decided keep
+    their outcome; the next evaluations follow the new settings."""
     if not isinstance(data, dict):
         raise InvalidInput("body: must be a JSON object")
     unknown = set(data) - set(SETTINGS)
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(SETTINGS)})")
+    plain = {name: _plain(name, value) for name, value in data.items() if name in PLAIN_SETTINGS}
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         policy = data.get("conflict_policy", project.conflict_policy)
@@ -211,8 +231,8 @@ def update_settings(project: Project, data: Any) -> Project:
         checked = _policy(project.schema, project.annotators_per_task, policy, max_k)
         project.conflict_policy = checked["conflict_policy"]
         project.max_annotators = checked["max_annotators"]
-        if "reveal_outcome" in data:
-            project.reveal_outcome = _flag("reveal_outcome", data["reveal_outcome"])
+        for name, value in plain.items():
+            setattr(project, name, value)
         project.save(update_fields=list(SETTINGS))
     return project
 
@@ -282,6 +302,10 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "conflict_policy": project.conflict_policy,
         "max_annotators": project.max_annotators,
         "reveal_outcome": project.reveal_outcome,
+        "practice_size": project.practice_size,
+        "practice_pass": project.practice_pass,
+        "gold_rate": project.gold_rate,
+        "leaderboard_anonymous": project.leaderboard_anonymous,
         "batch_size": project.batch_size,
         "blind": project.blind,
         "window_before": project.window_before,

@@ -27,6 +27,18 @@ from wavetag.projects.services import (
 from wavetag.projects.tasks import make_tasks
 
 
+def _settings(opts: dict[str, Any]) -> dict[str, Any]:
+    """The plain settings given on the command line (left out: not given)."""
+    out: dict[str, Any] = {}
+    for name in ("reveal_outcome", "leaderboard_anonymous"):
+        if opts[name] is not None:
+            out[name] = opts[name] == "yes"
+    for name in ("practice_size", "practice_pass", "gold_rate"):
+        if opts[name] is not None:
+            out[name] = opts[name]
+    return out
+
+
 def _read_schema(what: str, name: str) -> Any:
     path = Path(name)
     try:
@@ -103,6 +115,31 @@ class Command(BaseCommand):
                 choices=("yes", "no"),
                 help="show a final task's label to its annotators (default no)",
             )
+            action.add_argument(
+                "--practice-size",
+                type=int,
+                metavar="N",
+                help="annotators pass a practice test of N gold tasks before claiming (0: none)",
+            )
+            action.add_argument(
+                "--practice-pass", type=int, metavar="P", help="percent correct to pass (80)"
+            )
+            action.add_argument(
+                "--gold-rate",
+                type=int,
+                metavar="P",
+                help="percent of each batch drawn from hidden gold tasks (0)",
+            )
+            action.add_argument(
+                "--leaderboard-anonymous",
+                choices=("yes", "no"),
+                help="the leaderboard shows ranks without names",
+            )
+        gold = sub.add_parser(
+            "gold", help="give tasks gold answers from FILE (CSV or JSON), or list them"
+        )
+        gold.add_argument("project")
+        gold.add_argument("file", nargs="?", metavar="FILE")
         member = sub.add_parser("add-member", help="add a member, or change their role")
         member.add_argument("project")
         member.add_argument("username")
@@ -155,7 +192,7 @@ class Command(BaseCommand):
             description=opts["description"],
             conflict_policy=opts["conflict_policy"] or ConflictPolicy.ADJUDICATE,
             max_annotators=opts["max_annotators"],
-            reveal_outcome=opts["reveal_outcome"] == "yes",
+            **_settings(opts),
         )
         n = Task.objects.filter(project=project).count()
         self.stdout.write(
@@ -167,22 +204,38 @@ class Command(BaseCommand):
 
     def _settings(self, opts: dict[str, Any]) -> None:
         project = find_project(opts["project"])
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = _settings(opts)
         if opts["conflict_policy"] is not None:
             changes["conflict_policy"] = opts["conflict_policy"]
         if opts["max_annotators"] is not None:
             changes["max_annotators"] = opts["max_annotators"]
-        if opts["reveal_outcome"] is not None:
-            changes["reveal_outcome"] = opts["reveal_outcome"] == "yes"
         if changes:
             project = update_settings(project, changes)
         self._show_settings(project)
 
     def _show_settings(self, project: Any) -> None:
+        practice = (
+            f"a practice test of {project.practice_size} tasks passed at {project.practice_pass}%"
+            if project.practice_size
+            else "no practice test"
+        )
         self.stdout.write(
             f"conflict policy {project.conflict_policy}, at most {project.max_annotators} "
             f"annotators per task, outcome {'shown' if project.reveal_outcome else 'hidden'} "
-            "to annotators"
+            f"to annotators, {practice}, {project.gold_rate}% hidden gold"
+        )
+
+    def _gold(self, opts: dict[str, Any]) -> None:
+        from wavetag.annotations.gold import gold_file_items, gold_rows, save_gold
+
+        project = find_project(opts["project"])
+        if opts["file"] is not None:
+            save_gold(project, {"items": gold_file_items(project, Path(opts["file"]))})
+        rows = gold_rows(project)
+        for row in rows:
+            self.stdout.write(f"{row['task']}\t{row['record']}\t{json.dumps(row['answer'])}")
+        self.stdout.write(
+            f"{len(rows)} gold answer{'s' if len(rows) != 1 else ''} in {project.name}"
         )
 
     def _add_member(self, opts: dict[str, Any]) -> None:
