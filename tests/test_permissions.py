@@ -92,6 +92,13 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
         {"role": "annotator"},
         (401, 403, 404, 403, 201, 201),
     ),
+    ("get", "/api/v1/projects/{P}/gold", None, (401, 403, 404, 200, 200, 200)),
+    ("put", "/api/v1/projects/{P}/gold", {"items": []}, (401, 403, 404, 403, 200, 200)),
+    # No gold answer on T: the role check, then 404.
+    ("delete", "/api/v1/projects/{P}/gold/{T}", None, (401, 403, 404, 403, 404, 404)),
+    ("get", "/api/v1/projects/{P}/practice", None, (401, 200, 404, 200, 200, 200)),
+    # The project has no practice test (practice_size 0).
+    ("post", "/api/v1/projects/{P}/practice", None, (401, 409, 404, 409, 409, 409)),
     ("get", "/api/v1/tasks/{T}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{FREE}", None, (401, 404, 404, 200, 200, 200)),
     # Both answers are in and were evaluated: frozen for the annotator (409).

@@ -103,6 +103,7 @@ from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
 from .review import router as review_router  # noqa: E402
 from .tasks import router as tasks_router  # noqa: E402
+from .training import router as training_router  # noqa: E402
 
 api.add_router("/", records_router)
 api.add_router("/", accounts_router)
@@ -112,3 +113,4 @@ api.add_router("/", review_router)
 api.add_router("/", analysis_router)
 api.add_router("/", editing_router)
 api.add_router("/", beats_router)
+api.add_router("/", training_router)

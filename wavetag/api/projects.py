@@ -78,6 +78,10 @@ class ProjectOut(Schema):
     reveal_outcome: bool = Field(
         description="annotators see the final label of their tasks once final"
     )
+    practice_size: int = Field(description="gold tasks per practice attempt (0: no test)")
+    practice_pass: int = Field(description="percent correct that passes the practice test")
+    gold_rate: int = Field(description="percent of each batch drawn from hidden gold tasks")
+    leaderboard_anonymous: bool = Field(description="the leaderboard shows ranks without names")
     batch_size: int
     blind: bool
     window_before: float = Field(description="seconds shown before an event")
@@ -188,6 +192,10 @@ class SettingsIn(Schema):
     conflict_policy: Literal["adjudicate", "reenter"] | None = None
     max_annotators: int | None = None
     reveal_outcome: bool | None = None
+    practice_size: int | None = None
+    practice_pass: int | None = None
+    gold_rate: int | None = None
+    leaderboard_anonymous: bool | None = None
 
 
 class ReleaseIn(Schema):
@@ -340,8 +348,10 @@ def get_export(
     response=ProjectDetail,
     summary="Change the workflow settings (project admins)",
     description="`conflict_policy` (adjudicate or reenter), `max_annotators` (reenter: "
-    "the most annotators a task may get; from annotators_per_task to the schema's limit) "
-    "and `reveal_outcome`. Tasks already decided keep their outcome.",
+    "the most annotators a task may get; from annotators_per_task to the schema's limit), "
+    "`reveal_outcome`, `practice_size` (0 to 100 gold tasks per practice attempt; 0: no "
+    "test), `practice_pass` (percent), `gold_rate` (0 to 50 percent of each batch) and "
+    "`leaderboard_anonymous`. Tasks already decided keep their outcome.",
     openapi_extra=_body_schema(SettingsIn),
 )
 def patch_project(request: HttpRequest, project_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.records.models import Dataset
@@ -278,6 +279,13 @@ def add_member(
                 keep_an_admin(project, user, allow_no_admin)
             membership.role = role
             membership.save(update_fields=["role"])
+    return membership
+
+
+def set_paused(membership: Membership, paused: bool) -> Membership:
+    """Pause a member (no new batches until resumed), or resume them."""
+    membership.paused_at = (membership.paused_at or timezone.now()) if paused else None
+    membership.save(update_fields=["paused_at"])
     return membership
 
 

@@ -28,7 +28,7 @@ from wavetag.accounts.registration import (
     accept_invitation,
     register_with_invitation,
 )
-from wavetag.annotations import reading, services
+from wavetag.annotations import practice, reading, services
 from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
@@ -111,6 +111,7 @@ def project_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "left": len(unfinished(project, request.user)),
         # Offer a claim only when it would give something.
         "claimable": min(claimable(project, request.user).count(), project.batch_size),
+        "practice": practice.state(project, request.user),
     }
     return render(request, "web/project_detail.html", context)
 

@@ -28,7 +28,7 @@ from wavetag.annotations.progress import project_progress
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
-from wavetag.projects.services import add_member, find_user, update_settings
+from wavetag.projects.services import add_member, find_user, set_paused, update_settings
 
 from .guards import page_context, workflow_errors
 
@@ -51,6 +51,7 @@ def _console(
             "username": m.user.get_username(),
             "role": m.role,
             "active": m.user.is_active,
+            "paused": m.paused_at is not None,
             "progress": by_name.get(m.user.get_username()),
         }
         for m in Membership.objects.filter(project=project).select_related("user")
@@ -243,18 +244,34 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
 def settings(request: HttpRequest, project_id: int) -> HttpResponse:
     """The workflow settings: conflict policy, most annotators, outcome shown or not."""
     project = _project(request, project_id)
-    raw = request.POST.get("max_annotators", "").strip()
     try:
-        if raw and not (raw.isascii() and raw.isdigit()):
-            raise InvalidInput(f"max_annotators: {raw!r} is not a whole number")
         changes: dict[str, Any] = {
             "conflict_policy": request.POST.get("conflict_policy", ""),
             "reveal_outcome": request.POST.get("reveal_outcome") == "1",
+            "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
         }
-        if raw:
-            changes["max_annotators"] = int(raw)
+        for name in ("max_annotators", "practice_size", "practice_pass", "gold_rate"):
+            raw = request.POST.get(name, "").strip()
+            if raw and not (raw.isascii() and raw.isdigit()):
+                raise InvalidInput(f"{name}: {raw!r} is not a whole number")
+            if raw:
+                changes[name] = int(raw)
         project = update_settings(project, changes)
     except WavetagError as exc:
         return _refused(request, project, exc)
     messages.success(request, f"Workflow of {project.name} saved")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def member_pause(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    """Pause a member (no new batches; what they claimed stays theirs), or resume them."""
+    project = _project(request, project_id)
+    membership = _member(project, user_id)
+    paused = request.POST.get("paused") == "1"
+    set_paused(membership, paused)
+    name = membership.user.get_username()
+    messages.success(request, f"{name} {'paused' if paused else 'may claim again'}")
     return _back(request, project)

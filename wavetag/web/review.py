@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wavetag.annotations import adjudication, services
+from wavetag.annotations.gold import gold_from_adjudication
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.models import Annotation, DiscussionPost, Flag
 from wavetag.annotations.review import ReviewFilter, label_options, review_annotations
@@ -100,6 +101,23 @@ def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Task {task.pk} reopened: its annotators may revise")
+    return redirect("adjudicate", task_id=task.pk)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def use_as_gold(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Use an adjudicated task's decision as its gold answer (project admins)."""
+    task, _ = access.get_task_for_user(request.user, task_id)
+    try:
+        gold_from_adjudication(task, request.user)
+    except WavetagError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Task {task.pk}: its decision is now a gold answer")
     return redirect("adjudicate", task_id=task.pk)
 
 

@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
-from . import analysis_views, annotate, beat_pages, console, review, views
+from . import analysis_views, annotate, beat_pages, console, practice_views, review, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,13 @@ urlpatterns += [
     path("projects/<int:project_id>/claim/", annotate.claim, name="project_claim"),
     path("projects/<int:project_id>/continue/", annotate.resume, name="project_continue"),
     path("projects/<int:project_id>/mine/", annotate.mine, name="project_mine"),
+    path("projects/<int:project_id>/practice/", practice_views.practice_page, name="practice"),
+    path(
+        "projects/<int:project_id>/practice/start/",
+        practice_views.practice_start,
+        name="practice-start",
+    ),
+    path("practice-items/<int:item_id>/", practice_views.practice_answer, name="practice-answer"),
     path("tasks/<int:task_id>/", annotate.task_page, name="task"),
     path("tasks/<int:task_id>/history/", annotate.task_history, name="task_history"),
     path(
@@ -40,6 +47,7 @@ urlpatterns += [
         name="task-change-request",
     ),
     path("tasks/<int:task_id>/reopen/", review.reopen, name="task-reopen"),
+    path("tasks/<int:task_id>/gold/", review.use_as_gold, name="task-gold"),
     path(
         "tasks/<int:task_id>/beats/analysis/",
         beat_pages.request_analysis,
@@ -126,6 +134,11 @@ urlpatterns += [
         "projects/<int:project_id>/console/members/<int:user_id>/role/",
         console.member_role,
         name="console-member-role",
+    ),
+    path(
+        "projects/<int:project_id>/console/members/<int:user_id>/pause/",
+        console.member_pause,
+        name="console-member-pause",
     ),
     path(
         "projects/<int:project_id>/console/members/<int:user_id>/remove/",
