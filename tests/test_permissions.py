@@ -96,6 +96,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("put", "/api/v1/projects/{P}/gold", {"items": []}, (401, 403, 404, 403, 200, 200)),
     # No gold answer on T: the role check, then 404.
     ("delete", "/api/v1/projects/{P}/gold/{T}", None, (401, 403, 404, 403, 404, 404)),
+    ("get", "/api/v1/projects/{P}/gold/accuracy", None, (401, 403, 404, 403, 200, 200)),
     ("get", "/api/v1/projects/{P}/practice", None, (401, 200, 404, 200, 200, 200)),
     # The project has no practice test (practice_size 0).
     ("post", "/api/v1/projects/{P}/practice", None, (401, 409, 404, 409, 409, 409)),

@@ -242,3 +242,115 @@ class TestPause:
         other = Client()
         other.force_login(w.judge)
         assert other.post(url, {"paused": "1"}).status_code == 403
+
+
+@pytest.fixture
+def gold_team(holter_106: Any) -> Any:
+    """Batches of 4 with 50 % hidden gold; two gold tasks (A and C), on segments 0 and 1."""
+    from types import SimpleNamespace
+
+    project = make_project(
+        "wear", "holter", "wearable-rhythm", segment_seconds=10, batch_size=4, gold_rate=50
+    )
+    w = SimpleNamespace(project=project)
+    w.lead = make_member(project, "lead", "admin")
+    w.ann = make_member(project, "ann")
+    w.other = make_member(project, "other")
+    w.gold = list(Task.objects.filter(project=project).order_by("window_start")[:4])
+    from wavetag.annotations.gold import save_gold
+
+    save_gold(
+        project,
+        {
+            "items": [
+                {"task": w.gold[0].pk, "answer": SINUS},
+                {"task": w.gold[1].pk, "answer": POOR},
+                {"task": w.gold[2].pk, "answer": SINUS},
+                {"task": w.gold[3].pk, "answer": POOR},
+            ]
+        },
+    )
+    return w
+
+
+class TestHiddenGold:
+    def test_gold_checks_hide_in_the_batch_and_count_apart(
+        self, gold_team: Any, client: Client
+    ) -> None:
+        w = gold_team
+        gold_ids = {t.pk for t in w.gold}
+        batch = claim_batch(w.project, w.ann)
+        assert len(batch) == 4
+        checks = [t for t in batch if t.pk in gold_ids]
+        assert len(checks) == 2
+        assert set(w.project.tasks.filter(assignments__gold=True).values_list("id", flat=True)) == {
+            t.pk for t in checks
+        }
+        # They look like any task: the same fields, no status, through the API.
+        h = bearer(w.ann)
+        for task in batch:
+            status, body = call(client, "get", f"/api/v1/tasks/{task.pk}", h)
+            assert status == 200 and body["status"] is None and body["assignment"]
+        # Answer everything: the gold checks are right for A, wrong for C.
+        for task in batch:
+            save_annotation(task, w.ann, SINUS)
+        for task in checks:
+            task.refresh_from_db()
+            assert task.status == "open"  # no consensus from a gold check
+            assert not task.annotations.exists()  # and no annotation of the task
+        report = {
+            r["user"]: r
+            for r in call(
+                client, "get", f"/api/v1/projects/{w.project.pk}/gold/accuracy", bearer(w.lead)
+            )[1]["items"]
+        }
+        truth = {t.pk: ("A" if w.gold.index(t) % 2 == 0 else "C") for t in checks}
+        right = sum(q == "A" for q in truth.values())
+        assert report["ann"]["checked"] == 2 and report["ann"]["correct"] == right
+        quality = report["ann"]["fields"]["quality"]
+        for cls in set(truth.values()):
+            n = sum(q == cls for q in truth.values())
+            assert quality[cls] == {
+                "checked": n,
+                "correct": n if cls == "A" else 0,
+                "sensitivity": 1.0 if cls == "A" else 0.0,
+            }
+        # The export and another annotator's claims know nothing of them.
+        _, export = call(client, "get", f"/api/v1/projects/{w.project.pk}/export", bearer(w.lead))
+        assert all(not i["annotations"] for i in export["items"] if i["id"] in gold_ids)
+        # The batch is done: the next claim works and never repeats a gold task.
+        second = claim_batch(w.project, w.ann)
+        assert not {t.pk for t in second} & {t.pk for t in checks}
+
+    def test_a_gold_check_stays_blind_in_a_project_that_is_not(
+        self, gold_team: Any, client: Client
+    ) -> None:
+        w = gold_team
+        w.project.blind = False
+        w.project.reveal_outcome = True
+        w.project.save()
+        task = w.gold[0]
+        for user in (w.other, w.lead):
+            task.assignments.create(
+                user=user, slot=[w.other, w.lead].index(user), batch=9, position=0
+            )
+            save_annotation(task, user, SINUS)
+        task.refresh_from_db()
+        assert task.status == "agreed"
+        task.assignments.create(user=w.ann, slot=None, gold=True, batch=1, position=0)
+        status, body = call(client, "get", f"/api/v1/tasks/{task.pk}", bearer(w.ann))
+        assert body["status"] is None and body["final_label"] is None
+        # An agreed task still takes the gold check's answer, and stays as it was.
+        save_annotation(task, w.ann, POOR)
+        task.refresh_from_db()
+        assert task.status == "agreed" and task.annotations.count() == 2
+
+    def test_never_a_batch_of_gold_alone(self, gold_team: Any) -> None:
+        w = gold_team
+        Task.objects.filter(project=w.project).exclude(pk__in=[t.pk for t in w.gold]).delete()
+        # Only gold tasks are left to claim: nothing, rather than a batch of checks.
+        w.project.gold_rate = 50
+        w.project.save()
+        Task.objects.filter(pk__in=[t.pk for t in w.gold]).update(status="agreed")
+        assert claim_batch(w.project, w.ann) == []
+        assert not w.ann.assignments.exists()

@@ -19,21 +19,21 @@ import random
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.access import role_in
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
 
 from .consensus import evaluate
-from .models import Annotation, AnnotationStatus
+from .models import Annotation, AnnotationStatus, GoldAnswer
 from .practice import check_may_claim, practised_tasks
 
 
 def unfinished(project: Project, user: Any) -> list[Assignment]:
     """The user's assignments in the project not yet submitted (saved-for-later included),
     in batch order."""
-    done = Annotation.objects.filter(
+    done = Annotation.everything.filter(
         task__project=project, user=user, status=AnnotationStatus.SUBMITTED
     ).values("task_id")
     return list(
@@ -54,7 +54,8 @@ def claimable(project: Project, user: Any) -> QuerySet[Task]:
     tasks = (
         Task.objects.filter(project=project, status=TaskStatus.OPEN)
         .exclude(assignments__user=user)
-        .annotate(n=Count("assignments"))
+        # Hidden gold checks fill no slot.
+        .annotate(n=Count("assignments", filter=Q(assignments__gold=False)))
         .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
     )
     if role_in(user, project) != Role.ANNOTATOR:
@@ -94,9 +95,12 @@ def _claim(project: Project, user: Any) -> list[Task]:
     candidates = list(claimable(project, user).values_list("id", "n", "extra_annotators"))
     random.shuffle(candidates)
     candidates.sort(key=lambda item: -item[1])
-    chosen = [task_id for task_id, _, _ in candidates[: project.batch_size]]
+    gold = gold_draw(project, user)
+    regular = [task_id for task_id, _, _ in candidates if task_id not in gold]
+    chosen = regular[: project.batch_size - len(gold)]
     needed = {task_id: project.annotators_per_task + extra for task_id, _, extra in candidates}
     if not chosen:
+        # Never a batch of gold checks alone: it would tell them apart.
         return []
     taken: dict[int, set[int]] = {}
     for task_id, slot in Assignment.objects.filter(task_id__in=chosen).values_list(
@@ -105,20 +109,40 @@ def _claim(project: Project, user: Any) -> list[Task]:
         taken.setdefault(task_id, set()).add(slot)
     last = Assignment.objects.filter(task__project=project, user=user).aggregate(b=Max("batch"))
     batch = (last["b"] or 0) + 1
-    Assignment.objects.bulk_create(
-        [
-            Assignment(
-                task_id=task_id,
-                user=user,
-                slot=min(set(range(needed[task_id])) - taken.get(task_id, set())),
-                batch=batch,
-                position=i,
-            )
-            for i, task_id in enumerate(chosen)
-        ]
+    rows = [
+        Assignment(
+            task_id=task_id,
+            user=user,
+            slot=min(set(range(needed[task_id])) - taken.get(task_id, set())),
+            batch=batch,
+        )
+        for task_id in chosen
+    ]
+    rows += [Assignment(task_id=t, user=user, slot=None, gold=True, batch=batch) for t in gold]
+    # Gold checks anywhere in the batch, so that their place does not tell them apart.
+    random.shuffle(rows)
+    for i, row in enumerate(rows):
+        row.position = i
+    Assignment.objects.bulk_create(rows)
+    tasks = Task.objects.in_bulk([r.task_id for r in rows])
+    return [tasks[r.task_id] for r in rows]
+
+
+def gold_draw(project: Project, user: Any) -> list[int]:
+    """The hidden gold tasks of the user's next batch: ``gold_rate`` percent of it (at least
+    one when the rate is set), drawn from gold tasks they have never had nor practised."""
+    if project.gold_rate <= 0:
+        return []
+    want = max(1, round(project.batch_size * project.gold_rate / 100))
+    ids = list(
+        GoldAnswer.objects.filter(task__project=project)
+        .exclude(task__assignments__user=user)
+        .exclude(task_id__in=practised_tasks(project, user))
+        .values_list("task_id", flat=True)
     )
-    tasks = Task.objects.in_bulk(chosen)
-    return [tasks[t] for t in chosen]
+    random.shuffle(ids)
+    # A batch of one stays a real task.
+    return ids[: min(want, project.batch_size - 1)]
 
 
 def next_task(project: Project, user: Any) -> Task | None:
@@ -128,7 +152,7 @@ def next_task(project: Project, user: Any) -> Task | None:
     if not left:
         return None
     later = set(
-        Annotation.objects.filter(
+        Annotation.everything.filter(
             task_id__in=[a.task_id for a in left], user=user, status=AnnotationStatus.LATER
         ).values_list("task_id", flat=True)
     )
@@ -163,7 +187,7 @@ def release(project: Project, *, user: Any = None, task: Task | None = None) -> 
     and their history are never touched. Returns how many were released."""
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
-        done = Annotation.objects.filter(
+        done = Annotation.everything.filter(
             task__project=project, status=AnnotationStatus.SUBMITTED
         ).values_list("task_id", "user_id")
         done_pairs = set(done)
@@ -183,7 +207,7 @@ def release(project: Project, *, user: Any = None, task: Task | None = None) -> 
         for _, t_id, u_id in pairs:
             by_user.setdefault(u_id, []).append(t_id)
         for u_id, task_ids in by_user.items():
-            Annotation.objects.filter(user_id=u_id, task_id__in=task_ids).exclude(
+            Annotation.everything.filter(user_id=u_id, task_id__in=task_ids).exclude(
                 status=AnnotationStatus.SUBMITTED
             ).delete()
         Assignment.objects.filter(id__in=[a_id for a_id, _, _ in pairs]).delete()

@@ -37,7 +37,7 @@ def remove_member(project: Project, user: Any, *, allow_no_admin: bool = False) 
 def has_answers(project: Project) -> bool:
     """Whether anyone saved an answer (even a draft) or a decision in the project."""
     return (
-        Annotation.objects.filter(task__project=project).exists()
+        Annotation.everything.filter(task__project=project).exists()
         or Adjudication.objects.filter(task__project=project).exists()
     )
 

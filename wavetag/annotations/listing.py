@@ -75,7 +75,7 @@ def list_tasks(
     ids = [t.pk for t in page]
     mine_by_task = {a.task_id: a for a in assigned.filter(task_id__in=ids)}
     statuses = dict(
-        Annotation.objects.filter(task_id__in=ids, user=user).values_list("task_id", "status")
+        Annotation.everything.filter(task_id__in=ids, user=user).values_list("task_id", "status")
     )
     hidden = set(
         blind_tasks(project, user, outcome=True).filter(id__in=ids).values_list("id", flat=True)

@@ -17,6 +17,14 @@ class AnnotationStatus(models.TextChoices):
     SUBMITTED = "submitted"
 
 
+class RealAnswers(models.Manager["Annotation"]):
+    """Answers that count: hidden gold checks are left out of consensus, exports, reviews
+    and statistics wherever a query does not ask for them (``Annotation.everything``)."""
+
+    def get_queryset(self) -> models.QuerySet[Annotation]:
+        return super().get_queryset().filter(gold=False)
+
+
 class Annotation(models.Model):
     """One annotator's current answer to one task."""
 
@@ -36,9 +44,19 @@ class Annotation(models.Model):
     # Set when the task had every answer it needed and was evaluated: the answer can no
     # longer change (a change is then a request to the adjudicator, or a logged reopen).
     frozen_at = models.DateTimeField(null=True, blank=True)
+    # The answer to a hidden gold check (``Assignment.gold``): compared with the gold answer,
+    # never part of the task's consensus.
+    gold = models.BooleanField(default=False)
+
+    # Every answer, gold checks included: an annotator's own batch, counts of their work.
+    everything = models.Manager()
+    objects = RealAnswers()
 
     class Meta:
         ordering = ["task", "created_at"]
+        # Related lookups (task.annotations, ...) use the default manager: real answers.
+        default_manager_name = "objects"
+        base_manager_name = "everything"
         constraints = [
             models.UniqueConstraint(fields=["task", "user"], name="annotation_unique_user")
         ]

@@ -57,7 +57,7 @@ def project_progress(project: Project, user: Any, role: str | None) -> dict[str,
     assignments = Assignment.objects.filter(task__project=project)
     # Releasing an assignment deletes its unsubmitted answer, and a submitted one cannot be
     # released: every annotation belongs to a current assignee.
-    annotations = Annotation.objects.filter(task__project=project)
+    annotations = Annotation.everything.filter(task__project=project)
     claimed = _per_user(assignments.values_list("user").annotate(n=Count("id")))
     status_counts: dict[str, Counter[int]] = {
         s: _per_user(annotations.filter(status=s).values_list("user").annotate(n=Count("id")))
@@ -112,7 +112,7 @@ def projects_overview(user: Any) -> list[dict[str, Any]]:
         Assignment.objects.filter(user=user).values_list("task__project").annotate(n=Count("id"))
     )
     done = _per_user(
-        Annotation.objects.filter(user=user, status=AnnotationStatus.SUBMITTED)
+        Annotation.everything.filter(user=user, status=AnnotationStatus.SUBMITTED)
         .values_list("task__project")
         .annotate(n=Count("id"))
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from wavetag.errors import NotAllowed
 from wavetag.projects.access import TaskAccess
 from wavetag.projects.models import Task
@@ -16,7 +18,7 @@ from .models import Adjudication, Annotation, Revision
 
 
 def own_annotation(task: Task, user: Any) -> Annotation | None:
-    return Annotation.objects.filter(task=task, user=user).first()
+    return Annotation.everything.filter(task=task, user=user).first()
 
 
 def annotation_out(annotation: Annotation, *, with_flags: bool = False) -> dict[str, Any]:
@@ -72,6 +74,9 @@ def history(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]]:
     )
     if not access.sees_all:
         revisions = revisions.filter(annotation__user=user)
+    else:
+        # Hidden gold checks are nobody's answer to the task but the checked annotator's.
+        revisions = revisions.exclude(Q(annotation__gold=True) & ~Q(annotation__user=user))
     out: list[dict[str, Any]] = [
         {
             "kind": "annotation",

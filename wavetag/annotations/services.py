@@ -77,19 +77,24 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         # Lock the task: two annotators giving the last two answers at once must not each
         # evaluate consensus without the other's answer.
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
-        if not Assignment.objects.filter(task=task, user=user).exists():
+        assignment = Assignment.objects.filter(task=task, user=user).first()
+        if assignment is None:
             raise NotAllowed("this task is not assigned to you")
-        mine = Annotation.objects.filter(task=task, user=user).first()
+        # A hidden gold check takes no part in consensus: nothing to freeze or evaluate
+        # (it looks like a task still waiting for another annotator).
+        gold = assignment.gold
+        mine = Annotation.everything.filter(task=task, user=user).first()
         # Checked before the answer is read: a refusal must not depend on what was sent.
-        if (mine is not None and mine.frozen_at is not None) or task.status != TaskStatus.OPEN:
+        frozen = mine is not None and mine.frozen_at is not None
+        if not gold and (frozen or task.status != TaskStatus.OPEN):
             raise _frozen(task)
         cleaned = clean_answer(
             task.project.schema, answer, complete=status == AnnotationStatus.SUBMITTED
         )
         cleaned = kind_of(task.project).answer(task, user, cleaned, status)
         now = timezone.now()
-        annotation, created = Annotation.objects.select_for_update().get_or_create(
-            task=task, user=user, defaults={"status": status, "created_at": now}
+        annotation, created = Annotation.everything.select_for_update().get_or_create(
+            task=task, user=user, defaults={"status": status, "created_at": now, "gold": gold}
         )
         before = {"status": "" if created else annotation.status, "comment": annotation.comment}
         before.update({f"answer.{k}": v for k, v in ({} if created else annotation.answer).items()})
@@ -99,7 +104,8 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         if not changes:
             # Nothing new to keep; a task a project admin reopened is evaluated again all
             # the same when its last answer is submitted unchanged.
-            evaluate(task, by=user)
+            if not gold:
+                evaluate(task, by=user)
             return annotation
         annotation.answer, annotation.comment, annotation.status = cleaned, comment, status
         annotation.updated_at = now
@@ -115,7 +121,8 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
             comment=comment,
             changes=changes,
         )
-        evaluate(task, by=user)
+        if not gold:
+            evaluate(task, by=user)
     return annotation
 
 
@@ -137,7 +144,7 @@ def request_change(task: Task, user: Any, text: Any) -> Flag:
     text = _text("text", text)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
-        mine = Annotation.objects.filter(task=task, user=user).first()
+        mine = Annotation.everything.filter(task=task, user=user).first()
         if mine is None or not Assignment.objects.filter(task=task, user=user).exists():
             raise NotAllowed("only an annotator of this task asks to change their answer")
         if mine.frozen_at is None:

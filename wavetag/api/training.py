@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
-from wavetag.annotations import gold, practice
+from wavetag.annotations import gold, gold_checks, practice
 from wavetag.projects import access
 
 from .projects import Status, json_body
@@ -122,6 +122,42 @@ def put_gold(request: HttpRequest, project_id: int) -> dict[str, Any]:
     user = api_user(request)
     project = access.get_project_for_user(user, project_id)
     items = gold.set_gold(project, user, json_body(request))
+    return {"items": items, "count": len(items)}
+
+
+class GoldClass(Schema):
+    checked: int
+    correct: int
+    sensitivity: float
+
+
+class GoldAccuracyRow(Schema):
+    user: str
+    checked: int
+    correct: int
+    accuracy: float | None
+    fields: dict[str, dict[str, GoldClass]] = Field(
+        description="per agreement field and gold class: checks, correct, sensitivity"
+    )
+
+
+class GoldAccuracyList(Schema):
+    items: list[GoldAccuracyRow]
+    count: int
+
+
+@router.get(
+    "/projects/{project_id}/gold/accuracy",
+    response=GoldAccuracyList,
+    summary="Each annotator's accuracy on gold tasks, overall and per class (project admins)",
+    description="Over their submitted answers to tasks with a gold answer: hidden gold "
+    "checks of their batches, and ordinary tasks given a gold answer later. Practice "
+    "answers are not counted.",
+)
+def get_gold_accuracy(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = api_user(request)
+    project = access.get_project_for_user(user, project_id)
+    items = gold_checks.gold_report(project, user)
     return {"items": items, "count": len(items)}
 
 

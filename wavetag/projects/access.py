@@ -199,14 +199,17 @@ def require_role(user: Any, project: Project, needs: str) -> str:
     return str(role)
 
 
-def blind_to_answers(task: Task, assigned: bool) -> bool:
+def blind_to_answers(task: Task, assigned: bool, gold: bool = False) -> bool:
     """Whether the other answers of the task (and their history) are hidden from a user
-    who is, or is not, ``assigned`` to it."""
-    return assigned and (task.project.blind or not task.is_final)
+    who is, or is not, ``assigned`` to it (``gold``: as a hidden gold check, which never
+    sees anything of the task, whatever the project shows its annotators)."""
+    return gold or (assigned and (task.project.blind or not task.is_final))
 
 
-def outcome_hidden(task: Task, assigned: bool) -> bool:
+def outcome_hidden(task: Task, assigned: bool, gold: bool = False) -> bool:
     """Whether the task's status, final label and discussion are hidden from that user."""
+    if gold:
+        return True
     if not assigned:
         return False
     project = task.project
@@ -219,7 +222,10 @@ def blind_tasks(project: Project, user: Any, *, outcome: bool = False) -> QueryS
     tasks = Task.objects.filter(project=project, assignments__user=user)
     if project.blind and not (outcome and project.reveal_outcome):
         return tasks
-    return tasks.exclude(status__in=TaskStatus.final())
+    gold = Assignment.objects.filter(task__project=project, user=user, gold=True)
+    return tasks.filter(
+        Q(id__in=gold.values("task_id")) | ~Q(status__in=TaskStatus.final())
+    ).distinct()
 
 
 @dataclass(frozen=True)
@@ -245,9 +251,11 @@ def task_access(user: Any, task: Task) -> TaskAccess:
     role = role_in(user, task.project)
     if role is None:
         return TaskAccess(None, False, False, "none", False)
-    assigned = Assignment.objects.filter(task=task, user=user).exists()
-    hidden = outcome_hidden(task, assigned)
-    sees_all = has_role(role, Role.ADJUDICATOR) and not blind_to_answers(task, assigned)
+    mine = Assignment.objects.filter(task=task, user=user).values_list("gold", flat=True)
+    found = list(mine[:1])
+    assigned, gold = bool(found), bool(found and found[0])
+    hidden = outcome_hidden(task, assigned, gold)
+    sees_all = has_role(role, Role.ADJUDICATOR) and not blind_to_answers(task, assigned, gold)
     if hidden:
         # An assignee may always use the thread of their own task, and sees only their
         # own posts in it, whether or not anyone else was unsure: neither the thread's

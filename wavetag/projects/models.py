@@ -231,8 +231,11 @@ class Assignment(models.Model):
     )
     # The slot (0 .. k-1) this annotator fills on the task. Unique per task, so that two
     # claims racing for the last free slot collide in the database even if the locking
-    # around the claim were ever bypassed.
-    slot = models.PositiveSmallIntegerField()
+    # around the claim were ever bypassed. None for a hidden gold check, which fills none.
+    slot = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A hidden gold check: the task has a gold answer and came in the batch to measure the
+    # annotator; their answer is compared with the gold one and takes no part in consensus.
+    gold = models.BooleanField(default=False)
     batch = models.PositiveIntegerField(help_text="the user's batch number in the project")
     position = models.PositiveIntegerField(help_text="order within the batch")
     claimed_at = models.DateTimeField(default=timezone.now)
@@ -244,6 +247,10 @@ class Assignment(models.Model):
             models.UniqueConstraint(fields=["task", "slot"], name="assignment_unique_slot"),
             models.CheckConstraint(
                 condition=Q(slot__lt=MAX_ANNOTATORS), name="assignment_slot_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gold=False, slot__isnull=False) | Q(gold=True, slot__isnull=True),
+                name="assignment_slot_unless_gold",
             ),
         ]
 

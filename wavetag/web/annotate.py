@@ -155,7 +155,7 @@ def mine(request: HttpRequest, project_id: int) -> HttpResponse:
         project, request.user, access.role_in(request.user, project), mine=True, limit=10000
     )
     answers = dict(
-        Annotation.objects.filter(task__project=project, user=request.user).values_list(
+        Annotation.everything.filter(task__project=project, user=request.user).values_list(
             "task_id", "answer"
         )
     )

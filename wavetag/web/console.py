@@ -24,6 +24,7 @@ from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.batches import release as release_assignments
 from wavetag.annotations.changes import has_answers, remove_member, replace_schema
+from wavetag.annotations.gold_checks import gold_report
 from wavetag.annotations.progress import project_progress
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
@@ -59,6 +60,13 @@ def _console(
     members.sort(key=lambda m: m["username"])
     invitations = Invitation.objects.filter(project=project).select_related("used_by")
     api = f"/api/v1/projects/{project.pk}/export"
+    gold = gold_report(project, request.user)
+    for row in gold:
+        row["classes"] = [
+            (f"{name}: {cls}", cell)
+            for name, by in row["fields"].items()
+            for cls, cell in by.items()
+        ]
     context = page_context(
         request,
         project,
@@ -69,6 +77,7 @@ def _console(
         export_json=f"{api}?format=json",
         export_csv=f"{api}?format=csv",
         schema_locked=has_answers(project),
+        gold=gold,
         **{"schema_text": json.dumps(project.schema, indent=2), **extra},
     )
     return render(request, "web/console_project.html", context, status=status)
