@@ -1,6 +1,6 @@
 """Agreement statistics of a beat-correction project: annotator pairs pooled over the
 compared tasks, each annotator against the final beats, tasks agreed without an
-adjudicator (fixtures in ``conftest``)."""
+adjudicator; and no label aggregation (fixtures in ``conftest``)."""
 
 from __future__ import annotations
 
@@ -103,3 +103,8 @@ class TestBeatAgreement:
         url = f"/projects/{conflict.project.pk}/agreement"
         assert api(client, conflict, "ann1", "GET", url)[0] == 403
         assert api(client, conflict, "outsider", "GET", url)[0] == 404
+
+    def test_beats_are_not_aggregated(self, client: Client, conflict: SimpleNamespace) -> None:
+        url = f"/projects/{conflict.project.pk}/export?aggregate=dawid-skene"
+        status, body = api(client, conflict, "lead", "GET", url)
+        assert status == 400 and body["detail"].startswith("aggregate:")

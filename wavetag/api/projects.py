@@ -321,19 +321,28 @@ def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
     "/projects/{project_id}/export",
     summary="Every task with its annotations, status and final label",
     description="JSON `{items: [{id, record, event, status, final_label, annotations, "
-    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only.",
+    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only. "
+    "`aggregate=dawid-skene` (form projects) adds each task's labels aggregated from its "
+    "answers by the Dawid-Skene model, per agreement field: JSON `aggregate: {field: "
+    "{label, p}}` (a multi field: `label` the choices whose posterior of being present is "
+    "at least 0.5, `p` that posterior per choice), CSV columns `ds_<field>` and "
+    "`ds_<field>_p`; null for tasks without answers and for tasks you annotate.",
     response={200: dict[str, Any]},
 )
 def get_export(
-    request: HttpRequest, project_id: int, format: Literal["json", "csv"] = "json"
+    request: HttpRequest,
+    project_id: int,
+    format: Literal["json", "csv"] = "json",
+    aggregate: Literal["dawid-skene"] | None = None,
 ) -> Any:
     user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
     if format == "csv":
-        response = HttpResponse(export_csv(project, user), content_type="text/csv; charset=utf-8")
+        text = export_csv(project, user, aggregate)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
         return response
-    return export_json(project, user)
+    return export_json(project, user, aggregate)
 
 
 @router.get(
