@@ -108,3 +108,9 @@ class TestBeatAgreement:
         url = f"/projects/{conflict.project.pk}/export?aggregate=dawid-skene"
         status, body = api(client, conflict, "lead", "GET", url)
         assert status == 400 and body["detail"].startswith("aggregate:")
+
+    def test_the_page_shows_the_pairs(self, client: Client, conflict: SimpleNamespace) -> None:
+        client.force_login(conflict.judge)
+        response = client.get(f"/projects/{conflict.project.pk}/agreement/")
+        assert response.status_code == 200
+        assert b'data-testid="beat-pairs"' in response.content

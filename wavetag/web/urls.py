@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
-from . import analysis_views, annotate, beat_pages, console, review, views
+from . import agreement_views, analysis_views, annotate, beat_pages, console, review, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -146,5 +146,10 @@ urlpatterns += [
         "projects/<int:project_id>/console/release/",
         console.release,
         name="console-release",
+    ),
+    path(
+        "projects/<int:project_id>/agreement/",
+        agreement_views.agreement,
+        name="agreement",
     ),
 ]
