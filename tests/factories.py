@@ -96,6 +96,35 @@ def icu_team(**project_kwargs: Any) -> Any:
     return w
 
 
+def rhythm_team(k: int = 2, batch_size: int = 1) -> Any:
+    """A wearable-rhythm project on MIT-BIH 106 (the ``holter_106`` fixture: 180 tasks of
+    10 s, k annotators each), a project admin ``lead``, an adjudicator ``judge``, annotators
+    ``ann1..ann3``, a site admin ``root`` and ``outsider``, who belongs to no project;
+    bearer headers in ``h``."""
+    from types import SimpleNamespace
+
+    project = make_project(
+        "rhythm",
+        "holter",
+        "wearable-rhythm",
+        segment_seconds=10,
+        annotators_per_task=k,
+        max_annotators=k,
+        batch_size=batch_size,
+    )
+    w = SimpleNamespace(project=project)
+    w.lead = make_member(project, "lead", "admin")
+    w.judge = make_member(project, "judge", "adjudicator")
+    for n in (1, 2, 3):
+        setattr(w, f"ann{n}", make_member(project, f"ann{n}"))
+    w.root = make_user("root", staff=True, password=None)
+    w.outsider = make_user("outsider", password=None)
+    names = ("lead", "judge", "ann1", "ann2", "ann3", "root", "outsider")
+    w.h = {name: bearer(getattr(w, name)) for name in names}
+    w.h["anonymous"] = {}
+    return w
+
+
 def command_env(home: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     """Environment for a ``wavetag`` subprocess with its own WAVETAG_HOME, on SQLite unless
     ``database_url`` is given (never the test run's own database)."""

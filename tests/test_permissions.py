@@ -76,6 +76,13 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ),
     ("get", "/api/v1/projects/{P}/export", None, (401, 403, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/export?format=csv", None, (401, 403, 404, 200, 200, 200)),
+    (
+        "get",
+        "/api/v1/projects/{P}/export?aggregate=dawid-skene",
+        None,
+        (401, 403, 404, 200, 200, 200),
+    ),
+    ("get", "/api/v1/projects/{P}/agreement", None, (401, 403, 404, 200, 200, 200)),
     ("post", "/api/v1/projects/{P}/release", None, (401, 403, 404, 403, 200, 200)),
     # Answers exist in this world, so even a project admin is refused (409), but only
     # after the role check: others learn nothing about the project's state.
@@ -232,6 +239,8 @@ class TestBlind:
             ("get", f"/api/v1/projects/{p}/progress", None),
             ("get", f"/api/v1/projects/{p}/adjudication", None),
             ("get", f"/api/v1/projects/{p}/export", None),
+            ("get", f"/api/v1/projects/{p}/export?aggregate=dawid-skene", None),
+            ("get", f"/api/v1/projects/{p}/agreement", None),
             ("get", f"/api/v1/tasks/{t}", None),
             ("get", f"/api/v1/tasks/{t}/history", None),
             ("get", f"/api/v1/tasks/{t}/annotations", None),

@@ -13,6 +13,11 @@ A beat-correction project's answers are annotation sets: each task names its fin
 /records/{id}/annotations/export?set=``), each annotation its corrected set, and the
 task's beat agreement statistics come along (JSON: ``beat_comparison``; CSV: counts of
 disagreements and the first pair's Se, +P and kappa).
+
+``aggregate="dawid-skene"`` adds each form task's labels aggregated from its answers
+(``agreement.aggregate_labels``; JSON: ``aggregate``, CSV: ``ds_<field>`` and
+``ds_<field>_p`` per agreement field); null for a task without answers and for one the
+user is blind to, whose other answers the aggregation never uses either.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 from wavetag.projects.access import blind_tasks
 from wavetag.projects.models import Project, Task
 
+from .agreement import aggregate_labels
 from .kinds import kind_of
 from .models import Adjudication, Annotation
 
@@ -104,8 +110,16 @@ def _tasks(project: Project, user: Any = None) -> Iterator[dict[str, Any]]:
         yield item
 
 
-def export_json(project: Project, user: Any = None) -> dict[str, Any]:
+def _aggregates(project: Project, user: Any, aggregate: str | None) -> dict[int, Any] | None:
+    return None if aggregate is None else aggregate_labels(project, user, aggregate)
+
+
+def export_json(project: Project, user: Any = None, aggregate: str | None = None) -> dict[str, Any]:
+    aggregates = _aggregates(project, user, aggregate)
     items = list(_tasks(project, user))
+    if aggregates is not None:
+        for item in items:
+            item["aggregate"] = aggregates.get(item["id"])
     return {"project": project.name, "template": project.template, "items": items}
 
 
@@ -121,10 +135,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def export_csv(project: Project, user: Any = None) -> str:
+def _aggregate_cells(found: dict[str, Any] | None, agreement: list[str]) -> list[Any]:
+    """``ds_<field>``, ``ds_<field>_p`` per agreement field; a multi field's probabilities
+    as ``choice:p`` items."""
+    cells: list[Any] = []
+    for name in agreement:
+        value = (found or {}).get(name) or {}
+        p = value.get("p")
+        if isinstance(p, dict):
+            p = ";".join(f"{choice}:{x:.4f}" for choice, x in p.items())
+        elif p is not None:
+            p = round(p, 4)
+        cells += [value.get("label"), p]
+    return cells
+
+
+def export_csv(project: Project, user: Any = None, aggregate: str | None = None) -> str:
     kind = kind_of(project)
     fields = [f["name"] for f in project.schema["fields"]]
     agreement = list(project.schema["agreement"])
+    aggregates = _aggregates(project, user, aggregate)
+    ds_columns = [f"ds_{name}{end}" for name in agreement for end in ("", "_p")]
     header = [
         "task_id",
         "record",
@@ -138,6 +169,7 @@ def export_csv(project: Project, user: Any = None) -> str:
         "decided_by",
         *[f"final_{name}" for name in agreement],
         *kind.csv_task_columns,
+        *(ds_columns if aggregates is not None else []),
         "annotation_id",
         "annotator",
         "annotation_status",
@@ -169,6 +201,8 @@ def export_csv(project: Project, user: Any = None) -> str:
             *[final.get(name) for name in agreement],
             *kind.csv_task_cells(item),
         ]
+        if aggregates is not None:
+            task_cells += _aggregate_cells(aggregates.get(item["id"]), agreement)
         tail = [adj.get("adjudicator"), adj.get("comment")]
         if not item["annotations"]:
             blank = [None] * (3 + len(fields) + len(kind.csv_annotation_columns) + 3)

@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.adjudication import adjudication_queue
+from wavetag.annotations.agreement import project_agreement
 from wavetag.annotations.batches import claim_batch, next_task, release
 from wavetag.annotations.changes import replace_schema
 from wavetag.annotations.export import export_csv, export_json
@@ -328,19 +329,58 @@ def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
     "/projects/{project_id}/export",
     summary="Every task with its annotations, status and final label",
     description="JSON `{items: [{id, record, event, status, final_label, annotations, "
-    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only.",
+    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only. "
+    "`aggregate=dawid-skene` (form projects) adds each task's labels aggregated from its "
+    "answers by the Dawid-Skene model, per agreement field: JSON `aggregate: {field: "
+    "{label, p}}` (a multi field: `label` the choices whose posterior of being present is "
+    "at least 0.5, `p` that posterior per choice), CSV columns `ds_<field>` and "
+    "`ds_<field>_p`; null for tasks without answers and for tasks you annotate.",
     response={200: dict[str, Any]},
 )
 def get_export(
-    request: HttpRequest, project_id: int, format: Literal["json", "csv"] = "json"
+    request: HttpRequest,
+    project_id: int,
+    format: Literal["json", "csv"] = "json",
+    aggregate: Literal["dawid-skene"] | None = None,
 ) -> Any:
     user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADJUDICATOR)
     if format == "csv":
-        response = HttpResponse(export_csv(project, user), content_type="text/csv; charset=utf-8")
+        text = export_csv(project, user, aggregate)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="project-{project.pk}.csv"'
         return response
-    return export_json(project, user)
+    return export_json(project, user, aggregate)
+
+
+@router.get(
+    "/projects/{project_id}/agreement",
+    summary="Agreement statistics of the annotators (adjudicators, admins)",
+    description="From the submitted answers of each task's current assignees, leaving out "
+    "the tasks you annotate yourself (`excluded_blind`). Top level: `project`, `kind` "
+    "(labels or beats), `tasks` (tasks with answers used), `answers`, `excluded_blind`, "
+    "`agreed_without_adjudication` `{tasks, agreed, share}` (of the tasks with every "
+    "answer in), `fields`. Per agreement field (a multi field's category is its set of "
+    "sure items, e.g. `normal+pvc` or `(none)`): `items`, `ratings`, "
+    "`percent_agreement`, `coefficient` (`fleiss_kappa` when every task has the same "
+    "number of answers, else `krippendorff_alpha`) and its `value`, both coefficients, "
+    "`categories`, `coincidence` (matrix in category order), `pairs` (annotator pairs "
+    "sharing at least 10 tasks: `a`, `b`, `shared`, `agreement`, `cohen_kappa`, "
+    "`confusion` rows a, columns b), `annotators` (`{name: {tasks, versus_final: {n, "
+    "agreement, cohen_kappa, confusion (rows final, columns answer), classes: {category: "
+    "{support, sensitivity, precision}}}}}`), `dawid_skene` (`{annotators: {name: "
+    "{accuracy, confusion (rows true class, columns answer)}}, priors, converged}`), and "
+    "for multi fields `per_choice` (`{choice: the same statistics of present/absent}`). "
+    "Statistics that are undefined (no answers, one category) are null. Beat-correction "
+    "projects add `beats`: `compared`, `pairs` (pooled over the tasks: `beats_a`, "
+    "`beats_b`, `matched`, `missed`, `extra`, `sensitivity` and `ppv` of b against a, "
+    "`label_agreement`, `kappa_mean` over `kappa_tasks` tasks) and `versus_final` (per "
+    "annotator against the final set on final tasks: `sensitivity`, `ppv`, `labels`).",
+    response={200: dict[str, Any]},
+)
+def get_agreement(request: HttpRequest, project_id: int) -> dict[str, Any]:
+    user = api_user(request)
+    return project_agreement(access.get_project_for_user(user, project_id), user)
 
 
 @router.patch(

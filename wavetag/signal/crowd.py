@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import logsumexp
 
 from wavetag.signal.ratings import Item, _code, _index
 
@@ -122,6 +121,10 @@ def dawid_skene(
 
     The result depends only on the input: no random start, and raters in name order.
     """
+    # Here: scipy.special takes ~0.5 s to import, and the API (which every command and
+    # server start loads) reaches this module.
+    from scipy.special import logsumexp
+
     index = _index(categories)
     k = len(index)
     if k == 0:

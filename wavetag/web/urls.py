@@ -3,7 +3,16 @@ from django.urls import path, reverse_lazy
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
-from . import analysis_views, annotate, beat_pages, console, practice_views, review, views
+from . import (
+    agreement_views,
+    analysis_views,
+    annotate,
+    beat_pages,
+    console,
+    practice_views,
+    review,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -159,5 +168,10 @@ urlpatterns += [
         "projects/<int:project_id>/console/release/",
         console.release,
         name="console-release",
+    ),
+    path(
+        "projects/<int:project_id>/agreement/",
+        agreement_views.agreement,
+        name="agreement",
     ),
 ]
