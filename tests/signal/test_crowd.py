@@ -64,13 +64,14 @@ class TestSimulatedCrowd:
             assert ds.converged
             assert min(ds.accuracy, key=ds.accuracy.__getitem__) == "cy"
             gains.append(accuracy(ds.labels, truth) - accuracy(majority(items), truth))
-        # Better than the vote on the whole, but not in every crowd: with only two
-        # informative raters the model is not identified (a 2-rater answer table has
-        # fewer free cells than the model has parameters), and now and then the fit
-        # settles on a view that is as likely and wrong (measured: 1 in 60 crowds with 3
-        # classes, 4 in 60 with 4).
+        # Better than the vote on the whole. With only two informative raters the plain
+        # model is not identified (a 2-rater answer table has fewer free cells than the
+        # model has parameters) and the fit may settle on a view as likely and wrong:
+        # without the diagonal prior 1 in 60 crowds with 3 classes and 4 in 60 with 4 came
+        # out worse than the vote (worst -5.7 points); with it, 0 and 1 (-0.5 points).
         assert np.mean(gains) > 0.01
-        assert sum(g < 0 for g in gains) <= 2
+        assert sum(g < 0 for g in gains) <= 1
+        assert min(gains) > -0.01
 
     def test_careless_annotator_estimates(self) -> None:
         items, truth = careless_crowd(0, 4)
@@ -145,8 +146,10 @@ class TestEdgeCases:
         ds = dawid_skene(items, CATS)
         assert ds.labels == ["N", "V", "N"]
         assert np.array(ds.confusion["z"]).sum(axis=1) == pytest.approx(np.ones(4))
-        # Classes z never met: a uniform row, not 0/0.
-        assert ds.confusion["z"][3] == pytest.approx([0.25] * 4, abs=0.01)
+        # Classes z never met: the prior's row (right more often than not), not 0/0.
+        row = ds.confusion["z"][3]
+        assert row[3] == pytest.approx(1.01 / 1.04, abs=1e-6)
+        assert row[0] == pytest.approx(row[1], abs=1e-6) and row[3] > 0.9
 
     def test_deterministic(self) -> None:
         rng = np.random.default_rng(11)

@@ -68,6 +68,7 @@ def dawid_skene(
     max_iter: int = 200,
     tol: float = 1e-6,
     smoothing: float = 0.01,
+    diagonal: float = 1.0,
 ) -> DawidSkene:
     """Estimate each item's class, each class's prior and each rater's confusion matrix.
 
@@ -86,6 +87,12 @@ def dawid_skene(
         Pseudo-count (> 0) added to every cell of every confusion matrix and to every
         class count: a rater who never met a class gets a uniform row for it instead of
         0/0, and no probability is exactly 0, so one answer cannot veto a class.
+    diagonal : float
+        Pseudo-count (>= 0) added to the diagonal of every confusion matrix: a Dirichlet
+        prior that a rater is more often right than wrong. With few informative raters
+        (two careful ones and one who always answers the same) the plain model is barely
+        identified and EM may settle on a view worse than the vote; one pseudo-answer per
+        class keeps it near the raters' agreement without swamping real evidence.
 
     Returns
     -------
@@ -129,8 +136,10 @@ def dawid_skene(
     k = len(index)
     if k == 0:
         raise ValueError("categories must not be empty")
-    if max_iter < 1 or smoothing <= 0:
-        raise ValueError("max_iter must be at least 1 and smoothing more than 0")
+    if max_iter < 1 or smoothing <= 0 or diagonal < 0:
+        raise ValueError(
+            "max_iter must be at least 1, smoothing more than 0 and diagonal at least 0"
+        )
     raters = sorted({r for item in items for r in item})
     rater_of = {r: j for j, r in enumerate(raters)}
     # One entry per answer: which item, which rater, which class.
@@ -156,6 +165,7 @@ def dawid_skene(
         weight = np.zeros((len(raters) * k, k))
         np.add.at(weight, rater_idx * k + answer_idx, post[item_idx])
         pi = weight.reshape(len(raters), k, k).transpose(0, 2, 1) + smoothing
+        pi += diagonal * np.eye(k)
         pi /= pi.sum(axis=2, keepdims=True)
 
         log_post = np.tile(np.log(priors), (n, 1))
