@@ -87,21 +87,33 @@ def skip(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(next_in_queue(task.project, request.user))
 
 
-@login_required
-@require_POST
-@workflow_errors
-def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
-    """A project admin reopens a task (its answers unfrozen, its outcome cleared; logged)."""
+def _task_action(request: HttpRequest, task_id: int, act: Any, done: str) -> HttpResponse:
+    """Run ``act(task)`` for a task of the adjudication page, then back to that page with
+    ``done`` or the refusal (403 stays a 403 page)."""
     task, _ = access.get_task_for_user(request.user, task_id)
     try:
-        services.reopen(task, request.user, request.POST.get("reason", ""))
+        act(task)
     except WavetagError as exc:
         if exc.status == 403:
             raise
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Task {task.pk} reopened: its annotators may revise")
+        messages.success(request, done.format(task=task.pk))
     return redirect("adjudicate", task_id=task.pk)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A project admin reopens a task (its answers unfrozen, its outcome cleared; logged)."""
+    reason = request.POST.get("reason", "")
+    return _task_action(
+        request,
+        task_id,
+        lambda task: services.reopen(task, request.user, reason),
+        "Task {task} reopened: its annotators may revise",
+    )
 
 
 @login_required
@@ -109,16 +121,12 @@ def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
 @workflow_errors
 def use_as_gold(request: HttpRequest, task_id: int) -> HttpResponse:
     """Use an adjudicated task's decision as its gold answer (project admins)."""
-    task, _ = access.get_task_for_user(request.user, task_id)
-    try:
-        gold_from_adjudication(task, request.user)
-    except WavetagError as exc:
-        if exc.status == 403:
-            raise
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Task {task.pk}: its decision is now a gold answer")
-    return redirect("adjudicate", task_id=task.pk)
+    return _task_action(
+        request,
+        task_id,
+        lambda task: gold_from_adjudication(task, request.user),
+        "Task {task}: its decision is now a gold answer",
+    )
 
 
 # -- discussion -----------------------------------------------------------------------------
