@@ -22,7 +22,7 @@ from django.utils import timezone
 from wavetag.projects.models import Task, TaskStatus
 from wavetag.projects.schemas import is_unsure
 
-from .events import log
+from .events import log, outcome
 from .kinds import kind_of
 from .models import Annotation, AnnotationStatus, TaskEvent
 
@@ -38,16 +38,6 @@ def submitted(task: Task) -> list[Annotation]:
 
 def submitted_answers(task: Task) -> list[dict[str, Any]]:
     return [a.answer for a in submitted(task)]
-
-
-def outcome(task: Task) -> dict[str, Any]:
-    return {
-        "status": task.status,
-        "reason": task.reason,
-        "decided_by": task.decided_by,
-        "final_label": task.final_label,
-        "extra_annotators": task.extra_annotators,
-    }
 
 
 def evaluate(task: Task, by: Any = None) -> str:
@@ -73,7 +63,7 @@ def evaluate(task: Task, by: Any = None) -> str:
         if complete:
             reentry = task.extra_annotators > before["extra_annotators"]
             action = TaskEvent.Action.REENTRY if reentry else TaskEvent.Action.EVALUATED
-            log(task, by, action, answers=len(rows), extra_annotators=task.extra_annotators)
+            log(task, by, action, answers=len(rows))
     task.save(
         update_fields=[
             "status",

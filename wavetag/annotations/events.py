@@ -9,15 +9,22 @@ from wavetag.projects.models import Task
 from .models import TaskEvent
 
 
-def log(task: Task, user: Any, action: str, **detail: Any) -> TaskEvent:
-    """One line in the task's log, with the outcome after the action."""
-    state = {
+def outcome(task: Task) -> dict[str, Any]:
+    """What a task's log keeps of it: how it stands and how it got there."""
+    return {
         "status": task.status,
         "reason": task.reason,
         "decided_by": task.decided_by,
         "final_label": task.final_label,
+        "extra_annotators": task.extra_annotators,
     }
-    return TaskEvent.objects.create(task=task, user=user, action=action, detail={**state, **detail})
+
+
+def log(task: Task, user: Any, action: str, **detail: Any) -> TaskEvent:
+    """One line in the task's log, with the outcome after the action."""
+    return TaskEvent.objects.create(
+        task=task, user=user, action=action, detail={**outcome(task), **detail}
+    )
 
 
 def task_log(task: Task) -> list[dict[str, Any]]:

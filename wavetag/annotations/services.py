@@ -16,8 +16,8 @@ from wavetag.projects.models import Assignment, Role, Task, TaskStatus
 from wavetag.projects.schemas import clean_answer
 
 from .adjudication import check_adjudicable, open_flags
-from .consensus import evaluate, outcome
-from .events import log
+from .consensus import evaluate
+from .events import log, outcome
 from .kinds import kind_of
 from .models import (
     Adjudication,
