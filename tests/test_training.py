@@ -354,3 +354,39 @@ class TestHiddenGold:
         Task.objects.filter(pk__in=[t.pk for t in w.gold]).update(status="agreed")
         assert claim_batch(w.project, w.ann) == []
         assert not w.ann.assignments.exists()
+
+
+class TestTrainingSettings:
+    def test_command_api_and_checks(self, icu_alarms: Any, capsys: Any, client: Client) -> None:
+        call_command(
+            "project",
+            "create",
+            "cli",
+            "--dataset",
+            "icu",
+            "--template",
+            "icu-alarm",
+            "--practice-size",
+            "5",
+            "--practice-pass",
+            "60",
+            "--gold-rate",
+            "10",
+        )
+        out = capsys.readouterr().out
+        assert "a practice test of 5 tasks passed at 60%, 10% hidden gold" in out
+        with pytest.raises(CommandError, match="gold_rate: must be a whole number from 0 to 50"):
+            call_command("project", "settings", "cli", "--gold-rate", "80")
+        call_command("project", "settings", "cli", "--practice-size", "0")
+        assert "no practice test" in capsys.readouterr().out
+        from wavetag.projects.models import Project
+
+        project = Project.objects.get(name="cli")
+        admin = make_member(project, "boss", "admin")
+        url = f"/api/v1/projects/{project.pk}"
+        status, body = call(client, "patch", url, bearer(admin), {"practice_pass": 0})
+        assert status == 400 and body["detail"].startswith("practice_pass: must be")
+        status, body = call(
+            client, "patch", url, bearer(admin), {"practice_size": 3, "leaderboard_anonymous": True}
+        )
+        assert status == 200 and body["practice_size"] == 3 and body["leaderboard_anonymous"]
