@@ -291,9 +291,11 @@ class TestHiddenGold:
         for task in batch:
             status, body = call(client, "get", f"/api/v1/tasks/{task.pk}", h)
             assert status == 200 and body["status"] is None and body["assignment"]
-        # Answer everything: the gold checks are right for A, wrong for C.
+        # Answer everything: the gold checks are right for A, wrong for C; no feedback
+        # on a real task's answer, gold check or not.
         for task in batch:
-            save_annotation(task, w.ann, SINUS)
+            status, body = call(client, "put", f"/api/v1/tasks/{task.pk}/annotation", h, SINUS)
+            assert status == 200 and not {"correct", "expected", "explanation"} & set(body)
         for task in checks:
             task.refresh_from_db()
             assert task.status == "open"  # no consensus from a gold check
