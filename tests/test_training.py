@@ -300,6 +300,14 @@ class TestHiddenGold:
             task.refresh_from_db()
             assert task.status == "open"  # no consensus from a gold check
             assert not task.annotations.exists()  # and no annotation of the task
+        # Nothing counts while the batch's answers may still be revised ...
+        url = f"/api/v1/projects/{w.project.pk}/gold/accuracy"
+        assert call(client, "get", url, bearer(w.lead))[1]["items"] == []
+        # ... and the next claim settles them: frozen, counted.
+        second = claim_batch(w.project, w.ann)
+        assert not {t.pk for t in second} & {t.pk for t in checks}
+        status, body = call(client, "put", f"/api/v1/tasks/{checks[0].pk}/annotation", h, POOR)
+        assert status == 409 and "frozen" in body["detail"]
         report = {
             r["user"]: r
             for r in call(
@@ -320,9 +328,6 @@ class TestHiddenGold:
         # The export and another annotator's claims know nothing of them.
         _, export = call(client, "get", f"/api/v1/projects/{w.project.pk}/export", bearer(w.lead))
         assert all(not i["annotations"] for i in export["items"] if i["id"] in gold_ids)
-        # The batch is done: the next claim works and never repeats a gold task.
-        second = claim_batch(w.project, w.ann)
-        assert not {t.pk for t in second} & {t.pk for t in checks}
 
     def test_a_gold_check_stays_blind_in_a_project_that_is_not(
         self, gold_team: Any, client: Client

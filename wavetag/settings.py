@@ -37,6 +37,19 @@ def base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def time_zone(name: str) -> str:
+    """An IANA time zone name, checked: leaderboard days and periods follow it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"WAVETAG_TIME_ZONE: unknown time zone {name!r} (an IANA name, e.g. Asia/Shanghai)"
+        ) from None
+    return name
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -198,7 +211,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = time_zone(os.environ.get("WAVETAG_TIME_ZONE") or "UTC")
 USE_I18N = True
 USE_TZ = True
 

@@ -19,7 +19,9 @@ from .models import AdjudicationSkip, Flag
 
 
 def open_flags(task: Task) -> QuerySet[Flag]:
-    return Flag.objects.filter(annotation__task=task, resolved_at__isnull=True)
+    return Flag.objects.filter(
+        annotation__task=task, annotation__gold=False, resolved_at__isnull=True
+    )
 
 
 def check_adjudicable(task: Task, access: TaskAccess) -> None:
@@ -49,8 +51,9 @@ def skip_adjudication(task: Task, user: Any) -> None:
 def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
     """Tasks waiting for this adjudicator: in conflict (for any reason), or decided with
     an open flag or change request; never one they annotated or skipped."""
+    # A request about a hidden gold check is nobody's task to decide.
     flagged = Flag.objects.filter(
-        annotation__task__project=project, resolved_at__isnull=True
+        annotation__task__project=project, annotation__gold=False, resolved_at__isnull=True
     ).values("annotation__task_id")
     return (
         Task.objects.filter(project=project)

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils import timezone
 
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.access import role_in
@@ -92,6 +93,12 @@ def _claim(project: Project, user: Any) -> list[Task]:
             f"finish your current batch first: {len(left)} task{'s' if len(left) != 1 else ''} "
             "not submitted (saved-for-later ones included)"
         )
+    # The gold checks of the batches done are settled now: frozen, and counted in the
+    # annotator's gold accuracy from here on (a check that counted while it could still be
+    # revised would give itself and its answer away).
+    Annotation.everything.filter(
+        task__project=project, user=user, gold=True, frozen_at__isnull=True
+    ).update(frozen_at=timezone.now())
     candidates = list(claimable(project, user).values_list("id", "n", "extra_annotators"))
     random.shuffle(candidates)
     candidates.sort(key=lambda item: -item[1])

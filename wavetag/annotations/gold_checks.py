@@ -1,6 +1,6 @@
 """Hidden gold checks: how annotators' answers to gold tasks compare with the gold ones.
 
-An annotator's running accuracy is kept from their submitted answers to tasks that have a
+An annotator's running accuracy is kept from their settled answers to tasks that have a
 gold answer (``GoldAnswer``), whether the task came to them as a hidden gold check of a
 batch or as an ordinary task that was later given a gold answer. Practice answers are not
 counted here: they are training, with the answer shown.
@@ -32,7 +32,12 @@ def _checks(
     project: Project | None, since: datetime | None, until: datetime | None
 ) -> list[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]]:
     """(user id, schema, answer, gold label) of every submitted answer to a gold task."""
-    rows = Annotation.everything.filter(status=AnnotationStatus.SUBMITTED, task__gold__isnull=False)
+    # Only settled answers: a hidden gold check once its batch is done (frozen when the
+    # next one is claimed), an ordinary task once all its answers are in. A figure that moved
+    # with an answer still open to revision would tell which task was gold, and its answer.
+    rows = Annotation.everything.filter(
+        status=AnnotationStatus.SUBMITTED, task__gold__isnull=False, frozen_at__isnull=False
+    )
     if project is not None:
         rows = rows.filter(task__project=project)
     if since is not None:

@@ -86,7 +86,7 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         mine = Annotation.everything.filter(task=task, user=user).first()
         # Checked before the answer is read: a refusal must not depend on what was sent.
         frozen = mine is not None and mine.frozen_at is not None
-        if not gold and (frozen or task.status != TaskStatus.OPEN):
+        if frozen or (not gold and task.status != TaskStatus.OPEN):
             raise _frozen(task)
         cleaned = clean_answer(
             task.project.schema, answer, complete=status == AnnotationStatus.SUBMITTED
