@@ -82,5 +82,6 @@ class TestDecisionsPage:
         pie = page.get_by_test_id("pie-ann1-decision")
         expect(pie.locator(".slice")).to_have_count(2)
         expect(page.get_by_test_id("pie-ann2-decision").locator(".slice")).to_have_count(1)
-        expect(page.get_by_test_id("decisions-ann1")).to_contain_text("True: a real event – 1 (50%)")
+        row = page.get_by_test_id("decisions-ann1")
+        expect(row).to_contain_text("True: a real event – 1 (50%)")
         errors.check()
