@@ -477,3 +477,41 @@ class TestMyStats:
         assert body["agreement"]["compared"] == 0 and body["agreement"]["rate"] is None
         assert body["agreement"]["reason"]
         assert json.dumps(body)  # serialisable as sent
+
+
+class TestHiddenGoldChecks:
+    def test_a_gold_check_counts_as_work_and_as_gold_never_as_a_decision(
+        self, w: Any, client: Client
+    ) -> None:
+        """ann2 and the judge agree on a task that has a gold answer (True); ann1 then gets
+        it as a hidden gold check and answers False, in a project that shows outcomes."""
+        from wavetag.annotations.gold import save_gold
+
+        w.project.blind = False
+        w.project.save()
+        task = Task.objects.filter(project=w.project).order_by("id").first()
+        assert task is not None
+        save_gold(w.project, {"items": [{"task": task.pk, "answer": {"decision": "True"}}]})
+        for slot, user in enumerate((w.ann2, w.judge)):
+            task.assignments.create(user=user, slot=slot, batch=1, position=0)
+            save_annotation(task, user, {"decision": "True"})
+        task.assignments.create(user=w.ann1, slot=None, gold=True, batch=1, position=0)
+        save_annotation(task, w.ann1, {"decision": "False"})
+        task.refresh_from_db()
+        assert task.status == "agreed"
+
+        def row(who: str, user: str) -> dict[str, Any]:
+            return next(r for r in board(client, w, who)["items"] if r["user"] == user)
+
+        assert row("ann1", "ann1")["tasks"] == row("ann2", "ann1")["tasks"] == 1
+        assert row("ann1", "ann1")["gold_accuracy"] == 0.0
+        assert row("ann2", "ann1")["gold_accuracy"] is None
+        assert row("lead", "ann1")["gold_accuracy"] == 0.0
+        url = f"/api/v1/projects/{w.project.pk}/me/stats"
+        mine = call(client, "get", url, w.h["ann1"])[1]
+        assert mine["tasks"] == 1 and mine["gold"] == {"checked": 1, "correct": 0, "accuracy": 0.0}
+        assert mine["agreement"]["compared"] == 0 and mine["agreement"]["rate"] is None
+        assert call(client, "get", url, w.h["ann2"])[1]["agreement"]["rate"] == 1.0
+        url = f"/api/v1/projects/{w.project.pk}/decisions"
+        decisions = call(client, "get", url, w.h["lead"])[1]
+        assert {r["user"] for r in decisions["items"]} == {"ann2", "judge"}

@@ -45,8 +45,9 @@ def project_decisions(
     fields = decision_fields(project.schema)
     hidden = blind_tasks(project, viewer).values("id")
     # The viewer's own answers to the tasks they annotate are theirs to count.
+    # Real answers only: a hidden gold check is measured against the gold answer instead.
     rows = (
-        submitted(since)
+        submitted(since, checks=False)
         .filter(task__project=project)
         .filter(Q(user=viewer) | ~Q(task_id__in=hidden))
         .values_list("user", "answer")

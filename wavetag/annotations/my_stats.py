@@ -35,8 +35,10 @@ def agreement(project: Project, user: Any, since: datetime | None) -> dict[str, 
         # were compared would tell them how many are final.
         return {**out, "reason": HIDDEN}
     hidden = blind_tasks(project, user, outcome=True).values("id")
+    # A hidden gold check is measured by gold accuracy, and its task's outcome is hidden
+    # from it in any case.
     rows = (
-        submitted(since)
+        submitted(since, checks=False)
         .filter(task__project=project, user=user, task__status__in=TaskStatus.final())
         .exclude(task_id__in=hidden)
         .values_list("answer", "task__final_label")
