@@ -107,6 +107,11 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/projects/{P}/practice", None, (401, 200, 404, 200, 200, 200)),
     # The project has no practice test (practice_size 0).
     ("post", "/api/v1/projects/{P}/practice", None, (401, 409, 404, 409, 409, 409)),
+    ("get", "/api/v1/projects/{P}/leaderboard", None, (401, 200, 404, 200, 200, 200)),
+    ("get", "/api/v1/projects/{P}/leaderboard?period=day", None, (401, 200, 404, 200, 200, 200)),
+    ("get", "/api/v1/projects/{P}/me/stats", None, (401, 200, 404, 200, 200, 200)),
+    ("get", "/api/v1/projects/{P}/decisions", None, (401, 403, 404, 200, 200, 200)),
+    ("get", "/api/v1/leaderboard?period=week", None, (401, 200, 200, 200, 200, 200)),
     ("get", "/api/v1/tasks/{T}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{FREE}", None, (401, 404, 404, 200, 200, 200)),
     # Both answers are in and were evaluated: frozen for the annotator (409).

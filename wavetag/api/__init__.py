@@ -114,3 +114,7 @@ api.add_router("/", analysis_router)
 api.add_router("/", editing_router)
 api.add_router("/", beats_router)
 api.add_router("/", training_router)
+
+from .leaderboard import router as leaderboard_router  # noqa: E402
+
+api.add_router("/", leaderboard_router)

@@ -175,3 +175,21 @@ urlpatterns += [
         name="agreement",
     ),
 ]
+
+# -- statistics: leaderboards, an annotator's own figures, the experts' decisions ----------
+from . import leaderboard_views  # noqa: E402
+
+urlpatterns += [
+    path("leaderboard/", leaderboard_views.site_board, name="site-leaderboard"),
+    path(
+        "projects/<int:project_id>/leaderboard/",
+        leaderboard_views.leaderboard,
+        name="leaderboard",
+    ),
+    path("projects/<int:project_id>/me/", leaderboard_views.me, name="my-stats"),
+    path(
+        "projects/<int:project_id>/decisions/",
+        leaderboard_views.decisions,
+        name="decisions",
+    ),
+]
