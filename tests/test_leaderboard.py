@@ -499,6 +499,8 @@ class TestHiddenGoldChecks:
         save_annotation(task, w.ann1, {"decision": "False"})
         task.refresh_from_db()
         assert task.status == "agreed"
+        # Counted as gold once settled: when ann1 claims their next batch.
+        claim_batch(w.project, w.ann1)
 
         def row(who: str, user: str) -> dict[str, Any]:
             return next(r for r in board(client, w, who)["items"] if r["user"] == user)
