@@ -21,7 +21,7 @@ from django_tasks import task
 from wavetag.records.sets import replace_automatic_set
 from wavetag.signal.analysis import AnalysisConfig, AnalysisResult, StageError, analyze
 from wavetag.signal.leads import AnalysisError, SampleSource, ecg_channel
-from wavetag.signal.store import RecordStore, to_physical
+from wavetag.signal.store import RecordStore
 
 from .findings import summarise
 from .models import AnalysisRun, RunStatus
@@ -40,11 +40,7 @@ def analyse_record(run_id: int) -> str:
 
 def store_source(store: RecordStore) -> SampleSource:
     """The record's samples as the analysis reads them: physical units, a piece at a time."""
-
-    def read(channel: int, first: int, stop: int) -> np.ndarray:
-        return to_physical(store.read_samples(channel, first, stop), store.channels[channel])
-
-    return SampleSource(store.channels, read)
+    return SampleSource.from_store(store)
 
 
 class _Progress:

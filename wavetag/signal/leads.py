@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .recording import ChannelInfo
+from .store import RecordStore, to_physical
 
 F64 = npt.NDArray[np.float64]
 
@@ -74,6 +75,16 @@ class SampleSource:
             return arrays[channel][max(0, first) : max(0, stop)]
 
         return cls(channels, read)
+
+    @classmethod
+    def from_store(cls, store: RecordStore) -> SampleSource:
+        """A record of the waveform store, read in physical units a piece at a time (what
+        the analysis job gives :func:`~wavetag.signal.analysis.analyze`)."""
+
+        def read(channel: int, first: int, stop: int) -> npt.NDArray[np.floating]:
+            return to_physical(store.read_samples(channel, first, stop), store.channels[channel])
+
+        return cls(store.channels, read)
 
 
 # Lead names of ECG channels (MLII, V5, aVR, ECG1, lead II, D2...), spaces removed.
