@@ -196,8 +196,9 @@ def rhythm_episodes(
        their median beat when the signal is given.
     3. Ventricular patterns, matched on the beat-code string: trigeminy
        ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
-       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR``. Later
-       steps overwrite earlier ones.
+       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR`` (``(P`` in a
+       record with a paced rhythm: never ``(IVR`` there). Later steps overwrite
+       earlier ones.
     4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``;
        consecutive beats with one label form an episode, from its first beat
        to the next episode's first beat.
@@ -252,11 +253,14 @@ def rhythm_episodes(
     for pattern, label in ((rf"(?:NNV){{{c},}}", "(T"), (rf"(?:NV){{{c},}}", "(B")):
         for m in re.finditer(pattern, code):
             lab[m.start() : m.end()] = label
+    # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
+    # seen: the pacemaker does not let the rate fall to an idioventricular escape.
+    slow = "(P" if bool(np.any(lab == "(P")) else "(IVR"
     for m in re.finditer(rf"V{{{conf.vt_beats},}}", code):
         a, z = m.start(), m.end()
         run_rr = rr[a + 1 : z]
         fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
-        lab[a:z] = "(VT" if fast else "(IVR"
+        lab[a:z] = "(VT" if fast else slow
 
     for a, z, label in _runs(lab):
         if label in ("(SBR", "(SVTA") and z - a < conf.min_rate_beats:
