@@ -123,6 +123,26 @@ def ecg_channel(channels: Sequence[ChannelInfo]) -> ChannelInfo:
     raise AnalysisError(f"the record has no ECG channel to detect beats in (channels: {names})")
 
 
+def analysed_channel(channels: Sequence[ChannelInfo], wanted: int | None) -> ChannelInfo:
+    """The channel a run detects beats in: ``wanted`` (an index) when given, else the first
+    ECG lead (:func:`ecg_channel`).
+
+    An index, not a name: two channels of a record may carry one name (``ECG``, ``ECG``).
+
+    Raises
+    ------
+    AnalysisError
+        If ``wanted`` is no channel of the record, or one without samples.
+    """
+    if wanted is None:
+        return ecg_channel(channels)
+    for c in channels:
+        if c.index == wanted and c.n_samples > 0:
+            return c
+    names = ", ".join(f"{c.index} {c.name}" for c in channels) or "none"
+    raise AnalysisError(f"the record has no channel {wanted} with samples (channels: {names})")
+
+
 def morphology_channels(
     channels: Sequence[ChannelInfo], primary: ChannelInfo, most: int
 ) -> list[ChannelInfo]:
