@@ -33,7 +33,7 @@ Scores
 - **Paced** Se and +P (reference ``/`` and ``f``; analysis ``/``) on the paced records.
 - **AF** Se and +P by duration on the long records (MIT-BIH, cpsc2021): time in the
   reference ``(AFIB`` episodes that the analysis calls ``(AFIB``, over the reference's AF
-  time (Se) and over the analysis's (+P).
+  time (Se) and over the analysis's (+P); ``(SVTA`` the same way.
 - **cinc2021** (10-s 12-lead records): AF reported where the SNOMED diagnoses say AF
   (164889003), and no ``(AFIB`` or ``(SVTA`` where they say a sinus rhythm (426783006,
   427084000 sinus tachycardia, 426177001 sinus bradycardia, 427393009 sinus arrhythmia).
@@ -159,6 +159,7 @@ class Scores:
     af_ref: float = 0.0  # seconds
     af_test: float = 0.0
     af_both: float = 0.0
+    svta: tuple[float, float, float] = (0.0, 0.0, 0.0)  # reference, analysis, both; s
     labels: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -179,6 +180,11 @@ def score_long(rec: Rec, r: AnalysisResult) -> Scores:
     out.af_ref = _length(ref_eps, "(AFIB") / r.fs
     out.af_test = _length(r.rhythm, "(AFIB") / r.fs
     out.af_both = overlap_samples(ref_eps, r.rhythm, "(AFIB") / r.fs
+    out.svta = (
+        _length(ref_eps, "(SVTA") / r.fs,
+        _length(r.rhythm, "(SVTA") / r.fs,
+        overlap_samples(ref_eps, r.rhythm, "(SVTA") / r.fs,
+    )
     out.labels = Counter(e.label for e in r.rhythm)
     return out
 
@@ -251,6 +257,12 @@ def report_half(
         f"AF by duration: Se {pct(both / ref if ref else None)}"
         f" +P {pct(both / test if test else None)}"
         f" (reference {ref:.0f} s, analysis {test:.0f} s, both {both:.0f} s)"
+    )
+    sv = [sum(long[r].svta[i] for r in recs) for i in range(3)]
+    print(
+        f"SVTA by duration: Se {pct(sv[2] / sv[0] if sv[0] else None)}"
+        f" +P {pct(sv[2] / sv[1] if sv[1] else None)}"
+        f" (reference {sv[0]:.0f} s, analysis {sv[1]:.0f} s, both {sv[2]:.0f} s)"
     )
     ivr = [r.name for r in recs if r.source == "paced" and long[r].labels["(IVR"]]
     print(f"paced records with (IVR: {ivr or 'none'}")
