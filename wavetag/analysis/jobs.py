@@ -111,8 +111,9 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
         store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
         # The channel asked for (or the first ECG lead): the row names it while the run
         # goes on, and the analysis reads that one.
-        conf = dataclasses.replace(conf or AnalysisConfig(), channel=run.channel)
-        channel = analysed_channel(store.channels, conf.channel)
+        conf = conf or AnalysisConfig()
+        wanted = run.channel if run.channel is not None else conf.channel
+        channel = analysed_channel(store.channels, wanted)
         AnalysisRun.objects.filter(pk=run_id).update(channel=channel.index)
         conf = dataclasses.replace(conf, channel=channel.index)
         # The analysis shares the bar up to SAVING; writing the set takes the rest.
