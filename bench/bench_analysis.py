@@ -92,15 +92,15 @@ def run(hours: float, fs: float, seed: int, given: bool) -> None:
     for ep in spec.episodes:
         if ep.kind in ("emg", "motion"):
             noisy[round(ep.start * fs) : round(ep.end * fs)] = True
-    for name in result.morphology_channels:
-        segs = result.quality[name]
+    for index, name in enumerate(result.morphology_channels):
+        segs = result.quality[index]
         in_noise = np.array([noisy[s.start : s.end].mean() > 0.5 for s in segs])
         bad = np.array([s.grade != "A" for s in segs])
         print(
             f"  quality {name}: not A in {bad[in_noise].mean():.2f} of {in_noise.sum()} segments"
             f" mostly inside EMG/motion episodes, in {bad[~in_noise].mean():.4f} of the others"
         )
-    q = Counter(s.grade for s in result.quality[names[0]])
+    q = Counter(s.grade for s in result.quality[0])
     print(f"  quality {names[0]}: {dict(q)}; segments in dict: {len(d['quality'][names[0]])}")  # type: ignore[index]
     iv = result.intervals
     print(f"  intervals: PR {iv.pr_ms} QRS {iv.qrs_ms} QT {iv.qt_ms} QTc(F) {iv.qtc_fridericia_ms}")

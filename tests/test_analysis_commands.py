@@ -99,6 +99,10 @@ class TestAnalyzeAndWorker:
             "SELECT count(*) FROM records_annotationset WHERE origin = 'automatic'"
         ) == [(1,)]
 
+        second = site.run("analyze", "v102s", "--wait", "--channel", "1")
+        assert second.returncode == 0, second.stderr
+        assert "(set auto, channel 1)" in second.stdout.splitlines()[0]
+
         missing = site.run("analyze", "nope")
         assert missing.returncode == 1 and "no record 'nope'" in missing.stderr
 

@@ -122,7 +122,7 @@ class TestPiecewise:
 
         def labelled(chunk_s: float) -> tuple[list[str], list[int], str]:
             r = analyze(store_source(st), conf=AnalysisConfig(chunk_s=chunk_s))
-            grades = "".join(q.grade for q in r.quality[r.primary])
+            grades = "".join(q.grade for q in r.quality[r.channel.index])
             return r.beats.symbols, r.beats.clusters.tolist(), grades
 
         whole = labelled(4000.0)

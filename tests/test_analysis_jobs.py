@@ -401,3 +401,25 @@ class TestLatestFindingsApi:
         assert status in (400, 422) and "start" in str(body)
         status, body = call(client, "GET", f"/api/v1/analysis/{run.pk}", world.h["lead"])
         assert status == 200 and body["result"]["counts"]["N"] >= 0
+
+
+class TestChannelChoice:
+    def test_a_run_analyses_the_channel_asked_for(self, world: SimpleNamespace, fast: None) -> None:
+        run = execute_run(request_analysis(world.record, world.lead, enqueue=False, channel=1).pk)
+        assert run.status == RunStatus.DONE and run.channel == 1
+        assert run.result["channel"] == "V5" and run.result["channel_index"] == 1
+        assert set(run.result["quality"]["by_channel"]) == {"0", "1"}
+        chans = Annotation.objects.filter(annotation_set=run.annotation_set, symbol="N")
+        assert set(chans.values_list("chan", flat=True)) == {1}
+
+    def test_by_default_the_first_ecg_lead(self, world: SimpleNamespace, fast: None) -> None:
+        run = execute_run(request_analysis(world.record, world.lead, enqueue=False).pk)
+        assert run.status == RunStatus.DONE and run.channel == 0
+        assert run.result["channel"] == "MLII"
+
+    def test_a_channel_the_record_lacks_fails_the_run(
+        self, world: SimpleNamespace, fast: None
+    ) -> None:
+        run = execute_run(request_analysis(world.record, world.lead, enqueue=False, channel=7).pk)
+        assert run.status == RunStatus.FAILED
+        assert "no channel 7" in run.error and "1 V5" in run.error

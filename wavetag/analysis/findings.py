@@ -65,13 +65,14 @@ def summarise(result: AnalysisResult) -> dict[str, Any]:
     letter per 10-s segment)."""
     fs = result.fs
     episodes = [e.to_dict() for e in result.rhythm]
-    quality = result.quality[result.primary]
+    quality = result.quality[result.channel.index]
     grades = "".join(q.grade for q in quality)
     seg = (quality[0].end - quality[0].start) if quality else 0
     labels = result.beats
     n = len(labels.samples)
     return {
         "channel": result.primary,
+        "channel_index": result.channel.index,
         "morphology_channels": list(result.morphology_channels),
         "fs": fs,
         "n_samples": result.n_samples,
@@ -89,8 +90,9 @@ def summarise(result: AnalysisResult) -> dict[str, Any]:
             "segment_samples": seg,
             "grades": grades,
             "counts": dict(Counter(grades)),
+            # By channel index: two channels may share a name.
             "by_channel": {
-                name: "".join(q.grade for q in segs) for name, segs in result.quality.items()
+                str(i): "".join(q.grade for q in segs) for i, segs in result.quality.items()
             },
             "reasons": {str(i): q.reasons for i, q in enumerate(quality) if q.grade != "A"},
         },

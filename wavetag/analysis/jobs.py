@@ -8,6 +8,7 @@ waveform store, writes its progress to the run's row and saves what it found.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -20,8 +21,8 @@ from django_tasks import task
 
 from wavetag.records.sets import replace_automatic_set
 from wavetag.signal.analysis import AnalysisConfig, AnalysisResult, StageError, analyze
-from wavetag.signal.leads import AnalysisError, SampleSource, ecg_channel
-from wavetag.signal.store import RecordStore, to_physical
+from wavetag.signal.leads import AnalysisError, SampleSource, analysed_channel
+from wavetag.signal.store import RecordStore
 
 from .findings import summarise
 from .models import AnalysisRun, RunStatus
@@ -40,11 +41,7 @@ def analyse_record(run_id: int) -> str:
 
 def store_source(store: RecordStore) -> SampleSource:
     """The record's samples as the analysis reads them: physical units, a piece at a time."""
-
-    def read(channel: int, first: int, stop: int) -> np.ndarray:
-        return to_physical(store.read_samples(channel, first, stop), store.channels[channel])
-
-    return SampleSource(store.channels, read)
+    return SampleSource.from_store(store)
 
 
 class _Progress:
@@ -92,9 +89,10 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
     """Carry out a queued run: the analysis, then its annotation set, in one transaction.
 
     1. Claim the run (queued -> running); a run already taken or finished is left alone.
-    2. Open the record's store and note the ECG channel the analysis will read.
+    2. Open the record's store and note the channel the analysis will read: the run's
+       ``channel`` when the request named one, else the first ECG lead.
     3. Run :func:`~wavetag.signal.analysis.analyze` (with ``conf``, default tunables
-       unless given), writing its progress to the row.
+       unless given, on that channel), writing its progress to the row.
     4. In one transaction, replace the record's automatic set and mark the run done.
 
     A failure at any step marks the run failed with a readable error; the traceback goes
@@ -111,8 +109,13 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
     stage = "setup"
     try:
         store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
-        # The analysis picks the same channel; the row names it while the run goes on.
-        AnalysisRun.objects.filter(pk=run_id).update(channel=ecg_channel(store.channels).index)
+        # The channel asked for (or the first ECG lead): the row names it while the run
+        # goes on, and the analysis reads that one.
+        conf = conf or AnalysisConfig()
+        wanted = run.channel if run.channel is not None else conf.channel
+        channel = analysed_channel(store.channels, wanted)
+        AnalysisRun.objects.filter(pk=run_id).update(channel=channel.index)
+        conf = dataclasses.replace(conf, channel=channel.index)
         # The analysis shares the bar up to SAVING; writing the set takes the rest.
         result = analyze(
             store_source(store), conf=conf, progress=lambda f, m: report(SAVING * f, m)

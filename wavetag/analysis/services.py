@@ -34,18 +34,25 @@ def _fail_stale_runs(record: Record) -> None:
     )
 
 
-def request_analysis(record: Record, user: Any, *, enqueue: bool = True) -> AnalysisRun:
+def request_analysis(
+    record: Record, user: Any, *, enqueue: bool = True, channel: int | None = None
+) -> AnalysisRun:
     """Queue the automatic analysis of ``record``; refused while one is queued or running.
 
     The caller has checked that ``user`` may ask for it (:mod:`wavetag.analysis.access`).
     With ``enqueue=False`` the run is only created, for the caller to execute itself.
+    ``channel`` (an index) is the channel to detect beats in; by default the first ECG
+    lead. A channel the record lacks fails the run with a message that lists its channels.
     """
     _fail_stale_runs(record)
     requested_by = user if getattr(user, "pk", None) else None
     try:
         with transaction.atomic():
             run = AnalysisRun.objects.create(
-                record=record, requested_by=requested_by, message="waiting for a worker"
+                record=record,
+                requested_by=requested_by,
+                channel=channel,
+                message="waiting for a worker",
             )
             if enqueue:
                 # In the same transaction: a worker sees the job only once the run exists.

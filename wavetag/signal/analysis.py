@@ -22,7 +22,7 @@ import numpy.typing as npt
 from . import qrs
 from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
-from .leads import SampleSource, ecg_channel, morphology_channels, mv_reader, to_mv
+from .leads import SampleSource, analysed_channel, morphology_channels, mv_reader, to_mv
 from .qrs_features import QRSConfig
 from .quality import QualityConfig, SegmentQuality, segment_quality
 from .recording import ChannelInfo
@@ -71,6 +71,9 @@ class AnalysisConfig:
         Intervals are measured on the median beat of this much clean signal.
     morphology_channels : int
         ECG channels whose beat shapes are compared (the analysed one first).
+    channel : int, optional
+        Index of the channel to detect beats in; by default the first ECG lead by
+        name, else the first channel in mV.
     """
 
     qrs: QRSConfig = QRSConfig()
@@ -84,6 +87,7 @@ class AnalysisConfig:
     af_check_s: float = 1800.0
     interval_s: float = 120.0
     morphology_channels: int = 2
+    channel: int | None = None
 
 
 @dataclass
@@ -98,8 +102,8 @@ class AnalysisResult:
         Channels used for beat shapes, quality and intervals (the analysed one first).
     beats : BeatLabels
         Beat positions, codes, clusters, widths.
-    quality : dict of str -> list of SegmentQuality
-        Per morphology channel.
+    quality : dict of int -> list of SegmentQuality
+        Per morphology channel, by channel index (two channels may share a name).
     rhythm : list of RhythmEpisode
         Episodes, then pauses, in samples.
     hr : HeartRateStats
@@ -114,7 +118,7 @@ class AnalysisResult:
     channel: ChannelInfo
     morphology_channels: list[str]
     beats: BeatLabels
-    quality: dict[str, list[SegmentQuality]]
+    quality: dict[int, list[SegmentQuality]]
     rhythm: list[RhythmEpisode]
     hr: HeartRateStats
     intervals: Intervals
@@ -151,7 +155,7 @@ class AnalysisResult:
             "intervals": self.intervals.to_dict(),
             "interval_window": list(self.interval_window),
             "rhythm": [e.to_dict() for e in self.rhythm],
-            "quality": {k: [s.to_dict() for s in v] for k, v in self.quality.items()},
+            "quality": {str(k): [s.to_dict() for s in v] for k, v in self.quality.items()},
             "timings_s": dict(self.timings_s),
             "cpu_s": dict(self.cpu_s),
         }
@@ -210,8 +214,9 @@ def analyze(
 
     Notes
     -----
-    1. **Channels**: beats are detected in the first ECG lead by name, else the first
-       channel in mV (:func:`~wavetag.signal.leads.ecg_channel`); beat shapes, quality
+    1. **Channels**: beats are detected in ``conf.channel`` when given, else in the first
+       ECG lead by name, else the first channel in mV
+       (:func:`~wavetag.signal.leads.analysed_channel`); beat shapes, quality
        and intervals use it and up to ``morphology_channels - 1`` other ECG leads
        sampled like it.
     2. **qrs**: :func:`~wavetag.signal.qrs.detect_qrs_chunked`, ``chunk_s`` at a time
@@ -227,7 +232,7 @@ def analyze(
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
     conf = conf or AnalysisConfig()
-    primary = ecg_channel(source.channels)
+    primary = analysed_channel(source.channels, conf.channel)
     morph = morphology_channels(source.channels, primary, conf.morphology_channels)
     read = mv_reader(source, morph)
     stage = _Stages(progress)
@@ -243,7 +248,7 @@ def analyze(
     with stage("rhythm") as report:
         rhythm = find_rhythm(read, primary, labels, conf, report)
     with stage("intervals") as report:
-        hr, intervals, window = measure(read, primary, labels, quality[primary.name], conf)
+        hr, intervals, window = measure(read, primary, labels, quality[primary.index], conf)
         report(1.0, "intervals measured")
     return AnalysisResult(
         primary,
@@ -297,13 +302,13 @@ def grade_quality(
     beats: I64,
     conf: AnalysisConfig,
     report: Report,
-) -> dict[str, list[SegmentQuality]]:
-    """Quality of every 10-s segment of each morphology channel (``read`` gives them in
-    this order, the analysed one first), a bounded read at a time."""
+) -> dict[int, list[SegmentQuality]]:
+    """Quality of every 10-s segment of each morphology channel, by channel index (``read``
+    gives them in this order, the analysed one first), a bounded read at a time."""
     fs, n = morph[0].fs, morph[0].n_samples
     seg = max(1, round(conf.quality.segment_s * fs))
     step = seg * max(1, round(conf.quality_chunk_s / conf.quality.segment_s))
-    out: dict[str, list[SegmentQuality]] = {c.name: [] for c in morph}
+    out: dict[int, list[SegmentQuality]] = {c.index: [] for c in morph}
     for first in range(0, n, step):
         stop = min(n, first + step)
         a, z = np.searchsorted(beats, [first, stop])
@@ -312,7 +317,7 @@ def grade_quality(
             for q in segment_quality(x[:, j], fs, beats[a:z] - first, conf.quality):
                 q.start += first
                 q.end += first
-                out[c.name].append(q)
+                out[c.index].append(q)
         report(stop / max(n, 1), f"grading signal quality: {_clock(stop / fs)}")
     return out
 

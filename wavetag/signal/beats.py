@@ -76,11 +76,12 @@ class BeatConfig:
         large cluster's template holds unknown (Q) beats.
     small_cluster : int
         Clusters with fewer members than this are judged beat by beat.
-    spike_mv : float
-        Pacing spike: a deflection of at least this many mV above (or below)
-        both neighbours ``spike_half_s`` away, before the QRS.
+    spike_slope : float
+        Pacing spike: a deflection that rises above (or falls below) both
+        neighbours ``spike_half_s`` away at least this steeply, mV/s, before the
+        QRS (25 mV/s: 0.15 mV in 6 ms).
     spike_half_s : float
-        Half-width of a pacing spike, s.
+        Half-width of a pacing spike, s (at least one sample at any rate).
     spike_window_s : (float, float)
         Where a pacing spike is looked for, s before the fiducial point.
     spike_sharpness, spike_contrast : float
@@ -106,7 +107,7 @@ class BeatConfig:
     similar_corr: float = 0.90
     q_corr: float = 0.5
     small_cluster: int = 5
-    spike_mv: float = 0.15
+    spike_slope: float = 25.0
     spike_half_s: float = 0.006
     spike_window_s: tuple[float, float] = (0.10, 0.005)
     spike_sharpness: float = 0.6
@@ -269,17 +270,30 @@ def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> f
     return (off - on) * 1000.0 / fs
 
 
-def _pulse(x: F64, beats: I64, offs: I64, k: int) -> F64:
-    """Height of each sample above (or below) both neighbours ``k`` away, same sign."""
+def _shifted(x: F64, beats: I64, offs: I64, shift: float) -> F64:
+    """``x`` at ``beat + offset + shift`` samples, ``shift`` fractional: linear
+    interpolation, so that a span set in seconds is the same span at every rate."""
+    lo = int(np.floor(shift))
+    frac = shift - lo
+    a = np.asarray(gather(x, beats, offs + lo), dtype=np.float64)
+    if frac < 1e-9:
+        return a
+    return np.asarray(a * (1.0 - frac) + gather(x, beats, offs + lo + 1) * frac)
+
+
+def _flank_slope(x: F64, beats: I64, offs: I64, half: float, fs: float) -> F64:
+    """Slope of the gentler flank of each sample, over ``half`` samples either side, in
+    mV/s: positive when the sample stands above (or below) both neighbours, else 0."""
     mid = gather(x, beats, offs)
-    left = mid - gather(x, beats, offs - k)
-    right = mid - gather(x, beats, offs + k)
+    left = mid - _shifted(x, beats, offs, -half)
+    right = mid - _shifted(x, beats, offs, half)
     same = np.sign(left) == np.sign(right)
-    return np.asarray(np.where(same, np.minimum(np.abs(left), np.abs(right)), 0.0))
+    flank = np.where(same, np.minimum(np.abs(left), np.abs(right)), 0.0)
+    return np.asarray(flank * (fs / half), dtype=np.float64)
 
 
 def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
-    """Pacing-spike height before each beat.
+    """Pacing-spike slope before each beat, from the slope of the raw signal.
 
     Parameters
     ----------
@@ -295,42 +309,50 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     Returns
     -------
     ndarray of float64
-        Spike height per beat, mV; 0 where there is none.
+        Slope of the spike's gentler flank per beat, mV/s; 0 where there is none.
 
     Notes
     -----
-    1. Pulse height of every sample in the window: how far it stands above
-       (or below) both neighbours ``spike_half_s`` away, with the same sign.
-       QRS slopes are monotonic over such short spans and score low.
-    2. Per beat and channel take the highest pulse. It is a spike when it is
-       narrow (its height barely grows when the neighbours are taken twice
-       as far: ``spike_sharpness``, unlike an R wave, which keeps rising) and
-       stands out from the window's other pulses (``spike_contrast`` times
-       their 75th percentile plus 0.01 mV, unlike muscle noise) and has no
-       second pulse of half its height within 25 ms (a jagged QRS or a
-       tremor comes in trains).
-    3. The largest spike over the channels.
+    Every span is set in seconds and converted with ``fs``: the flanks are measured
+    between interpolated samples ``spike_half_s`` away (never closer than one sample),
+    so that the same spike gives the same slope at 360, 400 or 500 Hz (a span rounded
+    to whole samples was 5.6 ms at 360 Hz and 5.0 ms at 400 Hz, and the spikes of a
+    resampled record were lost).
+
+    1. Flank slope of every sample in the window: how steeply it rises above (or
+       falls below) both neighbours ``spike_half_s`` away, on the gentler side
+       (:func:`_flank_slope`). QRS slopes are monotonic over such short spans and
+       score low.
+    2. Per beat and channel take the steepest. It is a spike when it is narrow (the
+       rise over twice the span barely exceeds the rise over the span:
+       ``spike_sharpness``, unlike an R wave, which keeps rising) and stands out from
+       the window's other samples (``spike_contrast`` times their 75th percentile plus
+       a floor of 0.01 mV over the span, unlike muscle noise) and has no second peak of
+       half its slope within 25 ms (a jagged QRS or a tremor comes in trains).
+    3. The steepest spike over the channels.
     """
-    k = max(1, round(conf.spike_half_s * fs))
+    half = max(1.0, conf.spike_half_s * fs)
     a, b = round(conf.spike_window_s[0] * fs), round(conf.spike_window_s[1] * fs)
-    q = max(3 * k, round(0.025 * fs))
-    # Pulses are computed 25 ms beyond the search window on both sides, so
-    # that a train running into the QRS is seen as one.
+    reach = int(np.ceil(half))
+    q = max(3 * reach, round(0.025 * fs))
+    # Slopes are computed 25 ms beyond the search window on both sides, so that a
+    # train running into the QRS is seen as one.
     offs = np.arange(-a - q, -b + q + 1, dtype=np.int64)
     search = (offs >= -a) & (offs <= -b)
     if len(beats) == 0 or not search.any():
         return np.zeros(len(beats))
-    h = _pulse(x, beats, offs, k)  # (beats, window, channels)
-    h2 = _pulse(x, beats, offs, 2 * k)
+    h = _flank_slope(x, beats, offs, half, fs)  # (beats, window, channels), mV/s
+    h2 = _flank_slope(x, beats, offs, 2 * half, fs)
     at = np.argmax(np.where(search[None, :, None], h, -1.0), axis=1)[:, None, :]
     top = np.take_along_axis(h, at, axis=1)[:, 0, :]
-    wide = np.take_along_axis(h2, at, axis=1)[:, 0, :]
+    # Rise over twice the span against the rise over the span (slope x span).
+    wide = 2.0 * np.take_along_axis(h2, at, axis=1)[:, 0, :]
     sharp = top >= conf.spike_sharpness * np.maximum(wide, 1e-9)
     floor = np.percentile(h[:, search, :], 75, axis=1)
-    alone = top >= conf.spike_contrast * (floor + 0.01)
-    # No second pulse of half the height nearby: a jagged QRS or tremor has trains of them.
+    alone = top >= conf.spike_contrast * (floor + 0.01 * fs / half)
+    # No second peak of half the slope nearby: a jagged QRS or tremor has trains of them.
     d = np.arange(h.shape[1])[None, :, None] - at
-    near = (np.abs(d) > k) & (np.abs(d) <= q)
+    near = (np.abs(d) > reach) & (np.abs(d) <= q)
     second = np.where(near, h, 0.0).max(axis=1)
     alone &= second < 0.5 * top
     return np.asarray(np.where(sharp & alone, top, 0.0).max(axis=1), dtype=np.float64)
@@ -376,7 +398,7 @@ def classify_beats(
        into a template; measure the template's QRS width (:func:`qrs_width_ms`).
     3. The dominant cluster is the largest.
     4. Cluster label: paced when its median pacing spike (:func:`pacing_spikes`)
-       reaches ``spike_mv``; else, when its beats are premature (median RR
+       reaches ``spike_slope``; else, when its beats are premature (median RR
        below ``premature`` of the local RR), ventricular if its shape is
        foreign to the dominant one (correlation below ``similar_corr`` or
        wider by ``extra_width_ms``) and atrial if not; else ventricular when it
@@ -406,7 +428,7 @@ class BeatWindows:
     windows : ndarray of float32
         Band-passed window around each centre, shape (beats, samples, channels).
     spikes : ndarray of float64
-        Pacing-spike height before each beat, mV.
+        Pacing-spike slope before each beat, mV/s (:func:`pacing_spikes`).
     """
 
     samples: I64
@@ -477,7 +499,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     shape: list[str] = []
     for k in range(n_cl):
         members = clusters == k
-        if np.median(spikes[members]) >= conf.spike_mv:
+        if np.median(spikes[members]) >= conf.spike_slope:
             shape.append("/")
         elif k != dom and np.median(prem[members]) < conf.premature:
             shape.append("V" if foreign_cl[k] else "A")

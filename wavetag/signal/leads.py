@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .recording import ChannelInfo
+from .store import RecordStore, to_physical
 
 F64 = npt.NDArray[np.float64]
 
@@ -75,6 +76,16 @@ class SampleSource:
 
         return cls(channels, read)
 
+    @classmethod
+    def from_store(cls, store: RecordStore) -> SampleSource:
+        """A record of the waveform store, read in physical units a piece at a time (what
+        the analysis job gives :func:`~wavetag.signal.analysis.analyze`)."""
+
+        def read(channel: int, first: int, stop: int) -> npt.NDArray[np.floating]:
+            return to_physical(store.read_samples(channel, first, stop), store.channels[channel])
+
+        return cls(store.channels, read)
+
 
 # Lead names of ECG channels (MLII, V5, aVR, ECG1, lead II, D2...), spaces removed.
 _ECG_NAME = re.compile(
@@ -110,6 +121,26 @@ def ecg_channel(channels: Sequence[ChannelInfo]) -> ChannelInfo:
             return c
     names = ", ".join(c.name for c in channels) or "none"
     raise AnalysisError(f"the record has no ECG channel to detect beats in (channels: {names})")
+
+
+def analysed_channel(channels: Sequence[ChannelInfo], wanted: int | None) -> ChannelInfo:
+    """The channel a run detects beats in: ``wanted`` (an index) when given, else the first
+    ECG lead (:func:`ecg_channel`).
+
+    An index, not a name: two channels of a record may carry one name (``ECG``, ``ECG``).
+
+    Raises
+    ------
+    AnalysisError
+        If ``wanted`` is no channel of the record, or one without samples.
+    """
+    if wanted is None:
+        return ecg_channel(channels)
+    for c in channels:
+        if c.index == wanted and c.n_samples > 0:
+            return c
+    names = ", ".join(f"{c.index} {c.name}" for c in channels) or "none"
+    raise AnalysisError(f"the record has no channel {wanted} with samples (channels: {names})")
 
 
 def morphology_channels(

@@ -1,8 +1,9 @@
 """Rhythm suggestions as episodes labelled in the WFDB ``aux`` vocabulary.
 
 Labels (as in the MIT-BIH reference files): ``(N`` sinus rhythm, ``(SBR``
-sinus bradycardia, ``(SVTA`` supraventricular rhythm over the tachycardia
-rate (the MIT-BIH vocabulary has no separate sinus-tachycardia label),
+sinus bradycardia, ``(SVTA`` supraventricular tachyarrhythmia (a fast rhythm
+without the regularity, narrow beats and P waves of sinus tachycardia, which the
+MIT-BIH vocabulary has no label for and which is reported as ``(N``),
 ``(AFIB`` atrial fibrillation, ``(VT`` ventricular tachycardia, ``(IVR``
 a slower ventricular run, ``(B`` ventricular bigeminy, ``(T`` ventricular
 trigeminy, ``(P`` paced rhythm; ``PAUSE`` marks an RR interval of 2 s or more
@@ -62,6 +63,10 @@ class RhythmConfig:
         Shortest atrial-fibrillation episode, beats.
     paced_fraction : float
         Fraction of paced beats in a rate window that makes it a paced rhythm.
+    sinus_normal_fraction : float
+        A fast run is sinus tachycardia (not ``(SVTA``) only when at least this
+        fraction of its beats are normal (narrow), it is regular and its median beat
+        has a P wave.
     """
 
     brady_bpm: float = 60.0
@@ -76,6 +81,7 @@ class RhythmConfig:
     af_irregularity: float = 0.10
     min_af_beats: int = 12
     paced_fraction: float = 0.5
+    sinus_normal_fraction: float = 0.8
 
 
 @dataclass
@@ -196,11 +202,17 @@ def rhythm_episodes(
        their median beat when the signal is given.
     3. Ventricular patterns, matched on the beat-code string: trigeminy
        ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
-       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR``. Later
-       steps overwrite earlier ones.
-    4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``;
-       consecutive beats with one label form an episode, from its first beat
-       to the next episode's first beat.
+       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR`` (``(P`` in a
+       record with a paced rhythm: never ``(IVR`` there). Later steps overwrite
+       earlier ones.
+    4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``.
+       A ``(SVTA`` episode that is regular (irregularity at most
+       ``af_irregularity``), narrow (``sinus_normal_fraction`` of ``N`` beats)
+       and has a P wave in its median beat (when the signal or ``p_wave`` is
+       given) is sinus tachycardia: ``(N``, since the vocabulary has no
+       sinus-tachycardia label (the heart rate tells it). Without the signal a
+       fast rhythm stays ``(SVTA``. Consecutive beats with one label form an
+       episode, from its first beat to the next episode's first beat.
     5. Every RR interval of ``pause_s`` or more is a ``PAUSE`` episode.
     """
     conf = conf or RhythmConfig()
@@ -252,15 +264,22 @@ def rhythm_episodes(
     for pattern, label in ((rf"(?:NNV){{{c},}}", "(T"), (rf"(?:NV){{{c},}}", "(B")):
         for m in re.finditer(pattern, code):
             lab[m.start() : m.end()] = label
+    # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
+    # seen: the pacemaker does not let the rate fall to an idioventricular escape.
+    slow = "(P" if bool(np.any(lab == "(P")) else "(IVR"
     for m in re.finditer(rf"V{{{conf.vt_beats},}}", code):
         a, z = m.start(), m.end()
         run_rr = rr[a + 1 : z]
         fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
-        lab[a:z] = "(VT" if fast else "(IVR"
+        lab[a:z] = "(VT" if fast else slow
 
     for a, z, label in _runs(lab):
         if label in ("(SBR", "(SVTA") and z - a < conf.min_rate_beats:
             lab[a:z] = "(N"
+    if p_wave is not None:
+        for a, z, label in _runs(lab):
+            if label == "(SVTA" and _sinus(rr[a:z], usable[a:z], sym[a:z], conf) and p_wave(b[a:z]):
+                lab[a:z] = "(N"
     out: list[RhythmEpisode] = []
     runs = _runs(lab)
     end_all = int(n_samples) if n_samples is not None else int(b[-1]) + 1
@@ -271,6 +290,22 @@ def rhythm_episodes(
     for i in (np.flatnonzero(rr[1:] >= conf.pause_s * fs) + 1).tolist():
         out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), PAUSE))
     return out
+
+
+def _sinus(
+    rr: F64, usable: npt.NDArray[np.bool_], sym: npt.NDArray[np.str_], conf: RhythmConfig
+) -> bool:
+    """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen.
+
+    Regularity is measured on the run itself (as :func:`irregularity` measures it), so
+    that a run shorter than the AF window (a 10-s record) is judged too.
+    """
+    ok = usable[1:] & usable[:-1]
+    if not ok.any():
+        return False
+    jumps = np.abs(np.diff(rr))[ok]
+    regular = float(np.median(jumps)) <= conf.af_irregularity * float(np.median(rr[usable]))
+    return regular and float(np.mean(sym == "N")) >= conf.sinus_normal_fraction
 
 
 def episodes_from_aux(

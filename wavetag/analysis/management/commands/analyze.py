@@ -76,6 +76,11 @@ class Command(BaseCommand):
         parser.add_argument("records", nargs="*", metavar="RECORD", help="NAME or DATASET/NAME")
         parser.add_argument("--dataset", help="only records of this dataset")
         parser.add_argument("--wait", action="store_true", help="run now instead of queueing")
+        parser.add_argument(
+            "--channel",
+            type=int,
+            help="index of the channel to detect beats in (default: the first ECG lead)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -86,7 +91,9 @@ class Command(BaseCommand):
         for record in records:
             label = f"{record.dataset.name}/{record.name}"
             try:
-                run = request_analysis(record, None, enqueue=not opts["wait"])
+                run = request_analysis(
+                    record, None, enqueue=not opts["wait"], channel=opts["channel"]
+                )
             except WavetagError as exc:
                 self.stderr.write(f"{label}: {exc}")
                 failed += 1

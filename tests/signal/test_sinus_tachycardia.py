@@ -1,0 +1,43 @@
+"""Sinus tachycardia is not a supraventricular tachyarrhythmia: a regular rhythm of narrow
+beats with P waves above 100/min is reported as ``(N`` (the WFDB rhythm vocabulary has no
+sinus-tachycardia label; the heart rate gives the rate), a fast rhythm without P waves
+stays ``(SVTA``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wavetag.signal.analysis import analyze
+from wavetag.signal.leads import SampleSource
+from wavetag.signal.rhythm import rhythm_episodes
+from wavetag.signal.synth import RecordSpec, synthesize
+
+FS = 360.0
+
+
+class TestSinusTachycardia:
+    @pytest.mark.parametrize("seed", [3, 5])
+    def test_synthetic_sinus_tachycardia_is_sinus(self, seed: int) -> None:
+        spec = RecordSpec("stach", 120.0, FS, ("MLII", "V1"), seed=seed, heart_rate=125.0)
+        rec = synthesize(spec)
+        x = rec.physical()
+        names = [c.name for c in rec.channels]
+        source = SampleSource.from_arrays(
+            {n: x[:, i] for i, n in enumerate(names)}, {n: FS for n in names}
+        )
+        r = analyze(source)
+        assert r.hr.mean_hr is not None and r.hr.mean_hr > 110
+        assert [e.label for e in r.rhythm] == ["(N"]
+
+    def test_without_p_waves_a_fast_regular_rhythm_stays_svta(self) -> None:
+        beats = np.arange(200) * round(FS * 60 / 150)  # 150/min, regular
+        symbols = ["N"] * 200
+        seen = rhythm_episodes(beats, FS, symbols, p_wave=lambda run: True)
+        unseen = rhythm_episodes(beats, FS, symbols, p_wave=lambda run: False)
+        assert [e.label for e in seen] == ["(N"]
+        assert [e.label for e in unseen] == ["(SVTA"]
+
+    def test_beat_times_alone_cannot_tell(self) -> None:
+        beats = np.arange(200) * round(FS * 60 / 150)
+        assert [e.label for e in rhythm_episodes(beats, FS, ["N"] * 200)] == ["(SVTA"]
