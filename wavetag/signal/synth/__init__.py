@@ -5,7 +5,7 @@ Build a :class:`RecordSpec` (or take one from :func:`demo_records` /
 chunks, or stream it straight to WFDB files with :func:`write_wfdb`.
 """
 
-from .catalog import demo_records, holter_spec
+from .catalog import demo_records, holter_spec, tutorial_records
 from .record import SyntheticRecord, synthesize
 from .spec import STANDARD_12, Alarm, Episode, RecordSpec
 from .wfdb_writer import WrittenRecord, write_wfdb
@@ -20,5 +20,6 @@ __all__ = [
     "demo_records",
     "holter_spec",
     "synthesize",
+    "tutorial_records",
     "write_wfdb",
 ]

@@ -141,6 +141,94 @@ def demo_records(seed: int = 0) -> list[RecordSpec]:
     ]
 
 
+def tutorial_records(seed: int = 0) -> list[RecordSpec]:
+    """The tutorial's records: one short record for each built-in template's walkthrough.
+
+    Shorter than the demo's, so that the first visit to the tutorial, which generates
+    them, waits well under a second.
+
+    Parameters
+    ----------
+    seed : int
+        Varies the patients, not the content.
+
+    Returns
+    -------
+    list of RecordSpec
+        ``tutorial_icu``
+            60-s ICU record (II, V, PLETH, ABP, RESP), 250 Hz: a VT run from about
+            42 s that drops the arterial pressure; a true ventricular tachycardia
+            alarm at 50 s.
+        ``tutorial_12lead``
+            10-s resting 12-lead ECG, 500 Hz: sinus rhythm, a PAC and two PVCs.
+        ``tutorial_holter``
+            120-s 2-lead Holter excerpt (MLII, V1), 360 Hz, format 212: sinus
+            rhythm, ventricular bigeminy from 25 s to 75 s.
+        ``tutorial_beats``
+            12-s 2-lead record (MLII, V1), 360 Hz, format 212: sinus rhythm with
+            two PVCs, for correcting beats.
+    """
+    rng = np.random.default_rng(seed + 7919)
+
+    def s() -> int:
+        return int(rng.integers(0, 2**31))
+
+    note = f"{SOURCE_NOTE}, tutorial seed {seed}"
+    return [
+        RecordSpec(
+            "tutorial_icu",
+            60.0,
+            250.0,
+            ("II", "V"),
+            extra=("PLETH", "ABP", "RESP"),
+            seed=s(),
+            heart_rate=84.0,
+            episodes=(Episode("vt", 42.0, 11.0, rate=170.0),),
+            alarm=Alarm(50.0, "Ventricular_Tachycardia", True),
+            comments=(note, "Ventricular_Tachycardia", "True alarm"),
+        ),
+        RecordSpec(
+            "tutorial_12lead",
+            10.0,
+            500.0,
+            STANDARD_12,
+            seed=s(),
+            heart_rate=72.0,
+            episodes=(
+                Episode("pvc", 2.0, 0.0),
+                Episode("pac", 4.6, 0.0),
+                Episode("pvc", 7.3, 0.0),
+            ),
+            noise=0.6,
+            comments=(note, "Rhythm: sinus rhythm with premature ventricular and atrial beats"),
+        ),
+        RecordSpec(
+            "tutorial_holter",
+            120.0,
+            360.0,
+            ("MLII", "V1"),
+            seed=s(),
+            heart_rate=74.0,
+            episodes=(Episode("bigeminy", 25.0, 50.0),),
+            comments=(note, "Rhythm: ventricular bigeminy from 25 s to 75 s"),
+            ecg_gain=200.0,
+            fmt="212",
+        ),
+        RecordSpec(
+            "tutorial_beats",
+            12.0,
+            360.0,
+            ("MLII", "V1"),
+            seed=s(),
+            heart_rate=70.0,
+            episodes=(Episode("pvc", 3.1, 0.0), Episode("pvc", 8.2, 0.0)),
+            comments=(note, "Rhythm: sinus rhythm with two PVCs"),
+            ecg_gain=200.0,
+            fmt="212",
+        ),
+    ]
+
+
 def _place(
     rng: np.random.Generator, duration: float, wanted: list[tuple[EpisodeKind, float, float]]
 ) -> list[Episode]:
