@@ -13,6 +13,10 @@ shows a final task's outcome (status, final label, discussion) to its annotators
 learning, never the other answers. In a project that is not blind, the annotators of a
 final task see everything about it. Adjudicators and project admins who are not assigned
 to a task see every answer; if they are assigned to it, they are blind like anyone else.
+
+The tutorial's dataset (``Dataset.tutorial``, synthetic records wavetag makes itself) is
+open to every signed-in user: its records, and of its annotation sets only the practice
+set and their own working copies.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from django.http import Http404
 from wavetag.errors import NotAllowed
 from wavetag.records.access import MAX_ID, can_see_everything
 from wavetag.records.models import AnnotationSet, Dataset, Record
+from wavetag.records.tutorial import PRACTICE_SET
 
 from .beat_schema import AUTOMATIC, is_beat_schema, start_set_of
 from .models import ROLE_RANK, Assignment, Membership, Project, Role, Task, TaskStatus
@@ -47,12 +52,18 @@ def _project_dataset_ids(user: Any) -> QuerySet[Membership, int]:
     return Membership.objects.filter(user=user).values_list("project__dataset_id", flat=True)
 
 
+def _reached_records(user: Any) -> Q:
+    """Records of the user's projects' datasets, and of the tutorial's (synthetic, made
+    by wavetag for every signed-in user to practise on)."""
+    return Q(dataset_id__in=_project_dataset_ids(user)) | Q(dataset__tutorial=True)
+
+
 def visible_datasets(user: Any) -> QuerySet[Dataset]:
     if can_see_everything(user):
         return Dataset.objects.all()
     if not user.is_authenticated:
         return Dataset.objects.none()
-    return Dataset.objects.filter(id__in=_project_dataset_ids(user))
+    return Dataset.objects.filter(Q(id__in=_project_dataset_ids(user)) | Q(tutorial=True))
 
 
 def visible_records(user: Any) -> QuerySet[Record]:
@@ -60,7 +71,7 @@ def visible_records(user: Any) -> QuerySet[Record]:
         return Record.objects.all()
     if not user.is_authenticated:
         return Record.objects.none()
-    return Record.objects.filter(dataset_id__in=_project_dataset_ids(user))
+    return Record.objects.filter(_reached_records(user))
 
 
 def get_record_for_user(user: Any, record_id: int) -> Record:
@@ -94,7 +105,7 @@ def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
     if compiled is None:
         qs = Record.objects.all()
         if not everything:
-            qs = qs.filter(dataset_id__in=_project_dataset_ids(_USER))
+            qs = qs.filter(_reached_records(_USER))
         query = qs.filter(pk=_RECORD).order_by().values_list("store_key", "duration")[:1]
         sql, params = query.query.sql_with_params()
         at_user = params.index(_USER) if not everything else None
@@ -132,7 +143,8 @@ def visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
     ``visible_sets`` (none by default), and, in a beat-correction project, the set its
     annotators start from (``start_set``: the automatic set, or an imported one). Project
     admins, and members of a project that is not blind, see every set. Through several
-    projects on one dataset, the user sees what any of them allows.
+    projects on one dataset, the user sees what any of them allows. On the tutorial's
+    dataset everyone also sees its practice set (the beats a walkthrough corrects).
     """
     names: set[str] = set()
     automatic = False
@@ -149,6 +161,9 @@ def visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
                 automatic = True
             else:
                 names.add(start)
+    # The tutorial shows everyone its practice beats, never its reference (the answers).
+    if Dataset.objects.filter(pk=dataset_id, tutorial=True).exists():
+        names.add(PRACTICE_SET)
     found = Q(name__in=names)
     if automatic:
         found |= Q(origin=AnnotationSet.Origin.AUTOMATIC)

@@ -111,6 +111,11 @@ def import_paths(
         ds_name = dataset or dataset_name_for(ref.root)
         if ds_name not in datasets:
             datasets[ds_name], _ = Dataset.objects.get_or_create(name=ds_name)
+        if datasets[ds_name].tutorial:
+            # Every signed-in user reads the tutorial's dataset: nothing else goes in it.
+            message = f"{ref.path}: dataset {ds_name} is the tutorial's; choose another name"
+            report(ImportResult(ref.path, record_name(ref), "failed", message))
+            continue
         report(
             import_one(
                 ref,

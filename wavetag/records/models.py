@@ -17,6 +17,9 @@ class Dataset(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Made by wavetag for its tutorial (``records.tutorial``): every signed-in user reads
+    # its records, member of a project on it or not. Never set by hand or by an import.
+    tutorial = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["name"]
