@@ -193,3 +193,12 @@ urlpatterns += [
         name="decisions",
     ),
 ]
+
+# -- the tutorial: a guided walkthrough of each built-in template's task page ------------------
+from . import tutorial  # noqa: E402
+
+urlpatterns += [
+    path("tutorial/", tutorial.index, name="tutorial"),
+    path("tutorial/<slug:template>/", tutorial.walkthrough, name="tutorial-walk"),
+    path("tutorial/<slug:template>/restart/", tutorial.restart, name="tutorial-restart"),
+]
