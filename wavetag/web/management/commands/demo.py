@@ -17,6 +17,7 @@ from wavetag.projects.models import Project, Role, Task
 from wavetag.projects.services import add_member, create_project
 from wavetag.records.importer import import_paths
 from wavetag.records.models import Dataset
+from wavetag.records.tutorial import ensure_tutorial
 
 from .serve import serve
 
@@ -101,12 +102,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare, print, and exit")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        """1. migrate; 2. the demo datasets (generated once); 3. the accounts, with a fresh
-        password; 4. the projects and memberships (made once, memberships restored);
-        5. the automatic analysis of each record, queued once; 6. print how to log in, and
-        serve."""
+        """1. migrate; 2. the demo datasets and the tutorial's (generated once); 3. the
+        accounts, with a fresh password; 4. the projects and memberships (made once,
+        memberships restored); 5. the automatic analysis of each record, queued once;
+        6. print how to log in, and serve."""
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_datasets(opts["seed"])
+        ensure_tutorial()
         password = os.environ.get("WAVETAG_DEMO_PASSWORD") or secrets.token_urlsafe(9)
         admin = self._ensure_user(DEMO_USER, password, staff=True)
         team = [(self._ensure_user(name, password), role) for name, role in TEAM]
@@ -129,6 +131,7 @@ class Command(BaseCommand):
         if queued:
             say(f"  Analysis  {queued} records queued: the server's worker finds their beats,")
             say("            rhythm and quality, shown beside each task (a minute or so)")
+        say(f"  Tutorial  http://{shown}:{opts['port']}/tutorial/ (a walkthrough per template)")
         say("  Try it    each account in its own browser or private window: both annotators")
         say("            answer, the adjudicator decides where they disagree, demo watches")
         say("            progress in the project's console.")
