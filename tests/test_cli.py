@@ -223,7 +223,7 @@ class TestDemo:
             server.terminate()
             server.wait(timeout=10)
         names = db_rows(tmp_path, "select name from records_record order by name")
-        assert len(names) == 6
+        assert len(names) == 10  # six demo records, the tutorial's four
         # A second run reuses the data and only resets the password.
         again = wavetag(tmp_path, "demo", "--no-serve")
         assert again.returncode == 0 and "Generating" not in again.stdout
@@ -251,6 +251,10 @@ class TestDemo:
             ("demo-holter", "holter_30min"),
             ("demo-icu-alarms", "icu_vt_false"),
             ("demo-icu-alarms", "icu_vt_true"),
+            ("tutorial", "tutorial_12lead"),
+            ("tutorial", "tutorial_beats"),
+            ("tutorial", "tutorial_holter"),
+            ("tutorial", "tutorial_icu"),
         ]
         members_sql = (
             "select p.name, u.username, m.role from projects_membership m "
