@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from wavetag.signal.io.discover import find_records
-from wavetag.signal.synth import tutorial_records, write_wfdb
 from wavetag.signal.vocabulary import BEAT_CODES
 
 from .importer import import_one
@@ -42,36 +41,25 @@ class TutorialError(RuntimeError):
     """The tutorial's records could not be made (a bug, or a full disk): say so."""
 
 
-def _ready(dataset: Dataset | None) -> bool:
-    if dataset is None:
-        return False
-    names = set(Record.objects.filter(dataset=dataset).values_list("name", flat=True))
-    wanted = {spec.name for spec in tutorial_records()}
-    return (
-        wanted <= names
-        and AnnotationSet.objects.filter(
-            record__dataset=dataset, record__name=BEATS_RECORD, name=PRACTICE_SET
-        ).exists()
-    )
-
-
 def tutorial_dataset() -> Dataset | None:
     return Dataset.objects.filter(tutorial=True).order_by("pk").first()
 
 
 def ensure_tutorial(seed: int = 0) -> Dataset:
-    """The tutorial's dataset, with every record, made on the first call.
+    """The tutorial's dataset, with every record; what is missing is made.
 
     1. **Dataset.** The one flagged ``tutorial``; made if missing, named ``tutorial``
        (``tutorial-2``... when an imported dataset has the name: it stays closed).
     2. **Records.** Each of ``signal.synth.tutorial_records`` the dataset lacks is written
        as WFDB files under ``WAVETAG_HOME/tutorial-source`` and imported like any record
        (``import_paths`` refuses this dataset, so nothing else lands in it).
-    3. **Practice set** of the beats record (see :func:`_make_practice_set`).
+    3. **Practice set** of the beats record (see :func:`_make_practice_set`), made last:
+       its presence says that the records are all there.
     """
-    found = tutorial_dataset()
-    if _ready(found):
-        return found  # type: ignore[return-value]
+    # Here, not at the top: the generator needs scipy, over a second to import, and web
+    # processes load this module at start (the access rules name the practice set).
+    from wavetag.signal.synth import tutorial_records, write_wfdb
+
     with _LOCK:
         dataset = tutorial_dataset() or _make_dataset()
         names = set(Record.objects.filter(dataset=dataset).values_list("name", flat=True))
@@ -97,7 +85,11 @@ def _make_dataset() -> Dataset:
     while Dataset.objects.filter(name=name).exists():
         n += 1
         name = f"{DATASET}-{n}"
-    return Dataset.objects.create(name=name, description=DESCRIPTION, tutorial=True)
+    try:
+        with transaction.atomic():
+            return Dataset.objects.create(name=name, description=DESCRIPTION, tutorial=True)
+    except IntegrityError:  # made meanwhile by another process
+        return Dataset.objects.get(tutorial=True, name=name)
 
 
 def _reference(record: Record) -> list[Annotation]:
@@ -144,8 +136,13 @@ def _make_practice_set(record: Record) -> AnnotationSet:
 
 
 def tutorial_record(name: str) -> Record:
-    """A record of the tutorial's dataset, by name (the dataset made if need be)."""
-    return Record.objects.select_related("dataset").get(dataset=ensure_tutorial(), name=name)
+    """A record of the tutorial's dataset, by name; the dataset is made on first use."""
+    ready = AnnotationSet.objects.filter(
+        record__dataset__tutorial=True, record__name=BEATS_RECORD, name=PRACTICE_SET
+    ).exists()
+    records = Record.objects.select_related("dataset").filter(dataset__tutorial=True, name=name)
+    found = records.first() if ready else None
+    return found or records.filter(dataset=ensure_tutorial()).get()
 
 
 def reference(record: Record) -> dict[str, Any]:

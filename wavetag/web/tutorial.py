@@ -58,11 +58,9 @@ def _beats_part(record: Record, user: Any, config: dict[str, Any]) -> dict[str, 
     as a beat task's page has it; and what the guide checks the corrections against."""
     mine = records.practice_copy(record, user)
     practice = AnnotationSet.objects.get(record=record, name=records.PRACTICE_SET)
-    show_only(
-        config,
-        {practice.pk, mine.pk},
-        {"id": mine.pk, "name": mine.name, "origin": mine.origin, "count": mine.count},
-    )
+    # A copy made just now, after the viewer's list was read, is added.
+    listed = {"id": mine.pk, "name": mine.name, "origin": mine.origin, "count": mine.count}
+    show_only(config, {practice.pk, mine.pk}, {**listed, "mine": True})
     config["beat_editor"] = True
     config["edit_set"] = {"id": mine.pk, "name": mine.name}
     return {
