@@ -14,6 +14,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        from importlib.metadata import version
+
+        print(f"wavetag {version('wavetag')}")
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wavetag.settings")
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")

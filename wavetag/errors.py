@@ -8,6 +8,9 @@ Pages show the same message; commands print it.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 
 class WavetagError(Exception):
     """A request that cannot be done as asked; ``status`` is the API's answer."""
@@ -46,3 +49,33 @@ def refuse_nul(name: str, text: str) -> str:
     if "\x00" in text:
         raise InvalidInput(f"{name}: must not contain NUL characters")
     return text
+
+
+# Deeper than any body the API takes (a label schema is the deepest, at about 6 levels).
+MAX_JSON_DEPTH = 32
+
+
+def load_json(raw: bytes | str, where: str = "body") -> Any:
+    """Parse JSON from a client, refusing what is not JSON or is nested deeper than
+    ``MAX_JSON_DEPTH`` (``InvalidInput`` naming ``where``): deep nesting would otherwise
+    exhaust the recursion of whatever reads it next."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise InvalidInput(f"{where}: nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"{where}: not valid JSON") from None
+    # Breadth-first, without recursion: the check must not fail the way it guards against.
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(f"{where}: nested more than {MAX_JSON_DEPTH} levels deep")
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return value

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.errors import HttpError
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.accounts.services import (
     reset_viewer_settings,
     update_viewer_settings,
 )
+from wavetag.errors import load_json
 
 from .users import api_user
 
@@ -79,10 +78,7 @@ def get_viewer_settings(request: HttpRequest) -> dict[str, Any]:
 def patch_viewer_settings(request: HttpRequest) -> dict[str, Any]:
     # The body is read here rather than by the schema layer so that every check (types,
     # ranges, unknown names) lives in the one service the pages use too.
-    try:
-        changes = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "body: not valid JSON") from None
+    changes = load_json(request.body or b"null")
     return update_viewer_settings(api_user(request), changes)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 
 from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.adjudication import adjudication_queue
@@ -20,7 +18,7 @@ from wavetag.annotations.changes import replace_schema
 from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.progress import project_progress, projects_overview
-from wavetag.errors import InvalidInput
+from wavetag.errors import InvalidInput, load_json
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Role, Task
@@ -49,10 +47,7 @@ def json_body(request: HttpRequest) -> Any:
     if request.content_type in FORM_TYPES and _empty_form(request):
         # An empty form, as some clients send for a POST without data.
         return {}
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "body: not valid JSON") from None
+    return load_json(request.body)
 
 
 def _empty_form(request: HttpRequest) -> bool:

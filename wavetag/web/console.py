@@ -26,7 +26,7 @@ from wavetag.annotations.batches import release as release_assignments
 from wavetag.annotations.changes import has_answers, remove_member, replace_schema
 from wavetag.annotations.gold_checks import gold_report
 from wavetag.annotations.progress import project_progress
-from wavetag.errors import InvalidInput, WavetagError
+from wavetag.errors import InvalidInput, WavetagError, load_json
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
 from wavetag.projects.services import add_member, find_user, set_paused, update_settings
@@ -236,10 +236,7 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     text = request.POST.get("schema", "")
     try:
-        try:
-            raw = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput(f"schema: not valid JSON ({exc})") from None
+        raw = load_json(text, "schema")
         replace_schema(project, raw)
     except WavetagError as exc:
         return _console(request, project, status=exc.status, error=str(exc), schema_text=text)
