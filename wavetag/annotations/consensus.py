@@ -36,10 +36,6 @@ def submitted(task: Task) -> list[Annotation]:
     return list(rows)
 
 
-def submitted_answers(task: Task) -> list[dict[str, Any]]:
-    return [a.answer for a in submitted(task)]
-
-
 def evaluate(task: Task, by: Any = None) -> str:
     """Recompute the task's status and final label; call inside the caller's transaction,
     with the task row locked so that two last answers do not both miss each other."""
