@@ -15,6 +15,7 @@ from wavetag.projects.models import Task
 pytestmark = pytest.mark.django_db(transaction=True)
 
 READY = "[data-testid=waveform][data-state=ready]"
+KEYS = "[data-testid=practice-form][data-keys=ready]"
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ class TestPracticePage:
         page.get_by_test_id("practice-link").click()
         page.get_by_test_id("practice-start").click()
         expect(page.locator(READY)).to_be_visible(timeout=15000)
+        expect(page.locator(KEYS)).to_have_count(1)
         # Wrong on purpose, by keyboard: True, then Enter.
         page.keyboard.press("t")
         expect(page.get_by_test_id("choice-decision-True")).to_be_checked()
@@ -62,6 +64,7 @@ class TestPracticePage:
         # A retake, right this time.
         page.get_by_test_id("practice-start").click()
         expect(page.locator(READY)).to_be_visible(timeout=15000)
+        expect(page.locator(KEYS)).to_have_count(1)
         page.keyboard.press("f")
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("practice-feedback")).to_have_attribute("data-correct", "true")

@@ -11,4 +11,6 @@ if (form) {
   const fields = createFields(form, (text) => (status.textContent = text));
   fields.sync();
   attachKeys({ submit: () => form.requestSubmit() }, { submit: form.dataset.keySubmit }, fields.press);
+  // Says the keys answer now (a key pressed before this module ran would be lost).
+  form.dataset.keys = "ready";
 }
