@@ -345,7 +345,11 @@ def classify(
     length = round(bc.pre_s * fs) + round(bc.post_s * fs) + 1
     # Filled in place, chunk by chunk: the record's windows exist once, never twice.
     windows = BeatWindows(
-        beats, np.zeros(n, np.int64), np.zeros((n, length, len(morph)), np.float32), np.zeros(n)
+        beats,
+        np.zeros(n, np.int64),
+        np.zeros((n, length, len(morph)), np.float32),
+        np.zeros(n),
+        np.zeros((n, bc.p_points, len(morph)), np.float32),
     )
     for first in range(0, max(n_samples, 1), chunk):
         stop = min(n_samples, first + chunk)
@@ -356,6 +360,7 @@ def classify(
             windows.centre[a:z] = part.centre + lo
             windows.windows[a:z] = part.windows
             windows.spikes[a:z] = part.spikes
+            windows.before[a:z] = part.before
         report(0.8 * stop / max(n_samples, 1), f"classifying beats: {_clock(stop / fs)}")
     report(0.8, "grouping beats by shape")
     return label_windows(windows, fs, bc)

@@ -52,12 +52,12 @@ class BeatConfig:
         Beats (evenly spread) that grow the templates before bulk assignment.
     max_clusters : int
         Clusters beyond this are not created; unmatched beats join the nearest.
-    local_rr_beats : int
-        Preceding RR intervals whose median is the local RR, beats.
     premature : float
-        A beat is premature when its RR is below this fraction of the local RR.
+        A beat is premature when its RR is below this fraction of the dominant
+        rhythm's RR (:func:`dominant_rr`).
     compensatory : float
-        (RR before + RR after) / local RR at or above this is a full compensatory pause.
+        (RR before + RR after) / the dominant RR at or above this is a full compensatory
+        pause.
     early_return : float
         A premature beat of normal shape is atrial when the next RR is at
         least this many times its own (sinus acceleration keeps it short).
@@ -87,6 +87,26 @@ class BeatConfig:
     spike_sharpness, spike_contrast : float
         How narrow and how isolated a pulse must be to count as a pacing
         spike (see :func:`pacing_spikes`).
+    p_window_s : (float, float)
+        The stretch before the QRS where a P wave is looked for, s before the
+        fiducial point (``p_points`` evenly spaced samples of it are kept).
+    p_present : float
+        Correlation of a beat's pre-QRS stretch with the dominant beats' at or
+        above which the beat has their P wave.
+    atrial_premature : float
+        A beat of normal shape is atrial when its RR is below this fraction of the
+        dominant rhythm's and the next interval is longer (``early_return``).
+    rhythm_share : float
+        A cluster holding at least this share of the beats, on time, is never
+        called ventricular from its shape alone.
+    sinus_gate : (float, float)
+        An interval between two normal-shaped beats within this range of the
+        dominant-rhythm RR updates it (an ectopic pair or a pause does not).
+    sinus_beats : int
+        Intervals in the dominant-rhythm RR (their median).
+    sinus_reset : int
+        Consecutive regular intervals outside the gate after which the dominant
+        rhythm has changed (a new rate is learnt).
     """
 
     band_hz: tuple[float, float] = (1.0, 40.0)
@@ -97,7 +117,6 @@ class BeatConfig:
     cluster_amp: float = 1.6
     seed_beats: int = 3000
     max_clusters: int = 60
-    local_rr_beats: int = 8
     premature: float = 0.85
     compensatory: float = 1.85
     early_return: float = 1.15
@@ -112,6 +131,14 @@ class BeatConfig:
     spike_window_s: tuple[float, float] = (0.10, 0.005)
     spike_sharpness: float = 0.6
     spike_contrast: float = 6.0
+    p_window_s: tuple[float, float] = (0.30, 0.06)
+    p_points: int = 25
+    p_present: float = 0.6
+    atrial_premature: float = 0.90
+    rhythm_share: float = 0.2
+    sinus_gate: tuple[float, float] = (0.8, 1.3)
+    sinus_beats: int = 8
+    sinus_reset: int = 12
 
 
 @dataclass
@@ -130,13 +157,16 @@ class BeatLabels:
     widths_ms : ndarray of float64
         QRS width of the beat's cluster template, ms.
     prematurity : ndarray of float64
-        RR before the beat divided by the local RR (1 = on time).
+        RR before the beat divided by the dominant rhythm's RR (1 = on time).
     correlation : ndarray of float64
         Correlation of the beat with its cluster template.
     cluster_symbols : list of str
         What each cluster suggests (``N``, ``A``, ``V`` or ``/``).
     cluster_similarity : ndarray of float64
         Correlation of each cluster template with the dominant one.
+    p_wave : ndarray of float64
+        Correlation of each beat's pre-QRS stretch with the dominant beats' (a
+        P wave like theirs: near 1; none, or another: near 0 or below).
     """
 
     samples: I64
@@ -147,6 +177,7 @@ class BeatLabels:
     correlation: F64
     cluster_symbols: list[str] = field(default_factory=list)
     cluster_similarity: F64 = field(default_factory=lambda: np.zeros(0))
+    p_wave: F64 = field(default_factory=lambda: np.zeros(0))
 
     def to_dict(self) -> dict[str, object]:
         """Plain lists and numbers (JSON-ready)."""
@@ -397,19 +428,29 @@ def classify_beats(
     2. Cluster the windows (:func:`cluster_beats`) and average each cluster
        into a template; measure the template's QRS width (:func:`qrs_width_ms`).
     3. The dominant cluster is the largest.
-    4. Cluster label: paced when its median pacing spike (:func:`pacing_spikes`)
-       reaches ``spike_slope``; else, when its beats are premature (median RR
-       below ``premature`` of the local RR), ventricular if its shape is
-       foreign to the dominant one (correlation below ``similar_corr`` or
-       wider by ``extra_width_ms``) and atrial if not; else ventricular when it
-       correlates poorly with the dominant template and is wide or wider
-       than it (sustained ventricular rhythm); otherwise normal.
-    5. Beat codes: clusters of ``small_cluster`` beats or more give their
-       label to their beats; a premature beat of normal shape followed by a
-       longer interval (``early_return``) is ``A``. In small clusters a
-       premature, foreign beat followed by a full compensatory pause is
-       ``V``, else a shape unlike every large cluster is ``Q``. Small paced
-       clusters are ``/`` only when a large cluster is paced too.
+    4. Evidence per beat: its RR against the dominant rhythm's (:func:`dominant_rr`,
+       which only normal-shaped pairs on time update, so that a run of ectopic beats
+       or bigeminy does not become the reference), and whether the dominant beats'
+       P wave precedes it (:func:`p_similarity`); where the dominant rhythm itself
+       has no P wave (atrial fibrillation, noise: :func:`p_context`), timing is not
+       trusted.
+    5. Cluster label, from physiology rather than size: paced when its median pacing
+       spike (:func:`pacing_spikes`) reaches ``spike_slope``; the dominant cluster
+       is normal; a cluster shaped like it is atrial when its beats are premature,
+       else normal; a foreign cluster (poorly correlated, or wider by
+       ``extra_width_ms``) holding ``rhythm_share`` of the beats on time is a rhythm
+       of its own: normal after the dominant P wave (bundle-branch block,
+       pre-excitation), otherwise ``Q`` (unsettled); without P waves to judge by,
+       a foreign cluster is ventricular only when plainly unlike and wide; with
+       them, ventricular when premature, normal when on time after the dominant P
+       wave, ventricular when on time but wide and unlike without it.
+    6. Beat codes: clusters of ``small_cluster`` beats or more give their
+       label to their beats; a normal-shaped beat premature against the dominant
+       rhythm (``atrial_premature``) and followed by a longer interval
+       (``early_return``) is ``A``. In small clusters a premature, foreign beat
+       followed by a full compensatory pause is ``V``, else a shape unlike every
+       large cluster is ``Q``. Small paced clusters are ``/`` only when a large
+       cluster is paced too.
     """
     conf = conf or BeatConfig()
     return label_windows(beat_windows(signal, fs, beats, conf), fs, conf)
@@ -429,12 +470,16 @@ class BeatWindows:
         Band-passed window around each centre, shape (beats, samples, channels).
     spikes : ndarray of float64
         Pacing-spike slope before each beat, mV/s (:func:`pacing_spikes`).
+    before : ndarray of float32
+        The band-passed stretch where a P wave would be, ``p_points`` samples of
+        it, shape (beats, p_points, channels).
     """
 
     samples: I64
     centre: I64
     windows: F32
     spikes: F64
+    before: F32
 
 
 def beat_windows(
@@ -452,7 +497,8 @@ def beat_windows(
     pre, post = round(conf.pre_s * fs), round(conf.post_s * fs)
     if len(b) == 0:
         empty = np.zeros((0, pre + post + 1, x.shape[1]), dtype=np.float32)
-        return BeatWindows(b, b.copy(), empty, np.zeros(0))
+        none = np.zeros((0, conf.p_points, x.shape[1]), dtype=np.float32)
+        return BeatWindows(b, b.copy(), empty, np.zeros(0), none)
     bp = bandpass(x, fs, conf.band_hz)
     energy = np.sum(bp * bp, axis=1)
     r = max(1, round(conf.align_s * fs))
@@ -460,7 +506,103 @@ def beat_windows(
     centre = b + shift
     win = gather(bp, centre, np.arange(-pre, post + 1, dtype=np.int64))  # (n, L, ch)
     spikes = pacing_spikes(x, fs, centre, conf)
-    return BeatWindows(b, centre, np.asarray(win, dtype=np.float32), spikes)
+    before = gather(bp, centre, p_offsets(fs, conf))
+    return BeatWindows(b, centre, np.asarray(win, dtype=np.float32), spikes, before)
+
+
+def p_offsets(fs: float, conf: BeatConfig) -> I64:
+    """Where the P-wave stretch is sampled, samples from the fiducial point: the same
+    ``p_points`` instants at every rate, so that its memory does not grow with fs."""
+    far, near = conf.p_window_s
+    return np.round(np.linspace(-far, -near, conf.p_points) * fs).astype(np.int64)
+
+
+def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: BeatConfig) -> F64:
+    """The dominant rhythm's RR at each beat, samples: what a beat's timing is judged against.
+
+    A median of the last intervals between two normal-shaped beats would follow the
+    ectopic rhythm it is meant to expose (in a run of atrial beats, or in bigeminy,
+    the local RR is the ectopic one, and nothing looks premature). So the estimate
+    takes only the intervals between two normal-shaped beats that lie within
+    ``sinus_gate`` of it (the rate drifts, it does not jump); when ``sinus_reset``
+    regular intervals in a row fall outside, the rhythm has changed and the estimate
+    restarts from them.
+    """
+    n = len(beats)
+    out = np.empty(n)
+    if n < 2:
+        out[:] = round(fs)
+        return out
+    rr = np.diff(beats).astype(np.float64).tolist()
+    lo, hi = conf.sinus_gate
+    first = sorted(rr[: conf.sinus_beats + 1])
+    est = first[len(first) // 2]
+    kept: list[float] = []
+    outside: list[float] = []
+    ok = normal.tolist()
+    out[0] = est
+    for i in range(1, n):
+        out[i] = est
+        if not (ok[i] and ok[i - 1]):
+            continue
+        r = rr[i - 1]
+        if lo * est <= r <= hi * est:
+            kept.append(r)
+            del kept[: -conf.sinus_beats]
+            est = _median(kept)
+            outside.clear()
+            continue
+        outside.append(r)
+        if len(outside) >= conf.sinus_reset:
+            recent = outside[-conf.sinus_reset :]
+            mid = _median(recent)
+            if max(recent) - min(recent) < 0.15 * mid:
+                kept = recent[-conf.sinus_beats :]
+                est = _median(kept)
+                outside.clear()
+    return out
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
+    """Correlation of each beat's pre-QRS stretch with the dominant beats' mean one.
+
+    A conducted beat (sinus, bundle-branch block, pre-excitation) has the dominant
+    beats' P wave at their PR interval: near 1. A ventricular beat has none there, an
+    atrial one another: low. Noise and atrial fibrillation give low values to every
+    beat, which :func:`p_context` turns into "no P wave to judge by".
+    """
+    n = len(before)
+    flat = before.reshape(n, -1).astype(np.float64)
+    flat -= flat.mean(axis=1, keepdims=True)
+    if not dominant.any():
+        return np.zeros(n)
+    t = flat[dominant].mean(axis=0)
+    norms = np.linalg.norm(flat, axis=1) * max(float(np.linalg.norm(t)), 1e-12)
+    return np.asarray((flat @ t) / np.maximum(norms, 1e-12), dtype=np.float64)
+
+
+def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int = 15) -> F64:
+    """Median P-wave similarity of the ``span`` normal-shaped beats around each beat:
+    whether the dominant rhythm has a P wave there (sinus) or not (atrial
+    fibrillation, noise), so that timing is trusted only where it means something."""
+    idx = np.flatnonzero(normal)
+    if len(idx) == 0:
+        return np.zeros(beats)
+    vals = p_wave[idx]
+    half = span // 2
+    pad = np.concatenate([np.full(half, vals[0]), vals, np.full(half, vals[-1])])
+    med = np.empty(len(vals))
+    for a in range(0, len(vals), 50000):
+        block = sliding_window_view(pad[a : a + 50000 + 2 * half], span)
+        med[a : a + len(block)] = np.median(block, axis=1)
+    at = np.clip(np.searchsorted(idx, np.arange(beats)), 0, len(idx) - 1)
+    return np.asarray(med[at], dtype=np.float64)
 
 
 def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
@@ -489,23 +631,48 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     spikes = w.spikes
 
     rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
-    loc = local_rr(rr, conf.local_rr_beats)
-    prem = rr / np.maximum(loc, 1.0)
-    nxt = np.append(rr[1:], rr[-1])
-    comp = (rr + nxt) / np.maximum(loc, 1.0)
-    is_prem = prem < conf.premature
     # A shape "foreign" to the dominant beat: poorly correlated or clearly wider.
     foreign_cl = (corr_dom < conf.similar_corr) | (widths >= widths[dom] + conf.extra_width_ms)
+    wide_cl = (widths >= conf.wide_ms) | (widths >= widths[dom] + conf.extra_width_ms)
+    normal = ~foreign_cl[clusters]
+    sinus = dominant_rr(b, normal, fs, conf)
+    prem = rr / np.maximum(sinus, 1.0)
+    nxt = np.append(rr[1:], rr[-1])
+    comp = (rr + nxt) / np.maximum(sinus, 1.0)
+    is_prem = prem < conf.premature
+    p_wave = p_similarity(w.before, clusters == dom)
+    # Where the dominant rhythm shows a P wave, timing and P waves can decide; where it
+    # does not (atrial fibrillation, a junctional rhythm, noise) only the shape can.
+    p_rhythm = p_context(p_wave, normal, n) >= conf.p_present
     shape: list[str] = []
     for k in range(n_cl):
         members = clusters == k
         if np.median(spikes[members]) >= conf.spike_slope:
             shape.append("/")
-        elif k != dom and np.median(prem[members]) < conf.premature:
-            shape.append("V" if foreign_cl[k] else "A")
-        elif corr_dom[k] < conf.v_corr and (
-            widths[k] >= conf.wide_ms or widths[k] >= widths[dom] + conf.extra_width_ms
-        ):
+        elif k == dom:
+            shape.append("N")
+        elif not foreign_cl[k]:
+            timed = members & p_rhythm
+            early_cl = timed.any() and np.median(prem[timed]) < conf.premature
+            shape.append("A" if early_cl else "N")
+        elif sizes[k] >= conf.rhythm_share * n and np.median(prem[members]) >= conf.premature:
+            # A fifth of the record, on time: a rhythm of its own (bundle-branch block,
+            # pre-excitation, a second dominant shape) is conducted unless shown
+            # otherwise; with the dominant P wave before it, it is; without, unsettled.
+            shape.append("N" if np.median(p_wave[members]) >= conf.p_present else "Q")
+        elif np.mean(p_rhythm[members]) < 0.5:
+            # No P waves to judge by: ventricular only when the shape says so plainly.
+            plain = corr_dom[k] < conf.q_corr or (corr_dom[k] < conf.v_corr and wide_cl[k])
+            shape.append("V" if plain else "N")
+        elif np.median(prem[members]) < conf.premature:
+            shape.append("V")
+        elif np.median(p_wave[members]) >= conf.p_present:
+            # On time, after the dominant beats' P wave: conducted (a bundle-branch
+            # block, pre-excitation), however unlike the dominant QRS it looks.
+            shape.append("N")
+        elif corr_dom[k] < conf.v_corr and wide_cl[k]:
+            # On time, wide, unlike, and not after the dominant P wave: a ventricular
+            # rhythm, or late-coupled beats that come before the P wave is conducted.
             shape.append("V")
         else:
             shape.append("N")
@@ -516,10 +683,11 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     sym = np.full(n, "N", dtype="<U1")
     # Premature and followed by a longer interval: an early beat, not the
     # sinus rate speeding up (where the next interval stays short).
-    early = is_prem & (nxt >= conf.early_return * rr)
+    early = (prem < conf.atrial_premature) & p_rhythm & (nxt >= conf.early_return * rr)
     sym[(cl_shape == "N") & early] = "A"
-    sym[(cl_shape == "A") & ~small] = "A"
+    sym[(cl_shape == "A") & ~small & p_rhythm] = "A"
     sym[(cl_shape == "V") & ~small] = "V"
+    sym[(cl_shape == "Q") & ~small] = "Q"
     # A rare shape like none of the common ones, without the timing of a PVC.
     large = sizes >= conf.small_cluster
     best_large = (tz @ tz[large].T).max(axis=1) if large.any() else np.ones(n_cl)
@@ -537,4 +705,5 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         correlation=corr.astype(np.float64),
         cluster_symbols=shape,
         cluster_similarity=corr_dom.astype(np.float64),
+        p_wave=p_wave,
     )
