@@ -149,6 +149,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # outermost but security: every error under /api/ leaves as JSON
+    "wavetag.api.errors.JsonApiErrorsMiddleware",
     # whitenoise, plus immutable caching of the viewer's versioned URLs
     "wavetag.web.assets.VersionedStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
