@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from wavetag.accounts.models import LoginFailure
-from wavetag.accounts.throttle import PER_USERNAME
+from wavetag.accounts.throttle import DEVICE_COOKIE, PER_USERNAME, PER_USERNAME_ANYWHERE
 
 from .factories import bearer, make_user
 
@@ -22,6 +22,13 @@ PASSWORD = "a long password 1"
 def login(client: Client, username: str, password: str, url: str = "/login/") -> int:
     response = client.post(url, {"username": username, "password": password})
     return response
+
+
+def log_out_keeping_cookies(client: Client) -> None:
+    """Log out as a browser does: the session goes, the device cookie stays (the test
+    client's ``logout`` would drop every cookie)."""
+    client.post("/logout/")
+    assert "_auth_user_id" not in client.session
 
 
 class TestLoginThrottling:
@@ -55,15 +62,22 @@ class TestLoginThrottling:
         # A successful log-in forgets the earlier failures of that name.
         assert not LoginFailure.objects.filter(username="cardio").exists()
 
-    def test_address_is_locked_across_names(self) -> None:
+    def test_address_is_locked_across_names_for_untrusted_browsers_only(self) -> None:
         from wavetag.accounts.throttle import PER_ADDRESS
 
         make_user("cardio", password=PASSWORD)
-        client = Client(REMOTE_ADDR="10.1.2.3")
+        # cardio's own browser has logged in before: it carries a device cookie.
+        own = Client(REMOTE_ADDR="10.1.2.3")
+        assert login(own, "cardio", PASSWORD).status_code == 302
+        assert DEVICE_COOKIE in own.cookies
+        log_out_keeping_cookies(own)
+        # A stranger on the same address fails with invented names, on purpose.
+        stranger = Client(REMOTE_ADDR="10.1.2.3")
         for i in range(PER_ADDRESS):
-            login(client, f"guess{i}", "wrong")
-        response = login(client, "cardio", PASSWORD)
+            login(stranger, f"guess{i}", "wrong")
+        response = login(Client(REMOTE_ADDR="10.1.2.3"), "cardio", PASSWORD)
         assert "Too many failed log-in attempts" in response.content.decode()
+        assert login(own, "cardio", PASSWORD).status_code == 302
         assert login(Client(REMOTE_ADDR="10.9.9.9"), "cardio", PASSWORD).status_code == 302
 
     def test_admin_login_is_throttled_too(self) -> None:
@@ -73,6 +87,84 @@ class TestLoginThrottling:
             login(client, "boss", "wrong", "/admin/login/")
         response = login(client, "boss", PASSWORD, "/admin/login/")
         assert "Too many failed log-in attempts" in response.content.decode()
+
+
+class TestStrangersCannotLockOthersOut:
+    def test_a_name_guessed_from_many_addresses(self) -> None:
+        make_user("cardio", password=PASSWORD)
+        own = Client(REMOTE_ADDR="10.1.2.3")
+        assert login(own, "cardio", PASSWORD).status_code == 302
+        log_out_keeping_cookies(own)
+        for i in range(PER_USERNAME_ANYWHERE):
+            login(Client(REMOTE_ADDR=f"198.51.100.{i + 1}"), "cardio", "wrong")
+        # Guessing from yet another address is stopped ...
+        response = login(Client(REMOTE_ADDR="203.0.113.9"), "cardio", PASSWORD)
+        assert "Too many failed log-in attempts" in response.content.decode()
+        # ... but cardio's own browser still gets in.
+        assert login(own, "cardio", PASSWORD).status_code == 302
+
+    def test_a_trusted_browser_is_locked_by_its_own_failures(self) -> None:
+        make_user("cardio", password=PASSWORD)
+        own = Client()
+        assert login(own, "cardio", PASSWORD).status_code == 302
+        log_out_keeping_cookies(own)
+        for _ in range(PER_USERNAME):
+            login(own, "cardio", "wrong")
+        response = login(own, "cardio", PASSWORD)
+        assert "Too many failed log-in attempts" in response.content.decode()
+        # The failures of that browser do not lock the name elsewhere.
+        assert login(Client(REMOTE_ADDR="10.9.9.9"), "cardio", PASSWORD).status_code == 302
+
+    def test_a_forged_or_foreign_device_cookie_is_untrusted(self) -> None:
+        make_user("cardio", password=PASSWORD)
+        make_user("other", password=PASSWORD)
+        # other's genuine cookie says nothing about cardio; a forged one says nothing.
+        mine = Client()
+        assert login(mine, "other", PASSWORD).status_code == 302
+        log_out_keeping_cookies(mine)
+        forged = Client(REMOTE_ADDR="10.7.7.7")
+        forged.cookies[DEVICE_COOKIE] = "cardio:forged"
+        for client in (mine, forged):
+            for _ in range(PER_USERNAME):
+                login(client, "cardio", "wrong")
+        assert LoginFailure.objects.filter(username="cardio", device="").count() == 2 * PER_USERNAME
+        for client in (mine, forged):
+            response = login(client, "cardio", PASSWORD)
+            assert "Too many failed log-in attempts" in response.content.decode()
+
+
+class TestBehindAProxy:
+    def test_forwarded_address_is_ignored_unless_the_proxy_is_trusted(self, settings) -> None:
+        make_user("cardio", password=PASSWORD)
+        settings.TRUSTED_PROXIES = []
+        for i in range(PER_USERNAME):
+            login(
+                Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}"), "cardio", "x"
+            )
+        assert set(LoginFailure.objects.values_list("ip", flat=True)) == {"10.0.0.1"}
+
+    def test_the_client_behind_a_trusted_proxy_is_counted(self, settings) -> None:
+        import ipaddress
+
+        make_user("cardio", password=PASSWORD)
+        settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+        proxy = {"REMOTE_ADDR": "10.0.0.1"}
+        attacker = Client(**proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7, 10.0.0.2")
+        for _ in range(PER_USERNAME):
+            login(attacker, "cardio", "wrong")
+        assert set(LoginFailure.objects.values_list("ip", flat=True)) == {"203.0.113.7"}
+        # The attacker is locked; another client of the same proxy is not.
+        response = login(attacker, "cardio", PASSWORD)
+        assert "Too many failed log-in attempts" in response.content.decode()
+        other = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
+        assert login(other, "cardio", PASSWORD).status_code == 302
+
+    def test_a_bad_setting_names_the_variable(self, monkeypatch) -> None:
+        from wavetag.settings import networks
+
+        monkeypatch.setenv("WAVETAG_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
+        with pytest.raises(ValueError, match="WAVETAG_TRUSTED_PROXIES: 'proxy.local'"):
+            networks("WAVETAG_TRUSTED_PROXIES")
 
 
 class TestViewerSettings:

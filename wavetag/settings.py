@@ -11,6 +11,9 @@ WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
 WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
 WAVETAG_BASE_URL      the site's address for links in mail sent by commands (http://localhost:8000)
+WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
+                      whose X-Forwarded-For is believed: log-in throttling then counts the
+                      client's address, not the proxy's (none by default: the header is ignored)
 """
 
 from __future__ import annotations
@@ -52,6 +55,19 @@ def time_zone(name: str) -> str:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def networks(name: str) -> list[object]:
+    """Addresses and networks from a comma-separated variable, each checked."""
+    import ipaddress
+
+    out: list[object] = []
+    for item in env_list(name, ""):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not an address or network") from None
+    return out
 
 
 def database_from_url(url: str) -> dict[str, object]:
@@ -158,6 +174,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "wavetag.accounts.throttle.DeviceCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -243,6 +260,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("WAVETAG_EMAIL_FROM") or "wavetag@localhost"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # Pages and the API build links from the request; a command has no request.
 BASE_URL = base_url(os.environ.get("WAVETAG_BASE_URL") or "http://localhost:8000")
+
+TRUSTED_PROXIES = networks("WAVETAG_TRUSTED_PROXIES")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

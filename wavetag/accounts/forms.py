@@ -10,18 +10,21 @@ from . import throttle
 
 
 class _Throttled:
-    """Refuse before checking the password while the name or address is locked."""
+    """Refuse before checking the password while this attempt is locked (see
+    :mod:`wavetag.accounts.throttle`)."""
 
     request: Any
     cleaned_data: dict[str, Any]
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        wait = throttle.seconds_locked(username, throttle.client_ip(self.request))
+        wait = throttle.seconds_locked(
+            username, throttle.client_ip(self.request), throttle.device_of(self.request, username)
+        )
         if wait:
             raise forms.ValidationError(throttle.lock_message(wait), code="throttled")
         cleaned = super().clean()  # type: ignore[misc]
-        throttle.record_success(username)
+        throttle.record_success(username, self.request)
         return cleaned
 
 

@@ -147,6 +147,8 @@ class LoginFailure(models.Model):
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    # The device cookie's id when the browser had logged in as this name before; '' else.
+    device = models.CharField(max_length=32, blank=True, default="", db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:

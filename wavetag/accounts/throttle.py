@@ -1,44 +1,122 @@
 """Throttles kept in the database (so that they hold across every web process): failed
-log-ins lock the account name and the address for a while; password-reset mail is
-limited per e-mail address and per client address."""
+log-ins lock guessing without handing strangers a way to lock others out; password-reset
+mail is limited per e-mail address and per client address.
+
+Log-in locks follow the "device cookie" scheme: a browser that once logged in as a name
+carries a signed cookie saying so, and its attempts at that name are counted on their own
+(five failures lock that browser only). Attempts without it are counted per name and
+address, per name from anywhere, and per address; a lock there stops only such untrusted
+attempts. So a stranger failing on purpose, with invented names from one address or with
+a colleague's name from many, cannot keep anyone out of a browser they have used before.
+Behind a reverse proxy, the client's address is read from ``X-Forwarded-For`` only when
+the request comes from one of ``WAVETAG_TRUSTED_PROXIES``.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
+import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import LoginFailure, ResetRequest
 
 WINDOW = timedelta(minutes=float(os.environ.get("WAVETAG_LOGIN_LOCK_MINUTES", "15")))
+# Failures of one name from one address (or one trusted browser) before it is locked.
 PER_USERNAME = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_USER", "5"))
+# Failures of one name from anywhere, untrusted: guessing spread over many addresses.
+PER_USERNAME_ANYWHERE = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_USER_ANYWHERE", "20"))
+# Failures from one address, untrusted, whatever the names.
 PER_ADDRESS = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_ADDRESS", "20"))
 RESET_WINDOW = timedelta(hours=1)
 RESETS_PER_EMAIL = 3
 RESETS_PER_IP = 10
 
+DEVICE_COOKIE = "wavetag_device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+_SALT = "wavetag.accounts.device"
+
+
+def _address(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(addr in net for net in settings.TRUSTED_PROXIES)
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or, when that is a trusted proxy, the last
+    address of ``X-Forwarded-For`` that is not one (each proxy appends the address it
+    was called from, so addresses left of the first untrusted one may be forged)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _address(request.META.get("REMOTE_ADDR"))
+    if remote is None:
+        return None
+    if not settings.TRUSTED_PROXIES or not _trusted(remote):
+        return str(remote)
+    chain = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed(chain):
+        addr = _address(hop)
+        if addr is None:
+            break  # a malformed hop: trust nothing beyond it
+        if not _trusted(addr):
+            return str(addr)
+    return str(remote)
 
 
 def _norm(username: str) -> str:
     return (username or "").strip().lower()[:150]
 
 
-def seconds_locked(username: str, ip: str | None) -> int:
-    """Seconds until ``username`` (or ``ip``) may try again; 0 when not locked."""
+def device_of(request: HttpRequest | None, username: str) -> str:
+    """The id of this browser's device cookie when it was issued for ``username``, else ''."""
+    if request is None:
+        return ""
+    raw = request.COOKIES.get(DEVICE_COOKIE, "")
+    if not raw:
+        return ""
+    try:
+        data = signing.loads(raw, salt=_SALT, max_age=DEVICE_MAX_AGE)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(data, dict) or data.get("u") != _norm(username):
+        return ""
+    device = data.get("d")
+    return device if isinstance(device, str) and 0 < len(device) <= 32 else ""
+
+
+def seconds_locked(username: str, ip: str | None, device: str = "") -> int:
+    """Seconds until this attempt at ``username`` may be made; 0 when not locked.
+
+    ``device`` is the id of a device cookie issued to this browser for this name (see
+    :func:`device_of`): its failures alone decide. Without one, the name from this
+    address, the name from anywhere and the address are each counted (untrusted
+    attempts only).
+    """
     since = timezone.now() - WINDOW
     recent = LoginFailure.objects.filter(at__gte=since)
-    checks = [(recent.filter(username=_norm(username)), PER_USERNAME)]
-    if ip:
-        checks.append((recent.filter(ip=ip), PER_ADDRESS))
+    name = _norm(username)
+    if device:
+        checks = [(recent.filter(device=device), PER_USERNAME)]
+    else:
+        untrusted = recent.filter(device="")
+        checks = [(untrusted.filter(username=name), PER_USERNAME_ANYWHERE)]
+        if ip:
+            checks.append((untrusted.filter(username=name, ip=ip), PER_USERNAME))
+            checks.append((untrusted.filter(ip=ip), PER_ADDRESS))
     wait = 0
     for failures, limit in checks:
         times = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
@@ -49,13 +127,40 @@ def seconds_locked(username: str, ip: str | None) -> int:
     return wait
 
 
-def record_failure(username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=_norm(username), ip=ip)
+def record_failure(username: str, ip: str | None, device: str = "") -> None:
+    LoginFailure.objects.create(username=_norm(username), ip=ip, device=device)
     LoginFailure.objects.filter(at__lt=timezone.now() - 4 * WINDOW).delete()
 
 
-def record_success(username: str) -> None:
-    LoginFailure.objects.filter(username=_norm(username)).delete()
+def record_success(username: str, request: HttpRequest | None = None) -> None:
+    """Forget the name's failures, and give this browser a device cookie for it (kept if
+    it has one), set on the response by :class:`DeviceCookieMiddleware`."""
+    name = _norm(username)
+    LoginFailure.objects.filter(username=name).delete()
+    if request is not None:
+        device = device_of(request, name) or secrets.token_hex(16)
+        request._wavetag_device = signing.dumps({"u": name, "d": device}, salt=_SALT)  # type: ignore[attr-defined]
+
+
+class DeviceCookieMiddleware:
+    """Sets the device cookie a successful log-in asked for (forms cannot set cookies)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        value = getattr(request, "_wavetag_device", None)
+        if value:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                value,
+                max_age=DEVICE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
 
 
 def lock_message(seconds: int) -> str:
@@ -69,7 +174,8 @@ def lock_message(seconds: int) -> str:
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
 ) -> None:
-    record_failure(str(credentials.get("username", "")), client_ip(request))
+    username = str(credentials.get("username", ""))
+    record_failure(username, client_ip(request), device_of(request, username))
 
 
 def reset_mail_allowed(email: str, ip: str | None) -> bool:
