@@ -153,6 +153,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja as an app: its docs page then loads Swagger UI from our own static
+    # files, not from a public CDN (hospitals run offline; no third-party code on our origin)
+    "ninja",
     "wavetag.accounts",
     "wavetag.records",
     "wavetag.projects",
