@@ -29,7 +29,71 @@ class ActiveSession(SessionAuth):
         return user if user.is_authenticated and user.is_active else None
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "what is wrong, naming the field"}},
+    "required": ["detail"],
+}
+ERROR_MEANING = {
+    400: "Bad request: a parameter or the body cannot be read (the detail names it)",
+    401: "Authentication required",
+    403: "Forbidden: your role in the project does not allow it",
+    404: "Not found, or not visible to you",
+    409: "Conflict with the current state (e.g. an answer already frozen)",
+    413: "Request body too large",
+    422: "Invalid values (the detail names each field)",
+}
+# Answers that are not JSON: the media types a 200 may carry.
+MEDIA = {
+    "/records/{record_id}/window": ["application/json", "application/octet-stream"],
+    "/records/{record_id}/annotations/export": [
+        "text/csv",
+        "application/octet-stream",
+        "application/json",
+    ],
+    "/projects/{project_id}/export": ["application/json", "text/csv"],
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """List on every operation the error answers it can give, all ``{"detail": ...}``: 401
+    and 403 everywhere (every endpoint checks who asks), 404 where the path names an object,
+    400 and 422 where parameters or a body are read, 409 and 413 on writes (409 on reading
+    a task too); and the media
+    types of the answers that are not JSON."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            codes = {401, 403, 400}
+            if "{" in path:
+                codes.add(404)
+            if op.get("parameters") or op.get("requestBody"):
+                codes.add(422)
+            if method in {"post", "put", "patch", "delete"}:
+                codes |= {409, 413}
+            elif "{task_id}" in path:
+                codes.add(409)  # a task not of the kind asked for (beats of a form task)
+            # django-ninja keys responses by int; JSON makes them strings.
+            responses = op.setdefault("responses", {})
+            for code in sorted(codes):
+                if code not in responses and str(code) not in responses:
+                    responses[code] = {"description": ERROR_MEANING[code], "content": error}
+            for suffix, types in MEDIA.items():
+                ok = responses.get(200) or responses.get("200")
+                if path.endswith(suffix) and ok is not None:
+                    known = ok.get("content", {}).get("application/json", {"schema": {}})
+                    ok["content"] = {t: known if t == "application/json" else {} for t in types}
+    return schema
+
+
+class WavetagAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return document_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = WavetagAPI(
     title="wavetag API",
     version="1",
     description=(

@@ -64,7 +64,7 @@ class ComparisonOut(Schema):
     unresolved: int
 
 
-class ProgressOut(Schema):
+class BeatTaskProgressOut(Schema):
     task: int
     status: str
     unresolved: int
@@ -119,7 +119,7 @@ def get_disagreements(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post(
     "/tasks/{task_id}/beat-disagreements/resolve",
-    response=ProgressOut,
+    response=BeatTaskProgressOut,
     summary="Resolve disagreements one by one",
     description='`{"items": [{"id": n, ...resolution}, ...]}`, all or nothing; a resolution '
     f"is {RESOLUTION}. Resolving the last one writes the final set and marks the task "
@@ -133,7 +133,7 @@ def post_resolve(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post(
     "/tasks/{task_id}/beat-disagreements/resolve-all",
-    response=ProgressOut,
+    response=BeatTaskProgressOut,
     summary="Resolve every (unresolved) disagreement that matches, in bulk",
     description=f"One resolution ({RESOLUTION}) with optional `kind` (`missing` | `label`), "
     '`labels` (e.g. `["N", "V"]`: only where the annotators said exactly these) and '
@@ -148,7 +148,7 @@ def post_resolve_all(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post(
     "/tasks/{task_id}/beat-disagreements/finish",
-    response=ProgressOut,
+    response=BeatTaskProgressOut,
     summary="Decide a task whose disagreements are all resolved (or that has none)",
 )
 def post_finish(request: HttpRequest, task_id: int, payload: FinishIn) -> dict[str, Any]:

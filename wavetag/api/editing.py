@@ -72,7 +72,7 @@ class EditOut(Schema):
     after: list[dict[str, Any]]
 
 
-class HistoryOut(Schema):
+class SetHistoryOut(Schema):
     set: str
     items: list[EditOut]
     count: int
@@ -129,7 +129,7 @@ def post_edits(request: HttpRequest, set_id: int, payload: EditsIn) -> dict[str,
 
 @router.get(
     "/annotation-sets/{set_id}/history",
-    response=HistoryOut,
+    response=SetHistoryOut,
     summary="Every human edit of a set, oldest first",
 )
 def history(request: HttpRequest, set_id: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from .users import api_user
 router = Router(tags=["tasks"])
 
 
-class AnnotationOut(Schema):
+class TaskAnnotationOut(Schema):
     id: int
     task: int
     annotator: str
@@ -41,11 +41,11 @@ class FlagOut(Schema):
     resolved: bool
 
 
-class ReviewedAnnotation(AnnotationOut):
+class ReviewedAnnotation(TaskAnnotationOut):
     flags: list[FlagOut]
 
 
-class AnnotationList(Schema):
+class TaskAnnotationList(Schema):
     items: list[ReviewedAnnotation]
     count: int
 
@@ -99,7 +99,7 @@ class TaskDetail(Schema):
     )
     may_adjudicate: bool = Field(description="your role allows it and you did not annotate it")
     assignment: AssignmentOut | None
-    annotation: AnnotationOut | None = Field(description="your own annotation only")
+    annotation: TaskAnnotationOut | None = Field(description="your own annotation only")
     change_requests: list[ChangeRequestOut] = Field(
         description="your requests to change your frozen answer"
     )
@@ -116,7 +116,7 @@ class HistoryItem(Schema):
     changes: dict[str, list[Any]] = Field(description="field: [before, after]")
 
 
-class HistoryOut(Schema):
+class TaskHistoryOut(Schema):
     items: list[HistoryItem]
     count: int
 
@@ -195,7 +195,7 @@ def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.put(
     "/tasks/{task_id}/annotation",
-    response=AnnotationOut,
+    response=TaskAnnotationOut,
     summary="Save your annotation: a draft, for later, or submitted",
     description="The schema's fields (e.g. `decision`, `labels`), plus `comment` and "
     "`status` (`submitted` by default; `draft` and `later` may leave required fields out). "
@@ -243,7 +243,7 @@ def post_reopen(request: HttpRequest, task_id: int, payload: ReopenIn) -> dict[s
 
 @router.get(
     "/tasks/{task_id}/history",
-    response=HistoryOut,
+    response=TaskHistoryOut,
     summary="Revisions: yours; everyone's for adjudicators and admins not blind to the task",
 )
 def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
@@ -255,7 +255,7 @@ def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.get(
     "/tasks/{task_id}/annotations",
-    response=AnnotationList,
+    response=TaskAnnotationList,
     summary="Every annotation of the task, with flags (adjudicators and admins)",
 )
 def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
