@@ -73,3 +73,20 @@ class TestVersion:
             [sys.executable, "-m", "wavetag", "--version"], capture_output=True, text=True
         )
         assert out.returncode == 0 and out.stdout.strip() == f"wavetag {version('wavetag')}"
+
+
+class TestLargeBodies:
+    def test_a_body_over_the_limit_is_a_413_naming_it(self, world: Any, settings: Any) -> None:
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+        body = '{"label": "' + "x" * 200_000 + '"}'
+        client = Client()
+        for method, url in [
+            ("put", f"/api/v1/tasks/{world.task.pk}/annotation"),
+            ("patch", "/api/v1/me/viewer-settings"),
+            ("post", f"/api/v1/tasks/{world.task.pk}/discussion"),
+        ]:
+            response = getattr(client, method)(
+                url, data=body, content_type="application/json", **world.h["ann1"]
+            )
+            assert response.status_code == 413, (url, response.content[:200])
+            assert response.json()["detail"] == "body: larger than 0.1 MB (WAVETAG_MAX_BODY_MB)"

@@ -11,6 +11,7 @@ WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
 WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
 WAVETAG_BASE_URL      the site's address for links in mail sent by commands (http://localhost:8000)
+WAVETAG_MAX_BODY_MB   largest JSON or form body, MB (2.5); larger ones answer 413
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
                       whose X-Forwarded-For is believed: log-in throttling then counts the
                       client's address, not the proxy's (none by default: the header is ignored)
@@ -265,6 +266,10 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 BASE_URL = base_url(os.environ.get("WAVETAG_BASE_URL") or "http://localhost:8000")
 
 TRUSTED_PROXIES = networks("WAVETAG_TRUSTED_PROXIES")
+
+# Largest request body read into memory (JSON, forms), MB; uploaded files are streamed to
+# disk and are not counted here. A larger body answers 413 naming the limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = round(float(os.environ.get("WAVETAG_MAX_BODY_MB") or "2.5") * 1e6)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

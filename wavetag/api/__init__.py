@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -142,6 +143,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _refused(request: HttpRequest, exc: WavetagError) -> HttpResponse:
     # Every app's refusals: the status they carry, the message naming the field or rule.
     return _error(request, exc.status, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1e6
+    return _error(request, 413, f"body: larger than {limit:g} MB (WAVETAG_MAX_BODY_MB)")
 
 
 @api.exception_handler(MultiPartParserError)
