@@ -119,12 +119,29 @@ class TestImportCommand:
         proc.wait()
         assert db_rows(home, "select count(*) from records_record") == [(0,)]
         assert db_rows(home, "select count(*) from records_channel") == [(0,)]
+        # Nor an empty dataset in the lists: a dataset is made with its first record.
+        assert db_rows(home, "select count(*) from records_dataset") == [(0,)]
         # The next import of the same record works and sweeps the leftovers.
         again = wavetag(home, "import", str(folder), "--no-progress", timeout=300)
         assert again.returncode == 0, again.stderr
         assert db_rows(home, "select name from records_record") == [("holter",)]
         gc = wavetag(home, "store-gc")
         assert gc.returncode == 0
+
+    def test_an_import_where_every_record_fails_makes_no_dataset(
+        self, tmp_path: Path, data_dir: Path
+    ) -> None:
+        folder = tmp_path / "bad"
+        folder.mkdir()
+        for ext in ("hea", "dat"):
+            (folder / f"truncated_dat.{ext}").symlink_to(
+                data_dir / "broken" / f"truncated_dat.{ext}"
+            )
+        home = tmp_path / "home"
+        result = wavetag(home, "import", str(folder), "--no-progress")
+        assert result.returncode == 1
+        assert "truncated_dat" in result.stderr
+        assert db_rows(home, "select count(*) from records_dataset") == [(0,)]
 
     def test_unknown_path_is_a_clear_error(self, tmp_path: Path) -> None:
         result = wavetag(tmp_path, "import", str(tmp_path / "missing.hea"))

@@ -106,12 +106,15 @@ def import_paths(
     if not refs:
         return results
     wstore.cleanup_temp(store_root(), older_than_seconds=24 * 3600)
-    datasets: dict[str, Dataset] = {}
+    # A new dataset is made with its first record, in the same transaction: an import
+    # that fails, or is killed, leaves no empty dataset behind.
+    datasets: dict[str, Dataset | None] = {}
     for ref in refs:
         ds_name = dataset or dataset_name_for(ref.root)
-        if ds_name not in datasets:
-            datasets[ds_name], _ = Dataset.objects.get_or_create(name=ds_name)
-        if datasets[ds_name].tutorial:
+        if datasets.get(ds_name) is None:
+            datasets[ds_name] = Dataset.objects.filter(name=ds_name).first()
+        found = datasets[ds_name]
+        if found is not None and found.tutorial:
             # Every signed-in user reads the tutorial's dataset: nothing else goes in it.
             message = f"{ref.path}: dataset {ds_name} is the tutorial's; choose another name"
             report(ImportResult(ref.path, record_name(ref), "failed", message))
@@ -119,7 +122,7 @@ def import_paths(
         report(
             import_one(
                 ref,
-                datasets[ds_name],
+                found or ds_name,
                 keep_patient_info=keep_patient_info,
                 verify_checksums=verify_checksums,
                 user=user,
@@ -131,18 +134,19 @@ def import_paths(
 
 def import_one(
     ref: RecordRef,
-    dataset: Dataset,
+    dataset: Dataset | str,
     *,
     keep_patient_info: bool = False,
     verify_checksums: bool = True,
     user: Any = None,
     progress: ProgressFactory | None = None,
 ) -> ImportResult:
+    """Import one record into ``dataset``, or into the dataset of that name, made with
+    the record if it does not exist yet."""
     name = record_name(ref)
-    if Record.objects.filter(dataset=dataset, name=name).exists():
-        return ImportResult(
-            ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}"
-        )
+    ds_name = dataset if isinstance(dataset, str) else dataset.name
+    if Record.objects.filter(dataset__name=ds_name, name=name).exists():
+        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {ds_name}")
     try:
         source = open_recording(
             ref, keep_patient_info=keep_patient_info, verify_checksums=verify_checksums
@@ -152,14 +156,12 @@ def import_one(
         return ImportResult(ref.path, name, "failed", str(exc))
     except IntegrityError:
         # Another process imported the same record name at the same moment.
-        return ImportResult(
-            ref.path, name, "skipped", f"{ref.path}: already in dataset {dataset.name}"
-        )
+        return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {ds_name}")
     except (MemoryError, OSError) as exc:
         return ImportResult(ref.path, name, "failed", f"{ref.path}: could not be stored: {exc}")
     n_sets = len(source.annotation_sets)
     message = (
-        f"{ref.path}: imported as {dataset.name}/{name} ({len(source.channels)} channels, "
+        f"{ref.path}: imported as {ds_name}/{name} ({len(source.channels)} channels, "
         f"{record.duration:.1f} s, {n_sets} annotation set{'s' if n_sets != 1 else ''})"
     )
     return ImportResult(ref.path, name, "imported", message, record.pk, list(source.warnings))
@@ -167,14 +169,14 @@ def import_one(
 
 def _write(
     source: RecordingSource,
-    dataset: Dataset,
+    dataset: Dataset | str,
     name: str,
     *,
     user: Any,
     progress: ProgressFactory | None,
 ) -> Record:
     root = store_root()
-    record = Record(dataset=dataset, name=name)
+    record = Record(name=name)
     record.store_key = os.urandom(16).hex()
     bar = progress(source) if progress else None
     with wstore.StoreWriter(root, record.store_key, source.channels) as writer:
@@ -187,6 +189,9 @@ def _write(
         published = False
         try:
             with transaction.atomic():
+                if isinstance(dataset, str):
+                    dataset, _ = Dataset.objects.get_or_create(name=dataset)
+                record.dataset = dataset
                 _create_rows(record, source, user)
                 writer.commit()
                 published = True
