@@ -24,7 +24,7 @@ from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_wind
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import SampleSource, analysed_channel, morphology_channels, mv_reader, to_mv
 from .qrs_features import QRSConfig
-from .quality import QualityConfig, SegmentQuality, segment_quality
+from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
 from .recording import ChannelInfo
 from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .vocabulary import PAUSE, RHYTHM_CHANGE
@@ -225,9 +225,11 @@ def analyze(
        (:func:`grade_quality`).
     4. **beats**: codes and morphology clusters from each beat's window, read chunk by
        chunk (:func:`classify`); a lone, on-time ``V`` where no channel reads well
-       becomes ``Q`` (:func:`distrust_noise`).
+       becomes ``Q`` (:func:`distrust_noise`), and so does every ``V`` in a segment of
+       the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation becomes ``N``.
+       inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
+       analysed lead.
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
@@ -244,9 +246,15 @@ def analyze(
     with stage("beats") as report:
         labels = classify(read, morph, b, conf, report)
         distrust_noise(labels, b, list(quality.values()), conf.beats.premature)
+        # An unreadable stretch of the analysed lead gives no PVC counts (nor VT from them).
+        v_poor = poor_beats(quality[primary.index], b) & (np.array(labels.symbols) == "V")
+        labels.symbols = np.where(v_poor, "Q", labels.symbols).tolist()
         report(1.0, f"{len(labels.symbols)} beats classified")
     with stage("rhythm") as report:
         rhythm = find_rhythm(read, primary, labels, conf, report)
+        # Beats missed in an unreadable stretch are no pause.
+        poor = poor_spans(quality[primary.index])
+        rhythm = [e for e in rhythm if e.label != PAUSE or not _overlaps(e, poor)]
     with stage("intervals") as report:
         hr, intervals, window = measure(read, primary, labels, quality[primary.index], conf)
         report(1.0, "intervals measured")
@@ -454,6 +462,10 @@ def measure(
     x = read(first, stop)
     intervals = delineate(x, fs, beats[a:z] - first, symbols[a:z], conf.intervals)
     return hr, intervals, (first, stop)
+
+
+def _overlaps(ep: RhythmEpisode, spans: list[tuple[int, int]]) -> bool:
+    return any(a < ep.end and ep.start < z for a, z in spans)
 
 
 def _clock(seconds: float) -> str:
