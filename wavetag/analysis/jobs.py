@@ -116,8 +116,8 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
     stage = "setup"
     try:
         store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
-        # The channel asked for (or the first ECG lead): the row names it while the run
-        # goes on, and the analysis reads that one.
+        # The channel asked for (or the lead chosen): the row names it while the run goes
+        # on, and the analysis reads that one (the choice is not made twice).
         conf = conf or AnalysisConfig()
         if run.channel is not None:
             conf = dataclasses.replace(conf, channel=run.channel)
