@@ -16,7 +16,7 @@ from wavetag.analysis import jobs
 from wavetag.analysis.jobs import execute_run
 from wavetag.analysis.models import AnalysisRun, RunStatus
 from wavetag.analysis.services import request_analysis
-from wavetag.errors import StateConflict
+from wavetag.errors import InvalidInput, StateConflict
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
 from wavetag.signal import analysis, qrs
@@ -416,6 +416,29 @@ class TestChannelChoice:
         run = execute_run(request_analysis(world.record, world.lead, enqueue=False).pk)
         assert run.status == RunStatus.DONE and run.channel == 0
         assert run.result["channel"] == "MLII"
+
+    def test_a_run_analyses_the_channel_named(self, world: SimpleNamespace, fast: None) -> None:
+        run = request_analysis(world.record, world.lead, enqueue=False, channel="v5")
+        assert run.channel == 1
+        run = execute_run(run.pk)
+        assert run.status == RunStatus.DONE and run.result["channel"] == "V5"
+
+    @pytest.mark.parametrize("channel", ["Direct_1", "-1"])
+    def test_an_unknown_name_is_refused_naming_the_field(
+        self, world: SimpleNamespace, channel: str
+    ) -> None:
+        with pytest.raises(InvalidInput, match=r"^channel: ") as caught:
+            request_analysis(world.record, world.lead, enqueue=False, channel=channel)
+        if channel == "Direct_1":
+            assert "no channel named 'Direct_1' (channels: 0 MLII, 1 V5)" in str(caught.value)
+        assert not AnalysisRun.objects.filter(record=world.record).exists()
+
+    def test_the_api_takes_a_name(self, client: Client, world: SimpleNamespace, fast: None) -> None:
+        url = f"/api/v1/records/{world.record.pk}/analysis"
+        status, body = call(client, "POST", f"{url}?channel=Nope", world.h["lead"])
+        assert status == 400 and body["detail"].startswith("channel: ")
+        status, body = call(client, "POST", f"{url}?channel=V5", world.h["lead"])
+        assert status == 202 and body["channel"] == 1
 
     def test_a_channel_the_record_lacks_fails_the_run(
         self, world: SimpleNamespace, fast: None

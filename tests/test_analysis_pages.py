@@ -50,6 +50,15 @@ class TestPanel:
         page = client.post(url, follow=True).content.decode()
         assert "already being analysed" in page and AnalysisRun.objects.count() == 1
 
+    def test_the_form_chooses_the_channel(self, world: SimpleNamespace) -> None:
+        client = logged_in(world.lead)
+        page = client.get(f"/records/{world.record.pk}/").content.decode()
+        assert '<option value="">best ECG lead</option>' in page
+        assert '<option value="1">1 V5</option>' in page
+        url = f"/records/{world.record.pk}/analysis/"
+        page = client.post(url, {"channel": "1"}, follow=True).content.decode()
+        assert AnalysisRun.objects.get().channel == 1 and "Analysis queued" in page
+
     def test_a_done_run_shows_its_counts_and_rhythm(self, world: SimpleNamespace) -> None:
         from wavetag.analysis.jobs import execute_run
         from wavetag.analysis.services import request_analysis

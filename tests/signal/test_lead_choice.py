@@ -1,5 +1,6 @@
-"""A run can target a channel, and quality grades are kept by channel index: two channels
-that share a name (``ECG``, ``ECG``) are graded apart, never mixed."""
+"""A run can target a channel (by index or name), by default the ECG lead where the QRS is
+detected best, and quality grades are kept by channel index: two channels that share a
+name (``ECG``, ``ECG``) are graded apart, never mixed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import numpy as np
 import pytest
 import wfdb
 
+from wavetag.signal.agreement import match_beats
 from wavetag.signal.analysis import AnalysisConfig, analyze
-from wavetag.signal.leads import AnalysisError, SampleSource
+from wavetag.signal.io import open_recording
+from wavetag.signal.leads import AnalysisError, SampleSource, choose_lead, named_channel
 from wavetag.signal.recording import ChannelInfo
+from wavetag.signal.store import RecordStore, StoreWriter
 
 FS = 360.0
 
@@ -52,3 +56,103 @@ class TestLeadChoice:
     def test_a_channel_the_record_lacks_is_refused(self, twins: SampleSource, channel: int) -> None:
         with pytest.raises(AnalysisError, match="no channel"):
             analyze(twins, conf=AnalysisConfig(channel=channel))
+
+
+def wfdb_source(path: Path, spoil_first: bool = False) -> SampleSource:
+    """A record as arrays; with ``spoil_first``, its first lead shrunk to 3 % under 0.03 mV
+    of noise (a lead whose QRS is too small to detect)."""
+    rec = wfdb.rdrecord(str(path))
+    x = rec.p_signal.copy()
+    if spoil_first:
+        rng = np.random.default_rng(0)
+        x[:, 0] = 0.03 * x[:, 0] + 0.03 * rng.standard_normal(len(x))
+    return SampleSource.from_arrays(
+        {n: x[:, i] for i, n in enumerate(rec.sig_name)}, {n: rec.fs for n in rec.sig_name}
+    )
+
+
+def edf_source(path: Path, root: Path) -> SampleSource:
+    """An EDF written to a waveform store and read back, as the analysis job reads it."""
+    rec = open_recording(str(path))
+    with StoreWriter(root, "r01", rec.channels) as writer:
+        for block in rec.iter_blocks(60.0):
+            writer.append(block)
+        writer.commit()
+    return SampleSource.from_store(RecordStore.open(root, "r01"))
+
+
+class TestAutomaticLead:
+    def test_cinc2021_js20005_is_analysed_on_a_lead_that_finds_every_beat(
+        self, data_dir: Path
+    ) -> None:
+        # Lead I finds 17 of the 18 beats that most leads agree on (bench_quality.py).
+        src = wfdb_source(data_dir / "cinc2021" / "JS20005")
+        first = analyze(src, conf=AnalysisConfig(channel="I"))
+        chosen = analyze(src)
+        assert len(first.beats.samples) == 17
+        assert chosen.channel.name != "I" and len(chosen.beats.samples) == 18
+
+    @pytest.mark.parametrize("record", ["cinc2021/E07501", "ptbdb/s0010_re"])
+    def test_a_lead_too_small_to_detect_in_is_passed_over(
+        self, data_dir: Path, record: str
+    ) -> None:
+        src = wfdb_source(data_dir / record, spoil_first=True)
+        whole = analyze(wfdb_source(data_dir / record))
+        assert whole.channel.index == 0  # unspoilt, the first lead does
+        assert len(analyze(src, conf=AnalysisConfig(channel=0)).beats.samples) < 5
+        chosen = analyze(src)
+        assert chosen.channel.index != 0
+        assert len(chosen.beats.samples) == len(whole.beats.samples)
+
+    def test_two_leads_keep_the_first(self, data_dir: Path) -> None:
+        # With two leads agreement cannot say which one missed a beat.
+        assert analyze(wfdb_source(data_dir / "mitdb" / "105")).channel.name == "MLII"
+
+    def test_the_sample_is_bounded(self) -> None:
+        fs, n = 100.0, 100 * 3600  # an hour at 100 Hz, three leads
+        reads: list[int] = []
+        arrays = [np.zeros(n) for _ in range(3)]
+
+        def read(channel: int, first: int, stop: int) -> np.ndarray:
+            reads.append(max(0, min(stop, n) - max(first, 0)))
+            return arrays[channel][max(0, first) : max(0, stop)]
+
+        chans = [
+            ChannelInfo(i, name, "mV", fs, 1.0, 0.0, n) for i, name in enumerate("I II III".split())
+        ]
+        chosen = choose_lead(SampleSource(chans, read), lambda x, f: np.zeros(0, np.int64), 120.0)
+        assert chosen.index == 0
+        assert sum(reads) == 3 * 120 * 100  # 2 min of each lead, not the hour
+
+
+class TestNamedChannel:
+    def test_fetal_scalp_lead_by_name(self, data_dir: Path, tmp_path: Path) -> None:
+        path = data_dir / "edf" / "r01.edf"
+        src = edf_source(path, tmp_path)
+        # No channel is an ECG by name: by default the analysis has nothing to read.
+        with pytest.raises(AnalysisError, match="no ECG channel"):
+            analyze(src)
+        r = analyze(src, conf=AnalysisConfig(channel="Direct_1"))
+        assert (r.channel.index, r.channel.name, r.fs) == (0, "Direct_1", 1000.0)
+        ref = wfdb.rdann(str(path), "qrs").sample
+        m = match_beats(ref, r.beats.samples, r.fs)
+        # Measured: 644 of 644, no extra beat (bench/RESULTS.md).
+        assert len(m.pairs) / m.n_ref >= 0.995 and len(m.pairs) / m.n_test >= 0.995
+
+    def test_a_name_ignores_case_and_spaces(self) -> None:
+        src = SampleSource.from_arrays(
+            {"Lead II": np.zeros(10), "V1": np.zeros(10)}, {"Lead II": 1.0, "V1": 1.0}
+        )
+        assert named_channel(src.channels, "lead ii").index == 0
+        assert named_channel(src.channels, "1").index == 1
+
+    def test_an_unknown_name_is_refused_naming_the_field(self, twins: SampleSource) -> None:
+        with pytest.raises(
+            AnalysisError,
+            match=r"^channel: the record has no channel named 'Nope' \(channels: 0 ECG, 1 ECG\)",
+        ):
+            analyze(twins, conf=AnalysisConfig(channel="Nope"))
+
+    def test_a_shared_name_asks_for_the_index(self, twins: SampleSource) -> None:
+        with pytest.raises(AnalysisError, match="2 channels are named 'ECG'; give its index"):
+            analyze(twins, conf=AnalysisConfig(channel="ECG"))

@@ -180,3 +180,46 @@ class TestFlatAndClipped:
         d = segment_quality(np.zeros(int(10 * FS)), FS)[0].to_dict()
         assert d["grade"] == "C" and isinstance(d["reasons"], list)
         assert Counter(d)  # a plain dict
+
+
+class TestUnreadable:
+    """C means the rhythm cannot be read: the MIT-BIH ``~`` marks whose subtype sets the
+    high nibble (-1: every signal unreadable) are the reference."""
+
+    def test_reference_unreadable_stretches_are_c(self, data_dir: Path) -> None:
+        x, beats, ann = mitdb(data_dir, "105")
+        marks = [
+            s
+            for s, y, t in zip(ann.sample, ann.symbol, ann.subtype, strict=True)  # type: ignore[attr-defined]
+            if y == "~" and (t & 0xFF) >> 4
+        ]
+        assert [round(s / FS) for s in marks] == [1204, 1312, 1329, 1653]
+        q = segment_quality(x[:, 1], FS, beats)
+        marked = [q[s // 3600] for s in marks]
+        # A swing of several mV hides the QRS complexes for about a second.
+        assert [m.grade for m in marked].count("C") >= 3, [(m.grade, m.reasons) for m in marked]
+        assert all("unreadable" in m.reasons for m in marked if m.grade == "C")
+        assert grades(q).count("C") <= 0.05 * len(q)  # 105 is noisy, not unreadable
+
+    def test_a_clean_stretch_is_a(self, data_dir: Path) -> None:
+        x, beats, _ = mitdb(data_dir, "100")
+        q = segment_quality(x[: 60 * 360, 0], FS, beats[beats < 60 * 360])
+        assert grades(q) == "AAAAAA"
+        assert all(s.swamped_s == 0.0 for s in q)
+
+    def test_a_second_of_leads_off_is_c(self, data_dir: Path) -> None:
+        x, beats, _ = mitdb(data_dir, "100")
+        sig = x[: 30 * 360, 0].copy()
+        sig[4000:4400] = sig[4000]  # 1.1 s of one value: a pause that is no pause
+        q = segment_quality(sig, FS, beats[beats < len(sig)])
+        assert grades(q) == "ACA"
+        assert q[1].reasons == ["flat"]
+
+    def test_a_second_at_the_rails_is_c(self, data_dir: Path) -> None:
+        x, beats, _ = mitdb(data_dir, "100")
+        sig = x[: 30 * 360, 0].copy()
+        rail = 5.0  # an 11-bit, 200 adu/mV recorder tops out at about +5 mV
+        sig[4000:4400] = rail  # flat-topped at the rail for 1.1 s
+        q = segment_quality(sig, FS, beats[beats < len(sig)])
+        assert grades(q)[1] == "C" and "clipping" in q[1].reasons
+        assert grades(q)[0] == grades(q)[2] == "A"

@@ -20,8 +20,14 @@ from django.utils import timezone
 from django_tasks import task
 
 from wavetag.records.sets import replace_automatic_set
-from wavetag.signal.analysis import AnalysisConfig, AnalysisResult, StageError, analyze
-from wavetag.signal.leads import AnalysisError, SampleSource, analysed_channel
+from wavetag.signal.analysis import (
+    AnalysisConfig,
+    AnalysisResult,
+    StageError,
+    analyze,
+    pick_channel,
+)
+from wavetag.signal.leads import AnalysisError, SampleSource
 from wavetag.signal.store import RecordStore
 
 from .findings import summarise
@@ -90,7 +96,8 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
 
     1. Claim the run (queued -> running); a run already taken or finished is left alone.
     2. Open the record's store and note the channel the analysis will read: the run's
-       ``channel`` when the request named one, else the first ECG lead.
+       ``channel`` when the request named one, else the ECG lead where the QRS is
+       detected best (:func:`~wavetag.signal.analysis.pick_channel`).
     3. Run :func:`~wavetag.signal.analysis.analyze` (with ``conf``, default tunables
        unless given, on that channel), writing its progress to the row.
     4. In one transaction, replace the record's automatic set and mark the run done.
@@ -109,17 +116,17 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
     stage = "setup"
     try:
         store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
-        # The channel asked for (or the first ECG lead): the row names it while the run
-        # goes on, and the analysis reads that one.
+        # The channel asked for (or the lead chosen): the row names it while the run goes
+        # on, and the analysis reads that one (the choice is not made twice).
         conf = conf or AnalysisConfig()
-        wanted = run.channel if run.channel is not None else conf.channel
-        channel = analysed_channel(store.channels, wanted)
+        if run.channel is not None:
+            conf = dataclasses.replace(conf, channel=run.channel)
+        source = store_source(store)
+        channel = pick_channel(source, conf)
         AnalysisRun.objects.filter(pk=run_id).update(channel=channel.index)
         conf = dataclasses.replace(conf, channel=channel.index)
         # The analysis shares the bar up to SAVING; writing the set takes the rest.
-        result = analyze(
-            store_source(store), conf=conf, progress=lambda f, m: report(SAVING * f, m)
-        )
+        result = analyze(source, conf=conf, progress=lambda f, m: report(SAVING * f, m))
         stage = "saving"
         report(SAVING, "saving the annotation set", force=True)
         _save(run, result)

@@ -67,10 +67,12 @@ def _record_id(value: int) -> int:
 
 @router.post(
     "/records/{record_id}/analysis",
-    response={202: RunOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Queue the automatic analysis of a record",
     description=(
-        "Analyses the record's first ECG channel as a background job (beats, their codes "
+        "Analyses one channel of the record as a background job: `channel` (an index or a "
+        "name, analysed whatever its name; 400 naming `channel` for a name the record "
+        "lacks), by default the ECG lead where the QRS is detected best (beats, their codes "
         "and clusters, rhythm episodes, quality grades, HR/RR, intervals); the beats and "
         "rhythm changes are the record's `automatic` annotation set (named `auto`), the "
         "rest the run's `result`. The set replaces the one "
@@ -79,10 +81,16 @@ def _record_id(value: int) -> int:
         "record is queued or running."
     ),
 )
-def start_analysis(request: HttpRequest, record_id: int) -> Any:
+def start_analysis(
+    request: HttpRequest,
+    record_id: int,
+    channel: str | None = Query(
+        None, max_length=100, description="index or name of the channel to detect beats in"
+    ),
+) -> Any:
     user = api_user(request)
     record = get_record_to_analyse(user, _record_id(record_id))
-    run = request_analysis(record, user)
+    run = request_analysis(record, user, channel=channel)
     return Status(202, run.describe())
 
 

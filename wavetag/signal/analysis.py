@@ -22,9 +22,16 @@ import numpy.typing as npt
 from . import qrs
 from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
-from .leads import SampleSource, analysed_channel, morphology_channels, mv_reader, to_mv
+from .leads import (
+    SampleSource,
+    analysed_channel,
+    choose_lead,
+    morphology_channels,
+    mv_reader,
+    to_mv,
+)
 from .qrs_features import QRSConfig
-from .quality import QualityConfig, SegmentQuality, segment_quality
+from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
 from .recording import ChannelInfo
 from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .vocabulary import PAUSE, RHYTHM_CHANGE
@@ -71,9 +78,13 @@ class AnalysisConfig:
         Intervals are measured on the median beat of this much clean signal.
     morphology_channels : int
         ECG channels whose beat shapes are compared (the analysed one first).
-    channel : int, optional
-        Index of the channel to detect beats in; by default the first ECG lead by
-        name, else the first channel in mV.
+    channel : int or str, optional
+        Index or name of the channel to detect beats in, analysed whatever its name;
+        by default the ECG lead where the QRS is detected best
+        (:func:`~wavetag.signal.leads.choose_lead`).
+    lead_sample_s : float
+        Seconds of each ECG lead read to choose the default lead (0: the first ECG lead
+        by name, else the first channel in mV).
     """
 
     qrs: QRSConfig = QRSConfig()
@@ -87,7 +98,8 @@ class AnalysisConfig:
     af_check_s: float = 1800.0
     interval_s: float = 120.0
     morphology_channels: int = 2
-    channel: int | None = None
+    channel: int | str | None = None
+    lead_sample_s: float = 120.0
 
 
 @dataclass
@@ -214,9 +226,9 @@ def analyze(
 
     Notes
     -----
-    1. **Channels**: beats are detected in ``conf.channel`` when given, else in the first
-       ECG lead by name, else the first channel in mV
-       (:func:`~wavetag.signal.leads.analysed_channel`); beat shapes, quality
+    1. **Channels**: beats are detected in ``conf.channel`` when given (an index or a
+       name), else in the ECG lead where a bounded sample of the leads finds the QRS
+       best (:func:`pick_channel`); beat shapes, quality
        and intervals use it and up to ``morphology_channels - 1`` other ECG leads
        sampled like it.
     2. **qrs**: :func:`~wavetag.signal.qrs.detect_qrs_chunked`, ``chunk_s`` at a time
@@ -225,14 +237,16 @@ def analyze(
        (:func:`grade_quality`).
     4. **beats**: codes and morphology clusters from each beat's window, read chunk by
        chunk (:func:`classify`); a lone, on-time ``V`` where no channel reads well
-       becomes ``Q`` (:func:`distrust_noise`).
+       becomes ``Q`` (:func:`distrust_noise`), and so does every ``V`` in a segment of
+       the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation becomes ``N``.
+       inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
+       analysed lead.
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
     conf = conf or AnalysisConfig()
-    primary = analysed_channel(source.channels, conf.channel)
+    primary = pick_channel(source, conf)
     morph = morphology_channels(source.channels, primary, conf.morphology_channels)
     read = mv_reader(source, morph)
     stage = _Stages(progress)
@@ -244,9 +258,15 @@ def analyze(
     with stage("beats") as report:
         labels = classify(read, morph, b, conf, report)
         distrust_noise(labels, b, list(quality.values()), conf.beats.premature)
+        # An unreadable stretch of the analysed lead gives no PVC counts (nor VT from them).
+        v_poor = poor_beats(quality[primary.index], b) & (np.array(labels.symbols) == "V")
+        labels.symbols = np.where(v_poor, "Q", labels.symbols).tolist()
         report(1.0, f"{len(labels.symbols)} beats classified")
     with stage("rhythm") as report:
         rhythm = find_rhythm(read, primary, labels, conf, report)
+        # Beats missed in an unreadable stretch are no pause.
+        poor = poor_spans(quality[primary.index])
+        rhythm = [e for e in rhythm if e.label != PAUSE or not _overlaps(e, poor)]
     with stage("intervals") as report:
         hr, intervals, window = measure(read, primary, labels, quality[primary.index], conf)
         report(1.0, "intervals measured")
@@ -262,6 +282,26 @@ def analyze(
         stage.wall,
         stage.cpu,
     )
+
+
+def pick_channel(source: SampleSource, conf: AnalysisConfig) -> ChannelInfo:
+    """The channel to detect beats in: ``conf.channel`` (an index or a name) when given,
+    else the ECG lead whose beats the other leads confirm best, from ``lead_sample_s`` of
+    each (:func:`~wavetag.signal.leads.choose_lead`; the job calls this to name the
+    channel on the run before the analysis starts).
+
+    Raises
+    ------
+    AnalysisError
+        If the named channel is not the record's, or no channel is an ECG.
+    """
+    if conf.channel is not None or conf.lead_sample_s <= 0:
+        return analysed_channel(source.channels, conf.channel)
+
+    def detect(x: F64, fs: float) -> I64:
+        return qrs.detect_qrs(x, fs, config=conf.qrs)
+
+    return choose_lead(source, detect, sample_s=conf.lead_sample_s)
 
 
 def clean(beats: npt.ArrayLike, channel: ChannelInfo) -> I64:
@@ -459,6 +499,10 @@ def measure(
     x = read(first, stop)
     intervals = delineate(x, fs, beats[a:z] - first, symbols[a:z], conf.intervals)
     return hr, intervals, (first, stop)
+
+
+def _overlaps(ep: RhythmEpisode, spans: list[tuple[int, int]]) -> bool:
+    return any(a < ep.end and ep.start < z for a, z in spans)
 
 
 def _clock(seconds: float) -> str:

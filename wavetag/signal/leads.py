@@ -123,11 +123,48 @@ def ecg_channel(channels: Sequence[ChannelInfo]) -> ChannelInfo:
     raise AnalysisError(f"the record has no ECG channel to detect beats in (channels: {names})")
 
 
-def analysed_channel(channels: Sequence[ChannelInfo], wanted: int | None) -> ChannelInfo:
-    """The channel a run detects beats in: ``wanted`` (an index) when given, else the first
-    ECG lead (:func:`ecg_channel`).
+def named_channel(channels: Sequence[ChannelInfo], wanted: int | str) -> ChannelInfo:
+    """The channel ``wanted`` names: an index (``2``, ``"2"``) or a name (``"Direct_1"``,
+    matched exactly, else ignoring case and spaces).
 
-    An index, not a name: two channels of a record may carry one name (``ECG``, ``ECG``).
+    Raises
+    ------
+    AnalysisError
+        If no channel (with samples) answers to ``wanted``, or two share the name; the
+        message names the ``channel`` field and lists the record's channels.
+    """
+    listing = ", ".join(f"{c.index} {c.name}" for c in channels) or "none"
+    text = str(wanted).strip()
+    if isinstance(wanted, int) or text.lstrip("-").isdigit():
+        index = int(text)
+        for c in channels:
+            if c.index == index and c.n_samples > 0:
+                return c
+        raise AnalysisError(
+            f"channel: the record has no channel {index} with samples (channels: {listing})"
+        )
+    key = text.lower().replace(" ", "")
+    for match in (
+        [c for c in channels if c.name == text],
+        [c for c in channels if c.name.lower().replace(" ", "") == key],
+    ):
+        match = [c for c in match if c.n_samples > 0]
+        if len(match) == 1:
+            return match[0]
+        if len(match) > 1:
+            raise AnalysisError(
+                f"channel: {len(match)} channels are named {text!r}; give its index "
+                f"(channels: {listing})"
+            )
+    raise AnalysisError(f"channel: the record has no channel named {text!r} (channels: {listing})")
+
+
+def analysed_channel(channels: Sequence[ChannelInfo], wanted: int | str | None) -> ChannelInfo:
+    """The channel a run detects beats in: ``wanted`` (an index or a name,
+    :func:`named_channel`) when given, else the first ECG lead (:func:`ecg_channel`).
+
+    A channel chosen explicitly is analysed whatever its name or units (a fetal scalp
+    lead called ``Direct_1``); only the default needs an ECG by name or units.
 
     Raises
     ------
@@ -136,11 +173,104 @@ def analysed_channel(channels: Sequence[ChannelInfo], wanted: int | None) -> Cha
     """
     if wanted is None:
         return ecg_channel(channels)
-    for c in channels:
-        if c.index == wanted and c.n_samples > 0:
-            return c
-    names = ", ".join(f"{c.index} {c.name}" for c in channels) or "none"
-    raise AnalysisError(f"the record has no channel {wanted} with samples (channels: {names})")
+    return named_channel(channels, wanted)
+
+
+def lead_candidates(channels: Sequence[ChannelInfo]) -> list[ChannelInfo]:
+    """The channels the default lead is chosen among: the ECG leads by name sampled like
+    the first of them (else the channel :func:`ecg_channel` gives, alone)."""
+    first = ecg_channel(channels)
+    return [
+        c
+        for c in channels
+        if c.index == first.index
+        or (is_ecg_name(c.name) and c.fs == first.fs and c.n_samples == first.n_samples)
+    ]
+
+
+def _agreeing(beats: list[npt.NDArray[np.int64]], tol: int) -> npt.NDArray[np.float64]:
+    """Per lead, its beats that at least half of the other leads also found (within
+    ``tol`` samples), minus (with three leads or more) those that none of them found."""
+    n = len(beats)
+    scores = np.zeros(n)
+    for i, b in enumerate(beats):
+        if len(b) == 0:
+            continue
+        found = np.zeros(len(b))
+        for j, other in enumerate(beats):
+            if j == i or len(other) == 0:
+                continue
+            k = np.clip(np.searchsorted(other, b), 1, len(other) - 1) if len(other) > 1 else 0
+            near = np.minimum(np.abs(other[k] - b), np.abs(other[np.maximum(k - 1, 0)] - b))
+            found += near <= tol
+        scores[i] = np.sum(found >= max(1.0, (n - 1) / 2))
+        if n >= 3:
+            # A beat no other lead found is noise; with one other lead it may as well
+            # be a beat that lead missed.
+            scores[i] -= np.sum(found == 0)
+    return scores
+
+
+def choose_lead(
+    source: SampleSource,
+    detect: Callable[[F64, float], npt.NDArray[np.int64]],
+    sample_s: float = 120.0,
+    pieces: int = 4,
+    keep: float = 0.95,
+) -> ChannelInfo:
+    """The ECG lead where the QRS complexes are detected best, from a bounded sample.
+
+    Parameters
+    ----------
+    source : SampleSource
+    detect : callable ``detect(signal_mv, fs) -> beats``
+        The QRS detector the analysis uses.
+    sample_s : float
+        Seconds read per lead in all, s: a 10-s record is read whole, a 72-h Holter
+        costs the same as a 2-min one.
+    pieces : int
+        The sample is this many stretches spread evenly over the record (a Holter's
+        first minutes alone may be the electrodes settling).
+    keep : float
+        The first ECG lead (the default before) stays unless another scores more than
+        ``1 / keep`` times its score.
+
+    Returns
+    -------
+    ChannelInfo
+
+    Notes
+    -----
+    1. Detect beats in each piece of each candidate lead (:func:`lead_candidates`).
+    2. Score each lead by agreement: beats that at least half of the other leads also
+       found within 150 ms, minus beats no other lead found. A lead that misses beats
+       (a small QRS in lead I) or adds them (noise) scores low; with two leads the
+       agreement is symmetric and the first stays.
+    3. The best-scoring lead, unless the first lead comes within ``keep`` of it.
+    """
+    cands = lead_candidates(source.channels)
+    first = cands[0]
+    if len(cands) == 1:
+        return first
+    fs, n = first.fs, first.n_samples
+    piece = max(1, round(sample_s * fs / pieces))
+    if piece * pieces >= n or pieces < 2:
+        firsts, piece = [0], min(n, piece * max(pieces, 1))
+    else:
+        firsts = [round(k * (n - piece) / (pieces - 1)) for k in range(pieces)]
+    tol = round(0.15 * fs)
+    scores = np.zeros(len(cands))
+    for a in firsts:
+        found = [
+            np.asarray(
+                detect(np.asarray(source.read(c.index, a, a + piece), np.float64) * to_mv(c), fs),
+                dtype=np.int64,
+            )
+            for c in cands
+        ]
+        scores += _agreeing(found, tol)
+    best = int(np.argmax(scores))
+    return first if scores[0] >= keep * scores[best] else cands[best]
 
 
 def morphology_channels(

@@ -2,14 +2,17 @@
 
 A: rhythm and morphology can be read. B: the rhythm can be read, the
 morphology cannot be trusted (noise, wander, brief clipping, beats unlike one
-another). C: not even the rhythm (flat line, saturation, heavy noise). Every
+another). C: not even the rhythm (flat line, saturation, heavy noise, or a
+swing that swamps the QRS complexes for a second or more). Beats in a C
+segment are not trusted to be ectopic, and a pause there is no finding
+(:func:`poor_beats`, :func:`poor_spans`). Every
 measure is computed for all segments at once from a few whole-channel passes
 and per-segment reductions, so a 24-h channel costs a few filter passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -33,7 +36,9 @@ class QualityConfig:
     flat_run_s : float
         Runs of identical samples at least this long count as flat line, s.
     flat_fraction : float
-        Share of flat-line samples that makes a segment C.
+        Share of flat-line samples that makes a segment C: a second of lead-off
+        hides beats and would read as a pause (no MIT-BIH record of the tuning
+        half holds a single run of ``flat_run_s``).
     min_amplitude_mv : float
         A segment whose 1-40 Hz signal spans less than this (1st to 99th
         percentile) is flat, mV.
@@ -58,11 +63,23 @@ class QualityConfig:
         from which a segment is B.
     sqi_b, sqi_c : float
         Beat SQI (:func:`beat_sqi`) below which a segment is B or C.
+    swamp_block_s : float
+        Block length for the swamped-signal measure, s.
+    swamp_ratio : float
+        A block is swamped when its raw range (no filter: the swings that make a
+        stretch unreadable are slow as well as fast) is over this many times the
+        channel's median QRS range.
+    swamp_s_c : float
+        Seconds of swamped blocks from which a segment is C. Tuned on the
+        tuning half of MIT-BIH against the ``~`` unreadable marks (see
+        ``bench/RESULTS.md``): 2.5 and 1.5 s make 5 of the 12 marked
+        segment-leads C and 2 of 4207 clean ones; 1 s makes 8 of 12 but 26 clean
+        (10 of them in a lead with large PVCs, whose calls C would suppress).
     """
 
     segment_s: float = 10.0
     flat_run_s: float = 0.2
-    flat_fraction: float = 0.5
+    flat_fraction: float = 0.1
     min_amplitude_mv: float = 0.05
     clip_fraction_b: float = 0.002
     clip_fraction_c: float = 0.05
@@ -74,6 +91,9 @@ class QualityConfig:
     wander_ratio_b: float = 1.0
     sqi_b: float = 0.95
     sqi_c: float = 0.6
+    swamp_block_s: float = 0.5
+    swamp_ratio: float = 2.5
+    swamp_s_c: float = 1.5
 
 
 @dataclass
@@ -95,6 +115,8 @@ class SegmentQuality:
         (with beats), or the 1-40 Hz range relative to the channel's usual one.
     sqi : float or None
         Beat-template correlation (None without beats in the segment).
+    swamped_s : float
+        Seconds of the segment whose raw range swamps the QRS complexes (s).
     """
 
     start: int
@@ -108,6 +130,7 @@ class SegmentQuality:
     wander_ratio: float
     sqi: float | None
     artefact_ratio: float = 1.0
+    swamped_s: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -198,6 +221,17 @@ def _between_beats(bp: FArr, fs: float, beats: I64, seg: int) -> tuple[F64, floa
     return top, typical
 
 
+def _swamped(x: F64, fs: float, typical: float, n_seg: int, seg: int, conf: QualityConfig) -> F64:
+    """Per segment, seconds of ``swamp_block_s`` blocks whose raw range is over
+    ``swamp_ratio`` times ``typical`` (the channel's QRS range, mV)."""
+    blk = max(1, round(conf.swamp_block_s * fs))
+    (rng,) = _blockwise(x, blk, lambda v: np.ptp(v, axis=-1)[None])
+    over = (rng > conf.swamp_ratio * typical).astype(np.float64)
+    where = np.minimum(np.arange(len(rng)) * blk // seg, n_seg - 1)
+    secs = np.bincount(where, weights=over, minlength=n_seg)[:n_seg] * (blk / fs)
+    return np.asarray(secs, dtype=np.float64)
+
+
 def segment_quality(
     signal: npt.ArrayLike,
     fs: float,
@@ -237,8 +271,12 @@ def segment_quality(
     4. Baseline wander: range of the 0.5-s medians relative to the 1-40 Hz range.
     5. Beat SQI: median over the segment's beats (-100 to +150 ms) of the
        correlation with the most similar other beat (:func:`beat_sqi`).
-    6. Grade: C when flat, clipping over ``clip_fraction_c``, noise over
-       ``hf_ratio_c`` or SQI under ``sqi_c``; else B when clipping, noise,
+    6. Swamped: seconds of ``swamp_block_s`` blocks whose raw range is over
+       ``swamp_ratio`` times the channel's median QRS range (with beats only):
+       a swing or burst that hides the QRS complexes.
+    7. Grade: C when flat, clipping over ``clip_fraction_c``, noise over
+       ``hf_ratio_c``, SQI under ``sqi_c`` or swamped for ``swamp_s_c``; else
+       B when clipping, noise,
        artefact, wander or SQI pass their B limits; else A.
     """
     conf = conf or QualityConfig()
@@ -293,6 +331,9 @@ def segment_quality(
         top, typical = _between_beats(bp, fs, b, seg)
         art_qrs = 2.0 * top / max(typical, 1e-9)
         art_own = top / max(float(np.median(top)), 1e-9)
+        swamped = _swamped(x, fs, typical, len(starts), seg, conf)
+    else:
+        swamped = np.zeros(len(starts))
 
     out = []
     for i, s in enumerate(starts.tolist()):
@@ -303,6 +344,8 @@ def segment_quality(
             reasons_c.append("clipping")
         elif clip_frac[i] > conf.clip_fraction_b:
             reasons_b.append("clipping")
+        if swamped[i] >= conf.swamp_s_c:
+            reasons_c.append("unreadable")
         if hf_ratio[i] > conf.hf_ratio_c:
             reasons_c.append("noise")
         elif hf_ratio[i] > conf.hf_ratio_b:
@@ -330,6 +373,42 @@ def segment_quality(
                 wander_ratio=float(wander_ratio[i]),
                 sqi=q,
                 artefact_ratio=float(art_own[i]),
+                swamped_s=float(swamped[i]),
             )
         )
+    return out
+
+
+def poor_beats(quality: Sequence[SegmentQuality], beats: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Per beat, whether it lies in a segment graded C.
+
+    Parameters
+    ----------
+    quality : sequence of SegmentQuality
+        The grades of one channel, in order, covering the record.
+    beats : array_like of int
+        Beat positions, samples of that channel.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    b = np.asarray(beats, dtype=np.int64)
+    if not quality or len(b) == 0:
+        return np.zeros(len(b), dtype=bool)
+    starts = np.array([q.start for q in quality], dtype=np.int64)
+    poor = np.array([q.grade == "C" for q in quality])
+    return np.asarray(poor[np.clip(np.searchsorted(starts, b, side="right") - 1, 0, None)])
+
+
+def poor_spans(quality: Sequence[SegmentQuality]) -> list[tuple[int, int]]:
+    """The stretches graded C, merged, as samples [start, end)."""
+    out: list[tuple[int, int]] = []
+    for q in quality:
+        if q.grade != "C":
+            continue
+        if out and out[-1][1] >= q.start:
+            out[-1] = (out[-1][0], max(out[-1][1], q.end))
+        else:
+            out.append((q.start, q.end))
     return out

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from wavetag.analysis.access import get_record_to_analyse, may_analyse
 from wavetag.analysis.models import AnalysisRun
 from wavetag.analysis.services import request_analysis
-from wavetag.errors import NotAllowed, StateConflict
+from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.records.models import Record
 
 
@@ -22,7 +22,8 @@ def analysis_panel(user: Any, record: Record) -> dict[str, Any] | None:
     if not may_analyse(user, record):
         return None
     run = AnalysisRun.objects.filter(record=record).order_by("-created_at", "-id").first()
-    return {"run": run.describe() if run is not None else None}
+    channels = list(record.channels.order_by("index").values("index", "name"))
+    return {"run": run.describe() if run is not None else None, "channels": channels}
 
 
 @login_required
@@ -33,8 +34,8 @@ def record_analysis(request: HttpRequest, record_id: int) -> HttpResponse:
     except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
     try:
-        run = request_analysis(record, request.user)
-    except StateConflict as exc:
+        run = request_analysis(record, request.user, channel=request.POST.get("channel") or None)
+    except (StateConflict, InvalidInput) as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, f"Analysis queued (run {run.pk}).")

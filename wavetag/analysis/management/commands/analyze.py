@@ -78,8 +78,9 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="run now instead of queueing")
         parser.add_argument(
             "--channel",
-            type=int,
-            help="index of the channel to detect beats in (default: the first ECG lead)",
+            metavar="N|NAME",
+            help="index or name of the channel to detect beats in, analysed whatever its "
+            "name (default: the ECG lead where the QRS is detected best)",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
