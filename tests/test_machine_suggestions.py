@@ -97,7 +97,7 @@ class TestMachineSuggestions:
         assert Project.objects.get(pk=w.project.pk).machine_suggestions is False
         assert machine_suggestion(w.task) is None
         page = w.client.get(w.url).content.decode()
-        assert 'data-testid="machine-suggestions"' not in page
+        assert 'data-testid="machine-suggestion-box"' not in page
         assert not re.search(r'data-testid="choice-diagnoses-rbbb" checked', page)
         status, body = call(client, "get", f"/api/v1/tasks/{w.task.pk}", bearer(w.ann1))
         assert status == 200 and body["machine_suggestion"] is None
@@ -105,7 +105,7 @@ class TestMachineSuggestions:
     def test_prefilled_and_marked(self, w: SimpleNamespace) -> None:
         turn_on(w)
         page = w.client.get(w.url).content.decode()
-        assert re.search(r'data-testid="machine-suggestions" data-prefilled="1"', page)
+        assert re.search(r'data-testid="machine-suggestion-box" data-prefilled="1"', page)
         assert re.search(r'data-testid="choice-diagnoses-rbbb" checked', page)
         assert re.search(r'data-testid="choice-diagnoses-sinus-bradycardia" checked', page)
         assert re.search(r'data-testid="grade-diagnoses-rbbb-Confirmed" checked', page)
@@ -178,3 +178,20 @@ class TestMachineSuggestions:
         (task, *_) = claim_batch(wear, make_member(wear, "ann3"))
         assert machine_suggestion(task) is None
         assert machine_suggestion(w.task) is not None
+
+    def test_console_setting(self, w: SimpleNamespace) -> None:
+        admin = Client()
+        admin.force_login(w.lead)
+        console = f"/projects/{w.project.pk}/console/"
+        assert 'data-testid="machine-suggestions">' in admin.get(console).content.decode()
+        response = admin.post(
+            f"{console}settings/", {"conflict_policy": "adjudicate", "machine_suggestions": "1"}
+        )
+        assert response.status_code == 302
+        assert Project.objects.get(pk=w.project.pk).machine_suggestions is True
+        assert re.search(r'data-testid="machine-suggestion-box" data-prefilled="1"', self.page(w))
+        admin.post(f"{console}settings/", {"conflict_policy": "adjudicate"})
+        assert Project.objects.get(pk=w.project.pk).machine_suggestions is False
+
+    def page(self, w: SimpleNamespace) -> str:
+        return w.client.get(w.url).content.decode()
