@@ -122,6 +122,12 @@ class TestRules:
             x.startswith("sinus") for x in codes(make_statements(med, c, fs, names, iv, None))
         )
 
+    def test_a_paced_rhythm_says_nothing_of_the_paced_qrs(self, beat: tuple) -> None:
+        med, c, fs, names, iv = beat
+        said = codes(make_statements(med, c, fs, names, iv, "(P"))
+        assert "paced-rhythm" in said
+        assert not said & {"rbbb", "lbbb", "ivcd", "right-axis-deviation", "lvh", "low-voltage"}
+
     def test_axis_from_i_and_avf(self, beat: tuple) -> None:
         med, c, fs, names, iv = beat
         said = {s.code: s for s in make_statements(med, c, fs, names, iv, "(N")}

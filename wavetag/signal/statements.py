@@ -38,6 +38,7 @@ ST_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 # Rhythm labels under which a P wave before each QRS makes a sinus rhythm.
 SINUS_LABELS = frozenset({"(N", "(SBR"})
+PACED_LABELS = frozenset({"(P", "(PR"})
 
 # Statement codes, and their text.
 TEXTS: dict[str, str] = {
@@ -289,6 +290,8 @@ def make_statements(
        over-corrects fast rates) above the limit for ``sex``.
     8. **Low voltage**: every limb (precordial) lead's QRS peak to peak below the limit,
        all six leads of the group present.
+    9. **Paced rhythm**: only the rhythm and QTc; a paced QRS's shape, axis, voltage and
+       ST are the pacemaker's.
     """
     conf = conf or StatementConfig()
     out: list[Statement] = []
@@ -304,6 +307,10 @@ def make_statements(
     sinus = bool(out) and out[0].code.startswith("sinus")
     if sinus and iv.pr_ms is not None and iv.pr_ms > conf.pr_long_ms:
         out.append(_say("av-block-1", f"PR {iv.pr_ms:.0f} ms", pr_ms=iv.pr_ms))
+    if rhythm in PACED_LABELS:
+        # A paced QRS is wide and of left bundle branch block shape by construction: its
+        # shape, axis, voltage and ST say nothing of the conduction system.
+        return out + _qtc(iv, sex, conf)
     block = _bundle_branch(lead, iv, conf)
     out += block
     wide = any(s.code in ("rbbb", "lbbb", "ivcd") for s in block)
@@ -327,7 +334,7 @@ def _rhythm(iv: Intervals, rhythm: str | None, conf: StatementConfig) -> list[St
         return [_say("atrial-fibrillation", "irregular rhythm without P waves")]
     if rhythm == "(AFL":
         return [_say("atrial-flutter", "flutter waves")]
-    if rhythm in ("(P", "(PR"):
+    if rhythm in PACED_LABELS:
         return [_say("paced-rhythm", "paced beats")]
     if rhythm not in SINUS_LABELS or hr is None:
         return []
