@@ -3,7 +3,8 @@
 :func:`summarise` turns what the analysis found into the run's ``result``; the API and
 the annotation pages call :func:`findings` for the whole record or a window of it, which
 recomputes heart rate, beat counts and rhythm from the rows of the automatic set and
-reads the stored quality grades.
+reads the stored quality grades. The 12-lead statements are the record's, made once by the
+analysis and stored with the run (never recomputed for a page).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def summarise(result: AnalysisResult) -> dict[str, Any]:
         "hr": _rounded(result.hr.to_dict()),
         "intervals": _rounded(result.intervals.to_dict()),
         "intervals_window": list(result.interval_window),
+        "statements": [x.to_dict() for x in result.statements],
         "rhythm": episodes,
         "rhythm_summary": rhythm_summary([e for e in episodes if e["label"] != PAUSE], fs),
         "pauses": sum(1 for e in episodes if e["label"] == PAUSE),
@@ -134,7 +136,7 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
     1. Beats of the automatic set in the window: counts by code, HR and RR statistics.
     2. Rhythm episodes (from the set's ``+`` rows and the stored pauses) overlapping it.
     3. Quality grades of the 10-s segments overlapping it.
-    4. Intervals are the record's (measured once, on its cleanest stretch).
+    4. Intervals and statements are the record's (made once, on its cleanest stretch).
     """
     result: dict[str, Any] = run.result or {}
     fs = float(result["fs"])
@@ -152,6 +154,7 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
             "counts": result["counts"],
             "hr": result["hr"],
             "intervals": result.get("intervals"),
+            "statements": result.get("statements", []),
             "rhythm": sorted(result["rhythm"], key=lambda e: (e["start"], e["label"])),
             "rhythm_summary": result["rhythm_summary"],
             "quality": {
@@ -192,6 +195,7 @@ def findings(run: AnalysisRun, start: float | None = None, end: float | None = N
         "counts": counts(symbols),
         "hr": _rounded(hr.to_dict()) if hr else None,
         "intervals": result.get("intervals"),
+        "statements": result.get("statements", []),
         "rhythm": sorted(inside, key=lambda e: (e["start"], e["label"])),
         "rhythm_summary": rhythm_summary([e for e in inside if e["label"] != PAUSE], fs),
         "quality": {"grades": grades, "counts": dict(Counter(grades)), "worst": max(grades or "-")},
@@ -210,7 +214,8 @@ def page_findings(record: Record, window: tuple[float, float] | None) -> dict[st
     """The "Parameters" and "Automatic findings" boxes of a task or adjudication page, for
     ``window`` (seconds) or the whole record; None before any analysis has finished.
 
-    Each box is a list of (data-testid, label, text) rows, ready to show.
+    Each box is a list of (data-testid, label, text) rows, ready to show; ``statements``
+    are the record's 12-lead statements as (text, evidence) pairs.
     """
     run = latest_run(record)
     if run is None:
@@ -262,4 +267,5 @@ def page_findings(record: Record, window: tuple[float, float] | None) -> dict[st
             ("finding-quality", "Signal quality", quality),
             ("finding-counts", "Beats", counted),
         ],
+        "statements": [(x["text"], x["evidence"]) for x in f.get("statements") or []],
     }

@@ -15,13 +15,15 @@ from wavetag.projects.models import Assignment, Task
 from .batches import batch_position
 from .kinds import kind_of
 from .reading import own_annotation, own_requests
+from .suggestions import machine_suggestion
 from .viewer import viewer_config
 
 
 def task_page(task: Task, user: Any) -> dict[str, Any]:
     """The user's assignment and answer, the viewer opened on the task's window (with the
     event marked), the automatic findings there, and, for an assignee, where the task
-    stands in their batch and what its kind adds (a beat task's working set)."""
+    stands in their batch, what its kind adds (a beat task's working set) and the machine
+    suggestions for its form when the project turned them on."""
     assignment = Assignment.objects.filter(task=task, user=user).first()
     window = task.view_window
     config = viewer_config(task.record, user, event=task.event_time, window=window)
@@ -36,6 +38,7 @@ def task_page(task: Task, user: Any) -> dict[str, Any]:
     if assignment is not None:
         data.update(kind_of(task.project).assignee_page(task, user, config))
         data["batch"] = batch_position(task, assignment)
+        data["suggestion"] = machine_suggestion(task)
         mine = data["annotation"]
         data["frozen"] = mine is not None and mine.frozen_at is not None
         data["requests"] = own_requests(mine) if mine is not None else []

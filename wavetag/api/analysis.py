@@ -35,7 +35,8 @@ class RunOut(Schema):
     channel: int | None = Field(description="the channel beats were detected in")
     beats: int | None
     result: dict[str, Any] | None = Field(
-        description="what the run found: beat counts, HR/RR, intervals, rhythm, quality grades"
+        description="what the run found: beat counts, HR/RR, intervals, 12-lead statements "
+        "(code, text, evidence, values), rhythm, quality grades"
     )
     created_at: str
     started_at: str | None
@@ -46,7 +47,8 @@ class LatestOut(Schema):
     run: RunOut
     findings: dict[str, Any] = Field(
         description="beat counts, HR/RR, rhythm episodes and quality grades within "
-        "[start, end) (the whole record by default); intervals are the record's"
+        "[start, end) (the whole record by default); intervals and 12-lead statements "
+        "are the record's"
     )
 
 

@@ -78,6 +78,10 @@ class ProjectOut(Schema):
     practice_pass: int = Field(description="percent correct that passes the practice test")
     gold_rate: int = Field(description="percent of each batch drawn from hidden gold tasks")
     leaderboard_anonymous: bool = Field(description="the leaderboard shows ranks without names")
+    machine_suggestions: bool = Field(
+        description="diagnosis forms start from the automatic 12-lead statements, marked "
+        "as machine suggestions"
+    )
     batch_size: int
     blind: bool
     window_before: float = Field(description="seconds shown before an event")
@@ -192,6 +196,7 @@ class SettingsIn(Schema):
     practice_pass: int | None = None
     gold_rate: int | None = None
     leaderboard_anonymous: bool | None = None
+    machine_suggestions: bool | None = None
 
 
 class ReleaseIn(Schema):
@@ -385,8 +390,10 @@ def get_agreement(request: HttpRequest, project_id: int) -> dict[str, Any]:
     description="`conflict_policy` (adjudicate or reenter), `max_annotators` (reenter: "
     "the most annotators a task may get; from annotators_per_task to the schema's limit), "
     "`reveal_outcome`, `practice_size` (0 to 100 gold tasks per practice attempt; 0: no "
-    "test), `practice_pass` (percent), `gold_rate` (0 to 50 percent of each batch) and "
-    "`leaderboard_anonymous`. Tasks already decided keep their outcome.",
+    "test), `practice_pass` (percent), `gold_rate` (0 to 50 percent of each batch), "
+    "`leaderboard_anonymous` and `machine_suggestions` (diagnosis forms start from the "
+    "automatic 12-lead statements, marked as such). Tasks already decided keep their "
+    "outcome.",
     openapi_extra=_body_schema(SettingsIn),
 )
 def patch_project(request: HttpRequest, project_id: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from wavetag.annotations import adjudication, reading, services
+from wavetag.annotations.suggestions import machine_suggestion
 from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
@@ -75,6 +76,15 @@ class AssignmentOut(Schema):
     position: int
 
 
+class MachineSuggestionOut(Schema):
+    run: int = Field(description="the analysis run the statements come from")
+    answer: dict[str, Any] = Field(description="the schema's fields the statements fill in")
+    statements: list[dict[str, Any]] = Field(
+        description="code, text, evidence, values, and the field and choice it fills (null "
+        "when the schema has none)"
+    )
+
+
 class TaskDetail(Schema):
     id: int
     project: int
@@ -100,6 +110,12 @@ class TaskDetail(Schema):
     may_adjudicate: bool = Field(description="your role allows it and you did not annotate it")
     assignment: AssignmentOut | None
     annotation: TaskAnnotationOut | None = Field(description="your own annotation only")
+    machine_suggestion: MachineSuggestionOut | None = Field(
+        None,
+        description="for your task in a project with machine_suggestions on: the automatic "
+        "12-lead statements and the answer they make (to pre-fill your form; never another "
+        "annotator's answer, and never saved unless you send it)",
+    )
     change_requests: list[ChangeRequestOut] = Field(
         description="your requests to change your frozen answer"
     )
@@ -183,6 +199,10 @@ def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
     mine = reading.own_annotation(task, user)
     out["annotation"] = reading.annotation_out(mine) if mine else None
     out["change_requests"] = reading.own_requests(mine) if mine else []
+    suggestion = machine_suggestion(task) if assignment else None
+    out["machine_suggestion"] = (
+        {**suggestion, "run": suggestion["run"].pk} if suggestion is not None else None
+    )
     return out
 
 

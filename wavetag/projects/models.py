@@ -63,6 +63,9 @@ class Project(models.Model):
     gold_rate = models.PositiveSmallIntegerField(default=0)
     # The leaderboard shows ranks without names.
     leaderboard_anonymous = models.BooleanField(default=False)
+    # Pre-fill a 12-lead diagnosis form with the automatic analysis's statements, marked
+    # as machine suggestions (off: annotators start from an empty form, unanchored).
+    machine_suggestions = models.BooleanField(default=False)
     batch_size = models.PositiveIntegerField(default=10)
     blind = models.BooleanField(default=True)
     window_before = models.FloatField(default=10.0, help_text="seconds shown before an event")

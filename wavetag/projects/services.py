@@ -201,6 +201,7 @@ PLAIN_SETTINGS: dict[str, tuple[int, int] | None] = {
     "practice_pass": (1, 100),
     "gold_rate": (0, 50),
     "leaderboard_anonymous": None,
+    "machine_suggestions": None,
 }
 SETTINGS = ("conflict_policy", "max_annotators", *PLAIN_SETTINGS)
 
@@ -215,8 +216,9 @@ def update_settings(project: Project, data: Any) -> Project:
     policy and the most annotators a task may get, whether annotators see the outcome of
     their final tasks, the practice test (``practice_size`` tasks, passed at
     ``practice_pass`` percent), the share of hidden gold tasks in each batch
-    (``gold_rate`` percent) and a leaderboard without names. Tasks already decided keep
-    their outcome; the next evaluations follow the new settings."""
+    (``gold_rate`` percent), a leaderboard without names and whether diagnosis forms
+    start from the automatic analysis's statements (``machine_suggestions``). Tasks
+    already decided keep their outcome; the next evaluations follow the new settings."""
     if not isinstance(data, dict):
         raise InvalidInput("body: must be a JSON object")
     unknown = set(data) - set(SETTINGS)
@@ -314,6 +316,7 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "practice_pass": project.practice_pass,
         "gold_rate": project.gold_rate,
         "leaderboard_anonymous": project.leaderboard_anonymous,
+        "machine_suggestions": project.machine_suggestions,
         "batch_size": project.batch_size,
         "blind": project.blind,
         "window_before": project.window_before,

@@ -34,6 +34,7 @@ from .qrs_features import QRSConfig
 from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
 from .recording import ChannelInfo
 from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .statements import Statement, StatementConfig, record_statements
 from .vocabulary import PAUSE, RHYTHM_CHANGE
 
 I64 = npt.NDArray[np.int64]
@@ -92,6 +93,7 @@ class AnalysisConfig:
     beats: BeatConfig = BeatConfig()
     rhythm: RhythmConfig = RhythmConfig()
     intervals: IntervalConfig = IntervalConfig()
+    statements: StatementConfig = StatementConfig()
     chunk_s: float = 600.0
     margin_s: float = 10.0
     quality_chunk_s: float = 1800.0
@@ -125,6 +127,8 @@ class AnalysisResult:
         The cleanest stretch of the record, samples [first, stop).
     timings_s, cpu_s : dict of str -> float
         Wall and processor time (this process, all threads) of each stage, s.
+    statements : list of Statement
+        Diagnostic statements of ``interval_window`` (12-lead and fewer).
     """
 
     channel: ChannelInfo
@@ -137,6 +141,7 @@ class AnalysisResult:
     interval_window: tuple[int, int]
     timings_s: dict[str, float] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+    statements: list[Statement] = field(default_factory=list)
 
     @property
     def primary(self) -> str:
@@ -170,6 +175,7 @@ class AnalysisResult:
             "quality": {str(k): [s.to_dict() for s in v] for k, v in self.quality.items()},
             "timings_s": dict(self.timings_s),
             "cpu_s": dict(self.cpu_s),
+            "statements": [x.to_dict() for x in self.statements],
         }
 
 
@@ -268,7 +274,12 @@ def analyze(
         poor = poor_spans(quality[primary.index])
         rhythm = [e for e in rhythm if e.label != PAUSE or not _overlaps(e, poor)]
     with stage("intervals") as report:
-        hr, intervals, window = measure(read, primary, labels, quality[primary.index], conf)
+        # Every ECG lead sampled like the analysed one: a bundle branch block widens the
+        # QRS in some leads only, and the statements read each lead by name.
+        leads = morphology_channels(source.channels, primary, len(source.channels))
+        read_all = mv_reader(source, leads)
+        hr, intervals, window = measure(read_all, primary, labels, quality[primary.index], conf)
+        said = describe(read_all, leads, labels, rhythm, intervals, window, conf)
         report(1.0, "intervals measured")
     return AnalysisResult(
         primary,
@@ -281,6 +292,7 @@ def analyze(
         window,
         stage.wall,
         stage.cpu,
+        said,
     )
 
 
@@ -503,6 +515,37 @@ def measure(
 
 def _overlaps(ep: RhythmEpisode, spans: list[tuple[int, int]]) -> bool:
     return any(a < ep.end and ep.start < z for a, z in spans)
+
+
+def describe(
+    read: Callable[[int, int], F64],
+    leads: list[ChannelInfo],
+    labels: BeatLabels,
+    rhythm: list[RhythmEpisode],
+    intervals: Intervals,
+    window: tuple[int, int],
+    conf: AnalysisConfig,
+) -> list[Statement]:
+    """Diagnostic statements of the stretch the intervals were measured on, under the
+    rhythm that covers most of it."""
+    first, stop = window
+    a, z = np.searchsorted(labels.samples, [first, stop])
+    cover: dict[str, int] = {}
+    for e in rhythm:
+        if e.label != PAUSE:
+            cover[e.label] = cover.get(e.label, 0) + max(0, min(e.end, stop) - max(e.start, first))
+    label = max(cover, key=lambda k: cover[k]) if cover else None
+    return record_statements(
+        read(first, stop),
+        leads[0].fs,
+        [c.name for c in leads],
+        labels.samples[a:z] - first,
+        labels.symbols[a:z],
+        intervals,
+        label,
+        conf=conf.statements,
+        interval_conf=conf.intervals,
+    )
 
 
 def _clock(seconds: float) -> str:

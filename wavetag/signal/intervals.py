@@ -211,6 +211,14 @@ def hr_stats(
     )
 
 
+def dominant_kind(symbols: list[str]) -> str:
+    """``"/"`` when paced beats outnumber normal ones, else ``"N"``: the beats a median
+    beat is made of. A paced record's intervals are those of its paced beats (the few
+    conducted or fusion beats would otherwise make the median, or blur it)."""
+    paced = sum(1 for s in symbols if s == "/")
+    return "/" if paced > sum(1 for s in symbols if s == "N") else "N"
+
+
 def median_beat(
     signal: npt.ArrayLike,
     fs: float,
@@ -229,8 +237,9 @@ def median_beat(
     beats : array_like of int
         Beat positions, samples (at least three).
     symbols : list of str, optional
-        Beat codes; only ``N`` beats are used when given (all beats when
-        fewer than two are ``N``).
+        Beat codes; only beats of the dominant kind are used when given: paced
+        (``/``) when they outnumber ``N``, else ``N`` (all beats when fewer than two
+        are of that kind).
     conf : IntervalConfig, optional
 
     Returns
@@ -247,8 +256,8 @@ def median_beat(
 
     Notes
     -----
-    1. Keep beats within ``nn_tolerance`` of the local RR (and ``N``), at
-       most ``max_beats`` of them spread evenly over the record.
+    1. Keep beats within ``nn_tolerance`` of the local RR (and of the dominant
+       kind), at most ``max_beats`` of them spread evenly over the record.
     2. Cut 1-s longer windows, high-pass each at ``highpass_hz`` and trim:
        the cost does not grow with the record and the filter edges fall
        outside the beat.
@@ -265,7 +274,7 @@ def median_beat(
     prem = np.append(rr[0], rr) / np.maximum(np.append(local_rr(rr, 8)[0], local_rr(rr, 8)), 1.0)
     ok &= np.abs(prem - 1.0) <= conf.nn_tolerance
     if symbols is not None:
-        ok &= np.asarray(symbols) == "N"
+        ok &= np.asarray(symbols) == dominant_kind(symbols)
     pick = np.flatnonzero(ok)
     if len(pick) < 2:
         pick = np.arange(1, len(b) - 1)
@@ -310,7 +319,8 @@ def delineate(
     beats : array_like of int
         Beat (R-peak) positions, samples.
     symbols : list of str, optional
-        Beat codes; only ``N`` beats are averaged when given.
+        Beat codes; only beats of the dominant kind (``N``, or ``/`` in a paced
+        record) are averaged when given.
     conf : IntervalConfig, optional
 
     Returns

@@ -188,11 +188,29 @@ def _task_context(
     if context["assignment"] is not None:
         own = context["annotation"]
         shown = answer if answer is not None else (own.answer if own else {})
+        suggestion = context.get("suggestion")
+        # A form the annotator never saved starts from the machine's suggestions; once they
+        # saved, their own answer shows (with the suggested items still marked).
+        prefilled = suggestion is not None and answer is None and own is None
+        if prefilled:
+            shown = suggestion["answer"]
+        fields = form_fields(task.project.schema, shown)
+        if suggestion is not None:
+            _mark_suggested(fields, suggestion)
         context.update(
-            fields=form_fields(task.project.schema, shown),
+            fields=fields,
+            prefilled=prefilled,
             comment=own.comment if own and answer is None else request.POST.get("comment", ""),
         )
     return context
+
+
+def _mark_suggested(fields: list[dict[str, Any]], suggestion: dict[str, Any]) -> None:
+    """Mark the choices the machine suggested, so that the form shows whose they are."""
+    suggested = {(s["field"], s["choice"]) for s in suggestion["statements"] if s["field"]}
+    for f in fields:
+        for c in f.get("choices", []):
+            c["machine"] = (f["name"], c["value"]) in suggested
 
 
 @login_required

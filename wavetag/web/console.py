@@ -255,6 +255,7 @@ def settings(request: HttpRequest, project_id: int) -> HttpResponse:
             "conflict_policy": request.POST.get("conflict_policy", ""),
             "reveal_outcome": request.POST.get("reveal_outcome") == "1",
             "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
+            "machine_suggestions": request.POST.get("machine_suggestions") == "1",
         }
         for name in ("max_annotators", "practice_size", "practice_pass", "gold_rate"):
             raw = request.POST.get(name, "").strip()

@@ -30,7 +30,7 @@ from wavetag.projects.tasks import make_tasks
 def _settings(opts: dict[str, Any]) -> dict[str, Any]:
     """The plain settings given on the command line (left out: not given)."""
     out: dict[str, Any] = {}
-    for name in ("reveal_outcome", "leaderboard_anonymous"):
+    for name in ("reveal_outcome", "leaderboard_anonymous", "machine_suggestions"):
         if opts[name] is not None:
             out[name] = opts[name] == "yes"
     for name in ("practice_size", "practice_pass", "gold_rate"):
@@ -135,6 +135,12 @@ class Command(BaseCommand):
                 choices=("yes", "no"),
                 help="the leaderboard shows ranks without names",
             )
+            action.add_argument(
+                "--machine-suggestions",
+                choices=("yes", "no"),
+                help="diagnosis forms start from the automatic 12-lead statements, marked as "
+                "machine suggestions (default no)",
+            )
         gold = sub.add_parser(
             "gold", help="give tasks gold answers from FILE (CSV or JSON), or list them"
         )
@@ -222,7 +228,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"conflict policy {project.conflict_policy}, at most {project.max_annotators} "
             f"annotators per task, outcome {'shown' if project.reveal_outcome else 'hidden'} "
-            f"to annotators, {practice}, {project.gold_rate}% hidden gold"
+            f"to annotators, {practice}, {project.gold_rate}% hidden gold, machine "
+            f"suggestions {'on' if project.machine_suggestions else 'off'}"
         )
 
     def _gold(self, opts: dict[str, Any]) -> None:
