@@ -2,14 +2,15 @@
 log-ins lock guessing without handing strangers a way to lock others out; password-reset
 mail is limited per e-mail address and per client address.
 
-Log-in locks follow the "device cookie" scheme: a browser that once logged in as a name
-carries a signed cookie saying so, and its attempts at that name are counted on their own
-(five failures lock that browser only). Attempts without it are counted per name and
-address, per name from anywhere, and per address; a lock there stops only such untrusted
-attempts. So a stranger failing on purpose, with invented names from one address or with
-a colleague's name from many, cannot keep anyone out of a browser they have used before.
-Behind a reverse proxy, the client's address is read from ``X-Forwarded-For`` only when
-the request comes from one of ``WAVETAG_TRUSTED_PROXIES``.
+Log-in locks are keyed so that failures from other addresses, or with other names, never
+lock out someone who logs in correctly: attempts are counted per name *and* address, so
+guessing one name's password from one address is stopped after a few tries while the same
+name from elsewhere, and other names from the same address, are untouched. A browser that
+once logged in as a name carries a signed "device cookie" saying so, and its attempts at
+that name are counted on their own: a stranger guessing a colleague's password from the
+same address (the same hospital network behind one NAT) cannot lock the colleague's own
+browser either. Behind a reverse proxy, the client's address is read from
+``X-Forwarded-For`` only when the request comes from one of ``WAVETAG_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,8 @@ from django.utils import timezone
 from .models import LoginFailure, ResetRequest
 
 WINDOW = timedelta(minutes=float(os.environ.get("WAVETAG_LOGIN_LOCK_MINUTES", "15")))
-# Failures of one name from one address (or one trusted browser) before it is locked.
+# Failures of one name from one address (or from one trusted browser) before it is locked.
 PER_USERNAME = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_USER", "5"))
-# Failures of one name from anywhere, untrusted: guessing spread over many addresses.
-PER_USERNAME_ANYWHERE = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_USER_ANYWHERE", "20"))
-# Failures from one address, untrusted, whatever the names.
-PER_ADDRESS = int(os.environ.get("WAVETAG_LOGIN_FAILURES_PER_ADDRESS", "20"))
 RESET_WINDOW = timedelta(hours=1)
 RESETS_PER_EMAIL = 3
 RESETS_PER_IP = 10
@@ -102,29 +99,19 @@ def seconds_locked(username: str, ip: str | None, device: str = "") -> int:
     """Seconds until this attempt at ``username`` may be made; 0 when not locked.
 
     ``device`` is the id of a device cookie issued to this browser for this name (see
-    :func:`device_of`): its failures alone decide. Without one, the name from this
-    address, the name from anywhere and the address are each counted (untrusted
-    attempts only).
+    :func:`device_of`): its own failures decide. Without one, the failures of this name
+    from this address without a device cookie decide.
     """
-    since = timezone.now() - WINDOW
-    recent = LoginFailure.objects.filter(at__gte=since)
-    name = _norm(username)
+    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW)
     if device:
-        checks = [(recent.filter(device=device), PER_USERNAME)]
+        failures = recent.filter(device=device)
     else:
-        untrusted = recent.filter(device="")
-        checks = [(untrusted.filter(username=name), PER_USERNAME_ANYWHERE)]
-        if ip:
-            checks.append((untrusted.filter(username=name, ip=ip), PER_USERNAME))
-            checks.append((untrusted.filter(ip=ip), PER_ADDRESS))
-    wait = 0
-    for failures, limit in checks:
-        times = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
-        if len(times) >= limit:
-            # Locked until the oldest of the last `limit` failures leaves the window.
-            until = times[-1] + WINDOW
-            wait = max(wait, int((until - timezone.now()).total_seconds()) + 1)
-    return wait
+        failures = recent.filter(username=_norm(username), ip=ip, device="")
+    times = list(failures.order_by("-at").values_list("at", flat=True)[:PER_USERNAME])
+    if len(times) < PER_USERNAME:
+        return 0
+    # Locked until the oldest of the last PER_USERNAME failures leaves the window.
+    return int((times[-1] + WINDOW - timezone.now()).total_seconds()) + 1
 
 
 def record_failure(username: str, ip: str | None, device: str = "") -> None:
