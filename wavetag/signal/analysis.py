@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
+from .atrial import atrial_consistency
 from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import (
@@ -448,14 +449,27 @@ def find_rhythm(
     fs, beats = channel.fs, labels.samples
     margin = round(2.0 * fs)  # a median-beat window and its filter edges
 
-    def p_wave(run: I64) -> bool:
+    def stretch(run: I64) -> tuple[F64, I64]:
         run = run[run < run[0] + round(conf.af_check_s * fs)]
         lo = max(0, int(run[0]) - margin)
-        x = read(lo, int(run[-1]) + margin)
-        return delineate(x, fs, run - lo, conf=conf.intervals).pr_ms is not None
+        return read(lo, int(run[-1]) + margin), run - lo
+
+    def p_wave(run: I64) -> bool:
+        x, at = stretch(run)
+        return delineate(x, fs, at, conf=conf.intervals).pr_ms is not None
+
+    def atrial(run: I64) -> float:
+        x, at = stretch(run)
+        return atrial_consistency(x, fs, at)
 
     rhythm = rhythm_episodes(
-        beats, fs, labels.symbols, channel.n_samples, conf=conf.rhythm, p_wave=p_wave
+        beats,
+        fs,
+        labels.symbols,
+        channel.n_samples,
+        conf=conf.rhythm,
+        p_wave=p_wave,
+        atrial=atrial,
     )
     for ep in rhythm:
         if ep.label == AFIB:
