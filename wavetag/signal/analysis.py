@@ -31,6 +31,7 @@ from .leads import (
     mv_reader,
     to_mv,
 )
+from .pulse import pulsed_pauses
 from .qrs_features import QRSConfig
 from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
 from .recording import ChannelInfo
@@ -242,7 +243,8 @@ def analyze(
        the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
        inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
-       analysed lead.
+       analysed lead, nor one through which a pleth or arterial-pressure channel keeps
+       beating (:func:`~wavetag.signal.pulse.pulsed_pauses`).
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
@@ -268,6 +270,9 @@ def analyze(
         # Beats missed in an unreadable stretch are no pause.
         poor = poor_spans(quality[primary.index])
         rhythm = [e for e in rhythm if e.label != PAUSE or not _overlaps(e, poor)]
+        # Nor is an ECG gap that the pleth or the arterial line beats through.
+        beating = pulsed_pauses(source, primary, rhythm, conf.rhythm.pause_s)
+        rhythm = [e for e in rhythm if e not in beating]
     with stage("intervals") as report:
         hr, intervals, window = measure(read, primary, labels, quality[primary.index], conf)
         report(1.0, "intervals measured")
