@@ -141,3 +141,56 @@ def atrial_consistency(
         r = (flat @ tmpl) / den
     r = r[np.isfinite(r)]
     return float(np.median(r)) if len(r) >= 3 else float("nan")
+
+
+def windowed_modal_fraction(
+    rr: npt.ArrayLike,
+    usable: npt.ArrayLike,
+    window: int,
+    conf: AtrialConfig | None = None,
+    local: int = 7,
+) -> F64:
+    """:func:`modal_fraction` in a centred window around each interval, against the
+    local rate.
+
+    Parameters
+    ----------
+    rr : array_like of float
+        RR intervals (any unit).
+    usable : array_like of bool
+        Intervals that count (between two supraventricular beats).
+    window : int
+        Intervals in the window.
+    conf : AtrialConfig, optional
+    local : int
+        Each interval is compared with the median of the ``local`` usable intervals
+        around it, not with the window's: a sinus rate that speeds up over a minute
+        changes every interval a little, and all of them stay at their local length.
+
+    Returns
+    -------
+    ndarray of float64
+        Per interval, the fraction of the window's usable intervals within
+        ``modal_tolerance`` of their local median; NaN where fewer than half the window
+        is usable.
+    """
+    import warnings
+
+    conf = conf or AtrialConfig()
+    r = np.where(np.asarray(usable, dtype=bool), np.asarray(rr, dtype=np.float64), np.nan)
+    n = len(r)
+    if n == 0:
+        return np.zeros(0)
+
+    def centred(x: F64, k: int) -> npt.NDArray[np.float64]:
+        pad = np.concatenate([np.full(k // 2, np.nan), x, np.full(k - k // 2 - 1, np.nan)])
+        return np.lib.stride_tricks.sliding_window_view(pad, k)[:n]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(centred(r, local), axis=1)
+        near = np.where(np.isnan(r), np.nan, (np.abs(r / ref - 1.0) <= conf.modal_tolerance))
+        w = centred(near, window)
+        count = np.sum(~np.isnan(w), axis=1)
+        frac = np.nansum(w, axis=1) / np.maximum(count, 1)
+    return np.where(count >= window // 2, frac, np.nan)

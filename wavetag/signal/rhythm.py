@@ -24,7 +24,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .atrial import AtrialConfig, atrial_consistency, modal_fraction
+from .atrial import (
+    AtrialConfig,
+    atrial_consistency,
+    modal_fraction,
+    windowed_modal_fraction,
+)
 from .intervals import delineate
 from .vocabulary import PAUSE
 
@@ -68,9 +73,12 @@ class RhythmConfig:
     af_modal_fraction : float
         A short record is irregular enough for AF when fewer than this fraction of its
         intervals sit at the usual length (:func:`~wavetag.signal.atrial.modal_fraction`).
+    af_window_modal_fraction : float
+        The same in the window around each beat of a longer record; lower, since a
+        sliding window has many more chances to meet a burst of ectopy.
     af_atrial_consistency : float
-        A short record is without P waves when the atrial windows of its beats correlate
-        less than this (:func:`~wavetag.signal.atrial.atrial_consistency`).
+        An irregular run is without P waves only when the atrial windows of its beats
+        correlate less than this (:func:`~wavetag.signal.atrial.atrial_consistency`).
     sinus_atrial_consistency : float
         A regular narrow fast run whose atrial windows correlate at least this much has
         one atrial wave before every beat: sinus tachycardia, even where the median beat
@@ -96,6 +104,7 @@ class RhythmConfig:
     min_af_beats: int = 12
     min_af_record_beats: int = 8
     af_modal_fraction: float = 0.55
+    af_window_modal_fraction: float = 0.4
     af_atrial_consistency: float = 0.55
     sinus_atrial_consistency: float = 0.7
     paced_fraction: float = 0.5
@@ -220,9 +229,12 @@ def rhythm_episodes(
        beats are ``(P``.
     2. Atrial fibrillation: beats whose RR irregularity (:func:`irregularity`,
        over intervals between supraventricular beats) exceeds
-       ``af_irregularity``, gaps shorter than ``min_af_beats`` between such
-       runs bridged, in runs of ``min_af_beats`` or more, with no P wave in
-       their median beat when the signal is given. A record too short for the
+       ``af_irregularity``, or around which fewer than ``af_window_modal_fraction``
+       of the window's intervals sit at the usual length
+       (:func:`~wavetag.signal.atrial.windowed_modal_fraction`); gaps shorter than
+       ``min_af_beats`` between such runs bridged, in runs of ``min_af_beats`` or
+       more, with no P wave in their median beat and atrial windows correlating
+       less than ``af_atrial_consistency`` when the signal is given. A record too short for the
        window (fewer than ``af_window`` intervals: a 10-s ECG) is judged as a whole:
        AF when fewer than ``af_modal_fraction`` of its intervals between
        non-ventricular beats sit at the usual length and its atrial windows correlate
@@ -280,6 +292,10 @@ def rhythm_episodes(
     short = n - 1 < conf.af_window
     irr = irregularity(rr, usable, conf.af_window)
     af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
+    # Intervals with no usual length are AF's too, where successive differences are
+    # small by chance (a fast AF, whose intervals are short and close).
+    mod = windowed_modal_fraction(rr, usable, conf.af_window, AtrialConfig())
+    af |= np.nan_to_num(mod, nan=1.0) < conf.af_window_modal_fraction
     if short:
         af[:] = _short_af(b, rr, sym, conf, atrial)
     # AF is random: a few beats may look regular by chance. Short gaps
@@ -292,6 +308,8 @@ def rhythm_episodes(
         if label != "AF" or (z - a < conf.min_af_beats and not short):
             continue
         if not short and p_wave is not None and p_wave(b[a:z]):
+            continue
+        if not short and atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
             continue
         lab[a:z] = AFIB
 
