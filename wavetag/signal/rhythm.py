@@ -241,11 +241,12 @@ def rhythm_episodes(
        less than ``af_atrial_consistency`` (the median beat of a dozen AF beats can
        show a P wave that is not there, so ``p_wave`` is not asked; without ``atrial``
        the intervals alone decide).
-    3. Ventricular patterns, matched on the beat-code string: trigeminy
-       ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
-       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR`` (``(P`` in a
-       record with a paced rhythm: never ``(IVR`` there). Later steps overwrite
-       earlier ones.
+    3. Ventricular patterns, matched on the beat-code string: runs of
+       ``vt_beats`` or more V beats, ``(VT`` when faster than ``vt_bpm``, else
+       ``(IVR`` (``(P`` in a record with a paced rhythm: never ``(IVR`` there);
+       then bigeminy ``(NV){3,}``, then trigeminy ``(NNV){3,}``, each on the beats
+       the ones before left (so every episode has its ``pattern_cycles`` whole
+       cycles in its own codes). They overwrite the labels of steps 1-2.
     4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``.
        A ``(SVTA`` episode that is regular (irregularity at most
        ``af_irregularity``), narrow (``sinus_normal_fraction`` of ``N`` beats)
@@ -307,6 +308,8 @@ def rhythm_episodes(
     for a, z, label in _runs(np.where(af, "AF", "").astype("<U2")):
         if label != "AF" or (z - a < conf.min_af_beats and not short):
             continue
+        if _patterned(rr[a + 1 : z], conf):
+            continue
         if not short and p_wave is not None and p_wave(b[a:z]):
             continue
         if not short and atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
@@ -314,21 +317,35 @@ def rhythm_episodes(
         lab[a:z] = AFIB
 
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
-    c = conf.pattern_cycles
-    for pattern, label in ((rf"(?:NNV){{{c},}}", "(T"), (rf"(?:NV){{{c},}}", "(B")):
-        for m in re.finditer(pattern, code):
-            lab[m.start() : m.end()] = label
     # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
     # seen: the pacemaker does not let the rate fall to an idioventricular escape.
     slow = "(P" if bool(np.any(lab == "(P")) else "(IVR"
-    for m in re.finditer(rf"V{{{conf.vt_beats},}}", code):
-        a, z = m.start(), m.end()
-        run_rr = rr[a + 1 : z]
-        fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
-        lab[a:z] = "(VT" if fast else slow
+    c = conf.pattern_cycles
+    # Ventricular runs first, then bigeminy, then trigeminy, each only on beats no
+    # earlier one took: an episode keeps its whole cycles in its own beat codes, never
+    # the tail of a pattern whose last V a run or another pattern has taken.
+    for pattern, label in (
+        (rf"V{{{conf.vt_beats},}}", ""),
+        (rf"(?:NV){{{c},}}", "(B"),
+        (rf"(?:NNV){{{c},}}", "(T"),
+    ):
+        for m in re.finditer(pattern, code):
+            a, z = m.start(), m.end()
+            if not label:
+                run_rr = rr[a + 1 : z]
+                fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
+                lab[a:z] = "(VT" if fast else slow
+            else:
+                lab[a:z] = label
+            code = code[:a] + "x" * (z - a) + code[z:]
 
     for a, z, label in _runs(lab):
         if label in ("(SBR", "(SVTA") and z - a < conf.min_rate_beats:
+            lab[a:z] = "(N"
+    for a, z, label in _runs(lab):
+        # Short-long cycles that repeat are coupled premature beats (bigeminy,
+        # trigeminy), whatever codes they got, not a tachycardia.
+        if label == "(SVTA" and _patterned(rr[a + 1 : z], conf):
             lab[a:z] = "(N"
     for a, z, label in _runs(lab):
         if label == "(SVTA" and _sinus(rr[a:z], usable[a:z], sym[a:z], conf):
@@ -371,6 +388,23 @@ def _short_af(
         return False
     # NaN (too few whole windows) is no evidence of a P wave.
     return atrial is None or not atrial(b) >= conf.af_atrial_consistency
+
+
+def _patterned(rr: F64, conf: RhythmConfig) -> bool:
+    """Whether irregular intervals repeat every second or third beat: the cycles of
+    bigeminy or trigeminy (each premature beat on its coupling interval, each pause after
+    it alike), which AF's intervals never do.
+
+    Compared over the whole run: intervals two or three apart differ by less than
+    half of ``af_irregularity`` of the median RR, and by less than half as much as
+    neighbouring intervals do.
+    """
+    if len(rr) < 7:
+        return False
+    med = float(np.median(rr))
+    lag1 = float(np.median(np.abs(np.diff(rr)))) / med
+    lagk = min(float(np.median(np.abs(rr[k:] - rr[:-k]))) / med for k in (2, 3))
+    return lagk <= conf.af_irregularity / 2 and lagk <= lag1 / 2
 
 
 def _abrupt(rr: F64, a: int, k: int) -> bool:
