@@ -395,8 +395,9 @@ def _patterned(rr: F64, conf: RhythmConfig) -> bool:
     bigeminy or trigeminy (each premature beat on its coupling interval, each pause after
     it alike), which AF's intervals never do.
 
-    Compared over the whole run: intervals two or three apart differ by less than
-    half of ``af_irregularity`` of the median RR, and by less than half as much as
+    Compared over the whole run: neighbouring intervals differ by more than
+    ``af_irregularity`` of the median RR (the run is irregular), intervals two or
+    three apart by less than half of that, and by less than half as much as
     neighbouring intervals do.
     """
     if len(rr) < 7:
@@ -404,7 +405,7 @@ def _patterned(rr: F64, conf: RhythmConfig) -> bool:
     med = float(np.median(rr))
     lag1 = float(np.median(np.abs(np.diff(rr)))) / med
     lagk = min(float(np.median(np.abs(rr[k:] - rr[:-k]))) / med for k in (2, 3))
-    return lagk <= conf.af_irregularity / 2 and lagk <= lag1 / 2
+    return lag1 > conf.af_irregularity and lagk <= min(conf.af_irregularity, lag1) / 2
 
 
 def _abrupt(rr: F64, a: int, k: int) -> bool:
