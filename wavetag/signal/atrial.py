@@ -82,7 +82,7 @@ def _band(x: F64, fs: float, band: tuple[float, float]) -> F64:
     sos = butter(2, [band[0], hi], btype="band", fs=fs, output="sos")
     y = np.nan_to_num(x, nan=0.0)
     if y.shape[0] <= 3 * 2 * len(sos) + 1:
-        return y - np.mean(y, axis=0)
+        return np.asarray(y - np.mean(y, axis=0), dtype=np.float64)
     return np.asarray(sosfiltfilt(sos, y, axis=0), dtype=np.float64)
 
 
