@@ -86,10 +86,11 @@ class TestPausesAgainstThePulse:
         rec = icu["v102s"]
         ecg_only = pauses(rec, ("II", "V"))
         with_pleth = pauses(rec)
-        # Seven of the ECG's eight gaps have pleth pulses every 0.6 s through them (the
-        # count may change with beat detection and quality grades; the pulse's part not).
-        assert len(ecg_only) >= 4
-        assert set(at(with_pleth, rec.fs)) <= {251.1} <= set(at(ecg_only, rec.fs))
+        # The ECG's gaps at 53.7, 56.6 and 67.0 s have pleth pulses every 0.6 s through
+        # them. (Which other gaps the ECG alone reports depends on beat detection and
+        # quality grades; the one at 251.1 s, which the pleth shows too, may stay.)
+        assert {53.7, 56.6, 67.0} <= set(at(ecg_only, rec.fs))
+        assert set(at(with_pleth, rec.fs)) <= {251.1}
 
     def test_v221l_the_arterial_line_outweighs_a_noisy_pleth(
         self, icu: dict[str, wfdb.Record]
@@ -101,17 +102,16 @@ class TestPausesAgainstThePulse:
         assert pauses(rec) == []
 
     def test_a_gap_the_pulse_shows_too_stays_a_pause(self, icu: dict[str, wfdb.Record]) -> None:
-        # The pleth of v102s with 3 s cut out of it where the ECG pauses at 53.7 s: the
-        # pulse then agrees with the ECG, and the pause is reported.
+        # The pleth of v102s held flat for 2.8 s where the ECG pauses at 53.7 s: the
+        # pulse then agrees with the ECG, and that pause is reported; the next gap, at
+        # 56.6 s, keeps its pleth pulses and stays dropped.
         rec = icu["v102s"]
         fs = rec.fs
         x = rec.p_signal.copy()
         k = rec.sig_name.index("PLETH")
         x[int(53.6 * fs) : int(56.4 * fs), k] = x[int(53.6 * fs), k]
-        lo = int(45 * fs)
-        x = x[lo : int(65 * fs)]
         src = SampleSource.from_arrays(
             {n: x[:, i] for i, n in enumerate(rec.sig_name)}, {n: fs for n in rec.sig_name}
         )
-        got = [round(e.start / fs + 45, 1) for e in analyze(src).rhythm if e.label == "PAUSE"]
-        assert 53.7 in got
+        got = at([e for e in analyze(src).rhythm if e.label == "PAUSE"], fs)
+        assert 53.7 in got and 56.6 not in got
