@@ -33,7 +33,13 @@ Scores
 - **Paced** Se and +P (reference ``/`` and ``f``; analysis ``/``) on the paced records.
 - **AF** Se and +P by duration on the long records (MIT-BIH, cpsc2021): time in the
   reference ``(AFIB`` episodes that the analysis calls ``(AFIB``, over the reference's AF
-  time (Se) and over the analysis's (+P); ``(SVTA`` the same way.
+  time (Se) and over the analysis's (+P); ``(SVTA``, ``(AFL`` (atrial flutter), ``(B``
+  (bigeminy) and ``(T`` (trigeminy) the same way.
+- **10-s excerpts** of the long records (declared with the split, before tuning): up to
+  :data:`EXCERPTS` excerpts of 10 s per record and rhythm, evenly spaced inside the
+  reference ``(AFIB`` episodes and inside the reference ``(N`` episodes (sinus), each
+  analysed alone as a 10-s record (both leads); an AF excerpt should get ``(AFIB``, a sinus
+  one neither ``(AFIB`` nor ``(SVTA``. Excerpts belong to their record's half.
 - **cinc2021** (10-s 12-lead records): AF reported where the SNOMED diagnoses say AF
   (164889003), and no ``(AFIB`` or ``(SVTA`` where they say a sinus rhythm (426783006,
   427084000 sinus tachycardia, 426177001 sinus bradycardia, 427393009 sinus arrhythmia).
@@ -73,6 +79,10 @@ PACED_RECORDS = ("107", "217")
 AF_DX = "164889003"
 SINUS_DX = ("426783006", "427084000", "426177001", "427393009")
 HALVES = ("tuning", "checking")
+# Rhythms scored by duration on the long records.
+EPISODE_LABELS = ("(AFIB", "(SVTA", "(AFL", "(B", "(T")
+EXCERPT_S = 10.0
+EXCERPTS = 3  # per record and rhythm
 
 
 @dataclass(frozen=True)
@@ -156,10 +166,8 @@ def class_count(
 class Scores:
     qrs: Count = field(default_factory=Count)
     classes: dict[str, Count] = field(default_factory=dict)
-    af_ref: float = 0.0  # seconds
-    af_test: float = 0.0
-    af_both: float = 0.0
-    svta: tuple[float, float, float] = (0.0, 0.0, 0.0)  # reference, analysis, both; s
+    # Per rhythm label: seconds in the reference, in the analysis, in both.
+    episodes: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     labels: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -177,16 +185,68 @@ def score_long(rec: Rec, r: AnalysisResult) -> Scores:
         out.classes[name] = class_count(ref_sym, test_sym, m.pairs, cls, code)
     plus = [i for i, s in enumerate(sym) if s == "+"]
     ref_eps = episodes_from_aux(ann.sample[plus], [ann.aux_note[i] for i in plus], r.n_samples)
-    out.af_ref = _length(ref_eps, "(AFIB") / r.fs
-    out.af_test = _length(r.rhythm, "(AFIB") / r.fs
-    out.af_both = overlap_samples(ref_eps, r.rhythm, "(AFIB") / r.fs
-    out.svta = (
-        _length(ref_eps, "(SVTA") / r.fs,
-        _length(r.rhythm, "(SVTA") / r.fs,
-        overlap_samples(ref_eps, r.rhythm, "(SVTA") / r.fs,
-    )
+    for label in EPISODE_LABELS:
+        out.episodes[label] = (
+            _length(ref_eps, label) / r.fs,
+            _length(r.rhythm, label) / r.fs,
+            overlap_samples(ref_eps, r.rhythm, label) / r.fs,
+        )
     out.labels = Counter(e.label for e in r.rhythm)
     return out
+
+
+def reference_episodes(path: Path) -> list[RhythmEpisode]:
+    """The rhythm episodes of a record's ``.atr`` (none when it has no rhythm labels)."""
+    ann = wfdb.rdann(str(path), "atr")
+    n = wfdb.rdheader(str(path)).sig_len
+    plus = [i for i, s in enumerate(ann.symbol) if s == "+"]
+    return episodes_from_aux(ann.sample[plus], [ann.aux_note[i] for i in plus], n)
+
+
+def excerpt_starts(eps: list[RhythmEpisode], label: str, fs: float) -> list[int]:
+    """Where the 10-s excerpts of one rhythm start: up to :data:`EXCERPTS`, evenly spread
+    over the record's ``label`` time, each inside one episode with 1 s to spare."""
+    span = round(EXCERPT_S * fs)
+    pad = round(fs)
+    fits = [e for e in eps if e.label == label and e.end - e.start >= span + 2 * pad]
+    room = [(e.start + pad, e.end - pad - span) for e in fits]
+    total = sum(z - a for a, z in room)
+    if not room:
+        return []
+    out = []
+    for k in range(EXCERPTS):
+        at = total * (k + 0.5) / EXCERPTS
+        for a, z in room:
+            if at <= z - a:
+                out.append(int(a + at))
+                break
+            at -= z - a
+    return sorted(set(out))
+
+
+def excerpt_labels(path: Path, start: int) -> tuple[list[str], float]:
+    """Rhythm labels of a 10-s excerpt analysed alone, and the fraction called ``(AFIB``."""
+    hdr = wfdb.rdheader(str(path))
+    stop = start + round(EXCERPT_S * hdr.fs)
+    x = wfdb.rdrecord(str(path), sampfrom=start, sampto=stop).p_signal
+    names = [f"{n}" for n in hdr.sig_name]
+    source = SampleSource.from_arrays(
+        {n: x[:, i] for i, n in enumerate(names)}, {n: hdr.fs for n in names}
+    )
+    r = analyze(source)
+    af = _length(r.rhythm, "(AFIB") / max(r.n_samples, 1)
+    return [e.label for e in r.rhythm], af
+
+
+def excerpts(rec: Rec) -> list[tuple[str, int, list[str], float]]:
+    """(reference rhythm, start, labels, AF fraction) of each excerpt of a long record."""
+    eps = reference_episodes(rec.path)
+    fs = wfdb.rdheader(str(rec.path)).fs
+    return [
+        (label, start, *excerpt_labels(rec.path, start))
+        for label in ("(AFIB", "(N")
+        for start in excerpt_starts(eps, label, fs)
+    ]
 
 
 def _length(eps: list[RhythmEpisode], label: str) -> int:
@@ -198,7 +258,10 @@ def pct(x: float | None) -> str:
 
 
 def report_half(
-    half: str, long: dict[Rec, Scores], cinc: dict[Rec, tuple[list[str], list[str]]]
+    half: str,
+    long: dict[Rec, Scores],
+    cinc: dict[Rec, tuple[list[str], list[str]]],
+    cuts: dict[Rec, list[tuple[str, int, list[str], float]]],
 ) -> None:
     recs = [r for r in long if r.half == half]
     print(
@@ -212,8 +275,9 @@ def report_half(
     for r in recs:
         s = long[r]
         v, a, p = s.classes["VEB"], s.classes["SVEB"], s.classes["paced"]
-        af_se = s.af_both / s.af_ref if s.af_ref else None
-        af_pp = s.af_both / s.af_test if s.af_test else None
+        ref, test, both = s.episodes["(AFIB"]
+        af_se = both / ref if ref else None
+        af_pp = both / test if test else None
         print(
             f"{r.name:12} {pct(s.qrs.se):>7} {pct(s.qrs.ppv):>7} {pct(v.se):>7} {pct(v.ppv):>7}"
             f" {pct(a.se):>7} {pct(a.ppv):>7} {pct(p.se):>7} {pct(p.ppv):>7}"
@@ -250,20 +314,13 @@ def report_half(
         f"paced gross: Se {pct(paced.se)} +P {pct(paced.ppv)}"
         f" (tp {paced.tp}, ref {paced.ref}, test {paced.test})"
     )
-    ref = sum(long[r].af_ref for r in recs)
-    test = sum(long[r].af_test for r in recs)
-    both = sum(long[r].af_both for r in recs)
-    print(
-        f"AF by duration: Se {pct(both / ref if ref else None)}"
-        f" +P {pct(both / test if test else None)}"
-        f" (reference {ref:.0f} s, analysis {test:.0f} s, both {both:.0f} s)"
-    )
-    sv = [sum(long[r].svta[i] for r in recs) for i in range(3)]
-    print(
-        f"SVTA by duration: Se {pct(sv[2] / sv[0] if sv[0] else None)}"
-        f" +P {pct(sv[2] / sv[1] if sv[1] else None)}"
-        f" (reference {sv[0]:.0f} s, analysis {sv[1]:.0f} s, both {sv[2]:.0f} s)"
-    )
+    for label in EPISODE_LABELS:
+        ref, test, both = (sum(long[r].episodes[label][i] for r in recs) for i in range(3))
+        print(
+            f"{label[1:]:5} by duration: Se {pct(both / ref if ref else None)}"
+            f" +P {pct(both / test if test else None)}"
+            f" (reference {ref:.0f} s, analysis {test:.0f} s, both {both:.0f} s)"
+        )
     ivr = [r.name for r in recs if r.source == "paced" and long[r].labels["(IVR"]]
     print(f"paced records with (IVR: {ivr or 'none'}")
     c = {k: v for k, v in cinc.items() if k.half == half}
@@ -279,6 +336,22 @@ def report_half(
         f"cinc2021: AF diagnosed in {len(af)}, reported in {len(af_hit)}; sinus {len(sinus)},"
         f" with (AFIB or (SVTA in {len(wrong)}: {wrong}"
     )
+    ex = [(r, *e) for r, es in cuts.items() if r.half == half for e in es]
+    af_ex = [e for e in ex if e[1] == "(AFIB"]
+    af_cut_hit = [e for e in af_ex if "(AFIB" in e[3]]
+    cover = float(np.mean([e[4] for e in af_ex])) if af_ex else None
+    sinus_ex = [e for e in ex if e[1] == "(N"]
+    bad = [
+        f"{e[0].name}@{e[2]} {sorted(set(e[3]) & {'(AFIB', '(SVTA'})}"
+        for e in sinus_ex
+        if {"(AFIB", "(SVTA"} & set(e[3])
+    ]
+    missed = [f"{e[0].name}@{e[2]} {sorted(set(e[3]))}" for e in af_ex if "(AFIB" not in e[3]]
+    print(
+        f"10-s excerpts: AF {len(af_ex)}, (AFIB reported in {len(af_cut_hit)}"
+        f" (mean time called AF {pct(cover)} %); missed: {missed}"
+    )
+    print(f"10-s excerpts: sinus {len(sinus_ex)}, with (AFIB or (SVTA in {len(bad)}: {bad}")
 
 
 def main() -> None:
@@ -297,6 +370,7 @@ def main() -> None:
     recs = [r for r in split(a.data) if a.half in ("both", r.half)]
     long: dict[Rec, Scores] = {}
     cinc: dict[Rec, tuple[list[str], list[str]]] = {}
+    cuts: dict[Rec, list[tuple[str, int, list[str], float]]] = {}
     root = Path(tempfile.mkdtemp(prefix="bench-classes-"))
     t_all = time.perf_counter()
     try:
@@ -313,11 +387,12 @@ def main() -> None:
             else:
                 long[rec] = score_long(rec, r)
                 long[rec].seconds = time.perf_counter() - t0
+                cuts[rec] = excerpts(rec)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     for half in HALVES:
         if a.half in ("both", half):
-            report_half(half, long, cinc)
+            report_half(half, long, cinc, cuts)
     print(f"\n{len(recs)} records in {time.perf_counter() - t_all:.0f} s")
     with open("/proc/loadavg") as f:
         print(f"load average at end: {f.read().split()[:3]}")

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
+from .atrial import atrial_consistency
 from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import (
@@ -30,6 +31,7 @@ from .leads import (
     mv_reader,
     to_mv,
 )
+from .pulse import pulsed_pauses
 from .qrs_features import QRSConfig
 from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
 from .recording import ChannelInfo
@@ -247,7 +249,8 @@ def analyze(
        the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
        inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
-       analysed lead.
+       analysed lead, nor one through which a pleth or arterial-pressure channel keeps
+       beating (:func:`~wavetag.signal.pulse.pulsed_pauses`).
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
@@ -273,6 +276,9 @@ def analyze(
         # Beats missed in an unreadable stretch are no pause.
         poor = poor_spans(quality[primary.index])
         rhythm = [e for e in rhythm if e.label != PAUSE or not _overlaps(e, poor)]
+        # Nor is an ECG gap that the pleth or the arterial line beats through.
+        beating = pulsed_pauses(source, primary, rhythm, conf.rhythm.pause_s)
+        rhythm = [e for e in rhythm if e not in beating]
     with stage("intervals") as report:
         # Every ECG lead sampled like the analysed one: a bundle branch block widens the
         # QRS in some leads only, and the statements read each lead by name.
@@ -460,14 +466,27 @@ def find_rhythm(
     fs, beats = channel.fs, labels.samples
     margin = round(2.0 * fs)  # a median-beat window and its filter edges
 
-    def p_wave(run: I64) -> bool:
+    def stretch(run: I64) -> tuple[F64, I64]:
         run = run[run < run[0] + round(conf.af_check_s * fs)]
         lo = max(0, int(run[0]) - margin)
-        x = read(lo, int(run[-1]) + margin)
-        return delineate(x, fs, run - lo, conf=conf.intervals).pr_ms is not None
+        return read(lo, int(run[-1]) + margin), run - lo
+
+    def p_wave(run: I64) -> bool:
+        x, at = stretch(run)
+        return delineate(x, fs, at, conf=conf.intervals).pr_ms is not None
+
+    def atrial(run: I64) -> float:
+        x, at = stretch(run)
+        return atrial_consistency(x, fs, at)
 
     rhythm = rhythm_episodes(
-        beats, fs, labels.symbols, channel.n_samples, conf=conf.rhythm, p_wave=p_wave
+        beats,
+        fs,
+        labels.symbols,
+        channel.n_samples,
+        conf=conf.rhythm,
+        p_wave=p_wave,
+        atrial=atrial,
     )
     for ep in rhythm:
         if ep.label == AFIB:

@@ -24,6 +24,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .atrial import (
+    AtrialConfig,
+    atrial_consistency,
+    modal_fraction,
+    windowed_modal_fraction,
+)
 from .intervals import delineate
 from .vocabulary import PAUSE
 
@@ -61,6 +67,22 @@ class RhythmConfig:
         the rhythm is irregular enough for atrial fibrillation.
     min_af_beats : int
         Shortest atrial-fibrillation episode, beats.
+    min_af_record_beats : int
+        Fewest beats of a record shorter than ``af_window`` (a 10-s ECG) that is judged
+        for AF as a whole.
+    af_modal_fraction : float
+        A short record is irregular enough for AF when fewer than this fraction of its
+        intervals sit at the usual length (:func:`~wavetag.signal.atrial.modal_fraction`).
+    af_window_modal_fraction : float
+        The same in the window around each beat of a longer record; lower, since a
+        sliding window has many more chances to meet a burst of ectopy.
+    af_atrial_consistency : float
+        An irregular run is without P waves only when the atrial windows of its beats
+        correlate less than this (:func:`~wavetag.signal.atrial.atrial_consistency`).
+    sinus_atrial_consistency : float
+        A regular narrow fast run whose atrial windows correlate at least this much has
+        one atrial wave before every beat: sinus tachycardia, even where the median beat
+        shows no P wave of its own (it meets the T wave at these rates).
     paced_fraction : float
         Fraction of paced beats in a rate window that makes it a paced rhythm.
     sinus_normal_fraction : float
@@ -80,6 +102,11 @@ class RhythmConfig:
     af_window: int = 32
     af_irregularity: float = 0.10
     min_af_beats: int = 12
+    min_af_record_beats: int = 8
+    af_modal_fraction: float = 0.55
+    af_window_modal_fraction: float = 0.4
+    af_atrial_consistency: float = 0.55
+    sinus_atrial_consistency: float = 0.7
     paced_fraction: float = 0.5
     sinus_normal_fraction: float = 0.8
 
@@ -161,6 +188,7 @@ def rhythm_episodes(
     signal: npt.ArrayLike | None = None,
     conf: RhythmConfig | None = None,
     p_wave: Callable[[I64], bool] | None = None,
+    atrial: Callable[[I64], float] | None = None,
 ) -> list[RhythmEpisode]:
     """Suggest rhythm episodes from beat times and beat codes.
 
@@ -182,6 +210,10 @@ def rhythm_episodes(
         Given the beats of an irregular run, whether their median beat has a P wave:
         the check ``signal`` makes, for a caller that reads a long record piecewise
         (``signal`` wins when both are given).
+    atrial : callable, optional
+        Given the beats of a run, how alike their atrial windows are
+        (:func:`~wavetag.signal.atrial.atrial_consistency`): ``signal`` gives it too,
+        and wins when both are given.
 
     Returns
     -------
@@ -197,20 +229,31 @@ def rhythm_episodes(
        beats are ``(P``.
     2. Atrial fibrillation: beats whose RR irregularity (:func:`irregularity`,
        over intervals between supraventricular beats) exceeds
-       ``af_irregularity``, gaps shorter than ``min_af_beats`` between such
-       runs bridged, in runs of ``min_af_beats`` or more, with no P wave in
-       their median beat when the signal is given.
-    3. Ventricular patterns, matched on the beat-code string: trigeminy
-       ``(NNV){3,}``, bigeminy ``(NV){3,}``, then runs of ``vt_beats`` or more
-       V beats: ``(VT`` when faster than ``vt_bpm``, else ``(IVR`` (``(P`` in a
-       record with a paced rhythm: never ``(IVR`` there). Later steps overwrite
-       earlier ones.
+       ``af_irregularity``, or around which fewer than ``af_window_modal_fraction``
+       of the window's intervals sit at the usual length
+       (:func:`~wavetag.signal.atrial.windowed_modal_fraction`); gaps shorter than
+       ``min_af_beats`` between such runs bridged, in runs of ``min_af_beats`` or
+       more, with no P wave in their median beat and atrial windows correlating
+       less than ``af_atrial_consistency`` when the signal is given. A record too short for the
+       window (fewer than ``af_window`` intervals: a 10-s ECG) is judged as a whole:
+       AF when fewer than ``af_modal_fraction`` of its intervals between
+       non-ventricular beats sit at the usual length and its atrial windows correlate
+       less than ``af_atrial_consistency`` (the median beat of a dozen AF beats can
+       show a P wave that is not there, so ``p_wave`` is not asked; without ``atrial``
+       the intervals alone decide).
+    3. Ventricular patterns, matched on the beat-code string: runs of
+       ``vt_beats`` or more V beats, ``(VT`` when faster than ``vt_bpm``, else
+       ``(IVR`` (``(P`` in a record with a paced rhythm: never ``(IVR`` there);
+       then bigeminy ``(NV){3,}``, then trigeminy ``(NNV){3,}``, each on the beats
+       the ones before left (so every episode has its ``pattern_cycles`` whole
+       cycles in its own codes). They overwrite the labels of steps 1-2.
     4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``.
        A ``(SVTA`` episode that is regular (irregularity at most
        ``af_irregularity``), narrow (``sinus_normal_fraction`` of ``N`` beats)
        and has a P wave in its median beat (when the signal or ``p_wave`` is
-       given) is sinus tachycardia: ``(N``, since the vocabulary has no
-       sinus-tachycardia label (the heart rate tells it). Without the signal a
+       given) or atrial windows that correlate at least ``sinus_atrial_consistency``
+       (when the signal or ``atrial`` is given) is sinus tachycardia: ``(N``, since
+       the vocabulary has no sinus-tachycardia label (the heart rate tells it). Without the signal a
        fast rhythm stays ``(SVTA``. Consecutive beats with one label form an
        episode, from its first beat to the next episode's first beat.
     5. Every RR interval of ``pause_s`` or more is a ``PAUSE`` episode.
@@ -238,47 +281,78 @@ def rhythm_episodes(
     paced = np.convolve((sym == "/").astype(float), np.ones(k) / k, mode="same")
     lab[paced >= conf.paced_fraction] = "(P"
 
-    irr = irregularity(rr, usable, conf.af_window)
-    af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
-    # AF is random: a few beats may look regular by chance. Short gaps
-    # between irregular runs are bridged.
-    runs = _runs(af.astype("<U1"))
-    for i, (a, z, label) in enumerate(runs):
-        if label == "F" and 0 < i < len(runs) - 1 and z - a < conf.min_af_beats:
-            af[a:z] = True
     if signal is not None:
         x = np.asarray(signal, dtype=np.float64)
 
         def p_wave(run: I64) -> bool:
             return delineate(x, fs, run).pr_ms is not None
 
+        def atrial(run: I64) -> float:
+            return atrial_consistency(x, fs, run)
+
+    short = n - 1 < conf.af_window
+    irr = irregularity(rr, usable, conf.af_window)
+    af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
+    # Intervals with no usual length are AF's too, where successive differences are
+    # small by chance (a fast AF, whose intervals are short and close).
+    mod = windowed_modal_fraction(rr, usable, conf.af_window, AtrialConfig())
+    af |= np.nan_to_num(mod, nan=1.0) < conf.af_window_modal_fraction
+    if short:
+        af[:] = _short_af(b, rr, sym, conf, atrial)
+    # AF is random: a few beats may look regular by chance. Short gaps
+    # between irregular runs are bridged.
+    runs = _runs(af.astype("<U1"))
+    for i, (a, z, label) in enumerate(runs):
+        if label == "F" and 0 < i < len(runs) - 1 and z - a < conf.min_af_beats:
+            af[a:z] = True
     for a, z, label in _runs(np.where(af, "AF", "").astype("<U2")):
-        if label != "AF" or z - a < conf.min_af_beats:
+        if label != "AF" or (z - a < conf.min_af_beats and not short):
             continue
-        if p_wave is not None and p_wave(b[a:z]):
+        if _patterned(rr[a + 1 : z], conf):
+            continue
+        if not short and p_wave is not None and p_wave(b[a:z]):
+            continue
+        if not short and atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
             continue
         lab[a:z] = AFIB
 
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
-    c = conf.pattern_cycles
-    for pattern, label in ((rf"(?:NNV){{{c},}}", "(T"), (rf"(?:NV){{{c},}}", "(B")):
-        for m in re.finditer(pattern, code):
-            lab[m.start() : m.end()] = label
     # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
     # seen: the pacemaker does not let the rate fall to an idioventricular escape.
     slow = "(P" if bool(np.any(lab == "(P")) else "(IVR"
-    for m in re.finditer(rf"V{{{conf.vt_beats},}}", code):
-        a, z = m.start(), m.end()
-        run_rr = rr[a + 1 : z]
-        fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
-        lab[a:z] = "(VT" if fast else slow
+    c = conf.pattern_cycles
+    # Ventricular runs first, then bigeminy, then trigeminy, each only on beats no
+    # earlier one took: an episode keeps its whole cycles in its own beat codes, never
+    # the tail of a pattern whose last V a run or another pattern has taken.
+    for pattern, label in (
+        (rf"V{{{conf.vt_beats},}}", ""),
+        (rf"(?:NV){{{c},}}", "(B"),
+        (rf"(?:NNV){{{c},}}", "(T"),
+    ):
+        for m in re.finditer(pattern, code):
+            a, z = m.start(), m.end()
+            if not label:
+                run_rr = rr[a + 1 : z]
+                fast = 60.0 * fs / float(np.mean(run_rr)) > conf.vt_bpm if len(run_rr) else False
+                lab[a:z] = "(VT" if fast else slow
+            else:
+                lab[a:z] = label
+            code = code[:a] + "x" * (z - a) + code[z:]
 
     for a, z, label in _runs(lab):
         if label in ("(SBR", "(SVTA") and z - a < conf.min_rate_beats:
             lab[a:z] = "(N"
-    if p_wave is not None:
-        for a, z, label in _runs(lab):
-            if label == "(SVTA" and _sinus(rr[a:z], usable[a:z], sym[a:z], conf) and p_wave(b[a:z]):
+    for a, z, label in _runs(lab):
+        # Short-long cycles that repeat are coupled premature beats (bigeminy,
+        # trigeminy), whatever codes they got, not a tachycardia.
+        if label == "(SVTA" and _patterned(rr[a + 1 : z], conf):
+            lab[a:z] = "(N"
+    for a, z, label in _runs(lab):
+        if label == "(SVTA" and _sinus(rr[a:z], usable[a:z], sym[a:z], conf):
+            # An abrupt onset is a re-entrant tachycardia's; the same wave before
+            # every beat then proves nothing (its retrograde P is as regular).
+            wave = atrial if not _abrupt(rr, a, conf.rate_beats) else None
+            if _atrial_wave(b[a:z], conf, p_wave, wave):
                 lab[a:z] = "(N"
     out: list[RhythmEpisode] = []
     runs = _runs(lab)
@@ -290,6 +364,76 @@ def rhythm_episodes(
     for i in (np.flatnonzero(rr[1:] >= conf.pause_s * fs) + 1).tolist():
         out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), PAUSE))
     return out
+
+
+def _short_af(
+    b: I64,
+    rr: F64,
+    sym: npt.NDArray[np.str_],
+    conf: RhythmConfig,
+    atrial: Callable[[I64], float] | None,
+) -> bool:
+    """Whether a record shorter than the AF window is atrial fibrillation as a whole.
+
+    Intervals next to a ventricular beat are left out: a PVC's coupling and pause
+    are not the atrial rhythm's irregularity.
+    """
+    if len(b) < conf.min_af_record_beats:
+        return False
+    nonv = sym != "V"
+    ok = nonv[1:] & nonv[:-1]
+    if int(ok.sum()) < conf.min_af_record_beats - 1:
+        return False
+    if not modal_fraction(rr[1:][ok], AtrialConfig()) < conf.af_modal_fraction:
+        return False
+    # NaN (too few whole windows) is no evidence of a P wave.
+    return atrial is None or not atrial(b) >= conf.af_atrial_consistency
+
+
+def _patterned(rr: F64, conf: RhythmConfig) -> bool:
+    """Whether irregular intervals repeat every second or third beat: the cycles of
+    bigeminy or trigeminy (each premature beat on its coupling interval, each pause after
+    it alike), which AF's intervals never do.
+
+    Compared over the whole run: neighbouring intervals differ by more than
+    ``af_irregularity`` of the median RR (the run is irregular), intervals two or
+    three apart by less than half of that, and by less than half as much as
+    neighbouring intervals do.
+    """
+    if len(rr) < 7:
+        return False
+    med = float(np.median(rr))
+    lag1 = float(np.median(np.abs(np.diff(rr)))) / med
+    lagk = min(float(np.median(np.abs(rr[k:] - rr[:-k]))) / med for k in (2, 3))
+    return lag1 > conf.af_irregularity and lagk <= min(conf.af_irregularity, lag1) / 2
+
+
+def _abrupt(rr: F64, a: int, k: int) -> bool:
+    """Whether the rate jumps up near index ``a`` (within the rate median's lag): one
+    interval a fifth shorter than the ones before it, and the rhythm staying that fast.
+
+    Sinus rhythm speeds up over many beats; a re-entrant tachycardia starts from one
+    beat to the next. Where no rhythm precedes (a run from the record's start) nothing
+    is seen, and False is returned.
+    """
+    for i in range(max(5, a - k), min(len(rr) - 5, a + k // 2) + 1):
+        before = float(np.median(rr[i - 5 : i]))
+        if rr[i] < 0.8 * before and float(np.median(rr[i : i + 5])) < 0.85 * before:
+            return True
+    return False
+
+
+def _atrial_wave(
+    run: I64,
+    conf: RhythmConfig,
+    p_wave: Callable[[I64], bool] | None,
+    atrial: Callable[[I64], float] | None,
+) -> bool:
+    """Whether a run's beats have an atrial wave before them (a P wave in the median
+    beat, or the same atrial window before each beat); False without the signal."""
+    if p_wave is not None and p_wave(run):
+        return True
+    return atrial is not None and atrial(run) >= conf.sinus_atrial_consistency
 
 
 def _sinus(
