@@ -275,6 +275,47 @@ class TestConcurrentClaims:
         ) == [(BATCH,)]
 
 
+def submit(base: str, task: int, token: str) -> int:
+    body = json.dumps({"quality": "A", "rhythm": "sinus", "subcategory": "sinus-normal"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/tasks/{task}/annotation",
+        data=body.encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+class TestClaimsAndSubmitsTogether:
+    def test_no_deadlock_between_a_submit_and_a_claim(self, servers: dict[str, Any]) -> None:
+        # A submit locked its task and then the project (joined for reading); a claim locks
+        # the project and then adds assignments referencing their tasks. Side by side on
+        # PostgreSQL they waited on each other: "deadlock detected", a 500.
+        bases, project, tokens = servers["bases"], servers["project"], servers["tokens"]
+
+        def work(i: int, user: str) -> list[int]:
+            base, token, statuses = bases[i % 2], tokens[user], []
+            while True:
+                status, body = claim(base, project, token)
+                statuses.append(status)
+                if status != 200 or not body["tasks"]:
+                    return statuses
+                statuses += [submit(base, task, token) for task in body["tasks"]]
+
+        results = all_at_once([(lambda i=i, u=u: work(i, u)) for i, u in enumerate(sorted(tokens))])
+        statuses = Counter(s for r in results for s in r)
+        assert set(statuses) == {200}, statuses
+        db = servers["database"]
+        # Every slot was claimed and answered, none twice.
+        assert db.rows(
+            "select count(*) from annotations_annotation where status = 'submitted'"
+        ) == [(SEGMENTS * K,)]
+
+
 class TestConcurrentReentry:
     def test_each_task_gets_exactly_one_more_annotator(
         self, reentry_servers: dict[str, Any]

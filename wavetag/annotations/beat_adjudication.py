@@ -115,7 +115,11 @@ def _applies(d: BeatDisagreement, resolution: dict[str, Any]) -> str:
 
 
 def _locked(task: Task, user: Any) -> tuple[Task, list[str]]:
-    task = Task.objects.select_for_update().select_related("project", "record").get(pk=task.pk)
+    task = (
+        Task.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("project", "record")
+        .get(pk=task.pk)
+    )
     check_adjudicable(task, task_access(user, task))
     _beat_task(task)
     found = BeatComparison.objects.filter(task=task).first()

@@ -146,7 +146,11 @@ def answer(item: PracticeItem, user: Any, data: Any) -> dict[str, Any]:
     body = {k: v for k, v in data.items() if k not in ("comment", "status")}
     cleaned = clean_answer(project.schema, body, complete=True)
     with transaction.atomic():
-        item = PracticeItem.objects.select_for_update().select_related("attempt").get(pk=item.pk)
+        item = (
+            PracticeItem.objects.select_for_update(of=("self",))
+            .select_related("attempt")
+            .get(pk=item.pk)
+        )
         if item.answered_at is not None:
             raise StateConflict("this practice item is answered already: on to the next one")
         gold = GoldAnswer.objects.filter(task_id=item.task_id).first()

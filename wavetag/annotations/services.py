@@ -75,8 +75,15 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         raise InvalidInput(f"status: must be one of {', '.join(AnnotationStatus.values)}")
     with transaction.atomic():
         # Lock the task: two annotators giving the last two answers at once must not each
-        # evaluate consensus without the other's answer.
-        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        # evaluate consensus without the other's answer. Only the task's row (of=self), and
+        # without its key (no_key): locking the project row too, joined for reading, made
+        # a submit and a claim (which locks the project, then adds assignments that
+        # reference their tasks) wait on each other in opposite order: a deadlock, a 500.
+        task = (
+            Task.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=task.pk)
+        )
         assignment = Assignment.objects.filter(task=task, user=user).first()
         if assignment is None:
             raise NotAllowed("this task is not assigned to you")
@@ -131,7 +138,11 @@ def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     adjudicated one), as its kind decides: a form's answer validated like a submission."""
     answer, comment, _ = split_request(data)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        task = (
+            Task.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=task.pk)
+        )
         check_adjudicable(task, task_access(user, task))
         decision = kind_of(task.project).adjudicate(task, user, answer, comment)
         open_flags(task).update(resolved_at=task.decided_at)
@@ -143,7 +154,11 @@ def request_change(task: Task, user: Any, text: Any) -> Flag:
     that puts the task in the adjudication queue (once it is evaluated), logged."""
     text = _text("text", text)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        task = (
+            Task.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=task.pk)
+        )
         mine = Annotation.everything.filter(task=task, user=user).first()
         if mine is None or not Assignment.objects.filter(task=task, user=user).exists():
             raise NotAllowed("only an annotator of this task asks to change their answer")
@@ -172,7 +187,11 @@ def reopen(task: Task, user: Any, reason: Any) -> Task:
     task was before."""
     reason = _text("reason", reason)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
+        task = (
+            Task.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=task.pk)
+        )
         if task_access(user, task).role != Role.ADMIN:
             raise NotAllowed("only project admins reopen a task")
         if (
