@@ -192,7 +192,7 @@ def _task_context(
         # A form the annotator never saved starts from the machine's suggestions; once they
         # saved, their own answer shows (with the suggested items still marked).
         prefilled = suggestion is not None and answer is None and own is None
-        if prefilled:
+        if suggestion is not None and prefilled:
             shown = suggestion["answer"]
         fields = form_fields(task.project.schema, shown)
         if suggestion is not None:
