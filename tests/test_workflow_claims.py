@@ -151,3 +151,23 @@ class TestRelease:
         assert (status, body) == (200, {"released": 1})
         status, _ = call(client, "post", url, world.h["ann1"])
         assert status == 403
+
+
+class TestExpertsStayBlind:
+    def test_an_adjudicator_claims_only_tasks_nobody_answered(self, segments: Any) -> None:
+        # An adjudicator may read any task's answers: claiming a slot of a task they could
+        # read would make their answer anything but independent.
+        project, (a0, *_) = segments
+        judge = make_member(project, "judge", "adjudicator")
+        answered = claim_batch(project, a0)
+        save_annotation(answered[0], a0, {"quality": "C", "status": "draft"})
+        for task in answered[1:]:
+            save_annotation(task, a0, {"quality": "C"})
+        mine = {t.pk for t in claim_batch(project, judge)}
+        assert len(mine) == 7
+        assert not mine & {t.pk for t in answered}
+        # An annotator, who cannot read them, still takes half-done tasks first, the
+        # answered ones among them.
+        other = make_member(project, "plain")
+        theirs = {t.pk for t in claim_batch(project, other)}
+        assert len(theirs) == 7 and theirs <= mine | {t.pk for t in answered}

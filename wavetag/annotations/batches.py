@@ -19,7 +19,7 @@ import random
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wavetag.errors import NotAllowed, StateConflict
@@ -49,9 +49,10 @@ def claimable(project: Project, user: Any) -> QuerySet[Task]:
     """Open tasks that still need annotators and that ``user`` does not have (``n``: how
     many annotators each has already).
 
-    A task re-entry opened to one more annotator must get one who has not seen it:
-    adjudicators and project admins may read any task's answers, so only members with
-    the annotator role take those."""
+    Adjudicators and project admins may read any task's answers, so they annotate only
+    tasks nobody has answered yet (not even a draft): otherwise one could read a task's
+    answers and then claim one of its slots. For the same reason a task re-entry opened
+    to one more annotator goes to members with the annotator role only."""
     tasks = (
         Task.objects.filter(project=project, status=TaskStatus.OPEN)
         .exclude(assignments__user=user)
@@ -60,7 +61,8 @@ def claimable(project: Project, user: Any) -> QuerySet[Task]:
         .filter(n__lt=F("extra_annotators") + project.annotators_per_task)
     )
     if role_in(user, project) != Role.ANNOTATOR:
-        tasks = tasks.filter(extra_annotators=0)
+        answered = Annotation.everything.filter(task=OuterRef("pk"))
+        tasks = tasks.filter(extra_annotators=0).exclude(Exists(answered))
     # Tasks met in the practice test: their gold answer was shown.
     return tasks.exclude(id__in=practised_tasks(project, user))
 
