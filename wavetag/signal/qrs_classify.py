@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import deque
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -65,9 +66,11 @@ class _Levels:
     often than a level changes.
     """
 
-    def __init__(self, qrs: list[float], rr: list[float], k: float, memory: int) -> None:
-        self.qrs = qrs
-        self.noise: list[float] = []
+    def __init__(self, qrs: list[float], rr: deque[float], k: float, memory: int) -> None:
+        # Bounded deques: the oldest value drops out as a new one comes, without a
+        # Python-level call per push (the loop pushes millions of heights on a Holter).
+        self.qrs: deque[float] = deque(qrs, maxlen=memory)
+        self.noise: deque[float] = deque(maxlen=memory)
         self.rr = rr
         self._k = k
         self._memory = memory
@@ -75,7 +78,7 @@ class _Levels:
         self._rr_mean: float | None = None
 
     def push_qrs(self, value: float) -> None:
-        _push(self.qrs, value, self._memory)
+        self.qrs.append(value)
         self._threshold = None
 
     def pop_qrs(self) -> None:
@@ -83,11 +86,11 @@ class _Levels:
         self._threshold = None
 
     def push_noise(self, value: float) -> None:
-        _push(self.noise, value, self._memory)
+        self.noise.append(value)
         self._threshold = None
 
     def push_rr(self, value: float) -> None:
-        _push(self.rr, value, self._memory)
+        self.rr.append(value)
         self._rr_mean = None
 
     def threshold(self) -> float:
@@ -103,17 +106,11 @@ class _Levels:
         return self._rr_mean
 
 
-def _median(values: list[float]) -> float:
+def _median(values: Iterable[float]) -> float:
     # Plain Python: on eight numbers this is ten times faster than np.median.
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
-
-
-def _push(values: list[float], value: float, size: int) -> None:
-    values.append(value)
-    if len(values) > size:
-        del values[0]
 
 
 def in_beat_train(
@@ -180,12 +177,12 @@ class Classifier:
         self._next = 0  # index in the buffer of the first undecided candidate
         self._lookahead = max(config.learn_s, config.train_s) * fs
         self._history = config.train_s * fs
-        self._levels = _Levels([], [], config.threshold, config.memory)
+        self._levels = _Levels([], deque(maxlen=config.memory), config.threshold, config.memory)
         self._learnt_at = 0.0  # peak sample where the current levels were learnt
         self._previous_gaps: int | None = None
         self._last_gap_beat = 0  # beats before this index lie before the latest gap
         self._noise_since: list[_Bump] = []  # noise bumps after the last beat
-        self._beat_slopes: list[float] = []
+        self._beat_slopes: deque[float] = deque(maxlen=config.memory)
         self._beats = _BeatLog()
         self.evidence = 0.0
 
@@ -286,7 +283,7 @@ class Classifier:
                 if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
                     levels.push_rr(rr)
             beats.append(bump)
-            _push(beat_slopes, bump.slope, memory)
+            beat_slopes.append(bump.slope)
             levels.push_qrs(bump.height)
             noise_since.clear()
 
