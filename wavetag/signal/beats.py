@@ -283,23 +283,25 @@ def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> f
     return (off - on) * 1000.0 / fs
 
 
-def _shifted(x: F64, beats: I64, offs: I64, shift: float) -> F64:
-    """``x`` at ``beat + offset + shift`` samples, ``shift`` fractional: linear
-    interpolation, so that a span set in seconds is the same span at every rate."""
+def _shifted(w: F64, pad: int, m: int, shift: float) -> F64:
+    """Columns ``pad + shift`` to ``pad + shift + m - 1`` of the windows ``w`` (beats,
+    samples, channels), ``shift`` fractional: linear interpolation, so that a span set in
+    seconds is the same span at every rate."""
     lo = int(np.floor(shift))
     frac = shift - lo
-    a = np.asarray(gather(x, beats, offs + lo), dtype=np.float64)
+    a = w[:, pad + lo : pad + lo + m]
     if frac < 1e-9:
         return a
-    return np.asarray(a * (1.0 - frac) + gather(x, beats, offs + lo + 1) * frac)
+    return np.asarray(a * (1.0 - frac) + w[:, pad + lo + 1 : pad + lo + 1 + m] * frac)
 
 
-def _flank_slope(x: F64, beats: I64, offs: I64, half: float, fs: float) -> F64:
-    """Slope of the gentler flank of each sample, over ``half`` samples either side, in
-    mV/s: positive when the sample stands above (or below) both neighbours, else 0."""
-    mid = gather(x, beats, offs)
-    left = mid - _shifted(x, beats, offs, -half)
-    right = mid - _shifted(x, beats, offs, half)
+def _flank_slope(w: F64, pad: int, m: int, half: float, fs: float) -> F64:
+    """Slope of the gentler flank of each of the ``m`` samples from column ``pad`` of the
+    windows ``w``, over ``half`` samples either side, in mV/s: positive when the sample
+    stands above (or below) both neighbours, else 0."""
+    mid = w[:, pad : pad + m]
+    left = mid - _shifted(w, pad, m, -half)
+    right = mid - _shifted(w, pad, m, half)
     same = np.sign(left) == np.sign(right)
     flank = np.where(same, np.minimum(np.abs(left), np.abs(right)), 0.0)
     return np.asarray(flank * (fs / half), dtype=np.float64)
@@ -354,8 +356,12 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     search = (offs >= -a) & (offs <= -b)
     if len(beats) == 0 or not search.any():
         return np.zeros(len(beats))
-    h = _flank_slope(x, beats, offs, half, fs)  # (beats, window, channels), mV/s
-    h2 = _flank_slope(x, beats, offs, 2 * half, fs)
+    # One window per beat wide enough for every shifted copy, sliced (not gathered) ten times.
+    pad = int(np.ceil(2 * half)) + 1
+    wide = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
+    w = np.asarray(gather(x, beats, wide), dtype=np.float64)
+    h = _flank_slope(w, pad, len(offs), half, fs)  # (beats, window, channels), mV/s
+    h2 = _flank_slope(w, pad, len(offs), 2 * half, fs)
     at = np.argmax(np.where(search[None, :, None], h, -1.0), axis=1)[:, None, :]
     top = np.take_along_axis(h, at, axis=1)[:, 0, :]
     # Rise over twice the span against the rise over the span (slope x span).
