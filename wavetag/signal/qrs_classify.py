@@ -299,14 +299,23 @@ class Classifier:
             self._levels.push_noise(bump.height)
             noise_since.append(bump)
 
+        # Locals, not attributes, in the loop: it runs once per candidate (two million on
+        # a 72-h record), and most of them are noise decided in a few comparisons.
+        recent = beats.recent
+        searchback_rr = config.searchback_rr
+        new_bump = tuple.__new__  # the named tuple's own constructor is a Python function
+        previous_gaps = self._previous_gaps
         for i in range(start, end):
             if not valid[i]:
                 continue
             t = peak[i]
-            bump = _Bump(t, height[i], slope[i], prominence[i], train[i - start], fiducial[i])
-            after_gap = self._previous_gaps is None or gaps[i] != self._previous_gaps
-            self._previous_gaps = gaps[i]
-            since_beat = t - beats.recent[-1].peak if beats.count else t - self._learnt_at
+            h = height[i]
+            p = prominence[i]
+            in_train = train[i - start]
+            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
+            after_gap = previous_gaps is None or gaps[i] != previous_gaps
+            previous_gaps = gaps[i]
+            since_beat = t - recent[-1].peak if beats.count else t - self._learnt_at
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
@@ -317,9 +326,9 @@ class Classifier:
             # Step 2: search back over the bumps since the last beat.
             while beats.count > self._last_gap_beat and noise_since:
                 mean = levels.rr_mean()
-                if mean is None or t - beats.recent[-1].peak <= config.searchback_rr * mean:
+                if mean is None or t - recent[-1].peak <= searchback_rr * mean:
                     break
-                prior = beats.recent[-1]
+                prior = recent[-1]
                 eligible = [
                     n
                     for n in noise_since
@@ -337,20 +346,17 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = beats.recent[-1] if beats.count else None
+            last = recent[-1] if beats.count else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:
-                if bump.height > last.height and bump.prominence >= min_prominence:
+                if h > last.height and p >= min_prominence:
                     beats.pop()
                     beat_slopes.pop()
                     levels.pop_qrs()
                     accept(bump)
                 continue
-            if bump.prominence < min_prominence or not bump.in_train:
-                noise(bump)
-                continue
-            if bump.height < levels.threshold():
+            if p < min_prominence or not in_train or h < levels.threshold():
                 noise(bump)
                 continue
             # Step 4: T wave or QRS.
@@ -358,6 +364,7 @@ class Classifier:
                 noise(bump)
                 continue
             accept(bump)
+        self._previous_gaps = previous_gaps
 
 
 def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) -> IndexArray:
