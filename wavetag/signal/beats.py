@@ -358,14 +358,15 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
         return np.zeros(len(beats))
     # One window per beat wide enough for every shifted copy, sliced (not gathered) ten times.
     pad = int(np.ceil(2 * half)) + 1
-    wide = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
-    w = np.asarray(gather(x, beats, wide), dtype=np.float64)
+    around = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
+    w = np.asarray(gather(x, beats, around), dtype=np.float64)
     h = _flank_slope(w, pad, len(offs), half, fs)  # (beats, window, channels), mV/s
-    h2 = _flank_slope(w, pad, len(offs), 2 * half, fs)
     at = np.argmax(np.where(search[None, :, None], h, -1.0), axis=1)[:, None, :]
     top = np.take_along_axis(h, at, axis=1)[:, 0, :]
-    # Rise over twice the span against the rise over the span (slope x span).
-    wide = 2.0 * np.take_along_axis(h2, at, axis=1)[:, 0, :]
+    # Rise over twice the span against the rise over the span (slope x span), at the
+    # steepest sample only: no need for it over the whole window.
+    steepest = np.take_along_axis(w, at + np.arange(2 * pad + 1)[None, :, None], axis=1)
+    wide = 2.0 * _flank_slope(steepest, pad, 1, 2 * half, fs)[:, 0, :]
     sharp = top >= conf.spike_sharpness * np.maximum(wide, 1e-9)
     floor = np.percentile(h[:, search, :], 75, axis=1)
     alone = top >= conf.spike_contrast * (floor + 0.01 * fs / half)
