@@ -458,13 +458,19 @@ class BeatWindows:
 
 
 def beat_windows(
-    signal: npt.ArrayLike, fs: float, beats: npt.ArrayLike, conf: BeatConfig | None = None
+    signal: npt.ArrayLike,
+    fs: float,
+    beats: npt.ArrayLike,
+    conf: BeatConfig | None = None,
+    bp: F32 | None = None,
 ) -> BeatWindows:
     """Cut the classification windows of ``beats`` out of ``signal``.
 
     A long record is classified piecewise: the windows of each piece (read with a few
     seconds of margin, so that the band-pass filter settles) are gathered into one
-    :class:`BeatWindows` and labelled once by :func:`label_windows`.
+    :class:`BeatWindows` and labelled once by :func:`label_windows`. ``bp``, when given,
+    is ``signal`` band-passed in ``conf.band_hz`` (:func:`bandpass` of :func:`as_2d`),
+    computed once for this and for quality grading.
     """
     conf = conf or BeatConfig()
     x = as_2d(signal)
@@ -473,7 +479,7 @@ def beat_windows(
     if len(b) == 0:
         empty = np.zeros((0, pre + post + 1, x.shape[1]), dtype=np.float32)
         return BeatWindows(b, b.copy(), empty, np.zeros(0))
-    bp = bandpass(x, fs, conf.band_hz)
+    bp = bandpass(x, fs, conf.band_hz) if bp is None else bp
     energy = np.sum(bp * bp, axis=1)
     r = max(1, round(conf.align_s * fs))
     shift = np.argmax(gather(energy, b, np.arange(-r, r + 1, dtype=np.int64)), axis=1) - r

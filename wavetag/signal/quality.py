@@ -22,6 +22,10 @@ I64 = npt.NDArray[np.int64]
 FArr = npt.NDArray[np.floating]
 
 
+# Band of the signal whose range, artefacts and beat shapes are graded, Hz.
+BAND_HZ = (1.0, 40.0)
+
+
 @dataclass(frozen=True)
 class QualityConfig:
     """Tunables of :func:`segment_quality`.
@@ -227,6 +231,7 @@ def segment_quality(
     fs: float,
     beats: npt.ArrayLike | None = None,
     conf: QualityConfig | None = None,
+    bp: npt.ArrayLike | None = None,
 ) -> list[SegmentQuality]:
     """Grade every ``segment_s`` segment of one channel A, B or C.
 
@@ -240,6 +245,10 @@ def segment_quality(
         Beat positions in this channel's samples, for the template
         correlation (without them that measure is skipped).
     conf : QualityConfig, optional
+    bp : array_like of float, optional
+        The channel band-passed in ``BAND_HZ`` (:func:`~wavetag.signal.beats.bandpass`
+        of ``signal`` with missing samples as 0), when the caller has it already (the
+        analysis cuts beat windows from the same pass).
 
     Returns
     -------
@@ -285,7 +294,7 @@ def segment_quality(
     del runs
     clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
 
-    bp = bandpass(x, fs, (1.0, 40.0))
+    bp = bandpass(x, fs, BAND_HZ) if bp is None else np.asarray(bp)
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
     amp = hi - lo
     # Artefacts swell the range; judged against the channel's own typical range.
