@@ -57,7 +57,8 @@ root, key, out = sys.argv[1:4]
 t0, c0 = time.perf_counter(), time.process_time()
 r = analyze(SampleSource.from_store(RecordStore.open(root, key)))
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-np.savez(out, samples=r.beats.samples, symbols=np.array(r.beats.symbols))
+grades = [q.grade for k in sorted(r.quality) for q in r.quality[k]]
+np.savez(out, samples=r.beats.samples, symbols=np.array(r.beats.symbols), grades=np.array(grades))
 print(json.dumps({"module": a.__file__, "wall": wall, "cpu": cpu, "timings_s": r.timings_s,
     "cpu_s": r.cpu_s, "rhythm": [e.label for e in r.rhythm],
     "clusters": int(r.beats.clusters.max()) + 1 if len(r.beats.clusters) else 0}))
@@ -228,7 +229,7 @@ def main() -> None:
                 if name not in reports or r["cpu"] < reports[name]["cpu"]:
                     reports[name] = r
                 with np.load(out) as z:
-                    found[name] = {"samples": z["samples"], "symbols": z["symbols"]}
+                    found[name] = {k: z[k] for k in ("samples", "symbols", "grades")}
         for name in runs:
             print_run(f"{name}, least CPU of {a.repeat}", reports[name])
         print(f"load average at end: {load()}")
@@ -251,6 +252,12 @@ def main() -> None:
             print(
                 f"  this tree against the baseline: Se {m.sensitivity:.5f} +P {m.ppv:.5f},"
                 f" {len(m.disagreements):,} of {m.n_matched:,} matched beats with another code"
+            )
+            ga, gb = fa["grades"], fb["grades"]
+            differ = int((ga != gb).sum()) if len(ga) == len(gb) else -1
+            print(
+                f"  quality grades: {dict(Counter(gb.tolist()))}; {differ:,} of {len(ga):,}"
+                " segments graded otherwise than by the baseline"
             )
             for c in "VA":
                 se, pp = m.class_stats(c)
