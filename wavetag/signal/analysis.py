@@ -222,10 +222,11 @@ def analyze(
     2. **qrs**: :func:`~wavetag.signal.qrs.detect_qrs_chunked`, ``chunk_s`` at a time
        (or the given beats, cleaned).
     3. **quality**: every 10-s segment of each morphology channel graded A, B or C
-       (:func:`grade_quality`).
-    4. **beats**: codes and morphology clusters from each beat's window, read chunk by
-       chunk (:func:`classify`); a lone, on-time ``V`` where no channel reads well
-       becomes ``Q`` (:func:`distrust_noise`).
+       (:func:`grade_quality`); the classification windows of most beats are cut from
+       the same read and band-pass (a 72-h record is read and filtered once for both).
+    4. **beats**: codes and morphology clusters from each beat's window, the rest of
+       them read around their beats (:func:`classify`); a lone, on-time ``V`` where no
+       channel reads well becomes ``Q`` (:func:`distrust_noise`).
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
        inside atrial fibrillation becomes ``N``.
     6. **intervals**: heart rate over the record, intervals on the median beat of its
