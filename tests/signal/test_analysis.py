@@ -14,7 +14,13 @@ from scipy.signal import resample_poly
 from wavetag.signal import analysis
 from wavetag.signal.analysis import AnalysisConfig, StageError, analyze, distrust_noise
 from wavetag.signal.beats import BeatLabels
-from wavetag.signal.leads import AnalysisError, SampleSource, ecg_channel, morphology_channels
+from wavetag.signal.leads import (
+    AnalysisError,
+    SampleSource,
+    ecg_channel,
+    morphology_channels,
+    mv_reader,
+)
 from wavetag.signal.quality import SegmentQuality
 from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.synth import Episode, RecordSpec, synthesize
@@ -180,6 +186,35 @@ class TestPiecewise:
         assert pieces.beats.symbols == whole.beats.symbols
         assert np.array_equal(pieces.beats.clusters, whole.beats.clusters)
         assert pieces.rhythm == whole.rhythm and pieces.intervals == whole.intervals
+
+
+class TestSharedFilter:
+    def test_windows_cut_while_grading_quality_are_those_of_classification(
+        self, rec100: tuple
+    ) -> None:
+        signals, beats = rec100
+        arrays = source(signals)
+        conf = AnalysisConfig(quality_chunk_s=300.0, chunk_s=120.0)
+        morph = morphology_channels(arrays.channels, ecg_channel(arrays.channels), 2)
+        read = mv_reader(arrays, morph)
+        b = np.asarray(beats, dtype=np.int64)
+
+        def report(fraction: float, message: str) -> None:
+            pass
+
+        shared = analysis.empty_windows(b, len(morph), FS, conf.beats)
+        graded = analysis.grade_quality(read, morph, b, conf, report, shared)
+        # All but the beats near the 5-min borders of the quality reads.
+        assert 0.9 < (shared.centre >= 0).mean() < 1.0
+        alone = analysis.grade_quality(read, morph, b, conf, report)
+        assert graded == alone
+        fresh = analysis.empty_windows(b, len(morph), FS, conf.beats)
+        labels = analysis.classify(read, morph, b, conf, report, shared)
+        expected = analysis.classify(read, morph, b, conf, report, fresh)
+        np.testing.assert_array_equal(shared.centre, fresh.centre)
+        np.testing.assert_allclose(shared.windows, fresh.windows, atol=1e-5)
+        assert labels.symbols == expected.symbols
+        assert np.array_equal(labels.clusters, expected.clusters)
 
 
 class TestProgressAndFailures:

@@ -253,6 +253,18 @@ class TestChunked:
         np.testing.assert_array_equal(chunked, whole)
         assert max(stop - start for start, stop in reads) <= (chunk_s + 40) * fs + 1
 
+    @pytest.mark.parametrize("chunk_s", [37.0, 300.0])
+    def test_decimated_detection_chunked_equals_whole(self, chunk_s: float) -> None:
+        x, fs, _ = mitdb("105")
+        y, rate = sps.resample_poly(x, 10, 9), fs * 10 / 9  # 400 Hz: every other sample
+        whole = detect_qrs(y, rate)
+        chunked = detect_qrs_chunked(lambda a, b: y[a:b], len(y), rate, chunk_s=chunk_s)
+        np.testing.assert_array_equal(chunked, whole)
+        # The beats of the full-rate search, within a sample or two.
+        full = detect_qrs(y, rate, QRSConfig(detection_hz=0.0))
+        near = np.abs(full[:, None] - whole[None, :]).min(axis=1) <= 2
+        assert near.mean() >= 0.999 and abs(len(full) - len(whole)) <= 0.001 * len(full)
+
     def test_chunked_with_gaps_equals_whole(self) -> None:
         x, fs, _ = mitdb("107")
         y = x.copy()

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from . import qrs
 from .atrial import atrial_consistency
-from .beats import BeatConfig, BeatLabels, BeatWindows, beat_windows, label_windows
+from .beats import BeatConfig, BeatLabels, BeatWindows, bandpass, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import (
     SampleSource,
@@ -33,7 +33,14 @@ from .leads import (
 )
 from .pulse import pulsed_pauses
 from .qrs_features import QRSConfig
-from .quality import QualityConfig, SegmentQuality, poor_beats, poor_spans, segment_quality
+from .quality import (
+    BAND_HZ,
+    QualityConfig,
+    SegmentQuality,
+    poor_beats,
+    poor_spans,
+    segment_quality,
+)
 from .recording import ChannelInfo
 from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .statements import Statement, StatementConfig, record_statements
@@ -242,11 +249,12 @@ def analyze(
     2. **qrs**: :func:`~wavetag.signal.qrs.detect_qrs_chunked`, ``chunk_s`` at a time
        (or the given beats, cleaned).
     3. **quality**: every 10-s segment of each morphology channel graded A, B or C
-       (:func:`grade_quality`).
-    4. **beats**: codes and morphology clusters from each beat's window, read chunk by
-       chunk (:func:`classify`); a lone, on-time ``V`` where no channel reads well
-       becomes ``Q`` (:func:`distrust_noise`), and so does every ``V`` in a segment of
-       the analysed lead graded C.
+       (:func:`grade_quality`); the classification windows of most beats are cut from
+       the same read and band-pass (a 72-h record is read and filtered once for both).
+    4. **beats**: codes and morphology clusters from each beat's window, the rest of
+       them read around their beats (:func:`classify`); a lone, on-time ``V`` where no
+       channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
+       in a segment of the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
        inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
        analysed lead, nor one through which a pleth or arterial-pressure channel keeps
@@ -262,10 +270,12 @@ def analyze(
 
     with stage("qrs") as report:
         b = detect_beats(source, primary, conf, report) if beats is None else clean(beats, primary)
+    windows = empty_windows(b, len(morph), morph[0].fs, conf.beats)
     with stage("quality") as report:
-        quality = grade_quality(read, morph, b, conf, report)
+        quality = grade_quality(read, morph, b, conf, report, windows)
     with stage("beats") as report:
-        labels = classify(read, morph, b, conf, report)
+        labels = classify(read, morph, b, conf, report, windows)
+        del windows  # used up by the labelling: its memory (256 MB for 72 h) goes now
         distrust_noise(labels, b, list(quality.values()), conf.beats.premature)
         # An unreadable stretch of the analysed lead gives no PVC counts (nor VT from them).
         v_poor = poor_beats(quality[primary.index], b) & (np.array(labels.symbols) == "V")
@@ -354,25 +364,64 @@ def detect_beats(
     return beats
 
 
+def empty_windows(beats: I64, channels: int, fs: float, bc: BeatConfig) -> BeatWindows:
+    """The classification windows of every beat, to be filled in place (``centre`` -1
+    until a beat's window is cut)."""
+    length = round(bc.pre_s * fs) + round(bc.post_s * fs) + 1
+    n = len(beats)
+    return BeatWindows(
+        beats,
+        np.full(n, -1, np.int64),
+        np.zeros((n, length, channels), np.float32),
+        np.zeros(n),
+        np.zeros((n, bc.p_points, channels), np.float32),
+    )
+
+
 def grade_quality(
     read: Callable[[int, int], F64],
     morph: list[ChannelInfo],
     beats: I64,
     conf: AnalysisConfig,
     report: Report,
+    windows: BeatWindows | None = None,
 ) -> dict[int, list[SegmentQuality]]:
     """Quality of every 10-s segment of each morphology channel, by channel index (``read``
-    gives them in this order, the analysed one first), a bounded read at a time."""
+    gives them in this order, the analysed one first), a bounded read at a time.
+
+    With ``windows`` (and the beat band that of quality), the classification windows of
+    the beats more than ``margin_s`` inside each read are cut from the same band-passed
+    signal and filled in: one read and one filter pass of the record serve both stages.
+    Further in than that, the filter has settled, so they are the windows
+    :func:`classify` cuts; the others are left to it.
+    """
     fs, n = morph[0].fs, morph[0].n_samples
     seg = max(1, round(conf.quality.segment_s * fs))
     step = seg * max(1, round(conf.quality_chunk_s / conf.quality.segment_s))
     out: dict[int, list[SegmentQuality]] = {c.index: [] for c in morph}
+    share = windows is not None and tuple(conf.beats.band_hz) == BAND_HZ
+    guard = round(conf.margin_s * fs)
     for first in range(0, n, step):
         stop = min(n, first + step)
         a, z = np.searchsorted(beats, [first, stop])
         x = read(first, stop)
+        bp = None
+        if share and windows is not None:
+            # Missing samples as 0, as segment_quality and beat_windows take them.
+            x = np.where(np.isfinite(x), x, 0.0)
+            bp = bandpass(x, fs, BAND_HZ)
+            inner_lo = first + guard if first > 0 else 0
+            inner_hi = stop - guard if stop < n else n
+            i, k = np.searchsorted(beats, [inner_lo, inner_hi])
+            if k > i:
+                part = beat_windows(x, fs, beats[i:k] - first, conf.beats, bp=bp)
+                windows.centre[i:k] = part.centre + first
+                windows.windows[i:k] = part.windows
+                windows.spikes[i:k] = part.spikes
+                windows.before[i:k] = part.before
         for j, c in enumerate(morph):
-            for q in segment_quality(x[:, j], fs, beats[a:z] - first, conf.quality):
+            band = None if bp is None else bp[:, j]
+            for q in segment_quality(x[:, j], fs, beats[a:z] - first, conf.quality, band):
                 q.start += first
                 q.end += first
                 out[c.index].append(q)
@@ -386,40 +435,44 @@ def classify(
     beats: I64,
     conf: AnalysisConfig,
     report: Report,
+    windows: BeatWindows | None = None,
 ) -> BeatLabels:
     """Beat codes and morphology clusters from the morphology channels (``read`` gives
     them in this order, the analysed one first).
 
     1. Read the morphology channels ``chunk_s`` at a time (with ``margin_s`` either
        side) and keep only the classification window of each beat in it: memory grows
-       with the beats, not the samples.
+       with the beats, not the samples. Beats whose window :func:`grade_quality`
+       already cut (``centre`` not -1 in ``windows``) are not read again: then only the
+       stretches around the other beats are, ``margin_s`` either side.
     2. Label all the windows at once (clusters span the whole record).
     """
     fs, n_samples = morph[0].fs, morph[0].n_samples
     bc = conf.beats
     chunk = max(1, round(conf.chunk_s * fs))
     margin = round(conf.margin_s * fs)
-    n = len(beats)
-    length = round(bc.pre_s * fs) + round(bc.post_s * fs) + 1
     # Filled in place, chunk by chunk: the record's windows exist once, never twice.
-    windows = BeatWindows(
-        beats,
-        np.zeros(n, np.int64),
-        np.zeros((n, length, len(morph)), np.float32),
-        np.zeros(n),
-        np.zeros((n, bc.p_points, len(morph)), np.float32),
-    )
-    for first in range(0, max(n_samples, 1), chunk):
-        stop = min(n_samples, first + chunk)
-        a, z = np.searchsorted(beats, [first, stop])
-        if z > a:
-            lo = max(0, first - margin)
-            part = beat_windows(read(lo, stop + margin), fs, beats[a:z] - lo, bc)
-            windows.centre[a:z] = part.centre + lo
-            windows.windows[a:z] = part.windows
-            windows.spikes[a:z] = part.spikes
-            windows.before[a:z] = part.before
-        report(0.8 * stop / max(n_samples, 1), f"classifying beats: {_clock(stop / fs)}")
+    if windows is None:
+        windows = empty_windows(beats, len(morph), fs, bc)
+    todo = np.flatnonzero(windows.centre < 0)
+    at = beats[todo]
+    # Stretches of beats still to cut (apart by more than a margin), a chunk at most each.
+    ends = np.append(np.flatnonzero(np.diff(at) > margin) + 1, len(todo))
+    i = 0
+    for end in ends.tolist():
+        while i < end:
+            j = min(int(np.searchsorted(at, at[i] + chunk)), end)
+            lo = max(0, int(at[i]) - margin)
+            part = beat_windows(read(lo, int(at[j - 1]) + margin + 1), fs, at[i:j] - lo, bc)
+            windows.centre[todo[i:j]] = part.centre + lo
+            windows.windows[todo[i:j]] = part.windows
+            windows.spikes[todo[i:j]] = part.spikes
+            windows.before[todo[i:j]] = part.before
+            report(
+                0.8 * int(at[j - 1]) / max(n_samples, 1),
+                f"classifying beats: {_clock(at[j - 1] / fs)}",
+            )
+            i = j
     report(0.8, "grouping beats by shape")
     return label_windows(windows, fs, bc)
 

@@ -299,10 +299,13 @@ def mv_reader(source: SampleSource, channels: Sequence[ChannelInfo]) -> Callable
 
     def read(first: int, stop: int) -> F64:
         first, stop = max(0, first), min(n, stop)
-        cols = [
-            np.asarray(source.read(c.index, first, stop), dtype=np.float64) * k
-            for c, k in zip(channels, scales, strict=True)
-        ]
-        return np.stack(cols, axis=1)
+        # Each channel written straight into its column: no per-channel float64 copy
+        # and product, then a stack of them (a day of two channels is read three times).
+        out = np.empty((max(stop - first, 0), len(channels)), dtype=np.float64)
+        for j, (c, k) in enumerate(zip(channels, scales, strict=True)):
+            out[:, j] = source.read(c.index, first, stop)
+            if k != 1.0:
+                out[:, j] *= k
+        return out
 
     return read

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import deque
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -65,9 +66,11 @@ class _Levels:
     often than a level changes.
     """
 
-    def __init__(self, qrs: list[float], rr: list[float], k: float, memory: int) -> None:
-        self.qrs = qrs
-        self.noise: list[float] = []
+    def __init__(self, qrs: list[float], rr: deque[float], k: float, memory: int) -> None:
+        # Bounded deques: the oldest value drops out as a new one comes, without a
+        # Python-level call per push (the loop pushes millions of heights on a Holter).
+        self.qrs: deque[float] = deque(qrs, maxlen=memory)
+        self.noise: deque[float] = deque(maxlen=memory)
         self.rr = rr
         self._k = k
         self._memory = memory
@@ -75,7 +78,7 @@ class _Levels:
         self._rr_mean: float | None = None
 
     def push_qrs(self, value: float) -> None:
-        _push(self.qrs, value, self._memory)
+        self.qrs.append(value)
         self._threshold = None
 
     def pop_qrs(self) -> None:
@@ -83,11 +86,11 @@ class _Levels:
         self._threshold = None
 
     def push_noise(self, value: float) -> None:
-        _push(self.noise, value, self._memory)
+        self.noise.append(value)
         self._threshold = None
 
     def push_rr(self, value: float) -> None:
-        _push(self.rr, value, self._memory)
+        self.rr.append(value)
         self._rr_mean = None
 
     def threshold(self) -> float:
@@ -103,17 +106,11 @@ class _Levels:
         return self._rr_mean
 
 
-def _median(values: list[float]) -> float:
+def _median(values: Iterable[float]) -> float:
     # Plain Python: on eight numbers this is ten times faster than np.median.
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
-
-
-def _push(values: list[float], value: float, size: int) -> None:
-    values.append(value)
-    if len(values) > size:
-        del values[0]
 
 
 def in_beat_train(
@@ -180,12 +177,12 @@ class Classifier:
         self._next = 0  # index in the buffer of the first undecided candidate
         self._lookahead = max(config.learn_s, config.train_s) * fs
         self._history = config.train_s * fs
-        self._levels = _Levels([], [], config.threshold, config.memory)
+        self._levels = _Levels([], deque(maxlen=config.memory), config.threshold, config.memory)
         self._learnt_at = 0.0  # peak sample where the current levels were learnt
         self._previous_gaps: int | None = None
         self._last_gap_beat = 0  # beats before this index lie before the latest gap
         self._noise_since: list[_Bump] = []  # noise bumps after the last beat
-        self._beat_slopes: list[float] = []
+        self._beat_slopes: deque[float] = deque(maxlen=config.memory)
         self._beats = _BeatLog()
         self.evidence = 0.0
 
@@ -286,7 +283,7 @@ class Classifier:
                 if mean is None or len(levels.rr) < memory or 0.5 * mean < rr < 1.7 * mean:
                     levels.push_rr(rr)
             beats.append(bump)
-            _push(beat_slopes, bump.slope, memory)
+            beat_slopes.append(bump.slope)
             levels.push_qrs(bump.height)
             noise_since.clear()
 
@@ -302,14 +299,23 @@ class Classifier:
             self._levels.push_noise(bump.height)
             noise_since.append(bump)
 
+        # Locals, not attributes, in the loop: it runs once per candidate (two million on
+        # a 72-h record), and most of them are noise decided in a few comparisons.
+        recent = beats.recent
+        searchback_rr = config.searchback_rr
+        new_bump = tuple.__new__  # the named tuple's own constructor is a Python function
+        previous_gaps = self._previous_gaps
         for i in range(start, end):
             if not valid[i]:
                 continue
             t = peak[i]
-            bump = _Bump(t, height[i], slope[i], prominence[i], train[i - start], fiducial[i])
-            after_gap = self._previous_gaps is None or gaps[i] != self._previous_gaps
-            self._previous_gaps = gaps[i]
-            since_beat = t - beats.recent[-1].peak if beats.count else t - self._learnt_at
+            h = height[i]
+            p = prominence[i]
+            in_train = train[i - start]
+            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
+            after_gap = previous_gaps is None or gaps[i] != previous_gaps
+            previous_gaps = gaps[i]
+            since_beat = t - recent[-1].peak if beats.count else t - self._learnt_at
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
@@ -320,9 +326,9 @@ class Classifier:
             # Step 2: search back over the bumps since the last beat.
             while beats.count > self._last_gap_beat and noise_since:
                 mean = levels.rr_mean()
-                if mean is None or t - beats.recent[-1].peak <= config.searchback_rr * mean:
+                if mean is None or t - recent[-1].peak <= searchback_rr * mean:
                     break
-                prior = beats.recent[-1]
+                prior = recent[-1]
                 eligible = [
                     n
                     for n in noise_since
@@ -340,20 +346,17 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = beats.recent[-1] if beats.count else None
+            last = recent[-1] if beats.count else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:
-                if bump.height > last.height and bump.prominence >= min_prominence:
+                if h > last.height and p >= min_prominence:
                     beats.pop()
                     beat_slopes.pop()
                     levels.pop_qrs()
                     accept(bump)
                 continue
-            if bump.prominence < min_prominence or not bump.in_train:
-                noise(bump)
-                continue
-            if bump.height < levels.threshold():
+            if p < min_prominence or not in_train or h < levels.threshold():
                 noise(bump)
                 continue
             # Step 4: T wave or QRS.
@@ -361,6 +364,7 @@ class Classifier:
                 noise(bump)
                 continue
             accept(bump)
+        self._previous_gaps = previous_gaps
 
 
 def classify_candidates(candidates: Candidates, fs: float, config: QRSConfig) -> IndexArray:

@@ -25,6 +25,10 @@ I64 = npt.NDArray[np.int64]
 FArr = npt.NDArray[np.floating]
 
 
+# Band of the signal whose range, artefacts and beat shapes are graded, Hz.
+BAND_HZ = (1.0, 40.0)
+
+
 @dataclass(frozen=True)
 class QualityConfig:
     """Tunables of :func:`segment_quality`.
@@ -158,6 +162,19 @@ def _blockwise(x: FArr, size: int, fn: Callable[[FArr], FArr]) -> F64:
     return np.concatenate(parts, axis=1)
 
 
+def _row_medians(v: FArr) -> FArr:
+    """The median of each row of a 2-D array without NaN (equal to ``np.median(v, axis=-1)``).
+
+    One partition at the upper middle and the largest value below it: on the 200-sample
+    rows of half-second medians about four times faster than np.median, which partitions
+    at both middles.
+    """
+    h = v.shape[-1] // 2
+    part = np.partition(v, h, axis=-1)
+    upper = part[:, h]
+    return upper if v.shape[-1] % 2 else (part[:, :h].max(axis=-1) + upper) / 2
+
+
 def _per_segment(values: F64, starts: I64) -> F64:
     return np.asarray(np.add.reduceat(values, starts), dtype=np.float64)
 
@@ -197,13 +214,24 @@ def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64) -
     w /= np.maximum(np.linalg.norm(w, axis=1), 1e-9)[:, None]
     seg = np.searchsorted(starts, beats, side="right") - 1
     bounds = np.searchsorted(seg, np.arange(len(starts) + 1))
-    for s in range(len(starts)):
-        a, z = bounds[s], bounds[s + 1]
-        if z - a < 3:
-            continue
-        c = w[a:z] @ w[a:z].T
-        np.fill_diagonal(c, -1.0)
-        out[s] = float(np.median(c.max(axis=1)))
+    count = np.diff(bounds)
+    rows = np.flatnonzero(count >= 3)
+    if len(rows) == 0:
+        return out
+    # All segments at once, each padded to the most beats in one (zero windows): a
+    # loop over a day's segments cost more than the products themselves.
+    k = count[rows]
+    slot = np.arange(int(k.max()))
+    real = slot[None, :] < k[:, None]  # (segments, slots)
+    g = w[np.where(real, bounds[rows][:, None] + slot[None, :], 0)] * real[..., None]
+    c = g @ g.transpose(0, 2, 1)  # (segments, slots, slots)
+    c[:, slot, slot] = -1.0  # a beat is not its own neighbour
+    c[~np.broadcast_to(real[:, None, :], c.shape)] = -np.inf
+    best = c.max(axis=2)
+    best[~real] = np.inf  # sorted past the real beats
+    best.sort(axis=1)
+    at = np.arange(len(rows))
+    out[rows] = (best[at, (k - 1) // 2] + best[at, k // 2]) / 2
     return out
 
 
@@ -237,6 +265,7 @@ def segment_quality(
     fs: float,
     beats: npt.ArrayLike | None = None,
     conf: QualityConfig | None = None,
+    bp: npt.ArrayLike | None = None,
 ) -> list[SegmentQuality]:
     """Grade every ``segment_s`` segment of one channel A, B or C.
 
@@ -250,6 +279,10 @@ def segment_quality(
         Beat positions in this channel's samples, for the template
         correlation (without them that measure is skipped).
     conf : QualityConfig, optional
+    bp : array_like of float, optional
+        The channel band-passed in ``BAND_HZ`` (:func:`~wavetag.signal.beats.bandpass`
+        of ``signal`` with missing samples as 0), when the caller has it already (the
+        analysis cuts beat windows from the same pass).
 
     Returns
     -------
@@ -299,7 +332,7 @@ def segment_quality(
     del runs
     clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
 
-    bp = bandpass(x, fs, (1.0, 40.0))
+    bp = bandpass(x, fs, BAND_HZ) if bp is None else np.asarray(bp)
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
     amp = hi - lo
     # Artefacts swell the range; judged against the channel's own typical range.
@@ -312,13 +345,13 @@ def segment_quality(
         sos = butter(2, conf.hf_hz, btype="highpass", fs=fs, output="sos")
         hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
         # A median ignores the QRS complexes' own high frequencies (a tenth of the time).
-        (hf_sd,) = _blockwise(hf, seg, lambda v: 1.4826 * np.median(v, axis=-1)[None])
+        (hf_sd,) = _blockwise(hf, seg, lambda v: 1.4826 * _row_medians(v)[None])
         hf_ratio = hf_sd / np.maximum(amp, 1e-9)
     else:
         hf_ratio = np.zeros(len(starts))
 
     half = max(1, round(0.5 * fs))
-    (med,) = _blockwise(x, half, lambda v: np.median(v, axis=-1)[None])
+    (med,) = _blockwise(x, half, lambda v: _row_medians(v)[None])
     first = np.searchsorted(np.arange(len(med)) * half, starts)
     wander = np.maximum.reduceat(med, first) - np.minimum.reduceat(med, first)
     wander_ratio = wander / np.maximum(amp, 1e-9)
