@@ -248,7 +248,8 @@ def _windows(values: FloatArray, centers: IntArray, half: int) -> FloatArray:
         return rows
     offsets = np.arange(-half, half + 1)
     idx = np.clip(centers[:, None] + offsets[None, :], 0, len(values) - 1)
-    return values[idx]
+    picked: FloatArray = values[idx]
+    return picked
 
 
 def _window_max(values: FloatArray, centers: IntArray, half: int) -> FloatArray:
