@@ -15,6 +15,8 @@ WAVETAG_MAX_BODY_MB   largest JSON or form body, MB (2.5); larger ones answer 41
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
                       whose X-Forwarded-For is believed: log-in throttling then counts the
                       client's address, not the proxy's (none by default: the header is ignored)
+WAVETAG_WORKER_DEAD_AFTER seconds without a heartbeat after which a running analysis is
+                      taken to have lost its worker: it is failed and may be asked for again (60)
 """
 
 from __future__ import annotations
@@ -223,6 +225,11 @@ else:
 # Background jobs (automatic analysis) are rows in the database, run by `wavetag worker`
 # (or the worker `wavetag serve` starts): no broker to install.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job touches its heartbeat every WORKER_DEAD_AFTER / 12 seconds; one silent
+# for WORKER_DEAD_AFTER lost its worker (see wavetag.analysis.workers).
+WORKER_DEAD_AFTER = float(os.environ.get("WAVETAG_WORKER_DEAD_AFTER") or "60")
+if not WORKER_DEAD_AFTER >= 1:
+    raise ValueError("WAVETAG_WORKER_DEAD_AFTER: at least 1 (seconds)")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
