@@ -1,0 +1,245 @@
+"""A worker killed (SIGKILL) in the middle of an analysis, for real: separate ``wavetag
+worker`` processes on MIT-BIH 100, on SQLite and on PostgreSQL (a database made for the
+test when DATABASE_URL points at PostgreSQL, as in the suite's PostgreSQL leg).
+
+``WAVETAG_WORKER_DEAD_AFTER`` is shortened to a few seconds so that the tests wait for
+the limit itself, not for a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .factories import command_env, run_wavetag
+from .test_claims_concurrency import Database, _postgres_database
+
+DEAD_AFTER = 4.0  # seconds, for every process of these tests
+RECORD = "mitdb/100"
+MITDB_100_BEATS = 2273
+
+
+@pytest.fixture(scope="module")
+def imported_home(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    home = tmp_path_factory.mktemp("recovery") / "home"
+    result = run_wavetag(home, "import", str(data_dir / RECORD), "--dataset", "mitdb")
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[Database]:
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        imported: Path = request.getfixturevalue("imported_home")
+        yield Database(Path(shutil.copytree(imported, tmp_path / "home")), None)
+        return
+    for url in _postgres_database(f"wavetag_recovery_{os.getpid()}"):
+        db = Database(tmp_path / "home", url)
+        result = db.run("import", str(data_dir / RECORD), "--dataset", "mitdb")
+        assert result.returncode == 0, result.stderr
+        yield db
+
+
+@pytest.fixture
+def workers(site: Database) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def env(site: Database) -> dict[str, str]:
+    return command_env(site.home, site.url, WAVETAG_WORKER_DEAD_AFTER=str(DEAD_AFTER))
+
+
+def start_worker(site: Database, started: list[subprocess.Popen[bytes]]) -> int:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wavetag", "worker", "--no-migrate", "--interval", "0.1"],
+        env=env(site),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started.append(proc)
+    return proc.pid
+
+
+def analyze(site: Database) -> Any:
+    return run_wavetag(
+        site.home,
+        "analyze",
+        RECORD,
+        database_url=site.url,
+        WAVETAG_WORKER_DEAD_AFTER=str(DEAD_AFTER),
+    )
+
+
+def run_row(site: Database, run_id: int) -> dict[str, Any]:
+    [row] = site.rows(
+        "SELECT status, worker, error, beats, task_id, progress FROM analysis_analysisrun "
+        f"WHERE id = {int(run_id)}"
+    )
+    return dict(
+        zip(("status", "worker", "error", "beats", "task_id", "progress"), row, strict=True)
+    )
+
+
+def wait_for(predicate: Any, timeout: float, every: float = 0.01) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    return None
+
+
+def queued_run_id(result: Any) -> int:
+    assert result.returncode == 0, result.stderr
+    # "mitdb/100: queued as run N (wavetag worker runs it)"
+    return int(result.stdout.split("queued as run ")[1].split()[0])
+
+
+def kill_mid_analysis(site: Database, run_id: int) -> tuple[str, float]:
+    """SIGKILL the worker as soon as it is running ``run_id``; its name and when."""
+    row = wait_for(
+        lambda: (r := run_row(site, run_id))["status"] == "running" and r["worker"] and r,
+        timeout=60,
+    )
+    assert row, f"run {run_id} never started: {run_row(site, run_id)}"
+    pid = int(row["worker"].rpartition(":")[2])
+    os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    after = run_row(site, run_id)
+    if after["status"] != "running":
+        pytest.fail(f"the analysis ended before the kill ({after}): it was meant to be killed")
+    return row["worker"], killed_at
+
+
+class TestKilledWorker:
+    def test_reanalysis_is_accepted_within_the_limit_and_a_new_worker_completes_it(
+        self, site: Database, workers: list[subprocess.Popen[bytes]]
+    ) -> None:
+        first = queued_run_id(analyze(site))
+        start_worker(site, workers)
+        dead, killed_at = kill_mid_analysis(site, first)
+        workers[0].wait(timeout=10)
+
+        # At once, the run still looks alive: a second request is refused, not let through.
+        refused = analyze(site)
+        first_refusal = time.monotonic() - killed_at
+        assert refused.returncode == 1
+        assert f"already being analysed (run {first}, running)" in refused.stderr
+
+        # Ask again and again, as an impatient user would. A request checks near its end
+        # (after its process starts), so each is timed by when it was answered.
+        accepted, refusals = None, [first_refusal]
+        while accepted is None and time.monotonic() - killed_at < 3 * DEAD_AFTER:
+            result = analyze(site)
+            answered = time.monotonic() - killed_at
+            if result.returncode == 0:
+                accepted = result
+            else:
+                assert "already being analysed" in result.stderr, result.stderr
+                refusals.append(answered)
+            time.sleep(0.1)
+        assert accepted is not None, "re-analysis was never accepted"
+        print(
+            f"re-analysis refused at {', '.join(f'{t:.1f}' for t in refusals)} s after the "
+            f"kill, accepted at {answered:.1f} s (limit {DEAD_AFTER} s)"
+        )
+        # Not before the heartbeat is DEAD_AFTER old (it was touched every DEAD_AFTER / 12
+        # s before the kill), and no request refused once it is.
+        assert answered >= DEAD_AFTER * 11 / 12, answered
+        assert max(refusals) <= DEAD_AFTER + 1.0, refusals
+        old = run_row(site, first)
+        assert old["status"] == "failed"
+        assert old["error"].startswith(f"the worker stopped: {dead} gave no sign of life")
+        # The queue's own row too (SQLite keeps a UUID as 32 hex digits).
+        task = old["task_id"].replace("-", "") if site.url is None else old["task_id"]
+        [(job_status,)] = site.rows(
+            f"SELECT status FROM django_tasks_database_dbtaskresult WHERE id = '{task}'"
+        )
+        assert job_status == "FAILED"
+
+        second = queued_run_id(accepted)
+        start_worker(site, workers)
+        done = wait_for(lambda: run_row(site, second)["status"] in {"done", "failed"}, 120, 0.2)
+        assert done
+        new = run_row(site, second)
+        assert new["status"] == "done", new["error"]
+        assert new["worker"] != dead
+        assert abs(new["beats"] - MITDB_100_BEATS) <= 0.01 * MITDB_100_BEATS
+        # The dead worker's row stays, growing old (what /metrics shows); the live one's too.
+        names = [w for (w,) in site.rows("SELECT id FROM analysis_worker ORDER BY id")]
+        assert dead in names and new["worker"] in names
+
+    def test_a_live_worker_fails_the_run_of_a_dead_one_without_being_asked(
+        self, site: Database, workers: list[subprocess.Popen[bytes]]
+    ) -> None:
+        # Two workers on one queue; the one that takes the job is killed.
+        start_worker(site, workers)
+        start_worker(site, workers)
+        wait_for(lambda: site.rows("SELECT count(*) FROM analysis_worker") == [(2,)], 30, 0.1)
+        first = queued_run_id(analyze(site))
+        dead, killed_at = kill_mid_analysis(site, first)
+
+        failed = wait_for(lambda: run_row(site, first)["status"] == "failed", 3 * DEAD_AFTER)
+        waited = time.monotonic() - killed_at
+        assert failed, "the dead worker's run was never failed"
+        print(f"dead run failed by the survivor {waited:.1f} s after the kill")
+        # The survivor looks every DEAD_AFTER / 12 s.
+        assert DEAD_AFTER - 0.5 <= waited <= DEAD_AFTER + 2.0, waited
+        assert run_row(site, first)["error"].startswith(f"the worker stopped: {dead} ")
+
+        # The survivor runs the next request, exactly once.
+        second = queued_run_id(analyze(site))
+        assert wait_for(lambda: run_row(site, second)["status"] == "done", 120, 0.2)
+        survivor = run_row(site, second)["worker"]
+        assert survivor != dead
+        assert site.rows("SELECT count(*) FROM records_annotationset WHERE origin = 'automatic'")[
+            0
+        ] == (1,)
+
+
+class TestRestartedWorker:
+    @pytest.mark.django_db(transaction=True)
+    def test_a_worker_starting_fails_the_runs_held_under_its_name(self, mitdb_100: Any) -> None:
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from wavetag.analysis.models import AnalysisRun, RunStatus, Worker
+        from wavetag.analysis.workers import worker_id
+        from wavetag.records.models import Record
+
+        # A container's worker is often pid 1 on a fixed host name: this process's name
+        # stands for the previous life of the worker about to start.
+        record = Record.objects.get(name="100")
+        now = timezone.now()
+        held = AnalysisRun.objects.create(
+            record=record, status=RunStatus.RUNNING, worker=worker_id(), heartbeat_at=now
+        )
+        call_command("worker", "--batch", "--no-migrate", verbosity=0)
+        held.refresh_from_db()
+        assert held.status == RunStatus.FAILED
+        assert held.error == (
+            f"the worker stopped: {worker_id()} was restarted during the analysis; "
+            "ask for the analysis again"
+        )
+        # It stopped cleanly: no row left claiming it is alive.
+        assert not Worker.objects.filter(id=worker_id()).exists()
