@@ -243,3 +243,25 @@ class TestRestartedWorker:
         )
         # It stopped cleanly: no row left claiming it is alive.
         assert not Worker.objects.filter(id=worker_id()).exists()
+
+
+class TestStoppedOutright:
+    @pytest.mark.django_db
+    def test_a_worker_made_to_exit_mid_analysis_fails_its_run_at_once(
+        self, mitdb_100: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from wavetag.analysis import jobs
+        from wavetag.analysis.models import AnalysisRun, RunStatus
+        from wavetag.analysis.services import request_analysis
+        from wavetag.records.models import Record
+
+        def exit_now(*args: Any, **kwargs: Any) -> Any:
+            raise SystemExit(1)  # what db_worker does on a second SIGTERM
+
+        monkeypatch.setattr(jobs, "analyze", exit_now)
+        run = request_analysis(Record.objects.get(name="100"), None)
+        with pytest.raises(SystemExit):
+            jobs.execute_run(run.pk, worker="ward3:77")
+        run = AnalysisRun.objects.get(pk=run.pk)
+        assert run.status == RunStatus.FAILED
+        assert run.error.startswith("the worker stopped: ward3:77 was stopped during")

@@ -161,6 +161,16 @@ def _carry_out(run: AnalysisRun, conf: AnalysisConfig | None) -> None:
         stage = "saving"
         report(SAVING, "saving the annotation set", force=True)
         _save(run, result)
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped outright (a second Ctrl+C or SIGTERM): say so now, not in a minute.
+        AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            error=f"the worker stopped: {run.worker} was stopped during the analysis; "
+            "ask for the analysis again",
+            message="the worker stopped",
+            finished_at=timezone.now(),
+        )
+        raise
     except RunTaken:
         log.warning(
             "analysis run %s was failed as dead while it ran; its result is dropped", run_id
