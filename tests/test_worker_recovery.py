@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,13 @@ from .test_claims_concurrency import Database, _postgres_database
 DEAD_AFTER = 4.0  # seconds, for every process of these tests
 RECORD = "mitdb/100"
 MITDB_100_BEATS = 2273
+RECORDS = "mitdb"  # 100, 105, 106, 107: four 30-min records
 
 
 @pytest.fixture(scope="module")
 def imported_home(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     home = tmp_path_factory.mktemp("recovery") / "home"
-    result = run_wavetag(home, "import", str(data_dir / RECORD), "--dataset", "mitdb")
+    result = run_wavetag(home, "import", str(data_dir / RECORDS), "--dataset", "mitdb")
     assert result.returncode == 0, result.stderr
     return home
 
@@ -44,7 +46,7 @@ def site(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iter
         return
     for url in _postgres_database(f"wavetag_recovery_{os.getpid()}"):
         db = Database(tmp_path / "home", url)
-        result = db.run("import", str(data_dir / RECORD), "--dataset", "mitdb")
+        result = db.run("import", str(data_dir / RECORDS), "--dataset", "mitdb")
         assert result.returncode == 0, result.stderr
         yield db
 
@@ -79,11 +81,11 @@ def start_worker(site: Database, started: list[subprocess.Popen[bytes]]) -> int:
     return proc.pid
 
 
-def analyze(site: Database) -> Any:
+def analyze(site: Database, *names: str) -> Any:
     return run_wavetag(
         site.home,
         "analyze",
-        RECORD,
+        *(names or (RECORD,)),
         database_url=site.url,
         WAVETAG_WORKER_DEAD_AFTER=str(DEAD_AFTER),
     )
@@ -215,6 +217,42 @@ class TestKilledWorker:
         assert site.rows("SELECT count(*) FROM records_annotationset WHERE origin = 'automatic'")[
             0
         ] == (1,)
+
+
+class TestSeveralWorkers:
+    def test_each_queued_analysis_runs_exactly_once(
+        self, site: Database, workers: list[subprocess.Popen[bytes]]
+    ) -> None:
+        import json
+
+        start_worker(site, workers)
+        start_worker(site, workers)
+        assert wait_for(
+            lambda: site.rows("SELECT count(*) FROM analysis_worker") == [(2,)], 30, 0.1
+        )
+        queued = analyze(site, "--dataset", "mitdb")
+        assert queued.returncode == 0, queued.stderr
+        assert queued.stdout.count("queued as run") == 4
+
+        def finished() -> bool:
+            rows = site.rows("SELECT status FROM analysis_analysisrun")
+            return all(status in {"done", "failed"} for (status,) in rows)
+
+        assert wait_for(finished, 180, 0.2)
+        runs = site.rows("SELECT id, status, worker, task_id, error FROM analysis_analysisrun")
+        assert [r[1] for r in runs] == ["done"] * 4, runs
+        for _, _, worker, task_id, _ in runs:
+            task = task_id.replace("-", "") if site.url is None else task_id
+            [(status, ids)] = site.rows(
+                "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult "
+                f"WHERE id = '{task}'"
+            )
+            ids = json.loads(ids) if isinstance(ids, str) else ids
+            assert (status, ids) == ("SUCCESSFUL", [worker])  # claimed once, by its runner
+        print("runs per worker:", sorted(Counter(r[2] for r in runs).values()))
+        assert site.rows(
+            "SELECT count(*) FROM records_annotationset WHERE origin = 'automatic'"
+        ) == [(4,)]
 
 
 class TestRestartedWorker:
