@@ -303,3 +303,78 @@ class TestStoppedOutright:
         run = AnalysisRun.objects.get(pk=run.pk)
         assert run.status == RunStatus.FAILED
         assert run.error.startswith("the worker stopped: ward3:77 was stopped during")
+
+
+class TestSilentAnalysis:
+    """An analysis step silent (no progress) for longer than the limit: the heartbeat
+    thread keeps its run alive; without it the run is failed and its result dropped."""
+
+    @pytest.fixture
+    def slow(self, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+        import numpy as np
+
+        from wavetag.analysis import jobs
+        from wavetag.signal import qrs
+
+        settings.WORKER_DEAD_AFTER = 1.0  # a heartbeat every 0.2 s
+        real = jobs.analyze
+
+        def silent_then_analyze(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(3.0)  # three limits without a word
+            return real(*args, **kwargs)
+
+        def fake_detector(read: Any, n: int, fs: float, *a: Any, **k: Any) -> Any:
+            return np.arange(int(0.4 * fs), n, int(0.8 * fs), dtype=np.int64)
+
+        monkeypatch.setattr(jobs, "analyze", silent_then_analyze)
+        monkeypatch.setattr(qrs, "detect_qrs_chunked", fake_detector)
+        return jobs
+
+    def run_while_reaping(self, jobs: Any) -> tuple[Any, int]:
+        """Execute a run while another thread fails dead runs every 0.1 s."""
+        import threading
+
+        from django.db import connections
+
+        from wavetag.analysis.services import request_analysis
+        from wavetag.analysis.workers import fail_dead_runs
+        from wavetag.records.models import Record
+
+        run = request_analysis(Record.objects.get(name="100"), None, enqueue=False)
+        stop, reaped = threading.Event(), []
+
+        def reap() -> None:
+            try:
+                while not stop.wait(0.1):
+                    reaped.append(fail_dead_runs())
+            finally:
+                connections.close_all()
+
+        reaper = threading.Thread(target=reap)
+        reaper.start()
+        try:
+            run = jobs.execute_run(run.pk, worker="ward3:42")
+        finally:
+            stop.set()
+            reaper.join()
+        return run, sum(reaped)
+
+    @pytest.mark.django_db(transaction=True)
+    def test_the_heartbeat_keeps_a_silent_run_alive(self, mitdb_100: Any, slow: Any) -> None:
+        run, reaped = self.run_while_reaping(slow)
+        assert reaped == 0
+        assert run.status == "done", run.error
+
+    @pytest.mark.django_db(transaction=True)
+    def test_without_it_the_run_is_failed_and_its_result_dropped(
+        self, mitdb_100: Any, slow: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import contextlib
+
+        from wavetag.records.models import AnnotationSet
+
+        monkeypatch.setattr(slow, "Heartbeat", lambda *a: contextlib.nullcontext())
+        run, reaped = self.run_while_reaping(slow)
+        assert reaped == 1
+        assert run.status == "failed" and "ward3:42 gave no sign of life" in run.error
+        assert not AnnotationSet.objects.filter(origin="automatic").exists()
