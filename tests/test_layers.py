@@ -1,6 +1,6 @@
 """The house's floors: imports flow one way, down.
 
-    signal, errors  <-  records  <-  projects  <-  analysis, accounts  <-  annotations
+    signal, errors, logs  <-  records  <-  projects  <-  analysis, accounts  <-  annotations
                     <-  api, web
 
 A module may import its own app and any app on a lower floor; never an app on its own
@@ -22,6 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "wavetag"
 FLOORS = {
     "signal": 0,
     "errors": 0,
+    "logs": 0,
     "records": 1,
     "projects": 2,
     "analysis": 3,

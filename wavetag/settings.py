@@ -15,6 +15,16 @@ WAVETAG_MAX_BODY_MB   largest JSON or form body, MB (2.5); larger ones answer 41
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
                       whose X-Forwarded-For is believed: log-in throttling then counts the
                       client's address, not the proxy's (none by default: the header is ignored)
+WAVETAG_LOG_LEVEL     level of the log on standard error (WARNING); request lines are INFO on
+                      their own logger, on whatever this is
+WAVETAG_LOG_FORMAT    text (default) or json: one JSON object per log line
+WAVETAG_LOG_REQUESTS  0 to stop logging one line per request (on by default)
+WAVETAG_METRICS_TOKEN bearer token that may read /metrics (a Prometheus scrape job's
+                      credentials); site admins' sessions may read it too
+WAVETAG_METRICS_ALLOW comma-separated addresses or networks that may read /metrics without
+                      the token (none by default; never list the reverse proxy itself)
+WAVETAG_WORKER_DEAD_AFTER seconds without a heartbeat after which a running analysis is
+                      taken to have lost its worker: it is failed and may be asked for again (60)
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ import os
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
+
+from wavetag.logs import logging_config
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -168,6 +180,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # outermost: a request id for every log line, and the time and status of everything
+    "wavetag.web.monitoring.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # outermost but security: every error under /api/ leaves as JSON
     "wavetag.api.errors.JsonApiErrorsMiddleware",
@@ -223,6 +237,11 @@ else:
 # Background jobs (automatic analysis) are rows in the database, run by `wavetag worker`
 # (or the worker `wavetag serve` starts): no broker to install.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job touches its heartbeat every WORKER_DEAD_AFTER / 12 seconds; one silent
+# for WORKER_DEAD_AFTER lost its worker (see wavetag.analysis.workers).
+WORKER_DEAD_AFTER = float(os.environ.get("WAVETAG_WORKER_DEAD_AFTER") or "60")
+if not WORKER_DEAD_AFTER >= 1:
+    raise ValueError("WAVETAG_WORKER_DEAD_AFTER: at least 1 (seconds)")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -287,9 +306,14 @@ if env_bool("WAVETAG_SECURE"):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("WAVETAG_LOG_LEVEL", "WARNING")},
-}
+# One line per request and every error, each with its request id (see wavetag.logs).
+LOGGING = logging_config(
+    (os.environ.get("WAVETAG_LOG_FORMAT") or "text").strip().lower(),
+    os.environ.get("WAVETAG_LOG_LEVEL", "WARNING"),
+    requests=env_bool("WAVETAG_LOG_REQUESTS", True),
+)
+
+# /metrics: a Prometheus scrape job with this bearer token, a client from these
+# addresses, or a site admin's session (see wavetag.web.monitoring).
+METRICS_TOKEN = os.environ.get("WAVETAG_METRICS_TOKEN") or ""
+METRICS_ALLOW = networks("WAVETAG_METRICS_ALLOW")

@@ -53,6 +53,13 @@ def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(addr in net for net in settings.TRUSTED_PROXIES)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came straight from one of ``WAVETAG_TRUSTED_PROXIES`` (whose
+    headers, such as ``X-Request-ID``, may then be believed)."""
+    remote = _address(request.META.get("REMOTE_ADDR"))
+    return remote is not None and _trusted(remote)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address: ``REMOTE_ADDR``, or, when that is a trusted proxy, the last
     address of ``X-Forwarded-For`` that is not one (each proxy appends the address it

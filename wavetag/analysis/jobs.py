@@ -32,6 +32,7 @@ from wavetag.signal.store import RecordStore
 
 from .findings import summarise
 from .models import AnalysisRun, RunStatus
+from .workers import Heartbeat, worker_id
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ class _Progress:
         )
 
 
+class RunTaken(Exception):
+    """The run was failed as dead while this process still worked on it (it was silent
+    longer than WORKER_DEAD_AFTER): its result must not be written."""
+
+
 def _user_error(exc: BaseException, stage: str) -> str:
     """What went wrong, for the person who asked: no traceback, no internals."""
     if isinstance(exc, AnalysisError):
@@ -91,27 +97,52 @@ def _user_error(exc: BaseException, stage: str) -> str:
     )
 
 
-def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
+def execute_run(
+    run_id: int, conf: AnalysisConfig | None = None, *, worker: str | None = None
+) -> AnalysisRun:
     """Carry out a queued run: the analysis, then its annotation set, in one transaction.
 
-    1. Claim the run (queued -> running); a run already taken or finished is left alone.
+    1. Claim the run (queued -> running) in the name of ``worker`` (this process's
+       ``host:pid`` by default); a run already taken or finished is left alone. Until the
+       end, a thread touches the run's heartbeat every few seconds, so that a run whose
+       process dies is seen to have died (:mod:`wavetag.analysis.workers`).
     2. Open the record's store and note the channel the analysis will read: the run's
        ``channel`` when the request named one, else the ECG lead where the QRS is
        detected best (:func:`~wavetag.signal.analysis.pick_channel`).
     3. Run :func:`~wavetag.signal.analysis.analyze` (with ``conf``, default tunables
        unless given, on that channel), writing its progress to the row.
-    4. In one transaction, replace the record's automatic set and mark the run done.
+    4. In one transaction, replace the record's automatic set and mark the run done,
+       unless the run was failed as dead meanwhile (then nothing is written).
 
     A failure at any step marks the run failed with a readable error; the traceback goes
     to the log and no set is written (step 4 is all or nothing).
     """
+    worker = worker or worker_id()
     now = timezone.now()
     claimed = AnalysisRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, message="starting"
+        status=RunStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        message="starting",
+        worker=worker,
     )
     run = AnalysisRun.objects.select_related("record").get(pk=run_id)
     if not claimed:
         return run
+    if transaction.get_connection().in_atomic_block:
+        # Called inside a transaction (a test): the claimed run is not visible to another
+        # connection, so a heartbeat thread could not touch it; the progress reports do.
+        _carry_out(run, conf)
+    else:
+        with Heartbeat(run_id, worker):
+            _carry_out(run, conf)
+    # The record (and its runs) may have been deleted meanwhile.
+    return AnalysisRun.objects.select_related("record").filter(pk=run_id).first() or run
+
+
+def _carry_out(run: AnalysisRun, conf: AnalysisConfig | None) -> None:
+    """Steps 2 to 4 of :func:`execute_run` on the claimed ``run``."""
+    run_id = run.pk
     report = _Progress(run_id)
     stage = "setup"
     try:
@@ -130,25 +161,50 @@ def execute_run(run_id: int, conf: AnalysisConfig | None = None) -> AnalysisRun:
         stage = "saving"
         report(SAVING, "saving the annotation set", force=True)
         _save(run, result)
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped outright (a second Ctrl+C or SIGTERM): say so now, not in a minute.
+        AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            error=f"the worker stopped: {run.worker} was stopped during the analysis; "
+            "ask for the analysis again",
+            message="the worker stopped",
+            finished_at=timezone.now(),
+        )
+        raise
+    except RunTaken:
+        log.warning(
+            "analysis run %s was failed as dead while it ran; its result is dropped", run_id
+        )
     except Exception as exc:
         error: BaseException = exc
         if isinstance(exc, StageError):
             stage, error = exc.stage, exc.error
         log.exception("analysis run %s of record %s failed in %s", run_id, run.record, stage)
-        AnalysisRun.objects.filter(pk=run_id).update(
+        AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED,
             error=_user_error(error, stage),
             message=f"failed in the {stage} step",
             finished_at=timezone.now(),
         )
-    # The record (and its runs) may have been deleted meanwhile.
-    return AnalysisRun.objects.select_related("record").filter(pk=run_id).first() or run
 
 
 @transaction.atomic
 def _save(run: AnalysisRun, result: AnalysisResult) -> None:
     """Replace the record's automatic set by the beats and rhythm changes of ``result``,
-    and mark ``run`` done with its summary; all or nothing."""
+    and mark ``run`` done with its summary; all or nothing.
+
+    Raises
+    ------
+    RunTaken
+        If the run is no longer running in this worker's name (failed as dead meanwhile).
+    """
+    # Lock the run first: a process failing it as dead at this moment waits for this
+    # transaction, then finds it done; or it went first, and nothing is written here.
+    held = AnalysisRun.objects.select_for_update().filter(
+        pk=run.pk, status=RunStatus.RUNNING, worker=run.worker
+    )
+    if not held.exists():
+        raise RunTaken(run.pk)
     labels, channel = result.beats, result.channel
     n = len(labels.samples)
     if len(labels.symbols) != n:

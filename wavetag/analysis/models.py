@@ -52,8 +52,12 @@ class AnalysisRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Touched at every progress report: a run whose worker died stops being touched.
+    # Touched every few seconds while the job runs (wavetag.analysis.workers): a run whose
+    # worker died stops being touched, and is failed once it is WORKER_DEAD_AFTER old.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The worker running it (host:pid), for the reason of a failure and for a worker that
+    # starts again under the same name to fail what it held.
+    worker = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -95,3 +99,23 @@ class AnalysisRun(models.Model):
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
+
+
+class Worker(models.Model):
+    """A worker process taking jobs from the queue, as it last said it was alive.
+
+    Kept fresh every few seconds by the worker itself and removed when it stops; a row
+    whose heartbeat grows old is a worker that died (``/metrics`` shows its age).
+    """
+
+    id = models.CharField(max_length=64, primary_key=True, help_text="host:pid")
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"worker {self.id}"

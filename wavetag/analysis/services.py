@@ -6,11 +6,9 @@ the run out through the job in :mod:`wavetag.analysis.jobs`.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from wavetag.errors import InvalidInput, StateConflict
 from wavetag.records.models import Record
@@ -19,21 +17,7 @@ from wavetag.signal.recording import ChannelInfo
 
 from .jobs import analyse_record
 from .models import AnalysisRun, RunStatus
-
-# A running job reports progress every few seconds; one silent this long lost its worker.
-STALE_AFTER = timedelta(minutes=15)
-
-
-def _fail_stale_runs(record: Record) -> None:
-    cutoff = timezone.now() - STALE_AFTER
-    AnalysisRun.objects.filter(
-        record=record, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
-    ).update(
-        status=RunStatus.FAILED,
-        error="the worker stopped during the analysis (no progress for 15 minutes); "
-        "ask for it again",
-        finished_at=timezone.now(),
-    )
+from .workers import fail_dead_runs
 
 
 def channel_index(record: Record, channel: int | str | None) -> int | None:
@@ -80,7 +64,8 @@ def request_analysis(
     message that lists its channels.
     """
     channel = channel_index(record, channel)
-    _fail_stale_runs(record)
+    # A run whose worker died no longer blocks: it is failed here, with its reason.
+    fail_dead_runs(record.pk)
     requested_by = user if getattr(user, "pk", None) else None
     try:
         with transaction.atomic():

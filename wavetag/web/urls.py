@@ -9,6 +9,7 @@ from . import (
     annotate,
     beat_pages,
     console,
+    monitoring,
     practice_views,
     review,
     views,
@@ -33,6 +34,8 @@ urlpatterns = [
     ),
     path("annotation-sets/<int:set_id>/history/", views.set_history_page, name="set-history"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", monitoring.readyz, name="readyz"),
+    path("metrics", monitoring.metrics, name="metrics"),
 ]
 
 # -- annotator side: projects, batches, the annotation page, accounts -------------------

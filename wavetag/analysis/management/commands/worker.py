@@ -2,6 +2,8 @@
 
 The database worker of the tasks framework (``db_worker``): it claims queued jobs from the
 database one at a time, so several workers on several machines can share one queue.
+Each worker is named ``host:pid``, keeps a heartbeat in the database, and fails the runs
+of workers that died (see :mod:`wavetag.analysis.workers`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from ...workers import Presence, worker_id
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -51,7 +55,9 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         if opts["parent_pid"]:
             _exit_with_parent(opts["parent_pid"])
+        name = worker_id()
         worker_opts: dict[str, Any] = {
+            "worker_id": name,
             "batch": opts["batch"],
             "interval": opts["interval"],
             "reload": False,
@@ -66,7 +72,8 @@ class Command(BaseCommand):
         # a caller running it in its own process (tests, an embedding program).
         saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            call_command("db_worker", **worker_opts)
+            with Presence(name):
+                call_command("db_worker", **worker_opts)
         finally:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)

@@ -77,6 +77,9 @@ class Command(BaseCommand):
             threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
             run_waitress(limits, sockets=[socket.socket(fileno=opts["listen_fd"])])
         elif opts["processes"] > 1:
+            from wavetag.web.monitoring import share_metrics_between_processes
+
+            share_metrics_between_processes()  # one /metrics for all the processes
             serve_processes(
                 opts["host"],
                 opts["port"],
