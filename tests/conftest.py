@@ -84,3 +84,54 @@ mitdb_records = _record_fixture("mitdb_records")
 holter_100 = _record_fixture("holter_100")
 holter_106 = _record_fixture("holter_106")
 api_records = _record_fixture("api_records")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto) on a free loopback port, for the whole session.
+
+    Credentials are fake and the AWS configuration files are hidden, so that boto3 talks
+    to this server only, whatever the machine's set-up.
+    """
+    pytest.importorskip("boto3", reason="the object-store tests need the s3 extra")
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    env = {
+        "AWS_ACCESS_KEY_ID": "wavetag-test",
+        "AWS_SECRET_ACCESS_KEY": "wavetag-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, request: pytest.FixtureRequest) -> str:
+    """A new, empty bucket on the test server, named after the test."""
+    import re
+    import secrets
+
+    import boto3
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    bucket = f"{name}-{secrets.token_hex(4)}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    return bucket
