@@ -7,6 +7,12 @@ WAVETAG_ALLOWED_HOSTS comma-separated host names (localhost,127.0.0.1 by default
 WAVETAG_CSRF_TRUSTED_ORIGINS comma-separated origins when served behind a proxy on another host
 WAVETAG_DEBUG         1 to turn Django's debug mode on (never in production)
 WAVETAG_STORE_DIR     where waveforms are stored (WAVETAG_HOME/store); may be a shared mount
+WAVETAG_STORE_URL     s3://bucket/prefix: waveforms on S3-compatible object storage instead
+                      (needs the s3 extra; credentials from AWS_ACCESS_KEY_ID,
+                      AWS_SECRET_ACCESS_KEY, region from AWS_DEFAULT_REGION); unset: local files
+WAVETAG_S3_ENDPOINT_URL the object store's address when it is not AWS (http://minio:9000)
+WAVETAG_STORE_CACHE_MB size of the local read cache of an object store, MB (1024; 0: none),
+                      under WAVETAG_HOME/store-cache, shared by the processes of a machine
 WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
 WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
@@ -64,6 +70,42 @@ def time_zone(name: str) -> str:
             f"WAVETAG_TIME_ZONE: unknown time zone {name!r} (an IANA name, e.g. Asia/Shanghai)"
         ) from None
     return name
+
+
+def store_url(value: str) -> str | None:
+    """``s3://bucket/prefix`` checked (bucket name, no query), or None for local files."""
+    value = value.strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme != "s3":
+        raise ValueError(
+            f"WAVETAG_STORE_URL: {value!r} is not s3://bucket/prefix "
+            "(leave it unset to keep waveforms in WAVETAG_STORE_DIR)"
+        )
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise ValueError("WAVETAG_STORE_URL: an s3:// store needs boto3: pip install 'wavetag[s3]'")
+    from wavetag.signal.s3storage import parse_url
+
+    try:
+        parse_url(value)
+    except ValueError as exc:
+        raise ValueError(f"WAVETAG_STORE_URL: {exc}") from None
+    return value
+
+
+def endpoint_url(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ValueError(
+            f"WAVETAG_S3_ENDPOINT_URL: {value!r} is not an http:// or https:// address"
+        )
+    return value
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -134,6 +176,11 @@ def email_from_url(url: str) -> dict[str, object]:
 BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("WAVETAG_HOME") or "wavetag-data").resolve()
 STORE_DIR = Path(os.environ.get("WAVETAG_STORE_DIR") or HOME / "store").resolve()
+# Object storage, when set, replaces STORE_DIR; records being imported are staged on local
+# disk and read blocks are cached there (wavetag.records.storage).
+STORE_URL = store_url(os.environ.get("WAVETAG_STORE_URL") or "")
+S3_ENDPOINT_URL = endpoint_url(os.environ.get("WAVETAG_S3_ENDPOINT_URL") or "")
+STORE_CACHE_MB = float(os.environ.get("WAVETAG_STORE_CACHE_MB") or "1024")
 
 
 def _secret_key() -> str:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from wavetag.records.sets import replace_automatic_set
+from wavetag.records.storage import store_root
 from wavetag.signal.analysis import (
     AnalysisConfig,
     AnalysisResult,
@@ -146,7 +145,7 @@ def _carry_out(run: AnalysisRun, conf: AnalysisConfig | None) -> None:
     report = _Progress(run_id)
     stage = "setup"
     try:
-        store = RecordStore.open(Path(settings.STORE_DIR), run.record.store_key)
+        store = RecordStore.open(store_root(), run.record.store_key)
         # The channel asked for (or the lead chosen): the row names it while the run goes
         # on, and the analysis reads that one (the choice is not made twice).
         conf = conf or AnalysisConfig()

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -34,6 +33,7 @@ from wavetag.signal.io import RecordRef, find_records, open_recording
 from wavetag.signal.recording import AnnotationSetData, RecordError, RecordingSource
 
 from .models import SYMBOL_MAX, Annotation, AnnotationSet, Channel, Dataset, Record
+from .storage import store_root
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,6 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.status != "failed"
-
-
-def store_root() -> Path:
-    return Path(settings.STORE_DIR)
 
 
 def dataset_name_for(path: str) -> str:

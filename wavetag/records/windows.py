@@ -13,17 +13,16 @@ import struct
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 
 from wavetag.errors import InvalidInput
 from wavetag.signal import codec
 from wavetag.signal import store as wstore
 
 from .models import Record
+from .storage import store_root
 
 MAX_POINTS_LIMIT = 100_000
 BINARY_MAGIC = b"WTW2"
@@ -124,7 +123,7 @@ def validate(start: float, end: float, max_points: int, duration: float) -> None
 def open_store(record: Record | str) -> Any:
     """The waveform store of a record (or of a store key); its metadata is cached per process."""
     key = record if isinstance(record, str) else record.store_key
-    return wstore.RecordStore.open(Path(settings.STORE_DIR), key)
+    return wstore.RecordStore.open(store_root(), key)
 
 
 def read_windows(store: Any, duration: float, req: WindowRequest) -> list[Any]:
