@@ -10,6 +10,7 @@ import tempfile
 os.environ["WAVETAG_HOME"] = tempfile.mkdtemp(prefix="wavetag-test-")
 os.environ.pop("WAVETAG_STORE_DIR", None)
 os.environ.pop("WAVETAG_STORE_URL", None)
+os.environ.pop("WAVETAG_REDIS_URL", None)
 os.environ.pop("WAVETAG_PHYSIONET_URL", None)
 
 import atexit

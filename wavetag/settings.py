@@ -13,6 +13,8 @@ WAVETAG_STORE_URL     s3://bucket/prefix: waveforms on S3-compatible object stor
 WAVETAG_S3_ENDPOINT_URL the object store's address when it is not AWS (http://minio:9000)
 WAVETAG_STORE_CACHE_MB size of the local read cache of an object store, MB (1024; 0: none),
                       under WAVETAG_HOME/store-cache, shared by the processes of a machine
+WAVETAG_REDIS_URL     redis://host:6379/0: sessions cached there (still kept in the database);
+                      needs the redis extra; unset: sessions in the database only
 WAVETAG_SECURE        1 when served over HTTPS: secure cookies, HSTS
 WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:465; console if unset
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
@@ -105,6 +107,21 @@ def endpoint_url(value: str) -> str | None:
         raise ValueError(
             f"WAVETAG_S3_ENDPOINT_URL: {value!r} is not an http:// or https:// address"
         )
+    return value
+
+
+def redis_url(value: str) -> str | None:
+    """``redis://`` or ``rediss://`` URL, checked, or None (no Redis)."""
+    value = value.strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in {"redis", "rediss", "unix"} or not (parsed.hostname or parsed.path):
+        raise ValueError(f"WAVETAG_REDIS_URL: {value!r} is not a redis://host:port/db URL")
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError("WAVETAG_REDIS_URL: needs the redis client: pip install 'wavetag[redis]'")
     return value
 
 
@@ -340,6 +357,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = round(float(os.environ.get("WAVETAG_MAX_BODY_MB") 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sessions live in the database; with Redis they are also cached there, which spares the
+# shared database a query per browser request (wavetag.accounts.sessions, measured in
+# bench/RESULTS.md). Nothing else uses Django's cache.
+REDIS_URL = redis_url(os.environ.get("WAVETAG_REDIS_URL") or "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "wavetag",
+            # a Redis that stops answering must not hold requests: the database answers
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    SESSION_ENGINE = "wavetag.accounts.sessions"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
