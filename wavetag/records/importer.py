@@ -9,8 +9,9 @@ commit only after every sample has been written and checked:
 4. if the transaction fails after publishing, delete the published folder.
 
 A process killed during 2 leaves a temporary folder only (swept by the next
-import); killed between the publish and the commit, it leaves an unreferenced
-store folder, which ``wavetag store-gc`` removes. Neither is ever visible.
+import); killed between the publish and the commit (or, on object storage, during
+the upload that publishes), it leaves an unreferenced store folder, which
+``wavetag store-gc`` removes. Neither is ever visible.
 """
 
 from __future__ import annotations

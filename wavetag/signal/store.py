@@ -30,18 +30,18 @@ Shared and object storage
 Several servers can share one store: objects are write-once and readers cache
 only immutable metadata, so any server can serve any published record. A
 folder on NFS works as it is (:class:`~wavetag.signal.storage.LocalStorage`;
-``rename`` is atomic on the server). For an object store, write a class with
-the five methods of :class:`~wavetag.signal.storage.Storage` and pass an
-instance wherever a root folder is accepted:
+``rename`` is atomic on the server). On S3-compatible object storage,
+:class:`~wavetag.signal.s3storage.S3Storage` takes the place of a root folder:
 
-- ``read`` is a ranged GET, ``write`` a PUT (chunks are a few MB at most, so no
-  multipart upload), ``list`` a delimiter listing, ``delete`` a prefix delete;
-- ``publish(staging, final)`` cannot rename: it PUTs a small pointer object at
-  ``final`` naming the staging prefix (a conditional "if-none-match" PUT, so an
-  existing record is never replaced), and the backend's ``read`` resolves names
-  under ``final`` through that pointer, cached since it never changes.
+- ``read`` is a ranged GET (through a local block cache), ``list`` a delimiter
+  listing, ``delete`` a prefix delete;
+- objects under ``.tmp/`` (staging) are local files, so a record being written
+  never reaches the bucket; ``publish(staging, final)`` cannot rename: it uploads
+  the staged objects under ``final``, ``meta.json`` last (a record opens by its
+  ``meta.json``), each PUT conditional so nothing published is replaced, and
+  deletes what it uploaded if any upload fails.
 
-Nothing else in this package changes.
+Everything else in this module is the same on both.
 """
 
 from __future__ import annotations
