@@ -94,6 +94,7 @@ def s3_endpoint() -> Iterator[str]:
     to this server only, whatever the machine's set-up.
     """
     pytest.importorskip("boto3", reason="the object-store tests need the s3 extra")
+    pytest.importorskip("moto", reason="the object-store tests need the test extra")
     import logging
 
     from moto.server import ThreadedMotoServer
