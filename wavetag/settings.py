@@ -20,6 +20,8 @@ WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:46
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
 WAVETAG_BASE_URL      the site's address for links in mail sent by commands (http://localhost:8000)
 WAVETAG_MAX_BODY_MB   largest JSON or form body, MB (2.5); larger ones answer 413
+WAVETAG_LOG_LEVEL     log level of the server (WARNING)
+WAVETAG_TIME_ZONE     the site's IANA time zone (UTC): where leaderboard days and periods begin
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
                       whose X-Forwarded-For is believed: log-in throttling then counts the
                       client's address, not the proxy's (none by default: the header is ignored)
