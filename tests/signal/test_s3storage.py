@@ -322,6 +322,21 @@ class TestFailures:
         assert parse_url("s3://bkt/a/b/") == ("bkt", "a/b")
 
 
+def test_a_forked_process_takes_its_own_lock(tmp_path: Path) -> None:
+    cache = BlockCache(tmp_path, 10_000)
+    cache.put("parent", b"p")
+    pid = os.fork()
+    if pid == 0:  # the child: a lock of its own, or the parent's flock would not exclude it
+        try:
+            cache.put("child", b"c")
+            os._exit(0 if cache._pid == os.getpid() else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.get("child") == b"c" and cache._pid == os.getpid()
+
+
 def test_the_cache_folder_is_shared_by_name(tmp_path: Path) -> None:
     a, b = BlockCache(tmp_path, 10_000), BlockCache(os.fspath(tmp_path), 10_000)
     a.put("k", b"abc")

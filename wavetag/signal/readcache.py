@@ -56,6 +56,12 @@ class BlockCache:
         self.hits = self.misses = 0
         # flock excludes other processes, not the threads of this one (they share the fd)
         self._thread_lock = threading.Lock()
+        self._open_files()
+
+    def _open_files(self) -> None:
+        # A forked child shares its parent's open files, and with them the flock: each
+        # process opens its own (see _locked).
+        self._pid = os.getpid()
         self._lock_fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         self._size_fd = os.open(self.folder / ".size", os.O_RDWR | os.O_CREAT, 0o644)
 
@@ -109,6 +115,9 @@ class BlockCache:
             self._write_size(0)
 
     def _locked(self) -> _FileLock:
+        if os.getpid() != self._pid:
+            self._thread_lock = threading.Lock()  # a fork may have copied it held
+            self._open_files()
         return _FileLock(self._thread_lock, self._lock_fd)
 
     def _read_size(self) -> int:
