@@ -191,6 +191,17 @@ class TestAnalysisAndHousekeeping:
         assert not any("orphan1" in k for k in bucket_keys(s3))
 
 
+class TestReadiness:
+    def test_readyz_lists_the_bucket(self, settings: Any, s3: S3Storage, tmp_path: Path) -> None:
+        response = Client().get("/readyz")
+        assert response.status_code == 200, response.content
+        assert response.json()["checks"]["store"] == "ok"
+        use_s3(settings, s3.client.meta.endpoint_url, "no-such-bucket", tmp_path)
+        response = Client().get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["store"] == "failed (ObjectStoreError)"
+
+
 class TestSettings:
     @pytest.mark.parametrize("url", ["ftp://bucket/x", "/srv/store", "s3://Bad_Name/x"])
     def test_a_bad_store_url_names_the_setting(self, url: str) -> None:

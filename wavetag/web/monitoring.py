@@ -47,6 +47,7 @@ from prometheus_client import (
 from wavetag import logs
 from wavetag.accounts.throttle import client_ip, from_trusted_proxy
 from wavetag.records.access import can_see_everything
+from wavetag.records.storage import store_root
 
 log = logging.getLogger("wavetag.requests")
 errors = logging.getLogger(__name__)
@@ -209,8 +210,13 @@ def _check_database() -> str:
 
 
 def _check_store() -> str:
-    """The waveform store's folder can be listed and written (imports write there)."""
-    folder = Path(settings.STORE_DIR)
+    """The waveform store's folder can be listed and written (imports write there); on
+    object storage, its bucket can be listed (endpoint, credentials and bucket at once)."""
+    root = store_root()
+    if not isinstance(root, Path):
+        root.list("")
+        return "ok"
+    folder = root
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".readyz-"):
         pass
