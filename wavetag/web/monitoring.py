@@ -213,10 +213,10 @@ def _check_store() -> str:
     """The waveform store's folder can be listed and written (imports write there); on
     object storage, its bucket can be listed (endpoint, credentials and bucket at once)."""
     root = store_root()
-    if not isinstance(root, Path):
+    if not isinstance(root, (str, Path)) and hasattr(root, "list"):
         root.list("")
         return "ok"
-    folder = root
+    folder = Path(root)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".readyz-"):
         pass
