@@ -185,8 +185,17 @@ class TestAnalysisAndHousekeeping:
             writer.append([np.arange(100, dtype=np.int16)])
             writer.commit()
         assert "orphan1" in wstore.list_keys(s3)
+        call_command("store_gc", dry_run=True)
+        assert capsys.readouterr().out.splitlines() == [
+            "would remove orphan1",
+            "would remove 1 unreferenced store folder(s)",
+        ]
+        assert "orphan1" in wstore.list_keys(s3)
         call_command("store_gc")
-        assert "removed 1" in capsys.readouterr().out
+        assert capsys.readouterr().out.splitlines() == [
+            "removed orphan1",
+            "removed 1 unreferenced store folder(s)",
+        ]
         assert wstore.list_keys(s3) == [Record.objects.get(pk=kept.record_id).store_key]
         assert not any("orphan1" in k for k in bucket_keys(s3))
 

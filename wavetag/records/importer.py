@@ -299,14 +299,17 @@ def delete_record(record: Record) -> None:
     wstore.delete_record(store_root(), key)
 
 
-def garbage_collect() -> list[str]:
-    """Delete store folders that no record refers to (left by a killed import)."""
+def garbage_collect(*, dry_run: bool = False) -> list[str]:
+    """Delete store folders that no record refers to (left by a killed import); with
+    ``dry_run``, only list them. Returns their keys."""
     root = store_root()
-    wstore.cleanup_temp(root, older_than_seconds=24 * 3600)
+    if not dry_run:
+        wstore.cleanup_temp(root, older_than_seconds=24 * 3600)
     known = set(Record.objects.values_list("store_key", flat=True))
     removed = []
     for key in wstore.list_keys(root):
         if key not in known:
-            wstore.delete_record(root, key)
+            if not dry_run:
+                wstore.delete_record(root, key)
             removed.append(key)
     return removed
