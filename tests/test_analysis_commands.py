@@ -5,7 +5,6 @@ for the test when DATABASE_URL points at PostgreSQL (the suite's PostgreSQL leg)
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .factories import command_env, run_wavetag
-from .test_claims_concurrency import Database, _postgres_database, free_port
+from .test_claims_concurrency import Database, free_port, imported_site
 
 RECORD = "challenge2015/v102s"  # 5 minutes of ECG: a quick run
 
@@ -32,15 +31,7 @@ def imported_home(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
 
 @pytest.fixture
 def site(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[Database]:
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        imported: Path = request.getfixturevalue("imported_home")
-        yield Database(Path(shutil.copytree(imported, tmp_path / "home")), None)
-        return
-    for url in _postgres_database(f"wavetag_analysis_{os.getpid()}"):
-        db = Database(tmp_path / "home", url)
-        result = db.run("import", str(data_dir / RECORD), "--dataset", "icu")
-        assert result.returncode == 0, result.stderr
-        yield db
+    yield from imported_site(request, tmp_path, data_dir / RECORD, "icu", "wavetag_analysis")
 
 
 def runs(site: Database) -> list[tuple[int, str, int | None, str]]:

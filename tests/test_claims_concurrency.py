@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -84,6 +85,23 @@ def _postgres_database(name: str) -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def imported_site(
+    request: pytest.FixtureRequest, tmp_path: Path, path: Path, dataset: str, name: str
+) -> Iterator[Database]:
+    """A site with the record(s) at ``path`` imported as ``dataset``: on SQLite a copy of
+    the module's ``imported_home`` fixture (imported once); on PostgreSQL (DATABASE_URL) a
+    database ``name`` made for the test and dropped after it, imported each time."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        imported: Path = request.getfixturevalue("imported_home")
+        yield Database(Path(shutil.copytree(imported, tmp_path / "home")), None)
+        return
+    for url in _postgres_database(f"{name}_{os.getpid()}"):
+        db = Database(tmp_path / "home", url)
+        result = db.run("import", str(path), "--dataset", dataset)
+        assert result.returncode == 0, result.stderr
+        yield db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

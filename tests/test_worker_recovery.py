@@ -9,7 +9,6 @@ the limit itself, not for a minute.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from .factories import command_env, run_wavetag
-from .test_claims_concurrency import Database, _postgres_database
+from .test_claims_concurrency import Database, imported_site
 
 DEAD_AFTER = 4.0  # seconds, for every process of these tests
 RECORD = "mitdb/100"
@@ -40,15 +39,7 @@ def imported_home(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
 
 @pytest.fixture
 def site(request: pytest.FixtureRequest, tmp_path: Path, data_dir: Path) -> Iterator[Database]:
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        imported: Path = request.getfixturevalue("imported_home")
-        yield Database(Path(shutil.copytree(imported, tmp_path / "home")), None)
-        return
-    for url in _postgres_database(f"wavetag_recovery_{os.getpid()}"):
-        db = Database(tmp_path / "home", url)
-        result = db.run("import", str(data_dir / RECORDS), "--dataset", "mitdb")
-        assert result.returncode == 0, result.stderr
-        yield db
+    yield from imported_site(request, tmp_path, data_dir / RECORDS, "mitdb", "wavetag_recovery")
 
 
 @pytest.fixture
