@@ -391,9 +391,10 @@ class TestDecisions:
     ) -> None:
         first = answer(w, w.ann1, "True")
         answer(w, w.ann2, "False")
-        second = answer(w, w.ann1, "Reject")
-        # The judge annotates the second task too: ann1's answer to it is not theirs to see.
+        # The judge annotates the second task too (claimed while nobody had answered it,
+        # as experts may): ann1's answer to it is not theirs to see.
         (task,) = claim_batch(w.project, w.judge)
+        second = answer(w, w.ann1, "Reject")
         assert task == second and first != second
         save_annotation(task, w.judge, {"decision": "True"})
         _, judge = call(client, "get", f"/api/v1/projects/{w.project.pk}/decisions", w.h["judge"])
