@@ -55,13 +55,17 @@ class Stats:
     """Latencies by kind of request, errors, acknowledged answers (task ids)."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    times: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     acknowledged: list[tuple[str, int]] = field(default_factory=list)
+    # Server CPU seconds by kind of request, when measured one request at a time.
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    server_pid: int = 0
+    measure_cpu: bool = False
 
-    def add(self, kind: str, seconds: float) -> None:
+    def add(self, kind: str, started: float, seconds: float) -> None:
         with self.lock:
-            self.times[kind].append(seconds)
+            self.times[kind].append((started, seconds))
 
     def error(self, text: str) -> None:
         with self.lock:
@@ -86,6 +90,7 @@ class Browser:
         if method != "GET" and "csrftoken" in self.cookies:
             headers["X-CSRFToken"] = self.cookies["csrftoken"]
             headers.setdefault("Referer", f"http://localhost:{self.port}/")
+        cpu0 = cpu_seconds(self.stats.server_pid) if self.stats.measure_cpu else 0.0
         t0 = time.perf_counter()
         for attempt in (1, 2):
             try:
@@ -100,7 +105,9 @@ class Browser:
                 if attempt == 2:
                     self.stats.error(f"{kind} {method} {path}: {exc}")
                     return 0, b""
-        self.stats.add(kind, time.perf_counter() - t0)
+        self.stats.add(kind, t0, time.perf_counter() - t0)
+        if self.stats.measure_cpu:
+            self.stats.cpu[kind].append(cpu_seconds(self.stats.server_pid) - cpu0)
         for value in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -129,7 +136,13 @@ class Browser:
 
 
 def annotator(
-    username: str, project: int, port: int, stats: Stats, tasks: int, pause: tuple[float, float]
+    username: str,
+    project: int,
+    port: int,
+    stats: Stats,
+    tasks: int,
+    pause: tuple[float, float],
+    start: threading.Barrier | None = None,
 ) -> None:
     rnd = random.Random(username)
     browser = Browser(port, stats)
@@ -138,7 +151,10 @@ def annotator(
         if pause[1] > 0:
             time.sleep(rnd.uniform(*pause))
 
-    if not browser.login(username):
+    ok = browser.login(username)
+    if start is not None:
+        start.wait()  # every client logged in before the measured stretch begins
+    if not ok:
         return
     done = 0
     while done < tasks:
@@ -214,15 +230,20 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def report(title: str, stats: Stats, seconds: float, cpu: float) -> None:
-    n = sum(len(v) for v in stats.times.values())
+KINDS = ("login-page", "login", "claim", "page", "task", "window", "submit")
+
+
+def report(title: str, stats: Stats, seconds: float, cpu: float, since: float = 0.0) -> None:
+    """Latency table of the requests started at or after ``since`` (perf_counter)."""
+    times = {k: [d for t, d in v if t >= since] for k, v in stats.times.items()}
+    n = sum(len(v) for v in times.values())
     print(f"\n### {title}")
     print(f"{n} requests in {seconds:.0f} s: {n / seconds:.1f} req/s;", end=" ")
     print(f"server CPU {cpu:.1f} s, {1000 * cpu / max(n, 1):.2f} ms a request")
     print("| request | count | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
-    for kind in ("login-page", "login", "claim", "page", "task", "window", "submit"):
-        v = stats.times.get(kind)
+    for kind in KINDS:
+        v = times.get(kind)
         if not v:
             continue
         print(
@@ -256,7 +277,7 @@ project = create_project("load", "load", template="wearable-rhythm", segment_sec
     annotators_per_task=2, max_annotators=2, batch_size={min(tasks, 10)})
 hashed = make_password({PASSWORD!r})
 User = get_user_model()
-User.objects.bulk_create([User(username=f"a{{i:03d}}", password=hashed) for i in range({users})])
+User.objects.bulk_create([User(username=f"a{{i:04d}}", password=hashed) for i in range({users})])
 for u in User.objects.filter(username__startswith="a"):
     add_member(project, u, "annotator")
 print(project.pk)
@@ -308,7 +329,7 @@ def run_db(db: str, a: argparse.Namespace) -> None:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
         env["DATABASE_URL"] = PG_URL
     try:
-        project = setup(home, env, a.data, max(a.users, a.stress_clients), a.tasks)
+        project = setup(home, env, a.data, a.accounts, a.tasks)
         port = free_port()
         log = Path(tempfile.gettempdir()) / f"bench-load-{db}-server.log"
         print(f"server log: {log}")
@@ -334,41 +355,9 @@ def run_db(db: str, a: argparse.Namespace) -> None:
         try:
             wait_ready(port)
             print(f"\n## {db}: {a.processes} server process(es) x {a.threads} threads")
-            for title, users, tasks, pause in (
-                (
-                    f"paced: {a.users} annotators, {a.tasks} tasks each, pauses {a.pause} s",
-                    a.users,
-                    a.tasks,
-                    a.pause,
-                ),
-                (
-                    f"stress: {a.stress_clients} clients without pauses, {a.stress_seconds} s",
-                    a.stress_clients,
-                    10**6,
-                    (0.0, 0.0),
-                ),
-            ):
-                stats = Stats()
-                cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
-                threads = []
-                offset = 0 if users == a.users else a.users  # the stress run's own users
-                for i in range(users):
-                    name = f"a{(i + offset) % max(a.users, a.stress_clients):03d}"
-                    th = threading.Thread(
-                        target=annotator,
-                        args=(name, project, port, stats, tasks, pause),
-                        daemon=True,
-                    )
-                    threads.append(th)
-                    th.start()
-                    if pause[1] > 0:
-                        time.sleep(a.ramp / users)  # log-ins spread over the ramp
-                deadline = t0 + (a.stress_seconds if pause[1] == 0 else 10**9)
-                for th in threads:
-                    th.join(max(0.0, deadline - time.perf_counter()))
-                seconds = time.perf_counter() - t0
-                report(title, stats, seconds, cpu_seconds(server.pid) - cpu0)
-                print(check(env, stats.acknowledged))
+            paced(a, project, port, server.pid, env)
+            stress(a, project, port, server.pid, env)
+            cost(a, project, port, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -376,6 +365,73 @@ def run_db(db: str, a: argparse.Namespace) -> None:
         shutil.rmtree(home, ignore_errors=True)
         if db == "postgresql":
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB])
+
+
+def users_for(a: argparse.Namespace, first: int, count: int) -> list[str]:
+    return [f"a{(first + i) % a.accounts:04d}" for i in range(count)]
+
+
+def paced(a: argparse.Namespace, project: int, port: int, pid: int, env: dict[str, str]) -> None:
+    """Annotators logging in over the ramp, then working with pauses; latencies reported
+    for the whole run and for the steady stretch after the last log-in."""
+    stats = Stats()
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    threads = []
+    for name in users_for(a, 0, a.users):
+        th = threading.Thread(
+            target=annotator, args=(name, project, port, stats, a.tasks, a.pause), daemon=True
+        )
+        threads.append(th)
+        th.start()
+        time.sleep(a.ramp / a.users)  # log-ins spread over the ramp
+    ramp_end = time.perf_counter()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    title = f"paced: {a.users} annotators, {a.tasks} tasks each, pauses {a.pause} s"
+    report(f"{title}; log-ins over {a.ramp:.0f} s", stats, seconds, cpu)
+    report(f"{title}; requests after the last log-in", stats, seconds, cpu, since=ramp_end)
+    print(check(env, stats.acknowledged))
+
+
+def stress(a: argparse.Namespace, project: int, port: int, pid: int, env: dict[str, str]) -> None:
+    """Clients without pauses for ``stress_seconds``, timed from when all have logged in."""
+    stats = Stats()
+    start = threading.Barrier(a.stress_clients + 1)
+    for name in users_for(a, a.users, a.stress_clients):
+        threading.Thread(
+            target=annotator,
+            args=(name, project, port, stats, 10**6, (0.0, 0.0), start),
+            daemon=True,
+        ).start()
+    start.wait()
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    time.sleep(a.stress_seconds)
+    seconds = time.perf_counter() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    title = f"stress: {a.stress_clients} clients without pauses, {a.stress_seconds:.0f} s"
+    report(title, stats, seconds, cpu, since=t0)
+    time.sleep(2.0)  # let the last answers land before counting
+    print(check(env, stats.acknowledged))
+
+
+def cost(a: argparse.Namespace, project: int, port: int, pid: int) -> None:
+    """Where the time goes: server CPU per request, by kind, one request at a time (the
+    mean: /proc counts CPU in 10-ms ticks, so one request's figure is coarse)."""
+    stats = Stats(server_pid=pid, measure_cpu=True)
+    (name,) = users_for(a, a.users + a.stress_clients, 1)
+    annotator(name, project, port, stats, 40, (0.0, 0.0))
+    print("\n### server CPU by request (one client, one request at a time)")
+    print("| request | count | CPU ms (mean) | wall ms (median) |")
+    print("|---|---:|---:|---:|")
+    for kind in KINDS:
+        if stats.cpu.get(kind):
+            wall = [d for _, d in stats.times[kind]]
+            print(
+                f"| {kind} | {len(wall)} | {1000 * statistics.fmean(stats.cpu[kind]):.1f} |"
+                f" {1000 * statistics.median(wall):.1f} |"
+            )
 
 
 def wait_ready(port: int) -> None:
@@ -405,12 +461,13 @@ def main() -> None:
     p.add_argument("--users", type=int, default=200)
     p.add_argument("--tasks", type=int, default=10)
     p.add_argument("--pause", type=pair, default=(3.0, 10.0), help="LO,HI seconds (3,10)")
-    p.add_argument("--ramp", type=float, default=30.0, help="seconds over which users log in")
+    p.add_argument("--ramp", type=float, default=120.0, help="seconds over which users log in")
     p.add_argument("--stress-clients", type=int, default=50)
     p.add_argument("--stress-seconds", type=float, default=60.0)
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--threads", type=int, default=8)
     a = p.parse_args()
+    a.accounts = a.users + a.stress_clients + 1
     # Stress clients never pause: they claim until the time is up.
     print(
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus;"
