@@ -21,6 +21,21 @@ pytestmark = pytest.mark.django_db
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Any:
+    """Requests go through the WSGI handler, which closes old database connections at each
+    request's start and end; inside the test's transaction that closes the test's own
+    connection (Django's test client disconnects these handlers the same way)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def world(icu_alarms: Any, ecg_record: Any) -> Any:
     w = icu_team()
