@@ -30,7 +30,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from wavetag.processes import stop_process
+
 from .factories import command_env, run_wavetag
+from .test_cli import wait_for
 
 USERS = 30
 BATCH = 5
@@ -211,25 +214,11 @@ def _serve(database: Database) -> Iterator[dict[str, Any]]:
             )
             bases.append(f"http://127.0.0.1:{port}")
         for base in bases:
-            wait_for(base + "/healthz")
+            wait_for(base + "/healthz", seconds=60)
         yield {"bases": bases, "database": database, **setup}
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=20)
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+            stop_process(proc, timeout=20)
 
 
 def claim(base: str, project: int, token: str) -> tuple[int, Any]:

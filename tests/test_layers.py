@@ -1,7 +1,7 @@
 """The house's floors: imports flow one way, down.
 
-    signal, errors, logs  <-  records  <-  projects  <-  analysis, accounts  <-  annotations
-                    <-  api, web
+    signal, errors, logs, processes  <-  records  <-  projects  <-  analysis, accounts
+                    <-  annotations  <-  api, web
 
 A module may import its own app and any app on a lower floor; never an app on its own
 floor or above, neither at module level nor inside a function (a function-level import
@@ -23,6 +23,7 @@ FLOORS = {
     "signal": 0,
     "errors": 0,
     "logs": 0,
+    "processes": 0,
     "records": 1,
     "projects": 2,
     "analysis": 3,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from wavetag.processes import stop_process
+
 from .test_cli import free_port, run_env, wait_for
 
 
@@ -36,12 +38,7 @@ def stopped() -> Iterator[list[subprocess.Popen[bytes]]]:
     servers: list[subprocess.Popen[bytes]] = []
     yield servers
     for server in servers:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=15)
 
 
 def healthz_seconds(port: int) -> float:

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from wavetag.processes import stop_process
+
 from .factories import command_env, run_wavetag
 from .test_claims_concurrency import Database, imported_site
 
@@ -48,12 +50,7 @@ def workers(site: Database) -> Iterator[list[subprocess.Popen[bytes]]]:
     yield started
     for proc in started:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, timeout=15)
 
 
 def env(site: Database) -> dict[str, str]:

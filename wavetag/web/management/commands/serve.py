@@ -30,6 +30,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from wavetag.processes import stop_process
+
 log = logging.getLogger(__name__)
 
 
@@ -193,12 +195,7 @@ class WorkerChild:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def serve(
