@@ -16,6 +16,8 @@ from ninja.security import HttpBearer, SessionAuth
 from wavetag.accounts.models import ApiToken
 from wavetag.errors import WavetagError
 
+from .errors import error_body
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,14 @@ class ActiveSession(SessionAuth):
 ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
-    "properties": {"detail": {"type": "string", "description": "what is wrong, naming the field"}},
+    "properties": {
+        "detail": {"type": "string", "description": "what is wrong, naming the field"},
+        "request_id": {
+            "type": "string",
+            "description": "this request's id, as in the X-Request-ID header and the server's"
+            " log: quote it when reporting a problem",
+        },
+    },
     "required": ["detail"],
 }
 ERROR_MEANING = {
@@ -107,7 +116,7 @@ api = WavetagAPI(
 
 
 def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    return api.create_response(request, {"detail": message}, status=status)
+    return api.create_response(request, error_body(message), status=status)
 
 
 @api.exception_handler(ValidationError)
@@ -118,7 +127,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request"
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
     return api.create_response(
-        request, {"detail": "; ".join(problems), "errors": exc.errors}, status=422
+        request, error_body("; ".join(problems), errors=exc.errors), status=422
     )
 
 
@@ -163,7 +172,7 @@ def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("API error on %s", request.path)
-    return _error(request, 500, "Internal error; it has been logged")
+    return _error(request, 500, "Internal error; it has been logged with this request's id")
 
 
 from .accounts import router as accounts_router  # noqa: E402

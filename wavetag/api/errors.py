@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from wavetag import logs
+
 API_PREFIX = "/api/"
 
 DETAILS = {
@@ -22,6 +24,16 @@ DETAILS = {
     405: "method not allowed",
     413: "request body too large",
 }
+
+
+def error_body(detail: str, **extra: object) -> dict[str, object]:
+    """Every error's JSON: the detail, and the request id that finds it in the server's log
+    (an administrator asked about "an error" needs that id, not a time of day)."""
+    body: dict[str, object] = {"detail": detail, **extra}
+    rid = logs.request_id.get()
+    if rid != "-":
+        body["request_id"] = rid
+    return body
 
 
 class JsonApiErrorsMiddleware:
@@ -44,7 +56,7 @@ class JsonApiErrorsMiddleware:
             detail = f"method {request.method} not allowed here; allowed: {response['Allow']}"
         elif status == 403 and b"CSRF" in getattr(response, "content", b""):
             detail = "forbidden: CSRF check failed"
-        out = JsonResponse({"detail": detail}, status=status)
+        out = JsonResponse(error_body(detail), status=status)
         for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             if response.has_header(header):
                 out[header] = response[header]
