@@ -12,7 +12,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from wavetag.projects.access import is_dataset_admin, visible_records, visible_sets_filter
+from wavetag.projects.access import (
+    dataset_memberships,
+    is_dataset_admin,
+    visible_records,
+    visible_sets_filter,
+)
 from wavetag.projects.models import Assignment, Role, TaskStatus
 from wavetag.records.access import MAX_ID, can_see_everything
 from wavetag.records.models import AnnotationSet, Record
@@ -51,13 +56,21 @@ def visible_annotation_sets(user: Any, record: Record) -> QuerySet[AnnotationSet
         return sets
     if not user.is_authenticated:
         return sets.none()
-    if is_dataset_admin(user, record.dataset_id):
+    # One read of the user's roles on the dataset answers both questions below (every
+    # task page asks them).
+    rows = dataset_memberships(user, record.dataset_id)
+    roles = {row[0] for row in rows}
+    if Role.ADMIN in roles:  # as is_dataset_admin
         return sets
-    allowed = visible_sets_filter(user, record.dataset_id)
+    # The dataset is at hand on most pages (loaded with the record): no query to ask it.
+    tutorial = record.dataset.tutorial if Record.dataset.is_cached(record) else None
+    allowed = visible_sets_filter(user, record.dataset_id, tutorial, rows)
     # A working copy someone made is theirs to see, whatever the project shows others; and
     # nobody else's, even in a project that is not blind: it is an unfinished answer
     # (only the adjudicators of a beat-correction task see its annotators' sets).
-    own = Q(created_by=user) | _shared_task_sets(user, record)
+    own = Q(created_by=user)
+    if Role.ADJUDICATOR in roles:  # the only role left that may see others' task sets
+        own |= _shared_task_sets(user, record)
     not_human = ~Q(origin=AnnotationSet.Origin.HUMAN)
     if allowed is None:
         return sets.filter(not_human | own)

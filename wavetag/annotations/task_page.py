@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from wavetag.analysis.findings import page_findings
-from wavetag.projects.access import shown_outcome, task_access
+from wavetag.projects.access import TaskAccess, shown_outcome, task_access
 from wavetag.projects.models import Assignment, Task
 
 from .batches import batch_position
@@ -19,11 +19,14 @@ from .suggestions import machine_suggestion
 from .viewer import viewer_config
 
 
-def task_page(task: Task, user: Any) -> dict[str, Any]:
+def task_page(task: Task, user: Any, access: TaskAccess | None = None) -> dict[str, Any]:
     """The user's assignment and answer, the viewer opened on the task's window (with the
     event marked), the automatic findings there, and, for an assignee, where the task
     stands in their batch, what its kind adds (a beat task's working set) and the machine
-    suggestions for its form when the project turned them on."""
+    suggestions for its form when the project turned them on.
+
+    ``access`` is the user's access to the task when the caller has just checked it (not
+    asked again: the page is the annotator's most frequent request)."""
     assignment = Assignment.objects.filter(task=task, user=user).first()
     window = task.view_window
     config = viewer_config(task.record, user, event=task.event_time, window=window)
@@ -44,6 +47,6 @@ def task_page(task: Task, user: Any) -> dict[str, Any]:
         data["requests"] = own_requests(mine) if mine is not None else []
         # Only what the rules let an annotator know: nothing, unless the project reveals
         # the outcome of final tasks (or is not blind).
-        outcome = shown_outcome(task, task_access(user, task))
+        outcome = shown_outcome(task, access or task_access(user, task))
         data["outcome"] = outcome if outcome["status"] is not None else None
     return data

@@ -135,7 +135,21 @@ def is_dataset_admin(user: Any, dataset_id: int) -> bool:
     ).exists()
 
 
-def visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
+def dataset_memberships(user: Any, dataset_id: int) -> list[tuple[str, bool, Any, Any]]:
+    """The user's (role, blind, visible_sets, schema) in each project on the dataset."""
+    return list(
+        Membership.objects.filter(user=user, project__dataset_id=dataset_id).values_list(
+            "role", "project__blind", "project__visible_sets", "project__schema"
+        )
+    )
+
+
+def visible_sets_filter(
+    user: Any,
+    dataset_id: int,
+    tutorial: bool | None = None,
+    rows: list[tuple[str, bool, Any, Any]] | None = None,
+) -> Q | None:
     """Which imported (non-human) sets of a dataset's records the user may see; None: all.
 
     Reference sets can give the answer away (an ``ALARM`` note, a ``(VT`` rhythm mark), so
@@ -144,13 +158,14 @@ def visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
     annotators start from (``start_set``: the automatic set, or an imported one). Project
     admins, and members of a project that is not blind, see every set. Through several
     projects on one dataset, the user sees what any of them allows. On the tutorial's
-    dataset everyone also sees its practice set (the beats a walkthrough corrects).
+    dataset everyone also sees its practice set (the beats a walkthrough corrects);
+    ``tutorial`` says whether the dataset is the tutorial's, and ``rows`` are the user's
+    :func:`dataset_memberships`, when the caller has them.
     """
     names: set[str] = set()
     automatic = False
-    rows = Membership.objects.filter(user=user, project__dataset_id=dataset_id).values_list(
-        "role", "project__blind", "project__visible_sets", "project__schema"
-    )
+    if rows is None:
+        rows = dataset_memberships(user, dataset_id)
     for role, blind, sets, schema in rows:
         if role == Role.ADMIN or not blind:
             return None
@@ -162,7 +177,9 @@ def visible_sets_filter(user: Any, dataset_id: int) -> Q | None:
             else:
                 names.add(start)
     # The tutorial shows everyone its practice beats, never its reference (the answers).
-    if Dataset.objects.filter(pk=dataset_id, tutorial=True).exists():
+    if tutorial is None:
+        tutorial = Dataset.objects.filter(pk=dataset_id, tutorial=True).exists()
+    if tutorial:
         names.add(PRACTICE_SET)
     found = Q(name__in=names)
     if automatic:
@@ -288,7 +305,8 @@ def task_access(user: Any, task: Task) -> TaskAccess:
 
 
 def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:
-    task = Task.objects.select_related("project", "record").filter(pk=_id(task_id)).first()
+    # The record's dataset too: the task page names it (one query fewer per page).
+    task = Task.objects.select_related("project", "record__dataset").filter(pk=_id(task_id)).first()
     if task is None:
         raise Http404("No such task")
     access = task_access(user, task)

@@ -174,11 +174,14 @@ def mine(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def _task_context(
-    request: HttpRequest, task: Task, answer: dict[str, Any] | None = None
+    request: HttpRequest,
+    task: Task,
+    answer: dict[str, Any] | None = None,
+    acc: access.TaskAccess | None = None,
 ) -> dict[str, Any]:
     """The task page's data, and for an assignee the form with their answer (or, after a
     refused save, what they entered)."""
-    context = task_page_data(task, request.user)
+    context = task_page_data(task, request.user, acc)
     context.update(action_keys=ACTION_KEYS, schema=task.project.schema)
     if context.get("frozen"):
         context["own_lines"] = answer_lines(task.project.schema, context["annotation"].answer)
@@ -222,7 +225,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     Answers JSON to a script that asks for it, the same save either way."""
     task, acc = access.get_task_for_user(request.user, task_id)
     if request.method == "GET":
-        return render(request, "web/task_annotate.html", _task_context(request, task))
+        return render(request, "web/task_annotate.html", _task_context(request, task, acc=acc))
     body = body_from_post(task.project.schema, request.POST)
     try:
         annotation = services.save_annotation(task, request.user, body)

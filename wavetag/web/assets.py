@@ -46,7 +46,13 @@ def viewer_version() -> str:
 
 def viewer_assets() -> dict[str, object]:
     """URLs for viewer.html: the stylesheet, main.js, and every module for the import map."""
-    version = viewer_version()
+    return _viewer_assets(viewer_version())
+
+
+@lru_cache(maxsize=4)
+def _viewer_assets(version: str) -> dict[str, object]:
+    # Built once per version of the viewer's files: some eighty static() lookups that every
+    # task page would otherwise repeat (a few milliseconds of each).
     names = _viewer_files()[1]
 
     def url(name: str) -> str:
