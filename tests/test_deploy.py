@@ -3,8 +3,15 @@ setting they use is one wavetag documents (in settings.py and in the README's ta
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -53,3 +60,187 @@ def test_every_setting_the_deploy_files_use_is_documented() -> None:
     for name in sorted(used - {"WAVETAG_HOST", "WAVETAG_ORIGIN"}):  # compose's own .env names
         assert re.search(rf"^{name}\b", documented, re.M), f"{name} not in settings.py"
         assert f"| `{name}` |" in readme, f"{name} not in the README's table"
+
+
+# -- the compose file's services, run as processes ------------------------------------------
+#
+# No container engine runs on the test machines, so the compose file's wavetag services
+# are started here as the processes they describe: each with the service's own command and
+# environment (the same ${...} substitution compose does), its own WAVETAG_HOME as if on a
+# machine of its own, and the service host names pointed at this machine's PostgreSQL,
+# Redis and an S3-compatible server. What this checks is what a container engine would
+# not: that the commands and settings of the file make one working site.
+
+WAVETAG_SERVICES = ["migrate", *MACHINES]
+
+
+def substitute(value: str, given: dict[str, str]) -> str:
+    """Compose's interpolation: ${NAME:?error}, ${NAME:-default}, ${NAME}, $$."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
+        if given.get(name):
+            return given[name]
+        if op == ":?":
+            raise AssertionError(f"{name} is required: {arg}")
+        return arg if op == ":-" else ""
+
+    return re.sub(r"\$\{(\w+)(:[?-])?([^}]*)\}", one, value).replace("$$", "$")
+
+
+def service_env(compose: dict, name: str, given: dict[str, str]) -> dict[str, str]:
+    env = compose["services"][name]["environment"]
+    return {k: substitute(str(v), given) for k, v in env.items()}
+
+
+def machine_envs(
+    compose: dict, tmp_path: Path, database_url: str, s3_endpoint: str, bucket: str
+) -> dict[str, dict[str, str]]:
+    """Each wavetag service's environment, its host names pointed at this machine."""
+    given = {
+        "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
+        "WAVETAG_SECRET_KEY": secrets.token_urlsafe(50),
+        "MINIO_ROOT_PASSWORD": secrets.token_urlsafe(16),
+        "MINIO_WAVETAG_PASSWORD": secrets.token_urlsafe(16),
+    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("WAVETAG_", "DATABASE_"))}
+    machines = {}
+    for name in WAVETAG_SERVICES:
+        env = service_env(compose, name, given)
+        assert urlparse(env["DATABASE_URL"]).hostname == "postgres"
+        env["DATABASE_URL"] = database_url
+        assert env["WAVETAG_S3_ENDPOINT_URL"] == "http://minio:9000"
+        env["WAVETAG_S3_ENDPOINT_URL"] = s3_endpoint
+        assert env["WAVETAG_STORE_URL"].startswith("s3://wavetag/")
+        env["WAVETAG_STORE_URL"] = env["WAVETAG_STORE_URL"].replace("//wavetag/", f"//{bucket}/")
+        assert env["WAVETAG_REDIS_URL"].startswith("redis://redis:6379/")
+        env["WAVETAG_REDIS_URL"] = "redis://127.0.0.1:6379/7"
+        home = tmp_path / name  # a machine of its own: nothing shared through local files
+        home.mkdir()
+        machines[name] = {**base, **env, "WAVETAG_HOME": str(home)}
+    return machines
+
+
+@pytest.fixture
+def compose_site(
+    compose: dict, tmp_path: Path, s3_endpoint: str, s3_bucket: str, data_dir: Path
+) -> Iterator[dict[str, Any]]:
+    from wavetag.processes import stop_process
+
+    from .test_claims_concurrency import _postgres_database, free_port
+    from .test_cli import wait_for
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        pytest.skip("runs in the PostgreSQL leg: the compose file's database is PostgreSQL")
+    database = _postgres_database(f"wavetag_compose_{os.getpid()}")
+    database_url = next(database)
+    machines = machine_envs(compose, tmp_path, database_url, s3_endpoint, s3_bucket)
+
+    def run(name: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        command = list(args) or compose["services"][name]["command"]
+        assert command[0] == "wavetag"
+        return subprocess.run(
+            [sys.executable, "-m", *command],
+            env={**machines[name], **extra},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        migrated = run("migrate")
+        assert migrated.returncode == 0, migrated.stderr
+        # The README's one-off commands run in the migrate service's container.
+        record = str(data_dir / "mitdb/100")
+        imported = run("migrate", "wavetag", "import", record, "--dataset", "holter")
+        assert imported.returncode == 0, imported.stderr
+        password = {"WAVETAG_PASSWORD": "a long password 1"}
+        made = run("migrate", "wavetag", "user", "create", "lead", "--staff", **password)
+        assert made.returncode == 0, made.stderr
+        bases = []
+        for name in MACHINES:
+            command = list(compose["services"][name]["command"])
+            if "serve" in command:
+                port = free_port()
+                command[command.index("--port") + 1] = str(port)
+                command[command.index("--host") + 1] = "127.0.0.1"
+                bases.append(f"http://127.0.0.1:{port}")
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *command],
+                    env=machines[name],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for base in bases:
+            wait_for(base + "/healthz", 60)
+        yield {"bases": bases, "run": run, "database_url": database_url, "bucket": s3_bucket}
+    finally:
+        for proc in procs:
+            stop_process(proc, timeout=30)
+        database.close()  # drops the database
+
+
+class TestComposeServicesAsProcesses:
+    def test_two_web_machines_and_two_workers_make_one_site(
+        self, compose_site: dict[str, Any], s3_endpoint: str
+    ) -> None:
+        import http.cookiejar
+        import json
+        import time
+        import urllib.parse
+        import urllib.request
+
+        import boto3
+        import psycopg
+
+        web1, web2 = compose_site["bases"]
+        # The store is the bucket: the import wrote its waveforms there, nothing local.
+        keys = boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(
+            Bucket=compose_site["bucket"]
+        )
+        assert keys.get("KeyCount", 0) > 0
+        for base in (web1, web2):
+            with urllib.request.urlopen(base + "/readyz", timeout=10) as response:
+                ready = json.loads(response.read())
+            assert ready["checks"] == {"database": "ok", "store": "ok"}
+
+        # Logged in through one web machine, the session holds on the other (one key,
+        # sessions in the shared database and Redis).
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.addheaders = [("Host", "localhost")]
+        page = opener.open(web1 + "/login/", timeout=10).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None
+        form = urllib.parse.urlencode(
+            {"username": "lead", "password": "a long password 1", "csrfmiddlewaretoken": token[1]}
+        ).encode()
+        opener.open(
+            urllib.request.Request(web1 + "/login/", data=form, headers={"Referer": web1}),
+            timeout=30,
+        ).read()
+        records = json.loads(opener.open(web2 + "/api/v1/records", timeout=10).read())
+        [record] = records["items"]
+        window = opener.open(
+            web2 + f"/api/v1/records/{record['id']}/window?start=0&end=10", timeout=30
+        )
+        assert window.status == 200 and json.loads(window.read())["channels"]
+
+        # An analysis asked for once runs once, on one of the two workers.
+        queued = compose_site["run"]("migrate", "wavetag", "analyze", "100")
+        assert queued.returncode == 0, queued.stderr
+        deadline = time.monotonic() + 240
+        with psycopg.connect(compose_site["database_url"], autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                runs = conn.execute("SELECT status FROM analysis_analysisrun").fetchall()
+                if runs and runs[0][0] in {"done", "failed"}:
+                    break
+                time.sleep(0.5)
+            assert runs == [("done",)]
+            workers = conn.execute("SELECT count(*) FROM analysis_worker").fetchone()
+        assert workers == (2,)
