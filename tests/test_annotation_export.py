@@ -119,12 +119,13 @@ class TestCsv:
         response = export(client, world, "lead", set="atr", format="csv")
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[0] == ["time", "sample", "symbol", "aux", "channel"]
+        assert rows[0][:5] == ["time", "sample", "symbol", "aux", "channel"]
         original = wfdb.rdann(str(world.data_dir / "mitdb/100"), "atr")
         assert len(rows) - 1 == len(original.sample) == world.atr.count
         assert [int(r[1]) for r in rows[1:]] == list(original.sample)
         assert [r[2] for r in rows[1:]] == original.symbol
         assert [r[3] for r in rows[1:]] == [a.rstrip("\x00") for a in original.aux_note]
+        assert [int(r[7]) for r in rows[1:]] == list(original.num)
         assert all(abs(float(r[0]) - int(r[1]) / 360) < 1e-9 for r in rows[1:])
 
     def test_cells_that_a_spreadsheet_would_run_are_quoted(
@@ -202,3 +203,82 @@ class TestWorkingSet:
         copy = sets.create_working_set(world.atr, world.lead)
         with pytest.raises(sets.SetError, match="only imported or automatic sets"):
             sets.create_working_set(copy, world.lead)
+
+
+class TestExportFixes:
+    """What a data manager found in the exports: names that replace recordings, text that
+    WFDB files mangle, CSV columns missing, no JSON."""
+
+    def test_a_set_named_like_a_recording_file_never_downloads_over_it(
+        self, client: Client, world: SimpleNamespace, tmp_path: Path
+    ) -> None:
+        aset = AnnotationSet.objects.create(record=world.record, name="edf", origin="imported")
+        Annotation.objects.create(annotation_set=aset, time=1, sample=360, symbol="N")
+        response = export(client, world, "root", set="edf", format="wfdb")
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="100.edfann"'
+        back = read_back(response.content, tmp_path, ext="edfann")
+        assert list(back.sample) == [360] and back.symbol == ["N"]
+        atr = export(client, world, "root", set="atr", format="wfdb")
+        assert atr["Content-Disposition"] == 'attachment; filename="100.atr"'
+
+    def test_text_outside_ascii_is_refused_as_wfdb_and_kept_in_csv_and_json(
+        self, client: Client, world: SimpleNamespace
+    ) -> None:
+        aset = AnnotationSet.objects.create(record=world.record, name="notes", origin="human")
+        Annotation.objects.create(annotation_set=aset, time=1, sample=360, symbol="N")
+        Annotation.objects.create(
+            annotation_set=aset, time=2.5, sample=900, symbol="+", aux_note="心电"
+        )
+        wfdb_answer = export(client, world, "root", set="notes", format="wfdb")
+        assert wfdb_answer.status_code == 400
+        detail = wfdb_answer.json()["detail"]
+        assert "心电" in detail and "2.500 s" in detail and "format=csv" in detail
+        rows = list(
+            csv.reader(
+                io.StringIO(
+                    export(client, world, "root", set="notes", format="csv").content.decode()
+                )
+            )  # fmt: skip
+        )
+        assert rows[2][3] == "心电"
+        items = export(client, world, "root", set="notes", format="json").json()["items"]
+        assert items[1]["aux"] == "心电"
+
+    def test_csv_and_json_carry_duration_subtype_and_num(
+        self, client: Client, world: SimpleNamespace
+    ) -> None:
+        aset = AnnotationSet.objects.create(record=world.record, name="episodes", origin="human")
+        Annotation.objects.create(
+            annotation_set=aset, time=10, sample=3600, symbol="+", aux_note="(AFIB",
+            duration=12.5, subtype=2, num=3,
+        )  # fmt: skip
+        response = export(client, world, "root", set="episodes", format="csv")
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows[0] == [
+            "time", "sample", "symbol", "aux", "channel", "duration", "subtype", "num"
+        ]  # fmt: skip
+        assert rows[1] == ["10.0", "3600", "+", "(AFIB", "0", "12.5", "2", "3"]
+        response = export(client, world, "root", set="episodes", format="json")
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="100.episodes.json"'
+        body = response.json()
+        assert (body["record"], body["set"], body["fs"], body["count"]) == ("100", "episodes",
+                                                                            360.0, 1)  # fmt: skip
+        assert body["items"] == [
+            {"time": 10.0, "sample": 3600, "symbol": "+", "aux": "(AFIB", "channel": 0,
+             "duration": 12.5, "subtype": 2, "num": 3}
+        ]  # fmt: skip
+
+    def test_an_episode_exports_to_wfdb_as_rhythm_changes(
+        self, client: Client, world: SimpleNamespace, tmp_path: Path
+    ) -> None:
+        aset = AnnotationSet.objects.create(record=world.record, name="episodes", origin="human")
+        Annotation.objects.create(
+            annotation_set=aset, time=10, sample=3600, symbol="+", aux_note="(AFIB", duration=5
+        )
+        back = read_back(
+            export(client, world, "root", set="episodes").content, tmp_path, ext="episodes"
+        )
+        assert list(back.sample) == [3600, 5400]
+        assert [a.rstrip("\x00") for a in back.aux_note] == ["(AFIB", "(N"]

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 
 from wavetag.annotations import access as set_access
 from wavetag.projects import access
 from wavetag.records.access import may_see_comments
-from wavetag.records.annotation_files import export_csv, export_wfdb, file_stem
+from wavetag.records.annotation_files import export_csv, export_json, export_wfdb, file_stem
 from wavetag.records.models import Annotation, Record
 from wavetag.records.windows import (
     WINDOW_PARAMETERS,
@@ -297,19 +297,22 @@ def list_annotations(
 
 @router.get(
     "/records/{record_id}/annotations/export",
-    summary="One annotation set as a file: WFDB annotation file or CSV",
+    summary="One annotation set as a file: WFDB annotation file, CSV or JSON",
     description=(
-        "`format=wfdb` returns a WFDB annotation file (`wfdb.rdann` and the WFDB tools read "
-        "it; labels outside the standard codes become comment annotations carrying the "
-        "label); `format=csv` one row per annotation: time (s), sample, symbol, aux, channel. "
-        "Only sets you may see."
+        "`format=wfdb` returns a WFDB annotation file named `<record>.<set>` (`wfdb.rdann` "
+        "and the WFDB tools read it; labels outside the standard codes become comment "
+        "annotations carrying the label; rhythm episodes drawn with a length become rhythm "
+        "changes; a set holding text outside ASCII is refused, as WFDB files cannot carry "
+        "it); `format=csv` one row per annotation: time (s), sample, symbol, aux, channel, "
+        "duration (s), subtype, num; `format=json` the same fields as items. Only sets you "
+        "may see."
     ),
 )
 def export_annotations(
     request: HttpRequest,
     record_id: int,
     set: str = Query(..., description="annotation set name, e.g. atr"),
-    format: Literal["wfdb", "csv"] = "wfdb",
+    format: Literal["wfdb", "csv", "json"] = "wfdb",
 ) -> HttpResponse:
     user = api_user(request)
     record = access.get_record_for_user(user, record_id)
@@ -320,6 +323,9 @@ def export_annotations(
     if format == "csv":
         response = HttpResponse(export_csv(aset), content_type="text/csv; charset=utf-8")
         filename = f"{name}.{extension}.csv"
+    elif format == "json":
+        response = JsonResponse(export_json(aset), json_dumps_params={"ensure_ascii": False})
+        filename = f"{name}.{extension}.json"
     else:
         response = HttpResponse(export_wfdb(aset), content_type="application/octet-stream")
         filename = f"{name}.{extension}"
