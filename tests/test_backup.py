@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -63,12 +64,22 @@ class Home:
         assert result.returncode == 0, result.stderr
         return result
 
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.url is None:
+            with sqlite3.connect(self.path / "wavetag.sqlite3") as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            return conn.execute(sql).fetchall()
+
     def snapshot(self) -> dict[str, str]:
         """Every file of the home with its checksum, and the database's tables and rows."""
         state = {}
         if self.path.exists():
             for path in sorted(self.path.rglob("*")):
-                if path.is_file():
+                # SQLite's -shm is an index of the -wal that any reader rebuilds: no data.
+                if path.is_file() and not path.name.endswith("-shm"):
                     state[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
         if self.url:
             import psycopg
@@ -259,6 +270,11 @@ class TestBackupWhileServing:
         for key in want:
             assert got[key] == want[key], key
 
+        # Now a home in use: refused, naming it, and left as it was; --force replaces it.
+        refused(after, backups / "first", str(after.path), "has tables", "--force")
+        after.ok("restore", str(backups / "first"), "--force")
+        answers_after = after.rows("SELECT count(*) FROM annotations_annotation")[0][0]
+
         # The backup made while answers came in is a snapshot: the first m answers, whole.
         during.ok("restore", str(backups / "first"))
         with serving(during) as base:
@@ -266,6 +282,7 @@ class TestBackupWhileServing:
         answered = [t for t in tasks if seen[f"answers {t}"]["count"]]
         m = len(answered)
         assert answered == tasks[:m] and 5 <= m <= SEGMENTS - HELD_BACK, (m, answered)
+        assert answers_after == m
         for task in tasks:
             if task in answered:
                 assert seen[f"answers {task}"] == want[f"answers {task}"]
