@@ -377,6 +377,8 @@ class TestRetention:
     def test_keep_removes_the_oldest_backups_only(self, site: dict[str, Any]) -> None:
         home, parent = site["home"], site["backup"].parent
         (parent / "notes").mkdir()  # not a backup: never removed
+        (parent / "died.partial").mkdir()  # a backup that died: removed
+        (parent / "died.partial" / ".lock").touch()
         for name in ("b2", "b3"):
             home.ok("backup", str(parent / name), "--keep", "2")
         assert sorted(p.name for p in parent.iterdir()) == ["b2", "b3", "notes"]

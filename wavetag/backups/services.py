@@ -68,8 +68,8 @@ def backup(folder: str | os.PathLike[str], *, keep: int | None = None) -> Report
     4. **Secret key**, when the site keeps it in WAVETAG_HOME/secret_key.
     5. **Manifest** last, then ``folder.partial`` is renamed ``folder``: a folder without
        the suffix is complete.
-    6. With ``keep``, older complete backups in the same parent beyond the ``keep``
-       newest are removed.
+    6. ``.partial`` folders of backups that died are removed from the parent folder, and
+       with ``keep`` the older complete backups there beyond the ``keep`` newest.
     """
     started = time.monotonic()
     dest = Path(os.path.abspath(folder))
@@ -95,6 +95,8 @@ def backup(folder: str | os.PathLike[str], *, keep: int | None = None) -> Report
         os.close(lock)
     report.files = len(files)
     report.bytes = sum(e.size for e in files.values())
+    for stale in _clear_partials(dest.parent):
+        report.lines.append(f"removed {stale}, left by a backup that died")
     if keep is not None:
         for old in _prune(dest.parent, keep):
             report.lines.append(f"removed the older backup {old}")
@@ -123,6 +125,26 @@ def _claim(partial: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return fd
     raise BackupError(f"{partial}: cannot be claimed (another backup started meanwhile?)")
+
+
+def _clear_partials(parent: Path) -> list[Path]:
+    """Remove the ``.partial`` folders of backups that died: ours (they hold a lock file)
+    and locked by no one."""
+    removed = []
+    for path in sorted(parent.glob("*" + PARTIAL)):
+        try:
+            fd = os.open(path / ".lock", os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a backup running now
+        finally:
+            os.close(fd)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def _write(
