@@ -383,3 +383,36 @@ class TestRetention:
             home.ok("backup", str(parent / name), "--keep", "2")
         assert sorted(p.name for p in parent.iterdir()) == ["b2", "b3", "notes"]
         home.ok("restore", str(parent / "b3"), "--force")
+
+
+READ_STORE = """
+from wavetag.records.models import Record
+from wavetag.records.storage import store_root
+from wavetag.signal.store import RecordStore
+record = Record.objects.get()
+print(len(RecordStore.open(store_root(), record.store_key).channels))
+"""
+
+
+class TestObjectStore:
+    def test_the_backup_holds_the_database_and_says_the_bucket_is_not_in_it(
+        self, s3_endpoint: str, s3_bucket: str, tmp_path: Path, data_dir: Path
+    ) -> None:
+        url = f"s3://{s3_bucket}/wavetag"
+        env = {"WAVETAG_STORE_URL": url, "WAVETAG_S3_ENDPOINT_URL": s3_endpoint}
+        home, backup = tmp_path / "home", tmp_path / "backups" / "b1"
+        result = run_wavetag(home, "import", str(data_dir / "mitdb/100"), **env)
+        assert result.returncode == 0, result.stderr
+        result = run_wavetag(home, "backup", str(backup), **env)
+        assert result.returncode == 0, result.stderr
+        assert f"{url}: it is NOT in this backup" in result.stderr
+        manifest = json.loads((backup / "manifest.json").read_text())
+        assert manifest["store"] == {"kind": "object-store", "url": url, "included": False}
+        assert not any(name.startswith("store/") for name in manifest["files"])
+
+        restored = tmp_path / "restored"
+        result = run_wavetag(restored, "restore", str(backup), **env)
+        assert result.returncode == 0, result.stderr
+        assert f"object store {url}" in result.stderr
+        result = run_wavetag(restored, "shell", "-v", "0", "-c", READ_STORE, **env)
+        assert result.returncode == 0 and result.stdout.strip() == "2", result.stderr
