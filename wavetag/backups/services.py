@@ -171,11 +171,10 @@ def _write(
         prev = (previous[0], entries(previous[1])) if previous else None
         copied = store.back_up(Path(settings.STORE_DIR), keys, partial, prev)
         files.update(copied.files)
-        since = f" from {previous[0].name}" if previous else ""
+        since = f"{copied.linked_previous} linked from {previous[0].name}, " if previous else ""
         report.lines.append(
             f"store: {len(keys)} record(s), {len(copied.files)} file(s), {_mb(copied.bytes)}: "
-            f"{copied.linked_previous} linked{since}, {copied.linked_store} linked from the "
-            f"store, {copied.copied} copied"
+            f"{since}{copied.linked_store} linked from the store, {copied.copied} copied"
         )
 
     secret = Path(settings.HOME) / SECRET_FILE

@@ -48,5 +48,5 @@ def write_report(command: BaseCommand, report: Report, verb: str) -> None:
         command.stderr.write(f"warning: {warning}")
     command.stdout.write(
         f"{verb} {report.folder}: {report.files} file(s), {report.bytes / 1e6:.1f} MB "
-        f"in {report.seconds:.1f} s"
+        f"in {report.seconds:.2f} s"
     )
