@@ -28,8 +28,11 @@ from typing import Any
 
 import pytest
 
+from wavetag.processes import stop_process
+
 from .factories import command_env, run_wavetag
-from .test_claims_concurrency import _postgres_database, free_port, wait_for
+from .test_claims_concurrency import _postgres_database, free_port
+from .test_cli import wait_for
 
 SEGMENTS = 60  # mitdb 100 in 30-s tasks
 HELD_BACK = 10  # answers kept until the first backup is done: it cannot hold them all
@@ -130,11 +133,10 @@ def serving(home: Home) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/healthz")
+        wait_for(base + "/healthz", seconds=60)
         yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_process(proc, timeout=20)
 
 
 def api(base: str, path: str, token: str, body: Any = None, method: str = "GET") -> Any:
