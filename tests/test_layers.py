@@ -1,7 +1,7 @@
 """The house's floors: imports flow one way, down.
 
-    signal, errors, logs, processes  <-  records  <-  projects  <-  analysis, accounts
-                    <-  annotations  <-  api, web
+    signal, errors, logs, processes  <-  records  <-  projects, backups
+                    <-  analysis, accounts  <-  annotations  <-  api, web
 
 A module may import its own app and any app on a lower floor; never an app on its own
 floor or above, neither at module level nor inside a function (a function-level import
@@ -26,6 +26,7 @@ FLOORS = {
     "processes": 0,
     "records": 1,
     "projects": 2,
+    "backups": 2,
     "analysis": 3,
     "accounts": 3,
     "annotations": 4,

@@ -1,7 +1,8 @@
 """The ``wavetag`` command: wavetag's own commands and every Django management command.
 
 ``wavetag serve``, ``wavetag demo``, ``wavetag import PATH...``, ``wavetag token create USER``,
-``wavetag worker``, ``wavetag analyze``, ``wavetag store-gc``, and Django's ``migrate``,
+``wavetag worker``, ``wavetag analyze``, ``wavetag store-gc``, ``wavetag backup DIR``,
+``wavetag restore DIR``, and Django's ``migrate``,
 ``createsuperuser``, ``check``, ...
 Hyphens in command names may be written as underscores and vice versa.
 """
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wavetag.settings")
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
+    if args[:1] == ["restore"] and not os.environ.get("WAVETAG_SECRET_KEY"):
+        # The settings would generate a key into the home being restored: a refused
+        # restore would leave it changed, and the backup brings the site's own key.
+        from wavetag.backups.manifest import RESTORING_KEY
+
+        os.environ["WAVETAG_SECRET_KEY"] = RESTORING_KEY
     from django.conf import settings
     from django.core.management import execute_from_command_line
 

@@ -241,6 +241,7 @@ INSTALLED_APPS = [
     "wavetag.annotations",
     "wavetag.analysis",
     "wavetag.web",
+    "wavetag.backups",
     "django_tasks",
     "django_tasks_db",
 ]
