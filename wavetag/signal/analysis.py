@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
-from .atrial import atrial_consistency
+from .atrial import FlutterWaves, atrial_consistency, flutter_waves
 from .beats import BeatConfig, BeatLabels, BeatWindows, bandpass, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import (
@@ -42,7 +42,7 @@ from .quality import (
     segment_quality,
 )
 from .recording import ChannelInfo
-from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .rhythm import AFIB, AFL, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .statements import Statement, StatementConfig, record_statements
 from .vocabulary import PAUSE, RHYTHM_CHANGE
 
@@ -256,7 +256,7 @@ def analyze(
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
        in a segment of the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
+       inside atrial fibrillation or flutter becomes ``N``; no pause overlapping a C segment of the
        analysed lead, nor one through which a pleth or arterial-pressure channel keeps
        beating (:func:`~wavetag.signal.pulse.pulsed_pauses`).
     6. **intervals**: heart rate over the record, intervals on the median beat of its
@@ -513,8 +513,8 @@ def find_rhythm(
     """Rhythm episodes from beat times and codes; an irregular run with a P wave in its
     median beat is not AF.
 
-    Narrow premature beats inside atrial fibrillation are the rhythm itself, not atrial
-    premature beats: ``A`` there becomes ``N`` (in ``labels``).
+    Narrow premature beats inside atrial fibrillation or flutter are the rhythm itself,
+    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``).
     """
     fs, beats = channel.fs, labels.samples
     margin = round(2.0 * fs)  # a median-beat window and its filter edges
@@ -532,6 +532,12 @@ def find_rhythm(
         x, at = stretch(run)
         return atrial_consistency(x, fs, at)
 
+    def flutter(run: I64) -> FlutterWaves:
+        # From the first beat to the last, not beyond: beats outside the run are not
+        # given, and their QRS would stay in the spectrum.
+        lo = int(run[0])
+        return flutter_waves(read(lo, int(run[-1]) + 1), fs, run - lo)
+
     rhythm = rhythm_episodes(
         beats,
         fs,
@@ -540,9 +546,10 @@ def find_rhythm(
         conf=conf.rhythm,
         p_wave=p_wave,
         atrial=atrial,
+        flutter=flutter,
     )
     for ep in rhythm:
-        if ep.label == AFIB:
+        if ep.label in (AFIB, AFL):
             a, z = np.searchsorted(beats, [ep.start, ep.end])
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
