@@ -42,7 +42,7 @@ from .quality import (
     segment_quality,
 )
 from .recording import ChannelInfo
-from .rhythm import AFIB, AFL, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .rhythm import AFIB, AFL, SVTA, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .statements import Statement, StatementConfig, record_statements
 from .vocabulary import PAUSE, RHYTHM_CHANGE
 
@@ -549,11 +549,18 @@ def find_rhythm(
         flutter=flutter,
     )
     for ep in rhythm:
+        a, z = np.searchsorted(beats, [ep.start, ep.end])
         if ep.label in (AFIB, AFL):
-            a, z = np.searchsorted(beats, [ep.start, ep.end])
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
                     labels.symbols[i] = "N"
+        elif ep.label == SVTA:
+            # A supraventricular tachycardia that is not sinus (the rhythm stage keeps
+            # (SVTA for those without a sinus P wave or with an abrupt onset) is a run of
+            # ectopic supraventricular beats, however on time against each other.
+            for i in range(int(a), int(z)):
+                if labels.symbols[i] == "N":
+                    labels.symbols[i] = "A"
     changes = sum(1 for e in rhythm if e.label != PAUSE)
     report(1.0, f"{changes} rhythm episodes")
     return rhythm

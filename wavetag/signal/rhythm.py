@@ -44,6 +44,7 @@ F64 = npt.NDArray[np.float64]
 # atrial rhythm itself).
 AFIB = "(AFIB"
 AFL = "(AFL"
+SVTA = "(SVTA"
 
 
 @dataclass(frozen=True)
