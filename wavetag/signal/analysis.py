@@ -554,16 +554,25 @@ def find_rhythm(
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
                     labels.symbols[i] = "N"
-        elif ep.label == SVTA:
-            # A supraventricular tachycardia that is not sinus (the rhythm stage keeps
-            # (SVTA for those without a sinus P wave or with an abrupt onset) is a run of
-            # ectopic supraventricular beats, however on time against each other.
+        elif ep.label == SVTA and _regular(beats[a:z], conf.rhythm.af_irregularity):
+            # A regular supraventricular tachycardia that is not sinus (the rhythm stage
+            # keeps (SVTA for those without a sinus P wave or with an abrupt onset) is a
+            # run of ectopic supraventricular beats, however on time against each other.
+            # An irregular one may be AF the rhythm stage did not call: left alone.
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "N":
                     labels.symbols[i] = "A"
     changes = sum(1 for e in rhythm if e.label != PAUSE)
     report(1.0, f"{changes} rhythm episodes")
     return rhythm
+
+
+def _regular(run: I64, irregularity: float) -> bool:
+    """Median successive RR difference at most ``irregularity`` of the median RR."""
+    rr = np.diff(run).astype(np.float64)
+    if len(rr) < 3:
+        return False
+    return float(np.median(np.abs(np.diff(rr)))) <= irregularity * float(np.median(rr))
 
 
 def clean_stretch(
