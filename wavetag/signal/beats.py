@@ -605,9 +605,9 @@ def regular_before(rr: F64, sinus: F64, conf: BeatConfig) -> npt.NDArray[np.bool
     prev = sliding_window_view(pad, k)[:n]  # row i: rr[i - k : i]
     with np.errstate(invalid="ignore"):
         near = np.abs(prev / sinus[:, None] - 1.0) <= tol
-    # Near the record's start fewer intervals are there: all of them are asked then.
+    # Near the record's start fewer intervals are there: the same share of them is asked.
     have = np.sum(~np.isnan(prev), axis=1)
-    return np.asarray(np.sum(near, axis=1) >= np.minimum(need, have), dtype=bool)
+    return np.asarray(np.sum(near, axis=1) >= np.ceil(have * need / k), dtype=bool)
 
 
 def _median(values: list[float]) -> float:
