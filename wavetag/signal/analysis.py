@@ -256,9 +256,10 @@ def analyze(
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
        in a segment of the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation or flutter becomes ``N``; no pause overlapping a C segment of the
-       analysed lead, nor one through which a pleth or arterial-pressure channel keeps
-       beating (:func:`~wavetag.signal.pulse.pulsed_pauses`).
+       inside atrial fibrillation or flutter becomes ``N``, and ``N`` inside a regular
+       ``(SVTA`` becomes ``A``; no pause overlapping a C segment of the analysed lead,
+       nor one through which a pleth or arterial-pressure channel keeps beating
+       (:func:`~wavetag.signal.pulse.pulsed_pauses`).
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
@@ -514,7 +515,9 @@ def find_rhythm(
     median beat is not AF.
 
     Narrow premature beats inside atrial fibrillation or flutter are the rhythm itself,
-    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``).
+    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``). The beats of a
+    regular ``(SVTA`` are ectopic, however on time against each other: ``N`` there
+    becomes ``A``.
     """
     fs, beats = channel.fs, labels.samples
     margin = round(2.0 * fs)  # a median-beat window and its filter edges
