@@ -472,7 +472,8 @@ def classify_beats(
        wave, ventricular when on time but wide and unlike without it.
     6. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats; a normal-shaped beat premature against the dominant
-       rhythm (``atrial_premature``) and followed by a longer interval
+       rhythm (``atrial_premature``), after a regular stretch of it
+       (:func:`regular_before`), and followed by a longer interval
        (``early_return``) is ``A``. In small clusters a premature, foreign beat
        followed by a full compensatory pause is ``V``, else a shape unlike every
        large cluster is ``Q``. Small paced clusters are ``/`` only when a large
