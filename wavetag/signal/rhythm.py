@@ -92,7 +92,7 @@ class RhythmConfig:
         shows no P wave of its own (it meets the T wave at these rates).
     flutter_organisation : float
         An AF stretch is atrial flutter when its atrial activity has a flutter rate and
-        at least this share of its power on that line and its harmonic
+        at least this share of its power on that line and its harmonics
         (:func:`~wavetag.signal.atrial.flutter_waves`).
     flutter_s : float
         A long AF run is judged for flutter in stretches of about this many seconds (a
@@ -121,7 +121,7 @@ class RhythmConfig:
     af_window_modal_fraction: float = 0.4
     af_atrial_consistency: float = 0.55
     sinus_atrial_consistency: float = 0.7
-    flutter_organisation: float = 0.65
+    flutter_organisation: float = 0.6
     flutter_s: float = 30.0
     paced_fraction: float = 0.5
     sinus_normal_fraction: float = 0.8
@@ -264,7 +264,7 @@ def rhythm_episodes(
        the intervals alone decide). Before those P-wave tests, each such irregular run
        is judged for atrial flutter in stretches of about ``flutter_s``: where the
        atrial activity (QRS blanked) has its largest peak at a flutter rate with
-       ``flutter_organisation`` of its power on that line and its harmonic
+       ``flutter_organisation`` of its power on that line and its harmonics
        (``flutter``), the stretch is ``(AFL`` whatever the P-wave tests say (flutter
        with a variable block is as irregular as AF, and its waves, each conducted after
        the same delay, pass for a P wave). A regular 2:1 flutter is not found (not
