@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
-from .atrial import atrial_consistency
+from .atrial import FlutterWaves, atrial_consistency, flutter_waves
 from .beats import BeatConfig, BeatLabels, BeatWindows, bandpass, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
 from .leads import (
@@ -42,7 +42,7 @@ from .quality import (
     segment_quality,
 )
 from .recording import ChannelInfo
-from .rhythm import AFIB, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .rhythm import AFIB, AFL, SVTA, RhythmConfig, RhythmEpisode, rhythm_episodes
 from .statements import Statement, StatementConfig, record_statements
 from .vocabulary import PAUSE, RHYTHM_CHANGE
 
@@ -256,9 +256,10 @@ def analyze(
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
        in a segment of the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation becomes ``N``; no pause overlapping a C segment of the
-       analysed lead, nor one through which a pleth or arterial-pressure channel keeps
-       beating (:func:`~wavetag.signal.pulse.pulsed_pauses`).
+       inside atrial fibrillation or flutter becomes ``N``, and ``N`` inside a regular
+       ``(SVTA`` becomes ``A``; no pause overlapping a C segment of the analysed lead,
+       nor one through which a pleth or arterial-pressure channel keeps beating
+       (:func:`~wavetag.signal.pulse.pulsed_pauses`).
     6. **intervals**: heart rate over the record, intervals on the median beat of its
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
@@ -513,8 +514,10 @@ def find_rhythm(
     """Rhythm episodes from beat times and codes; an irregular run with a P wave in its
     median beat is not AF.
 
-    Narrow premature beats inside atrial fibrillation are the rhythm itself, not atrial
-    premature beats: ``A`` there becomes ``N`` (in ``labels``).
+    Narrow premature beats inside atrial fibrillation or flutter are the rhythm itself,
+    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``). The beats of a
+    regular ``(SVTA`` are ectopic, however on time against each other: ``N`` there
+    becomes ``A``.
     """
     fs, beats = channel.fs, labels.samples
     margin = round(2.0 * fs)  # a median-beat window and its filter edges
@@ -532,6 +535,12 @@ def find_rhythm(
         x, at = stretch(run)
         return atrial_consistency(x, fs, at)
 
+    def flutter(run: I64) -> FlutterWaves:
+        # From the first beat to the last, not beyond: beats outside the run are not
+        # given, and their QRS would stay in the spectrum.
+        lo = int(run[0])
+        return flutter_waves(read(lo, int(run[-1]) + 1), fs, run - lo)
+
     rhythm = rhythm_episodes(
         beats,
         fs,
@@ -540,16 +549,33 @@ def find_rhythm(
         conf=conf.rhythm,
         p_wave=p_wave,
         atrial=atrial,
+        flutter=flutter,
     )
     for ep in rhythm:
-        if ep.label == AFIB:
-            a, z = np.searchsorted(beats, [ep.start, ep.end])
+        a, z = np.searchsorted(beats, [ep.start, ep.end])
+        if ep.label in (AFIB, AFL):
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
                     labels.symbols[i] = "N"
+        elif ep.label == SVTA and _regular(beats[a:z], conf.rhythm.af_irregularity):
+            # A regular supraventricular tachycardia that is not sinus (the rhythm stage
+            # keeps (SVTA for those without a sinus P wave or with an abrupt onset) is a
+            # run of ectopic supraventricular beats, however on time against each other.
+            # An irregular one may be AF the rhythm stage did not call: left alone.
+            for i in range(int(a), int(z)):
+                if labels.symbols[i] == "N":
+                    labels.symbols[i] = "A"
     changes = sum(1 for e in rhythm if e.label != PAUSE)
     report(1.0, f"{changes} rhythm episodes")
     return rhythm
+
+
+def _regular(run: I64, irregularity: float) -> bool:
+    """Median successive RR difference at most ``irregularity`` of the median RR."""
+    rr = np.diff(run).astype(np.float64)
+    if len(rr) < 3:
+        return False
+    return float(np.median(np.abs(np.diff(rr)))) <= irregularity * float(np.median(rr))
 
 
 def clean_stretch(

@@ -107,6 +107,11 @@ class BeatConfig:
     sinus_reset : int
         Consecutive regular intervals outside the gate after which the dominant
         rhythm has changed (a new rate is learnt).
+    regular_before : (int, int, float)
+        A beat is premature against a rhythm only where there is one: at least the first
+        number of the second number of intervals before it lie within the fraction of
+        the dominant RR (atrial fibrillation whose waves pass for P waves has no such
+        run of intervals).
     """
 
     band_hz: tuple[float, float] = (1.0, 40.0)
@@ -139,6 +144,7 @@ class BeatConfig:
     sinus_gate: tuple[float, float] = (0.8, 1.3)
     sinus_beats: int = 8
     sinus_reset: int = 12
+    regular_before: tuple[int, int, float] = (3, 6, 0.12)
 
 
 @dataclass
@@ -466,7 +472,8 @@ def classify_beats(
        wave, ventricular when on time but wide and unlike without it.
     6. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats; a normal-shaped beat premature against the dominant
-       rhythm (``atrial_premature``) and followed by a longer interval
+       rhythm (``atrial_premature``), after a regular stretch of it
+       (:func:`regular_before`), and followed by a longer interval
        (``early_return``) is ``A``. In small clusters a premature, foreign beat
        followed by a full compensatory pause is ``V``, else a shape unlike every
        large cluster is ``Q``. Small paced clusters are ``/`` only when a large
@@ -589,6 +596,21 @@ def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: Beat
     return out
 
 
+def regular_before(rr: F64, sinus: F64, conf: BeatConfig) -> npt.NDArray[np.bool_]:
+    """Whether enough of the intervals before each beat's own sit at the dominant RR
+    (``regular_before``): the rhythm an atrial premature beat interrupts."""
+    need, k, tol = conf.regular_before
+    n = len(rr)
+    # Interval j (ending at beat j) is before beat i's own when i - k <= j <= i - 1.
+    pad = np.concatenate([np.full(k, np.nan), rr])
+    prev = sliding_window_view(pad, k)[:n]  # row i: rr[i - k : i]
+    with np.errstate(invalid="ignore"):
+        near = np.abs(prev / sinus[:, None] - 1.0) <= tol
+    # Near the record's start fewer intervals are there: the same share of them is asked.
+    have = np.sum(~np.isnan(prev), axis=1)
+    return np.asarray(np.sum(near, axis=1) >= np.ceil(have * need / k), dtype=bool)
+
+
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -709,9 +731,12 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     sym = np.full(n, "N", dtype="<U1")
     # Premature and followed by a longer interval: an early beat, not the
     # sinus rate speeding up (where the next interval stays short).
-    early = (prem < conf.atrial_premature) & p_rhythm & (nxt >= conf.early_return * rr)
+    # Against a regular rhythm before it: in atrial fibrillation every interval differs
+    # (coarse fibrillatory waves can pass for the dominant P wave).
+    steady = regular_before(rr, sinus, conf)
+    early = (prem < conf.atrial_premature) & p_rhythm & (nxt >= conf.early_return * rr) & steady
     sym[(cl_shape == "N") & early] = "A"
-    sym[(cl_shape == "A") & ~small & p_rhythm] = "A"
+    sym[(cl_shape == "A") & ~small & p_rhythm & steady] = "A"
     sym[(cl_shape == "V") & ~small] = "V"
     sym[(cl_shape == "Q") & ~small] = "Q"
     # A rare shape like none of the common ones, without the timing of a PVC.

@@ -4,7 +4,9 @@ Labels (as in the MIT-BIH reference files): ``(N`` sinus rhythm, ``(SBR``
 sinus bradycardia, ``(SVTA`` supraventricular tachyarrhythmia (a fast rhythm
 without the regularity, narrow beats and P waves of sinus tachycardia, which the
 MIT-BIH vocabulary has no label for and which is reported as ``(N``),
-``(AFIB`` atrial fibrillation, ``(VT`` ventricular tachycardia, ``(IVR``
+``(AFIB`` atrial fibrillation, ``(AFL`` atrial flutter (with a variable block: the
+ventricular response irregular, the atrial activity one saw-tooth line),
+``(VT`` ventricular tachycardia, ``(IVR``
 a slower ventricular run, ``(B`` ventricular bigeminy, ``(T`` ventricular
 trigeminy, ``(P`` paced rhythm; ``PAUSE`` marks an RR interval of 2 s or more
 (an event beside the rhythm, not a rhythm). Suggestions for a reviewer,
@@ -26,7 +28,9 @@ import numpy.typing as npt
 
 from .atrial import (
     AtrialConfig,
+    FlutterWaves,
     atrial_consistency,
+    flutter_waves,
     modal_fraction,
     windowed_modal_fraction,
 )
@@ -36,8 +40,11 @@ from .vocabulary import PAUSE
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
-# Named: the analysis acts on it (atrial premature beats inside AF are the AF itself).
+# Named: the analysis acts on them (atrial premature beats inside AF or flutter are the
+# atrial rhythm itself).
 AFIB = "(AFIB"
+AFL = "(AFL"
+SVTA = "(SVTA"
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,13 @@ class RhythmConfig:
         A regular narrow fast run whose atrial windows correlate at least this much has
         one atrial wave before every beat: sinus tachycardia, even where the median beat
         shows no P wave of its own (it meets the T wave at these rates).
+    flutter_organisation : float
+        An AF stretch is atrial flutter when its atrial activity has a flutter rate and
+        at least this share of its power on that line and its harmonics
+        (:func:`~wavetag.signal.atrial.flutter_waves`).
+    flutter_s : float
+        A long AF run is judged for flutter in stretches of about this many seconds (a
+        run may turn from one to the other).
     paced_fraction : float
         Fraction of paced beats in a rate window that makes it a paced rhythm.
     sinus_normal_fraction : float
@@ -107,6 +121,8 @@ class RhythmConfig:
     af_window_modal_fraction: float = 0.4
     af_atrial_consistency: float = 0.55
     sinus_atrial_consistency: float = 0.7
+    flutter_organisation: float = 0.6
+    flutter_s: float = 30.0
     paced_fraction: float = 0.5
     sinus_normal_fraction: float = 0.8
 
@@ -189,6 +205,7 @@ def rhythm_episodes(
     conf: RhythmConfig | None = None,
     p_wave: Callable[[I64], bool] | None = None,
     atrial: Callable[[I64], float] | None = None,
+    flutter: Callable[[I64], FlutterWaves] | None = None,
 ) -> list[RhythmEpisode]:
     """Suggest rhythm episodes from beat times and beat codes.
 
@@ -214,6 +231,10 @@ def rhythm_episodes(
         Given the beats of a run, how alike their atrial windows are
         (:func:`~wavetag.signal.atrial.atrial_consistency`): ``signal`` gives it too,
         and wins when both are given.
+    flutter : callable, optional
+        Given the beats of a stretch, its atrial activity between them
+        (:func:`~wavetag.signal.atrial.flutter_waves`); ``signal`` gives it too, and
+        wins when both are given. Without either, no flutter is reported.
 
     Returns
     -------
@@ -240,7 +261,14 @@ def rhythm_episodes(
        non-ventricular beats sit at the usual length and its atrial windows correlate
        less than ``af_atrial_consistency`` (the median beat of a dozen AF beats can
        show a P wave that is not there, so ``p_wave`` is not asked; without ``atrial``
-       the intervals alone decide).
+       the intervals alone decide). Before those P-wave tests, each such irregular run
+       is judged for atrial flutter in stretches of about ``flutter_s``: where the
+       atrial activity (QRS blanked) has its largest peak at a flutter rate with
+       ``flutter_organisation`` of its power on that line and its harmonics
+       (``flutter``), the stretch is ``(AFL`` whatever the P-wave tests say (flutter
+       with a variable block is as irregular as AF, and its waves, each conducted after
+       the same delay, pass for a P wave). A regular 2:1 flutter is not found (not
+       irregular; it stays ``(SVTA``).
     3. Ventricular patterns, matched on the beat-code string: runs of
        ``vt_beats`` or more V beats, ``(VT`` when faster than ``vt_bpm``, else
        ``(IVR`` (``(P`` in a record with a paced rhythm: never ``(IVR`` there);
@@ -290,6 +318,10 @@ def rhythm_episodes(
         def atrial(run: I64) -> float:
             return atrial_consistency(x, fs, run)
 
+        def flutter(run: I64) -> FlutterWaves:
+            lo, hi = int(run[0]), int(run[-1]) + 1
+            return flutter_waves(x[lo:hi], fs, run - lo)
+
     short = n - 1 < conf.af_window
     irr = irregularity(rr, usable, conf.af_window)
     af = np.nan_to_num(irr, nan=0.0) > conf.af_irregularity
@@ -298,7 +330,7 @@ def rhythm_episodes(
     mod = windowed_modal_fraction(rr, usable, conf.af_window, AtrialConfig())
     af |= np.nan_to_num(mod, nan=1.0) < conf.af_window_modal_fraction
     if short:
-        af[:] = _short_af(b, rr, sym, conf, atrial)
+        af[:] = _short_irregular(rr, sym, conf)
     # AF is random: a few beats may look regular by chance. Short gaps
     # between irregular runs are bridged.
     runs = _runs(af.astype("<U1"))
@@ -310,11 +342,17 @@ def rhythm_episodes(
             continue
         if _patterned(rr[a + 1 : z], conf):
             continue
+        # Flutter first: each wave conducts after the same delay, so the atrial windows
+        # before the beats are alike and the median beat shows a "P wave", and the tests
+        # below would take a flutter for sinus rhythm with ectopy.
+        fl = _flutter_beats(b[a:z], fs, conf, flutter)
+        lab[a:z][fl] = AFL
         if not short and p_wave is not None and p_wave(b[a:z]):
             continue
-        if not short and atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
+        # NaN (too few whole windows) is no evidence of a P wave.
+        if atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
             continue
-        lab[a:z] = AFIB
+        lab[a:z][~fl] = AFIB
 
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
     # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
@@ -366,28 +404,49 @@ def rhythm_episodes(
     return out
 
 
-def _short_af(
-    b: I64,
-    rr: F64,
-    sym: npt.NDArray[np.str_],
-    conf: RhythmConfig,
-    atrial: Callable[[I64], float] | None,
-) -> bool:
-    """Whether a record shorter than the AF window is atrial fibrillation as a whole.
+def _stretches(b: I64, span: int) -> list[tuple[int, int]]:
+    """Beat-index ranges [i, k) cutting a run into pieces of about ``span`` samples;
+    a last piece under half of that joins the one before."""
+    cuts = [0]
+    while True:
+        k = int(np.searchsorted(b, b[cuts[-1]] + span))
+        if k >= len(b):
+            break
+        cuts.append(k)
+    if len(cuts) > 1 and b[-1] - b[cuts[-1]] < span // 2:
+        cuts.pop()
+    cuts.append(len(b))
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _flutter_beats(
+    run: I64, fs: float, conf: RhythmConfig, flutter: Callable[[I64], FlutterWaves] | None
+) -> npt.NDArray[np.bool_]:
+    """Which beats of an irregular run lie in stretches of about ``flutter_s`` whose
+    atrial activity is flutter's (a run may turn from flutter to AF and back)."""
+    out = np.zeros(len(run), dtype=bool)
+    if flutter is None:
+        return out
+    for i, k in _stretches(run, round(conf.flutter_s * fs)):
+        if flutter(run[i:k]).is_flutter(AtrialConfig(), conf.flutter_organisation):
+            out[i:k] = True
+    return out
+
+
+def _short_irregular(rr: F64, sym: npt.NDArray[np.str_], conf: RhythmConfig) -> bool:
+    """Whether a record shorter than the AF window is irregular enough, as a whole, for
+    atrial fibrillation (or flutter with a variable block).
 
     Intervals next to a ventricular beat are left out: a PVC's coupling and pause
     are not the atrial rhythm's irregularity.
     """
-    if len(b) < conf.min_af_record_beats:
+    if len(rr) < conf.min_af_record_beats:
         return False
     nonv = sym != "V"
     ok = nonv[1:] & nonv[:-1]
     if int(ok.sum()) < conf.min_af_record_beats - 1:
         return False
-    if not modal_fraction(rr[1:][ok], AtrialConfig()) < conf.af_modal_fraction:
-        return False
-    # NaN (too few whole windows) is no evidence of a P wave.
-    return atrial is None or not atrial(b) >= conf.af_atrial_consistency
+    return bool(modal_fraction(rr[1:][ok], AtrialConfig()) < conf.af_modal_fraction)
 
 
 def _patterned(rr: F64, conf: RhythmConfig) -> bool:

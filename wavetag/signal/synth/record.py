@@ -150,6 +150,8 @@ class SyntheticRecord:
             rng.uniform(0, 2 * np.pi, 3),
             np.array([-0.25, 0.55, -1.0], dtype=np.float32) * rng.uniform(0.8, 1.2),
         )
+        # Drawn last, and only for flutter: records without it stay sample for sample.
+        self._flutter = rng.uniform(0.10, 0.18) if self.beats.flutter_spans else 0.0
 
     def _channel_infos(self) -> list[ChannelInfo]:
         spec = self.spec
@@ -242,7 +244,22 @@ class SyntheticRecord:
             b = min(start + n, round(b_s * self.fs))
             if a < b:
                 dip[:, a - start : b - start] += self._fwaves(np.arange(a, b) / self.fs, a_s, b_s)
+        for a_s, b_s, t0, cycle in self.beats.flutter_spans:
+            a = max(start, round(a_s * self.fs))
+            b = min(start + n, round(b_s * self.fs))
+            if a < b:
+                t = np.arange(a, b) / self.fs
+                dip[:, a - start : b - start] += self._flutter_waves(t, a_s, b_s, t0, cycle)
         return dip
+
+    def _flutter_waves(self, t: F64, a_s: float, b_s: float, t0: float, cycle: float) -> F32:
+        """Flutter waves: a saw-tooth at one fixed rate (the re-entry circuit's), slow
+        descent and quick rise, largest in the inferior leads."""
+        phase = 2 * np.pi * (t - t0) / cycle
+        wave = sum(np.sin(k * phase) / k for k in range(1, 6))
+        env = self._flutter * np.clip(np.minimum(t - a_s, b_s - t) / 0.3, 0, 1)
+        vec = -np.array([-0.25, 0.55, -1.0], dtype=np.float32)
+        return np.outer(vec, wave * env).astype(np.float32)
 
     def _fwaves(self, t: F64, a_s: float, b_s: float) -> F32:
         """Fibrillatory waves: 4.5-7 Hz, frequency and amplitude wandering."""

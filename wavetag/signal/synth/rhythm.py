@@ -49,6 +49,9 @@ class BeatTrain:
         Free-text events (sinus pauses), time in seconds.
     af_spans : list of (float, float)
         Intervals (seconds) with fibrillatory atrial activity.
+    flutter_spans : list of (float, float, float, float)
+        Intervals (seconds) with flutter waves: start, end, the time of one F wave and
+        the flutter cycle, s (the waves are locked to the beats they conduct).
     """
 
     time: F64
@@ -57,6 +60,7 @@ class BeatTrain:
     rhythm: list[tuple[float, str]] = field(default_factory=list)
     notes: list[tuple[float, str]] = field(default_factory=list)
     af_spans: list[tuple[float, float]] = field(default_factory=list)
+    flutter_spans: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -151,6 +155,7 @@ class _Builder:
         self.rhythm: list[tuple[float, str]] = [(0.0, "(N")]
         self.notes: list[tuple[float, str]] = []
         self.af_spans: list[tuple[float, float]] = []
+        self.flutter_spans: list[tuple[float, float, float, float]] = []
 
     @property
     def last(self) -> float:
@@ -197,7 +202,7 @@ def generate_beats(spec: RecordSpec, drivers: Drivers, rng: np.random.Generator)
     """
     end = spec.duration
     episodes = sorted(
-        (e for e in spec.episodes if e.kind in ("afib", "vt", "pause", "bigeminy")),
+        (e for e in spec.episodes if e.kind in ("afib", "aflutter", "vt", "pause", "bigeminy")),
         key=lambda e: e.start,
     )
     out = _Builder()
@@ -260,6 +265,7 @@ def generate_beats(spec: RecordSpec, drivers: Drivers, rng: np.random.Generator)
         rhythm=out.rhythm,
         notes=out.notes,
         af_spans=out.af_spans,
+        flutter_spans=out.flutter_spans,
     )
 
 
@@ -307,6 +313,21 @@ def _run_episode(
         # The sinus node needs a moment to recover after conversion.
         nxt = out.last + drivers.sinus_rr(out.last) * 1.3
         out.af_spans.append((start - 0.3, nxt - 0.25))
+        out.label(nxt, "(N")
+        return nxt
+    if ep.kind == "aflutter":
+        cycle = 60.0 / (ep.rate or 300.0)
+        # The AV node conducts every second to fourth F wave (variable block), each
+        # after the same FR delay: intervals that are whole multiples of the cycle.
+        fr = 0.26
+        ta = max(ep.start, prev + 0.35)
+        out.label(ta, "(AFL")
+        start = ta
+        while ta < ep.end and ta < end:
+            out.emit(ta + float(rng.normal(0, 0.003)), KIND_F)
+            ta += cycle * int(rng.choice([2, 3, 4], p=[0.4, 0.35, 0.25]))
+        nxt = out.last + drivers.sinus_rr(out.last) * 1.3
+        out.flutter_spans.append((start - 0.3, nxt - 0.25, start - fr, cycle))
         out.label(nxt, "(N")
         return nxt
     # Ventricular bigeminy: every sinus beat followed by a coupled PVC.

@@ -14,6 +14,7 @@ from typing import Literal
 
 EpisodeKind = Literal[
     "afib",  # atrial fibrillation: irregular RR, no P waves, f-waves
+    "aflutter",  # atrial flutter: saw-tooth F waves, variable 2:1 to 4:1 conduction
     "vt",  # ventricular tachycardia run
     "pause",  # sinus arrest: one RR interval of ``duration`` seconds
     "bigeminy",  # ventricular bigeminy: N V N V ...
@@ -24,7 +25,7 @@ EpisodeKind = Literal[
     "motion",  # electrode-motion artefact (baseline jumps, 0.5-8 Hz)
     "vt_artefact",  # rhythmic movement artefact at VT-like rates (false alarms)
 ]
-RHYTHM_KINDS: frozenset[str] = frozenset({"afib", "vt", "pause", "bigeminy", "tachy"})
+RHYTHM_KINDS: frozenset[str] = frozenset({"afib", "aflutter", "vt", "pause", "bigeminy", "tachy"})
 NOISE_KINDS: frozenset[str] = frozenset({"emg", "motion", "vt_artefact"})
 
 ExtraSignal = Literal["ABP", "PLETH", "RESP"]
@@ -48,8 +49,9 @@ class Episode:
         itself (the RR interval, at least 2 s to count as a pause).
     rate : float
         Heart rate in beats per minute for ``"vt"``, ``"afib"`` (mean
-        ventricular rate) and ``"tachy"``; frequency in movements per minute
-        for ``"vt_artefact"``. 0 picks a plausible default.
+        ventricular rate) and ``"tachy"``; the atrial (F-wave) rate for
+        ``"aflutter"``; frequency in movements per minute for ``"vt_artefact"``.
+        0 picks a plausible default.
     level : float
         Amplitude scale of an artefact (1 = typical). Ignored by rhythms.
     """

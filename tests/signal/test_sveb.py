@@ -1,0 +1,83 @@
+"""Supraventricular ectopic beats (``A``) where the whole analysis decides them: premature
+against a regular rhythm, and every beat of a regular supraventricular tachycardia that is
+not sinus. Records of the tuning half: 207 (an ectopic atrial tachycardia of 104 beats at
+its end), 203 (atrial fibrillation whose coarse waves pass for P waves) and 100 and 223
+(isolated atrial premature beats)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+
+from wavetag.signal.agreement import match_beats
+from wavetag.signal.analysis import AnalysisResult, analyze
+from wavetag.signal.beats import BeatConfig, regular_before
+from wavetag.signal.leads import SampleSource
+
+BEAT_CODES = list("NLRBAaJSVrFejnE/fQ")
+SVEB = ("A", "a", "J", "S")
+
+
+def analysed(data_dir: Path, name: str) -> tuple[AnalysisResult, np.ndarray, list[str]]:
+    path = str(next(data_dir.glob(f"*/{name}.hea")).with_suffix(""))
+    rec = wfdb.rdrecord(path)
+    src = SampleSource.from_arrays(
+        {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)},
+        {n: rec.fs for n in rec.sig_name},
+    )
+    ann = wfdb.rdann(path, "atr")
+    keep = np.isin(ann.symbol, BEAT_CODES)
+    return analyze(src), ann.sample[keep], [s for s, k in zip(ann.symbol, keep, strict=True) if k]
+
+
+def sveb_se_pp(r: AnalysisResult, ref: np.ndarray, ref_sym: list[str]) -> tuple[float, float]:
+    m = match_beats(ref, r.beats.samples, r.fs)
+    test = r.beats.symbols
+    tp = sum(1 for i, j in m.pairs.tolist() if ref_sym[i] in SVEB and test[j] == "A")
+    n_ref = sum(s in SVEB for s in ref_sym)
+    return tp / max(n_ref, 1), tp / max(test.count("A"), 1)
+
+
+class TestRegularBefore:
+    conf = BeatConfig()
+
+    def test_a_premature_beat_after_sinus_rhythm(self) -> None:
+        rr = np.array([300.0] * 10 + [240.0, 330.0] + [300.0] * 5)
+        ok = regular_before(rr, np.full(len(rr), 300.0), self.conf)
+        assert ok[10] and ok.all()
+
+    def test_frequent_premature_beats_keep_their_rhythm(self) -> None:
+        # An APC every fourth beat: half the intervals before each beat are sinus.
+        rr = np.array([300.0, 300.0, 240.0, 330.0] * 20)
+        assert regular_before(rr, np.full(len(rr), 300.0), self.conf).all()
+
+    def test_fibrillation_mostly_has_no_regular_rhythm(self) -> None:
+        # Intervals of AF (lognormal, CV 25 %): about a third within 12 % of any length,
+        # so three of six fewer than half the time; the P-wave context does the rest.
+        rng = np.random.default_rng(1)
+        rr = 300.0 * np.exp(rng.normal(0, 0.25, 400))
+        ok = regular_before(rr, np.full(len(rr), 300.0), self.conf)
+        assert ok.mean() < 0.55
+
+
+class TestSVEB:
+    def test_207_atrial_tachycardia_beats_are_atrial(self, data_dir: Path) -> None:
+        r, ref, sym = analysed(data_dir, "207")
+        se, pp = sveb_se_pp(r, ref, sym)
+        assert se >= 0.9 and pp >= 0.9, (se, pp)
+
+    def test_203_fibrillation_gives_few_atrial_beats(self, data_dir: Path) -> None:
+        # Two reference aberrated APCs; 17 beats of its AF were called A before.
+        r, _, _ = analysed(data_dir, "203")
+        assert r.beats.symbols.count("A") <= 6
+
+    @pytest.mark.parametrize(("name", "se_min", "pp_min"), [("100", 0.95, 0.9), ("223", 0.7, 0.9)])
+    def test_isolated_atrial_premature_beats(
+        self, data_dir: Path, name: str, se_min: float, pp_min: float
+    ) -> None:
+        r, ref, sym = analysed(data_dir, name)
+        se, pp = sveb_se_pp(r, ref, sym)
+        assert se >= se_min and pp >= pp_min, (se, pp)
