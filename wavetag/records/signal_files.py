@@ -1,0 +1,139 @@
+"""A record's samples as WFDB files (``.hea`` + ``.dat``), exactly as they were imported.
+
+The store keeps each channel's digital samples with its gain and baseline, so writing
+them back is lossless: ``wfdb.rdrecord(..., physical=False)`` returns the very integers
+the store holds, and the header carries the same gains. What a WFDB header cannot carry
+is said in :attr:`SignalFiles.notes` instead of being changed silently:
+
+- one format per ``.dat`` file: the narrowest of 212, 16, 24 and 32 that holds every
+  channel's values and whose "invalid sample" value is the channel's own (MIT-BIH's 212
+  comes back as 212); a channel whose invalid value no such format shares gets the
+  format's, and a note;
+- baselines are whole numbers in WFDB: an EDF channel's fractional baseline is rounded
+  (the physical values move by less than half a digital unit), with a note;
+- channels at different rates are written as frames (``samps_per_frame``) when every
+  rate is a whole multiple of the slowest one; otherwise the record is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from wavetag.errors import InvalidInput
+from wavetag.signal.recording import ChannelInfo
+from wavetag.signal.store import RecordStore
+
+from .models import Record
+from .storage import store_root
+
+# (format, lowest valid value, highest value, the value that marks an invalid sample)
+FORMATS = (
+    ("212", -2047, 2047, -2048),
+    ("16", -32767, 32767, -32768),
+    ("24", -(2**23) + 1, 2**23 - 1, -(2**23)),
+    ("32", -(2**31) + 1, 2**31 - 1, -(2**31)),
+)
+
+
+@dataclass
+class SignalFiles:
+    """What :func:`write_wfdb` wrote: file names (in the folder) and what changed."""
+
+    files: list[str]
+    fmt: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _format(store: RecordStore) -> tuple[str, int, list[str]]:
+    """The format for the whole record (one ``.dat`` file, one format), its invalid value,
+    and notes on channels whose invalid value it does not share."""
+    ranges = [store.digital_range(c.index) for c in store.channels]
+    fitting = [
+        f for f in FORMATS if all(r is None or (f[1] <= r[0] and r[1] <= f[2]) for r in ranges)
+    ]
+    if not fitting:  # cannot happen for int32 values but the sentinel; keep the widest
+        fitting = [FORMATS[-1]]
+    same_invalid = [
+        f for f in fitting if all(c.invalid is None or c.invalid == f[3] for c in store.channels)
+    ]
+    fmt, _lo, _hi, invalid = (same_invalid or fitting)[0]
+    notes = [
+        f"channel {c.index} ({c.name}): invalid samples ({c.invalid}) written as {invalid}, "
+        f"the invalid value of format {fmt}"
+        for c in store.channels
+        if c.invalid is not None and c.invalid != invalid
+    ]
+    return fmt, invalid, notes
+
+
+def _frames(channels: list[ChannelInfo], record: str) -> tuple[float, list[int]]:
+    """Frame rate and samples per frame of each channel."""
+    base = min(c.fs for c in channels)
+    spf = [c.fs / base for c in channels]
+    n_frames = {c.n_samples / s for c, s in zip(channels, spf, strict=True)}
+    if any(abs(s - round(s)) > 1e-9 for s in spf) or len(n_frames) > 1:
+        rates = ", ".join(f"{c.fs:g}" for c in channels)
+        raise InvalidInput(
+            f"record {record}: its channels' rates ({rates} Hz) are not whole multiples of "
+            "one frame rate with the same length, which a WFDB record cannot hold"
+        )
+    return base, [round(s) for s in spf]
+
+
+def _samples(store: RecordStore, channel: ChannelInfo, invalid: int) -> np.ndarray:
+    values = store.read_samples(channel.index, 0, channel.n_samples).astype(np.int64)
+    if channel.invalid is not None and channel.invalid != invalid:
+        values[values == channel.invalid] = invalid
+    return values
+
+
+def write_wfdb(record: Record, folder: Path, name: str) -> SignalFiles:
+    """Write ``record`` as ``folder/name.hea`` and ``folder/name.dat``.
+
+    The samples are read whole, one record at a time (8 bytes a sample while writing: a
+    24-h two-lead Holter at 360 Hz needs about 0.5 GB); ``wfdb.wrsamp`` writes a record
+    in one call and cannot append.
+    """
+    store = RecordStore.open(store_root(), record.store_key)
+    channels = list(store.channels)
+    if not channels:
+        raise InvalidInput(f"record {record.name}: has no channels to write")
+    fmt, invalid, notes = _format(store)
+    fs, spf = _frames(channels, record.name)
+    baselines = []
+    for c in channels:
+        baselines.append(round(c.baseline))
+        if not math.isclose(c.baseline, round(c.baseline)):
+            notes.append(
+                f"channel {c.index} ({c.name}): baseline {c.baseline:g} rounded to "
+                f"{round(c.baseline)} (WFDB baselines are whole numbers)"
+            )
+    bits = int(fmt) if fmt != "212" else 12
+    out = wfdb.Record(
+        record_name=name,
+        fs=fs,
+        units=[c.units or "NU" for c in channels],
+        sig_name=[c.name or f"channel{c.index}" for c in channels],
+        fmt=[fmt] * len(channels),
+        adc_gain=[float(c.gain) for c in channels],
+        baseline=baselines,
+        # The ADC's resolution as the source gave it (MIT-BIH: 11 bits in format 212).
+        adc_res=[c.adc_resolution if 0 < c.adc_resolution <= bits else bits for c in channels],
+        file_name=[f"{name}.dat"] * len(channels),
+    )
+    expanded = any(s != 1 for s in spf)
+    if expanded:
+        out.e_d_signal = [_samples(store, c, invalid) for c in channels]
+        out.samps_per_frame = spf
+    else:
+        out.d_signal = np.column_stack([_samples(store, c, invalid) for c in channels])
+    # As wfdb.wrsamp does, but keeping adc_res, which wrsamp takes no argument for.
+    out.set_d_features(expanded=expanded)
+    out.set_defaults()
+    out.wrsamp(expanded=expanded, write_dir=str(folder))
+    return SignalFiles([f"{name}.hea", f"{name}.dat"], fmt, notes)
