@@ -28,7 +28,7 @@ from wavetag.records.models import Annotation, Record
 from wavetag.records.storage import store_root
 from wavetag.signal.store import RecordStore
 
-from .factories import import_ok, make_member, make_project
+from .factories import import_ok, make_member, make_project, run_wavetag
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +283,13 @@ class TestRefusals:
         with pytest.raises(CommandError, match="no project named 'nope'"):
             call_command("export", "nope", "--out", str(tmp_path / "bundle"))
         assert not (tmp_path / "bundle").exists()
+
+    def test_one_line_from_the_command(self, tmp_path: Path) -> None:
+        done = run_wavetag(tmp_path / "home", "export", "nope", "--out", str(tmp_path / "b"))
+        assert done.returncode == 1
+        assert "project: no project named 'nope'" in done.stderr
+        assert "Traceback" not in done.stderr + done.stdout
+        assert not (tmp_path / "b").exists() and not (tmp_path / "b.partial").exists()
 
     def test_non_empty_folder(self, rhythm: SimpleNamespace, tmp_path: Path) -> None:
         out = tmp_path / "bundle"

@@ -65,6 +65,7 @@ from .release_readme import readme
 
 DEFAULT_LICENCE = "To be set by the data owner: no licence has been chosen for this release yet."
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+LABEL_COLUMNS = ("task", "record", "start", "end", "event", "status", "decided_by")
 
 
 @dataclass
@@ -131,7 +132,7 @@ def _write(release: Release, path: str, data: bytes | str) -> None:
 
 def _csv(rows: list[list[Any]]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    csv.writer(out, lineterminator="\n").writerows([_cell(c) for c in row] for row in rows)
     return out.getvalue()
 
 
@@ -187,6 +188,64 @@ def _task_agreement(project: Project, item: dict[str, Any], answers: list[dict[s
     return round(same / len(answers), 4)
 
 
+def _label_item(
+    release: Release, item: dict[str, Any], submitted: list[dict[str, Any]], **found: Any
+) -> dict[str, Any]:
+    """One task of labels.json: where, its outcome, how it was reached, by how many."""
+    final = dict(item["final_label"] or {})
+    if final.get("beats"):
+        # The set's name means nothing outside wavetag: the bundle's file instead.
+        final["beats"] = {"file": found["final_file"], "count": final["beats"].get("count")}
+    adjudicator = (item["adjudication"] or {}).get("adjudicator")
+    return {
+        "task": item["id"],
+        "record": release.records[item["record_id"]],
+        "start": item["window_start"],
+        "end": item["window_end"],
+        "event": item["event"],
+        "status": item["status"],
+        "decided_by": item["decided_by"],
+        "final_label": final or None,
+        "answers": len(submitted),
+        "agreement": _task_agreement(release.project, item, submitted),
+        "adjudicator": found["names"].get(adjudicator) if adjudicator else None,
+    }
+
+
+def _label_cells(row: dict[str, Any], agreement: list[str], beats: bool) -> list[Any]:
+    final = row["final_label"] or {}
+    cells = [row[k] for k in LABEL_COLUMNS]
+    cells += [final.get(name) for name in agreement]
+    if beats:
+        cells += [(final.get("beats") or {}).get(k) for k in ("count", "file")]
+    return [*cells, row["answers"], row["agreement"], row["adjudicator"]]
+
+
+def _answer_item(
+    release: Release, item: dict[str, Any], a: dict[str, Any], who: str, beat_file: str | None
+) -> dict[str, Any]:
+    """One submitted answer of answers.json; a beat answer's set by the bundle's file."""
+    answer = dict(a["answer"] or {})
+    beats = answer.pop("beats", None)
+    return {
+        "task": item["id"],
+        "record": release.records[item["record_id"]],
+        "annotator": who,
+        **({"name": a["annotator"]} if release.with_names else {}),
+        "submitted_at": a["submitted_at"],
+        "answer": answer,
+        "comment": a["comment"],
+        **({"beats": (beats or {}).get("count"), "beat_file": beat_file} if beat_file else {}),
+    }
+
+
+def _answer_cells(entry: dict[str, Any], fields: list[str], beats: bool) -> list[Any]:
+    cells = [entry["task"], entry["record"], entry["annotator"]]
+    cells += [entry["name"]] if "name" in entry else []
+    cells += [entry["submitted_at"], *[entry["answer"].get(f) for f in fields], entry["comment"]]
+    return [*cells, entry.get("beats"), entry.get("beat_file")] if beats else cells
+
+
 def _labels_and_answers(release: Release, people: dict[int, str], names: dict[str, str]) -> None:
     """labels.csv/json, annotators/answers.csv/json and the beat sets of beat tasks."""
     project = release.project
@@ -194,94 +253,46 @@ def _labels_and_answers(release: Release, people: dict[int, str], names: dict[st
     beats = is_beat_schema(schema)
     fields = [f["name"] for f in schema["fields"]]
     agreement = list(schema["agreement"])
-    working = {
-        (ts.task_id, ts.user_id): ts.annotation_set
-        for ts in TaskSet.objects.filter(project=project, kind=TaskSet.Kind.WORKING).select_related(
-            "annotation_set__record"
-        )
-    }
-    finals = {
-        ts.record_id: ts.annotation_set
-        for ts in TaskSet.objects.filter(project=project, kind=TaskSet.Kind.FINAL).select_related(
-            "annotation_set__record"
-        )
-    }
+    sets = TaskSet.objects.filter(project=project).select_related("annotation_set__record")
+    working = {(ts.task_id, ts.user_id): ts.annotation_set for ts in sets if ts.task_id}
+    finals = {ts.record_id: ts.annotation_set for ts in sets if ts.kind == TaskSet.Kind.FINAL}
     final_files = {
-        record_id: _write_set(release, aset, f"{release.records[record_id]}.final")
-        for record_id, aset in sorted(finals.items(), key=lambda kv: release.records[kv[0]])
+        record_id: _write_set(release, finals[record_id], f"{name}.final")
+        for record_id, name in release.records.items()
+        if record_id in finals
     }
     user_ids = dict(Annotation.objects.filter(task__project=project).values_list("id", "user_id"))
-    label_header = ["task", "record", "start", "end", "event", "status", "decided_by"]
-    label_header += [f"final_{name}" for name in agreement]
+    label_items: list[dict[str, Any]] = []
+    answer_items: list[dict[str, Any]] = []
+    for item in export_json(project)["items"]:
+        submitted = [a for a in item["annotations"] if a["status"] == AnnotationStatus.SUBMITTED]
+        final_file = final_files.get(item["record_id"])
+        label_items.append(
+            _label_item(release, item, submitted, final_file=final_file, names=names)
+        )
+        for a in submitted:
+            user_id = user_ids[a["id"]]
+            who, aset = people[user_id], working.get((item["id"], user_id))
+            beat_file = None
+            if aset is not None:
+                stem = f"annotators/{who}/{release.records[item['record_id']]}.task{item['id']}"
+                beat_file = _write_set(release, aset, stem)
+            answer_items.append(_answer_item(release, item, a, who, beat_file))
+    release.tasks = len(label_items)
+    release.final = sum(1 for r in label_items if r["status"] in TaskStatus.final())
+    release.answers = len(answer_items)
+    label_header = [*LABEL_COLUMNS, *[f"final_{name}" for name in agreement]]
     label_header += ["final_beats", "final_file"] if beats else []
     label_header += ["answers", "agreement", "adjudicator"]
     answer_header = ["task", "record", "annotator", *(["name"] if release.with_names else [])]
     answer_header += ["submitted_at", *fields, "comment"]
     answer_header += ["beats", "beat_file"] if beats else []
-    label_rows: list[list[Any]] = [label_header]
-    answer_rows: list[list[Any]] = [answer_header]
-    label_items: list[dict[str, Any]] = []
-    answer_items: list[dict[str, Any]] = []
-    for item in export_json(project)["items"]:
-        record = release.records[item["record_id"]]
-        submitted = [a for a in item["annotations"] if a["status"] == AnnotationStatus.SUBMITTED]
-        adjudicator = (item["adjudication"] or {}).get("adjudicator")
-        final = dict(item["final_label"] or {})
-        final_beats = None
-        if beats and final.get("beats"):
-            final_beats = final["beats"].get("count")
-            final["beats"] = {"file": final_files.get(item["record_id"]), "count": final_beats}
-        row = {
-            "task": item["id"],
-            "record": record,
-            "start": item["window_start"],
-            "end": item["window_end"],
-            "event": item["event"],
-            "status": item["status"],
-            "decided_by": item["decided_by"],
-            "final_label": final or None,
-            "answers": len(submitted),
-            "agreement": _task_agreement(project, item, submitted),
-            "adjudicator": names.get(adjudicator) if adjudicator else None,
-        }
-        label_items.append(row)
-        cells = [row[k] for k in label_header[:7]]
-        cells += [(item["final_label"] or {}).get(name) for name in agreement]
-        if beats:
-            cells += [final_beats, final_files.get(item["record_id"]) if final_beats else None]
-        cells += [row["answers"], row["agreement"], row["adjudicator"]]
-        label_rows.append([_cell(c) for c in cells])
-        for a in submitted:
-            user_id = user_ids[a["id"]]
-            who = people[user_id]
-            answer = {k: v for k, v in (a["answer"] or {}).items() if k != "beats"}
-            beat_file = None
-            aset = working.get((item["id"], user_id))
-            if beats and aset is not None:
-                beat_file = _write_set(release, aset, f"annotators/{who}/{record}.task{item['id']}")
-            count = ((a["answer"] or {}).get("beats") or {}).get("count")
-            entry = {
-                "task": item["id"],
-                "record": record,
-                "annotator": who,
-                **({"name": a["annotator"]} if release.with_names else {}),
-                "submitted_at": a["submitted_at"],
-                "answer": answer,
-                "comment": a["comment"],
-                **({"beats": count, "beat_file": beat_file} if beats else {}),
-            }
-            answer_items.append(entry)
-            cells = [item["id"], record, who, *([a["annotator"]] if release.with_names else [])]
-            cells += [a["submitted_at"], *[answer.get(name) for name in fields], a["comment"]]
-            cells += [count, beat_file] if beats else []
-            answer_rows.append([_cell(c) for c in cells])
-    release.tasks = len(label_items)
-    release.final = sum(1 for r in label_items if r["status"] in TaskStatus.final())
-    release.answers = len(answer_items)
+    label_rows = [_label_cells(r, agreement, beats) for r in label_items]
+    answer_rows = [_answer_cells(e, fields, beats) for e in answer_items]
     meta = {"project": project.name, "template": project.template, "schema": schema}
-    _write(release, "labels.csv", _csv(label_rows))
+    _write(release, "labels.csv", _csv([label_header, *label_rows]))
     _write(release, "labels.json", _json({**meta, "tasks": label_items}))
-    _write(release, "annotators/answers.csv", _csv(answer_rows))
+    _write(release, "annotators/answers.csv", _csv([answer_header, *answer_rows]))
     _write(release, "annotators/answers.json", _json({**meta, "answers": answer_items}))
 
 
