@@ -25,7 +25,9 @@ from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.models import Task
 from wavetag.projects.services import create_project
 from wavetag.records.models import Annotation, Record
+from wavetag.records.signal_files import _format
 from wavetag.records.storage import store_root
+from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.store import RecordStore
 
 from .factories import import_ok, make_member, make_project, run_wavetag
@@ -158,6 +160,34 @@ class TestRecords:
             ["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, check=False
         )
         assert done.returncode != 0
+
+
+class TestFormat:
+    """The one format of a record's .dat file, from its channels (a fake store)."""
+
+    @staticmethod
+    def fmt(*channels: tuple[tuple[int, int] | None, int | None]) -> tuple[str, int, list[str]]:
+        infos = [
+            ChannelInfo(i, f"c{i}", "mV", 360.0, 200.0, 0.0, 10, invalid=invalid)
+            for i, (_, invalid) in enumerate(channels)
+        ]
+        store = SimpleNamespace(channels=infos, digital_range=lambda i: channels[i][0])
+        return _format(store)  # type: ignore[arg-type]
+
+    def test_narrowest_with_the_same_invalid_value(self) -> None:
+        assert self.fmt(((-2000, 2000), -2048), ((-5, 5), -2048))[:2] == ("212", -2048)
+        assert self.fmt(((-2000, 2000), -32768)) == ("16", -32768, [])
+        # EDF: no invalid value, and -32768 is a valid sample: format 16 would make it one.
+        assert self.fmt(((-32768, 32767), None))[0] == "24"
+        assert self.fmt(((-(2**20), 5), None), (None, None))[0] == "24"
+
+    def test_an_invalid_value_no_format_shares_is_said(self) -> None:
+        fmt, invalid, notes = self.fmt(((-2000, 2000), -2048), ((-30000, 30000), -32768))
+        assert (fmt, invalid) == ("16", -32768)
+        assert notes == [
+            "channel 0 (c0): invalid samples (-2048) written as -32768, "
+            "the invalid value of format 16"
+        ]
 
 
 class TestLabels:

@@ -362,7 +362,8 @@ def write_release(
     version: str = "",
 ) -> Release:
     """Write the release bundle of ``project`` into the folder ``out`` (steps above)."""
-    out = Path(out)
+    # Absolute and normalised: ``out/..`` or ``.`` must name the folder, not end in one.
+    out = Path(os.path.abspath(out))
     check_target(out)
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
