@@ -70,7 +70,7 @@ def _agreement(stats: dict[str, Any]) -> list[str]:
                 f"- {name} against the final beats: {a['tasks']} tasks, Se "
                 f"{_num(a['sensitivity'])}, +P {_num(a['ppv'])}"
             )
-    return [*lines, ""]
+    return lines if lines[-1] == "" else [*lines, ""]
 
 
 FILES = """\
