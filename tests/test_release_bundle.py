@@ -24,8 +24,9 @@ from wavetag.annotations.services import adjudicate, save_annotation
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.models import Task
 from wavetag.projects.services import create_project
+from wavetag.records import signal_files
 from wavetag.records.models import Annotation, Record
-from wavetag.records.signal_files import _format
+from wavetag.records.signal_files import _format, pack
 from wavetag.records.storage import store_root
 from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.store import RecordStore
@@ -160,6 +161,59 @@ class TestRecords:
             ["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, check=False
         )
         assert done.returncode != 0
+
+
+class TestBlocks:
+    @pytest.mark.parametrize("fmt, bits", [("212", 12), ("16", 16), ("24", 24), ("32", 32)])
+    @pytest.mark.parametrize("n", [5, 6])
+    def test_pack_as_wfdb_writes(self, fmt: str, bits: int, n: int, tmp_path: Path) -> None:
+        rng = np.random.default_rng(n)
+        hi = 2 ** (bits - 1) - 1
+        d = rng.integers(-hi, hi, size=(n, 1), endpoint=True)
+        d[0, 0], d[1, 0] = -hi - 1, hi  # the extremes, the invalid value among them
+        wfdb.wrsamp(
+            "r",
+            100,
+            ["mV"],
+            ["x"],
+            d_signal=d,
+            fmt=[fmt],
+            adc_gain=[200.0],
+            baseline=[0],
+            write_dir=str(tmp_path),
+        )
+        assert pack(d.ravel(), fmt) == (tmp_path / "r.dat").read_bytes()
+
+    def test_blocks_give_wfdb_s_own_files(
+        self, api_records: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Small blocks, so that block edges fall inside the records; against wfdb.wrsamp
+        # of the whole samples: the same bytes, and a header that reads back the same.
+        monkeypatch.setattr(signal_files, "BLOCK_FRAMES", 1000)
+        for name in ("100", "03700181"):
+            record = Record.objects.get(dataset__name="api", name=name)
+            store = RecordStore.open(store_root(), record.store_key)
+            ours = tmp_path / "ours"
+            ours.mkdir(exist_ok=True)
+            signal_files.write_wfdb(record, ours, name)
+            back = wfdb.rdrecord(str(ours / name), physical=False, smooth_frames=False)
+            ref = tmp_path / "ref"
+            ref.mkdir(exist_ok=True)
+            wfdb.wrsamp(
+                name,
+                back.fs,
+                back.units,
+                back.sig_name,
+                e_d_signal=[store.read_samples(c.index, 0, c.n_samples) for c in store.channels],
+                samps_per_frame=back.samps_per_frame,
+                fmt=back.fmt,
+                adc_gain=back.adc_gain,
+                baseline=back.baseline,
+                write_dir=str(ref),
+            )
+            assert (ours / f"{name}.dat").read_bytes() == (ref / f"{name}.dat").read_bytes()
+            theirs = wfdb.rdheader(str(ref / name))
+            assert back.checksum == theirs.checksum and back.init_value == theirs.init_value
 
 
 class TestFormat:

@@ -13,6 +13,11 @@ is said in :attr:`SignalFiles.notes` instead of being changed silently:
   (the physical values move by less than half a digital unit), with a note;
 - channels at different rates are written as frames (``samps_per_frame``) when every
   rate is a whole multiple of the slowest one; otherwise the record is refused.
+
+The ``.dat`` file is written block by block (:func:`pack` gives the bytes ``wfdb.wrsamp``
+would write, which the tests check), and the header last, by ``wfdb``, with the checksums
+summed on the way: ``wfdb.wrsamp`` takes a whole record in memory, too much for a
+multi-day Holter.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import wfdb
 
 from wavetag.errors import InvalidInput
@@ -31,6 +37,8 @@ from wavetag.signal.store import RecordStore
 from .models import Record
 from .storage import store_root
 
+# Frames read and written at a time (even: format 212 packs samples in pairs).
+BLOCK_FRAMES = 1 << 18
 # (format, lowest valid value, highest value, the value that marks an invalid sample)
 FORMATS = (
     ("212", -2047, 2047, -2048),
@@ -85,19 +93,40 @@ def _frames(channels: list[ChannelInfo], record: str) -> tuple[float, list[int]]
     return base, [round(s) for s in spf]
 
 
-def _samples(store: RecordStore, channel: ChannelInfo, invalid: int) -> np.ndarray:
-    values = store.read_samples(channel.index, 0, channel.n_samples).astype(np.int64)
+def _samples(
+    store: RecordStore, channel: ChannelInfo, invalid: int, first: int, stop: int
+) -> npt.NDArray[np.int64]:
+    values = store.read_samples(channel.index, first, stop).astype(np.int64)
     if channel.invalid is not None and channel.invalid != invalid:
         values[values == channel.invalid] = invalid
     return values
 
 
+def pack(flat: npt.NDArray[np.int64], fmt: str) -> bytes:
+    """Samples in file order as the bytes of a WFDB signal file of format ``fmt``
+    (little-endian; 212 packs two 12-bit samples in three bytes, and an odd last sample in
+    two, as WFDB writes it)."""
+    if fmt == "212":
+        n = flat.size
+        v = np.append(flat, 0) if n % 2 else flat
+        a, b = v[0::2] & 0xFFF, v[1::2] & 0xFFF
+        out = np.empty((a.size, 3), np.uint8)
+        out[:, 0] = a & 0xFF
+        out[:, 1] = (a >> 8) | ((b >> 4) & 0xF0)
+        out[:, 2] = b & 0xFF
+        raw = out.tobytes()
+        return raw[:-1] if n % 2 else raw
+    if fmt == "24":
+        return flat.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    return flat.astype("<i2" if fmt == "16" else "<i4").tobytes()
+
+
 def write_wfdb(record: Record, folder: Path, name: str) -> SignalFiles:
     """Write ``record`` as ``folder/name.hea`` and ``folder/name.dat``.
 
-    The samples are read whole, one record at a time (8 bytes a sample while writing: a
-    24-h two-lead Holter at 360 Hz needs about 0.5 GB); ``wfdb.wrsamp`` writes a record
-    in one call and cannot append.
+    The samples go through in blocks of :data:`BLOCK_FRAMES` frames, so that a 72-h Holter
+    takes no more memory than a 10-s strip; the header, written last, carries the checksums
+    and first values summed on the way (``wfdb.wrsamp`` would need the whole record).
     """
     store = RecordStore.open(store_root(), record.store_key)
     channels = list(store.channels)
@@ -113,27 +142,43 @@ def write_wfdb(record: Record, folder: Path, name: str) -> SignalFiles:
                 f"channel {c.index} ({c.name}): baseline {c.baseline:g} rounded to "
                 f"{round(c.baseline)} (WFDB baselines are whole numbers)"
             )
+    n_frames = channels[0].n_samples // spf[0]
+    sums, first = [0] * len(channels), [0] * len(channels)
+    with (folder / f"{name}.dat").open("wb") as dat:
+        for start in range(0, n_frames, BLOCK_FRAMES):
+            stop = min(n_frames, start + BLOCK_FRAMES)
+            block = [
+                _samples(store, c, invalid, start * k, stop * k)
+                for c, k in zip(channels, spf, strict=True)
+            ]
+            for i, values in enumerate(block):
+                sums[i] += int(values.sum())
+                if start == 0:
+                    first[i] = int(values[0])
+            # A frame holds each channel's samples of one frame interval in turn.
+            frames = np.hstack(
+                [v.reshape(stop - start, k) for v, k in zip(block, spf, strict=True)]
+            )
+            dat.write(pack(frames.ravel(), fmt))
     bits = int(fmt) if fmt != "212" else 12
-    out = wfdb.Record(
+    header = wfdb.Record(
         record_name=name,
+        n_sig=len(channels),
         fs=fs,
-        units=[c.units or "NU" for c in channels],
-        sig_name=[c.name or f"channel{c.index}" for c in channels],
+        sig_len=n_frames,
+        file_name=[f"{name}.dat"] * len(channels),
         fmt=[fmt] * len(channels),
+        samps_per_frame=spf,
         adc_gain=[float(c.gain) for c in channels],
         baseline=baselines,
+        units=[c.units or "NU" for c in channels],
         # The ADC's resolution as the source gave it (MIT-BIH: 11 bits in format 212).
         adc_res=[c.adc_resolution if 0 < c.adc_resolution <= bits else bits for c in channels],
-        file_name=[f"{name}.dat"] * len(channels),
+        adc_zero=[0] * len(channels),
+        init_value=first,
+        checksum=[s % 65536 for s in sums],
+        block_size=[0] * len(channels),
+        sig_name=[c.name or f"channel{c.index}" for c in channels],
     )
-    expanded = any(s != 1 for s in spf)
-    if expanded:
-        out.e_d_signal = [_samples(store, c, invalid) for c in channels]
-        out.samps_per_frame = spf
-    else:
-        out.d_signal = np.column_stack([_samples(store, c, invalid) for c in channels])
-    # As wfdb.wrsamp does, but keeping adc_res, which wrsamp takes no argument for.
-    out.set_d_features(expanded=expanded)
-    out.set_defaults()
-    out.wrsamp(expanded=expanded, write_dir=str(folder))
+    header.wrheader(write_dir=str(folder), expanded=any(k != 1 for k in spf))
     return SignalFiles([f"{name}.hea", f"{name}.dat"], fmt, notes)
