@@ -21,12 +21,13 @@ from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.beats import task_beats
 from wavetag.annotations.models import TaskSet
 from wavetag.annotations.services import adjudicate, save_annotation
+from wavetag.errors import InvalidInput
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.models import Task
 from wavetag.projects.services import create_project
 from wavetag.records import signal_files
 from wavetag.records.models import Annotation, Record
-from wavetag.records.signal_files import _format, pack
+from wavetag.records.signal_files import _format, _frames, pack
 from wavetag.records.storage import store_root
 from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.store import RecordStore
@@ -242,6 +243,16 @@ class TestFormat:
             "channel 0 (c0): invalid samples (-2048) written as -32768, "
             "the invalid value of format 16"
         ]
+
+    def test_rates_without_a_common_frame_are_refused(self) -> None:
+        chans = [
+            ChannelInfo(0, "a", "mV", 250.0, 1, 0, 2500),
+            ChannelInfo(1, "b", "mV", 360.0, 1, 0, 3600),
+        ]
+        with pytest.raises(InvalidInput, match=r"record r: its channels' rates \(250, 360 Hz\)"):
+            _frames(chans, "r")
+        chans[1] = ChannelInfo(1, "b", "mV", 500.0, 1, 0, 5000)
+        assert _frames(chans, "r") == (250.0, [1, 2])
 
 
 class TestLabels:
