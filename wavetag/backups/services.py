@@ -38,6 +38,7 @@ from wavetag.backups.manifest import (
     write_manifest,
 )
 from wavetag.signal import store as wstore
+from wavetag.signal.storage import fsync_path
 
 SECRET_FILE = "secret_key"
 
@@ -87,7 +88,7 @@ def backup(folder: str | os.PathLike[str], *, keep: int | None = None) -> Report
         write_manifest(partial, manifest)
         (partial / ".lock").unlink()
         os.rename(partial, dest)
-        _fsync_dir(dest.parent)
+        fsync_path(dest.parent)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -158,7 +159,7 @@ def _write(
     else:
         name = database.PG_FILE
         keys = database.dump_postgres(partial / name)
-    _fsync(partial / name)
+    fsync_path(partial / name)
     files[name] = Entry(sha256_of(partial / name), (partial / name).stat().st_size)
     report.lines.append(f"database ({kind}): {_mb(files[name].size)}, {len(keys)} record(s)")
 
@@ -299,7 +300,7 @@ def restore(folder: str | os.PathLike[str], *, force: bool = False) -> Report:
         if copy_hashed(src / db["file"], staged_db) != files[db["file"]]:
             staged_db.unlink()
             raise BackupError(f"{src / db['file']}: changed while being restored")
-        _fsync(staged_db)
+        fsync_path(staged_db)
     staging = store.stage(src, files, root) if keys else None
     try:
         placed = store.publish(staging, root, keys, replace=force) if staging else []
@@ -383,15 +384,3 @@ def _restore_secret(src: Path, files: dict[str, Entry], report: Report) -> None:
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    _fsync(folder)

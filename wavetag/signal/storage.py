@@ -169,7 +169,7 @@ class LocalStorage:
             raise FileNotFoundError(f"nothing staged at {staging}")
         dst.parent.mkdir(parents=True, exist_ok=True)
         if self.durable:
-            _fsync_dir(src)
+            fsync_path(src)
         if dst.exists():
             raise FileExistsError(f"{final} already exists")
         try:
@@ -181,13 +181,14 @@ class LocalStorage:
                 raise FileExistsError(f"{final} already exists") from exc
             raise
         if self.durable:
-            _fsync_dir(dst.parent)
-            _fsync_dir(src.parent)
+            fsync_path(dst.parent)
+            fsync_path(src.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
-    # a file's data is safe after fsync(file); its *name* only after fsync(folder)
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder by its path: a file's data is safe after fsync(file), its
+    *name* only after fsync(folder)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
