@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from wavetag.annotations.excerpts import excerpt_name, excerpt_starts, matches
+from wavetag.annotations.excerpts import excerpt_name, excerpt_starts, matches, parse_where
 from wavetag.annotations.services import save_annotation
+from wavetag.errors import InvalidInput
 from wavetag.projects.models import Task
 from wavetag.records.models import Record
 from wavetag.records.sets import replace_automatic_set
@@ -195,6 +196,23 @@ class TestRefusals:
         with pytest.raises(CommandError, match=message):
             export(world.project, tmp_path / "db", "--excerpts", "5", "--where", where)
         assert not (tmp_path / "db").exists() and not (tmp_path / "db.partial").exists()
+
+    def test_fields_outside_the_final_label(self) -> None:
+        schema = {
+            "fields": [
+                {"name": "note", "type": "text", "label": "Note"},
+                {"name": "side", "type": "choice", "choices": [{"value": "L"}]},
+                {"name": "dx", "type": "multi", "choices": [{"value": "AF"}, {"value": "PVC"}]},
+            ],
+            "agreement": ["side", "dx"],
+        }
+        with pytest.raises(InvalidInput, match="field 'note' is not a choice of the final"):
+            parse_where(schema, "note=x")
+        assert parse_where(schema, " dx=AF|PVC , side=L,dx=AF") == {
+            "dx": ["AF", "PVC"],
+            "side": ["L"],
+        }
+        assert parse_where(schema, "") == {}
 
     def test_options_need_excerpts(self, world: SimpleNamespace, tmp_path: Path) -> None:
         with pytest.raises(CommandError, match="--where: applies to --excerpts SECONDS only"):

@@ -108,7 +108,7 @@ def parse_where(schema: dict[str, Any], text: str) -> dict[str, list[str]]:
                     f"--where: {value!r} is not a choice of field {name!r} (its choices: "
                     f"{', '.join(choices)})"
                 )
-        where[name] = [*where.get(name, []), *wanted]
+        where[name] = list(dict.fromkeys([*where.get(name, []), *wanted]))
     return where
 
 
