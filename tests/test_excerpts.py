@@ -23,6 +23,7 @@ from wavetag.errors import InvalidInput
 from wavetag.projects.models import Task
 from wavetag.records.models import Record
 from wavetag.records.sets import replace_automatic_set
+from wavetag.records.signal_files import write_wfdb
 from wavetag.records.storage import store_root
 from wavetag.signal.store import RecordStore
 
@@ -223,6 +224,25 @@ class TestRefusals:
     def test_seconds_must_be_positive(self, world: SimpleNamespace, tmp_path: Path) -> None:
         with pytest.raises(CommandError, match="--excerpts: 0 is not a positive number"):
             export(world.project, tmp_path / "db", "--excerpts", "0")
+
+    def test_nothing_half_written(
+        self, world: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from wavetag.annotations import excerpts
+
+        written: list[str] = []
+
+        def fills_the_disk(record: Any, folder: Path, name: str, **kwargs: Any) -> Any:
+            if written:
+                raise OSError(28, "No space left on device", f"{name}.dat")
+            written.append(name)
+            return write_wfdb(record, folder, name, **kwargs)
+
+        monkeypatch.setattr(excerpts, "write_wfdb", fills_the_disk)
+        with pytest.raises(CommandError, match="cannot write 100_5.dat: No space left"):
+            export(world.project, tmp_path / "db", "--excerpts", "5")
+        assert written == ["100_0"]
+        assert not (tmp_path / "db").exists() and not (tmp_path / "db.partial").exists()
 
     def test_no_traceback(self, tmp_path: Path) -> None:
         done = run_wavetag(
