@@ -216,6 +216,29 @@ class TestBlocks:
             theirs = wfdb.rdheader(str(ref / name))
             assert back.checksum == theirs.checksum and back.init_value == theirs.init_value
 
+    def test_a_stretch_of_some_channels(
+        self, api_records: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # MIMIC 03700181 (frames of 125 Hz: MCL1 4 samples, ABP and RESP 1), blocks edges
+        # inside the stretch; checksums and first values as wfdb sums them on reading.
+        monkeypatch.setattr(signal_files, "BLOCK_FRAMES", 100)
+        record = Record.objects.get(dataset__name="api", name="03700181")
+        store = RecordStore.open(store_root(), record.store_key)
+        signal_files.write_wfdb(record, tmp_path, "all", seconds=(2.0, 6.0))
+        back = wfdb.rdrecord(str(tmp_path / "all"), physical=False, smooth_frames=False)
+        assert back.sig_len == 500 and back.samps_per_frame == [4, 1, 1]
+        for c, k in zip(store.channels, (4, 1, 1), strict=True):
+            stored = store.read_samples(c.index, 250 * k, 750 * k)
+            assert np.array_equal(back.e_d_signal[c.index], stored)
+        signal_files.write_wfdb(record, tmp_path, "abp", channels=[1], seconds=(2.0, 6.0))
+        back = wfdb.rdrecord(str(tmp_path / "abp"), physical=False)
+        assert back.fs == 125 and back.n_sig == 1 and back.sig_name == [store.channels[1].name]
+        assert np.array_equal(back.d_signal[:, 0], store.read_samples(1, 250, 750))
+        assert back.checksum == [int(back.d_signal[:, 0].sum()) % 65536]
+        assert back.init_value == [int(back.d_signal[0, 0])]
+        with pytest.raises(InvalidInput, match="record 03700181: 0 to 1e"):
+            signal_files.write_wfdb(record, tmp_path, "past", seconds=(0.0, 1e6))
+
 
 class TestFormat:
     """The one format of a record's .dat file, from its channels (a fake store)."""

@@ -40,11 +40,11 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 
@@ -65,6 +65,7 @@ from .release_readme import readme
 
 DEFAULT_LICENCE = "To be set by the data owner: no licence has been chosen for this release yet."
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+T = TypeVar("T")
 LABEL_COLUMNS = ("task", "record", "start", "end", "event", "status", "decided_by")
 
 
@@ -364,21 +365,31 @@ def write_release(
     """Write the release bundle of ``project`` into the folder ``out`` (steps above)."""
     # Absolute and normalised: ``out/..`` or ``.`` must name the folder, not end in one.
     out = Path(os.path.abspath(out))
+    release = write_whole(
+        out, lambda partial: _write_bundle(project, partial, with_names, licence, version)
+    )
+    release.out = out
+    return release
+
+
+def write_whole(out: Path, write: Callable[[Path], T]) -> T:
+    """Run ``write`` on the folder ``out.partial`` (emptied first), then rename it to
+    ``out``: ``out`` never holds half of what ``write`` writes, and a failed ``write``
+    leaves nothing behind. ``out`` must be absolute and normalised."""
     check_target(out)
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        release = _write_bundle(project, partial, with_names, licence, version)
+        result = write(partial)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     if out.exists():
         out.rmdir()  # empty (checked above); a rename cannot replace a folder everywhere
     os.replace(partial, out)
-    release.out = out
-    return release
+    return result
 
 
 def _write_bundle(

@@ -121,39 +121,68 @@ def pack(flat: npt.NDArray[np.int64], fmt: str) -> bytes:
     return flat.astype("<i2" if fmt == "16" else "<i4").tobytes()
 
 
-def write_wfdb(record: Record, folder: Path, name: str) -> SignalFiles:
+def _stretch(
+    record: Record, fs: float, total: int, seconds: tuple[float, float] | None
+) -> tuple[int, int]:
+    """The first frame and the number of frames of ``seconds`` (all ``total`` frames:
+    None); refused when the stretch is not inside the record."""
+    if seconds is None:
+        return 0, total
+    first, n = round(seconds[0] * fs), round((seconds[1] - seconds[0]) * fs)
+    if first < 0 or n <= 0 or first + n > total:
+        raise InvalidInput(
+            f"record {record.name}: {seconds[0]:g} to {seconds[1]:g} s is not inside its "
+            f"{total / fs:g} s"
+        )
+    return first, n
+
+
+def write_wfdb(
+    record: Record,
+    folder: Path,
+    name: str,
+    *,
+    channels: list[int] | None = None,
+    seconds: tuple[float, float] | None = None,
+) -> SignalFiles:
     """Write ``record`` as ``folder/name.hea`` and ``folder/name.dat``.
+
+    ``channels`` (indices; default all) and ``seconds`` (``(start, end)`` from the start of
+    the record; default all of it) cut an excerpt: the frames from ``round(start * fs)``,
+    ``round((end - start) * fs)`` of them, at the frame rate ``fs`` of the channels kept.
 
     The samples go through in blocks of :data:`BLOCK_FRAMES` frames, so that a 72-h Holter
     takes no more memory than a 10-s strip; the header, written last, carries the checksums
     and first values summed on the way (``wfdb.wrsamp`` would need the whole record).
     """
     store = RecordStore.open(store_root(), record.store_key)
-    channels = list(store.channels)
-    if not channels:
-        raise InvalidInput(f"record {record.name}: has no channels to write")
     fmt, invalid, notes = _format(store)
-    fs, spf = _frames(channels, record.name)
+    kept = set(range(len(store.channels)) if channels is None else channels)
+    chosen = [c for c in store.channels if c.index in kept]
+    if not chosen:
+        raise InvalidInput(f"record {record.name}: has no channels to write")
+    fs, spf = _frames(chosen, record.name)
+    notes = [n for n in notes if any(n.startswith(f"channel {c.index} (") for c in chosen)]
+    first_frame, n_frames = _stretch(record, fs, chosen[0].n_samples // spf[0], seconds)
     baselines = []
-    for c in channels:
+    for c in chosen:
         baselines.append(round(c.baseline))
         if not math.isclose(c.baseline, round(c.baseline)):
             notes.append(
                 f"channel {c.index} ({c.name}): baseline {c.baseline:g} rounded to "
                 f"{round(c.baseline)} (WFDB baselines are whole numbers)"
             )
-    n_frames = channels[0].n_samples // spf[0]
-    sums, first = [0] * len(channels), [0] * len(channels)
+    sums, first = [0] * len(chosen), [0] * len(chosen)
     with (folder / f"{name}.dat").open("wb") as dat:
-        for start in range(0, n_frames, BLOCK_FRAMES):
-            stop = min(n_frames, start + BLOCK_FRAMES)
+        for start in range(first_frame, first_frame + n_frames, BLOCK_FRAMES):
+            stop = min(first_frame + n_frames, start + BLOCK_FRAMES)
             block = [
                 _samples(store, c, invalid, start * k, stop * k)
-                for c, k in zip(channels, spf, strict=True)
+                for c, k in zip(chosen, spf, strict=True)
             ]
             for i, values in enumerate(block):
                 sums[i] += int(values.sum())
-                if start == 0:
+                if start == first_frame:
                     first[i] = int(values[0])
             # A frame holds each channel's samples of one frame interval in turn.
             frames = np.hstack(
@@ -163,22 +192,22 @@ def write_wfdb(record: Record, folder: Path, name: str) -> SignalFiles:
     bits = int(fmt) if fmt != "212" else 12
     header = wfdb.Record(
         record_name=name,
-        n_sig=len(channels),
+        n_sig=len(chosen),
         fs=fs,
         sig_len=n_frames,
-        file_name=[f"{name}.dat"] * len(channels),
-        fmt=[fmt] * len(channels),
+        file_name=[f"{name}.dat"] * len(chosen),
+        fmt=[fmt] * len(chosen),
         samps_per_frame=spf,
-        adc_gain=[float(c.gain) for c in channels],
+        adc_gain=[float(c.gain) for c in chosen],
         baseline=baselines,
-        units=[c.units or "NU" for c in channels],
+        units=[c.units or "NU" for c in chosen],
         # The ADC's resolution as the source gave it (MIT-BIH: 11 bits in format 212).
-        adc_res=[c.adc_resolution if 0 < c.adc_resolution <= bits else bits for c in channels],
-        adc_zero=[0] * len(channels),
+        adc_res=[c.adc_resolution if 0 < c.adc_resolution <= bits else bits for c in chosen],
+        adc_zero=[0] * len(chosen),
         init_value=first,
         checksum=[s % 65536 for s in sums],
-        block_size=[0] * len(channels),
-        sig_name=[c.name or f"channel{c.index}" for c in channels],
+        block_size=[0] * len(chosen),
+        sig_name=[c.name or f"channel{c.index}" for c in chosen],
     )
     header.wrheader(write_dir=str(folder), expanded=any(k != 1 for k in spf))
     return SignalFiles([f"{name}.hea", f"{name}.dat"], fmt, notes)
