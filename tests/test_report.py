@@ -21,7 +21,7 @@ from wavetag.analysis.services import request_analysis
 from wavetag.annotations.models import TaskSet
 from wavetag.records import sets
 from wavetag.records.models import Annotation, AnnotationSet, Record
-from wavetag.reports.record import classify, record_report
+from wavetag.reports.record import TREND_BINS, Beats, classify, hr_trend, record_report
 
 from .factories import bearer, make_member, make_project, make_user
 
@@ -162,8 +162,12 @@ class TestReport:
         assert "atr" not in text
         assert "Annotation sets you may see" in text
 
-    def test_final_human_set_is_shown(self, world: SimpleNamespace, tmp_path: Path) -> None:
-        execute_run(request_analysis(world.record, world.lead).pk)
+    @pytest.mark.parametrize("analysed", [True, False])
+    def test_final_human_set_is_shown(
+        self, world: SimpleNamespace, tmp_path: Path, analysed: bool
+    ) -> None:
+        if analysed:
+            execute_run(request_analysis(world.record, world.lead).pk)
         final = sets.create_working_set(
             AnnotationSet.objects.get(record=world.record, name="atr"), world.lead, "final-1"
         )
@@ -178,6 +182,33 @@ class TestReport:
         )
         assert re.search(rf"^\s*V\s+{c['V']}\s*$", text, re.M)
         assert "ventricular bigeminy" in text  # the reference's rhythm episodes
+        assert "Heart rate (human)" in text and "First V beat" in text
+        assert ("Signal quality" in text) is analysed
+        assert ("none finished" in text) is not analysed
+
+
+class TestPieces:
+    def test_trend_and_extremes_of_a_day(self) -> None:
+        """A 24-h beat train at 60/min with 10 min at 120/min from 5:00:00: about
+        TREND_BINS bins, the maximum timed inside the fast stretch."""
+        fs = 250.0
+        slow = np.arange(0, 5 * 3600, 1.0)
+        fast = np.arange(5 * 3600, 5 * 3600 + 600, 0.5)
+        rest = np.arange(5 * 3600 + 600, 24 * 3600, 1.0)
+        t = np.concatenate([slow, fast, rest])
+        beats = Beats((t * fs).astype(np.int64), ["N"] * len(t), fs)
+        trend = hr_trend(beats, 24 * 3600.0)
+        assert trend is not None
+        assert len(trend.times) <= TREND_BINS + 1
+        assert np.nanmax(trend.bpm) == pytest.approx(120, abs=1)
+        assert trend.high is not None and 5 * 3600 <= trend.high[0] <= 5 * 3600 + 600
+        assert trend.high[1] == pytest.approx(120)
+        assert trend.low is not None and trend.low[1] == pytest.approx(60)
+
+    def test_classes(self) -> None:
+        assert classify(list("NNLRAaVEr/fFQ+x")) == {
+            "N": 4, "S": 2, "V": 3, "F": 1, "paced": 2, "other": 1,
+        }  # fmt: skip
 
 
 class TestApi:

@@ -16,12 +16,14 @@ a report is often asked for in bulk, and a PDF that explains is more useful than
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from wavetag.analysis.findings import latest_run
@@ -67,12 +69,29 @@ class Beats:
 
 def classify(symbols: list[str]) -> dict[str, int]:
     """Beats per report class (N, S, V, F, paced, other)."""
+    return classify_counts(Counter(symbols))
+
+
+def classify_counts(by_code: Mapping[str, int]) -> dict[str, int]:
+    """Beats per report class from the number of beats of each code."""
     of = {code: name for name, codes in CLASSES.items() for code in codes}
     out = dict.fromkeys(CLASSES, 0)
-    for s in symbols:
-        if s in of:
-            out[of[s]] += 1
+    for code, n in by_code.items():
+        if code in of:
+            out[of[code]] += n
     return out
+
+
+def set_counts(aset: AnnotationSet) -> dict[str, int]:
+    """A set's beats per report class, counted by the database (a Holter's set holds
+    100 000 beats or more)."""
+    rows = (
+        Annotation.objects.filter(annotation_set=aset, symbol__in=BEAT_NAMES)
+        .values("symbol")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return classify_counts({r["symbol"]: r["n"] for r in rows})
 
 
 def _rows(aset: AnnotationSet) -> QuerySet[Annotation]:
@@ -82,8 +101,13 @@ def _rows(aset: AnnotationSet) -> QuerySet[Annotation]:
 def read_beats(aset: AnnotationSet, fs: float) -> Beats:
     rows = _rows(aset).filter(symbol__in=BEAT_NAMES).values_list("time", "sample", "symbol")
     fs = float(aset.fs or fs)
-    samples = [int(s) if s is not None else round(t * fs) for t, s, _ in rows]
-    return Beats(np.asarray(samples, dtype=np.int64), [c for _, _, c in rows], fs)
+    listed = list(rows)
+    samples = np.asarray(
+        [int(s) if s is not None else round(t * fs) for t, s, _ in listed], dtype=np.int64
+    )
+    # In sample order whatever a row's time says: the searches below rely on it.
+    order = np.argsort(samples, kind="stable")
+    return Beats(samples[order], [listed[i][2] for i in order.tolist()], fs)
 
 
 def hr_extremes(b: Beats) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -147,7 +171,9 @@ def _episodes(
 
 
 def _episode_hr(b: Beats, start: int, end: int) -> float | None:
-    inside = b.samples[(b.samples >= start) & (b.samples < end)]
+    # Beats are sorted: a search, not a pass over a day's beats for each of its episodes.
+    first, stop = np.searchsorted(b.samples, [start, end])
+    inside = b.samples[first:stop]
     # Two RR intervals at least: one interval across a rhythm change is no rate.
     if len(inside) < 3:
         return None
@@ -343,7 +369,7 @@ def gather(record: Record, user: Any) -> Report:
 
     set_rows = []
     for s in sets.order_by("name", "pk"):
-        c = classify(list(_rows(s).filter(symbol__in=BEAT_NAMES).values_list("symbol", flat=True)))
+        c = set_counts(s)
         set_rows.append([f"{s.name} ({s.origin})", *(str(v) for v in c.values())])
     sections.append(Section("Annotation sets you may see", set_rows, ["Set", *CLASSES]))
 
