@@ -158,9 +158,13 @@ class TestReport:
     def test_blind_annotator_gets_no_reference_labels(
         self, world: SimpleNamespace, tmp_path: Path
     ) -> None:
+        execute_run(request_analysis(world.record, world.lead).pk)
         text = text_of(record_report(world.record, world.ann), tmp_path)
-        assert "atr" not in text
-        assert "Annotation sets you may see" in text
+        assert not re.search(r"\batr\b", text)
+        # The project hides the automatic set too; the report says so, and shows no beats.
+        assert "the automatic set is hidden" in text
+        assert re.search(r"Annotation sets you may see\s+none", text)
+        assert "Beats" not in text
 
     @pytest.mark.parametrize("analysed", [True, False])
     def test_final_human_set_is_shown(

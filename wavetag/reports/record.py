@@ -249,6 +249,9 @@ def gather(record: Record, user: Any) -> Report:
             f"AUTOMATIC set “{auto.name}” of analysis run {run.pk if run else ''}: "
             "machine labels, not reviewed by a person"
         )
+    elif run is not None:
+        # The project hides the automatic set from this user (a blind annotation project).
+        whose = "none you may see: no final human set, and the automatic set is hidden"
     else:
         whose = "none: no final human set and no finished automatic analysis"
 
@@ -371,7 +374,11 @@ def gather(record: Record, user: Any) -> Report:
     for s in sets.order_by("name", "pk"):
         c = set_counts(s)
         set_rows.append([f"{s.name} ({s.origin})", *(str(v) for v in c.values())])
-    sections.append(Section("Annotation sets you may see", set_rows, ["Set", *CLASSES]))
+    sections.append(
+        Section("Annotation sets you may see", set_rows, ["Set", *CLASSES])
+        if set_rows
+        else Section("Annotation sets you may see", [["none"]])
+    )
 
     strips: list[Strip] = []
     if strips_wanted and channels:
