@@ -223,6 +223,144 @@ def _strip(store: RecordStore, channel: int, start: float, title: str, b: Beats 
     )
 
 
+def _whose(final: AnnotationSet | None, auto: AnnotationSet | None, run: AnalysisRun | None) -> str:
+    if final is not None:
+        return f"final human set “{final.name}” (agreed labels of a beat-correction project)"
+    if auto is not None and run is not None:
+        return (
+            f"AUTOMATIC set “{auto.name}” of analysis run {run.pk}: "
+            "machine labels, not reviewed by a person"
+        )
+    if run is not None:
+        # The project hides the automatic set from this user (a blind annotation project).
+        return "none you may see: no final human set, and the automatic set is hidden"
+    return "none: no final human set and no finished automatic analysis"
+
+
+def _recording(record: Record, run: AnalysisRun | None, whose: str) -> Section:
+    """What was recorded, what the analysis read of it, and whose labels follow."""
+    channels = record.channels.order_by("index")
+    rows = [
+        ["Dataset / record", f"{record.dataset.name} / {record.name}"],
+        ["Format", record.format.upper()],
+        ["Recording length", f"{clock(record.duration)} ({record.duration:.1f} s)"],
+    ]
+    if record.start_date or record.start_time:
+        when = record.start_date.isoformat() if record.start_date else ""
+        rows.append(["Start", when or str(record.start_time)])
+    rows.append(
+        [
+            "Channels",
+            ", ".join(f"{c.name} ({c.fs:g} Hz, {c.units or '?'})" for c in channels) or "none",
+        ]
+    )
+    if run is not None:
+        result: dict[str, Any] = run.result or {}
+        fs, n = float(result["fs"]), int(result.get("n_samples") or 0)
+        grades = str(result.get("quality", {}).get("grades", ""))
+        seg = int(result.get("quality", {}).get("segment_samples") or 0)
+        readable = (n - grades.count("C") * seg) / fs if seg else n / fs
+        rows.append(
+            [
+                "Analysed time",
+                f"{clock(n / fs)} of channel {result.get('channel')}; readable "
+                f"(quality A or B) {clock(max(readable, 0))}",
+            ]
+        )
+        finished = run.finished_at.strftime("%Y-%m-%d %H:%M UTC") if run.finished_at else ""
+        rows.append(["Automatic analysis", f"run {run.pk}, finished {finished}"])
+    else:
+        rows.append(
+            [
+                "Automatic analysis",
+                "none finished: heart rate, rhythm, quality and intervals of the analysis "
+                "are not in this report (ask for one on the record page or with wavetag "
+                "analyze)",
+            ]
+        )
+    rows.append(["Labels shown", whose])
+    return Section("Recording", rows)
+
+
+def _label_sections(
+    beats: Beats,
+    episodes: list[dict[str, Any]],
+    who: str,
+    strips_wanted: list[tuple[float, str]],
+) -> list[Section]:
+    """Heart rate, beats, rhythm and pauses of the shown labels; their findings are
+    added to ``strips_wanted`` as (start s, title)."""
+    hr = hr_stats(beats.samples, beats.fs, beats.symbols)
+    extremes = hr_extremes(beats)
+    rows = [["Mean", f"{_fmt(hr.mean_hr)} bpm over {hr.n_beats} beats"]]
+    if extremes:
+        (t_lo, lo), (t_hi, hi) = extremes
+        rows += [
+            ["Minimum", f"{lo:.0f} bpm at {clock(t_lo)}"],
+            ["Maximum", f"{hi:.0f} bpm at {clock(t_hi)}"],
+        ]
+        strips_wanted.append((t_hi - STRIP_S / 2, f"Fastest heart rate: {hi:.0f} bpm"))
+        strips_wanted.append((t_lo - STRIP_S / 2, f"Slowest heart rate: {lo:.0f} bpm"))
+    rows.append(
+        [
+            "RR mean / SDNN / RMSSD",
+            " / ".join(_fmt(v, " ms") for v in (hr.mean_rr_ms, hr.sdnn_ms, hr.rmssd_ms)),
+        ]
+    )
+    counts = classify(beats.symbols)
+    sections = [
+        Section(f"Heart rate ({who})", rows),
+        Section(
+            "Beats",
+            [[k, str(v)] for k, v in counts.items()] + [["Total", str(len(beats.symbols))]],
+        ),
+    ]
+    t = beats.samples / beats.fs
+    for name in ("V", "S"):
+        first = next((i for i, s in enumerate(beats.symbols) if s in CLASSES[name]), None)
+        if first is not None:
+            strips_wanted.append((float(t[first]) - 3.0, f"First {name} beat"))
+    _rhythm_sections(sections, episodes, beats, strips_wanted)
+    return sections
+
+
+def _analysis_sections(result: dict[str, Any]) -> list[Section]:
+    """Quality and intervals: the analysis's, whoever's labels the report shows."""
+    counts = result.get("quality", {}).get("counts", {})
+    total = sum(counts.values()) or 1
+    iv = result.get("intervals") or {}
+    return [
+        Section(
+            "Signal quality (automatic, 10-s segments)",
+            [[g, f"{counts[g]} ({100 * counts[g] / total:.0f} %)"] for g in sorted(counts)]
+            + [["Grades", "A clean, B usable, C unreadable"]],
+        ),
+        Section(
+            "Intervals (automatic, median beat of the cleanest stretch)",
+            [
+                ["PR", _fmt(iv.get("pr_ms"), " ms")],
+                ["QRS", _fmt(iv.get("qrs_ms"), " ms")],
+                ["QT", _fmt(iv.get("qt_ms"), " ms")],
+                [
+                    "QTc Bazett / Fridericia",
+                    f"{_fmt(iv.get('qtc_bazett_ms'), ' ms')} / "
+                    f"{_fmt(iv.get('qtc_fridericia_ms'), ' ms')}",
+                ],
+            ],
+        ),
+    ]
+
+
+def _sets_section(sets: QuerySet[AnnotationSet]) -> Section:
+    rows = [
+        [f"{s.name} ({s.origin})", *(str(v) for v in set_counts(s).values())]
+        for s in sets.order_by("name", "pk")
+    ]
+    if not rows:
+        return Section("Annotation sets you may see", [["none"]])
+    return Section("Annotation sets you may see", rows, ["Set", *CLASSES])
+
+
 def gather(record: Record, user: Any) -> Report:
     """The report's content; ``user`` None (the command line) sees every set.
 
@@ -231,9 +369,9 @@ def gather(record: Record, user: Any) -> Report:
     2. Heart rate, beat counts, rhythm episodes and pauses from those labels.
     3. Quality and intervals from the run's stored result.
     4. A 10-s strip of each finding (HR extremes, first beat of each ectopic class,
-       each episode other than sinus rhythm, each pause), the first MAX_STRIPS of them.
+       each episode other than sinus rhythm, each pause), the first MAX_STRIPS of them,
+       from the channel the analysis read (the first channel without one).
     """
-    channels = list(record.channels.order_by("index"))
     run = latest_run(record)
     result: dict[str, Any] = (run.result or {}) if run else {}
     sets, final = _shown_set(user, record)
@@ -241,147 +379,26 @@ def gather(record: Record, user: Any) -> Report:
     if run is not None and final is None:
         auto = sets.filter(pk=run.annotation_set_id).first()
     shown = final or auto
-    fs = float(result.get("fs") or (channels[0].fs if channels else 1.0))
-    if final is not None:
-        whose = f"final human set “{final.name}” (agreed labels of a beat-correction project)"
-    elif auto is not None:
-        whose = (
-            f"AUTOMATIC set “{auto.name}” of analysis run {run.pk if run else ''}: "
-            "machine labels, not reviewed by a person"
-        )
-    elif run is not None:
-        # The project hides the automatic set from this user (a blind annotation project).
-        whose = "none you may see: no final human set, and the automatic set is hidden"
-    else:
-        whose = "none: no final human set and no finished automatic analysis"
+    whose = _whose(final, auto, run)
+    first_channel = record.channels.order_by("index").first()
+    fs = float(result.get("fs") or (first_channel.fs if first_channel else 1.0))
 
-    sections: list[Section] = []
-    recording = [
-        ["Dataset / record", f"{record.dataset.name} / {record.name}"],
-        ["Format", record.format.upper()],
-        ["Recording length", f"{clock(record.duration)} ({record.duration:.1f} s)"],
-    ]
-    if record.start_date or record.start_time:
-        when = record.start_date.isoformat() if record.start_date else ""
-        recording.append(["Start", when or str(record.start_time)])
-    recording.append(
-        [
-            "Channels",
-            ", ".join(f"{c.name} ({c.fs:g} Hz, {c.units or '?'})" for c in channels) or "none",
-        ]
-    )
-    if run is not None:
-        n = int(result.get("n_samples") or 0)
-        grades = str(result.get("quality", {}).get("grades", ""))
-        seg = int(result.get("quality", {}).get("segment_samples") or 0)
-        readable = (n - grades.count("C") * seg) / fs if seg else n / fs
-        recording.append(
-            [
-                "Analysed time",
-                f"{clock(n / fs)} of channel {result.get('channel')}; readable "
-                f"(quality A or B) {clock(max(readable, 0))}",
-            ]
-        )
-        finished = run.finished_at.strftime("%Y-%m-%d %H:%M UTC") if run.finished_at else ""
-        recording.append(["Automatic analysis", f"run {run.pk}, finished {finished}"])
-    else:
-        recording.append(
-            [
-                "Automatic analysis",
-                "none finished: heart rate, rhythm, quality and intervals of the analysis "
-                "are not in this report (ask for one on the record page or with wavetag "
-                "analyze)",
-            ]
-        )
-    recording.append(["Labels shown", whose])
-    sections.append(Section("Recording", recording))
-
+    sections = [_recording(record, run, whose)]
     beats = read_beats(shown, fs) if shown is not None else None
     trend = None
     strips_wanted: list[tuple[float, str]] = []
     if shown is not None and beats is not None and len(beats.samples):
-        hr = hr_stats(beats.samples, beats.fs, beats.symbols)
-        extremes = hr_extremes(beats)
-        rows = [["Mean", f"{_fmt(hr.mean_hr)} bpm over {hr.n_beats} beats"]]
-        if extremes:
-            (t_lo, lo), (t_hi, hi) = extremes
-            rows += [
-                ["Minimum", f"{lo:.0f} bpm at {clock(t_lo)}"],
-                ["Maximum", f"{hi:.0f} bpm at {clock(t_hi)}"],
-            ]
-            strips_wanted += [(t_hi, f"Fastest heart rate: {hi:.0f} bpm")]
-            strips_wanted += [(t_lo, f"Slowest heart rate: {lo:.0f} bpm")]
-        rows.append(
-            [
-                "RR mean / SDNN / RMSSD",
-                " / ".join(_fmt(v, " ms") for v in (hr.mean_rr_ms, hr.sdnn_ms, hr.rmssd_ms)),
-            ]
-        )
-        sections.append(Section(f"Heart rate ({'automatic' if final is None else 'human'})", rows))
+        n_samples = int(result.get("n_samples") or 0) or round(record.duration * beats.fs)
+        episodes = _episodes(shown, beats, run, n_samples)
+        who = "automatic" if final is None else "human"
+        sections += _label_sections(beats, episodes, who, strips_wanted)
         trend = hr_trend(beats, record.duration)
-        counts = classify(beats.symbols)
-        sections.append(
-            Section(
-                "Beats",
-                [[k, str(v)] for k, v in counts.items()] + [["Total", str(len(beats.symbols))]],
-            )
-        )
-        t = beats.samples / beats.fs
-        for name in ("V", "S"):
-            first = [i for i, s in enumerate(beats.symbols) if s in CLASSES[name]]
-            if first:
-                strips_wanted.append((float(t[first[0]]) - 3.0, f"First {name} beat"))
-        episodes = _episodes(
-            shown,
-            beats,
-            run,
-            int(result.get("n_samples") or 0) or round(record.duration * beats.fs),
-        )
-        _rhythm_sections(sections, episodes, beats, strips_wanted)
-
     if run is not None:
-        q = result.get("quality", {})
-        counts_q = q.get("counts", {})
-        total = sum(counts_q.values()) or 1
-        sections.append(
-            Section(
-                "Signal quality (automatic, 10-s segments)",
-                [
-                    [g, f"{counts_q[g]} ({100 * counts_q[g] / total:.0f} %)"]
-                    for g in sorted(counts_q)
-                ]
-                + [["Grades", "A clean, B usable, C unreadable"]],
-            )
-        )
-        iv = result.get("intervals") or {}
-        sections.append(
-            Section(
-                "Intervals (automatic, median beat of the cleanest stretch)",
-                [
-                    ["PR", _fmt(iv.get("pr_ms"), " ms")],
-                    ["QRS", _fmt(iv.get("qrs_ms"), " ms")],
-                    ["QT", _fmt(iv.get("qt_ms"), " ms")],
-                    [
-                        "QTc Bazett / Fridericia",
-                        f"{_fmt(iv.get('qtc_bazett_ms'), ' ms')} / "
-                        f"{_fmt(iv.get('qtc_fridericia_ms'), ' ms')}",
-                    ],
-                ],
-            )
-        )
-
-    set_rows = []
-    for s in sets.order_by("name", "pk"):
-        c = set_counts(s)
-        set_rows.append([f"{s.name} ({s.origin})", *(str(v) for v in c.values())])
-    sections.append(
-        Section("Annotation sets you may see", set_rows, ["Set", *CLASSES])
-        if set_rows
-        else Section("Annotation sets you may see", [["none"]])
-    )
+        sections += _analysis_sections(result)
+    sections.append(_sets_section(sets))
 
     strips: list[Strip] = []
-    if strips_wanted and channels:
+    if strips_wanted and first_channel is not None:
         store = RecordStore.open(store_root(), record.store_key)
         channel = int(result.get("channel_index") or 0)
         if len(strips_wanted) > MAX_STRIPS:
@@ -391,8 +408,10 @@ def gather(record: Record, user: Any) -> Report:
                     [[f"{len(strips_wanted)} findings; strips of the first {MAX_STRIPS}"]],
                 )
             )
-        for start, title in strips_wanted[:MAX_STRIPS]:
-            strips.append(_strip(store, channel, start, title, beats))
+        strips = [
+            _strip(store, channel, start, title, beats)
+            for start, title in strips_wanted[:MAX_STRIPS]
+        ]
     made = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
     return Report(
         title=f"Record report: {record.dataset.name} / {record.name}",
