@@ -191,6 +191,27 @@ class TestReport:
         assert ("none finished" in text) is not analysed
 
 
+class TestOtherRecords:
+    @pytest.mark.parametrize(
+        ("fixture", "name"), [("ecg_record", "00001_lr"), ("alarm_v102s", "v102s")]
+    )
+    def test_short_and_multichannel_records(
+        self, request: pytest.FixtureRequest, tmp_path: Path, fixture: str, name: str
+    ) -> None:
+        """A 10-s 12-lead ECG (the strip is the whole record) and a 5-min ICU record
+        with pressure and pleth channels beside the ECG."""
+        request.getfixturevalue(fixture)
+        record = Record.objects.get(name=name)
+        run = execute_run(request_analysis(record, None).pk)
+        assert run.status == "done", run.error
+        pdf = record_report(record, None)
+        text = text_of(pdf, tmp_path)
+        assert f"/ {name}" in text and "AUTOMATIC set" in text
+        assert re.search(rf"Total\s+{run.beats}\b", text)
+        pages = pages_of(pdf, tmp_path)
+        assert any(p.shape[1] > p.shape[0] and pink(p) > 0 for p in pages)
+
+
 class TestPieces:
     def test_trend_and_extremes_of_a_day(self) -> None:
         """A 24-h beat train at 60/min with 10 min at 120/min from 5:00:00: about
