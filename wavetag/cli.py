@@ -2,7 +2,8 @@
 
 ``wavetag serve``, ``wavetag demo``, ``wavetag import PATH...``, ``wavetag token create USER``,
 ``wavetag worker``, ``wavetag analyze``, ``wavetag store-gc``, ``wavetag backup DIR``,
-``wavetag restore DIR``, ``wavetag export PROJECT --out DIR`` (a release bundle), and
+``wavetag restore DIR``, ``wavetag export PROJECT --out DIR`` (a release bundle),
+``wavetag report RECORD --out FILE.pdf`` (a record's report), and
 Django's ``migrate``,
 ``createsuperuser``, ``check``, ...
 Hyphens in command names may be written as underscores and vice versa.

@@ -242,6 +242,7 @@ INSTALLED_APPS = [
     "wavetag.analysis",
     "wavetag.web",
     "wavetag.backups",
+    "wavetag.reports",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -63,6 +63,7 @@ MEDIA = {
         "application/json",
     ],
     "/projects/{project_id}/export": ["application/json", "text/csv"],
+    "/records/{record_id}/report.pdf": ["application/pdf"],
 }
 
 

@@ -21,6 +21,7 @@ from wavetag.records.windows import (
     to_json,
     window_params,
 )
+from wavetag.reports.record import record_report
 from wavetag.signal.vocabulary import NORMAL_BEATS
 
 from .limits import MAX_OFFSET
@@ -331,3 +332,32 @@ def export_annotations(
         filename = f"{name}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@router.get(
+    "/records/{record_id}/report.pdf",
+    summary="The record's report as PDF",
+    description=(
+        "Recording length and analysed time; heart rate minimum, mean and maximum with "
+        "their times and a trend over the whole record; beat counts (N, S, V, F, paced); "
+        "rhythm episodes with the longest and fastest of each rhythm; pauses; signal "
+        "quality; intervals; and a 10-s strip of each finding at 25 mm/s and 10 mm/mV on a "
+        "1-mm/5-mm grid. It shows the record's final human set when you may see one, else "
+        "the automatic set of the latest analysis, marked as automatic on every page. A "
+        "record without a finished analysis gets a report that says so, with its length, "
+        "channels and the counts of the sets you may see. Only sets you may see are used "
+        "(a blind project's annotator gets no reference labels)."
+    ),
+)
+def get_report(request: HttpRequest, record_id: int) -> HttpResponse:
+    user = api_user(request)
+    record = access.get_record_for_user(user, record_id)
+    response = HttpResponse(record_report(record, user), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{file_stem_report(record)}"'
+    return response
+
+
+def file_stem_report(record: Record) -> str:
+    """``<record>-report.pdf``, with what a file name cannot hold replaced."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in record.name)
+    return f"{safe or 'record'}-report.pdf"
