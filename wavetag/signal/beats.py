@@ -26,6 +26,7 @@ from .clusters import (
     normalise_in_place,
     template_correlation,
 )
+from .robust import median
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -575,24 +576,18 @@ def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: Beat
         if lo * est <= r <= hi * est:
             kept.append(r)
             del kept[: -conf.sinus_beats]
-            est = _median(kept)
+            est = median(kept)
             outside.clear()
             continue
         outside.append(r)
         if len(outside) >= conf.sinus_reset:
             recent = outside[-conf.sinus_reset :]
-            mid = _median(recent)
+            mid = median(recent)
             if max(recent) - min(recent) < 0.15 * mid:
                 kept = recent[-conf.sinus_beats :]
-                est = _median(kept)
+                est = median(kept)
                 outside.clear()
     return out
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
