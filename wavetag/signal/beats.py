@@ -556,38 +556,42 @@ def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: Beat
     restarts from them.
     """
     n = len(beats)
-    out = np.empty(n)
     if n < 2:
-        out[:] = round(fs)
-        return out
-    rr = np.diff(beats).astype(np.float64).tolist()
+        return np.full(n, float(round(fs)))
+    rr = np.diff(beats).astype(np.float64)
     lo, hi = conf.sinus_gate
-    first = sorted(rr[: conf.sinus_beats + 1])
+    keep_n, reset = conf.sinus_beats, conf.sinus_reset
+    first = sorted(rr[: keep_n + 1].tolist())
     est = first[len(first) // 2]
     kept: list[float] = []
     outside: list[float] = []
-    ok = normal.tolist()
-    out[0] = est
-    for i in range(1, n):
-        out[i] = est
-        if not (ok[i] and ok[i - 1]):
-            continue
-        r = rr[i - 1]
+    # Only intervals between two normal-shaped beats can move the estimate, so the loop
+    # visits those alone; the estimate holds from one change to the next, and the output
+    # is filled from the changes (beat i is judged by the estimate before its interval).
+    pairs = np.flatnonzero(normal[1:] & normal[:-1]) + 1
+    changed_at = [0]
+    values = [est]
+    for i, r in zip(pairs.tolist(), rr[pairs - 1].tolist(), strict=True):
         if lo * est <= r <= hi * est:
             kept.append(r)
-            del kept[: -conf.sinus_beats]
+            del kept[:-keep_n]
             est = median(kept)
             outside.clear()
-            continue
-        outside.append(r)
-        if len(outside) >= conf.sinus_reset:
-            recent = outside[-conf.sinus_reset :]
+        else:
+            outside.append(r)
+            if len(outside) < reset:
+                continue
+            recent = outside[-reset:]
             mid = median(recent)
-            if max(recent) - min(recent) < 0.15 * mid:
-                kept = recent[-conf.sinus_beats :]
-                est = median(kept)
-                outside.clear()
-    return out
+            if max(recent) - min(recent) >= 0.15 * mid:
+                continue
+            kept = recent[-keep_n:]
+            est = median(kept)
+            outside.clear()
+        changed_at.append(i + 1)
+        values.append(est)
+    at = np.searchsorted(np.array(changed_at), np.arange(n), side="right") - 1
+    return np.asarray(np.array(values, dtype=np.float64)[at], dtype=np.float64)
 
 
 def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
