@@ -140,15 +140,34 @@ class SegmentQuality:
         return asdict(self)
 
 
-def _run_lengths(x: F64) -> I64:
-    """Per sample: the length of the run of identical values it belongs to."""
-    n = len(x)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    cut = np.flatnonzero(x[1:] != x[:-1]) + 1
-    starts = np.concatenate([[0], cut])
-    lengths = np.diff(np.concatenate([starts, [n]]))
-    return np.repeat(lengths, lengths)
+def _held_runs(x: F64, shortest: int) -> tuple[I64, I64]:
+    """First sample and length of every run of at least ``shortest`` (2 or more)
+    identical samples, in order.
+
+    Found from the repeats alone (``x[i] == x[i + 1]``), which are few in a live signal:
+    no per-sample array of run lengths (half a day of int64 per 30-min read) is built.
+    """
+    same = np.flatnonzero(x[1:] == x[:-1])
+    if len(same) == 0:
+        return same, same
+    # A run of L samples is L - 1 repeats in a row.
+    first = np.flatnonzero(np.diff(same, prepend=same[0] - 2) != 1)
+    lengths = np.diff(first, append=len(same)) + 1
+    keep = lengths >= shortest
+    return same[first][keep], lengths[keep]
+
+
+def _run_samples(starts: I64, lengths: I64, bounds: I64) -> F64:
+    """Per segment (``bounds`` its first samples, then the end), how many of its samples
+    lie in the given runs (disjoint, in order)."""
+    if len(starts) == 0:
+        return np.zeros(len(bounds) - 1)
+    ends = starts + lengths
+    total = np.concatenate([[0], np.cumsum(lengths)])
+    k = np.searchsorted(starts, bounds, side="left")  # runs that start before each bound
+    # Only the last of them can reach past the bound: its samples beyond are not before it.
+    beyond = np.where(k > 0, np.maximum(ends[np.maximum(k - 1, 0)] - bounds, 0), 0)
+    return np.diff(total[k] - beyond).astype(np.float64)
 
 
 def _blockwise(x: FArr, size: int, fn: Callable[[FArr], FArr]) -> F64:
@@ -173,10 +192,6 @@ def _row_medians(v: FArr) -> FArr:
     part = np.partition(v, h, axis=-1)
     upper = part[:, h]
     return upper if v.shape[-1] % 2 else (part[:, :h].max(axis=-1) + upper) / 2
-
-
-def _per_segment(values: F64, starts: I64) -> F64:
-    return np.asarray(np.add.reduceat(values, starts), dtype=np.float64)
 
 
 def beat_sqi(bp: npt.NDArray[np.floating], fs: float, beats: I64, starts: I64) -> F64:
@@ -324,13 +339,16 @@ def segment_quality(
 
     # Held at the channel's extreme value: saturation, however long; held
     # elsewhere: a flat line (leads off). A constant channel is flat.
-    extreme = (x == x.max()) | (x == x.min()) if x.max() > x.min() else np.zeros(n, dtype=bool)
-    runs = _run_lengths(x)
-    flat = (runs >= max(2, round(conf.flat_run_s * fs))) & ~extreme
-    flat_frac = _per_segment(flat.astype(np.float64), starts) / lens
-    clipped = (runs >= 3) & extreme
-    del runs
-    clip_frac = _per_segment(clipped.astype(np.float64), starts) / lens
+    flat_run = max(2, round(conf.flat_run_s * fs))
+    run_at, run_len = _held_runs(x, min(3, flat_run))
+    top, bottom = x.max(), x.min()
+    value = x[run_at]
+    extreme = ((value == top) | (value == bottom)) & (top > bottom)
+    bounds = np.append(starts, n)
+    flat = (run_len >= flat_run) & ~extreme
+    flat_frac = _run_samples(run_at[flat], run_len[flat], bounds) / lens
+    clipped = (run_len >= 3) & extreme
+    clip_frac = _run_samples(run_at[clipped], run_len[clipped], bounds) / lens
 
     bp = bandpass(x, fs, BAND_HZ) if bp is None else np.asarray(bp)
     lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
