@@ -288,9 +288,12 @@ class Classifier:
             ref = min(last.slope, median(beat_slopes)) if beat_slopes else last.slope
             return bump.slope < t_ratio * ref
 
+        # Noise bumps are kept for the search-back only when it may take them (prominent
+        # enough, in a beat train): most are not, and the list stays short.
         def noise(bump: _Bump) -> None:
             self._levels.push_noise(bump.height)
-            noise_since.append(bump)
+            if bump.prominence >= sb_prominence and bump.in_train:
+                noise_since.append(bump)
 
         # Locals, not attributes, in the loop: it runs once per candidate (two million on
         # a 72-h record), and most of them are noise decided in a few comparisons.
@@ -305,7 +308,6 @@ class Classifier:
             h = height[i]
             p = prominence[i]
             in_train = train[i - start]
-            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
             after_gap = previous_gaps is None or gaps[i] != previous_gaps
             previous_gaps = gaps[i]
             since_beat = t - recent[-1].peak if beats.count else t - self._learnt_at
@@ -317,7 +319,7 @@ class Classifier:
                     self._last_gap_beat = beats.count
             levels = self._levels
             # Step 2: search back over the bumps since the last beat.
-            while beats.count > self._last_gap_beat and noise_since:
+            while noise_since and beats.count > self._last_gap_beat:
                 mean = levels.rr_mean()
                 if mean is None or t - recent[-1].peak <= searchback_rr * mean:
                     break
@@ -347,11 +349,16 @@ class Classifier:
                     beats.pop()
                     beat_slopes.pop()
                     levels.pop_qrs()
-                    accept(bump)
+                    accept(new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i])))
                 continue
             if p < min_prominence or not in_train or h < levels.threshold():
-                noise(bump)
+                # Most candidates end here: the bump is built only when the search-back
+                # may ever take it (see noise()).
+                levels.push_noise(h)
+                if p >= sb_prominence and in_train:
+                    noise_since.append(new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i])))
                 continue
+            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
             # Step 4: T wave or QRS.
             if last is not None and is_t_wave(bump, last):
                 noise(bump)
