@@ -26,7 +26,7 @@ from .clusters import (
     normalise_in_place,
     template_correlation,
 )
-from .robust import median
+from .robust import median, percentiles
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -400,7 +400,7 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     steepest = np.take_along_axis(w, at + np.arange(2 * pad + 1)[None, :, None], axis=1)
     wide = 2.0 * _flank_slope(steepest, pad, 1, 2 * half, fs)[:, 0, :]
     sharp = top >= conf.spike_sharpness * np.maximum(wide, 1e-9)
-    floor = np.percentile(h[:, search, :], 75, axis=1)
+    floor = percentiles(np.moveaxis(h[:, search, :], 1, -1), 75)
     alone = top >= conf.spike_contrast * (floor + 0.01 * fs / half)
     # No second peak of half the slope nearby: a jagged QRS or tremor has trains of them.
     d = np.arange(h.shape[1])[None, :, None] - at

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .beats import bandpass, gather
+from .robust import percentiles
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -351,7 +352,7 @@ def segment_quality(
     clip_frac = _run_samples(run_at[clipped], run_len[clipped], bounds) / lens
 
     bp = bandpass(x, fs, BAND_HZ) if bp is None else np.asarray(bp)
-    lo, hi = _blockwise(bp, seg, lambda v: np.percentile(v, [1, 99], axis=-1))
+    lo, hi = _blockwise(bp, seg, lambda v: percentiles(v, [1, 99]))
     amp = hi - lo
     # Artefacts swell the range; judged against the channel's own typical range.
     art_own = amp / max(float(np.median(amp)), 1e-9)
