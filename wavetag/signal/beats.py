@@ -527,7 +527,11 @@ def beat_windows(
         none = np.zeros((0, conf.p_points, x.shape[1]), dtype=np.float32)
         return BeatWindows(b, b.copy(), empty, np.zeros(0), none)
     bp = bandpass(x, fs, conf.band_hz) if bp is None else bp
-    energy = np.sum(bp * bp, axis=1)
+    # Channel by channel: np.sum over the short channel axis of a day's samples is twenty
+    # times slower, and it adds fewer than eight values in this same order (the same bits).
+    energy = bp[:, 0] * bp[:, 0]
+    for c in range(1, bp.shape[1]):
+        energy += bp[:, c] * bp[:, c]
     r = max(1, round(conf.align_s * fs))
     shift = np.argmax(gather(energy, b, np.arange(-r, r + 1, dtype=np.int64)), axis=1) - r
     centre = b + shift
