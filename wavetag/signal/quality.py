@@ -12,6 +12,7 @@ and per-segment reductions, so a 24-h channel costs a few filter passes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -387,26 +388,40 @@ def segment_quality(
     else:
         swamped = np.zeros(len(starts))
 
+    # Python floats, one list per measure: a day holds tens of thousands of segments, and
+    # indexing numpy arrays for each comparison cost more than the measures themselves.
     out = []
-    for i, s in enumerate(starts.tolist()):
+    for s, flat_i, clip_i, amp_i, hf_i, art_q, art_o, wander_i, sqi_i, swamp_i in zip(
+        starts.tolist(),
+        flat_frac.tolist(),
+        clip_frac.tolist(),
+        amp.tolist(),
+        hf_ratio.tolist(),
+        art_qrs.tolist(),
+        art_own.tolist(),
+        wander_ratio.tolist(),
+        sqi.tolist(),
+        swamped.tolist(),
+        strict=True,
+    ):
         reasons_c, reasons_b = [], []
-        if flat_frac[i] > conf.flat_fraction or amp[i] < conf.min_amplitude_mv:
+        if flat_i > conf.flat_fraction or amp_i < conf.min_amplitude_mv:
             reasons_c.append("flat")
-        if clip_frac[i] > conf.clip_fraction_c:
+        if clip_i > conf.clip_fraction_c:
             reasons_c.append("clipping")
-        elif clip_frac[i] > conf.clip_fraction_b:
+        elif clip_i > conf.clip_fraction_b:
             reasons_b.append("clipping")
-        if swamped[i] >= conf.swamp_s_c:
+        if swamp_i >= conf.swamp_s_c:
             reasons_c.append("unreadable")
-        if hf_ratio[i] > conf.hf_ratio_c:
+        if hf_i > conf.hf_ratio_c:
             reasons_c.append("noise")
-        elif hf_ratio[i] > conf.hf_ratio_b:
+        elif hf_i > conf.hf_ratio_b:
             reasons_b.append("noise")
-        if art_qrs[i] > conf.artefact_qrs_ratio and art_own[i] > conf.amplitude_ratio_b:
+        if art_q > conf.artefact_qrs_ratio and art_o > conf.amplitude_ratio_b:
             reasons_b.append("artefact")
-        if wander_ratio[i] > conf.wander_ratio_b:
+        if wander_i > conf.wander_ratio_b:
             reasons_b.append("baseline wander")
-        q = None if np.isnan(sqi[i]) else float(sqi[i])
+        q = None if math.isnan(sqi_i) else sqi_i
         if q is not None and q < conf.sqi_c:
             reasons_c.append("beats unlike each other")
         elif q is not None and q < conf.sqi_b:
@@ -418,14 +433,14 @@ def segment_quality(
                 end=min(n, s + seg),
                 grade=grade,
                 reasons=reasons_c + reasons_b,
-                amplitude_mv=float(amp[i]),
-                flat_fraction=float(flat_frac[i]),
-                clip_fraction=float(clip_frac[i]),
-                hf_ratio=float(hf_ratio[i]),
-                wander_ratio=float(wander_ratio[i]),
+                amplitude_mv=amp_i,
+                flat_fraction=flat_i,
+                clip_fraction=clip_i,
+                hf_ratio=hf_i,
+                wander_ratio=wander_i,
                 sqi=q,
-                artefact_ratio=float(art_own[i]),
-                swamped_s=float(swamped[i]),
+                artefact_ratio=art_o,
+                swamped_s=swamp_i,
             )
         )
     return out
