@@ -407,8 +407,11 @@ def grade_quality(
         x = read(first, stop)
         bp = None
         if share and windows is not None:
-            # Missing samples as 0, as segment_quality and beat_windows take them.
-            x = np.where(np.isfinite(x), x, 0.0)
+            # Missing samples as 0, as segment_quality and beat_windows take them (copied
+            # only when some are missing: a Holter's reads mostly are complete).
+            finite = np.isfinite(x)
+            if not finite.all():
+                x = np.where(finite, x, 0.0)
             bp = bandpass(x, fs, BAND_HZ)
             inner_lo = first + guard if first > 0 else 0
             inner_hi = stop - guard if stop < n else n
