@@ -393,19 +393,23 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     around = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
     w = np.asarray(gather(x, beats, around), dtype=np.float64)
     h = _flank_slope(w, pad, len(offs), half, fs)  # (beats, window, channels), mV/s
-    at = np.argmax(np.where(search[None, :, None], h, -1.0), axis=1)[:, None, :]
-    top = np.take_along_axis(h, at, axis=1)[:, 0, :]
+    # Each channel's window contiguous (beats, channels, window) for the reductions over
+    # it: along the middle axis, with two channels inside, they took several times longer.
+    h = np.ascontiguousarray(np.moveaxis(h, 1, -1))
+    at = np.argmax(np.where(search, h, -1.0), axis=-1)  # (beats, channels)
+    top = np.take_along_axis(h, at[..., None], axis=-1)[..., 0]
     # Rise over twice the span against the rise over the span (slope x span), at the
     # steepest sample only: no need for it over the whole window.
-    steepest = np.take_along_axis(w, at + np.arange(2 * pad + 1)[None, :, None], axis=1)
+    span = at[:, None, :] + np.arange(2 * pad + 1)[None, :, None]
+    steepest = np.take_along_axis(w, span, axis=1)
     wide = 2.0 * _flank_slope(steepest, pad, 1, 2 * half, fs)[:, 0, :]
     sharp = top >= conf.spike_sharpness * np.maximum(wide, 1e-9)
-    floor = percentiles(np.moveaxis(h[:, search, :], 1, -1), 75)
+    floor = percentiles(h[..., search], 75)
     alone = top >= conf.spike_contrast * (floor + 0.01 * fs / half)
     # No second peak of half the slope nearby: a jagged QRS or tremor has trains of them.
-    d = np.arange(h.shape[1])[None, :, None] - at
-    near = (np.abs(d) > reach) & (np.abs(d) <= q)
-    second = np.where(near, h, 0.0).max(axis=1)
+    d = np.abs(np.arange(h.shape[-1]) - at[..., None])
+    near = (d > reach) & (d <= q)
+    second = np.where(near, h, 0.0).max(axis=-1)
     alone &= second < 0.5 * top
     return np.asarray(np.where(sharp & alone, top, 0.0).max(axis=1), dtype=np.float64)
 
