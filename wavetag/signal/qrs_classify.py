@@ -301,16 +301,16 @@ class Classifier:
         searchback_rr = config.searchback_rr
         new_bump = tuple.__new__  # the named tuple's own constructor is a Python function
         previous_gaps = self._previous_gaps
-        for i in range(start, end):
-            if not valid[i]:
+        columns = (peak, height, prominence, valid, gaps)
+        for i, t, h, p, ok, g, in_train in zip(
+            range(start, end), *(c[start:end] for c in columns), train, strict=True
+        ):
+            if not ok:
                 continue
-            t = peak[i]
-            h = height[i]
-            p = prominence[i]
-            in_train = train[i - start]
-            after_gap = previous_gaps is None or gaps[i] != previous_gaps
-            previous_gaps = gaps[i]
-            since_beat = t - recent[-1].peak if beats.count else t - self._learnt_at
+            after_gap = previous_gaps is None or g != previous_gaps
+            previous_gaps = g
+            last = recent[-1] if beats.count else None
+            since_beat = t - (self._learnt_at if last is None else last.peak)
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
@@ -319,6 +319,7 @@ class Classifier:
                     self._last_gap_beat = beats.count
             levels = self._levels
             # Step 2: search back over the bumps since the last beat.
+            searched = bool(noise_since)
             while noise_since and beats.count > self._last_gap_beat:
                 mean = levels.rr_mean()
                 if mean is None or t - recent[-1].peak <= searchback_rr * mean:
@@ -341,7 +342,8 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = recent[-1] if beats.count else None
+            if searched:
+                last = recent[-1] if beats.count else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:
