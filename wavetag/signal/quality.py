@@ -186,11 +186,15 @@ def _blockwise(x: FArr, size: int, fn: Callable[[FArr], FArr]) -> F64:
 def _row_medians(v: FArr) -> FArr:
     """The median of each row of a 2-D array without NaN (equal to ``np.median(v, axis=-1)``).
 
-    One partition at the upper middle and the largest value below it: on the 200-sample
-    rows of half-second medians about four times faster than np.median, which partitions
-    at both middles.
+    One partition at the upper middle and the largest value below it (a sort for short
+    rows): several times faster than np.median, which partitions at both middles.
     """
     h = v.shape[-1] // 2
+    if v.shape[-1] <= 400:
+        # numpy's vectorised sort beats partition and maximum on rows this short (the
+        # 200-sample rows of half-second medians at 400 Hz: 1.8 against 2.3 ms per 30 min).
+        ranked = np.sort(v, axis=-1)
+        return ranked[:, h] if v.shape[-1] % 2 else (ranked[:, h - 1] + ranked[:, h]) / 2
     part = np.partition(v, h, axis=-1)
     upper = part[:, h]
     return upper if v.shape[-1] % 2 else (part[:, :h].max(axis=-1) + upper) / 2
