@@ -341,7 +341,9 @@ def segment_quality(
     if n == 0:
         return []
     lens = np.diff(np.append(starts, n)).astype(np.float64)
-    x = np.where(np.isfinite(x), x, 0.0)
+    finite = np.isfinite(x)
+    # Contiguous either way (the analysis passes a column of its read); copied only then.
+    x = np.ascontiguousarray(x) if finite.all() else np.where(finite, x, 0.0)
 
     # Held at the channel's extreme value: saturation, however long; held
     # elsewhere: a flat line (leads off). A constant channel is flat.
