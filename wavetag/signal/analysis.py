@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
+from .allocator import reuse_freed_memory
 from .atrial import atrial_consistency
 from .beats import BeatConfig, BeatLabels, BeatWindows, bandpass, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
@@ -263,6 +264,8 @@ def analyze(
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
     conf = conf or AnalysisConfig()
+    # Chunk after chunk reuses the heap instead of faulting in fresh pages (see allocator).
+    reuse_freed_memory()
     primary = pick_channel(source, conf)
     morph = morphology_channels(source.channels, primary, conf.morphology_channels)
     read = mv_reader(source, morph)
