@@ -13,6 +13,8 @@ sample of beats, then every beat is assigned with one matrix product, so a
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -571,35 +573,36 @@ def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: Beat
     keep_n, reset = conf.sinus_beats, conf.sinus_reset
     first = sorted(rr[: keep_n + 1].tolist())
     est = first[len(first) // 2]
-    kept: list[float] = []
+    # The kept intervals twice: in arrival order (the oldest leaves) and sorted (their
+    # median by index): sorting eight numbers at every beat was most of the loop's time.
+    kept: deque[float] = deque()
+    ranked: list[float] = []
     outside: list[float] = []
-    # Only intervals between two normal-shaped beats can move the estimate, so the loop
-    # visits those alone; the estimate holds from one change to the next, and the output
-    # is filled from the changes (beat i is judged by the estimate before its interval).
-    pairs = np.flatnonzero(normal[1:] & normal[:-1]) + 1
-    changed_at = [0]
-    values = [est]
-    for i, r in zip(pairs.tolist(), rr[pairs - 1].tolist(), strict=True):
+    ok = (normal[1:] & normal[:-1]).tolist()  # intervals between two normal-shaped beats
+    out = [est] * n  # a list, filled as the loop goes: numpy items cost more each
+    for i, (r, both) in enumerate(zip(rr.tolist(), ok, strict=True), start=1):
+        out[i] = est
+        if not both:
+            continue
         if lo * est <= r <= hi * est:
             kept.append(r)
-            del kept[:-keep_n]
-            est = median(kept)
+            insort(ranked, r)
+            if len(kept) > keep_n:
+                del ranked[bisect_left(ranked, kept.popleft())]
+            m = len(ranked) // 2
+            est = ranked[m] if len(ranked) % 2 else 0.5 * (ranked[m - 1] + ranked[m])
             outside.clear()
-        else:
-            outside.append(r)
-            if len(outside) < reset:
-                continue
+            continue
+        outside.append(r)
+        if len(outside) >= reset:
             recent = outside[-reset:]
             mid = median(recent)
-            if max(recent) - min(recent) >= 0.15 * mid:
-                continue
-            kept = recent[-keep_n:]
-            est = median(kept)
-            outside.clear()
-        changed_at.append(i + 1)
-        values.append(est)
-    at = np.searchsorted(np.array(changed_at), np.arange(n), side="right") - 1
-    return np.asarray(np.array(values, dtype=np.float64)[at], dtype=np.float64)
+            if max(recent) - min(recent) < 0.15 * mid:
+                kept = deque(recent[-keep_n:])
+                ranked = sorted(kept)
+                est = median(ranked)
+                outside.clear()
+    return np.array(out, dtype=np.float64)
 
 
 def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
