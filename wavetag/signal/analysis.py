@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import qrs
+from .allocator import reuse_freed_memory
 from .atrial import FlutterWaves, atrial_consistency, flutter_waves
 from .beats import BeatConfig, BeatLabels, BeatWindows, bandpass, beat_windows, label_windows
 from .intervals import HeartRateStats, IntervalConfig, Intervals, delineate, hr_stats
@@ -264,6 +265,8 @@ def analyze(
        cleanest ``interval_s`` (:func:`measure`), with the codes of step 5.
     """
     conf = conf or AnalysisConfig()
+    # Chunk after chunk reuses the heap instead of faulting in fresh pages (see allocator).
+    reuse_freed_memory()
     primary = pick_channel(source, conf)
     morph = morphology_channels(source.channels, primary, conf.morphology_channels)
     read = mv_reader(source, morph)
@@ -408,8 +411,11 @@ def grade_quality(
         x = read(first, stop)
         bp = None
         if share and windows is not None:
-            # Missing samples as 0, as segment_quality and beat_windows take them.
-            x = np.where(np.isfinite(x), x, 0.0)
+            # Missing samples as 0, as segment_quality and beat_windows take them (copied
+            # only when some are missing: a Holter's reads mostly are complete).
+            finite = np.isfinite(x)
+            if not finite.all():
+                x = np.where(finite, x, 0.0)
             bp = bandpass(x, fs, BAND_HZ)
             inner_lo = first + guard if first > 0 else 0
             inner_hi = stop - guard if stop < n else n

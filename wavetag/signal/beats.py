@@ -13,6 +13,8 @@ sample of beats, then every beat is assigned with one matrix product, so a
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -26,6 +28,7 @@ from .clusters import (
     normalise_in_place,
     template_correlation,
 )
+from .robust import median, percentiles
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -398,19 +401,23 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     around = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
     w = np.asarray(gather(x, beats, around), dtype=np.float64)
     h = _flank_slope(w, pad, len(offs), half, fs)  # (beats, window, channels), mV/s
-    at = np.argmax(np.where(search[None, :, None], h, -1.0), axis=1)[:, None, :]
-    top = np.take_along_axis(h, at, axis=1)[:, 0, :]
+    # Each channel's window contiguous (beats, channels, window) for the reductions over
+    # it: along the middle axis, with two channels inside, they took several times longer.
+    h = np.ascontiguousarray(np.moveaxis(h, 1, -1))
+    at = np.argmax(np.where(search, h, -1.0), axis=-1)  # (beats, channels)
+    top = np.take_along_axis(h, at[..., None], axis=-1)[..., 0]
     # Rise over twice the span against the rise over the span (slope x span), at the
     # steepest sample only: no need for it over the whole window.
-    steepest = np.take_along_axis(w, at + np.arange(2 * pad + 1)[None, :, None], axis=1)
+    span = at[:, None, :] + np.arange(2 * pad + 1)[None, :, None]
+    steepest = np.take_along_axis(w, span, axis=1)
     wide = 2.0 * _flank_slope(steepest, pad, 1, 2 * half, fs)[:, 0, :]
     sharp = top >= conf.spike_sharpness * np.maximum(wide, 1e-9)
-    floor = np.percentile(h[:, search, :], 75, axis=1)
+    floor = percentiles(h[..., search], 75)
     alone = top >= conf.spike_contrast * (floor + 0.01 * fs / half)
     # No second peak of half the slope nearby: a jagged QRS or tremor has trains of them.
-    d = np.arange(h.shape[1])[None, :, None] - at
-    near = (np.abs(d) > reach) & (np.abs(d) <= q)
-    second = np.where(near, h, 0.0).max(axis=1)
+    d = np.abs(np.arange(h.shape[-1]) - at[..., None])
+    near = (d > reach) & (d <= q)
+    second = np.where(near, h, 0.0).max(axis=-1)
     alone &= second < 0.5 * top
     return np.asarray(np.where(sharp & alone, top, 0.0).max(axis=1), dtype=np.float64)
 
@@ -533,7 +540,11 @@ def beat_windows(
         none = np.zeros((0, conf.p_points, x.shape[1]), dtype=np.float32)
         return BeatWindows(b, b.copy(), empty, np.zeros(0), none)
     bp = bandpass(x, fs, conf.band_hz) if bp is None else bp
-    energy = np.sum(bp * bp, axis=1)
+    # Channel by channel: np.sum over the short channel axis of a day's samples is twenty
+    # times slower, and it adds fewer than eight values in this same order (the same bits).
+    energy = bp[:, 0] * bp[:, 0]
+    for c in range(1, bp.shape[1]):
+        energy += bp[:, c] * bp[:, c]
     r = max(1, round(conf.align_s * fs))
     shift = np.argmax(gather(energy, b, np.arange(-r, r + 1, dtype=np.int64)), axis=1) - r
     centre = b + shift
@@ -562,38 +573,43 @@ def dominant_rr(beats: I64, normal: npt.NDArray[np.bool_], fs: float, conf: Beat
     restarts from them.
     """
     n = len(beats)
-    out = np.empty(n)
     if n < 2:
-        out[:] = round(fs)
-        return out
-    rr = np.diff(beats).astype(np.float64).tolist()
+        return np.full(n, float(round(fs)))
+    rr = np.diff(beats).astype(np.float64)
     lo, hi = conf.sinus_gate
-    first = sorted(rr[: conf.sinus_beats + 1])
+    keep_n, reset = conf.sinus_beats, conf.sinus_reset
+    first = sorted(rr[: keep_n + 1].tolist())
     est = first[len(first) // 2]
-    kept: list[float] = []
+    # The kept intervals twice: in arrival order (the oldest leaves) and sorted (their
+    # median by index): sorting eight numbers at every beat was most of the loop's time.
+    kept: deque[float] = deque()
+    ranked: list[float] = []
     outside: list[float] = []
-    ok = normal.tolist()
-    out[0] = est
-    for i in range(1, n):
+    ok = (normal[1:] & normal[:-1]).tolist()  # intervals between two normal-shaped beats
+    out = [est] * n  # a list, filled as the loop goes: numpy items cost more each
+    for i, (r, both) in enumerate(zip(rr.tolist(), ok, strict=True), start=1):
         out[i] = est
-        if not (ok[i] and ok[i - 1]):
+        if not both:
             continue
-        r = rr[i - 1]
         if lo * est <= r <= hi * est:
             kept.append(r)
-            del kept[: -conf.sinus_beats]
-            est = _median(kept)
+            insort(ranked, r)
+            if len(kept) > keep_n:
+                del ranked[bisect_left(ranked, kept.popleft())]
+            m = len(ranked) // 2
+            est = ranked[m] if len(ranked) % 2 else 0.5 * (ranked[m - 1] + ranked[m])
             outside.clear()
             continue
         outside.append(r)
-        if len(outside) >= conf.sinus_reset:
-            recent = outside[-conf.sinus_reset :]
-            mid = _median(recent)
+        if len(outside) >= reset:
+            recent = outside[-reset:]
+            mid = median(recent)
             if max(recent) - min(recent) < 0.15 * mid:
-                kept = recent[-conf.sinus_beats :]
-                est = _median(kept)
+                kept = deque(recent[-keep_n:])
+                ranked = sorted(kept)
+                est = median(ranked)
                 outside.clear()
-    return out
+    return np.array(out, dtype=np.float64)
 
 
 def regular_before(rr: F64, sinus: F64, conf: BeatConfig) -> npt.NDArray[np.bool_]:
@@ -609,12 +625,6 @@ def regular_before(rr: F64, sinus: F64, conf: BeatConfig) -> npt.NDArray[np.bool
     # Near the record's start fewer intervals are there: the same share of them is asked.
     have = np.sum(~np.isnan(prev), axis=1)
     return np.asarray(np.sum(near, axis=1) >= np.ceil(have * need / k), dtype=bool)
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:

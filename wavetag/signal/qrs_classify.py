@@ -12,13 +12,13 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections import deque
-from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from wavetag.signal.qrs_features import Candidates, QRSConfig, empty_candidates
+from wavetag.signal.robust import median
 
 IndexArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -95,8 +95,8 @@ class _Levels:
 
     def threshold(self) -> float:
         if self._threshold is None:
-            q = _median(self.qrs) if self.qrs else 0.0
-            n = _median(self.noise) if self.noise else 0.0
+            q = median(self.qrs) if self.qrs else 0.0
+            n = median(self.noise) if self.noise else 0.0
             self._threshold = n + self._k * max(q - n, 0.0)
         return self._threshold
 
@@ -104,13 +104,6 @@ class _Levels:
         if self._rr_mean is None and self.rr:
             self._rr_mean = sum(self.rr) / len(self.rr)
         return self._rr_mean
-
-
-def _median(values: Iterable[float]) -> float:
-    # Plain Python: on eight numbers this is ten times faster than np.median.
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 def in_beat_train(
@@ -271,7 +264,7 @@ class Classifier:
                 if ok:
                     b = int((p - t0) // fs)
                     per_second[b] = max(per_second.get(b, 0.0), h)
-            qrs = [_median(list(per_second.values()))] if per_second else [height[i]]
+            qrs = [median(list(per_second.values()))] if per_second else [height[i]]
             self._levels = _Levels(qrs, self._levels.rr, config.threshold, memory)
             self._learnt_at = t0
 
@@ -292,12 +285,15 @@ class Classifier:
                 return False
             # Against the median slope of recent beats, not the last one alone, so
             # that one steep artefact taken for a beat cannot hide the next beats.
-            ref = min(last.slope, _median(beat_slopes)) if beat_slopes else last.slope
+            ref = min(last.slope, median(beat_slopes)) if beat_slopes else last.slope
             return bump.slope < t_ratio * ref
 
+        # Noise bumps are kept for the search-back only when it may take them (prominent
+        # enough, in a beat train): most are not, and the list stays short.
         def noise(bump: _Bump) -> None:
             self._levels.push_noise(bump.height)
-            noise_since.append(bump)
+            if bump.prominence >= sb_prominence and bump.in_train:
+                noise_since.append(bump)
 
         # Locals, not attributes, in the loop: it runs once per candidate (two million on
         # a 72-h record), and most of them are noise decided in a few comparisons.
@@ -305,17 +301,16 @@ class Classifier:
         searchback_rr = config.searchback_rr
         new_bump = tuple.__new__  # the named tuple's own constructor is a Python function
         previous_gaps = self._previous_gaps
-        for i in range(start, end):
-            if not valid[i]:
+        columns = (peak, height, prominence, valid, gaps)
+        for i, t, h, p, ok, g, in_train in zip(
+            range(start, end), *(c[start:end] for c in columns), train, strict=True
+        ):
+            if not ok:
                 continue
-            t = peak[i]
-            h = height[i]
-            p = prominence[i]
-            in_train = train[i - start]
-            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
-            after_gap = previous_gaps is None or gaps[i] != previous_gaps
-            previous_gaps = gaps[i]
-            since_beat = t - recent[-1].peak if beats.count else t - self._learnt_at
+            after_gap = previous_gaps is None or g != previous_gaps
+            previous_gaps = g
+            last = recent[-1] if beats.count else None
+            since_beat = t - (self._learnt_at if last is None else last.peak)
             if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
                 relearn_from(i)
                 if after_gap:
@@ -324,7 +319,8 @@ class Classifier:
                     self._last_gap_beat = beats.count
             levels = self._levels
             # Step 2: search back over the bumps since the last beat.
-            while beats.count > self._last_gap_beat and noise_since:
+            searched = bool(noise_since)
+            while noise_since and beats.count > self._last_gap_beat:
                 mean = levels.rr_mean()
                 if mean is None or t - recent[-1].peak <= searchback_rr * mean:
                     break
@@ -346,7 +342,8 @@ class Classifier:
                 later = [n for n in noise_since if n.peak > best.peak]
                 accept(best)
                 noise_since.extend(later)
-            last = recent[-1] if beats.count else None
+            if searched:
+                last = recent[-1] if beats.count else None
             # Step 3: refractory period. Bumps inside it belong to the complex
             # (a pacing spike, filter side lobes) and do not count as noise.
             if last is not None and t - last.peak < refractory:
@@ -354,11 +351,16 @@ class Classifier:
                     beats.pop()
                     beat_slopes.pop()
                     levels.pop_qrs()
-                    accept(bump)
+                    accept(new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i])))
                 continue
             if p < min_prominence or not in_train or h < levels.threshold():
-                noise(bump)
+                # Most candidates end here: the bump is built only when the search-back
+                # may ever take it (see noise()).
+                levels.push_noise(h)
+                if p >= sb_prominence and in_train:
+                    noise_since.append(new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i])))
                 continue
+            bump = new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i]))
             # Step 4: T wave or QRS.
             if last is not None and is_t_wave(bump, last):
                 noise(bump)

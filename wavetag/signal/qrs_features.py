@@ -397,6 +397,8 @@ def gap_starts(x: FloatArray, *, first: int, start: int, stop: int) -> IntArray:
     at ``start`` (its sample ``start - 1`` is NaN too) does not begin there.
     """
     missing = ~np.isfinite(x)
+    if not missing.any():  # the common case: no need to look for run starts
+        return np.zeros(0, dtype=np.int64)
     begins = missing & ~np.concatenate(([False], missing[:-1]))
     idx = np.flatnonzero(begins) + first
     return idx[(idx >= start) & (idx < stop)].astype(np.int64)
