@@ -143,6 +143,7 @@ def annotator(
     tasks: int,
     pause: tuple[float, float],
     start: threading.Barrier | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     rnd = random.Random(username)
     browser = Browser(port, stats)
@@ -157,7 +158,7 @@ def annotator(
     if not ok:
         return
     done = 0
-    while done < tasks:
+    while done < tasks and not (stop and stop.is_set()):
         wait()
         status, body = browser.request("claim", "POST", f"/api/v1/projects/{project}/batches")
         if status != 200:
@@ -167,7 +168,7 @@ def annotator(
             return
         for task_id in batch:
             done += do_task(browser, task_id, rnd, wait, stats, username)
-            if done >= tasks:
+            if done >= tasks or (stop and stop.is_set()):
                 break
 
 
@@ -233,13 +234,24 @@ def percentile(values: list[float], p: float) -> float:
 KINDS = ("login-page", "login", "claim", "page", "task", "window", "submit")
 
 
-def report(title: str, stats: Stats, seconds: float, cpu: float, since: float = 0.0) -> None:
-    """Latency table of the requests started at or after ``since`` (perf_counter)."""
-    times = {k: [d for t, d in v if t >= since] for k, v in stats.times.items()}
+def report(
+    title: str,
+    stats: Stats,
+    seconds: float,
+    cpu: float | None,
+    since: float = 0.0,
+    until: float = float("inf"),
+) -> None:
+    """Latency table of the requests started in [``since``, ``until``) (perf_counter);
+    the server's CPU per request when ``cpu`` is the CPU of that stretch."""
+    times = {k: [d for t, d in v if since <= t < until] for k, v in stats.times.items()}
     n = sum(len(v) for v in times.values())
     print(f"\n### {title}")
-    print(f"{n} requests in {seconds:.0f} s: {n / seconds:.1f} req/s;", end=" ")
-    print(f"server CPU {cpu:.1f} s, {1000 * cpu / max(n, 1):.2f} ms a request")
+    print(f"{n} requests in {seconds:.0f} s: {n / seconds:.1f} req/s", end="")
+    if cpu is None:
+        print()
+    else:
+        print(f"; server CPU {cpu:.1f} s, {1000 * cpu / max(n, 1):.2f} ms a request")
     print("| request | count | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind in KINDS:
@@ -391,7 +403,8 @@ def paced(a: argparse.Namespace, project: int, port: int, pid: int, env: dict[st
     cpu = cpu_seconds(pid) - cpu0
     title = f"paced: {a.users} annotators, {a.tasks} tasks each, pauses {a.pause} s"
     report(f"{title}; log-ins over {a.ramp:.0f} s", stats, seconds, cpu)
-    report(f"{title}; requests after the last log-in", stats, seconds, cpu, since=ramp_end)
+    after = time.perf_counter() - ramp_end
+    report(f"{title}; requests after the last log-in", stats, after, None, since=ramp_end)
     print(check(env, stats.acknowledged))
 
 
@@ -399,20 +412,28 @@ def stress(a: argparse.Namespace, project: int, port: int, pid: int, env: dict[s
     """Clients without pauses for ``stress_seconds``, timed from when all have logged in."""
     stats = Stats()
     start = threading.Barrier(a.stress_clients + 1)
+    stop = threading.Event()
+    threads = []
     for name in users_for(a, a.users, a.stress_clients):
-        threading.Thread(
+        th = threading.Thread(
             target=annotator,
-            args=(name, project, port, stats, 10**6, (0.0, 0.0), start),
+            args=(name, project, port, stats, 10**6, (0.0, 0.0), start, stop),
             daemon=True,
-        ).start()
+        )
+        threads.append(th)
+        th.start()
     start.wait()
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
     time.sleep(a.stress_seconds)
     seconds = time.perf_counter() - t0
     cpu = cpu_seconds(pid) - cpu0
+    # The clients finish the task in hand and stop: none may still be at work when the
+    # answers are counted or while the next part measures one request at a time.
+    stop.set()
+    for th in threads:
+        th.join()
     title = f"stress: {a.stress_clients} clients without pauses, {a.stress_seconds:.0f} s"
-    report(title, stats, seconds, cpu, since=t0)
-    time.sleep(2.0)  # let the last answers land before counting
+    report(title, stats, seconds, cpu, since=t0, until=t0 + seconds)
     print(check(env, stats.acknowledged))
 
 
