@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -115,10 +116,42 @@ def machine_envs(
         env["WAVETAG_STORE_URL"] = env["WAVETAG_STORE_URL"].replace("//wavetag/", f"//{bucket}/")
         assert env["WAVETAG_REDIS_URL"].startswith("redis://redis:6379/")
         env["WAVETAG_REDIS_URL"] = "redis://127.0.0.1:6379/7"
+        assert env["WAVETAG_TRUSTED_PROXIES"] == "172.30.0.10"  # the proxy's fixed address
+        env["WAVETAG_TRUSTED_PROXIES"] = "127.0.0.1"
         home = tmp_path / name  # a machine of its own: nothing shared through local files
         home.mkdir()
         machines[name] = {**base, **env, "WAVETAG_HOME": str(home)}
     return machines
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def proxy_config(folder: Path, servers: list[int], listen: int) -> Path:
+    """deploy/nginx.conf as the proxy service runs it, pointed at the local web servers,
+    inside a main configuration that keeps nginx's files in ``folder``."""
+    site = (DEPLOY / "nginx.conf").read_text()
+    for name, port in zip(("web1", "web2"), servers, strict=True):
+        site = site.replace(f"server {name}:8000", f"server 127.0.0.1:{port}")
+    assert "listen 80;" in site
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    main = f"""
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$upstream_addr $status $request_id $request_uri';
+    access_log {folder}/access.log upstream;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+{site}
+}}
+"""
+    path = folder / "nginx.conf"
+    path.write_text(main)
+    return path
 
 
 @pytest.fixture
@@ -178,7 +211,30 @@ def compose_site(
             )
         for base in bases:
             wait_for(base + "/healthz", 60)
-        yield {"bases": bases, "run": run, "database_url": database_url, "bucket": s3_bucket}
+        # The proxy service: nginx with the file's configuration in front of both.
+        if not Path(NGINX).exists():
+            pytest.fail("nginx is needed for the proxy service (.ci/run installs it)")
+        folder = tmp_path / "proxy"
+        folder.mkdir()
+        listen = free_port()
+        conf = proxy_config(folder, [int(b.rsplit(":", 1)[1]) for b in bases], listen)
+        checked = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+        procs.append(
+            subprocess.Popen(
+                [NGINX, "-c", str(conf)], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        )
+        proxy = f"http://127.0.0.1:{listen}"
+        wait_for(proxy + "/healthz", 30)
+        yield {
+            "bases": bases,
+            "proxy": proxy,
+            "proxy_log": folder / "access.log",
+            "run": run,
+            "database_url": database_url,
+            "bucket": s3_bucket,
+        }
     finally:
         for proc in procs:
             stop_process(proc, timeout=30)
@@ -209,27 +265,34 @@ class TestComposeServicesAsProcesses:
                 ready = json.loads(response.read())
             assert ready["checks"] == {"database": "ok", "store": "ok"}
 
-        # Logged in through one web machine, the session holds on the other (one key,
-        # sessions in the shared database and Redis).
+        # Logged in through the proxy, the session holds on either web machine (one key,
+        # sessions in the shared database and Redis), and the proxy uses both.
+        proxy = compose_site["proxy"]
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.addheaders = [("Host", "localhost")]
-        page = opener.open(web1 + "/login/", timeout=10).read().decode()
+        page = opener.open(proxy + "/login/", timeout=10).read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token is not None
         form = urllib.parse.urlencode(
             {"username": "lead", "password": "a long password 1", "csrfmiddlewaretoken": token[1]}
         ).encode()
         opener.open(
-            urllib.request.Request(web1 + "/login/", data=form, headers={"Referer": web1}),
+            urllib.request.Request(proxy + "/login/", data=form, headers={"Referer": proxy}),
             timeout=30,
         ).read()
-        records = json.loads(opener.open(web2 + "/api/v1/records", timeout=10).read())
-        [record] = records["items"]
+        for base in (proxy, proxy, proxy, proxy, web1, web2):
+            records = json.loads(opener.open(base + "/api/v1/records", timeout=10).read())
+            [record] = records["items"]
         window = opener.open(
-            web2 + f"/api/v1/records/{record['id']}/window?start=0&end=10", timeout=30
+            proxy + f"/api/v1/records/{record['id']}/window?start=0&end=10", timeout=30
         )
         assert window.status == 200 and json.loads(window.read())["channels"]
+        logged = [line.split() for line in compose_site["proxy_log"].read_text().splitlines()]
+        served_by = {line[0] for line in logged if line[3].startswith("/api/v1/records")}
+        assert served_by == {b.removeprefix("http://") for b in (web1, web2)}
+        # The proxy is trusted (WAVETAG_TRUSTED_PROXIES): its request id is wavetag's too.
+        assert window.headers["X-Request-ID"] in {line[2] for line in logged}
 
         # An analysis asked for once runs once, on one of the two workers.
         queued = compose_site["run"]("migrate", "wavetag", "analyze", "100")
