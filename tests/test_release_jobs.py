@@ -8,6 +8,7 @@ import hashlib
 import io
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from django.utils import timezone
 from wavetag.annotations import release_jobs
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import ReleaseBuild
-from wavetag.annotations.release_jobs import execute_build, request_release
+from wavetag.annotations.release_jobs import build_release, execute_build, request_release
 from wavetag.annotations.services import save_annotation
 from wavetag.errors import StateConflict
 from wavetag.records.importer import garbage_collect
@@ -25,7 +26,7 @@ from wavetag.records.models import Record
 from wavetag.records.storage import store_root
 from wavetag.signal.store import as_storage, list_keys
 
-from .factories import call, icu_team
+from .factories import bearer, call, icu_team, import_ok, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -183,8 +184,10 @@ class TestBuild:
         status, body = call(client, "get", f"{w.base}/{build.pk}/download", w.h["lead"])
         assert status == 404 and "build it again" in body["detail"]
 
-    def test_a_build_is_run_once(self, w: Any) -> None:
-        build = execute_build(request_release(w.project, w.lead).pk)
+    def test_the_worker_task_runs_a_build_once(self, w: Any) -> None:
+        build = request_release(w.project, w.lead)
+        assert build_release.call(build.pk) == "done"  # what the worker runs
+        build.refresh_from_db()
         again = execute_build(build.pk)
         assert again.status == "done" and again.finished_at == build.finished_at
 
@@ -250,3 +253,39 @@ class TestConsole:
         page = admin.get(f"/projects/{w.project.pk}/console/").content.decode()
         form = page[page.index('data-testid="release-bundle-form"') :]
         assert 'name="csrfmiddlewaretoken"' in form[: form.index("</form>")]
+
+
+class TestObjectStore:
+    def test_built_into_and_downloaded_from_the_bucket(
+        self, settings: Any, s3_endpoint: str, s3_bucket: str, tmp_path: Path, data_dir: Path
+    ) -> None:
+        pytest.importorskip("boto3", reason="the object-store tests need the s3 extra")
+        from wavetag.signal import store as wstore
+        from wavetag.signal.s3storage import S3Storage
+
+        wstore.RecordStore._cache.clear()
+        settings.STORE_URL = f"s3://{s3_bucket}/wavetag"
+        settings.S3_ENDPOINT_URL = s3_endpoint
+        settings.HOME = tmp_path / "home"
+        storage = store_root()
+        assert isinstance(storage, S3Storage)
+        import_ok(data_dir / "mitdb/100", dataset="s3")
+        project = make_project("bucket", "s3", "wearable-rhythm", segment_seconds=30)
+        lead = make_member(project, "lead", "admin")
+
+        build = execute_build(request_release(project, lead).pk)
+        assert build.status == "done", build.message
+        pages = storage.client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        assert f"wavetag/releases/{build.pk}/bucket.zip" in keys
+        assert storage.list(".tmp") == []  # nothing left staged
+        assert garbage_collect() == []  # the zip is no record's folder
+
+        response = Client().get(
+            f"/api/v1/projects/{project.pk}/releases/{build.pk}/download", **bearer(lead)
+        )
+        data = b"".join(response.streaming_content)
+        assert hashlib.sha256(data).hexdigest() == build.sha256 and len(data) == build.size
+        z = zipfile.ZipFile(io.BytesIO(data))
+        assert z.read("bucket/RECORDS") == b"100\n"
+        assert z.testzip() is None
