@@ -116,6 +116,7 @@ POSTS: list[tuple[str, dict[str, str], tuple[int, ...]]] = [
     ),
     ("/projects/{P}/console/members/{ANN2}/remove/", {}, (302, 403, 404, 403, 302, 302)),
     ("/projects/{P}/console/release/", {"username": "ann1"}, (302, 403, 404, 403, 302, 302)),
+    ("/projects/{P}/console/release-bundles/", {}, (302, 403, 404, 403, 302, 302)),
     (
         "/projects/{P}/console/settings/",
         {"conflict_policy": "reenter", "max_annotators": "3"},

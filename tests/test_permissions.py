@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from wavetag.annotations.batches import claim_batch
+from wavetag.annotations.models import ReleaseBuild
 from wavetag.annotations.services import post_to_discussion, save_annotation
 from wavetag.projects.access import task_access
 from wavetag.projects.builtin import ICU_ALARM
@@ -53,6 +54,8 @@ def world(icu_alarms: Any, ecg_record: Any) -> Any:
         user = getattr(w, name)
         post_to_discussion(w.task, user, task_access(user, w.task), f"{secret}-POST")
     w.theirs = w.task.annotations.get(user=w.ann2)
+    # A finished release build: a new one may be asked for, this one has nothing to download.
+    w.build = ReleaseBuild.objects.create(project=w.project, status="failed", message="failed")
     return w
 
 
@@ -84,6 +87,11 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ),
     ("get", "/api/v1/projects/{P}/agreement", None, (401, 403, 404, 200, 200, 200)),
     ("post", "/api/v1/projects/{P}/release", None, (401, 403, 404, 403, 200, 200)),
+    ("post", "/api/v1/projects/{P}/releases", None, (401, 403, 404, 403, 202, 202)),
+    ("get", "/api/v1/projects/{P}/releases", None, (401, 403, 404, 403, 200, 200)),
+    ("get", "/api/v1/projects/{P}/releases/{B}", None, (401, 403, 404, 403, 200, 200)),
+    # The build failed: nothing to download (409), after the role check.
+    ("get", "/api/v1/projects/{P}/releases/{B}/download", None, (401, 403, 404, 403, 409, 409)),
     # Answers exist in this world, so even a project admin is refused (409), but only
     # after the role check: others learn nothing about the project's state.
     ("put", "/api/v1/projects/{P}/schema", ICU_ALARM, (401, 403, 404, 403, 409, 409)),
@@ -165,7 +173,12 @@ CASES = [
 
 def fill(url: str, w: Any) -> str:
     return url.format(
-        P=w.project.pk, T=w.task.pk, FREE=w.free.pk, A=w.theirs.pk, R=w.task.record_id
+        P=w.project.pk,
+        T=w.task.pk,
+        FREE=w.free.pk,
+        A=w.theirs.pk,
+        R=w.task.record_id,
+        B=w.build.pk,
     )
 
 
@@ -186,7 +199,10 @@ class TestPermissionMatrix:
             (m, u.split("?")[0].replace("{P}", "{project_id}").replace("{T}", "{task_id}"))
             for m, u, _, _ in MATRIX
         }
-        covered = {(m, u.replace("{A}", "{annotation_id}")) for m, u in covered}
+        covered = {
+            (m, u.replace("{A}", "{annotation_id}").replace("{B}", "{release_id}"))
+            for m, u in covered
+        }
         for path, operations in schema["paths"].items():
             if not path.startswith(("/api/v1/projects", "/api/v1/tasks", "/api/v1/annotations/")):
                 continue

@@ -116,7 +116,7 @@ def fail_runs_of(worker: str) -> int:
     return _fail(list(runs.only("pk", "record_id", "worker", "task_id")), Q(worker=worker), reason)
 
 
-class _Ticker:
+class Ticker:
     """A daemon thread calling ``beat`` every ``heartbeat_every()`` seconds until stopped.
 
     It has its own database connection (Django's are per thread), closed when it stops. A
@@ -142,7 +142,7 @@ class _Ticker:
         finally:
             connections.close_all()
 
-    def __enter__(self) -> _Ticker:
+    def __enter__(self) -> Ticker:
         self._thread.start()
         return self
 
@@ -151,7 +151,7 @@ class _Ticker:
         self._thread.join()
 
 
-class Heartbeat(_Ticker):
+class Heartbeat(Ticker):
     """While the ``with`` block runs, touch run ``run_id``'s heartbeat (if ``worker``
     still holds it)."""
 
@@ -167,7 +167,7 @@ class Heartbeat(_Ticker):
         ).update(heartbeat_at=timezone.now())
 
 
-class Presence(_Ticker):
+class Presence(Ticker):
     """A worker process's row in :class:`Worker`, kept fresh while it runs, removed when
     it stops; each beat also fails the runs of workers that died (so that a run is failed
     within a minute even when nobody asks for its record again)."""

@@ -6,6 +6,8 @@ Not to be confused with ``records.Annotation``: those are marks imported with a 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -356,3 +358,74 @@ class PracticeItem(models.Model):
 
     def __str__(self) -> str:
         return f"practice item {self.position} of attempt {self.attempt_id}"
+
+
+class BuildStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReleaseBuild(models.Model):
+    """A release bundle built in the background, as a ``.zip`` for download.
+
+    The zip lives in the waveform store (under ``releases/``), so that every web machine
+    can serve it; ``storage_name`` is set only once the whole zip is there, with the
+    status done in the same update, so a build listed as done is always complete.
+    """
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="release_builds"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=BuildStatus.choices, default=BuildStatus.QUEUED
+    )
+    # What the job is doing, or why it failed: a sentence for the person who asked.
+    message = models.CharField(max_length=255, blank=True)
+    with_names = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True, help_text="tasks framework result id")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched every few seconds while the job runs: a build whose worker died stops being
+    # touched, and is failed once it is WORKER_DEAD_AFTER old (it would block new builds).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True, help_text="bytes of the zip")
+    sha256 = models.CharField(max_length=64, blank=True)
+    storage_name = models.CharField(max_length=255, blank=True)
+    file_name = models.CharField(max_length=255, blank=True, help_text="for the download")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One build at a time per project: a second request while one runs would only
+            # make the same bundle twice.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="release_one_active_build_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"release build {self.pk} of project {self.project_id}: {self.status}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "project": self.project_id,
+            "status": self.status,
+            "message": self.message,
+            "with_names": self.with_names,
+            "requested_by": self.requested_by.get_username() if self.requested_by else None,
+            "created_at": self.created_at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "size": self.size,
+            "sha256": self.sha256 or None,
+            "file_name": self.file_name or None,
+        }

@@ -43,6 +43,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -346,6 +347,14 @@ def _sha256sums(out: Path) -> str:
                 digest.update(block)
         lines.append(f"{digest.hexdigest()}  {path.relative_to(out).as_posix()}\n")
     return "".join(lines)
+
+
+def wavetag_version() -> str:
+    """The installed wavetag's version, for a bundle's provenance."""
+    try:
+        return metadata.version("wavetag")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return ""
 
 
 def check_target(out: Path) -> None:

@@ -64,6 +64,7 @@ MEDIA = {
     ],
     "/projects/{project_id}/export": ["application/json", "text/csv"],
     "/records/{record_id}/report.pdf": ["application/pdf"],
+    "/projects/{project_id}/releases/{release_id}/download": ["application/zip"],
 }
 
 
@@ -182,6 +183,7 @@ from .beats import router as beats_router  # noqa: E402
 from .editing import router as editing_router  # noqa: E402
 from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
+from .releases import router as releases_router  # noqa: E402
 from .review import router as review_router  # noqa: E402
 from .tasks import router as tasks_router  # noqa: E402
 from .training import router as training_router  # noqa: E402
@@ -189,6 +191,7 @@ from .training import router as training_router  # noqa: E402
 api.add_router("/", records_router)
 api.add_router("/", accounts_router)
 api.add_router("/", projects_router)
+api.add_router("/", releases_router)
 api.add_router("/", tasks_router)
 api.add_router("/", review_router)
 api.add_router("/", analysis_router)

@@ -96,6 +96,7 @@ __all__ = [
     "cleanup_temp",
     "delete_record",
     "list_keys",
+    "staging_folder",
     "to_physical",
 ]
 
@@ -136,6 +137,13 @@ def record_prefix(key: str) -> str:
 
 def _host() -> str:
     return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
+def staging_folder(key: str) -> str:
+    """A new staging folder under ``.tmp`` for ``key`` (letters, digits, ``_``, ``-``):
+    named after the host, process id and start time, so that :func:`cleanup_temp` can
+    tell when its writer died."""
+    return f"{TMP}/{key}.{_host()}.{os.getpid()}.{int(time.time())}.{secrets.token_hex(3)}"
 
 
 class StoreWriter:
@@ -188,9 +196,7 @@ class StoreWriter:
         if self.storage.list(self.final):
             raise FileExistsError(f"record {key} already exists in the store")
         self.chunk_values, self.factor, self.top_buckets = chunk_values, factor, top_buckets
-        self.staging = (
-            f"{TMP}/{key}.{_host()}.{os.getpid()}.{int(time.time())}.{secrets.token_hex(3)}"
-        )
+        self.staging = staging_folder(key)
         self._writers = [
             ChannelPyramidWriter(self.storage, self.staging, c, chunk_values, factor, top_buckets)
             for c in self.channels

@@ -1,6 +1,6 @@
 """The admin console of a project (project admins and site admins): invitations, members
-and roles, progress, the workflow settings, releasing a user's unfinished assignments, and
-export links.
+and roles, progress, the workflow settings, releasing a user's unfinished assignments,
+export links, and release bundles built in the background.
 
 Every action is a POST to the service the API and the commands use; a refusal re-renders
 the console with the service's message and its status.
@@ -25,7 +25,9 @@ from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.batches import release as release_assignments
 from wavetag.annotations.changes import has_answers, remove_member, replace_schema
 from wavetag.annotations.gold_checks import gold_report
+from wavetag.annotations.models import ReleaseBuild
 from wavetag.annotations.progress import project_progress
+from wavetag.annotations.release_jobs import request_release
 from wavetag.errors import InvalidInput, WavetagError, load_json
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
@@ -34,6 +36,7 @@ from wavetag.projects.services import add_member, find_user, set_paused, update_
 from .guards import page_context, workflow_errors
 
 INVITATIONS_SHOWN = 50
+RELEASE_BUILDS_SHOWN = 20
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
@@ -78,6 +81,9 @@ def _console(
         export_csv=f"{api}?format=csv",
         schema_locked=has_answers(project),
         gold=gold,
+        release_builds=ReleaseBuild.objects.filter(project=project).select_related("requested_by")[
+            :RELEASE_BUILDS_SHOWN
+        ],
         **{"schema_text": json.dumps(project.schema, indent=2), **extra},
     )
     return render(request, "web/console_project.html", context, status=status)
@@ -224,6 +230,25 @@ def release(request: HttpRequest, project_id: int) -> HttpResponse:
         return _refused(request, project, exc)
     plural = "" if count == 1 else "s"
     messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
+    return _back(request, project)
+
+
+@login_required
+@require_POST
+@workflow_errors
+def release_bundle(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Queue a build of the release bundle (``with_names=1``: with the user names)."""
+    project = _project(request, project_id)
+    try:
+        build = request_release(
+            project, request.user, with_names=request.POST.get("with_names") == "1"
+        )
+    except WavetagError as exc:
+        return _refused(request, project, exc)
+    messages.success(
+        request,
+        f"Release bundle {build.pk} queued: it is listed below, with its download once done",
+    )
     return _back(request, project)
 
 

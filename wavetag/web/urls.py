@@ -173,6 +173,11 @@ urlpatterns += [
         name="console-release",
     ),
     path(
+        "projects/<int:project_id>/console/release-bundles/",
+        console.release_bundle,
+        name="console-release-bundle",
+    ),
+    path(
         "projects/<int:project_id>/agreement/",
         agreement_views.agreement,
         name="agreement",

@@ -1,4 +1,5 @@
-"""wavetag worker [--batch] [--interval S]: run the background jobs (automatic analysis).
+"""wavetag worker [--batch] [--interval S]: run the background jobs (automatic analysis,
+release bundles).
 
 The database worker of the tasks framework (``db_worker``): it claims queued jobs from the
 database one at a time, so several workers on several machines can share one queue.
@@ -36,7 +37,10 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run background jobs (automatic analysis) from the database queue until stopped."
+    help = (
+        "Run background jobs (automatic analysis, release bundles) from the database queue "
+        "until stopped."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

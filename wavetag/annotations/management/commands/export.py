@@ -4,7 +4,6 @@ bundle (``wavetag.annotations.release``); with ``--excerpts SECONDS [--where FIE
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +11,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.annotations.excerpts import parse_where, write_excerpts
-from wavetag.annotations.release import DEFAULT_LICENCE, check_target, write_release
+from wavetag.annotations.release import (
+    DEFAULT_LICENCE,
+    check_target,
+    wavetag_version,
+    write_release,
+)
 from wavetag.errors import WavetagError
 from wavetag.projects.services import find_project
-
-
-def _version() -> str:
-    try:
-        return version("wavetag")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return ""
 
 
 class Command(BaseCommand):
@@ -99,7 +96,7 @@ class Command(BaseCommand):
                 out,
                 with_names=opts["with_names"],
                 licence=opts["licence"],
-                version=_version(),
+                version=wavetag_version(),
             )
         except WavetagError as exc:
             raise CommandError(str(exc)) from None
@@ -124,7 +121,7 @@ class Command(BaseCommand):
             lead=opts["lead"],
             exclude_paced=opts["exclude_paced"],
             licence=opts["licence"],
-            version=_version(),
+            version=wavetag_version(),
         )
         paced = f", {excerpts.paced} left out for paced beats" if opts["exclude_paced"] else ""
         self.stdout.write(
