@@ -49,7 +49,7 @@ from wavetag.records.signal_files import write_wfdb
 
 from .models import TaskSet
 from .release import DEFAULT_LICENCE, _csv, _file_names, _json, _sha256sums, write_whole
-from .release_readme import _schema
+from .release_readme import _schema, closing
 
 # WFDB beat codes of paced beats: paced, and fusion of paced and normal.
 PACED = ("/", "f")
@@ -318,18 +318,5 @@ def readme(ex: Excerpts, version: str) -> str:
             f"or final beat set): {ex.paced}"
         )
     lines.append("")
-    if ex.notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in ex.notes], ""]
-    lines += [
-        "## Provenance",
-        "",
-        f"- source dataset: {project.dataset.name}",
-        f"- project: {project.name} ({project.template or 'custom schema'})",
-        f"- exported by wavetag {version or 'unknown version'} at {ex.exported_at}",
-        "",
-        "## Licence",
-        "",
-        ex.licence,
-        "",
-    ]
+    lines += closing(project, ex.notes, version, ex.exported_at, ex.licence)
     return "\n".join(lines)

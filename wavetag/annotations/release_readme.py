@@ -124,18 +124,25 @@ def readme(release: Release, version: str) -> str:
         "",
     ]
     lines += _agreement(release.agreement)
-    if release.notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in release.notes], ""]
-    lines += [
+    lines += closing(project, release.notes, version, release.exported_at, release.licence)
+    return "\n".join(lines)
+
+
+def closing(
+    project: Any, notes: list[str], version: str | None, exported_at: str, licence: str
+) -> list[str]:
+    """The README's last sections, the same in a bundle and an excerpt database: notes,
+    provenance and licence."""
+    lines = ["## Notes", "", *[f"- {n}" for n in notes], ""] if notes else []
+    return lines + [
         "## Provenance",
         "",
         f"- source dataset: {project.dataset.name}",
         f"- project: {project.name} ({project.template or 'custom schema'})",
-        f"- exported by wavetag {version or 'unknown version'} at {release.exported_at}",
+        f"- exported by wavetag {version or 'unknown version'} at {exported_at}",
         "",
         "## Licence",
         "",
-        release.licence,
+        licence,
         "",
     ]
-    return "\n".join(lines)
