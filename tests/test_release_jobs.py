@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from wavetag.analysis.workers import Presence
 from wavetag.annotations import release_jobs
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import ReleaseBuild
@@ -96,6 +97,18 @@ class TestRequest:
         ReleaseBuild.objects.filter(pk=dead.pk).update(status="running", heartbeat_at=old)
         request_release(w.project, w.lead, enqueue=False)
         dead.refresh_from_db()
+        assert dead.status == "failed" and "no sign of life" in dead.message
+
+    def test_a_workers_heartbeat_fails_a_dead_build(self, w: Any) -> None:
+        # Nobody asks for another build: the sweep of any worker still fails this one.
+        old = timezone.now() - timedelta(hours=1)
+        dead = request_release(w.project, w.lead, enqueue=False)
+        ReleaseBuild.objects.filter(pk=dead.pk).update(status="running", heartbeat_at=old)
+        live = ReleaseBuild.objects.get(pk=dead.pk)
+        with Presence("ward3-app:4121") as presence:
+            presence.beat()
+        dead.refresh_from_db()
+        assert live.status == "running"
         assert dead.status == "failed" and "no sign of life" in dead.message
 
 

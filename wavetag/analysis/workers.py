@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -106,6 +107,30 @@ def fail_dead_runs(record_id: int | None = None) -> int:
     return _fail(list(runs.only("pk", "record_id", "worker", "task_id")), stale, reason)
 
 
+# Other kinds of job (release builds, ...) sweep their own dead rows: an app on a higher
+# floor registers its sweep here (in its ``AppConfig.ready``), since this one cannot
+# import it. Each takes no argument and returns how many rows it failed.
+_sweeps: list[Callable[[], int]] = []
+
+
+def register_sweep(sweep: Callable[[], int]) -> None:
+    """Have every worker's heartbeat also run ``sweep`` (once per function)."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
+
+
+def sweep_dead_jobs() -> int:
+    """Fail the jobs of every kind whose worker died; return how many."""
+    failed = fail_dead_runs()
+    for sweep in _sweeps:
+        try:
+            failed += sweep()
+        except Exception:
+            # One kind's sweep failing (its table locked a moment) must not stop the rest.
+            log.exception("sweeping dead jobs with %s failed", sweep.__qualname__)
+    return failed
+
+
 def fail_runs_of(worker: str) -> int:
     """Fail the runs still held by ``worker``: called by a worker starting under that
     name, which therefore runs none of them."""
@@ -169,8 +194,8 @@ class Heartbeat(Ticker):
 
 class Presence(Ticker):
     """A worker process's row in :class:`Worker`, kept fresh while it runs, removed when
-    it stops; each beat also fails the runs of workers that died (so that a run is failed
-    within a minute even when nobody asks for its record again)."""
+    it stops; each beat also fails the jobs of workers that died (so that a run or a build
+    is failed within a minute even when nobody asks for its record or project again)."""
 
     name = "worker-presence"
 
@@ -187,13 +212,13 @@ class Presence(Ticker):
             defaults={"host": host, "pid": int(pid), "started_at": now, "heartbeat_at": now},
         )
         fail_runs_of(self.worker)
-        fail_dead_runs()
+        sweep_dead_jobs()
         super().__enter__()
         return self
 
     def beat(self) -> None:
         Worker.objects.filter(id=self.worker).update(heartbeat_at=timezone.now())
-        fail_dead_runs()
+        sweep_dead_jobs()
 
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)

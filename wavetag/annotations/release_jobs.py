@@ -78,13 +78,15 @@ def request_release(
     return build
 
 
-def fail_dead_builds(project: Project) -> int:
-    """Fail ``project``'s running builds whose heartbeat is older than WORKER_DEAD_AFTER
-    (their worker was killed, ran out of memory or lost its machine); return how many."""
+def fail_dead_builds(project: Project | None = None) -> int:
+    """Fail the running builds (of ``project``, or all) whose heartbeat is older than
+    WORKER_DEAD_AFTER (their worker was killed, ran out of memory or lost its machine);
+    return how many. Every worker's heartbeat calls it for all (see ``AnnotationsConfig``)."""
     stale = timezone.now() - dead_after()
-    return ReleaseBuild.objects.filter(
-        project=project, status=BuildStatus.RUNNING, heartbeat_at__lt=stale
-    ).update(
+    builds = ReleaseBuild.objects.filter(status=BuildStatus.RUNNING, heartbeat_at__lt=stale)
+    if project is not None:
+        builds = builds.filter(project=project)
+    return builds.update(
         status=BuildStatus.FAILED,
         message=f"failed: the worker gave no sign of life for more than "
         f"{settings.WORKER_DEAD_AFTER:g} s (killed, out of memory, or its machine went "
