@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
-from wavetag.errors import InvalidInput, StateConflict
+from wavetag.errors import InvalidInput
 from wavetag.records.models import Record
 from wavetag.signal.leads import AnalysisError, named_channel
 from wavetag.signal.recording import ChannelInfo
 
 from .jobs import analyse_record
 from .models import AnalysisRun, RunStatus
-from .workers import fail_dead_runs
+from .workers import fail_dead_runs, queue_job
 
 
 def channel_index(record: Record, channel: int | str | None) -> int | None:
@@ -67,23 +65,20 @@ def request_analysis(
     # A run whose worker died no longer blocks: it is failed here, with its reason.
     fail_dead_runs(record.pk)
     requested_by = user if getattr(user, "pk", None) else None
-    try:
-        with transaction.atomic():
-            run = AnalysisRun.objects.create(
-                record=record,
-                requested_by=requested_by,
-                channel=channel,
-                message="waiting for a worker",
-            )
-            if enqueue:
-                # In the same transaction: a worker sees the job only once the run exists.
-                result = analyse_record.enqueue(run.pk)
-                run.task_id = str(result.id)
-                run.save(update_fields=["task_id"])
-    except IntegrityError:
+
+    def refusal() -> str:
         active = AnalysisRun.objects.filter(record=record, status__in=RunStatus.active()).first()
         where = f" (run {active.pk}, {active.status})" if active else ""
-        raise StateConflict(
-            f"record {record.name} is already being analysed{where}: wait for that run to finish"
-        ) from None
+        return f"record {record.name} is already being analysed{where}: wait for that run to finish"
+
+    run = queue_job(
+        lambda: AnalysisRun.objects.create(
+            record=record,
+            requested_by=requested_by,
+            channel=channel,
+            message="waiting for a worker",
+        ),
+        analyse_record if enqueue else None,
+        refusal,
+    )
     return run

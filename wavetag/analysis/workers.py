@@ -26,11 +26,14 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from wavetag.errors import StateConflict
 
 from .models import AnalysisRun, RunStatus, Worker
 
@@ -129,6 +132,30 @@ def sweep_dead_jobs() -> int:
             # One kind's sweep failing (its table locked a moment) must not stop the rest.
             log.exception("sweeping dead jobs with %s failed", sweep.__qualname__)
     return failed
+
+
+Job = TypeVar("Job", bound=models.Model)
+
+
+def queue_job(create: Callable[[], Job], task: Any, conflict: Callable[[], str]) -> Job:
+    """Make a job's row with ``create`` and put ``task`` (a django-tasks task taking the
+    row's id; None to only make the row) on the queue, in one transaction, so that a worker
+    sees the job only once its row exists and a row never waits for a job that is not there.
+
+    The row's model keeps at most one active row per object (a unique constraint): when
+    ``create`` breaks it, the request is refused with :class:`StateConflict` and the
+    message ``conflict()`` gives (called then, so that it can name the active row).
+    """
+    try:
+        with transaction.atomic():
+            row = create()
+            if task is not None:
+                result = task.enqueue(row.pk)
+                row.task_id = str(result.id)  # type: ignore[attr-defined]
+                row.save(update_fields=["task_id"])
+    except IntegrityError:
+        raise StateConflict(conflict()) from None
+    return row
 
 
 def fail_runs_of(worker: str) -> int:

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from wavetag.analysis.workers import Ticker, dead_after
+from wavetag.analysis.workers import Ticker, dead_after, queue_job
 from wavetag.errors import StateConflict
 from wavetag.projects.models import Project
 from wavetag.records.storage import store_root
@@ -57,25 +57,19 @@ def request_release(
     # A build whose worker died no longer blocks: it is failed here, with its reason.
     fail_dead_builds(project)
     requested_by = user if getattr(user, "pk", None) else None
-    try:
-        with transaction.atomic():
-            build = ReleaseBuild.objects.create(
-                project=project,
-                requested_by=requested_by,
-                with_names=with_names,
-                message="waiting for a worker",
-            )
-            if enqueue:
-                # In the same transaction: a worker sees the job only once the build exists.
-                result = build_release.enqueue(build.pk)
-                build.task_id = str(result.id)
-                build.save(update_fields=["task_id"])
-    except IntegrityError:
-        raise StateConflict(
+    return queue_job(
+        lambda: ReleaseBuild.objects.create(
+            project=project,
+            requested_by=requested_by,
+            with_names=with_names,
+            message="waiting for a worker",
+        ),
+        build_release if enqueue else None,
+        lambda: (
             f"a release bundle of project {project.name} is already being built: "
             "wait for it to finish"
-        ) from None
-    return build
+        ),
+    )
 
 
 def fail_dead_builds(project: Project | None = None) -> int:
