@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -32,13 +33,19 @@ class Command(BaseCommand):
         keep = opts["keep"]
         if keep is not None and keep < 1:
             raise CommandError(f"--keep must be 1 or more, not {keep}")
-        try:
-            report = backup(opts["folder"], keep=keep)
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"{exc.filename or opts['folder']}: {exc.strerror or exc}") from None
+        report = run(lambda: backup(opts["folder"], keep=keep), opts["folder"])
         write_report(self, report, "backed up into")
+
+
+def run(action: Callable[[], Report], folder: str) -> Report:
+    """``action``'s report; its refusals and the file system's errors as one line naming
+    the file (no traceback reaches the administrator)."""
+    try:
+        return action()
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"{exc.filename or folder}: {exc.strerror or exc}") from None
 
 
 def write_report(command: BaseCommand, report: Report, verb: str) -> None:

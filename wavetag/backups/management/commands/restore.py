@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from wavetag.backups.management.commands.backup import write_report
-from wavetag.backups.manifest import BackupError
+from wavetag.backups.management.commands.backup import run, write_report
 from wavetag.backups.services import restore
 
 
@@ -29,10 +28,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            report = restore(opts["folder"], force=opts["force"])
-        except BackupError as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"{exc.filename or opts['folder']}: {exc.strerror or exc}") from None
+        report = run(lambda: restore(opts["folder"], force=opts["force"]), opts["folder"])
         write_report(self, report, "restored from")
