@@ -20,7 +20,7 @@ import wfdb.processing
 
 from wavetag.signal.agreement import BeatMatch, match_beats
 from wavetag.signal.analysis import analyze
-from wavetag.signal.beats import BeatConfig, BeatLabels, classify_beats
+from wavetag.signal.beats import P_BLOCK, BeatConfig, BeatLabels, classify_beats, p_similarity
 from wavetag.signal.leads import SampleSource
 from wavetag.signal.synth import RecordSpec, synthesize
 from wavetag.signal.vocabulary import CLASSIFIER_CODES
@@ -224,3 +224,31 @@ class TestEdges:
         d = scored["100"][1].to_dict()
         assert isinstance(d["clusters"], list) and isinstance(d["symbols"], list)
         assert len(d["symbols"]) == len(d["samples"])
+
+
+class TestPSimilarityInBlocks:
+    """The P-wave similarity, computed a block of beats at a time to bound its memory,
+    gives the whole-array formula's values across block edges: the same template to the
+    bit, the same products but for the last bit (a threaded BLAS splits the rows of one
+    product its own way: the whole array's values move that much with the threads too)."""
+
+    @staticmethod
+    def whole(before: np.ndarray, dominant: np.ndarray) -> np.ndarray:
+        flat = before.reshape(len(before), -1).astype(np.float64)
+        flat -= flat.mean(axis=1, keepdims=True)
+        t = flat[dominant].mean(axis=0)
+        norms = np.linalg.norm(flat, axis=1) * max(float(np.linalg.norm(t)), 1e-12)
+        return np.asarray((flat @ t) / np.maximum(norms, 1e-12))
+
+    @pytest.mark.parametrize("n", [1, 7, P_BLOCK - 1, P_BLOCK + 1, 2 * P_BLOCK + 333])
+    def test_as_the_whole_array(self, n: int) -> None:
+        rng = np.random.default_rng(n)
+        before = (rng.standard_normal((n, 25, 2)) * 0.1 + 0.5).astype(np.float32)
+        dominant = rng.random(n) < 0.8
+        dominant[0] = True
+        got, want = p_similarity(before, dominant), self.whole(before, dominant)
+        assert np.max(np.abs(got - want)) <= 1e-14
+
+    def test_no_dominant_beat_gives_zeros(self) -> None:
+        before = np.ones((4, 25, 2), np.float32)
+        assert np.array_equal(p_similarity(before, np.zeros(4, bool)), np.zeros(4))

@@ -627,6 +627,9 @@ def regular_before(rr: F64, sinus: F64, conf: BeatConfig) -> npt.NDArray[np.bool
     return np.asarray(np.sum(near, axis=1) >= np.ceil(have * need / k), dtype=bool)
 
 
+P_BLOCK = 20000  # beats a block in p_similarity
+
+
 def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
     """Correlation of each beat's pre-QRS stretch with the dominant beats' mean one.
 
@@ -636,13 +639,31 @@ def p_similarity(before: F32, dominant: npt.NDArray[np.bool_]) -> F64:
     beat, which :func:`p_context` turns into "no P wave to judge by".
     """
     n = len(before)
-    flat = before.reshape(n, -1).astype(np.float64)
-    flat -= flat.mean(axis=1, keepdims=True)
     if not dominant.any():
         return np.zeros(n)
-    t = flat[dominant].mean(axis=0)
-    norms = np.linalg.norm(flat, axis=1) * max(float(np.linalg.norm(t)), 1e-12)
-    return np.asarray((flat @ t) / np.maximum(norms, 1e-12), dtype=np.float64)
+    rows = before.reshape(n, -1)
+
+    def centred(a: int) -> F64:
+        flat = rows[a : a + P_BLOCK].astype(np.float64)
+        flat -= flat.mean(axis=1, keepdims=True)
+        return flat
+
+    # A block of beats at a time: in float64 a 72-h Holter's stretches would take 130 MB,
+    # and the dominant beats' copy as much again. The dominant rows are added in order,
+    # one after another, as numpy sums a column of one array: the same mean to the bit.
+    total = np.zeros(rows.shape[1])
+    norms = np.empty(n)
+    for a in range(0, n, P_BLOCK):
+        flat = centred(a)
+        norms[a : a + P_BLOCK] = np.linalg.norm(flat, axis=1)
+        for row in flat[dominant[a : a + P_BLOCK]]:
+            total += row
+    t = total / np.count_nonzero(dominant)
+    norms *= max(float(np.linalg.norm(t)), 1e-12)
+    out = np.empty(n)
+    for a in range(0, n, P_BLOCK):
+        out[a : a + P_BLOCK] = centred(a) @ t
+    return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float64)
 
 
 def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int = 15) -> F64:
