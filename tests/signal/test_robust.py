@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wavetag.signal.robust import median, percentiles
+from wavetag.signal.robust import BRACKET_MIN, median, order_statistics, percentiles
 
 
 class TestMedian:
@@ -47,3 +47,37 @@ class TestPercentiles:
         v = np.array([[3.0, 1.0, 2.0]])
         percentiles(v, 50)
         assert v.tolist() == [[3.0, 1.0, 2.0]]
+
+
+class TestOrderStatisticsOfLongRows:
+    """Long rows are bracketed (a sample of each row places the candidates): the values
+    are those of a sort, whatever the rows hold."""
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("n", [BRACKET_MIN, 2000, 2001, 7777])
+    def test_as_a_sort(self, dtype: type, n: int) -> None:
+        rng = np.random.default_rng(n)
+        v = np.abs(rng.standard_normal((40, n))).astype(dtype)
+        v[5] = np.round(v[5])  # ties, many
+        v[6] = 1.0  # one value
+        ks = [0, 19, 20, n // 2 - 1, n // 2, n - 21, n - 20, n - 1]
+        got = order_statistics(v, ks)
+        ranked = np.sort(v, axis=-1)
+        for k in ks:
+            assert got[k].dtype == v.dtype and np.array_equal(got[k], ranked[:, k]), k
+
+    def test_a_misleading_sample_falls_back_to_the_whole_row(self) -> None:
+        # Every sampled value huge: the brackets miss the middle; the answer must not.
+        rng = np.random.default_rng(1)
+        v = rng.standard_normal((8, 2000))
+        v[:4, :: 2000 // 128] = 1e9
+        got = order_statistics(v, [999, 1000])
+        ranked = np.sort(v, axis=-1)
+        assert np.array_equal(got[999], ranked[:, 999])
+        assert np.array_equal(got[1000], ranked[:, 1000])
+
+    def test_strided_three_d_rows(self) -> None:
+        rng = np.random.default_rng(2)
+        h = rng.standard_normal((3, 2500, 2))
+        v = h.transpose(0, 2, 1)  # rows strided in memory
+        assert np.array_equal(percentiles(v, [1, 99]), np.percentile(v, [1, 99], axis=-1))

@@ -51,7 +51,7 @@ def percentiles(v: FArr, q: float | Sequence[float]) -> FArr:
     strided row out and back, at the row ends too (where it looks for NaN). Here:
 
     1. The order statistics the percentiles fall between, and no others
-       (:func:`_order_statistics`).
+       (:func:`order_statistics`).
     2. numpy's own interpolation between them, step for step (``_lerp`` of numpy 2:
        from the lower value below one half, from the upper one above), with the weight
        a Python float for a scalar ``q`` as numpy keeps it, so that float32 rows give
@@ -75,7 +75,7 @@ def percentiles(v: FArr, q: float | Sequence[float]) -> FArr:
     lower[top] = n - 1
     upper = np.where(top, n - 1, lower + 1)
     gamma = virtual - np.where(top, -1, lower)
-    ranked = _order_statistics(v, np.unique(np.concatenate([lower, upper])).tolist())
+    ranked = order_statistics(v, np.unique(np.concatenate([lower, upper])).tolist())
     a = np.stack([ranked[k] for k in lower.tolist()])
     b = np.stack([ranked[k] for k in upper.tolist()])
     t: float | F64 = gamma.reshape((-1,) + (1,) * (v.ndim - 1))
@@ -88,15 +88,21 @@ def percentiles(v: FArr, q: float | Sequence[float]) -> FArr:
     return out
 
 
-def _order_statistics(v: FArr, ks: list[int]) -> dict[int, FArr]:
+def order_statistics(v: FArr, ks: list[int]) -> dict[int, FArr]:
     """The ``k``-th smallest value of each row of ``v`` (along the last axis), for each
-    ``k`` of ``ks`` (sorted, distinct).
+    ``k`` of ``ks`` (sorted, distinct): exactly the values a sort of each row has there.
 
     numpy partitions at one index in a few passes, but at several indices many times
     slower (on 39-value rows, two indices took five times as long as one): one index
     ``k`` also gives ``k - 1`` as the largest value below it; more than that, a sort of
-    each row (vectorised in numpy 2) is cheaper.
+    each row (vectorised in numpy 2) is cheaper. Long rows (the 2,000 samples of a
+    5-s quality segment at 400 Hz) take the few values around each ``k`` out first
+    (:func:`_bracketed`): about twice as fast as either.
     """
+    n = v.shape[-1]
+    if n >= BRACKET_MIN and v.size:
+        flat = v.reshape(-1, n)
+        return {k: r.reshape(v.shape[:-1]) for k, r in _bracketed(flat, ks).items()}
     part = np.array(v, order="C")
     top = ks[-1]
     if len(ks) == 1 or (len(ks) == 2 and ks[0] == top - 1):
@@ -107,3 +113,61 @@ def _order_statistics(v: FArr, ks: list[int]) -> dict[int, FArr]:
         return out
     part.sort(axis=-1)
     return {k: part[..., k] for k in ks}
+
+
+BRACKET_MIN = 1000  # values a row, from which order_statistics brackets
+_SAMPLE = 128  # values of each row sorted to place the brackets
+_MARGIN = 6  # sample values either side of a rank's estimate: wide enough nearly always
+
+
+def _bracketed(v: FArr, ks: list[int]) -> dict[int, FArr]:
+    """:func:`order_statistics` of long rows (2-D ``v``) by bracketing.
+
+    1. Sort an evenly spaced sample of each row; around where a rank (or a run of
+       close ranks) falls in it, take two sample values as a bracket ``lo``-``hi``.
+    2. Count the values below ``lo``, and take the values from ``lo`` to ``hi`` out
+       (a few percent of the row), padded with +inf into one array, and sort that.
+    3. The rank's value is the sorted candidates' ``k - below``-th, when the
+       candidates hold it (``below <= k < below + count``, ties included, since
+       every value under ``lo`` ranks before them and every one over ``hi`` after);
+       rows where they do not (a sample far from typical) are partitioned whole.
+    """
+    m, n = v.shape
+    step = max(1, n // _SAMPLE)
+    sample = np.sort(v[:, ::step], axis=-1)
+    ns = sample.shape[1]
+    groups: list[list[int]] = []
+    for k in ks:
+        if groups and k - groups[-1][-1] <= 2:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    rows = np.arange(m)
+    out: dict[int, FArr] = {}
+    for group in groups:
+        a = group[0] * ns // n - _MARGIN
+        b = group[-1] * ns // n + _MARGIN + 1
+        if a > 0:
+            low = v < sample[:, a, None]
+            below = np.count_nonzero(low, axis=1)
+            inside = ~low if b >= ns else ~low & (v <= sample[:, b, None])
+        else:
+            below = np.zeros(m, dtype=np.intp)
+            inside = np.ones(v.shape, dtype=bool) if b >= ns else (v <= sample[:, b, None])
+        count = np.count_nonzero(inside, axis=1)
+        width = max(int(count.max()), 1)
+        values = v[inside]  # row after row
+        start = np.cumsum(count) - count
+        candidates = np.full((m, width), np.inf, dtype=v.dtype)
+        candidates[np.repeat(rows, count), np.arange(len(values)) - np.repeat(start, count)] = (
+            values
+        )
+        candidates.sort(axis=-1)
+        missed = np.flatnonzero((below > group[0]) | (below + count <= group[-1]))
+        for k in group:
+            at = np.clip(k - below, 0, width - 1)
+            found = candidates[rows, at]
+            if len(missed):
+                found[missed] = np.partition(v[missed], k, axis=-1)[:, k]
+            out[k] = found
+    return out
