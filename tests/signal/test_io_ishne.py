@@ -12,78 +12,14 @@ import wfdb
 from wavetag.signal.io import find_records, open_recording
 from wavetag.signal.recording import RecordError, RecordingSource
 
+from .format_writers import crc_ccitt, ishne_bytes, short
+
 SECONDS = 60
 # Lead specification codes of the standard: 6 = II, 15 = V5.
 LEAD_II, LEAD_V5 = 6, 15
 # Offsets inside the file (magic 8 + CRC 2, then the 512-byte fixed header).
 N_LEADS_AT = 10 + 146
 FS_AT = 10 + 262
-
-
-def crc_ccitt(data: bytes) -> int:
-    """CRC-CCITT as the ISHNE standard gives it: initial 0xFFFF, polynomial 0x1021."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def _short(value: int) -> bytes:
-    return int(value).to_bytes(2, "little", signed=True)
-
-
-def _long(value: int) -> bytes:
-    return int(value).to_bytes(4, "little", signed=True)
-
-
-def _text(value: str, width: int) -> bytes:
-    return value.encode("ascii").ljust(width, b"\0")
-
-
-def ishne_bytes(
-    samples: np.ndarray,
-    fs: int,
-    leads: list[int],
-    resolution_nv: list[int],
-    var_header: bytes = b"written by the test",
-) -> bytes:
-    """An ISHNE 1.0 file of ``samples`` (frames x leads, int16)."""
-    n_frames, n_leads = samples.shape
-    fixed = b"".join(
-        [
-            _long(len(var_header)),
-            _long(n_frames),
-            _long(522),
-            _long(522 + len(var_header)),
-            _short(1),
-            _text("Jane", 40),
-            _text("Doe", 40),
-            _text("P-100", 20),
-            _short(2),  # sex: female
-            _short(0),  # race
-            b"".join(_short(v) for v in (12, 5, 1961)),  # birth date: day, month, year
-            b"".join(_short(v) for v in (3, 4, 2001)),  # record date
-            b"".join(_short(v) for v in (3, 4, 2001)),  # file date
-            b"".join(_short(v) for v in (13, 45, 7)),  # start time: hour, minute, second
-            _short(n_leads),
-            b"".join(_short(v) for v in (leads + [0] * 12)[:12]),
-            b"".join(_short(0) for _ in range(12)),  # lead quality
-            b"".join(_short(v) for v in (resolution_nv + [0] * 12)[:12]),
-            _short(0),  # pacemaker
-            _text("test recorder", 40),
-            _short(fs),
-            _text("", 80),
-            _text("", 80),
-            _text("", 88),
-        ]
-    )
-    assert len(fixed) == 512
-    header = fixed + var_header
-    data = samples.astype("<i2").tobytes()  # frames in rows: leads interleaved
-    return b"ISHNE1.0" + crc_ccitt(header).to_bytes(2, "little") + header + data
 
 
 def recrc(raw: bytearray) -> bytearray:
@@ -178,11 +114,11 @@ class TestIshneRefusals:
 
     def test_zero_leads(self, ishne_file: Path) -> None:
         raw = bytearray(ishne_file.read_bytes())
-        raw[N_LEADS_AT : N_LEADS_AT + 2] = _short(0)
+        raw[N_LEADS_AT : N_LEADS_AT + 2] = short(0)
         self._refused(ishne_file, recrc(raw), "number of leads is 0")
 
     @pytest.mark.parametrize("fs", [0, -360])
     def test_nonsense_sampling_rate(self, ishne_file: Path, fs: int) -> None:
         raw = bytearray(ishne_file.read_bytes())
-        raw[FS_AT : FS_AT + 2] = _short(fs)
+        raw[FS_AT : FS_AT + 2] = short(fs)
         self._refused(ishne_file, recrc(raw), f"sampling rate {fs} Hz")

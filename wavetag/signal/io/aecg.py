@@ -234,6 +234,9 @@ def open_aecg(path: str, root: str, *, keep_patient_info: bool = False) -> AecgR
                 interval = _interval(value, path)
                 start = _start(value) if code == "TIME_ABSOLUTE" else None
             continue
+        if value is not None and value.get(f"{{{XSI}}}type", "").startswith("GLIST"):
+            # A time axis that is not TIME_ABSOLUTE/RELATIVE carries no lead.
+            continue
         leads.append(_lead(sequence, _lead_name(code) or f"lead{len(leads) + 1}", path))
     if interval is None:
         raise RecordError(path, "has no TIME_ABSOLUTE or TIME_RELATIVE sequence")
