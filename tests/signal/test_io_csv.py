@@ -129,6 +129,7 @@ class TestCsvRefusals:
             ("time,II\n0,1\n0.002,1\n0.002,1\n", "row 4: time 0.002 does not increase"),
             ("0,1\n0.002,1\n0.001,1\n", "give the sampling rate"),
             ("II\n1\n2\n", "no time column and no sampling rate"),
+            ("II (mV),V5 (mV)\n1,2\n3,4\n", "no time column and no sampling rate"),
             ("time,II\n0,1\n", "one row cannot give a sampling rate"),
             ("time (h),II\n0,1\n1,2\n", "time column unit 'h'"),
         ],

@@ -194,7 +194,9 @@ def _layout(path: str, fs_given: bool) -> _Layout:
             units = [u or None for u in second]
     time_column = next((i for i, n in enumerate(names) if n.lower() in TIME_NAMES), None)
     guessed = False
-    if time_column is None and not fs_given and len(first) > 1:
+    first_unit = (units[0] or "s").lower() if units else "s"
+    # A first column in units of its own (``II (mV)``) is a signal, never a guessed time.
+    if time_column is None and not fs_given and len(first) > 1 and first_unit in _TIME_UNITS:
         time_column, guessed = 0, True
     return _Layout(delimiter, header_rows, names, units, time_column, guessed)
 
