@@ -20,6 +20,7 @@ LEAD_II, LEAD_V5 = 6, 15
 # Offsets inside the file (magic 8 + CRC 2, then the 512-byte fixed header).
 N_LEADS_AT = 10 + 146
 FS_AT = 10 + 262
+RESOLUTION_AT = 10 + 196
 
 
 def recrc(raw: bytearray) -> bytearray:
@@ -122,3 +123,9 @@ class TestIshneRefusals:
         raw = bytearray(ishne_file.read_bytes())
         raw[FS_AT : FS_AT + 2] = short(fs)
         self._refused(ishne_file, recrc(raw), f"sampling rate {fs} Hz")
+
+    def test_zero_resolution(self, ishne_file: Path) -> None:
+        raw = bytearray(ishne_file.read_bytes())
+        second_lead = RESOLUTION_AT + 2
+        raw[second_lead : second_lead + 2] = short(0)
+        self._refused(ishne_file, recrc(raw), "lead 2: resolution 0 nV")

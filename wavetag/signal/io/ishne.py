@@ -39,8 +39,9 @@ MAX_FS = 32768
 # The variable header is free text; a huge one is a broken size field.
 MAX_VAR_BYTES = 16 << 20
 
-# struct format of the fixed header (little-endian, no padding), in file order.
-_FIXED = struct.Struct("<iiiih40s40s20shh3h3h3h3hh12h12h12hh40sh80s80s88s")
+# struct format of the fixed header (little-endian, no padding), in file order. Resolutions
+# are read unsigned, as the reference readers do, so that more than 32767 nV stays positive.
+_FIXED = struct.Struct("<iiiih40s40s20shh3h3h3h3hh12h12h12Hh40sh80s80s88s")
 assert _FIXED.size == FIXED_BYTES
 
 # Lead specification codes of the standard.
