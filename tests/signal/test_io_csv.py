@@ -101,6 +101,15 @@ class TestCsvFidelity:
         assert source.channels[0].dtype == "int32" and source.channels[0].fs == 2.0
         assert read_all(source)[0].tolist() == [123456, -99001]
 
+    def test_trailing_delimiter_is_no_column(self, tmp_path: Path) -> None:
+        source = open_recording(write(tmp_path / "x.csv", "time,II,\n0,1.5,\n0.004,2,\n"))
+        assert [(c.name, c.fs) for c in source.channels] == [("II", 250.0)]
+        assert read_all(source)[0].tolist() == [15, 20]
+        # A last line without the delimiter is still whole; a value after it is not.
+        assert open_recording(write(tmp_path / "y.csv", "time,II,\n0,1,\n0.004,2\n")).duration
+        with pytest.raises(RecordError, match="row 3 has 3 cells where the first row has 2"):
+            open_recording(write(tmp_path / "z.csv", "time,II,\n0,1.5,\n0.004,2,3\n"))
+
     def test_folder_scan_needs_the_sidecar(self, tmp_path: Path) -> None:
         write(tmp_path / "a.csv", "time,x\n0,1\n0.5,2\n")
         write(tmp_path / "table.csv", "id,age\n1,2\n")

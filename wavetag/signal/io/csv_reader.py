@@ -93,6 +93,7 @@ class _Layout:
     units: list[str | None]
     time_column: int | None
     time_guessed: bool
+    trailing: bool
 
 
 @dataclass
@@ -178,6 +179,10 @@ def _layout(path: str, fs_given: bool) -> _Layout:
         reader = csv.reader(f, delimiter=delimiter)
         head = [[_clean(c) for c in row] for row in (next(reader, []), next(reader, []))]
     first, second = head
+    # Some exporters end every line with the delimiter: an empty last cell, not a column.
+    trailing = len(first) > 1 and first[-1] == ""
+    if trailing:
+        first, second = first[:-1], second[:-1] if second and second[-1] == "" else second
     if len(first) > MAX_COLUMNS:
         raise RecordError(path, f"has {len(first)} columns; at most {MAX_COLUMNS} are read")
     header_rows = 0
@@ -198,7 +203,7 @@ def _layout(path: str, fs_given: bool) -> _Layout:
     # A first column in units of its own (``II (mV)``) is a signal, never a guessed time.
     if time_column is None and not fs_given and len(first) > 1 and first_unit in _TIME_UNITS:
         time_column, guessed = 0, True
-    return _Layout(delimiter, header_rows, names, units, time_column, guessed)
+    return _Layout(delimiter, header_rows, names, units, time_column, guessed, trailing)
 
 
 def open_csv(path: str, root: str, *, fs: float | None = None) -> CsvRecording:
@@ -267,6 +272,8 @@ def _scan(
             if not raw or not any(c.strip() for c in raw):
                 continue
             row = reader.line_num
+            if layout.trailing and len(raw) == n_columns + 1 and not raw[-1].strip():
+                raw = raw[:-1]
             if len(raw) != n_columns:
                 raise RecordError(
                     path, f"row {row} has {len(raw)} cells where the first row has {n_columns}"
