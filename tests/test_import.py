@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 import wfdb
 from django.conf import settings
+from django.core.management import call_command
 
+from wavetag.records import signal_files
 from wavetag.records.importer import import_paths
 from wavetag.records.models import Annotation, AnnotationSet, Channel, Dataset, Record
 from wavetag.records.windows import open_store
 from wavetag.signal import store as wstore
 
 from .factories import import_ok
+from .signal.format_writers import aecg_xml, ishne_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +183,101 @@ def test_store_dir_setting_is_used(data_dir: Path, store_dir: Path) -> None:
     import_ok(data_dir / "ptbxl")
     assert Path(settings.STORE_DIR) == store_dir
     assert len(_published(store_dir)) == 1
+
+
+def run_import(*args: str) -> tuple[str, str, int]:
+    """``wavetag import ARGS``: (stdout, stderr, exit status)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import", *args, "--no-progress", stdout=out, stderr=err)
+        status = 0
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    return out.getvalue(), err.getvalue(), status
+
+
+def _stored_physical(record: Record) -> list[np.ndarray]:
+    store = open_store(record)
+    return [
+        wstore_to_physical(store.window(c.index, 0.0, c.duration, c.n_samples).values, c)
+        for c in store.channels
+    ]
+
+
+class TestImportOtherFormats:
+    """ISHNE, aECG and CSV files, written here from real records, through ``wavetag import``."""
+
+    def _imported(self, path: Path, *args: str) -> Record:
+        out, err, status = run_import(str(path), "--dataset", "formats", *args)
+        assert status == 0 and "1 imported" in out, (out, err)
+        return Record.objects.get(dataset__name="formats", name=path.stem)
+
+    def _same_as_wfdb_export(self, record: Record, tmp_path: Path) -> None:
+        # What a release bundle writes for the record reads back as what was imported.
+        signal_files.write_wfdb(record, tmp_path, "out")
+        back = wfdb.rdrecord(str(tmp_path / "out"))
+        for got, c in zip(_stored_physical(record), back.p_signal.T, strict=True):
+            np.testing.assert_allclose(got, c.astype(np.float32), rtol=1e-6, atol=1e-6)
+
+    def test_ishne_from_mitdb_100(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
+        ref = wfdb.rdrecord(str(data_dir / "mitdb/100"), sampto=360 * 60, physical=False)
+        phys = wfdb.rdrecord(str(data_dir / "mitdb/100"), sampto=360 * 60).p_signal
+        path = tmp_path / "h100.ecg"
+        digital = ref.d_signal - np.array(ref.baseline)
+        path.write_bytes(ishne_bytes(digital, 360, [6, 15], [5000, 5000]))
+        record = self._imported(path)
+        assert record.format == "ishne" and record.duration == pytest.approx(60.0)
+        assert [c.name for c in record.channels.order_by("index")] == ["II", "V5"]
+        for got, expected in zip(_stored_physical(record), phys.T, strict=True):
+            np.testing.assert_allclose(got, expected.astype(np.float32), atol=1e-6)
+        self._same_as_wfdb_export(record, tmp_path)
+
+    def test_aecg_from_cinc2021_e07500(
+        self, data_dir: Path, store_dir: Path, tmp_path: Path
+    ) -> None:
+        ref = wfdb.rdrecord(str(data_dir / "cinc2021/E07500"), physical=False)
+        phys = wfdb.rdrecord(str(data_dir / "cinc2021/E07500")).p_signal
+        leads = dict(zip(ref.sig_name, ref.d_signal.T, strict=True))
+        scale = [1000.0 / g for g in ref.adc_gain]
+        path = tmp_path / "E07500.xml"
+        path.write_text(aecg_xml(leads, 1 / ref.fs, scale, [0.0] * len(scale)), encoding="utf-8")
+        record = self._imported(path)
+        assert record.format == "aecg" and record.duration == pytest.approx(10.0)
+        assert [c.name for c in record.channels.order_by("index")] == ref.sig_name
+        for got, expected in zip(_stored_physical(record), phys.T, strict=True):
+            np.testing.assert_allclose(got, expected.astype(np.float32), atol=1e-6)
+        self._same_as_wfdb_export(record, tmp_path)
+
+    def test_csv_from_mitdb_100_with_fs_option(
+        self, data_dir: Path, store_dir: Path, tmp_path: Path
+    ) -> None:
+        phys = wfdb.rdrecord(str(data_dir / "mitdb/100"), sampto=360 * 60).p_signal
+        path = tmp_path / "c100.csv"
+        lines = ["MLII (mV),V5 (mV)"] + [f"{a:.3f},{b:.3f}" for a, b in phys]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out, err, status = run_import(str(path), "--dataset", "formats")
+        assert status == 1 and "no time column and no sampling rate" in err
+        record = self._imported(path, "--fs", "360")
+        assert record.format == "csv" and record.duration == pytest.approx(60.0)
+        for got, expected in zip(_stored_physical(record), phys.T, strict=True):
+            np.testing.assert_allclose(got, expected.astype(np.float32), atol=1e-6)
+        self._same_as_wfdb_export(record, tmp_path)
+
+    def test_broken_files_are_refused_in_one_line_each(
+        self, data_dir: Path, store_dir: Path, tmp_path: Path
+    ) -> None:
+        good = ishne_bytes(np.zeros((100, 1), np.int16), 200, [6], [5000])
+        (tmp_path / "cut.ecg").write_bytes(good[:-10])
+        (tmp_path / "junk.xml").write_text("<AnnotatedECG>", encoding="utf-8")
+        (tmp_path / "ragged.csv").write_text("time,II\n0,1\n0.1,2,3\n", encoding="utf-8")
+        paths = [str(tmp_path / n) for n in ("cut.ecg", "junk.xml", "ragged.csv")]
+        out, err, status = run_import(*paths, str(data_dir / "mitdb/100"), "--dataset", "mixed")
+        assert status == 1 and "1 imported, 0 skipped, 3 failed" in out
+        failed = [line for line in err.splitlines() if line.startswith("FAILED")]
+        assert [line.split()[1].rsplit("/", 1)[-1].rstrip(":") for line in failed] == [
+            "cut.ecg",
+            "junk.xml",
+            "ragged.csv",
+        ]
+        assert "truncated" in failed[0] and "XML" in failed[1] and "row 3" in failed[2]
+        assert list(Record.objects.values_list("name", flat=True)) == ["100"]

@@ -86,6 +86,7 @@ def import_paths(
     user: Any = None,
     progress: ProgressFactory | None = None,
     on_result: Callable[[ImportResult], None] | None = None,
+    csv_fs: float | None = None,
 ) -> list[ImportResult]:
     """Import every record found under ``paths``; one result per record, never raises
     for a bad record."""
@@ -124,6 +125,7 @@ def import_paths(
                 verify_checksums=verify_checksums,
                 user=user,
                 progress=progress,
+                csv_fs=csv_fs,
             )
         )
     return results
@@ -137,6 +139,7 @@ def import_one(
     verify_checksums: bool = True,
     user: Any = None,
     progress: ProgressFactory | None = None,
+    csv_fs: float | None = None,
 ) -> ImportResult:
     """Import one record into ``dataset``, or into the dataset of that name, made with
     the record if it does not exist yet."""
@@ -146,7 +149,10 @@ def import_one(
         return ImportResult(ref.path, name, "skipped", f"{ref.path}: already in dataset {ds_name}")
     try:
         source = open_recording(
-            ref, keep_patient_info=keep_patient_info, verify_checksums=verify_checksums
+            ref,
+            keep_patient_info=keep_patient_info,
+            verify_checksums=verify_checksums,
+            csv_fs=csv_fs,
         )
         record = _write(source, dataset, name, user=user, progress=progress)
     except RecordError as exc:

@@ -122,9 +122,9 @@ class RecordingSource(Protocol):
     :meth:`iter_blocks` at the end.
     """
 
-    path: str  # the file the user named (header or EDF file)
+    path: str  # the file the user named (header, or the recording's one file)
     name: str  # record name, e.g. "100", "r01"
-    format: str  # "wfdb" | "edf" | "bdf"
+    format: str  # "wfdb" | "edf" | "bdf" | "csv" | "ishne" | "aecg"
     channels: list[ChannelInfo]
     comments: list[str]  # header comments; may hold the answer, never shown to annotators
     start_time: time | None

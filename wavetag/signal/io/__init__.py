@@ -1,4 +1,4 @@
-"""Readers that turn WFDB and EDF/BDF files into a validated
+"""Readers that turn WFDB, EDF/BDF, ISHNE, HL7 aECG and CSV files into a validated
 :class:`~wavetag.signal.recording.RecordingSource`.
 
 Typical use::
@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import os
 
+from wavetag.signal.io.aecg import open_aecg
+from wavetag.signal.io.csv_reader import open_csv
 from wavetag.signal.io.discover import RecordRef, find_records
 from wavetag.signal.io.edf import open_edf
+from wavetag.signal.io.ishne import open_ishne
 from wavetag.signal.io.paths import is_inside
 from wavetag.signal.io.source import describe
 from wavetag.signal.io.wfdb_reader import open_wfdb
@@ -42,6 +45,7 @@ def open_recording(
     *,
     keep_patient_info: bool = False,
     verify_checksums: bool = True,
+    csv_fs: float | None = None,
 ) -> RecordingSource:
     """Open and validate one record.
 
@@ -49,14 +53,18 @@ def open_recording(
     ----------
     ref_or_path : RecordRef or path
         A reference from :func:`find_records`, or the path of a ``.hea``
-        header, of a record without extension, or of an ``.edf``/``.bdf``
-        file (whose folder is then the imported folder).
+        header, of a record without extension, or of an ``.edf``/``.bdf``,
+        ISHNE ``.ecg``, aECG ``.xml`` or ``.csv`` file (whose folder is then
+        the imported folder).
     keep_patient_info : bool
         Keep identifying data (start date, EDF patient and recording fields,
         ``key: value`` WFDB comments in ``patient_info``). Off by default.
     verify_checksums : bool
         When True, a WFDB checksum mismatch raises at the end of
         ``iter_blocks``; when False it only adds a warning.
+    csv_fs : float, optional
+        Sampling rate of a CSV file without a time column (Hz); ignored for
+        other formats.
 
     Returns
     -------
@@ -78,6 +86,12 @@ def open_recording(
     try:
         if ref.kind == "edf":
             return open_edf(ref.path, ref.root, keep_patient_info=keep_patient_info)
+        if ref.kind == "ishne":
+            return open_ishne(ref.path, ref.root, keep_patient_info=keep_patient_info)
+        if ref.kind == "aecg":
+            return open_aecg(ref.path, ref.root, keep_patient_info=keep_patient_info)
+        if ref.kind == "csv":
+            return open_csv(ref.path, ref.root, fs=csv_fs)
         return open_wfdb(
             ref.path,
             ref.root,

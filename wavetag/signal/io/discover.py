@@ -10,6 +10,14 @@ from wavetag.signal.io.paths import is_inside, normalized, plain_name_problem
 from wavetag.signal.recording import RecordError
 
 EDF_EXTENSIONS = (".edf", ".bdf")
+CSV_EXTENSION = ".csv"
+ISHNE_EXTENSION = ".ecg"
+AECG_EXTENSION = ".xml"
+# Single-file recordings; a record path without extension may name one.
+FILE_EXTENSIONS = (*EDF_EXTENSIONS, ISHNE_EXTENSION, AECG_EXTENSION, CSV_EXTENSION)
+# Enough of an XML file's start to find its root element after any prolog.
+_SNIFF_BYTES = 4096
+Kind = Literal["wfdb", "edf", "csv", "ishne", "aecg"]
 # Files that are part of a WFDB record but are not what a user should name.
 _SIGNAL_EXTENSIONS = (".dat", ".mat", ".xyz")
 _MAX_RECORDS_FILE_BYTES = 16 << 20
@@ -22,7 +30,8 @@ class RecordRef:
     Attributes
     ----------
     path : str
-        The record's header (``.hea``) or EDF/BDF file, absolute.
+        The record's header (``.hea``), or its EDF/BDF, CSV, ISHNE (``.ecg``) or
+        aECG (``.xml``) file, absolute.
     name : str
         The record name (``100``, ``r01``).
     root : str
@@ -34,8 +43,8 @@ class RecordRef:
     root: str
 
     @property
-    def kind(self) -> Literal["wfdb", "edf"]:
-        return "edf" if self.path.lower().endswith(EDF_EXTENSIONS) else "wfdb"
+    def kind(self) -> Kind:
+        return kind_of(self.path)
 
     @property
     def relpath(self) -> str:
@@ -48,8 +57,55 @@ def _ref(path: str, root: str) -> RecordRef:
     return RecordRef(path=normalized(path), name=os.path.splitext(base)[0], root=normalized(root))
 
 
+def kind_of(path: str) -> Kind:
+    """The reader for a record file, by its extension."""
+    lower = path.lower()
+    if lower.endswith(EDF_EXTENSIONS):
+        return "edf"
+    if lower.endswith(CSV_EXTENSION):
+        return "csv"
+    if lower.endswith(ISHNE_EXTENSION):
+        return "ishne"
+    if lower.endswith(AECG_EXTENSION):
+        return "aecg"
+    return "wfdb"
+
+
 def _is_edf(name: str) -> bool:
     return name.lower().endswith(EDF_EXTENSIONS)
+
+
+def _is_single_file(name: str) -> bool:
+    return name.lower().endswith(FILE_EXTENSIONS)
+
+
+def _head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(_SNIFF_BYTES)
+    except OSError:
+        return b""
+
+
+def _is_recording_in_folder(folder: str, entry: str) -> bool:
+    """Whether a folder scan takes a file as a record.
+
+    Folders hold many files of these extensions that are no recordings (metadata
+    tables, reports), so CSV files are taken only with their ``NAME.csv.json``
+    sidecar, and ``.ecg``/``.xml`` files only when their first bytes say ISHNE
+    or aECG. A file named on its own is always tried, and refused if it is none.
+    """
+    path = os.path.join(folder, entry)
+    lower = entry.lower()
+    if entry.endswith(".hea") or _is_edf(entry):
+        return True
+    if lower.endswith(CSV_EXTENSION):
+        return os.path.isfile(path + ".json")
+    if lower.endswith(ISHNE_EXTENSION):
+        return _head(path).startswith(b"ISHNE1.0")
+    if lower.endswith(AECG_EXTENSION):
+        return b"AnnotatedECG" in _head(path)
+    return False
 
 
 class _Finder:
@@ -69,14 +125,14 @@ class _Finder:
             self.folder(path, path)
             if len(self.refs) == before:
                 self.errors.append(
-                    RecordError(given, "no WFDB or EDF records found in this folder")
+                    RecordError(given, "no WFDB, EDF, ISHNE, aECG or CSV records in this folder")
                 )
         elif os.path.isfile(path):
             self.file(given, path)
         elif os.path.isfile(path + ".hea"):
             self.add(path + ".hea", os.path.dirname(path))
-        elif any(os.path.isfile(path + ext) for ext in EDF_EXTENSIONS):
-            ext = next(ext for ext in EDF_EXTENSIONS if os.path.isfile(path + ext))
+        elif any(os.path.isfile(path + ext) for ext in FILE_EXTENSIONS):
+            ext = next(ext for ext in FILE_EXTENSIONS if os.path.isfile(path + ext))
             self.add(path + ext, os.path.dirname(path))
         else:
             self.errors.append(RecordError(given, "no such file, folder or record"))
@@ -84,7 +140,7 @@ class _Finder:
     def file(self, given: str, path: str) -> None:
         root = os.path.dirname(path)
         stem, ext = os.path.splitext(path)
-        if ext == ".hea" or _is_edf(path):
+        if ext == ".hea" or _is_single_file(path):
             self.add(path, root)
         elif os.path.basename(path) == "RECORDS":
             self.records_file(path, root)
@@ -98,7 +154,9 @@ class _Finder:
         else:
             self.errors.append(
                 RecordError(
-                    given, "is not a WFDB header (.hea), an EDF/BDF file, a record or a folder"
+                    given,
+                    "is not a WFDB header (.hea), an EDF/BDF, ISHNE (.ecg), aECG (.xml) or "
+                    "CSV file, a record or a folder",
                 )
             )
 
@@ -123,7 +181,7 @@ class _Finder:
             path = os.path.join(folder, entry)
             if os.path.isdir(path):
                 self.folder(path, root)
-            elif entry.endswith(".hea") or _is_edf(entry):
+            elif _is_recording_in_folder(folder, entry):
                 if os.path.isfile(path):
                     self.add(path, root)
 
@@ -170,7 +228,7 @@ class _Finder:
             )
         elif os.path.isdir(path):
             self.folder(path, root)
-        elif _is_edf(path) and os.path.isfile(path):
+        elif _is_single_file(path) and os.path.isfile(path):
             self.add(path, root)
         elif os.path.isfile(path + ".hea"):
             self.add(path + ".hea", root)
@@ -188,8 +246,8 @@ def find_records(paths: list[str]) -> tuple[list[RecordRef], list[RecordError]]:
     """Find the records that a list of paths names.
 
     Each path may be a ``.hea`` header, a record path without extension
-    (``data/mitdb/100``), an ``.edf``/``.bdf`` file, a ``RECORDS`` file, or a
-    folder. Folders are
+    (``data/mitdb/100``), an ``.edf``/``.bdf``, ISHNE ``.ecg``, aECG ``.xml``
+    or ``.csv`` file, a ``RECORDS`` file, or a folder. Folders are
     searched recursively (hidden entries skipped); a folder that holds a
     PhysioNet ``RECORDS`` file lists its records (and sub-folders) there, and
     nothing else below it is searched.

@@ -20,7 +20,7 @@ from wavetag.signal.recording import RecordError
 # under the record's name (``100.csv``, ``100.png``, ``r01.edf.txt``).
 NOT_ANNOTATION_EXTENSIONS = frozenset(
     """
-    hea dat mat xyz edf bdf rec csv tsv txt json md rst html htm xml pdf png jpg jpeg gif
+    hea dat mat xyz edf bdf rec ecg csv tsv txt json md rst html htm xml pdf png jpg jpeg gif
     svg bmp tif tiff ps eps doc docx xls xlsx odt ods rtf zip gz tgz bz2 xz zst 7z tar
     rar npy npz h5 hdf5 hdf nc parquet pkl pickle py ipynb r m sh bat log ini cfg
     toml yaml yml sha256 sha1 md5 sum bak tmp swp orig wav flac mp3 mp4 avi mov mkv

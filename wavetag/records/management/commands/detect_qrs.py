@@ -17,8 +17,8 @@ from wavetag.signal.qrs_source import detect_qrs_source
 
 class Command(BaseCommand):
     help = (
-        "Detect the QRS complexes of WFDB and EDF records (a .hea file, a record path, or a "
-        "folder) and write one WFDB annotation file DIR/<record>.qrs per record."
+        "Detect the QRS complexes of WFDB, EDF, ISHNE, aECG and CSV records (a .hea file, a "
+        "record path, or a folder) and write one WFDB annotation file DIR/<record>.qrs per record."
     )
     # Reads files and writes files only: no database, no system checks.
     requires_system_checks: list[str] = []

@@ -19,7 +19,8 @@ PROGRESS_MIN_SECONDS = 3600
 class Command(BaseCommand):
     help = (
         "Import WFDB records (a .hea file, a record path without extension, or a folder "
-        "searched recursively, honouring RECORDS files) and EDF/EDF+/BDF files."
+        "searched recursively, honouring RECORDS files), EDF/EDF+/BDF, ISHNE Holter (.ecg), "
+        "HL7 aECG (.xml) and CSV files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,6 +43,12 @@ class Command(BaseCommand):
             "--ignore-checksums",
             action="store_true",
             help="import WFDB records whose checksums do not match, with a warning",
+        )
+        parser.add_argument(
+            "--fs",
+            type=float,
+            metavar="HZ",
+            help="sampling rate of CSV files that have no time column",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -81,6 +88,7 @@ class Command(BaseCommand):
             verify_checksums=not opts["ignore_checksums"],
             progress=_progress_bar if show_progress else None,
             on_result=on_result,
+            csv_fs=opts["fs"],
         )
         done = sum(r.status == "imported" for r in results)
         skipped = sum(r.status == "skipped" for r in results)
