@@ -10,6 +10,8 @@ from wavetag.signal.io.paths import is_inside, normalized, plain_name_problem
 from wavetag.signal.recording import RecordError
 
 EDF_EXTENSIONS = (".edf", ".bdf")
+DICOM_EXTENSIONS = (".dcm", ".dicom")
+SCP_EXTENSIONS = (".scp",)
 # Files that are part of a WFDB record but are not what a user should name.
 _SIGNAL_EXTENSIONS = (".dat", ".mat", ".xyz")
 _MAX_RECORDS_FILE_BYTES = 16 << 20
@@ -34,8 +36,10 @@ class RecordRef:
     root: str
 
     @property
-    def kind(self) -> Literal["wfdb", "edf"]:
-        return "edf" if self.path.lower().endswith(EDF_EXTENSIONS) else "wfdb"
+    def kind(self) -> Literal["wfdb", "edf", "dicom", "scp"]:
+        return _other_kind(self.path) or (
+            "edf" if self.path.lower().endswith(EDF_EXTENSIONS) else "wfdb"
+        )
 
     @property
     def relpath(self) -> str:
@@ -49,7 +53,18 @@ def _ref(path: str, root: str) -> RecordRef:
 
 
 def _is_edf(name: str) -> bool:
-    return name.lower().endswith(EDF_EXTENSIONS)
+    """EDF/BDF, or another format whose record is one file (DICOM, SCP-ECG)."""
+    return name.lower().endswith(EDF_EXTENSIONS) or _other_kind(name) is not None
+
+
+def _other_kind(name: str) -> Literal["dicom", "scp"] | None:
+    """DICOM and SCP-ECG files: single files, found like EDF files."""
+    lower = name.lower()
+    if lower.endswith(DICOM_EXTENSIONS):
+        return "dicom"
+    if lower.endswith(SCP_EXTENSIONS):
+        return "scp"
+    return None
 
 
 class _Finder:
