@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wavetag.signal.io.paths import is_inside, normalized, plain_name_problem
+from wavetag.signal.io.wfdb_multi import segment_names
 from wavetag.signal.recording import RecordError
 
 EDF_EXTENSIONS = (".edf", ".bdf")
@@ -65,6 +66,16 @@ def _other_kind(name: str) -> Literal["dicom", "scp"] | None:
     if lower.endswith(SCP_EXTENSIONS):
         return "scp"
     return None
+
+
+def _segments_in(folder: str, entries: list[str]) -> set[str]:
+    """Record names that are segments of a multi-segment record of this folder:
+    they are read with their master header, not as records of their own."""
+    names: set[str] = set()
+    for entry in entries:
+        if entry.endswith(".hea") and not entry.startswith("."):
+            names |= segment_names(os.path.join(folder, entry))
+    return names
 
 
 class _Finder:
@@ -132,12 +143,15 @@ class _Finder:
         except OSError as exc:
             self.errors.append(RecordError(folder, f"cannot be listed ({exc.strerror or exc})"))
             return
+        segments = _segments_in(folder, entries)
         for entry in entries:
             if entry.startswith("."):
                 continue
             path = os.path.join(folder, entry)
             if os.path.isdir(path):
                 self.folder(path, root)
+            elif entry.endswith(".hea") and entry[: -len(".hea")] in segments:
+                continue
             elif entry.endswith(".hea") or _is_edf(entry):
                 if os.path.isfile(path):
                     self.add(path, root)
