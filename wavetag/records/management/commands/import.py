@@ -19,7 +19,7 @@ PROGRESS_MIN_SECONDS = 3600
 class Command(BaseCommand):
     help = (
         "Import WFDB records (a .hea file, a record path without extension, or a folder "
-        "searched recursively, honouring RECORDS files) and EDF/EDF+/BDF files."
+        "searched recursively, honouring RECORDS files), EDF/EDF+/BDF, DICOM ECG and SCP-ECG files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
