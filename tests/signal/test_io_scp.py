@@ -49,6 +49,23 @@ def encode(samples: np.ndarray, order: int) -> np.ndarray:
     return out
 
 
+def huffman_default(values: np.ndarray) -> bytes:
+    """Code values with EN 1064's default Huffman table (most significant bit first)."""
+    bits: list[str] = []
+    for v in values.tolist():
+        if v == 0:
+            bits.append("0")
+        elif -8 <= v <= 8:
+            bits.append("1" * abs(v) + "0" + ("1" if v < 0 else "0"))
+        elif -128 <= v <= 127:
+            bits.append("1111111110" + format(v & 0xFF, "08b"))
+        else:
+            bits.append("1111111111" + format(v & 0xFFFF, "016b"))
+    text = "".join(bits)
+    text += "0" * (-len(text) % 8)
+    return int(text, 2).to_bytes(len(text) // 8, "big") if text else b""
+
+
 def write_scp(
     digital: np.ndarray,
     names: list[str],
@@ -59,6 +76,8 @@ def write_scp(
     differences: int = 0,
     extra: dict[int, bytes] | None = None,
     leave_out: tuple[int, ...] = (),
+    huffman: bool = False,
+    keep_bytes: int | None = None,
 ) -> None:
     """Write samples (samples x leads, in units of ``avm_nv`` nanovolts) as SCP-ECG."""
     n, n_leads = digital.shape
@@ -74,7 +93,12 @@ def write_scp(
     leads = struct.pack("<BB", n_leads, 0b100 | (n_leads << 3) & 0xF8)
     for name in names:
         leads += struct.pack("<IIB", 1, n, LEAD_CODES[name.upper()])
-    coded = [encode(digital[:, i], differences).astype("<i2").tobytes() for i in range(n_leads)]
+    diffs = [encode(digital[:, i], differences) for i in range(n_leads)]
+    if huffman:
+        coded = [huffman_default(d)[:keep_bytes] for d in diffs]
+        extra = {2: struct.pack("<H", 19999)} | (extra or {})
+    else:
+        coded = [d.astype("<i2").tobytes() for d in diffs]
     rhythm = struct.pack("<HHBB", avm_nv, round(1e6 / fs), differences, 0)
     rhythm += b"".join(struct.pack("<H", len(c)) for c in coded) + b"".join(coded)
     bodies = {1: demographics, 3: leads, 6: rhythm} | (extra or {})
@@ -109,16 +133,26 @@ def _read_all(source) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
 
 class TestScpFidelity:
     @pytest.mark.parametrize(
-        ("rel", "differences"),
-        [("ptbxl/00001_lr", 0), ("cinc2021/E07500", 0), ("cinc2021/E07500", 1)]
-        + [("ptbxl/00001_lr", 2)],
+        ("rel", "differences", "huffman"),
+        [("ptbxl/00001_lr", 0, False), ("cinc2021/E07500", 0, False)]
+        + [("cinc2021/E07500", 1, False), ("ptbxl/00001_lr", 2, False)]
+        + [("cinc2021/E07500", 0, True), ("ptbxl/00001_lr", 2, True)],
     )
-    def test_matches_wfdb(self, data_dir: Path, tmp_path: Path, rel: str, differences: int) -> None:
+    def test_matches_wfdb(
+        self, data_dir: Path, tmp_path: Path, rel: str, differences: int, huffman: bool
+    ) -> None:
         # Both records are at 1000 adu/mV with baseline 0: one unit is 1000 nV.
         record, reference = _from_wfdb(data_dir, rel)
         assert set(record.adc_gain) == {1000.0} and set(record.baseline) == {0}
         path = tmp_path / "ecg.scp"
-        write_scp(record.d_signal, record.sig_name, record.fs, path, differences=differences)
+        write_scp(
+            record.d_signal,
+            record.sig_name,
+            record.fs,
+            path,
+            differences=differences,
+            huffman=huffman,
+        )
         source = open_recording(path)
         assert source.format == "scp"
         assert [c.name.upper() for c in source.channels] == [n.upper() for n in record.sig_name]
@@ -175,12 +209,23 @@ class TestScpRefusal:
         with pytest.raises(RecordError, match=r"norhythm\.scp: has no section 6"):
             open_recording(path)
 
-    def test_huffman_not_supported_yet(self, record: wfdb.Record, tmp_path: Path) -> None:
+    def test_custom_huffman_table_not_supported_yet(
+        self, record: wfdb.Record, tmp_path: Path
+    ) -> None:
         path = tmp_path / "huff.scp"
-        default_table = struct.pack("<H", 19999)
-        write_scp(record.d_signal, record.sig_name, record.fs, path, extra={2: default_table})
-        with pytest.raises(RecordError, match=r"huff\.scp: Huffman.*not supported yet"):
+        one_table = struct.pack("<HH", 1, 1) + struct.pack("<BBBhI", 1, 1, 1, 0, 0)
+        write_scp(record.d_signal, record.sig_name, record.fs, path, extra={2: one_table})
+        with pytest.raises(RecordError, match=r"huff\.scp: .*custom Huffman tables.*not supported"):
             open_recording(path)
+
+    def test_huffman_data_cut_short(self, record: wfdb.Record, tmp_path: Path) -> None:
+        # Lead I of ptbxl/00001_lr, Huffman-coded but only its first 100 bytes
+        # stored: the decoder runs out of bits.
+        path = tmp_path / "short.scp"
+        write_scp(record.d_signal[:, :1], ["I"], record.fs, path, huffman=True, keep_bytes=100)
+        source = open_recording(path)
+        with pytest.raises(RecordError, match=r"short\.scp: .*Huffman data of lead I ends"):
+            list(source.iter_blocks())
 
     def test_not_scp(self, tmp_path: Path) -> None:
         path = tmp_path / "junk.scp"

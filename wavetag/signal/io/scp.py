@@ -6,10 +6,10 @@ points at the others; section 1 holds tagged demographic and acquisition
 fields, section 3 the leads, section 6 the rhythm data. Every CRC (the file's
 and each section's) is CRC-CCITT with initial value 0xFFFF, and is checked.
 
-Rhythm data stored without Huffman coding is read, as plain samples or as
-first or second differences. Huffman-coded data (section 2), bimodal
-compression and reference-beat subtraction (section 4) are refused with a
-"not supported yet" error.
+Rhythm data is read uncompressed or coded with the standard's default Huffman
+table (section 2 holding 19999), as plain values or as first or second
+differences. Custom Huffman tables, bimodal compression and reference-beat
+subtraction (section 4) are refused with a "not supported yet" error.
 
 A sample is ``AVM`` nanovolts (section 6's amplitude value multiplier), so the
 gain is ``1e6 / AVM`` units per mV and the baseline 0.
@@ -79,6 +79,55 @@ class _Lead:
     code: int
     offset: int  # file offset of its rhythm data
     n_samples: int
+    n_bytes: int
+
+
+# EN 1064's default Huffman table: after k leading ones (k <= 8) come a 0 and a
+# sign bit for the value +-k (k = 0 is the single bit 0); nine ones and a 0
+# announce an 8-bit two's-complement value, ten ones a 16-bit one.
+_HUFFMAN_DEFAULT = 19999
+
+
+class _HuffmanLead:
+    """Decodes one lead's bit stream a block at a time."""
+
+    def __init__(self, path: str, name: str, data: bytes) -> None:
+        self.path = path
+        self.name = name
+        self.bits: list[int] = np.unpackbits(np.frombuffer(data, np.uint8)).tolist()
+        self.pos = 0
+
+    def take(self, n: int) -> np.ndarray:
+        bits, pos, total = self.bits, self.pos, len(self.bits)
+        out = np.empty(n, np.int64)
+        try:
+            for i in range(n):
+                ones = 0
+                while ones < 10 and bits[pos + ones]:
+                    ones += 1
+                if ones <= 8:
+                    if ones == 0:
+                        out[i] = 0
+                        pos += 1
+                        continue
+                    out[i] = -ones if bits[pos + ones + 1] else ones
+                    pos += ones + 2
+                    continue
+                width = 8 if ones == 9 else 16
+                pos += 10
+                if pos + width > total:
+                    raise IndexError
+                value = 0
+                for bit in bits[pos : pos + width]:
+                    value = value << 1 | bit
+                out[i] = value - (1 << width) if value >> (width - 1) else value
+                pos += width
+        except IndexError:
+            raise RecordError(
+                self.path, f"section 6: Huffman data of lead {self.name} ends before its samples"
+            ) from None
+        self.pos = pos
+        return out
 
 
 @dataclass
@@ -87,6 +136,7 @@ class ScpRecording(Recording):
 
     leads: tuple[_Lead, ...] = ()
     differences: int = 0
+    huffman: bool = False
     fs: float = 0.0
 
     def _blocks(self, seconds: float) -> Iterator[Block]:
@@ -97,20 +147,33 @@ class ScpRecording(Recording):
         last = [0] * len(self.leads)
         slope = [0] * len(self.leads)
         with open(self.path, "rb") as handle:
+            decoders: list[_HuffmanLead] = []
+            if self.huffman:
+                # A lead's bit stream is at most 64 KiB (its byte count is 16-bit).
+                for lead, channel in zip(self.leads, self.channels, strict=True):
+                    handle.seek(lead.offset)
+                    data = handle.read(lead.n_bytes)
+                    decoders.append(_HuffmanLead(self.path, channel.name, data))
             for start in range(0, n, step):
                 stop = min(n, start + step)
                 block: list[IntArray] = []
                 for i, lead in enumerate(self.leads):
-                    handle.seek(lead.offset + 2 * start)
-                    raw = handle.read(2 * (stop - start))
-                    if len(raw) != 2 * (stop - start):
-                        raise RecordError(self.path, "rhythm data is truncated")
-                    d = np.frombuffer(raw, "<i2").astype(np.int64)
+                    if self.huffman:
+                        d = decoders[i].take(stop - start)
+                    else:
+                        d = self._plain(handle, lead, start, stop)
                     values, last[i], slope[i] = _undifference(
                         d, start, self.differences, last[i], slope[i]
                     )
                     block.append(values.astype(self.channels[i].dtype))
                 yield block
+
+    def _plain(self, handle: BinaryIO, lead: _Lead, start: int, stop: int) -> np.ndarray:
+        handle.seek(lead.offset + 2 * start)
+        raw = handle.read(2 * (stop - start))
+        if len(raw) != 2 * (stop - start):
+            raise RecordError(self.path, "rhythm data is truncated")
+        return np.frombuffer(raw, "<i2").astype(np.int64)
 
 
 def _undifference(
@@ -281,8 +344,13 @@ def open_scp(path: str, root: str, *, keep_patient_info: bool = False) -> ScpRec
         for number, what in ((3, "lead definition"), (6, "rhythm data")):
             if number not in bodies:
                 raise reader.fail(f"has no section {number} ({what})")
-        if 2 in bodies:
-            raise reader.fail("Huffman-coded rhythm data (section 2) is not supported yet")
+        huffman = 2 in bodies
+        if huffman:
+            tables = reader.read(bodies[2][0], min(2, bodies[2][1]))
+            if len(tables) < 2 or _u16(tables, 0) != _HUFFMAN_DEFAULT:
+                raise reader.fail(
+                    "rhythm data coded with custom Huffman tables (section 2) is not supported yet"
+                )
         warnings: list[str] = []
         info: dict[str, str] = {}
         day: date | None = None
@@ -324,12 +392,12 @@ def open_scp(path: str, root: str, *, keep_patient_info: bool = False) -> ScpRec
         offset = rhythm_offset + 6 + 2 * n_leads
         leads: list[_Lead] = []
         for (_, _, code), count in zip(spans, byte_counts, strict=True):
-            if count != 2 * n_samples:
+            if not huffman and count != 2 * n_samples:
                 raise reader.fail(
                     f"section 6: lead {LEAD_NAMES.get(code, code)} holds {count} bytes, "
                     f"not the {2 * n_samples} of {n_samples} uncompressed samples"
                 )
-            leads.append(_Lead(code, offset, n_samples))
+            leads.append(_Lead(code, offset, n_samples, count))
             offset += count
         if offset > rhythm_offset + rhythm_length:
             raise reader.fail("section 6 is shorter than its leads' data")
@@ -344,7 +412,7 @@ def open_scp(path: str, root: str, *, keep_patient_info: bool = False) -> ScpRec
             baseline=0.0,
             n_samples=n_samples,
             adc_resolution=16,
-            dtype="int32" if differences else "int16",
+            dtype="int32" if differences or huffman else "int16",
             invalid=None,
         )
         for i, lead in enumerate(leads)
@@ -366,5 +434,6 @@ def open_scp(path: str, root: str, *, keep_patient_info: bool = False) -> ScpRec
         files=[path] + [os.path.join(folder, a.source) for a in beside],
         leads=tuple(leads),
         differences=differences,
+        huffman=huffman,
         fs=fs,
     )

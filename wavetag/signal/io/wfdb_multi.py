@@ -187,6 +187,12 @@ def open_multi_segment(
             raise RecordError(path, f"layout header {entries[0][0]}.hea not found")
         layout_text = _NULL_FORMAT_RE.sub(r"\g<1>16", read_header_text(layout_path))
         layout = parse_header(layout_path, layout_text)
+        if layout.n_signals != master.n_signals:
+            raise RecordError(
+                path,
+                f"the header declares {master.n_signals} signals, "
+                f"its layout {entries[0][0]} lists {layout.n_signals}",
+            )
         entries = entries[1:]
     total = sum(n for _, n in entries)
     if master.sig_len is not None and master.sig_len != total:
