@@ -232,3 +232,12 @@ class TestScpRefusal:
         path.write_bytes(b"x" * 100)
         with pytest.raises(RecordError, match=r"junk\.scp: is not an SCP-ECG file"):
             open_recording(path)
+
+    def test_bad_file_crc_with_sound_sections(self, record: wfdb.Record, tmp_path: Path) -> None:
+        path = tmp_path / "crc.scp"
+        write_scp(record.d_signal, record.sig_name, record.fs, path)
+        data = bytearray(path.read_bytes())
+        data[0] ^= 0xFF  # the record's own CRC
+        path.write_bytes(bytes(data))
+        with pytest.raises(RecordError, match=r"crc\.scp: fails the CRC check of the whole file"):
+            open_recording(path)

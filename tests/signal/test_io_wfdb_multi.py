@@ -126,3 +126,18 @@ class TestMultiSegmentRefusal:
         (tmp_path / "var_2.hea").write_text(text)
         with pytest.raises(RecordError, match=r"var\.hea: signal 'MLII' changes gain"):
             open_recording(tmp_path / "var.hea")
+
+    def test_layout_disagrees_with_master(self, data_dir: Path, tmp_path: Path) -> None:
+        write_variable(tmp_path, data_dir)
+        (tmp_path / "var_layout.hea").write_text(
+            "var_layout 1 360 0\n~ 0 200/mV 11 1024 0 0 0 MLII\n"
+        )
+        with pytest.raises(RecordError, match=r"var\.hea: .*its layout var_layout lists 1"):
+            open_recording(tmp_path / "var.hea")
+
+    def test_gap_in_fixed_layout(self, data_dir: Path, tmp_path: Path) -> None:
+        write_fixed(tmp_path, data_dir)
+        text = (tmp_path / "fix.hea").read_text().replace("fix_2 3600", "~ 3600")
+        (tmp_path / "fix.hea").write_text(text)
+        with pytest.raises(RecordError, match=r"fix\.hea: a fixed-layout record cannot have gaps"):
+            open_recording(tmp_path / "fix.hea")
