@@ -196,16 +196,24 @@ def _run_import(*args: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def _assert_store_matches(record: Record, expected_mv: np.ndarray, atol: float) -> None:
-    """Every channel in the store equals ``expected_mv`` (samples x channels; NaN = missing)."""
+def _assert_store_matches(
+    record: Record, expected_mv: np.ndarray, atol: float, tmp_path: Path
+) -> None:
+    """Every channel in the store, and in its WFDB export, equals ``expected_mv``
+    (samples x channels; NaN = missing)."""
+    from wavetag.records.signal_files import write_wfdb
+
     store = open_store(record)
+    write_wfdb(record, tmp_path, "exported")
+    exported = wfdb.rdrecord(str(tmp_path / "exported"))
     for c in store.channels:
         window = store.window(c.index, 0.0, c.duration, c.n_samples)
         got = wstore_to_physical(window.values, c)
         want = expected_mv[:, c.index]
-        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-        ok = ~np.isnan(want)
-        np.testing.assert_allclose(got[ok], want[ok], atol=atol)
+        for values in (got, exported.p_signal[:, c.index]):
+            np.testing.assert_array_equal(np.isnan(values), np.isnan(want))
+            ok = ~np.isnan(want)
+            np.testing.assert_allclose(values[ok], want[ok], atol=atol)
 
 
 class TestImportCommandFormats:
@@ -225,7 +233,7 @@ class TestImportCommandFormats:
         imported = Record.objects.get(dataset__name="dicom")
         assert (imported.name, imported.format) == ("ecg", "dicom")
         reference = wfdb.rdrecord(str(data_dir / "ptbxl/00001_lr"))
-        _assert_store_matches(imported, reference.p_signal, atol=1e-3)
+        _assert_store_matches(imported, reference.p_signal, 1e-3, tmp_path)
 
     def test_scp_ecg(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
         # cinc2021/E07500 written as SCP-ECG, beside a copy with a corrupted section.
@@ -244,7 +252,7 @@ class TestImportCommandFormats:
         imported = Record.objects.get(dataset__name="scp")
         assert (imported.name, imported.format) == ("ecg", "scp")
         reference = wfdb.rdrecord(str(data_dir / "cinc2021/E07500"))
-        _assert_store_matches(imported, reference.p_signal, atol=1e-3)
+        _assert_store_matches(imported, reference.p_signal, 1e-3, tmp_path)
 
     def test_multi_segment_wfdb(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
         # Segments of mitdb/100 in a variable layout with a gap; a second
@@ -262,4 +270,4 @@ class TestImportCommandFormats:
         assert (imported.name, imported.format) == ("var", "wfdb")
         reference = wfdb.rdrecord(str(folder / "var"), m2s=True)
         assert np.isnan(reference.p_signal).any()
-        _assert_store_matches(imported, reference.p_signal, atol=1e-6)
+        _assert_store_matches(imported, reference.p_signal, 1e-6, tmp_path)
