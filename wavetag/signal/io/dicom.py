@@ -31,8 +31,6 @@ from wavetag.signal.io.paths import file_size, is_inside
 from wavetag.signal.io.source import MAX_BLOCK_SAMPLES, Block, IntArray, Recording, describe
 from wavetag.signal.recording import ChannelInfo, RecordError
 
-DICOM_EXTENSIONS = (".dcm", ".dicom")
-
 ECG_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.9.1.1": "12-lead ECG",
     "1.2.840.10008.5.1.4.1.1.9.1.2": "general ECG",
@@ -42,7 +40,7 @@ ECG_SOP_CLASSES = {
 _DEFER_BYTES = 4096
 _WAVEFORM_DATA = 0x54001010
 
-# WaveformSampleInterpretation -> (numpy type in the file, bits, type held in memory)
+# (WaveformBitsAllocated, WaveformSampleInterpretation) -> (type in the file, type in memory)
 _SAMPLE_TYPES: dict[tuple[int, str], tuple[str, str]] = {
     (8, "SB"): ("i1", "int16"),
     (8, "UB"): ("u1", "int16"),
@@ -295,6 +293,30 @@ def _read_dataset(path: str) -> Any:
     return ds
 
 
+def _check_complete(path: str, ds: Any) -> None:
+    """Refuse a file cut short: pydicom reads what is there without complaint, and
+    the elements it found promise more bytes than the file has."""
+    size = file_size(path) or 0
+    meta = getattr(ds, "file_meta", None)
+    for dataset in (meta, ds):
+        if dataset is None:
+            continue
+        for tag in list(dataset.keys()):
+            element = dataset.get_item(tag, keep_deferred=True)
+            tell = getattr(element, "value_tell", None)
+            length = getattr(element, "length", None)
+            if tell is None or length is None or length == 0xFFFFFFFF:
+                continue
+            if int(tell) + int(length) > size:
+                raise RecordError(
+                    path,
+                    f"is truncated: element {tag} ends at byte {int(tell) + int(length)}, "
+                    f"the file has {size}",
+                )
+    if meta is None or "TransferSyntaxUID" not in meta:
+        raise RecordError(path, "is truncated or malformed: no file meta information")
+
+
 def open_dicom(path: str, root: str, *, keep_patient_info: bool = False) -> DicomRecording:
     """Open and validate a DICOM ECG waveform file.
 
@@ -317,6 +339,7 @@ def open_dicom(path: str, root: str, *, keep_patient_info: bool = False) -> Dico
     if not is_inside(path, root):
         raise RecordError(path, "lies outside the imported folder")
     ds = _read_dataset(path)
+    _check_complete(path, ds)
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     if syntax not in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1"):
         raise RecordError(
