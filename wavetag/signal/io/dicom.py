@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -41,7 +41,7 @@ _DEFER_BYTES = 4096
 _WAVEFORM_DATA = 0x54001010
 
 # (WaveformBitsAllocated, WaveformSampleInterpretation) -> (type in the file, type in memory)
-_SAMPLE_TYPES: dict[tuple[int, str], tuple[str, str]] = {
+_SAMPLE_TYPES: dict[tuple[int, str], tuple[str, Literal["int16", "int32"]]] = {
     (8, "SB"): ("i1", "int16"),
     (8, "UB"): ("u1", "int16"),
     (16, "SS"): ("i2", "int16"),
@@ -263,7 +263,7 @@ def _group(
                 baseline=-baseline * gain,
                 n_samples=n_samples,
                 adc_resolution=bits_stored,
-                dtype=stored[1],  # type: ignore[arg-type]
+                dtype=stored[1],
                 invalid=invalid,
             )
         )
@@ -279,8 +279,8 @@ def _group(
 
 
 def _read_dataset(path: str) -> Any:
-    import pydicom  # type: ignore[import-untyped,unused-ignore]
-    from pydicom.errors import InvalidDicomError  # type: ignore[import-untyped,unused-ignore]
+    import pydicom
+    from pydicom.errors import InvalidDicomError
 
     if not is_dicom_file(path):
         raise RecordError(path, "is not a DICOM file (no DICM marker at byte 128)")

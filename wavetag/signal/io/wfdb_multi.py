@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -236,7 +236,7 @@ def open_multi_segment(
     channels: list[ChannelInfo] = []
     for index, (signal, formats) in enumerate(specs):
         wide = any(sample_dtype(fmt) is np.int32 for fmt in formats)
-        dtype = "int32" if wide else "int16"
+        dtype: Literal["int16", "int32"] = "int32" if wide else "int16"
         invalid = next((v for f in formats if (v := INVALID_VALUE[f]) is not None), None)
         if invalid is None:
             # No format of this signal marks invalid samples (format 8), yet
@@ -252,7 +252,7 @@ def open_multi_segment(
                 baseline=signal.baseline,
                 n_samples=total * signal.samples_per_frame,
                 adc_resolution=signal.adc_resolution,
-                dtype=dtype,  # type: ignore[arg-type]
+                dtype=dtype,
                 invalid=invalid,
             )
         )
