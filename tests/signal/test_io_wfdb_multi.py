@@ -141,3 +141,13 @@ class TestMultiSegmentRefusal:
         (tmp_path / "fix.hea").write_text(text)
         with pytest.raises(RecordError, match=r"fix\.hea: a fixed-layout record cannot have gaps"):
             open_recording(tmp_path / "fix.hea")
+
+
+class TestMultiSegmentPatientInfo:
+    def test_master_comments_kept_only_when_asked(self, data_dir: Path, tmp_path: Path) -> None:
+        write_fixed(tmp_path, data_dir)
+        with open(tmp_path / "fix.hea", "a") as f:
+            f.write("# age: 69\n")
+        assert open_recording(tmp_path / "fix.hea").patient_info == {}
+        kept = open_recording(tmp_path / "fix.hea", keep_patient_info=True)
+        assert kept.patient_info == {"age": "69"}

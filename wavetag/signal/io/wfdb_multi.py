@@ -146,7 +146,7 @@ def open_multi_segment(
     read from the signal files yet.
     """
     # Imported here: ``open_wfdb`` hands multi-segment headers to this module.
-    from wavetag.signal.io.wfdb_reader import WfdbRecording, open_wfdb
+    from wavetag.signal.io.wfdb_reader import WfdbRecording, open_wfdb, patient_info_of
 
     path = header_path
     lines: list[tuple[int, str]] = []
@@ -275,7 +275,7 @@ def open_multi_segment(
         comments=comments,
         start_time=master.base_time,
         start_date=master.base_datetime if keep_patient_info else None,
-        patient_info={},
+        patient_info=patient_info_of(comments) if keep_patient_info else {},
         annotation_sets=annotation_sets,
         warnings=list(master.warnings) + (list(layout.warnings) if layout else []),
         files=files + [os.path.join(folder, a.source) for a in annotation_sets],

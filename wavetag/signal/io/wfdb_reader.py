@@ -303,6 +303,16 @@ def _channel(signal: SignalSpec, fs: float, n_frames: int) -> ChannelInfo:
     )
 
 
+def patient_info_of(comments: Sequence[str]) -> dict[str, str]:
+    """The ``key: value`` header comments (age, sex, diagnosis...)."""
+    info: dict[str, str] = {}
+    for comment in comments:
+        match = _INFO_RE.fullmatch(comment)
+        if match:
+            info[match.group(1).strip()] = match.group(2).strip()
+    return info
+
+
 def open_wfdb(
     header_path: str, root: str, *, keep_patient_info: bool = False, verify_checksums: bool = True
 ) -> WfdbRecording | MultiSegmentRecording:
@@ -366,12 +376,7 @@ def open_wfdb(
     annotation_sets = read_annotations_beside(
         folder, expected, {f.name for f in files}, header.fs, duration
     )
-    patient_info: dict[str, str] = {}
-    if keep_patient_info:
-        for comment in header.comments:
-            match = _INFO_RE.fullmatch(comment)
-            if match:
-                patient_info[match.group(1).strip()] = match.group(2).strip()
+    patient_info = patient_info_of(header.comments) if keep_patient_info else {}
     return WfdbRecording(
         path=header_path,
         name=expected,
