@@ -159,6 +159,33 @@ class TestDicomFidelity:
             assert source.channels[i].units == "mV"
             np.testing.assert_array_equal(samples, digital[:, i].astype(expected_dtype))
 
+    def test_groups_at_two_rates(self, data_dir: Path, tmp_path: Path) -> None:
+        # cinc2021/E07500 at 500 Hz, plus leads I and II at 250 Hz in a second group.
+        from copy import deepcopy
+
+        from pydicom import dcmread
+
+        record = wfdb.rdrecord(str(data_dir / "cinc2021/E07500"), physical=False)
+        path = tmp_path / "ecg.dcm"
+        digital = write_dicom_ecg(record, path)
+        ds = dcmread(path)
+        slow = deepcopy(ds.WaveformSequence[0])
+        slow.NumberOfWaveformChannels = 2
+        slow.NumberOfWaveformSamples = digital.shape[0] // 2
+        slow.SamplingFrequency = "250"
+        slow.ChannelDefinitionSequence = Sequence(list(slow.ChannelDefinitionSequence)[:2])
+        slow["WaveformData"] = _ow(np.ascontiguousarray(digital[::2, :2]).astype("<i2").tobytes())
+        ds.WaveformSequence.append(slow)
+        ds.save_as(path)
+        source = open_recording(path)
+        assert [c.fs for c in source.channels] == [500.0] * 12 + [250.0] * 2
+        blocks = list(source.iter_blocks(0.7))
+        for block in blocks:
+            assert len(block[0]) == 2 * len(block[12])
+        samples = _read_all(source)
+        np.testing.assert_array_equal(samples[0], digital[:, 0])
+        np.testing.assert_array_equal(samples[13], digital[::2, 1])
+
     def test_patient_info_kept_only_when_asked(self, data_dir: Path, tmp_path: Path) -> None:
         record = wfdb.rdrecord(str(data_dir / "ptbxl/00001_lr"), physical=False)
         path = tmp_path / "ecg.dcm"
