@@ -281,3 +281,80 @@ class TestImportOtherFormats:
         ]
         assert "truncated" in failed[0] and "XML" in failed[1] and "row 3" in failed[2]
         assert list(Record.objects.values_list("name", flat=True)) == ["100"]
+
+
+def _assert_store_matches(
+    record: Record, expected_mv: np.ndarray, atol: float, tmp_path: Path
+) -> None:
+    """Every channel in the store, and in its WFDB export, equals ``expected_mv``
+    (samples x channels; NaN = missing)."""
+    from wavetag.records.signal_files import write_wfdb
+
+    store = open_store(record)
+    write_wfdb(record, tmp_path, "exported")
+    exported = wfdb.rdrecord(str(tmp_path / "exported"))
+    for c in store.channels:
+        window = store.window(c.index, 0.0, c.duration, c.n_samples)
+        got = wstore_to_physical(window.values, c)
+        want = expected_mv[:, c.index]
+        for values in (got, exported.p_signal[:, c.index]):
+            np.testing.assert_array_equal(np.isnan(values), np.isnan(want))
+            ok = ~np.isnan(want)
+            np.testing.assert_allclose(values[ok], want[ok], atol=atol)
+
+
+class TestImportCommandFormats:
+    def test_dicom_ecg(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
+        # ptbxl/00001_lr written as a DICOM 12-lead ECG, beside a truncated copy.
+        from .signal.test_io_dicom import write_dicom_ecg
+
+        record = wfdb.rdrecord(str(data_dir / "ptbxl/00001_lr"), physical=False)
+        folder = tmp_path / "dicom"
+        folder.mkdir()
+        write_dicom_ecg(record, folder / "ecg.dcm", uv=False)
+        data = (folder / "ecg.dcm").read_bytes()
+        (folder / "cut.dcm").write_bytes(data[: len(data) // 2])
+        out, err, status = run_import(str(folder), "--dataset", "dicom")
+        assert status == 1 and "1 imported, 0 skipped, 1 failed" in out
+        assert "cut.dcm" in err and "truncated" in err
+        imported = Record.objects.get(dataset__name="dicom")
+        assert (imported.name, imported.format) == ("ecg", "dicom")
+        reference = wfdb.rdrecord(str(data_dir / "ptbxl/00001_lr"))
+        _assert_store_matches(imported, reference.p_signal, 1e-3, tmp_path)
+
+    def test_scp_ecg(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
+        # cinc2021/E07500 written as SCP-ECG, beside a copy with a corrupted section.
+        from .signal.test_io_scp import write_scp
+
+        record = wfdb.rdrecord(str(data_dir / "cinc2021/E07500"), physical=False)
+        folder = tmp_path / "scp"
+        folder.mkdir()
+        write_scp(record.d_signal, record.sig_name, record.fs, folder / "ecg.scp")
+        data = bytearray((folder / "ecg.scp").read_bytes())
+        data[-10] ^= 1
+        (folder / "bad.scp").write_bytes(bytes(data))
+        out, err, status = run_import(str(folder), "--dataset", "scp")
+        assert status == 1 and "1 imported, 0 skipped, 1 failed" in out
+        assert "bad.scp" in err and "section 6 fails its CRC check" in err
+        imported = Record.objects.get(dataset__name="scp")
+        assert (imported.name, imported.format) == ("ecg", "scp")
+        reference = wfdb.rdrecord(str(data_dir / "cinc2021/E07500"))
+        _assert_store_matches(imported, reference.p_signal, 1e-3, tmp_path)
+
+    def test_multi_segment_wfdb(self, data_dir: Path, store_dir: Path, tmp_path: Path) -> None:
+        # Segments of mitdb/100 in a variable layout with a gap; a second
+        # master header names a segment that is not there.
+        from .signal.test_io_wfdb_multi import write_variable
+
+        folder = tmp_path / "mimic"
+        folder.mkdir()
+        write_variable(folder, data_dir)
+        (folder / "lost.hea").write_text("lost/2 2 360 7200\nvar_1 3600\nnowhere 3600\n")
+        out, err, status = run_import(str(folder), "--dataset", "mimic")
+        assert status == 1 and "1 imported, 0 skipped, 1 failed" in out
+        assert "lost.hea" in err and "segment nowhere not found" in err
+        imported = Record.objects.get(dataset__name="mimic")
+        assert (imported.name, imported.format) == ("var", "wfdb")
+        reference = wfdb.rdrecord(str(folder / "var"), m2s=True)
+        assert np.isnan(reference.p_signal).any()
+        _assert_store_matches(imported, reference.p_signal, 1e-6, tmp_path)

@@ -125,7 +125,7 @@ class TestHostileHeaders:
             ("z 2 360 -5", "number of samples -5 must be at least 0"),
             ("z 2 360 2400.5", "number of samples '2400.5' is not a whole number"),
             ("z 0 360 2400", "record has no signals"),
-            ("z/2 2 360 2400", "multi-segment records are not supported"),
+            ("z/2 2 360 2400", "segment line must be 'NAME LENGTH'"),
             ("y 2 360 2400", "the header names record 'y' but its file is z.hea"),
             ("Z 2 360 2400", "the header names record 'Z'"),
             ("z 2 360 2400 10:00:00 01/01/2000 extra", "unexpected text 'extra'"),

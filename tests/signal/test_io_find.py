@@ -117,12 +117,13 @@ class TestPathForms:
         messages = [str(e) for e in errors]
         assert messages == [
             f"{tmp_path / 'missing'}: no such file, folder or record",
-            f"{data_dir / 'README.md'}: is not a WFDB header (.hea), an EDF/BDF, ISHNE "
-            "(.ecg), aECG (.xml) or CSV file, a record or a folder",
+            f"{data_dir / 'README.md'}: is not a WFDB header (.hea), an EDF/BDF, DICOM "
+            "(.dcm), SCP-ECG (.scp), ISHNE (.ecg), aECG (.xml) or CSV file, a record or a folder",
             f"{data_dir / 'mitdb/100.dat'}: is a signal file; name its header 100.hea instead",
-            f"{data_dir / 'mitdb/100.atr'}: is not a WFDB header (.hea), an EDF/BDF, ISHNE "
-            "(.ecg), aECG (.xml) or CSV file, a record or a folder",
-            f"{tmp_path / 'empty'}: no WFDB, EDF, ISHNE, aECG or CSV records in this folder",
+            f"{data_dir / 'mitdb/100.atr'}: is not a WFDB header (.hea), an EDF/BDF, DICOM "
+            "(.dcm), SCP-ECG (.scp), ISHNE (.ecg), aECG (.xml) or CSV file, a record or a folder",
+            f"{tmp_path / 'empty'}: no WFDB, EDF, DICOM, SCP-ECG, ISHNE, aECG or CSV records "
+            "in this folder",
         ]
 
     def test_hidden_folders_are_skipped(self, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ CSV_COLUMNS = ["time", "sample", "symbol", "aux", "channel", "duration", "subtyp
 # File extensions of recordings: a set named like one (EDF+ annotations are the set "edf")
 # would be downloaded as a file that replaces the recording beside it.
 RECORDING_EXTENSIONS = frozenset(
-    {"edf", "bdf", "rec", "dat", "hea", "mat", "csv", "xml", "dcm", "ecg"}
+    {"edf", "bdf", "rec", "dat", "hea", "mat", "csv", "xml", "dcm", "dicom", "ecg", "scp"}
 )
 # Spreadsheet programs run cells starting with these as formulas. A lone "+" or "-" is a
 # WFDB code (rhythm change) and runs nothing, so it is kept as it is.

@@ -31,7 +31,7 @@ class Dataset(models.Model):
 class Record(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="records")
     name = models.CharField(max_length=255)
-    format = models.CharField(max_length=10)  # wfdb | edf | bdf | csv | ishne | aecg
+    format = models.CharField(max_length=10)  # wfdb | edf | bdf | csv | ishne | aecg | dicom | scp
     duration = models.FloatField(help_text="seconds; the longest channel")
     start_time = models.TimeField(null=True, blank=True)
     # Dates and patient fields identify people: only kept when the importer asks.

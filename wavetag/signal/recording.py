@@ -124,7 +124,7 @@ class RecordingSource(Protocol):
 
     path: str  # the file the user named (header, or the recording's one file)
     name: str  # record name, e.g. "100", "r01"
-    format: str  # "wfdb" | "edf" | "bdf" | "csv" | "ishne" | "aecg"
+    format: str  # "wfdb" | "edf" | "bdf" | "csv" | "ishne" | "aecg" | "dicom" | "scp"
     channels: list[ChannelInfo]
     comments: list[str]  # header comments; may hold the answer, never shown to annotators
     start_time: time | None

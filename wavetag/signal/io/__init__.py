@@ -20,10 +20,12 @@ import os
 
 from wavetag.signal.io.aecg import open_aecg
 from wavetag.signal.io.csv_reader import open_csv
+from wavetag.signal.io.dicom import open_dicom
 from wavetag.signal.io.discover import RecordRef, find_records
 from wavetag.signal.io.edf import open_edf
 from wavetag.signal.io.ishne import open_ishne
 from wavetag.signal.io.paths import is_inside
+from wavetag.signal.io.scp import open_scp
 from wavetag.signal.io.source import describe
 from wavetag.signal.io.wfdb_reader import open_wfdb
 from wavetag.signal.recording import RecordError, RecordingSource
@@ -84,6 +86,10 @@ def open_recording(
     if not is_inside(ref.path, ref.root):
         raise RecordError(ref.path, "lies outside the imported folder")
     try:
+        if ref.kind == "dicom":
+            return open_dicom(ref.path, ref.root, keep_patient_info=keep_patient_info)
+        if ref.kind == "scp":
+            return open_scp(ref.path, ref.root, keep_patient_info=keep_patient_info)
         if ref.kind == "edf":
             return open_edf(ref.path, ref.root, keep_patient_info=keep_patient_info)
         if ref.kind == "ishne":

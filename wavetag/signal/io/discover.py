@@ -7,17 +7,27 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wavetag.signal.io.paths import is_inside, normalized, plain_name_problem
+from wavetag.signal.io.wfdb_multi import segment_names
 from wavetag.signal.recording import RecordError
 
 EDF_EXTENSIONS = (".edf", ".bdf")
 CSV_EXTENSION = ".csv"
 ISHNE_EXTENSION = ".ecg"
 AECG_EXTENSION = ".xml"
+DICOM_EXTENSIONS = (".dcm", ".dicom")
+SCP_EXTENSIONS = (".scp",)
 # Single-file recordings; a record path without extension may name one.
-FILE_EXTENSIONS = (*EDF_EXTENSIONS, ISHNE_EXTENSION, AECG_EXTENSION, CSV_EXTENSION)
+FILE_EXTENSIONS = (
+    *EDF_EXTENSIONS,
+    *DICOM_EXTENSIONS,
+    *SCP_EXTENSIONS,
+    ISHNE_EXTENSION,
+    AECG_EXTENSION,
+    CSV_EXTENSION,
+)
 # Enough of an XML file's start to find its root element after any prolog.
 _SNIFF_BYTES = 4096
-Kind = Literal["wfdb", "edf", "csv", "ishne", "aecg"]
+Kind = Literal["wfdb", "edf", "csv", "ishne", "aecg", "dicom", "scp"]
 # Files that are part of a WFDB record but are not what a user should name.
 _SIGNAL_EXTENSIONS = (".dat", ".mat", ".xyz")
 _MAX_RECORDS_FILE_BYTES = 16 << 20
@@ -30,8 +40,8 @@ class RecordRef:
     Attributes
     ----------
     path : str
-        The record's header (``.hea``), or its EDF/BDF, CSV, ISHNE (``.ecg``) or
-        aECG (``.xml``) file, absolute.
+        The record's header (``.hea``), or its EDF/BDF, DICOM, SCP-ECG, CSV, ISHNE
+        (``.ecg``) or aECG (``.xml``) file, absolute.
     name : str
         The record name (``100``, ``r01``).
     root : str
@@ -68,11 +78,27 @@ def kind_of(path: str) -> Kind:
         return "ishne"
     if lower.endswith(AECG_EXTENSION):
         return "aecg"
+    if lower.endswith(DICOM_EXTENSIONS):
+        return "dicom"
+    if lower.endswith(SCP_EXTENSIONS):
+        return "scp"
     return "wfdb"
 
 
 def _is_edf(name: str) -> bool:
-    return name.lower().endswith(EDF_EXTENSIONS)
+    """EDF/BDF, or another format whose record is one file of its own extension
+    (DICOM, SCP-ECG), which a folder scan takes like an EDF file."""
+    return name.lower().endswith((*EDF_EXTENSIONS, *DICOM_EXTENSIONS, *SCP_EXTENSIONS))
+
+
+def _segments_in(folder: str, entries: list[str]) -> set[str]:
+    """Record names that are segments of a multi-segment record of this folder:
+    they are read with their master header, not as records of their own."""
+    names: set[str] = set()
+    for entry in entries:
+        if entry.endswith(".hea") and not entry.startswith("."):
+            names |= segment_names(os.path.join(folder, entry))
+    return names
 
 
 def _is_single_file(name: str) -> bool:
@@ -125,7 +151,10 @@ class _Finder:
             self.folder(path, path)
             if len(self.refs) == before:
                 self.errors.append(
-                    RecordError(given, "no WFDB, EDF, ISHNE, aECG or CSV records in this folder")
+                    RecordError(
+                        given,
+                        "no WFDB, EDF, DICOM, SCP-ECG, ISHNE, aECG or CSV records in this folder",
+                    )
                 )
         elif os.path.isfile(path):
             self.file(given, path)
@@ -155,8 +184,8 @@ class _Finder:
             self.errors.append(
                 RecordError(
                     given,
-                    "is not a WFDB header (.hea), an EDF/BDF, ISHNE (.ecg), aECG (.xml) or "
-                    "CSV file, a record or a folder",
+                    "is not a WFDB header (.hea), an EDF/BDF, DICOM (.dcm), SCP-ECG (.scp), "
+                    "ISHNE (.ecg), aECG (.xml) or CSV file, a record or a folder",
                 )
             )
 
@@ -175,12 +204,15 @@ class _Finder:
         except OSError as exc:
             self.errors.append(RecordError(folder, f"cannot be listed ({exc.strerror or exc})"))
             return
+        segments = _segments_in(folder, entries)
         for entry in entries:
             if entry.startswith("."):
                 continue
             path = os.path.join(folder, entry)
             if os.path.isdir(path):
                 self.folder(path, root)
+            elif entry.endswith(".hea") and entry[: -len(".hea")] in segments:
+                continue
             elif _is_recording_in_folder(folder, entry):
                 if os.path.isfile(path):
                     self.add(path, root)

@@ -34,7 +34,8 @@ from wavetag.signal.io.wfdb_formats import (
     sample_dtype,
     samples_in_bytes,
 )
-from wavetag.signal.io.wfdb_header import SignalSpec, WfdbHeader, parse_header
+from wavetag.signal.io.wfdb_header import SignalSpec, WfdbHeader, parse_header, read_header_text
+from wavetag.signal.io.wfdb_multi import MultiSegmentRecording, is_multi_segment, open_multi_segment
 from wavetag.signal.recording import ChannelInfo, RecordError
 
 # A FLAC-compressed file of n bytes cannot sensibly hold more samples than
@@ -302,9 +303,19 @@ def _channel(signal: SignalSpec, fs: float, n_frames: int) -> ChannelInfo:
     )
 
 
+def patient_info_of(comments: Sequence[str]) -> dict[str, str]:
+    """The ``key: value`` header comments (age, sex, diagnosis...)."""
+    info: dict[str, str] = {}
+    for comment in comments:
+        match = _INFO_RE.fullmatch(comment)
+        if match:
+            info[match.group(1).strip()] = match.group(2).strip()
+    return info
+
+
 def open_wfdb(
     header_path: str, root: str, *, keep_patient_info: bool = False, verify_checksums: bool = True
-) -> WfdbRecording:
+) -> WfdbRecording | MultiSegmentRecording:
     """Open and validate a WFDB record.
 
     Steps:
@@ -315,6 +326,9 @@ def open_wfdb(
        and ``root``), presence and size against the header's length, before
        anything is allocated.
     4. Read the annotation files beside the record.
+
+    A multi-segment header (``NAME/N``) is read as one record by
+    :func:`~wavetag.signal.io.wfdb_multi.open_multi_segment`.
 
     Parameters
     ----------
@@ -337,7 +351,16 @@ def open_wfdb(
     RecordError
         On any problem, naming the file and saying what is wrong.
     """
-    header = parse_header(header_path)
+    text = read_header_text(header_path)
+    if is_multi_segment(text):
+        return open_multi_segment(
+            header_path,
+            text,
+            root,
+            keep_patient_info=keep_patient_info,
+            verify_checksums=verify_checksums,
+        )
+    header = parse_header(header_path, text)
     file_name = os.path.basename(header_path)
     expected = file_name[: -len(".hea")]
     if header.record_name != expected:
@@ -353,12 +376,7 @@ def open_wfdb(
     annotation_sets = read_annotations_beside(
         folder, expected, {f.name for f in files}, header.fs, duration
     )
-    patient_info: dict[str, str] = {}
-    if keep_patient_info:
-        for comment in header.comments:
-            match = _INFO_RE.fullmatch(comment)
-            if match:
-                patient_info[match.group(1).strip()] = match.group(2).strip()
+    patient_info = patient_info_of(header.comments) if keep_patient_info else {}
     return WfdbRecording(
         path=header_path,
         name=expected,

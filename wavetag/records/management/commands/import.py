@@ -19,8 +19,8 @@ PROGRESS_MIN_SECONDS = 3600
 class Command(BaseCommand):
     help = (
         "Import WFDB records (a .hea file, a record path without extension, or a folder "
-        "searched recursively, honouring RECORDS files), EDF/EDF+/BDF, ISHNE Holter (.ecg), "
-        "HL7 aECG (.xml) and CSV files."
+        "searched recursively, honouring RECORDS files), EDF/EDF+/BDF, DICOM ECG (.dcm), "
+        "SCP-ECG (.scp), ISHNE Holter (.ecg), HL7 aECG (.xml) and CSV files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
