@@ -1,8 +1,9 @@
 """API tokens on the account page: listed, created (value shown once), revoked; only the
-user's own; CSRF on every write; the command shares the services."""
+user's own; CSRF on every write; the API and the command share the services."""
 
 from __future__ import annotations
 
+import json
 import re
 from io import StringIO
 
@@ -116,6 +117,43 @@ class TestAccountTokens:
         assert csrf is not None
         response = client.post(url, {"csrfmiddlewaretoken": csrf.group(1)})
         assert response.status_code == 302 and api_me(raw) == 401
+
+
+class TestTokenApi:
+    def test_list_create_revoke_with_a_session(self) -> None:
+        client, user = signed_in("cardio", enforce_csrf_checks=True)
+        client.get("/account/")
+        csrf = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+        body = json.dumps({"name": "notebook"})
+        refused = client.post("/api/v1/account/tokens", body, "application/json")
+        assert refused.status_code == 403 and not ApiToken.objects.exists()
+        made = client.post("/api/v1/account/tokens", body, "application/json", **csrf)
+        assert made.status_code == 201, made.content
+        raw = made.json()["token"]
+        assert api_me(raw) == 200 and made.json()["name"] == "notebook"
+        listed = client.get("/api/v1/account/tokens").json()
+        assert [t["prefix"] for t in listed] == [raw[:10]] and "token" not in listed[0]
+        url = f"/api/v1/account/tokens/{raw[:10]}"
+        assert client.delete(url).status_code == 403  # CSRF again
+        assert client.delete(url, **csrf).status_code == 204
+        assert api_me(raw) == 401 and client.get("/api/v1/account/tokens").json() == []
+        assert client.delete(url, **csrf).status_code == 404
+
+    def test_a_token_lists_and_revokes_but_does_not_make_tokens(self) -> None:
+        user = make_user("cardio", password=None)
+        other = make_user("other", password=None)
+        _, raw = create_token(user, "script")
+        theirs, their_raw = create_token(other)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        api = Client()
+        listed = api.get("/api/v1/account/tokens", **auth).json()
+        assert [t["name"] for t in listed] == ["script"]
+        made = api.post("/api/v1/account/tokens", "{}", "application/json", **auth)
+        assert made.status_code == 403 and ApiToken.objects.filter(user=user).count() == 1
+        assert api.delete(f"/api/v1/account/tokens/{theirs.prefix}", **auth).status_code == 404
+        assert api_me(their_raw) == 200
+        assert api.delete(f"/api/v1/account/tokens/{raw[:10]}", **auth).status_code == 204
+        assert api_me(raw) == 401
 
 
 class TestTokenCommand:
