@@ -241,6 +241,7 @@ def _write(excerpts: Excerpts, partial: Path) -> None:
     meta = {
         "project": project.name,
         "template": project.template,
+        "dataset": project.dataset.about(),
         "schema": project.schema,
         "seconds": excerpts.seconds,
         "where": excerpts.where,
