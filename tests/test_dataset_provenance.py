@@ -1,5 +1,6 @@
-"""A dataset's provenance and licence: set by the command, shown on the dataset and record
-pages, carried by the JSON exports of a project and of an annotation set."""
+"""A dataset's provenance and licence: set by the command or the admin site, shown on the
+dataset and record pages, carried by the JSON exports of a project and of an annotation
+set."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
 from wavetag.records.datasets import fill_about, set_about
 from wavetag.records.models import AnnotationSet, Dataset, Record
@@ -64,6 +67,19 @@ class TestDatasetCommand:
         assert kept == [
             f"licence: kept 'as agreed with the hospital' (the source says {LICENCE!r})"
         ]
+
+
+class TestAdminSite:
+    def test_a_site_admin_edits_them(self, mitdb: Dataset) -> None:
+        client = Client()
+        client.force_login(get_user_model().objects.create_superuser("it", "it@example.org"))
+        url = reverse("admin:records_dataset_change", args=[mitdb.pk])
+        form = client.get(url).content.decode()
+        assert 'name="provenance"' in form and 'name="licence"' in form
+        data = {"name": "mitdb", "description": "", "provenance": PROVENANCE, "licence": LICENCE}
+        assert client.post(url, data).status_code == 302
+        mitdb.refresh_from_db()
+        assert (mitdb.provenance, mitdb.licence) == (PROVENANCE, LICENCE)
 
 
 class TestPages:
