@@ -378,8 +378,7 @@ class TestPhysionetImport:
         assert about == [
             (
                 "mitdb",
-                f"PhysioNet mitdb 1.0.0, https://physionet.org/content/mitdb/1.0.0/ "
-                f"(downloaded from the mirror {url})",
+                "PhysioNet mitdb 1.0.0, https://physionet.org/content/mitdb/1.0.0/",
                 "Open Data Commons Attribution License v1.0",
             )
         ]

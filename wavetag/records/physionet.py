@@ -124,10 +124,9 @@ def download(db: str, records: list[str] | None = None) -> Download:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DownloadError(f"--physionet {db}: download failed: {reason}") from exc
     (folder / "RECORDS").write_text("".join(r.strip() + "\n" for r in wanted))
+    # PhysioNet's page, even when a mirror served the files: a mirror's address is local
+    # (and may carry credentials), and exports that name the provenance are published.
     provenance = f"PhysioNet {name} {version}, {PHYSIONET_PAGE}/{name}/{version}/"
-    mirror = os.environ.get("WAVETAG_PHYSIONET_URL", "").rstrip("/")
-    if mirror:
-        provenance += f" (downloaded from the mirror {mirror})"
     return Download(folder, provenance, licence)
 
 
