@@ -331,6 +331,12 @@ def mirror(tmp_path: Path, data_dir: Path):
     root = tmp_path / "mirror"
     (root / "content/mitdb").mkdir(parents=True)
     (root / "content/mitdb/index.html").write_text("<p>Version: 1.0.0</p>")
+    # The version's page names its licence as PhysioNet's pages do.
+    (root / "content/mitdb/1.0.0").mkdir()
+    (root / "content/mitdb/1.0.0/index.html").write_text(
+        '<h5>License (for files):</h5>\n<p><a href="/content/mitdb/view-license/1.0.0/">'
+        "Open Data Commons Attribution\n License v1.0</a></p>"
+    )
     files = root / "files/mitdb/1.0.0"
     files.mkdir(parents=True)
     (files / "RECORDS").write_text("100\n105\n")
@@ -368,6 +374,30 @@ class TestPhysionetImport:
         assert rows == [("100",), ("105",)]
         sets = db_rows(tmp_path / "home", "select name, origin from records_annotationset")
         assert sets == [("atr", "reference"), ("atr", "reference")]
+        about = db_rows(tmp_path / "home", "select name, provenance, licence from records_dataset")
+        assert about == [
+            (
+                "mitdb",
+                "PhysioNet mitdb 1.0.0, https://physionet.org/content/mitdb/1.0.0/",
+                "Open Data Commons Attribution License v1.0",
+            )
+        ]
+
+    def test_licence_not_found_is_a_warning(self, tmp_path: Path, mirror) -> None:
+        root, url = mirror
+        (root / "content/mitdb/1.0.0/index.html").unlink()
+        env = run_env(tmp_path / "home")
+        env["WAVETAG_PHYSIONET_URL"] = url
+        result = subprocess.run(
+            [sys.executable, "-m", "wavetag", "import", "--physionet", "mitdb", "--records", "100"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "no licence found for mitdb" in result.stderr
+        assert db_rows(tmp_path / "home", "select licence from records_dataset") == [("",)]
 
     def test_unsafe_names_from_the_server_are_refused(self, tmp_path: Path, mirror) -> None:
         root, url = mirror

@@ -21,6 +21,7 @@ from wavetag.annotations.excerpts import excerpt_name, excerpt_starts, matches, 
 from wavetag.annotations.services import save_annotation
 from wavetag.errors import InvalidInput
 from wavetag.projects.models import Task
+from wavetag.records.datasets import set_about
 from wavetag.records.models import Record
 from wavetag.records.sets import replace_automatic_set
 from wavetag.records.signal_files import write_wfdb
@@ -181,6 +182,23 @@ class TestExcerpts:
         files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
         assert listed == files - {"SHA256SUMS"}
         subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out, check=True)
+
+
+class TestDatasetLicence:
+    def test_the_datasets_licence_and_provenance_travel(
+        self, world: SimpleNamespace, tmp_path: Path
+    ) -> None:
+        set_about(world.project.dataset, provenance="PhysioNet mitdb 1.0.0", licence="ODC-By 1.0")
+        out = export(world.project, tmp_path / "db", "--excerpts", "5")
+        readme = (out / "README.md").read_text()
+        assert readme.split("## Licence")[1].strip() == "ODC-By 1.0"
+        assert "- its records come from: PhysioNet mitdb 1.0.0" in readme
+        data = json.loads((out / "labels.json").read_text())
+        assert data["dataset"] == {
+            "name": "mitdb",
+            "provenance": "PhysioNet mitdb 1.0.0",
+            "licence": "ODC-By 1.0",
+        }
 
 
 class TestRefusals:

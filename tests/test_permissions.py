@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from wavetag.accounts.services import create_token
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import ReleaseBuild
 from wavetag.annotations.services import post_to_discussion, save_annotation
@@ -56,11 +57,16 @@ def world(icu_alarms: Any, ecg_record: Any) -> Any:
     w.theirs = w.task.annotations.get(user=w.ann2)
     # A finished release build: a new one may be asked for, this one has nothing to download.
     w.build = ReleaseBuild.objects.create(project=w.project, status="failed", message="failed")
+    w.key, _ = create_token(w.ann1, "spare")
     return w
 
 
 # (method, url, body, expected status for each of ROLES)
 MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
+    # Anyone's own tokens; making one needs a signed-in session, never a token (below).
+    ("get", "/api/v1/account/tokens", None, (401, 200, 200, 200, 200, 200)),
+    ("post", "/api/v1/account/tokens", {"name": "x"}, (401, 403, 403, 403, 403, 403)),
+    ("delete", "/api/v1/account/tokens/{K}", None, (401, 204, 404, 404, 404, 404)),
     ("get", "/api/v1/projects", None, (401, 200, 200, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}", None, (401, 200, 404, 200, 200, 200)),
     ("post", "/api/v1/projects/{P}/batches", None, (401, 200, 404, 200, 200, 200)),
@@ -179,6 +185,7 @@ def fill(url: str, w: Any) -> str:
         A=w.theirs.pk,
         R=w.task.record_id,
         B=w.build.pk,
+        K=w.key.prefix,
     )
 
 

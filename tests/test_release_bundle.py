@@ -26,6 +26,7 @@ from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.models import Task
 from wavetag.projects.services import create_project
 from wavetag.records import signal_files
+from wavetag.records.datasets import set_about
 from wavetag.records.models import Annotation, Record
 from wavetag.records.signal_files import _format, _frames, pack
 from wavetag.records.storage import store_root
@@ -316,6 +317,30 @@ class TestLabels:
             assert expected in text, expected
         default = (export(rhythm.project, tmp_path / "default")) / "README.md"
         assert "To be set by the data owner" in default.read_text()
+
+
+class TestDatasetLicence:
+    def test_the_datasets_licence_is_the_default(
+        self, rhythm: SimpleNamespace, tmp_path: Path
+    ) -> None:
+        dataset = rhythm.project.dataset
+        set_about(dataset, provenance="PhysioNet mitdb 1.0.0", licence="ODC-By 1.0")
+        out = export(rhythm.project, tmp_path / "bundle")
+        text = (out / "README.md").read_text()
+        assert "- its records come from: PhysioNet mitdb 1.0.0" in text
+        assert "- the source records' licence: ODC-By 1.0" in text
+        assert text.split("## Licence")[1].strip() == "ODC-By 1.0"
+        assert "To be set by the data owner" not in text
+        labels = json.loads((out / "labels.json").read_text())
+        want = {"name": "mitdb", "provenance": "PhysioNet mitdb 1.0.0", "licence": "ODC-By 1.0"}
+        assert labels["dataset"] == want
+        answers = json.loads((out / "annotators/answers.json").read_text())
+        assert answers["dataset"] == want
+        # --licence is the labels' licence; the records keep theirs, and the README says so.
+        given = export(rhythm.project, tmp_path / "given", "--licence", "CC BY 4.0")
+        licence = (given / "README.md").read_text().split("## Licence")[1]
+        assert "CC BY 4.0" in licence
+        assert "The source records remain under their own licence: ODC-By 1.0." in licence
 
 
 class TestAnnotators:

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
-from wavetag.errors import InvalidInput
+from wavetag.errors import InvalidInput, WavetagError, refuse_nul
 
-from .models import VIEWER_DEFAULTS, ViewerSettings
+from .models import VIEWER_DEFAULTS, ApiToken, ViewerSettings
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # name -> (lowest, highest) for numbers; the one place these limits are stated.
@@ -70,3 +71,41 @@ def update_viewer_settings(user: Any, changes: dict[str, Any]) -> dict[str, Any]
 def reset_viewer_settings(user: Any) -> dict[str, Any]:
     ViewerSettings.objects.filter(user=user).delete()
     return dict(VIEWER_DEFAULTS)
+
+
+# -- API tokens: the account page, the API and ``wavetag token`` ----------------------------
+TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length or 100
+
+
+class TokenNotFound(WavetagError):
+    """No token of this user (or of anyone, for the command) starts with the prefix."""
+
+    status = 404
+
+
+def user_tokens(user: Any) -> QuerySet[ApiToken]:
+    """The user's tokens, oldest first (as the command lists them)."""
+    return ApiToken.objects.filter(user=user).order_by("created_at", "id")
+
+
+def create_token(user: Any, name: str = "") -> tuple[ApiToken, str]:
+    """A new token for ``user``; the raw value is returned once and stored nowhere."""
+    name = refuse_nul("name", name.strip())
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(f"name: at most {TOKEN_NAME_MAX} characters")
+    return ApiToken.create_for(user, name)
+
+
+def revoke_token(prefix: str, user: Any = None) -> int:
+    """Delete the token(s) starting with ``prefix`` (the stored first 10 characters);
+    ``user``: only among that user's, so that nobody revokes another's token (a prefix of
+    someone else's is reported as missing). ``None``: anyone's, for the site's command.
+    Deleting clears the token cache of this process (``models.forget_token``)."""
+    tokens = ApiToken.objects.filter(prefix=prefix[:10])
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    # QuerySet.delete sends each row's post_delete: the token leaves the cache at once.
+    deleted, _ = tokens.delete()
+    if not deleted:
+        raise TokenNotFound(f"no token starts with {prefix!r}")
+    return deleted

@@ -48,7 +48,15 @@ from wavetag.records.models import Annotation, AnnotationSet, Channel, Record
 from wavetag.records.signal_files import write_wfdb
 
 from .models import TaskSet
-from .release import DEFAULT_LICENCE, _csv, _file_names, _json, _sha256sums, write_whole
+from .release import (
+    DEFAULT_LICENCE,
+    _csv,
+    _file_names,
+    _json,
+    _sha256sums,
+    licence_of,
+    write_whole,
+)
 from .release_readme import _schema, closing
 
 # WFDB beat codes of paced beats: paced, and fusion of paced and normal.
@@ -233,6 +241,7 @@ def _write(excerpts: Excerpts, partial: Path) -> None:
     meta = {
         "project": project.name,
         "template": project.template,
+        "dataset": project.dataset.about(),
         "schema": project.schema,
         "seconds": excerpts.seconds,
         "where": excerpts.where,
@@ -252,7 +261,7 @@ def write_excerpts(
     where: dict[str, list[str]],
     lead: str | None = None,
     exclude_paced: bool = False,
-    licence: str = DEFAULT_LICENCE,
+    licence: str | None = None,
     version: str = "",
 ) -> Excerpts:
     """Write the excerpt database of ``project`` into the folder ``out`` (steps above);
@@ -261,7 +270,13 @@ def write_excerpts(
         raise InvalidInput(f"--excerpts: {seconds:g} is not a positive number of seconds")
     out = Path(os.path.abspath(out))
     excerpts = Excerpts(
-        project, out, seconds, where, lead=lead, exclude_paced=exclude_paced, licence=licence
+        project,
+        out,
+        seconds,
+        where,
+        lead=lead,
+        exclude_paced=exclude_paced,
+        licence=licence_of(project, licence),
     )
     excerpts.exported_at = datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -1,12 +1,13 @@
 """Export of a project: every task with its annotations, status and final label.
 
-JSON keeps answers as the schema defines them; each task says how its final label was
-reached (``decided_by``: agreed, majority or adjudicated) and, while an expert must decide
-it, why (``reason``). An expert who annotates in the project reads their own tasks as any
-annotator would: only their own answer, no outcome. CSV has one row per annotation (a task
-without any gets one row with empty annotation columns), one column per schema field
-for the answer and per agreement field for the final label, so that a spreadsheet needs
-no JSON parsing.
+JSON keeps answers as the schema defines them and names the dataset with its provenance
+and licence (``dataset``; CSV, a plain table, has no place for them); each task says how
+its final label was reached (``decided_by``: agreed, majority or adjudicated) and, while
+an expert must decide it, why (``reason``). An expert who annotates in the project reads
+their own tasks as any annotator would: only their own answer, no outcome. CSV has one row
+per annotation (a task without any gets one row with empty annotation columns), one column
+per schema field for the answer and per agreement field for the final label, so that a
+spreadsheet needs no JSON parsing.
 
 A beat-correction project's answers are annotation sets: each task names its final set
 (the beats themselves export as a WFDB or CSV file of that set, ``GET
@@ -120,7 +121,12 @@ def export_json(project: Project, user: Any = None, aggregate: str | None = None
     if aggregates is not None:
         for item in items:
             item["aggregate"] = aggregates.get(item["id"])
-    return {"project": project.name, "template": project.template, "items": items}
+    return {
+        "project": project.name,
+        "template": project.template,
+        "dataset": project.dataset.about(),
+        "items": items,
+    }
 
 
 def _cell(value: Any) -> Any:

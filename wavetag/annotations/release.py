@@ -291,7 +291,12 @@ def _labels_and_answers(release: Release, people: dict[int, str], names: dict[st
     answer_header += ["beats", "beat_file"] if beats else []
     label_rows = [_label_cells(r, agreement, beats) for r in label_items]
     answer_rows = [_answer_cells(e, fields, beats) for e in answer_items]
-    meta = {"project": project.name, "template": project.template, "schema": schema}
+    meta = {
+        "project": project.name,
+        "template": project.template,
+        "dataset": project.dataset.about(),
+        "schema": schema,
+    }
     _write(release, "labels.csv", _csv([label_header, *label_rows]))
     _write(release, "labels.json", _json({**meta, "tasks": label_items}))
     _write(release, "annotators/answers.csv", _csv([answer_header, *answer_rows]))
@@ -357,6 +362,12 @@ def wavetag_version() -> str:
         return ""
 
 
+def licence_of(project: Project, given: str | None = None) -> str:
+    """A bundle's licence: the one given (``wavetag export --licence``), else the source
+    dataset's, else :data:`DEFAULT_LICENCE`."""
+    return (given or "").strip() or project.dataset.licence or DEFAULT_LICENCE
+
+
 def check_target(out: Path) -> None:
     """Refuse a target that exists and is not an empty folder."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -368,10 +379,12 @@ def write_release(
     out: Path,
     *,
     with_names: bool = False,
-    licence: str = DEFAULT_LICENCE,
+    licence: str | None = None,
     version: str = "",
 ) -> Release:
-    """Write the release bundle of ``project`` into the folder ``out`` (steps above)."""
+    """Write the release bundle of ``project`` into the folder ``out`` (steps above);
+    ``licence``: the README's, by default the dataset's (:func:`licence_of`)."""
+    licence = licence_of(project, licence)
     # Absolute and normalised: ``out/..`` or ``.`` must name the folder, not end in one.
     out = Path(os.path.abspath(out))
     release = write_whole(

@@ -133,11 +133,14 @@ def closing(
 ) -> list[str]:
     """The README's last sections, the same in a bundle and an excerpt database: notes,
     provenance and licence."""
+    dataset = project.dataset
     lines = ["## Notes", "", *[f"- {n}" for n in notes], ""] if notes else []
-    return lines + [
-        "## Provenance",
-        "",
-        f"- source dataset: {project.dataset.name}",
+    lines += ["## Provenance", "", f"- source dataset: {dataset.name}"]
+    if dataset.provenance:
+        lines.append(f"- its records come from: {dataset.provenance}")
+    if dataset.licence:
+        lines.append(f"- the source records' licence: {dataset.licence}")
+    lines += [
         f"- project: {project.name} ({project.template or 'custom schema'})",
         f"- exported by wavetag {version or 'unknown version'} at {exported_at}",
         "",
@@ -146,3 +149,7 @@ def closing(
         licence,
         "",
     ]
+    if dataset.licence and dataset.licence != licence:
+        # A licence given for the labels does not change the records' own terms.
+        lines += [f"The source records remain under their own licence: {dataset.licence}.", ""]
+    return lines

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -7,11 +8,15 @@ from ninja import Router, Schema
 
 from wavetag.accounts.models import ViewerSettings
 from wavetag.accounts.services import (
+    create_token,
     reset_viewer_settings,
+    revoke_token,
     update_viewer_settings,
+    user_tokens,
 )
-from wavetag.errors import load_json
+from wavetag.errors import NotAllowed, load_json
 
+from .projects import Status
 from .users import api_user
 
 router = Router(tags=["me"])
@@ -85,3 +90,55 @@ def patch_viewer_settings(request: HttpRequest) -> dict[str, Any]:
 @router.delete("/me/viewer-settings", response=ViewerSettingsOut, summary="Back to defaults")
 def delete_viewer_settings(request: HttpRequest) -> dict[str, Any]:
     return reset_viewer_settings(api_user(request))
+
+
+class TokenOut(Schema):
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str
+
+
+class TokenIn(Schema):
+    name: str = ""
+
+
+def _token(token: Any) -> dict[str, Any]:
+    return {
+        "prefix": token.prefix,
+        "name": token.name,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+    }
+
+
+@router.get("/account/tokens", response=list[TokenOut], summary="Your API tokens")
+def get_tokens(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_token(t) for t in user_tokens(api_user(request))]
+
+
+@router.post(
+    "/account/tokens",
+    response={201: TokenCreated},
+    summary="Create an API token (signed-in sessions only); its value is in this answer only",
+)
+def post_token(request: HttpRequest, payload: TokenIn) -> Any:
+    user = api_user(request)
+    # A token that could make tokens would outlive its own revocation through them.
+    session_user = getattr(request, "user", None)
+    if session_user is None or session_user.pk != user.pk:
+        raise NotAllowed("tokens are made from a signed-in session or with wavetag token create")
+    token, raw = create_token(user, payload.name)
+    return Status(201, {**_token(token), "token": raw})
+
+
+@router.delete(
+    "/account/tokens/{prefix}", response={204: None}, summary="Revoke one of your API tokens"
+)
+def delete_token(request: HttpRequest, prefix: str) -> Any:
+    revoke_token(prefix, api_user(request))
+    return Status(204, None)

@@ -328,8 +328,9 @@ def get_progress(request: HttpRequest, project_id: int) -> dict[str, Any]:
 @router.get(
     "/projects/{project_id}/export",
     summary="Every task with its annotations, status and final label",
-    description="JSON `{items: [{id, record, event, status, final_label, annotations, "
-    "...}]}` or CSV (one row per annotation). Project admins and adjudicators only. "
+    description="JSON `{project, template, dataset: {name, provenance, licence}, items: "
+    "[{id, record, event, status, final_label, annotations, ...}]}` or CSV (one row per "
+    "annotation). Project admins and adjudicators only. "
     "`aggregate=dawid-skene` (form projects) adds each task's labels aggregated from its "
     "answers by the Dawid-Skene model, per agreement field: JSON `aggregate: {field: "
     "{label, p}}` (a multi field: `label` the choices whose posterior of being present is "

@@ -27,8 +27,9 @@ class ReadOnlyMixin:
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "description", "created_at")
+    list_display = ("name", "description", "licence", "created_at")
     search_fields = ("name",)
+    fields = ("name", "description", "provenance", "licence")
 
 
 class ChannelInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]

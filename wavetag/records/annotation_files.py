@@ -195,8 +195,9 @@ def export_csv(aset: AnnotationSet) -> str:
 
 
 def export_json(aset: AnnotationSet) -> dict[str, object]:
-    """The set as JSON: what it is (record, name, origin, sampling frequency) and one item
-    per annotation with the CSV's fields; text kept as it is, whatever its script."""
+    """The set as JSON: what it is (record, its dataset with provenance and licence, name,
+    origin, sampling frequency) and one item per annotation with the CSV's fields; text
+    kept as it is, whatever its script."""
     items = [
         {
             "time": float(time),
@@ -212,6 +213,7 @@ def export_json(aset: AnnotationSet) -> dict[str, object]:
     ]
     return {
         "record": aset.record.name,
+        "dataset": aset.record.dataset.about(),
         "set": aset.name,
         "origin": aset.origin,
         "fs": _set_fs(aset) or None,

@@ -16,6 +16,16 @@ from django.utils import timezone
 class Dataset(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
+    # Shown on the dataset and record pages and written into every export, so that labels
+    # made here travel with the terms of the data they were made on. Filled by
+    # ``wavetag import --physionet``, otherwise set with ``wavetag dataset set`` or the
+    # admin site.
+    provenance = models.TextField(
+        blank=True, help_text="where the records come from, e.g. PhysioNet mitdb 1.0.0"
+    )
+    licence = models.CharField(
+        max_length=200, blank=True, help_text="the data's licence, e.g. ODC-By 1.0"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Made by wavetag for its tutorial (``records.tutorial``): every signed-in user reads
     # its records, member of a project on it or not. Never set by hand or by an import.
@@ -26,6 +36,10 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def about(self) -> dict[str, str]:
+        """The dataset as exports describe it: name, provenance, licence."""
+        return {"name": self.name, "provenance": self.provenance, "licence": self.licence}
 
 
 class Record(models.Model):

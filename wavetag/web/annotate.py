@@ -28,6 +28,7 @@ from wavetag.accounts.registration import (
     accept_invitation,
     register_with_invitation,
 )
+from wavetag.accounts.services import user_tokens
 from wavetag.annotations import practice, reading, services
 from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
 from wavetag.annotations.listing import list_tasks
@@ -392,4 +393,5 @@ def accept(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("project")
-    return render(request, "web/account_home.html", {"memberships": memberships})
+    context = {"memberships": memberships, "tokens": user_tokens(request.user)}
+    return render(request, "web/account_home.html", context)

@@ -4,6 +4,7 @@ from django.urls import path, reverse_lazy
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
 from . import (
+    account_tokens,
     agreement_views,
     analysis_views,
     annotate,
@@ -68,6 +69,12 @@ urlpatterns += [
     path("register/", annotate.register, name="register"),
     path("account/", annotate.account, name="account"),
     path("account/join/", annotate.accept, name="account_accept"),
+    path("account/tokens/", account_tokens.create, name="account-token-create"),
+    path(
+        "account/tokens/<str:prefix>/revoke/",
+        account_tokens.revoke,
+        name="account-token-revoke",
+    ),
     path(
         "account/password/",
         auth_views.PasswordChangeView.as_view(

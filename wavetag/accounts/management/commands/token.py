@@ -7,7 +7,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wavetag.accounts.models import ApiToken
+from wavetag.accounts.services import (
+    TokenNotFound,
+    create_token,
+    revoke_token,
+    user_tokens,
+)
+from wavetag.errors import WavetagError
 
 
 class Command(BaseCommand):
@@ -26,9 +32,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "revoke":
-            deleted, _ = ApiToken.objects.filter(prefix=opts["prefix"][:10]).delete()
-            if not deleted:
-                raise CommandError(f"no token starts with {opts['prefix']!r}")
+            try:
+                revoke_token(opts["prefix"])
+            except TokenNotFound as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(f"revoked {opts['prefix']}")
             return
         user_model = get_user_model()
@@ -37,9 +44,12 @@ class Command(BaseCommand):
         except user_model.DoesNotExist:
             raise CommandError(f"no user named {opts['username']!r}") from None
         if action == "create":
-            _, raw = ApiToken.create_for(user, opts["name"])
+            try:
+                _, raw = create_token(user, opts["name"])
+            except WavetagError as exc:
+                raise CommandError(f"--{exc}") from None
             self.stdout.write(raw)
         else:
-            for token in ApiToken.objects.filter(user=user).order_by("created_at"):
+            for token in user_tokens(user):
                 used = token.last_used_at.isoformat() if token.last_used_at else "never used"
                 self.stdout.write(f"{token.prefix}…  {token.name or '-'}  {used}")

@@ -12,7 +12,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.annotations.excerpts import parse_where, write_excerpts
 from wavetag.annotations.release import (
-    DEFAULT_LICENCE,
     check_target,
     wavetag_version,
     write_release,
@@ -40,7 +39,9 @@ class Command(BaseCommand):
             help="also write the annotators' user names (pseudonymous ids otherwise)",
         )
         parser.add_argument(
-            "--licence", default=DEFAULT_LICENCE, metavar="TEXT", help="the README's licence"
+            "--licence",
+            metavar="TEXT",
+            help="the README's licence (default: the dataset's, as `wavetag dataset set` sets it)",
         )
 
         parser.add_argument(

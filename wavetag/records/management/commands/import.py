@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.records import physionet
+from wavetag.records.datasets import fill_about
 from wavetag.records.importer import ImportResult, import_paths
+from wavetag.records.models import Dataset
 from wavetag.signal.recording import RecordingSource
 
 # Records shorter than this import too fast for a progress bar to be worth drawing.
@@ -58,12 +60,13 @@ class Command(BaseCommand):
             raise CommandError("give at least one PATH, or --physionet DB")
         call_command("migrate", interactive=False, verbosity=0)
         dataset = opts["dataset"]
+        downloaded = None
         if opts["physionet"]:
             try:
-                folder = physionet.download(opts["physionet"], opts["records"])
+                downloaded = physionet.download(opts["physionet"], opts["records"])
             except physionet.DownloadError as exc:
                 raise CommandError(str(exc)) from exc
-            paths.append(str(folder))
+            paths.append(str(downloaded.folder))
             dataset = dataset or opts["physionet"]
 
         show_progress = not opts["no_progress"] and sys.stderr.isatty()
@@ -90,6 +93,8 @@ class Command(BaseCommand):
             on_result=on_result,
             csv_fs=opts["fs"],
         )
+        if downloaded is not None:
+            self._describe(dataset, downloaded)
         done = sum(r.status == "imported" for r in results)
         skipped = sum(r.status == "skipped" for r in results)
         self.stdout.write(f"{done} imported, {skipped} skipped, {failed} failed")
@@ -97,6 +102,21 @@ class Command(BaseCommand):
             if not results:
                 self.stderr.write("no records found")
             sys.exit(1)
+
+    def _describe(self, name: str, downloaded: physionet.Download) -> None:
+        """Fill the dataset's blank provenance and licence from what PhysioNet says."""
+        target = Dataset.objects.filter(name=name).first()
+        if target is None:
+            return
+        for line in fill_about(
+            target, provenance=downloaded.provenance, licence=downloaded.licence
+        ):
+            self.stdout.write(f"dataset {name}: {line}; change it with wavetag dataset set")
+        if not target.licence:
+            self.stderr.write(
+                f"        warning: no licence found for {name}: set it with "
+                f"wavetag dataset set {name!r} --licence TEXT"
+            )
 
 
 def _progress_bar(source: RecordingSource) -> Any:
