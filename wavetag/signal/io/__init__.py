@@ -27,7 +27,7 @@ from wavetag.signal.io.ishne import open_ishne
 from wavetag.signal.io.paths import is_inside
 from wavetag.signal.io.scp import open_scp
 from wavetag.signal.io.source import describe
-from wavetag.signal.io.wfdb_reader import open_wfdb
+from wavetag.signal.io.wfdb_multi import open_any_wfdb
 from wavetag.signal.recording import RecordError, RecordingSource
 
 __all__ = ["RecordError", "RecordRef", "find_records", "open_recording"]
@@ -98,7 +98,7 @@ def open_recording(
             return open_aecg(ref.path, ref.root, keep_patient_info=keep_patient_info)
         if ref.kind == "csv":
             return open_csv(ref.path, ref.root, fs=csv_fs)
-        return open_wfdb(
+        return open_any_wfdb(
             ref.path,
             ref.root,
             keep_patient_info=keep_patient_info,

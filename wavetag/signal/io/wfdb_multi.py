@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -35,10 +35,8 @@ from wavetag.signal.io.wfdb_header import (
     parse_header,
     read_header_text,
 )
+from wavetag.signal.io.wfdb_reader import WfdbRecording, open_wfdb, patient_info_of
 from wavetag.signal.recording import ChannelInfo, RecordError
-
-if TYPE_CHECKING:
-    from wavetag.signal.io.wfdb_reader import WfdbRecording
 
 _MULTI_RE = re.compile(r"(\S+)/(\S+)")
 _MAX_SEGMENTS = 100_000
@@ -53,6 +51,25 @@ def record_line(text: str) -> str | None:
         if line and not line.startswith("#"):
             return line
     return None
+
+
+def open_any_wfdb(
+    header_path: str, root: str, *, keep_patient_info: bool = False, verify_checksums: bool = True
+) -> WfdbRecording | MultiSegmentRecording:
+    """Open a WFDB record, of one segment (:func:`~wavetag.signal.io.wfdb_reader.open_wfdb`)
+    or of several (:func:`open_multi_segment`), as its header says."""
+    text = read_header_text(header_path)
+    if is_multi_segment(text):
+        return open_multi_segment(
+            header_path,
+            text,
+            root,
+            keep_patient_info=keep_patient_info,
+            verify_checksums=verify_checksums,
+        )
+    return open_wfdb(
+        header_path, root, keep_patient_info=keep_patient_info, verify_checksums=verify_checksums
+    )
 
 
 def is_multi_segment(text: str) -> bool:
@@ -145,9 +162,6 @@ def open_multi_segment(
     Each segment is opened (and checked) as a record of its own; nothing is
     read from the signal files yet.
     """
-    # Imported here: ``open_wfdb`` hands multi-segment headers to this module.
-    from wavetag.signal.io.wfdb_reader import WfdbRecording, open_wfdb, patient_info_of
-
     path = header_path
     lines: list[tuple[int, str]] = []
     comments: list[str] = []

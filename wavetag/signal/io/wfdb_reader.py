@@ -35,7 +35,6 @@ from wavetag.signal.io.wfdb_formats import (
     samples_in_bytes,
 )
 from wavetag.signal.io.wfdb_header import SignalSpec, WfdbHeader, parse_header, read_header_text
-from wavetag.signal.io.wfdb_multi import MultiSegmentRecording, is_multi_segment, open_multi_segment
 from wavetag.signal.recording import ChannelInfo, RecordError
 
 # A FLAC-compressed file of n bytes cannot sensibly hold more samples than
@@ -315,8 +314,8 @@ def patient_info_of(comments: Sequence[str]) -> dict[str, str]:
 
 def open_wfdb(
     header_path: str, root: str, *, keep_patient_info: bool = False, verify_checksums: bool = True
-) -> WfdbRecording | MultiSegmentRecording:
-    """Open and validate a WFDB record.
+) -> WfdbRecording:
+    """Open and validate a WFDB record of one segment.
 
     Steps:
 
@@ -327,8 +326,8 @@ def open_wfdb(
        anything is allocated.
     4. Read the annotation files beside the record.
 
-    A multi-segment header (``NAME/N``) is read as one record by
-    :func:`~wavetag.signal.io.wfdb_multi.open_multi_segment`.
+    A multi-segment header (``NAME/N``) is not one of these:
+    :func:`~wavetag.signal.io.wfdb_multi.open_any_wfdb` tells them apart.
 
     Parameters
     ----------
@@ -352,14 +351,6 @@ def open_wfdb(
         On any problem, naming the file and saying what is wrong.
     """
     text = read_header_text(header_path)
-    if is_multi_segment(text):
-        return open_multi_segment(
-            header_path,
-            text,
-            root,
-            keep_patient_info=keep_patient_info,
-            verify_checksums=verify_checksums,
-        )
     header = parse_header(header_path, text)
     file_name = os.path.basename(header_path)
     expected = file_name[: -len(".hea")]
