@@ -8,6 +8,8 @@ const template = form.elements.template;
 const schema = form.elements.schema;
 const parseError = document.getElementById("schema-parse");
 const preview = document.getElementById("preview");
+// Read as an attribute: form.dataset is the form's input named "dataset".
+const previewUrl = form.getAttribute("data-preview");
 const templates = JSON.parse(document.getElementById("template-schemas").textContent);
 let timer = 0;
 let asked = 0;
@@ -36,7 +38,7 @@ async function refresh() {
   body.set("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
   body.set("template", template.value);
   body.set("schema", schema.value);
-  const response = await fetch(form.dataset.preview, { method: "POST", body });
+  const response = await fetch(previewUrl, { method: "POST", body });
   const text = await response.text();
   if (ticket !== asked) return; // a later edit asked again meanwhile
   if (response.ok) {
