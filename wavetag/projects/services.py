@@ -287,7 +287,8 @@ SETTINGS = ("conflict_policy", "max_annotators", *PLAIN_SETTINGS)
 #   under the old policy);
 # - until the first answer: blind and visible_sets (who saw what while answering);
 #   annotators_per_task also only until the first claim (claims fill numbered slots);
-# - never: what the tasks were cut from, and how (a new project is the way).
+# - never: what the tasks were cut from, and how, and the name others know the project
+#   by in exports and commands (a new project is the way).
 ANY_TIME = ("description", "batch_size", *PLAIN_SETTINGS)
 UNTIL_ANSWERS = ("annotators_per_task", "blind", "visible_sets")
 FIXED = (
@@ -344,7 +345,7 @@ def update_settings(project: Project, data: Any, *, answered: bool = False) -> P
             if fixed[0] == "schema"
             else "create a new project to change it"
         )
-        raise StateConflict(f"{fixed[0]}: fixed when the project's tasks were made; {how}")
+        raise StateConflict(f"{fixed[0]}: fixed when the project was created; {how}")
     unknown = set(data) - set(CHANGEABLE)
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(CHANGEABLE)})")
