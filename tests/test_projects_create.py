@@ -290,3 +290,34 @@ class TestChangeSettings:
         assert patch(client, team, {"batch_size": 2}, "ann1")[0] == 403
         assert patch(client, team, {"batch_size": 2}, "outsider")[0] == 404
         assert patch(client, team, {"batch_size": 2}, "root")[0] == 200
+
+
+class TestCommandLine:
+    def test_create_with_a_sample_and_change_settings(
+        self, mitdb_records: Any, capsys: Any
+    ) -> None:
+        from django.core.management import call_command
+
+        call_command(
+            "project",
+            "create",
+            "cli",
+            "--dataset",
+            "mitdb",
+            "--template",
+            "resting-12lead",
+            "--records",
+            "10*",
+            "--sample",
+            "3",
+            "--seed",
+            "11",
+        )
+        drawn = sorted(random.Random(11).sample(MITDB, 3))
+        out = capsys.readouterr().out
+        assert f"records drawn with seed 11: {', '.join(drawn)}" in out
+        project = Project.objects.get(name="cli")
+        assert task_records(project.pk) == drawn
+        call_command("project", "settings", "cli", "--reveal-outcome", "yes")
+        project.refresh_from_db()
+        assert project.reveal_outcome

@@ -185,8 +185,9 @@ def create_project(
     for label, text in (("event_set", event_set), ("event_match", event_match)):
         if len(text) > 64:
             raise InvalidInput(f"{label}: at most 64 characters")
+        refuse_nul(label, text)
     sets = [s for s in dict.fromkeys(visible_sets) if s]
-    if any(not isinstance(s, str) or len(s) > 64 for s in sets):
+    if any(not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in sets):
         raise InvalidInput("visible_sets: must be annotation set names")
     policy = _policy(checked, k, conflict_policy, max_annotators)
     unknown = set(settings) - set(PLAIN_SETTINGS)
@@ -319,7 +320,9 @@ def _text(name: str, value: Any, most: int) -> str:
 
 
 def _sets(value: Any) -> list[str]:
-    if not isinstance(value, list) or any(not isinstance(s, str) or len(s) > 64 for s in value):
+    if not isinstance(value, list) or any(
+        not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in value
+    ):
         raise InvalidInput("visible_sets: must be a list of annotation set names")
     return [s for s in dict.fromkeys(value) if s]
 
