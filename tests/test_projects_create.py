@@ -261,14 +261,18 @@ class TestChangeSettings:
         assert status == 409 and out["detail"].startswith("max_annotators"), out
         assert patch(client, team, {"max_annotators": 5})[0] == 200
 
-    def test_conflict_policy_while_no_task_is_in_conflict(self, team: Any, client: Client) -> None:
+    def test_conflict_policy_any_time(self, team: Any, client: Client) -> None:
         save_annotation(team.task, team.ann1, {"decision": "True", "status": "submitted"})
         save_annotation(team.task, team.ann2, {"decision": "False", "status": "submitted"})
         team.task.refresh_from_db()
         assert team.task.status == "conflict"
         status, out = patch(client, team, {"conflict_policy": "reenter", "max_annotators": 3})
-        assert status == 409 and out["detail"].startswith("conflict_policy: 1 task is"), out
-        assert patch(client, team, {"conflict_policy": "adjudicate"})[0] == 200
+        assert status == 200 and out["conflict_policy"] == "reenter", out
+        # The task in conflict stays with the adjudicators.
+        team.task.refresh_from_db()
+        assert team.task.status == "conflict" and team.task.extra_annotators == 0
+        status, out = patch(client, team, {"conflict_policy": "adjudicate"})
+        assert status == 200 and out["max_annotators"] == 3, out
 
     @pytest.mark.parametrize(
         ("body", "field"),

@@ -465,7 +465,7 @@ def get_agreement(request: HttpRequest, project_id: int) -> dict[str, Any]:
     response=ProjectDetail,
     summary="Change the settings (project admins)",
     description="Any time: `description`, `batch_size` (the next claims), "
-    "`conflict_policy` (adjudicate or reenter; only while no task is in conflict), "
+    "`conflict_policy` (adjudicate or reenter; tasks already in conflict stay so), "
     "`max_annotators` (reenter: the most annotators a task may get; from "
     "annotators_per_task to the schema's limit; only upward once there are answers), "
     "`reveal_outcome`, `practice_size` (0 to 100 gold tasks per practice attempt; 0: no "

@@ -22,8 +22,6 @@ from .models import (
     Membership,
     Project,
     Role,
-    Task,
-    TaskStatus,
 )
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
 from .tasks import make_tasks, matching_records
@@ -284,8 +282,9 @@ SETTINGS = ("conflict_policy", "max_annotators", *PLAIN_SETTINGS)
 #   the next batches, evaluations and pages behave; decided tasks keep their outcome);
 # - max_annotators: upward any time; downward only before the first answer (a task may
 #   already have had more annotators by re-entry);
-# - conflict_policy: only while no task is in conflict (those were sent to adjudication
-#   under the old policy);
+# - conflict_policy: any time. It is applied when a task's answers are all in, so it
+#   governs the tasks still open; a task already in conflict stays in the adjudication
+#   queue, and an expert's decision is where either policy ends when answers disagree;
 # - until the first answer: blind and visible_sets (who saw what while answering);
 #   annotators_per_task also only until the first claim (claims fill numbered slots);
 # - never: what the tasks were cut from, and how, and the name others know the project
@@ -374,13 +373,6 @@ def update_settings(project: Project, data: Any, *, answered: bool = False) -> P
             if k != project.annotators_per_task and claimed:
                 raise StateConflict("annotators_per_task: cannot change once tasks are claimed")
         policy = data.get("conflict_policy", project.conflict_policy)
-        if policy != project.conflict_policy:
-            stuck = Task.objects.filter(project=project, status=TaskStatus.CONFLICT).count()
-            if stuck:
-                raise StateConflict(
-                    f"conflict_policy: {stuck} task{'s are' if stuck != 1 else ' is'} in "
-                    "conflict under the current policy; decide them first"
-                )
         max_k = data.get("max_annotators")
         if max_k is None and ("conflict_policy" not in data or answered):
             max_k = max(project.max_annotators, k)
