@@ -126,6 +126,8 @@ class TestCreate:
         assert task_records(body["id"]) == drawn
         selection = Project.objects.get(pk=body["id"]).record_selection
         assert selection == {"sample": 2, "seed": 7, "records": drawn}
+        _, shown = call(client, "get", f"{URL}/{body['id']}", root)
+        assert shown["record_selection"] == selection
         # Without a seed, one is drawn and kept: giving it again draws the same records.
         status, body = create(client, root, name="q", records={"sample": 3})
         assert status == 201, body

@@ -91,6 +91,11 @@ class ProjectOut(Schema):
     event_at: float | None
     event_set: str
     visible_sets: list[str]
+    record_selection: dict[str, Any] = Field(
+        default_factory=dict,
+        description="which records the tasks were made from ({}: all): pattern, "
+        "annotation_set, and for a random sample its size, seed and the record names drawn",
+    )
 
 
 class ProjectItem(ProjectOut):

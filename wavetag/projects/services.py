@@ -526,4 +526,5 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "event_at": project.event_at,
         "event_set": project.event_set,
         "visible_sets": project.visible_sets,
+        "record_selection": project.record_selection,
     }
