@@ -107,6 +107,14 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
         {"reveal_outcome": False},
         (401, 403, 404, 403, 200, 200),
     ),
+    # Answers exist: settings fixed from the first answer are refused even to admins.
+    ("patch", "/api/v1/projects/{P}", {"blind": False}, (401, 403, 404, 403, 409, 409)),
+    (
+        "post",
+        "/api/v1/projects",
+        {"name": "new", "dataset": "ecg", "template": "resting-12lead"},
+        (401, 403, 403, 403, 403, 201),
+    ),
     (
         "post",
         "/api/v1/projects/{P}/invitations",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wavetag.errors import InvalidInput
+from wavetag.errors import InvalidInput, StateConflict
 from wavetag.projects.models import Project, Task
 from wavetag.projects.services import add_member, create_project
 from wavetag.projects.tasks import alarm_type_from, make_tasks
@@ -146,7 +146,7 @@ class TestCreateProject:
     def test_names_are_unique_and_wearable_allows_three(self, store: None, data_dir: Path) -> None:
         import_ok(data_dir / "ptbxl/00001_lr", dataset="ecg")
         make_project("p", "ecg", "resting-12lead")
-        with pytest.raises(InvalidInput, match="name: a project named 'p' already exists"):
+        with pytest.raises(StateConflict, match="name: a project named 'p' already exists"):
             make_project("p", "ecg", "resting-12lead")
         with pytest.raises(InvalidInput, match="schema allows at most 3"):
             make_project("w", "ecg", "wearable-rhythm", annotators_per_task=4)

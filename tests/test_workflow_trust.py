@@ -364,7 +364,7 @@ class TestSettings:
         with pytest.raises(InvalidInput, match="beat-correction tasks are adjudicated"):
             create_project("beats", "mitdb", schema=BEAT_CORRECTION, conflict_policy="reenter")
         with pytest.raises(InvalidInput, match="unknown setting"):
-            update_settings(project, {"blind": False})
+            update_settings(project, {"colour": "red"})
         with pytest.raises(InvalidInput, match="reveal_outcome: must be true or false"):
             update_settings(project, {"reveal_outcome": "yes"})
         project = update_settings(project, {"conflict_policy": "adjudicate"})

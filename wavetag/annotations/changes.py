@@ -1,7 +1,8 @@
 """Changes to a running project that depend on its answers: removing a member (their
-unfinished batch is released) and replacing the label schema (only while nobody has
-answered). They live with the workflow because they read and release its answers; the
-project's own rules (the last admin stays, what a schema may say) come from
+unfinished batch is released), replacing the label schema (only while nobody has
+answered) and changing settings (some only before the first answer). They live with the
+workflow because they read and release its answers; the project's own rules (the last
+admin stays, what a schema may say, which setting may change when) come from
 ``wavetag.projects``.
 """
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from wavetag.errors import InvalidInput, StateConflict
 from wavetag.projects.models import Membership, Project, Role
 from wavetag.projects.schemas import validate_schema
-from wavetag.projects.services import keep_an_admin
+from wavetag.projects.services import keep_an_admin, update_settings
 
 from .batches import release
 from .models import Adjudication, Annotation
@@ -40,6 +41,15 @@ def has_answers(project: Project) -> bool:
         Annotation.everything.filter(task__project=project).exists()
         or Adjudication.objects.filter(task__project=project).exists()
     )
+
+
+def change_settings(project: Project, data: Any) -> Project:
+    """Change a project's settings (``projects.services.update_settings``), knowing whether
+    it has answers: some settings only change before the first answer. The project's row
+    is locked first, as ``replace_schema`` does."""
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        return update_settings(project, data, answered=has_answers(project))
 
 
 def replace_schema(project: Project, raw: Any) -> Project:

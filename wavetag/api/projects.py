@@ -1,4 +1,5 @@
-"""Projects: listing, batches, task lists, progress, export, release, invitations."""
+"""Projects: creating, listing, settings, batches, task lists, progress, export, release,
+invitations."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.adjudication import adjudication_queue
 from wavetag.annotations.agreement import project_agreement
 from wavetag.annotations.batches import claim_batch, next_task, release
-from wavetag.annotations.changes import replace_schema
+from wavetag.annotations.changes import change_settings, replace_schema
 from wavetag.annotations.export import export_csv, export_json
 from wavetag.annotations.listing import list_tasks, queue_rows
 from wavetag.annotations.progress import project_progress, projects_overview
-from wavetag.errors import InvalidInput, load_json
+from wavetag.errors import InvalidInput, NotAllowed, load_json
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Role, Task
-from wavetag.projects.services import describe, find_user, update_settings
+from wavetag.projects.services import create_from_data, describe, find_user
 
 from .limits import MAX_OFFSET
 from .users import api_user
@@ -90,6 +91,11 @@ class ProjectOut(Schema):
     event_at: float | None
     event_set: str
     visible_sets: list[str]
+    record_selection: dict[str, Any] = Field(
+        default_factory=dict,
+        description="which records the tasks were made from ({}: all): pattern, "
+        "annotation_set, and for a random sample its size, seed and the record names drawn",
+    )
 
 
 class ProjectItem(ProjectOut):
@@ -188,7 +194,59 @@ class ProgressOut(Schema):
     annotators: list[AnnotatorProgress]
 
 
+class RecordsIn(Schema):
+    pattern: str | None = Field(None, description="glob on the record name, e.g. 1?? or v1*")
+    annotation_set: str | None = Field(
+        None, description="only records with an annotation (or event) set of this name"
+    )
+    sample: int | None = Field(None, description="N records drawn at random from those")
+    seed: int | None = Field(
+        None, description="the draw's seed (drawn and kept when not given): same seed, same records"
+    )
+
+
+class CreateIn(Schema):
+    name: str
+    dataset: str = Field(description="the dataset's name")
+    template: str | None = Field(
+        None, description="a built-in template: icu-alarm, resting-12lead, wearable-rhythm, ..."
+    )
+    schema_: dict[str, Any] | None = Field(
+        None, alias="schema", description="or a custom label schema (as for --schema FILE)"
+    )
+    description: str = ""
+    records: RecordsIn | None = Field(None, description="which records (left out: all)")
+    annotators_per_task: int | None = Field(None, description="k (the template's default: 2)")
+    batch_size: int | None = None
+    blind: bool = True
+    window_before: float | None = Field(None, description="event tasks: seconds before")
+    window_after: float | None = Field(None, description="event tasks: seconds after")
+    event_at: float | None = None
+    event_set: str = Field("", description="event tasks: the annotation set holding events")
+    event_match: str = ""
+    segment_seconds: float | None = Field(None, description="segment tasks: 10 or 30")
+    visible_sets: list[str] = []
+    conflict_policy: Literal["adjudicate", "reenter"] = "adjudicate"
+    max_annotators: int | None = None
+    reveal_outcome: bool | None = None
+    practice_size: int | None = None
+    practice_pass: int | None = None
+    gold_rate: int | None = None
+    leaderboard_anonymous: bool | None = None
+    machine_suggestions: bool | None = None
+
+
+class CreatedOut(Schema):
+    id: int
+    tasks: int
+
+
 class SettingsIn(Schema):
+    description: str | None = None
+    batch_size: int | None = None
+    annotators_per_task: int | None = Field(None, description="only until the first claim")
+    blind: bool | None = Field(None, description="only until the first answer")
+    visible_sets: list[str] | None = Field(None, description="only until the first answer")
     conflict_policy: Literal["adjudicate", "reenter"] | None = None
     max_annotators: int | None = None
     reveal_outcome: bool | None = None
@@ -237,6 +295,30 @@ def _body_schema(schema: type[Schema]) -> dict[str, Any]:
 def list_projects(request: HttpRequest) -> dict[str, Any]:
     items = projects_overview(api_user(request))
     return {"items": items, "count": len(items)}
+
+
+@router.post(
+    "/projects",
+    response={201: CreatedOut},
+    summary="Create a project and its tasks (site admins)",
+    description="From a built-in `template` or a custom `schema`, on the records of "
+    "`dataset` chosen by `records` (all when left out; `pattern`, `annotation_set` and "
+    "`sample` with `seed` combine). A random sample keeps its seed and the names drawn. "
+    "400 naming the field (`schema.fields[0].choices: ...`, `records.sample: ...`) for bad "
+    "input, 409 for a name in use. The creator becomes the project's admin.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CreateIn.model_json_schema()}},
+        }
+    },
+)
+def post_project(request: HttpRequest) -> Any:
+    user = api_user(request)
+    if not access.can_create_projects(user):
+        raise NotAllowed("creating projects needs a site admin")
+    project = create_from_data(json_body(request), user)
+    return Status(201, {"id": project.pk, "tasks": Task.objects.filter(project=project).count()})
 
 
 @router.get("/projects/{project_id}", response=ProjectDetail, summary="One project")
@@ -387,20 +469,25 @@ def get_agreement(request: HttpRequest, project_id: int) -> dict[str, Any]:
 @router.patch(
     "/projects/{project_id}",
     response=ProjectDetail,
-    summary="Change the workflow settings (project admins)",
-    description="`conflict_policy` (adjudicate or reenter), `max_annotators` (reenter: "
-    "the most annotators a task may get; from annotators_per_task to the schema's limit), "
+    summary="Change the settings (project admins)",
+    description="Any time: `description`, `batch_size` (the next claims), "
+    "`conflict_policy` (adjudicate or reenter; tasks already in conflict stay so), "
+    "`max_annotators` (reenter: the most annotators a task may get; from "
+    "annotators_per_task to the schema's limit; only upward once there are answers), "
     "`reveal_outcome`, `practice_size` (0 to 100 gold tasks per practice attempt; 0: no "
     "test), `practice_pass` (percent), `gold_rate` (0 to 50 percent of each batch), "
     "`leaderboard_anonymous` and `machine_suggestions` (diagnosis forms start from the "
-    "automatic 12-lead statements, marked as such). Tasks already decided keep their "
+    "automatic 12-lead statements, marked as such). Until the first answer: `blind`, "
+    "`visible_sets`; until the first claim: `annotators_per_task`. Never (409 naming the "
+    "field): what the tasks were made from (`dataset`, `template`, `records`, windows, "
+    "events, segments; the schema has its own PUT). Tasks already decided keep their "
     "outcome.",
     openapi_extra=_body_schema(SettingsIn),
 )
 def patch_project(request: HttpRequest, project_id: int) -> dict[str, Any]:
     user = api_user(request)
     project = access.get_project_for_user(user, project_id, needs=Role.ADMIN)
-    update_settings(project, json_body(request))
+    change_settings(project, json_body(request))
     return get_project(request, project_id)
 
 

@@ -190,6 +190,17 @@ def visible_sets_filter(
 # -- projects and tasks ---------------------------------------------------------------------
 
 
+def can_create_projects(user: Any) -> bool:
+    """Who may create projects: site admins. The one place that decides it, so that it can
+    be widened (to the managers of a dataset, say) without touching the pages or the API."""
+    return can_see_everything(user)
+
+
+def datasets_for_new_projects(user: Any) -> QuerySet[Dataset]:
+    """The datasets ``user`` may create a project on."""
+    return Dataset.objects.all() if can_create_projects(user) else Dataset.objects.none()
+
+
 def visible_projects(user: Any) -> QuerySet[Project]:
     if can_see_everything(user):
         return Project.objects.all()

@@ -79,6 +79,10 @@ class Project(models.Model):
     # Imported annotation sets annotators of a blind project may see (default none): a
     # reference set can hold the answer (an ALARM note, a (VT rhythm mark).
     visible_sets = models.JSONField(default=list, blank=True)
+    # Which records of the dataset the tasks are cut from ({}: all of them); see
+    # ``services.check_selection``. A random sample keeps its seed and the names it drew,
+    # so that the same tasks can be made again and the choice explained later.
+    record_selection = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import math
+import random
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.records.models import Dataset
 
 from .beat_schema import is_beat_schema
-from .models import ConflictPolicy, Membership, Project, Role
+from .models import (
+    Assignment,
+    ConflictPolicy,
+    Membership,
+    Project,
+    Role,
+)
 from .schemas import SEGMENT_SECONDS, template_schema, validate_schema
-from .tasks import make_tasks
+from .tasks import make_tasks, matching_records
 
 MAX_BATCH = 1000
 MAX_WINDOW = 3600.0
+MAX_SAMPLE = 100_000
+SELECTION_KEYS = ("pattern", "annotation_set", "sample", "seed")
 
 
 def _number(name: str, value: Any, low: float, high: float) -> float:
@@ -34,6 +44,44 @@ def _whole(name: str, value: Any, low: int, high: int, why: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput(f"{name}: must be a whole number from {low} to {high}{why}")
     return value
+
+
+def check_selection(raw: Any, dataset: Dataset) -> dict[str, Any]:
+    """Which records of ``dataset`` a new project takes (``records`` of create_project):
+    ``{}`` or None for all; ``pattern``, a glob on the record name (``1??``, ``v1*``);
+    ``annotation_set``, only records that have an annotation (or event) set of that name;
+    ``sample``, N records drawn at random from those, with ``seed`` (drawn here when not
+    given). The filters combine. Returns what the project keeps: for a sample, the seed
+    and the names drawn, so that the draw can be repeated and is never redrawn."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InvalidInput("records: must be an object (pattern, annotation_set, sample, seed)")
+    unknown = set(raw) - set(SELECTION_KEYS)
+    if unknown:
+        raise InvalidInput(f"records.{sorted(unknown)[0]}: unknown ({', '.join(SELECTION_KEYS)})")
+    out: dict[str, Any] = {}
+    for key, most in (("pattern", 255), ("annotation_set", 64)):
+        value = raw.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or len(value) > most:
+            raise InvalidInput(f"records.{key}: must be a text of at most {most} characters")
+        out[key] = refuse_nul(f"records.{key}", value)
+    candidates = matching_records(dataset.pk, out.get("pattern", ""), out.get("annotation_set", ""))
+    if raw.get("sample") is not None:
+        size = _whole("records.sample", raw["sample"], 1, MAX_SAMPLE)
+        seed = raw.get("seed")
+        seed = secrets.randbelow(2**31) if seed is None else _whole("records.seed", seed, 0, 2**53)
+        names = sorted(r.name for r in candidates)
+        # Sorted names and our own Random: the same seed draws the same records anywhere.
+        drawn = random.Random(seed).sample(names, min(size, len(names)))
+        out.update(sample=size, seed=seed, records=sorted(drawn))
+    elif raw.get("seed") is not None:
+        raise InvalidInput("records.seed: only with records.sample")
+    if out and not candidates:
+        raise InvalidInput(f"records: no record of dataset {dataset.name} matches")
+    return out
 
 
 def create_project(
@@ -56,27 +104,38 @@ def create_project(
     created_by: Any = None,
     conflict_policy: str = ConflictPolicy.ADJUDICATE,
     max_annotators: int | None = None,
+    records: Any = None,
     **settings: Any,
 ) -> Project:
     """Create a project on a built-in ``template`` (by name) or a custom ``schema``, and make
-    its tasks from the records of the dataset. Settings left out come from the schema's
-    defaults."""
+    its tasks from the records of the dataset (all, or the selection ``records``: see
+    :func:`check_selection`), in one transaction. Settings left out come from the schema's
+    defaults. The one way to create a project: the command, the API and the page call it."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("name: must be 1 to 200 characters")
+    refuse_nul("name", name)
+    blind = _flag("blind", blind)
+    description = refuse_nul("description", description)
     if Project.objects.filter(name=name).exists():
-        raise InvalidInput(f"name: a project named {name!r} already exists")
+        raise StateConflict(f"name: a project named {name!r} already exists")
     if isinstance(dataset, str):
-        found = Dataset.objects.filter(name=dataset).first()
+        found = Dataset.objects.filter(name=refuse_nul("dataset", dataset)).first()
         if found is None:
             raise InvalidInput(f"dataset: no dataset named {dataset!r}")
         dataset = found
+    assert isinstance(dataset, Dataset)
     if (template is None) == (schema is None):
         raise InvalidInput("template: give a built-in template name or a custom schema")
     if template is not None:
         checked = template_schema(template)
     else:
-        checked = validate_schema(schema)
+        try:
+            checked = validate_schema(schema)
+        except InvalidInput as exc:
+            # Name the path from the request's top: schema.fields[1].choices...
+            text = str(exc)
+            raise InvalidInput(text if text.startswith("schema") else f"schema.{text}") from None
         template = "custom"
     defaults = checked["defaults"]
     mode = checked["tasks"]
@@ -124,37 +183,50 @@ def create_project(
     for label, text in (("event_set", event_set), ("event_match", event_match)):
         if len(text) > 64:
             raise InvalidInput(f"{label}: at most 64 characters")
+        refuse_nul(label, text)
     sets = [s for s in dict.fromkeys(visible_sets) if s]
-    if any(not isinstance(s, str) or len(s) > 64 for s in sets):
+    if any(not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in sets):
         raise InvalidInput("visible_sets: must be annotation set names")
     policy = _policy(checked, k, conflict_policy, max_annotators)
     unknown = set(settings) - set(PLAIN_SETTINGS)
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting")
     plain = {name: _plain(name, value) for name, value in settings.items() if value is not None}
-    with transaction.atomic():
-        project = Project.objects.create(
-            name=name,
-            conflict_policy=policy["conflict_policy"],
-            max_annotators=policy["max_annotators"],
-            **plain,
-            description=description,
-            dataset=dataset,
-            template=template,
-            schema=checked,
-            annotators_per_task=k,
-            batch_size=size,
-            blind=blind,
-            window_before=before,
-            window_after=after,
-            event_at=event_at,
-            event_set=event_set,
-            event_match=event_match,
-            segment_seconds=segment_seconds,
-            visible_sets=sets,
-            created_by=created_by,
-        )
-        make_tasks(project)
+    selection = check_selection(records, dataset)
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(
+                name=name,
+                conflict_policy=policy["conflict_policy"],
+                max_annotators=policy["max_annotators"],
+                **plain,
+                description=description,
+                dataset=dataset,
+                template=template,
+                schema=checked,
+                annotators_per_task=k,
+                batch_size=size,
+                blind=blind,
+                window_before=before,
+                window_after=after,
+                event_at=event_at,
+                event_set=event_set,
+                event_match=event_match,
+                segment_seconds=segment_seconds,
+                visible_sets=sets,
+                record_selection=selection,
+                created_by=created_by,
+            )
+            if created_by is not None:
+                # The creator runs the project (a site admin would anyway; someone
+                # allowed to create projects later may not be one).
+                Membership.objects.create(project=project, user=created_by, role=Role.ADMIN)
+            make_tasks(project)
+    except IntegrityError:
+        # Another request created a project of this name since the check above.
+        if Project.objects.filter(name=name).exists():
+            raise StateConflict(f"name: a project named {name!r} already exists") from None
+        raise
     return project
 
 
@@ -205,39 +277,168 @@ PLAIN_SETTINGS: dict[str, tuple[int, int] | None] = {
 }
 SETTINGS = ("conflict_policy", "max_annotators", *PLAIN_SETTINGS)
 
+# What a project admin may change later, and until when (update_settings):
+# - any time: the description, the batch size (the next claims) and PLAIN_SETTINGS (how
+#   the next batches, evaluations and pages behave; decided tasks keep their outcome);
+# - max_annotators: upward any time; downward only before the first answer (a task may
+#   already have had more annotators by re-entry);
+# - conflict_policy: any time. It is applied when a task's answers are all in, so it
+#   governs the tasks still open; a task already in conflict stays in the adjudication
+#   queue, and an expert's decision is where either policy ends when answers disagree;
+# - until the first answer: blind and visible_sets (who saw what while answering);
+#   annotators_per_task also only until the first claim (claims fill numbered slots);
+# - never: what the tasks were cut from, and how, and the name others know the project
+#   by in exports and commands (a new project is the way).
+ANY_TIME = ("description", "batch_size", *PLAIN_SETTINGS)
+UNTIL_ANSWERS = ("annotators_per_task", "blind", "visible_sets")
+FIXED = (
+    "name",
+    "dataset",
+    "template",
+    "schema",
+    "records",
+    "window_before",
+    "window_after",
+    "event_at",
+    "event_set",
+    "event_match",
+    "segment_seconds",
+)
+CHANGEABLE = ("conflict_policy", "max_annotators", *ANY_TIME, *UNTIL_ANSWERS)
+
 
 def _plain(name: str, value: Any) -> Any:
     limits = PLAIN_SETTINGS[name]
     return _flag(name, value) if limits is None else _whole(name, value, *limits)
 
 
-def update_settings(project: Project, data: Any) -> Project:
-    """Change the workflow settings of a running project (project admins): the conflict
-    policy and the most annotators a task may get, whether annotators see the outcome of
-    their final tasks, the practice test (``practice_size`` tasks, passed at
-    ``practice_pass`` percent), the share of hidden gold tasks in each batch
+def _text(name: str, value: Any, most: int) -> str:
+    if not isinstance(value, str) or len(value) > most:
+        raise InvalidInput(f"{name}: must be a text of at most {most} characters")
+    return refuse_nul(name, value)
+
+
+def _sets(value: Any) -> list[str]:
+    if not isinstance(value, list) or any(
+        not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in value
+    ):
+        raise InvalidInput("visible_sets: must be a list of annotation set names")
+    return [s for s in dict.fromkeys(value) if s]
+
+
+def update_settings(project: Project, data: Any, *, answered: bool = False) -> Project:
+    """Change the settings of a project (project admins): the description, the batch
+    size, the conflict policy and the most annotators a task may get, whether annotators
+    see the outcome of their final tasks, the practice test (``practice_size`` tasks,
+    passed at ``practice_pass`` percent), the share of hidden gold tasks in each batch
     (``gold_rate`` percent), a leaderboard without names and whether diagnosis forms
-    start from the automatic analysis's statements (``machine_suggestions``). Tasks
+    start from the automatic analysis's statements (``machine_suggestions``); before any
+    answer also the number of annotators per task, blind and the visible sets. Which
+    setting may change when is listed above ``ANY_TIME``; a refusal is a StateConflict
+    naming the setting. ``answered``: whether the project has answers (the caller knows:
+    answers live in a higher app, see ``annotations.changes.change_settings``). Tasks
     already decided keep their outcome; the next evaluations follow the new settings."""
     if not isinstance(data, dict):
         raise InvalidInput("body: must be a JSON object")
-    unknown = set(data) - set(SETTINGS)
+    fixed = sorted(set(data) & set(FIXED))
+    if fixed:
+        how = (
+            "replace it with PUT /projects/{id}/schema before any answer"
+            if fixed[0] == "schema"
+            else "create a new project to change it"
+        )
+        raise StateConflict(f"{fixed[0]}: fixed when the project was created; {how}")
+    unknown = set(data) - set(CHANGEABLE)
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(SETTINGS)})")
+        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(CHANGEABLE)})")
     plain = {name: _plain(name, value) for name, value in data.items() if name in PLAIN_SETTINGS}
+    if "description" in data:
+        plain["description"] = _text("description", data["description"], 10_000)
+    if "batch_size" in data:
+        plain["batch_size"] = _whole("batch_size", data["batch_size"], 1, MAX_BATCH)
+    if "blind" in data:
+        plain["blind"] = _flag("blind", data["blind"])
+    if "visible_sets" in data:
+        plain["visible_sets"] = _sets(data["visible_sets"])
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
+        for name in UNTIL_ANSWERS:
+            if name in data and data[name] != getattr(project, name) and answered:
+                raise StateConflict(f"{name}: cannot change once the project has answers")
+        k = project.annotators_per_task
+        if "annotators_per_task" in data:
+            limit = project.schema["max_annotators"]
+            k = _whole("annotators_per_task", data["annotators_per_task"], 1, limit)
+            claimed = Assignment.objects.filter(task__project=project).exists()
+            if k != project.annotators_per_task and claimed:
+                raise StateConflict("annotators_per_task: cannot change once tasks are claimed")
         policy = data.get("conflict_policy", project.conflict_policy)
         max_k = data.get("max_annotators")
-        if max_k is None and "conflict_policy" not in data:
-            max_k = project.max_annotators
-        checked = _policy(project.schema, project.annotators_per_task, policy, max_k)
+        if max_k is None and ("conflict_policy" not in data or answered):
+            max_k = max(project.max_annotators, k)
+        checked = _policy(project.schema, k, policy, max_k)
+        if answered and checked["max_annotators"] < project.max_annotators:
+            raise StateConflict(
+                f"max_annotators: may only grow once the project has answers (now "
+                f"{project.max_annotators}: tasks may have had that many annotators)"
+            )
+        project.annotators_per_task = k
         project.conflict_policy = checked["conflict_policy"]
         project.max_annotators = checked["max_annotators"]
         for name, value in plain.items():
             setattr(project, name, value)
-        project.save(update_fields=list(SETTINGS))
+        project.save(update_fields=list(CHANGEABLE))
     return project
+
+
+# The fields of a request to create a project (API body, page form): their JSON types.
+CREATE_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "dataset": (str,),
+    "template": (str,),
+    "schema": (dict,),
+    "description": (str,),
+    "records": (dict,),
+    "annotators_per_task": (int,),
+    "batch_size": (int,),
+    "blind": (bool,),
+    "window_before": (int, float),
+    "window_after": (int, float),
+    "event_at": (int, float),
+    "event_set": (str,),
+    "event_match": (str,),
+    "segment_seconds": (int, float),
+    "visible_sets": (list,),
+    "conflict_policy": (str,),
+    "max_annotators": (int,),
+    **{name: (bool,) if limits is None else (int,) for name, limits in PLAIN_SETTINGS.items()},
+}
+
+
+def create_from_data(data: Any, created_by: Any) -> Project:
+    """:func:`create_project` from a request's JSON object (the API's body, the page's
+    form turned into the same), refusing unknown fields and wrong types by name. A field
+    given as null is left out (its default applies)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("body: must be a JSON object")
+    unknown = set(data) - set(CREATE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]}: unknown field")
+    given = {k: v for k, v in data.items() if v is not None}
+    for key, types in CREATE_FIELDS.items():
+        value = given.get(key)
+        if value is None or key == "schema":  # validate_schema names what is wrong
+            continue
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            kind = {str: "a text", dict: "an object", list: "a list", bool: "true or false"}
+            raise InvalidInput(f"{key}: must be {kind.get(types[0], 'a number')}")
+    if "name" not in given:
+        raise InvalidInput("name: required")
+    if "dataset" not in given:
+        raise InvalidInput("dataset: required")
+    name, dataset = given.pop("name"), given.pop("dataset")
+    given.setdefault("conflict_policy", ConflictPolicy.ADJUDICATE)
+    return create_project(name, dataset, created_by=created_by, **given)
 
 
 def find_user(username: str) -> Any:
@@ -325,4 +526,5 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "event_at": project.event_at,
         "event_set": project.event_set,
         "visible_sets": project.visible_sets,
+        "record_selection": project.record_selection,
     }

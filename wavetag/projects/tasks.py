@@ -7,9 +7,11 @@ after more records were imported and only adds what is missing.
 from __future__ import annotations
 
 import math
+from fnmatch import fnmatchcase
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from wavetag.records.models import Annotation as Mark
 from wavetag.records.models import Record
@@ -100,14 +102,40 @@ def tasks_for_record(project: Project, record: Record) -> list[dict[str, Any]]:
     return [{"key": f"{record.pk}:r", "window_start": 0.0, "window_end": duration}]
 
 
+def matching_records(dataset_id: int, pattern: str = "", annotation_set: str = "") -> list[Record]:
+    """The records of a dataset whose name matches the glob ``pattern`` (case-sensitive, as
+    record names are) and that have an annotation set named ``annotation_set``, by name."""
+    records: QuerySet[Record] = Record.objects.filter(dataset_id=dataset_id)
+    if annotation_set:
+        records = records.filter(annotation_sets__name=annotation_set).distinct()
+    # fnmatch in Python rather than a SQL LIKE: the same glob rules on every database.
+    return [
+        r
+        for r in records.order_by("name").only("id", "name", "duration", "comments")
+        if not pattern or fnmatchcase(r.name, pattern)
+    ]
+
+
+def selected_records(project: Project) -> list[Record]:
+    """The records the project's tasks are cut from (``Project.record_selection``): a
+    random sample stays the records it drew, even after more records were imported."""
+    selection = project.record_selection or {}
+    records = matching_records(
+        project.dataset_id, selection.get("pattern", ""), selection.get("annotation_set", "")
+    )
+    if "records" in selection:
+        drawn = set(selection["records"])
+        records = [r for r in records if r.name in drawn]
+    return records
+
+
 def make_tasks(project: Project) -> int:
-    """Create the tasks of every record of the project's dataset; returns how many are new."""
+    """Create the tasks of the project's records; returns how many are new."""
     existing = set(Task.objects.filter(project=project).values_list("key", flat=True))
     new: list[Task] = []
     created = 0
-    records = Record.objects.filter(dataset_id=project.dataset_id).order_by("name")
     with transaction.atomic():
-        for record in records.only("id", "name", "duration", "comments"):
+        for record in selected_records(project):
             for fields in tasks_for_record(project, record):
                 if fields["key"] in existing:
                     continue

@@ -23,7 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 from wavetag.accounts.models import Invitation
 from wavetag.accounts.registration import create_invitation, deliver_invitation
 from wavetag.annotations.batches import release as release_assignments
-from wavetag.annotations.changes import has_answers, remove_member, replace_schema
+from wavetag.annotations.changes import (
+    change_settings,
+    has_answers,
+    remove_member,
+    replace_schema,
+)
 from wavetag.annotations.gold_checks import gold_report
 from wavetag.annotations.models import ReleaseBuild
 from wavetag.annotations.progress import project_progress
@@ -31,7 +36,7 @@ from wavetag.annotations.release_jobs import request_release
 from wavetag.errors import InvalidInput, WavetagError, load_json
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
-from wavetag.projects.services import add_member, find_user, set_paused, update_settings
+from wavetag.projects.services import add_member, find_user, set_paused
 
 from .guards import page_context, workflow_errors
 
@@ -273,25 +278,28 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 @workflow_errors
 def settings(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The workflow settings: conflict policy, most annotators, outcome shown or not."""
+    """The settings that may change while the project runs (``update_settings`` says which
+    and when): description, batch size, conflict policy, most annotators, outcome shown
+    or not, practice and gold, leaderboard, machine suggestions."""
     project = _project(request, project_id)
     try:
         changes: dict[str, Any] = {
+            "description": request.POST.get("description", project.description),
             "conflict_policy": request.POST.get("conflict_policy", ""),
             "reveal_outcome": request.POST.get("reveal_outcome") == "1",
             "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
             "machine_suggestions": request.POST.get("machine_suggestions") == "1",
         }
-        for name in ("max_annotators", "practice_size", "practice_pass", "gold_rate"):
+        for name in ("batch_size", "max_annotators", "practice_size", "practice_pass", "gold_rate"):
             raw = request.POST.get(name, "").strip()
             if raw and not (raw.isascii() and raw.isdigit()):
                 raise InvalidInput(f"{name}: {raw!r} is not a whole number")
             if raw:
                 changes[name] = int(raw)
-        project = update_settings(project, changes)
+        project = change_settings(project, changes)
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"Workflow of {project.name} saved")
+    messages.success(request, f"Settings of {project.name} saved")
     return _back(request, project)
 
 

@@ -217,3 +217,11 @@ urlpatterns += [
     path("tutorial/<slug:template>/", tutorial.walkthrough, name="tutorial-walk"),
     path("tutorial/<slug:template>/restart/", tutorial.restart, name="tutorial-restart"),
 ]
+
+# -- creating projects ----------------------------------------------------------------------
+from . import new_project  # noqa: E402
+
+urlpatterns += [
+    path("projects/new/", new_project.new_project, name="project-new"),
+    path("projects/new/preview/", new_project.preview_form, name="project-new-preview"),
+]

@@ -24,7 +24,9 @@ RECORDS_PER_PAGE = 100
 def home(request: HttpRequest) -> HttpResponse:
     datasets = access.visible_datasets(request.user).annotate(n_records=Count("records"))
     projects = projects_overview(request.user)
-    return render(request, "web/home.html", {"datasets": datasets, "projects": projects})
+    may_create = access.can_create_projects(request.user)
+    context = {"datasets": datasets, "projects": projects, "may_create": may_create}
+    return render(request, "web/home.html", context)
 
 
 @login_required

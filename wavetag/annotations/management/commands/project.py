@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wavetag.annotations.batches import release
-from wavetag.annotations.changes import remove_member, replace_schema
+from wavetag.annotations.changes import change_settings, remove_member, replace_schema
 from wavetag.errors import StateConflict, WavetagError
 from wavetag.projects.models import MAX_ANNOTATORS, ConflictPolicy, Role, Task
 from wavetag.projects.schemas import SEGMENT_SECONDS, template_names
@@ -22,7 +22,6 @@ from wavetag.projects.services import (
     create_project,
     find_project,
     find_user,
-    update_settings,
 )
 from wavetag.projects.tasks import make_tasks
 
@@ -37,6 +36,16 @@ def _settings(opts: dict[str, Any]) -> dict[str, Any]:
         if opts[name] is not None:
             out[name] = opts[name]
     return out
+
+
+def _selection(opts: dict[str, Any]) -> dict[str, Any] | None:
+    given = {
+        "pattern": opts["records"],
+        "annotation_set": opts["records_with_set"],
+        "sample": opts["sample"],
+        "seed": opts["seed"],
+    }
+    return {k: v for k, v in given.items() if v is not None} or None
 
 
 def _read_schema(what: str, name: str) -> Any:
@@ -93,6 +102,12 @@ class Command(BaseCommand):
             help="an imported annotation set annotators may see (repeatable)",
         )
         create.add_argument("--description", default="")
+        create.add_argument("--records", metavar="GLOB", help="only records named so (1??, v1*)")
+        create.add_argument(
+            "--records-with-set", metavar="SET", help="only records with this annotation set"
+        )
+        create.add_argument("--sample", type=int, metavar="N", help="N records drawn at random")
+        create.add_argument("--seed", type=int, help="the draw's seed (printed when not given)")
         settings = sub.add_parser(
             "settings", help="show a project's workflow settings, or change them"
         )
@@ -198,6 +213,7 @@ class Command(BaseCommand):
             description=opts["description"],
             conflict_policy=opts["conflict_policy"] or ConflictPolicy.ADJUDICATE,
             max_annotators=opts["max_annotators"],
+            records=_selection(opts),
             **_settings(opts),
         )
         n = Task.objects.filter(project=project).count()
@@ -206,6 +222,11 @@ class Command(BaseCommand):
             f"{project.dataset.name}, {n} task{'s' if n != 1 else ''}, "
             f"{project.annotators_per_task} annotators per task"
         )
+        if "seed" in project.record_selection:
+            selection = project.record_selection
+            self.stdout.write(
+                f"records drawn with seed {selection['seed']}: {', '.join(selection['records'])}"
+            )
         self._show_settings(project)
 
     def _settings(self, opts: dict[str, Any]) -> None:
@@ -216,7 +237,7 @@ class Command(BaseCommand):
         if opts["max_annotators"] is not None:
             changes["max_annotators"] = opts["max_annotators"]
         if changes:
-            project = update_settings(project, changes)
+            project = change_settings(project, changes)
         self._show_settings(project)
 
     def _show_settings(self, project: Any) -> None:
