@@ -297,3 +297,35 @@ def _annotation_set(
         chan=np.zeros(n, np.int64),
         num=np.zeros(n, np.int64),
     )
+
+
+def read_edf_annotations(path: str, fs: float, duration: float) -> AnnotationSetData:
+    """Read the EDF+ annotations of a file made for a record imported before (an
+    annotations-only EDF+ file, or another recording's annotations), as one set.
+
+    Parameters
+    ----------
+    path : str
+        The ``.edf``/``.bdf`` file.
+    fs : float
+        Sampling frequency of the record (Hz), for the annotations' sample numbers.
+    duration : float
+        Length of the record in seconds; annotations beyond it are refused.
+
+    Raises
+    ------
+    RecordError
+        If the file cannot be read, holds no annotations or reaches past the record.
+    """
+    header = read_edf_header(path)
+    annotation_signals = [s for s in header.signals if s.is_annotation]
+    if not annotation_signals or header.n_records < 1:
+        raise RecordError(path, "holds no EDF+ annotations")
+    data = _annotation_set(path, _read_annotations(path, header, annotation_signals), header, fs)
+    if len(data) and data.time.max() > duration + _END_TOLERANCE:
+        raise RecordError(
+            path,
+            f"an annotation at {data.time.max():.3f} s lies beyond the end of the record "
+            f"({duration:.3f} s)",
+        )
+    return data

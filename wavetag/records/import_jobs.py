@@ -1,0 +1,102 @@
+"""Uploads too large to import within their request, imported by the worker.
+
+``POST /api/v1/datasets/{name}/records`` stages the files in a private folder and, past
+``settings.UPLOAD_INLINE_MAX`` bytes, queues an :class:`~wavetag.records.models.ImportJob`
+on the tasks framework's queue (``wavetag worker`` runs it, as it runs release builds);
+the client follows it at ``GET /api/v1/import-jobs/{id}``. The staged folder must be on a
+disk the worker sees: WAVETAG_HOME, shared when the worker runs on another machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .importer import ImportResult
+from .models import Dataset, ImportJob
+from .uploads import import_staged
+
+log = logging.getLogger(__name__)
+Status = ImportJob.Status
+
+
+def queue_import(dataset: Dataset, user: Any, folder: Path, *, enqueue: bool = True) -> ImportJob:
+    """A job importing the files staged in ``folder`` into ``dataset``; with ``enqueue``
+    False it is only made (a test then calls :func:`execute_import`)."""
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            dataset=dataset, user=user if getattr(user, "pk", None) else None, folder=str(folder)
+        )
+        if enqueue:
+            # In the same transaction: a worker sees the job only once its row exists.
+            result = run_import.enqueue(job.pk)
+            job.task_id = str(result.id)
+            job.save(update_fields=["task_id"])
+    return job
+
+
+@task()
+def run_import(job_id: int) -> str:
+    """Carry out import job ``job_id``; its row says how it went (never raises for it)."""
+    return execute_import(job_id).status
+
+
+def execute_import(job_id: int) -> ImportJob:
+    """Claim the queued job (queued -> running), import its folder, record the outcome.
+
+    A job already claimed or finished is left alone. Any error fails the job with a
+    readable message (the traceback goes to the log); the staged folder is removed in
+    every case.
+    """
+    claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    job = ImportJob.objects.select_related("dataset", "user").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def found(total: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(total=total)
+
+    def one_done(result: ImportResult) -> None:
+        job.done += 1
+        ImportJob.objects.filter(pk=job_id).update(done=job.done)
+
+    try:
+        outcome = import_staged(
+            Path(job.folder), job.dataset, job.user, on_found=found, on_result=one_done
+        )
+    except Exception as exc:
+        log.exception("import job %s failed", job_id)
+        shutil.rmtree(job.folder, ignore_errors=True)
+        job.status, job.error = Status.FAILED, f"the import stopped: {exc}"
+    else:
+        job.items, job.refused = outcome.items, outcome.refused
+        job.status = Status.DONE if outcome.items else Status.FAILED
+        if not outcome.items:
+            job.error = "nothing could be imported (see refused)"
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "items", "refused", "finished_at"])
+    return job
+
+
+def describe(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "dataset": job.dataset.name,
+        "status": job.status,
+        "total": job.total,
+        "done": job.done,
+        "items": job.items,
+        "refused": job.refused,
+        "error": job.error,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
