@@ -161,7 +161,8 @@ class TestUploadRecords:
 
     def test_nothing_kept_when_every_file_fails(self, w: Any, client: Client) -> None:
         names = ("bad_checksum.hea", "bad_checksum.dat", "empty.hea", "bad_header.edf")
-        status, out = post_files(client, self.url, [w.data / "broken" / n for n in names], w.h["root"])  # fmt: skip
+        paths = [w.data / "broken" / n for n in names]
+        status, out = post_files(client, self.url, paths, w.h["root"])
         assert status == 400, out
         assert {r["file"] for r in out["refused"]} == {
             "bad_checksum.hea",
