@@ -370,6 +370,9 @@ if MAX_UPLOAD < 1 or UPLOAD_INLINE_MAX < 0:
     raise ValueError("WAVETAG_MAX_UPLOAD: at least 1; WAVETAG_UPLOAD_INLINE_MAX: at least 0")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_HANDLERS = ["wavetag.records.upload_handlers.LimitedUploadHandler"]
+# Django's default (100 files a request) is less than a PhysioNet database's files; each
+# file costs one open temporary file while the request is read.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 UPLOAD_DIR = HOME / "uploads"
 
 LOGIN_URL = "login"
