@@ -338,6 +338,25 @@ class TestAnnotationFiles:
         assert [r["file"] for r in out["refused"]] == ["truncated_atr.atr"]
         assert post_files(client, url, [w.tmp / "100.qrs"], w.h["ann"])[0] == 403
 
+    def test_an_edf_plus_annotations_file(self, w: Any, client: Client) -> None:
+        import edfio
+
+        record = self.record(w, client, ["edf/r01.edf"])  # 300 s
+        marks = [edfio.EdfAnnotation(10.5, 2.0, "apnea"), edfio.EdfAnnotation(100, None, "cough")]
+        edfio.Edf([], annotations=marks).write(w.tmp / "r01.events.edf")
+        edfio.Edf([], annotations=[edfio.EdfAnnotation(400, None, "late")]).write(
+            w.tmp / "r01.late.edf"
+        )
+        url = f"/api/v1/records/{record.pk}/annotation-files"
+        paths = [w.tmp / "r01.events.edf", w.tmp / "r01.late.edf"]
+        status, out = post_files(client, url, paths, w.h["keeper"])
+        assert status == 201 and [i["name"] for i in out["items"]] == ["events"], out
+        assert out["refused"][0]["file"] == "r01.late.edf"
+        assert "beyond the end" in out["refused"][0]["error"]
+        events = record.annotation_sets.get(name="events")
+        rows = list(events.items.values_list("time", "duration", "symbol"))
+        assert rows == [(10.5, 2.0, "apnea"), (100.0, 0.0, "cough")]
+
     def test_the_command(self, w: Any, client: Client) -> None:
         record = self.record(w, client, list(MITDB_100))
         shutil.copy(w.data / "mitdb/100.atr", w.tmp / "100.qrs")

@@ -27,7 +27,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 import numpy as np
@@ -317,15 +317,12 @@ def read_edf_annotations(path: str, fs: float, duration: float) -> AnnotationSet
     RecordError
         If the file cannot be read, holds no annotations or reaches past the record.
     """
-    header = read_edf_header(path)
+    header = read_edf_header(path, annotations_only=True)
     annotation_signals = [s for s in header.signals if s.is_annotation]
-    if not annotation_signals or header.n_records < 1:
+    if not annotation_signals:
         raise RecordError(path, "holds no EDF+ annotations")
-    data = _annotation_set(path, _read_annotations(path, header, annotation_signals), header, fs)
-    if len(data) and data.time.max() > duration + _END_TOLERANCE:
-        raise RecordError(
-            path,
-            f"an annotation at {data.time.max():.3f} s lies beyond the end of the record "
-            f"({duration:.3f} s)",
-        )
-    return data
+    records = _read_annotations(path, header, annotation_signals)
+    # Annotations are checked against the record they go with, not this file's own data
+    # records (which last 0 s in an annotations-only file, each with its own onset).
+    as_record = replace(header, plus=False, record_duration=duration / header.n_records)
+    return _annotation_set(path, records, as_record, fs)
