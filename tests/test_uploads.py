@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import tarfile
+import time
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +21,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from wavetag.records.import_jobs import execute_import
 from wavetag.records.models import AnnotationSet, Dataset, ImportJob, Record
@@ -306,6 +310,29 @@ class TestImportJobs:
         job = execute_import(out["job"])
         assert job.status == "failed" and job.refused and job.error
         nothing_left(w)
+
+    def test_a_job_whose_worker_died_is_failed_and_its_files_removed(
+        self, w: Any, client: Client, settings: Any
+    ) -> None:
+        settings.UPLOAD_INLINE_MAX = 0
+        status, out = post_files(client, self.url, [w.data / "edf/r01.edf"], w.h["root"])
+        job = ImportJob.objects.get(pk=out["job"])
+        long_ago = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER + 1)
+        ImportJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=long_ago)
+        _, body = call(client, "get", out["url"], w.h["root"])
+        assert body["status"] == "failed" and "no sign of life" in body["error"]
+        nothing_left(w)
+
+    def test_leftovers_of_killed_uploads_are_swept(self, w: Any, client: Client) -> None:
+        w.uploads.mkdir()
+        (w.uploads / "import-killed").mkdir()
+        (w.uploads / "half.upload").write_bytes(b"x")
+        for entry in w.uploads.iterdir():
+            os.utime(entry, (time.time() - 2 * 86400,) * 2)
+        (w.uploads / "import-recent").mkdir()
+        status, _ = post_files(client, self.url, [w.data / "edf/r01.edf"], w.h["root"])
+        assert status == 201
+        assert [p.name for p in w.uploads.iterdir()] == ["import-recent"]
 
 
 class TestAnnotationFiles:

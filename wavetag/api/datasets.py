@@ -18,7 +18,7 @@ from ninja import Field, Router, Schema
 from wavetag.errors import InvalidInput, NotAllowed, WavetagError
 from wavetag.projects import access
 from wavetag.records.access import MAX_ID, can_see_everything
-from wavetag.records.import_jobs import describe, queue_import
+from wavetag.records.import_jobs import describe, fail_dead_imports, queue_import
 from wavetag.records.models import Dataset, ImportJob
 from wavetag.records.upload_handlers import upload_too_large
 from wavetag.records.uploads import (
@@ -248,6 +248,8 @@ def post_records(request: HttpRequest, name: str) -> Any:
 )
 def get_import_job(request: HttpRequest, job_id: int) -> Any:
     user = api_user(request)
+    # A job whose worker died is failed here, with its reason, rather than running for ever.
+    fail_dead_imports()
     job = (
         ImportJob.objects.select_related("dataset")
         .filter(pk=job_id if 0 < job_id <= MAX_ID else 0)

@@ -14,9 +14,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+
+from wavetag.analysis.workers import Ticker, dead_after
 
 from .importer import ImportResult
 from .models import Dataset, ImportJob
@@ -54,12 +57,22 @@ def execute_import(job_id: int) -> ImportJob:
     readable message (the traceback goes to the log); the staged folder is removed in
     every case.
     """
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()
+        status=Status.RUNNING, started_at=now, heartbeat_at=now
     )
     job = ImportJob.objects.select_related("dataset", "user").get(pk=job_id)
     if not claimed:
         return job
+    if transaction.get_connection().in_atomic_block:
+        # Called inside a transaction (a test): another connection could not see the job.
+        return _carry_out(job)
+    with _Heartbeat(job_id):
+        return _carry_out(job)
+
+
+def _carry_out(job: ImportJob) -> ImportJob:
+    job_id = job.pk
 
     def found(total: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(total=total)
@@ -84,6 +97,45 @@ def execute_import(job_id: int) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "items", "refused", "finished_at"])
     return job
+
+
+class _Heartbeat(Ticker):
+    """While the ``with`` block runs, touch import job ``job_id``'s heartbeat."""
+
+    name = "import-heartbeat"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+
+    def beat(self) -> None:
+        ImportJob.objects.filter(pk=self.job_id, status=Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+
+
+def fail_dead_imports() -> int:
+    """Fail the running jobs whose heartbeat is older than WORKER_DEAD_AFTER (their worker
+    was killed or lost its machine) and remove their staged files; return how many.
+
+    What the job had imported stays (each record was published whole); the records it had
+    not reached were not imported: the uploader is told to send those again.
+    """
+    stale = timezone.now() - dead_after()
+    dead = list(ImportJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=stale))
+    failed = 0
+    for job in dead:
+        failed += ImportJob.objects.filter(
+            pk=job.pk, status=Status.RUNNING, heartbeat_at__lt=stale
+        ).update(
+            status=Status.FAILED,
+            error=f"the worker gave no sign of life for more than {settings.WORKER_DEAD_AFTER:g}"
+            " s (killed, out of memory, or its machine went down): records not listed as "
+            "imported were not, upload them again",
+            finished_at=timezone.now(),
+        )
+        shutil.rmtree(job.folder, ignore_errors=True)
+    return failed
 
 
 def describe(job: ImportJob) -> dict[str, Any]:

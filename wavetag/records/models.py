@@ -213,6 +213,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched every few seconds while the job runs: a job whose worker died stops being
+    # touched and is failed once WORKER_DEAD_AFTER old (see import_jobs.fail_dead_imports).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

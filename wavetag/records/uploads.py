@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from wavetag.signal.recording import AnnotationSetData, RecordError
 from .access import can_see_everything
 from .archives import ArchiveError, is_archive, unpack
 from .importer import ImportResult, import_paths, insert_annotations
-from .models import AnnotationSet, Dataset, Record
+from .models import AnnotationSet, Dataset, ImportJob, Record
 
 LOOSE = "files"
 # An archive may unpack to this many times the upload's limit (ECG compresses ~3:1).
@@ -100,7 +101,34 @@ def uploadable_dataset(name: str) -> Dataset:
 def new_folder(prefix: str) -> Path:
     """A private folder (mode 700) under UPLOAD_DIR for one upload."""
     settings.UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    sweep_uploads()
     return Path(tempfile.mkdtemp(prefix=prefix, dir=settings.UPLOAD_DIR))
+
+
+def sweep_uploads(older_than_seconds: float = 24 * 3600) -> list[str]:
+    """Remove what a killed server or worker left in UPLOAD_DIR (staged folders, files
+    half received) once older than a day, except the folders of jobs still waiting or
+    running; return the names removed."""
+    root = Path(settings.UPLOAD_DIR)
+    if not root.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    active = ImportJob.Status.QUEUED, ImportJob.Status.RUNNING
+    folders = ImportJob.objects.filter(status__in=active).values_list("folder", flat=True)
+    kept = {Path(f).name for f in folders}
+    removed = []
+    for entry in root.iterdir():
+        try:
+            old = entry.lstat().st_mtime < cutoff
+        except FileNotFoundError:
+            continue
+        if old and entry.name not in kept:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed
 
 
 def stage(files: Iterable[Upload], folder: Path) -> list[dict[str, str]]:
