@@ -266,6 +266,19 @@ class TestUploadRecords:
             response = strict.post(self.url, {"files": [f]})
         assert response.status_code == 403
         nothing_left(w)
+        strict.get("/")  # sets the CSRF cookie
+        token = strict.cookies["csrftoken"].value
+        with open(w.data / "edf/r01.edf", "rb") as f:
+            response = strict.post(self.url, {"files": [f]}, HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == 201, response.content
+
+    def test_a_record_already_in_the_dataset_is_refused(self, w: Any, client: Client) -> None:
+        paths = [w.data / p for p in MITDB_100]
+        assert post_files(client, self.url, paths, w.h["root"])[0] == 201
+        status, out = post_files(client, self.url, paths, w.h["root"])
+        assert status == 400 and out["refused"][0]["file"] == "100.hea"
+        assert "already in dataset uploads" in out["refused"][0]["error"]
+        assert Record.objects.count() == 1
 
 
 class TestImportJobs:
