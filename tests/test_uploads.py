@@ -213,6 +213,15 @@ class TestUploadRecords:
         assert status == 400 and "big.dat" in out["refused"][0]["error"]
         nothing_left(w)
 
+    def test_an_archive_of_too_many_members_is_refused(self, w: Any, client: Client) -> None:
+        archive = w.tmp / "many.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for n in range(20_001):
+                zf.writestr(f"m{n}", b"")
+        status, out = post_files(client, self.url, [archive], w.h["root"])
+        assert status == 400 and "20001 members" in out["refused"][0]["error"], out
+        nothing_left(w)
+
     def test_an_upload_past_the_limit_answers_413(
         self, w: Any, client: Client, settings: Any
     ) -> None:

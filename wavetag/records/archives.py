@@ -101,6 +101,7 @@ def unpack(archive_path: Path, folder: Path, max_bytes: int) -> None:
     budget = _Budget(max_bytes)
     try:
         if zipfile.is_zipfile(archive_path):
+            _check_zip_entries(archive_path)
             with zipfile.ZipFile(archive_path) as zf:
                 _write(_members_zip(zf), folder, budget, max_bytes)
         else:
@@ -116,6 +117,20 @@ def unpack(archive_path: Path, folder: Path, max_bytes: int) -> None:
             raise
         raise ArchiveError(f"cannot be unpacked ({exc})") from None
     _drop_single_top_folder(folder)
+
+
+def _check_zip_entries(path: Path) -> None:
+    """Refuse a zip declaring more than MAX_MEMBERS entries before ``ZipFile`` reads its
+    directory: it builds an object per entry, and a directory of millions fits in an
+    upload. The count is read from the end record (``zipfile``'s own reader of it)."""
+    read_end = getattr(zipfile, "_EndRecData", None)
+    if read_end is None:
+        return
+    with open(path, "rb") as f:
+        end = read_end(f)
+    total = end[getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)] if end else 0
+    if total > MAX_MEMBERS:
+        raise ArchiveError(f"declares {total} members, more than {MAX_MEMBERS}")
 
 
 def _write(
