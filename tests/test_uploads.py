@@ -175,6 +175,17 @@ class TestUploadRecords:
         }
         nothing_left(w)
 
+    def test_files_without_records_are_named(self, w: Any, client: Client) -> None:
+        archive = zip_of(w.tmp / "notes", w.tmp / "notes.zip", {"README.md": w.data / "README.md"})
+        paths = [archive, w.data / "mitdb/105.atr"]
+        status, out = post_files(client, self.url, paths, w.h["root"])
+        assert status == 400
+        assert {r["file"]: r["error"] for r in out["refused"]} == {
+            "105.atr": "goes with no record uploaded (send its .hea or .edf too)",
+            "notes.zip": "holds no record",
+        }
+        nothing_left(w)
+
     def test_an_archive_climbing_out_is_refused(self, w: Any, client: Client) -> None:
         archive = w.tmp / "evil.zip"
         with zipfile.ZipFile(archive, "w") as zf:

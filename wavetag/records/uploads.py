@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.signal.io.annotations import read_annotation_file
@@ -33,7 +34,7 @@ from wavetag.signal.io.edf import read_edf_annotations
 from wavetag.signal.io.paths import plain_name_problem
 from wavetag.signal.recording import AnnotationSetData, RecordError
 
-from .access import can_see_everything
+from .access import MAX_ID, can_see_everything
 from .archives import ArchiveError, is_archive, unpack
 from .importer import ImportResult, import_paths, insert_annotations
 from .models import AnnotationSet, Dataset, ImportJob, Record
@@ -88,8 +89,6 @@ def create_dataset(name: Any, description: Any = "") -> Dataset:
 
 
 def uploadable_dataset(name: str) -> Dataset:
-    from django.http import Http404
-
     dataset = Dataset.objects.filter(name=name).first()
     if dataset is None:
         raise Http404(f"No dataset named {name!r}")
@@ -210,6 +209,11 @@ def import_staged(
         for result in results:
             if result.status == "imported":
                 outcome.items.append({"id": result.record_id, "name": result.name})
+            elif Path(result.path) == loose:
+                continue  # no record among the loose files: each was refused above
+            elif Path(result.path) in roots:
+                shown = roots[Path(result.path)].removesuffix(": ")
+                outcome.refused.append({"file": shown, "error": "holds no record"})
             else:
                 file, error = _shown(result, roots)
                 outcome.refused.append({"file": file, "error": error})
@@ -247,10 +251,6 @@ def _shown(result: ImportResult, roots: dict[Path, str]) -> tuple[str, str]:
 
 def record_for_manager(user: Any, record_id: int) -> Record:
     """The record, for a dataset manager (others were refused before: 403)."""
-    from django.http import Http404
-
-    from .access import MAX_ID
-
     record = (
         Record.objects.select_related("dataset")
         .filter(pk=record_id if 0 < record_id <= MAX_ID else 0)
