@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from wavetag.records.import_jobs import execute_import
+from wavetag.analysis.import_jobs import execute_import
 from wavetag.records.models import AnnotationSet, Dataset, ImportJob, Record
 from wavetag.records.uploads import create_dataset
 from wavetag.signal import store as wstore

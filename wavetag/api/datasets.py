@@ -15,10 +15,10 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
+from wavetag.analysis.import_jobs import describe, fail_dead_imports, queue_import
 from wavetag.errors import InvalidInput, NotAllowed, WavetagError
 from wavetag.projects import access
 from wavetag.records.access import MAX_ID, can_see_everything
-from wavetag.records.import_jobs import describe, fail_dead_imports, queue_import
 from wavetag.records.models import Dataset, ImportJob
 from wavetag.records.upload_handlers import upload_too_large
 from wavetag.records.uploads import (

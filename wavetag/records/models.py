@@ -214,7 +214,7 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Touched every few seconds while the job runs: a job whose worker died stops being
-    # touched and is failed once WORKER_DEAD_AFTER old (see import_jobs.fail_dead_imports).
+    # touched and is failed once WORKER_DEAD_AFTER old (wavetag.analysis.import_jobs).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,5 +1,8 @@
 """Uploads too large to import within their request, imported by the worker.
 
+Here, beside the analysis runs, because the worker's machinery (heartbeats, dead workers)
+lives here; the import itself is the records app's (``wavetag.records.uploads``).
+
 ``POST /api/v1/datasets/{name}/records`` stages the files in a private folder and, past
 ``settings.UPLOAD_INLINE_MAX`` bytes, queues an :class:`~wavetag.records.models.ImportJob`
 on the tasks framework's queue (``wavetag worker`` runs it, as it runs release builds);
@@ -19,11 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from wavetag.analysis.workers import Ticker, dead_after
+from wavetag.records.importer import ImportResult
+from wavetag.records.models import Dataset, ImportJob
+from wavetag.records.uploads import import_staged
 
-from .importer import ImportResult
-from .models import Dataset, ImportJob
-from .uploads import import_staged
+from .workers import Ticker, dead_after
 
 log = logging.getLogger(__name__)
 Status = ImportJob.Status
