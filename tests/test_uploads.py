@@ -434,3 +434,19 @@ class TestAnnotationFiles:
                 "--dataset", "uploads", stdout=io.StringIO(), stderr=err,
             )  # fmt: skip
         assert "'atr' already" in err.getvalue()
+
+
+class TestServer:
+    def test_waitress_takes_bodies_up_to_the_upload_limit(
+        self, settings: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import waitress
+
+        from wavetag.web.management.commands import serve
+
+        settings.MAX_UPLOAD = 5_000_000_000  # past waitress's own 1 GB default
+        seen: dict[str, Any] = {}
+        monkeypatch.setattr(waitress, "serve", lambda app, **kw: seen.update(kw))
+        monkeypatch.setattr(serve, "raise_open_files", lambda n: None)
+        serve.run_waitress(serve.Limits(threads=2, connections=10, idle_s=30), port=0)
+        assert seen["max_request_body_size"] > settings.MAX_UPLOAD
