@@ -309,6 +309,7 @@ class TestImportJobs:
     ) -> None:
         settings.UPLOAD_INLINE_MAX = 1000
         paths = [w.data / p for p in MITDB_100] + [w.data / "broken/empty.hea"]
+        paths.append(w.data / "mitdb/100.atr")  # refused when staged, reported by the job
         status, out = post_files(client, self.url, paths, w.h["keeper"])
         assert status == 202 and out["url"] == f"/api/v1/import-jobs/{out['job']}"
         assert not Record.objects.exists()
@@ -321,7 +322,8 @@ class TestImportJobs:
         status, job = call(client, "get", out["url"], w.h["keeper"])
         assert job["status"] == "done" and job["total"] == 2 and job["done"] == 2
         assert [i["name"] for i in job["items"]] == ["100"]
-        assert [r["file"] for r in job["refused"]] == ["empty.hea"]
+        assert [r["file"] for r in job["refused"]] == ["100.atr", "empty.hea"]
+        assert job["refused"][0]["error"] == "sent twice in one upload"
         assert Record.objects.get(name="100").dataset == w.dataset
         assert not any(w.uploads.iterdir())
 

@@ -32,12 +32,23 @@ log = logging.getLogger(__name__)
 Status = ImportJob.Status
 
 
-def queue_import(dataset: Dataset, user: Any, folder: Path, *, enqueue: bool = True) -> ImportJob:
-    """A job importing the files staged in ``folder`` into ``dataset``; with ``enqueue``
-    False it is only made (a test then calls :func:`execute_import`)."""
+def queue_import(
+    dataset: Dataset,
+    user: Any,
+    folder: Path,
+    *,
+    refused: list[dict[str, str]] | None = None,
+    enqueue: bool = True,
+) -> ImportJob:
+    """A job importing the files staged in ``folder`` into ``dataset``; ``refused``, the
+    files refused already when staged. With ``enqueue`` False it is only made (a test then
+    calls :func:`execute_import`)."""
     with transaction.atomic():
         job = ImportJob.objects.create(
-            dataset=dataset, user=user if getattr(user, "pk", None) else None, folder=str(folder)
+            dataset=dataset,
+            user=user if getattr(user, "pk", None) else None,
+            folder=str(folder),
+            refused=refused or [],
         )
         if enqueue:
             # In the same transaction: a worker sees the job only once its row exists.
@@ -93,12 +104,15 @@ def _carry_out(job: ImportJob) -> ImportJob:
         shutil.rmtree(job.folder, ignore_errors=True)
         job.status, job.error = Status.FAILED, f"the import stopped: {exc}"
     else:
-        job.items, job.refused = outcome.items, outcome.refused
+        # Files refused when the upload was staged come first, as within a request.
+        job.items, job.refused = outcome.items, [*job.refused, *outcome.refused]
         job.status = Status.DONE if outcome.items else Status.FAILED
         if not outcome.items:
             job.error = "nothing could be imported (see refused)"
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "items", "refused", "finished_at"])
+    # Paths naming no record are reported without being counted as found.
+    job.total = max(job.total, job.done)
+    job.save(update_fields=["status", "error", "items", "refused", "total", "finished_at"])
     return job
 
 

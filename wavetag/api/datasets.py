@@ -224,17 +224,15 @@ def post_records(request: HttpRequest, name: str) -> Any:
     folder = new_folder("import-")
     try:
         refused = stage(files, folder)
+        if size > settings.UPLOAD_INLINE_MAX:
+            job = queue_import(dataset, user, folder, refused=refused)
+            return Status(202, {"job": job.pk, "url": f"/api/v1/import-jobs/{job.pk}"})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         for upload in files:
             upload.close()
-    if size > settings.UPLOAD_INLINE_MAX:
-        job = queue_import(dataset, user, folder)
-        if refused:
-            ImportJob.objects.filter(pk=job.pk).update(refused=refused)
-        return Status(202, {"job": job.pk, "url": f"/api/v1/import-jobs/{job.pk}"})
     outcome = import_staged(folder, dataset, user)
     outcome.refused = refused + outcome.refused
     return _answer(outcome, "record")
