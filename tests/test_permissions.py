@@ -17,6 +17,7 @@ from wavetag.annotations.services import post_to_discussion, save_annotation
 from wavetag.projects.access import task_access
 from wavetag.projects.builtin import ICU_ALARM
 from wavetag.projects.models import Task
+from wavetag.records.models import ImportJob
 
 from .factories import bearer, call, icu_team, make_member, make_project
 
@@ -58,6 +59,8 @@ def world(icu_alarms: Any, ecg_record: Any) -> Any:
     # A finished release build: a new one may be asked for, this one has nothing to download.
     w.build = ReleaseBuild.objects.create(project=w.project, status="failed", message="failed")
     w.key, _ = create_token(w.ann1, "spare")
+    # An import job the project admin started (while granted dataset management).
+    w.job = ImportJob.objects.create(dataset=w.project.dataset, user=w.lead, status="done")
     return w
 
 
@@ -175,6 +178,13 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
         (401, 403, 404, 409, 409, 409),
     ),
     ("get", "/api/v1/datasets", None, (401, 200, 200, 200, 200, 200)),
+    # Dataset managers only (site admins; nobody here was granted records.manage_datasets).
+    ("post", "/api/v1/datasets", {"name": "new"}, (401, 403, 403, 403, 403, 201)),
+    # The role check, then a JSON body where files are expected (400).
+    ("post", "/api/v1/datasets/{D}/records", {}, (401, 403, 403, 403, 403, 400)),
+    ("post", "/api/v1/records/{R}/annotation-files", {}, (401, 403, 403, 403, 403, 400)),
+    # Its creator (the project admin) and site admins only; others learn nothing (404).
+    ("get", "/api/v1/import-jobs/{J}", None, (401, 404, 404, 404, 200, 200)),
     ("get", "/api/v1/records/{R}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/records/{R}/window?start=290&end=300", None, (401, 200, 404, 200, 200, 200)),
 ]
@@ -194,6 +204,8 @@ def fill(url: str, w: Any) -> str:
         R=w.task.record_id,
         B=w.build.pk,
         K=w.key.prefix,
+        D=w.project.dataset.name,
+        J=w.job.pk,
     )
 
 
@@ -218,8 +230,14 @@ class TestPermissionMatrix:
             (m, u.replace("{A}", "{annotation_id}").replace("{B}", "{release_id}"))
             for m, u in covered
         }
+        covered = {
+            (m, u.replace("{D}", "{name}").replace("{J}", "{job_id}").replace("{R}", "{record_id}"))
+            for m, u in covered
+        }
+        workflow = ("/api/v1/projects", "/api/v1/tasks", "/api/v1/annotations/", "/api/v1/datasets")
         for path, operations in schema["paths"].items():
-            if not path.startswith(("/api/v1/projects", "/api/v1/tasks", "/api/v1/annotations/")):
+            uploads = path.startswith("/api/v1/import-jobs") or path.endswith("/annotation-files")
+            if not (path.startswith(workflow) or uploads):
                 continue
             for method in operations:
                 assert (method, path) in covered, (method, path)

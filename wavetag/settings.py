@@ -20,6 +20,10 @@ WAVETAG_EMAIL_URL     smtp://user:password@host:587 (STARTTLS) or smtps://...:46
 WAVETAG_EMAIL_FROM    sender of password-reset and invitation mail (wavetag@localhost)
 WAVETAG_BASE_URL      the site's address for links in mail sent by commands (http://localhost:8000)
 WAVETAG_MAX_BODY_MB   largest JSON or form body, MB (2.5); larger ones answer 413
+WAVETAG_MAX_UPLOAD    largest upload of records or annotation files, bytes (4000000000);
+                      counted while the body streams to disk, larger ones answer 413
+WAVETAG_UPLOAD_INLINE_MAX uploads up to this many bytes are imported within the request
+                      (100000000); larger ones by the worker, followed as an import job
 WAVETAG_LOG_LEVEL     log level of the server (WARNING)
 WAVETAG_TIME_ZONE     the site's IANA time zone (UTC): where leaderboard days and periods begin
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
@@ -357,6 +361,19 @@ TRUSTED_PROXIES = networks("WAVETAG_TRUSTED_PROXIES")
 # Largest request body read into memory (JSON, forms), MB; uploaded files are streamed to
 # disk and are not counted here. A larger body answers 413 naming the limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = round(float(os.environ.get("WAVETAG_MAX_BODY_MB") or "2.5") * 1e6)
+
+# Uploaded files go to disk under WAVETAG_HOME as they arrive (never held in memory beyond
+# one chunk), counted against WAVETAG_MAX_UPLOAD by wavetag.records.upload_handlers.
+MAX_UPLOAD = int(os.environ.get("WAVETAG_MAX_UPLOAD") or 4_000_000_000)
+UPLOAD_INLINE_MAX = int(os.environ.get("WAVETAG_UPLOAD_INLINE_MAX") or 100_000_000)
+if MAX_UPLOAD < 1 or UPLOAD_INLINE_MAX < 0:
+    raise ValueError("WAVETAG_MAX_UPLOAD: at least 1; WAVETAG_UPLOAD_INLINE_MAX: at least 0")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_HANDLERS = ["wavetag.records.upload_handlers.LimitedUploadHandler"]
+# Django's default (100 files a request) is less than a PhysioNet database's files; each
+# file costs one open temporary file while the request is read.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+UPLOAD_DIR = HOME / "uploads"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -137,13 +137,15 @@ def sweep_dead_jobs() -> int:
 Job = TypeVar("Job", bound=models.Model)
 
 
-def queue_job(create: Callable[[], Job], task: Any, conflict: Callable[[], str]) -> Job:
+def queue_job(
+    create: Callable[[], Job], task: Any, conflict: Callable[[], str] | None = None
+) -> Job:
     """Make a job's row with ``create`` and put ``task`` (a django-tasks task taking the
     row's id; None to only make the row) on the queue, in one transaction, so that a worker
     sees the job only once its row exists and a row never waits for a job that is not there.
 
-    The row's model keeps at most one active row per object (a unique constraint): when
-    ``create`` breaks it, the request is refused with :class:`StateConflict` and the
+    When the row's model keeps at most one active row per object (a unique constraint)
+    and ``create`` breaks it, the request is refused with :class:`StateConflict` and the
     message ``conflict()`` gives (called then, so that it can name the active row).
     """
     try:
@@ -154,6 +156,8 @@ def queue_job(create: Callable[[], Job], task: Any, conflict: Callable[[], str])
                 row.task_id = str(result.id)  # type: ignore[attr-defined]
                 row.save(update_fields=["task_id"])
     except IntegrityError:
+        if conflict is None:
+            raise
         raise StateConflict(conflict()) from None
     return row
 

@@ -180,6 +180,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 from .accounts import router as accounts_router  # noqa: E402
 from .analysis import router as analysis_router  # noqa: E402
 from .beats import router as beats_router  # noqa: E402
+from .datasets import router as datasets_router  # noqa: E402
 from .editing import router as editing_router  # noqa: E402
 from .projects import router as projects_router  # noqa: E402
 from .records import router as records_router  # noqa: E402
@@ -188,6 +189,7 @@ from .review import router as review_router  # noqa: E402
 from .tasks import router as tasks_router  # noqa: E402
 from .training import router as training_router  # noqa: E402
 
+api.add_router("/", datasets_router)
 api.add_router("/", records_router)
 api.add_router("/", accounts_router)
 api.add_router("/", projects_router)

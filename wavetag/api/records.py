@@ -70,18 +70,6 @@ class RecordDetail(RecordOut):
     comments: str | None = Field(None, description="header comments; site admins only")
 
 
-class DatasetOut(Schema):
-    id: int
-    name: str
-    description: str
-    records: int
-
-
-class DatasetList(Schema):
-    items: list[DatasetOut]
-    count: int
-
-
 class WindowChannel(Schema):
     index: int
     name: str
@@ -134,15 +122,6 @@ def _record_out(record: Record) -> dict[str, Any]:
             for c in record.channels.all()
         ],
     }
-
-
-@router.get("/datasets", response=DatasetList, summary="Datasets you may see")
-def list_datasets(request: HttpRequest) -> dict[str, Any]:
-    from django.db.models import Count
-
-    qs = access.visible_datasets(api_user(request)).annotate(n=Count("records"))
-    items = [{"id": d.pk, "name": d.name, "description": d.description, "records": d.n} for d in qs]
-    return {"items": items, "count": len(items)}
 
 
 @router.get("/records", response=RecordList, summary="Records you may see")

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AnnotationEdit, AnnotationSet, Channel, Dataset, Record
+from .models import AnnotationEdit, AnnotationSet, Channel, Dataset, ImportJob, Record
 
 
 class ReadOnlyMixin:
@@ -66,3 +66,12 @@ class AnnotationEditAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Uploads imported by the worker: what came of them, as the uploader sees it."""
+
+    list_display = ("dataset", "user", "status", "done", "total", "created_at", "finished_at")
+    list_filter = ("status",)
+    exclude = ("folder",)

@@ -33,6 +33,9 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Dataset managers make datasets and upload records and annotation files over HTTP
+        # (site admins may anyway): ``wavetag user grant-datasets USER`` or the admin site.
+        permissions = [("manage_datasets", "Can create datasets and upload records")]
 
     def __str__(self) -> str:
         return self.name
@@ -193,3 +196,43 @@ class AnnotationEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.op} on {self.annotation_set} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportJob(models.Model):
+    """An upload too large to import within its request, imported by the worker.
+
+    The uploaded files wait in ``folder`` (a private folder under WAVETAG_HOME) until the
+    worker imports them; the folder is removed when the job ends, done or failed.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="import_jobs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    folder = models.CharField(max_length=1024, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="tasks framework result id")
+    # Records found and records done so far: the progress shown while it runs.
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    items = models.JSONField(default=list, blank=True)
+    refused = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched every few seconds while the job runs: a job whose worker died stops being
+    # touched and is failed once WORKER_DEAD_AFTER old (wavetag.analysis.import_jobs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import into {self.dataset.name} ({self.status})"

@@ -27,7 +27,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 import numpy as np
@@ -297,3 +297,32 @@ def _annotation_set(
         chan=np.zeros(n, np.int64),
         num=np.zeros(n, np.int64),
     )
+
+
+def read_edf_annotations(path: str, fs: float, duration: float) -> AnnotationSetData:
+    """Read the EDF+ annotations of a file made for a record imported before (an
+    annotations-only EDF+ file, or another recording's annotations), as one set.
+
+    Parameters
+    ----------
+    path : str
+        The ``.edf``/``.bdf`` file.
+    fs : float
+        Sampling frequency of the record (Hz), for the annotations' sample numbers.
+    duration : float
+        Length of the record in seconds; annotations beyond it are refused.
+
+    Raises
+    ------
+    RecordError
+        If the file cannot be read, holds no annotations or reaches past the record.
+    """
+    header = read_edf_header(path, annotations_only=True)
+    annotation_signals = [s for s in header.signals if s.is_annotation]
+    if not annotation_signals:
+        raise RecordError(path, "holds no EDF+ annotations")
+    records = _read_annotations(path, header, annotation_signals)
+    # Annotations are checked against the record they go with, not this file's own data
+    # records (which last 0 s in an annotations-only file, each with its own onset).
+    as_record = replace(header, plus=False, record_duration=duration / header.n_records)
+    return _annotation_set(path, records, as_record, fs)

@@ -147,8 +147,12 @@ def _parse_signals(path: str, block: bytes, ns: int, bdf: bool) -> list[EdfSigna
     return signals
 
 
-def read_edf_header(path: str) -> EdfHeader:
+def read_edf_header(path: str, *, annotations_only: bool = False) -> EdfHeader:
     """Read and check the header of an EDF/BDF file, and the file's size.
+
+    With ``annotations_only``, the file may hold annotations and no signal, with data
+    records of no duration (as EDF+ allows for annotation files); otherwise both are
+    refused.
 
     Steps:
 
@@ -177,12 +181,12 @@ def read_edf_header(path: str) -> EdfHeader:
         if size < 256:
             raise RecordError(path, f"file is {size} bytes long, too short for an EDF header")
         head = f.read(256)
-        header = _parse_fixed_part(path, head)
+        header = _parse_fixed_part(path, head, annotations_only)
         ns = _integer(path, "number of signals", head[252:256])
         if size < header.header_bytes:
             raise RecordError(path, f"file is truncated inside the signal headers ({size} bytes)")
         header.signals = _parse_signals(path, _read(f, 256 * ns), ns, header.bdf)
-    if all(s.is_annotation for s in header.signals):
+    if all(s.is_annotation for s in header.signals) and not annotations_only:
         raise RecordError(path, "file holds annotations only, no signals")
     record_bytes = header.record_samples * header.sample_bytes
     expected = header.header_bytes + header.n_records * record_bytes
@@ -205,7 +209,7 @@ def _read(f: BinaryIO, size: int) -> bytes:
     return data
 
 
-def _parse_fixed_part(path: str, head: bytes) -> EdfHeader:
+def _parse_fixed_part(path: str, head: bytes, annotations_only: bool = False) -> EdfHeader:
     version = head[0:8]
     if version == b"\xffBIOSEMI":
         bdf = True
@@ -239,7 +243,7 @@ def _parse_fixed_part(path: str, head: bytes) -> EdfHeader:
     if n_records <= 0:
         raise RecordError(path, f"file holds {n_records} data records")
     record_duration = _number(path, "duration of a data record", head[244:252])
-    if record_duration <= 0:
+    if record_duration < 0 or (record_duration == 0 and not annotations_only):
         raise RecordError(
             path, f"data records last {record_duration:g} s; EDF signals need a positive duration"
         )

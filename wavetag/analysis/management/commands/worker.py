@@ -1,5 +1,5 @@
 """wavetag worker [--batch] [--interval S]: run the background jobs (automatic analysis,
-release bundles).
+release bundles, large uploads' imports).
 
 The database worker of the tasks framework (``db_worker``): it claims queued jobs from the
 database one at a time, so several workers on several machines can share one queue.
@@ -38,8 +38,8 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 class Command(BaseCommand):
     help = (
-        "Run background jobs (automatic analysis, release bundles) from the database queue "
-        "until stopped."
+        "Run background jobs (automatic analysis, release bundles, uploads) from the database "
+        "queue until stopped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

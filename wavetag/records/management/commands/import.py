@@ -1,4 +1,5 @@
-"""wavetag import PATH... [--dataset NAME] | wavetag import --physionet DB [--records R...]"""
+"""wavetag import PATH... [--dataset NAME] | wavetag import --physionet DB [--records R...]
+| wavetag import --annotations-only PATH... --dataset NAME"""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from wavetag.errors import WavetagError
 from wavetag.records import physionet
 from wavetag.records.datasets import fill_about
 from wavetag.records.importer import ImportResult, import_paths
 from wavetag.records.models import Dataset
+from wavetag.records.uploads import add_annotation_paths
 from wavetag.signal.recording import RecordingSource
 
 # Records shorter than this import too fast for a progress bar to be worth drawing.
@@ -53,6 +56,12 @@ class Command(BaseCommand):
             help="sampling rate of CSV files that have no time column",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+        parser.add_argument(
+            "--annotations-only",
+            action="store_true",
+            help="add annotation files (100.qrs, r01.events.edf) to the records of --dataset "
+            "they are named after, as new sets; an existing set is never replaced",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         paths: list[str] = list(opts["paths"])
@@ -61,6 +70,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         dataset = opts["dataset"]
         downloaded = None
+        if opts["annotations_only"]:
+            self._annotations_only(paths, dataset)
+            return
         if opts["physionet"]:
             try:
                 downloaded = physionet.download(opts["physionet"], opts["records"])
@@ -117,6 +129,24 @@ class Command(BaseCommand):
                 f"        warning: no licence found for {name}: set it with "
                 f"wavetag dataset set {name!r} --licence TEXT"
             )
+
+    def _annotations_only(self, paths: list[str], dataset_name: str | None) -> None:
+        if not dataset_name or not paths:
+            raise CommandError("--annotations-only needs PATH... and --dataset NAME")
+        dataset = Dataset.objects.filter(name=dataset_name).first()
+        if dataset is None:
+            raise CommandError(f"no dataset named {dataset_name!r}")
+        try:
+            outcome = add_annotation_paths(dataset, paths)
+        except WavetagError as exc:
+            raise CommandError(str(exc)) from None
+        for item in outcome.items:
+            self.stdout.write(f"ok      set {item['name']} added")
+        for refused in outcome.refused:
+            self.stderr.write(f"FAILED  {refused['file']}: {refused['error']}")
+        self.stdout.write(f"{len(outcome.items)} sets added, {len(outcome.refused)} refused")
+        if outcome.refused or not outcome.items:
+            sys.exit(1)
 
 
 def _progress_bar(source: RecordingSource) -> Any:

@@ -139,6 +139,7 @@ def raise_open_files(connections: int) -> None:
 
 
 def run_waitress(limits: Limits, **where: Any) -> None:
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
     from wavetag.wsgi import application
@@ -155,6 +156,9 @@ def run_waitress(limits: Limits, **where: Any) -> None:
         ident="wavetag",
         # Window responses are small; do not let waitress buffer them to disk.
         outbuf_overflow=16 * 1024 * 1024,
+        # waitress refuses bodies over 1 GB by default; uploads are bounded by
+        # WAVETAG_MAX_UPLOAD instead (plus room for the multipart framing).
+        max_request_body_size=settings.MAX_UPLOAD + 1024 * 1024,
         _quiet=True,
         **where,
     )
