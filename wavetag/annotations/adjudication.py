@@ -12,8 +12,9 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from wavetag.errors import NotAllowed, StateConflict, WavetagError
-from wavetag.projects.access import TaskAccess, shown_status, task_access
+from wavetag.projects.access import TaskAccess, role_in, shown_status, task_access
 from wavetag.projects.models import Project, Role, Task, TaskStatus
+from wavetag.projects.teams import other_teams_tasks
 
 from .models import AdjudicationSkip, Flag
 
@@ -50,7 +51,8 @@ def skip_adjudication(task: Task, user: Any) -> None:
 
 def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
     """Tasks waiting for this adjudicator: in conflict (for any reason), or decided with
-    an open flag or change request; never one they annotated or skipped."""
+    an open flag or change request; never one they annotated or skipped, nor (in a
+    project with teams) one of another team unless they are a project admin."""
     # A request about a hidden gold check is nobody's task to decide.
     flagged = Flag.objects.filter(
         annotation__task__project=project, annotation__gold=False, resolved_at__isnull=True
@@ -60,6 +62,7 @@ def adjudication_queue(project: Project, user: Any) -> QuerySet[Task]:
         .filter(Q(status=TaskStatus.CONFLICT) | Q(status__in=TaskStatus.final(), id__in=flagged))
         .exclude(assignments__user=user)
         .exclude(skips__user=user)
+        .exclude(id__in=other_teams_tasks(project, user, role_in(user, project)).values("id"))
         .select_related("record")
         .order_by("id")
     )

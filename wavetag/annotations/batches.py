@@ -11,6 +11,11 @@ How a task never gets more than k annotators, even when many people claim at onc
    re-entry opened to more annotators) of its task, and
    (task, slot) is unique in the database: were two claims ever to read the same
    state, the second insert fails instead of over-filling the task.
+
+In a project with teams the same lock decides which team a task belongs to: a claimer is
+offered only tasks nobody claimed yet or tasks of their own team, and the first claim sets
+the task's team with an update conditional on it being unset (or theirs) that must touch
+every task chosen, or the claim is rolled back.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from django.utils import timezone
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.access import role_in
 from wavetag.projects.models import Assignment, Membership, Project, Role, Task, TaskStatus
+from wavetag.projects.teams import has_teams, team_of
 
 from .consensus import evaluate
 from .models import Annotation, AnnotationStatus, GoldAnswer
@@ -47,7 +53,8 @@ def unfinished(project: Project, user: Any) -> list[Assignment]:
 
 def claimable(project: Project, user: Any) -> QuerySet[Task]:
     """Open tasks that still need annotators and that ``user`` does not have (``n``: how
-    many annotators each has already).
+    many annotators each has already). In a project with teams: only tasks nobody claimed
+    yet and tasks of the user's team (none at all for a user in no team).
 
     Adjudicators and project admins may read any task's answers, so they annotate only
     tasks nobody has answered yet (not even a draft): otherwise one could read a task's
@@ -63,6 +70,13 @@ def claimable(project: Project, user: Any) -> QuerySet[Task]:
     if role_in(user, project) != Role.ANNOTATOR:
         answered = Annotation.everything.filter(task=OuterRef("pk"))
         tasks = tasks.filter(extra_annotators=0).exclude(Exists(answered))
+    if has_teams(project):
+        team = team_of(user, project)
+        if team is None:
+            return tasks.none()
+        # A task claimed before the project had teams has no team but has annotators: it
+        # stays with them (never completed by another team).
+        tasks = tasks.filter(Q(team_id=team) | Q(team__isnull=True, n=0))
     # Tasks met in the practice test: their gold answer was shown.
     return tasks.exclude(id__in=practised_tasks(project, user))
 
@@ -85,6 +99,12 @@ def claim_batch(project: Project, user: Any) -> list[Task]:
 def _claim(project: Project, user: Any) -> list[Task]:
     project = Project.objects.select_for_update().get(pk=project.pk)
     check_may_claim(project, user)
+    team = team_of(user, project) if has_teams(project) else None
+    if team is None and has_teams(project):
+        raise NotAllowed(
+            f"no team: {project.name} gives each task to one team, and you are in none yet; "
+            "a project admin puts annotators in teams (joining a project puts nobody in one)"
+        )
     if Membership.objects.filter(project=project, user=user, paused_at__isnull=False).exists():
         raise NotAllowed(
             f"paused: a project admin of {project.name} paused your annotation; ask them"
@@ -133,6 +153,15 @@ def _claim(project: Project, user: Any) -> list[Task]:
     for i, row in enumerate(rows):
         row.position = i
     Assignment.objects.bulk_create(rows)
+    if team is not None:
+        fixed = (
+            Task.objects.filter(id__in=chosen)
+            .filter(Q(team__isnull=True) | Q(team_id=team))
+            .update(team_id=team)
+        )
+        if fixed != len(chosen):
+            # Only reachable if another team's claim took one of them unseen; undo.
+            raise IntegrityError("a task of another team")
     tasks = Task.objects.in_bulk([r.task_id for r in rows])
     return [tasks[r.task_id] for r in rows]
 
@@ -220,6 +249,11 @@ def release(project: Project, *, user: Any = None, task: Task | None = None) -> 
                 status=AnnotationStatus.SUBMITTED
             ).delete()
         Assignment.objects.filter(id__in=[a_id for a_id, _, _ in pairs]).delete()
+        # A task nobody holds any more is free for any team again.
+        held = Assignment.objects.filter(task=OuterRef("pk"), gold=False)
+        Task.objects.filter(id__in={t_id for _, t_id, _ in pairs}, team__isnull=False).exclude(
+            Exists(held)
+        ).update(team=None)
         for t in Task.objects.filter(id__in={t_id for _, t_id, _ in pairs}).select_related(
             "project"
         ):

@@ -87,3 +87,9 @@ def replace_schema(project: Project, raw: Any) -> Project:
         project.template = "custom"
         project.save(update_fields=["schema", "template"])
     return project
+
+
+def leave_project(project: Project, user: Any) -> bool:
+    """The user leaves the project (as :func:`remove_member`: answers stay, unfinished
+    assignments are released; the last admin cannot leave)."""
+    return remove_member(project, user)

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from wavetag.errors import InvalidInput, refuse_nul
 from wavetag.projects.access import blind_tasks, require_role
 from wavetag.projects.models import Project, Role, TaskStatus
+from wavetag.projects.teams import other_teams_tasks
 
 from .models import Annotation, AnnotationStatus
 
@@ -62,12 +63,16 @@ def review_annotations(
 ) -> tuple[list[dict[str, Any]], int]:
     """Rows (newest change first) and their total count; adjudicators and project admins
     only (``NotAllowed`` otherwise), a bad filter is ``InvalidInput`` naming it."""
-    require_role(user, project, Role.ADJUDICATOR)
+    role = require_role(user, project, Role.ADJUDICATOR)
     label = _check(project, f)
     # The tasks the user annotates are shown as to any annotator: their own answer only.
     blind_ids = blind_tasks(project, user).values("id")
     qs: QuerySet[Annotation] = Annotation.objects.filter(task__project=project).exclude(
         Q(task_id__in=blind_ids) & ~Q(user=user)
+    )
+    # Another team's answers are its own adjudicators' to read.
+    qs = qs.exclude(
+        Q(task_id__in=other_teams_tasks(project, user, role).values("id")) & ~Q(user=user)
     )
     if f.annotator:
         qs = qs.filter(user__username=f.annotator)

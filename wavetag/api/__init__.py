@@ -187,8 +187,10 @@ from .records import router as records_router  # noqa: E402
 from .releases import router as releases_router  # noqa: E402
 from .review import router as review_router  # noqa: E402
 from .tasks import router as tasks_router  # noqa: E402
+from .teams import router as teams_router  # noqa: E402
 from .training import router as training_router  # noqa: E402
 
+api.add_router("/", teams_router)
 api.add_router("/", datasets_router)
 api.add_router("/", records_router)
 api.add_router("/", accounts_router)

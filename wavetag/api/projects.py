@@ -83,6 +83,9 @@ class ProjectOut(Schema):
         description="diagnosis forms start from the automatic 12-lead statements, marked "
         "as machine suggestions"
     )
+    open: bool = Field(
+        False, description="listed in the catalogue of open projects: anyone signed in may join"
+    )
     batch_size: int
     blind: bool
     window_before: float = Field(description="seconds shown before an event")
@@ -234,6 +237,7 @@ class CreateIn(Schema):
     gold_rate: int | None = None
     leaderboard_anonymous: bool | None = None
     machine_suggestions: bool | None = None
+    open: bool | None = Field(None, description="anyone signed in may join as annotator")
 
 
 class CreatedOut(Schema):
@@ -255,6 +259,7 @@ class SettingsIn(Schema):
     gold_rate: int | None = None
     leaderboard_anonymous: bool | None = None
     machine_suggestions: bool | None = None
+    open: bool | None = Field(None, description="anyone signed in may join as annotator")
 
 
 class ReleaseIn(Schema):

@@ -292,6 +292,10 @@ class TaskAccess:
 
 def task_access(user: Any, task: Task) -> TaskAccess:
     role = role_in(user, task.project)
+    if role == Role.ADJUDICATOR and task.team_id is not None and not _in_team(user, task):
+        # Another team's task: its answers and conflicts are its own team's adjudicators'
+        # (and the project admins'); to anyone else the task is as to an annotator.
+        role = Role.ANNOTATOR
     if role is None:
         return TaskAccess(None, False, False, "none", False)
     mine = Assignment.objects.filter(task=task, user=user).values_list("gold", flat=True)
@@ -313,6 +317,12 @@ def task_access(user: Any, task: Task) -> TaskAccess:
     else:
         discussion = "none"
     return TaskAccess(role, assigned, sees_all, discussion, not hidden)
+
+
+def _in_team(user: Any, task: Task) -> bool:
+    return Membership.objects.filter(
+        project_id=task.project_id, user=user, team_id=task.team_id
+    ).exists()
 
 
 def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:

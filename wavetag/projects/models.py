@@ -66,6 +66,9 @@ class Project(models.Model):
     # Pre-fill a 12-lead diagnosis form with the automatic analysis's statements, marked
     # as machine suggestions (off: annotators start from an empty form, unanchored).
     machine_suggestions = models.BooleanField(default=False)
+    # Listed in the catalogue of open projects: any signed-in user may join as annotator
+    # (the practice test, when set, still comes before their first claim).
+    open = models.BooleanField(default=False)
     batch_size = models.PositiveIntegerField(default=10)
     blind = models.BooleanField(default=True)
     window_before = models.FloatField(default=10.0, help_text="seconds shown before an event")
@@ -117,6 +120,23 @@ class Project(models.Model):
         return str(self.schema.get("tasks", "record"))
 
 
+class Team(models.Model):
+    """A group of a project's members: once a project has teams, each task's annotators
+    all come from one team, and its conflicts go to that team's adjudicators (see
+    ``Task.team`` and ``wavetag.projects.teams``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["project", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return f"team {self.name} of {self.project}"
+
+
 class Membership(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -125,6 +145,11 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
     # Set by a project admin (e.g. after poor gold accuracy): no new batches until cleared.
     paused_at = models.DateTimeField(null=True, blank=True)
+    # At most one team per project: the team is on the membership. Always a team of the
+    # membership's own project (``teams.add_to_team`` checks it).
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -188,6 +213,13 @@ class Task(models.Model):
     extra_annotators = models.PositiveSmallIntegerField(default=0)
     # Set when a submitted answer is unsure: the task is then discussed project-wide.
     discussion_open = models.BooleanField(default=False)
+    # In a project with teams: the team of the task's first claimer. Only that team's
+    # members claim it afterwards, and only its adjudicators decide it (set under the
+    # claim's project lock, see ``annotations.batches``; cleared when every claim of the
+    # task is released).
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.RESTRICT, related_name="tasks"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

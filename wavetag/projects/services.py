@@ -268,6 +268,7 @@ def _policy(schema: dict[str, Any], k: int, policy: Any, max_k: Any) -> dict[str
 
 # Settings checked on their own: (low, high) for whole numbers, None for true/false.
 PLAIN_SETTINGS: dict[str, tuple[int, int] | None] = {
+    "open": None,
     "reveal_outcome": None,
     "practice_size": (0, 100),
     "practice_pass": (1, 100),
@@ -518,6 +519,7 @@ def describe(project: Project, role: str | None = None) -> dict[str, Any]:
         "gold_rate": project.gold_rate,
         "leaderboard_anonymous": project.leaderboard_anonymous,
         "machine_suggestions": project.machine_suggestions,
+        "open": project.open,
         "batch_size": project.batch_size,
         "blind": project.blind,
         "window_before": project.window_before,

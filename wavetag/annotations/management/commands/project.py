@@ -1,5 +1,5 @@
 """wavetag project create NAME --dataset D --template T [...] | settings | add-member |
-remove-member | list | schema PROJECT [FILE] | make-tasks | release"""
+remove-member | team | list | schema PROJECT [FILE] | make-tasks | release"""
 
 from __future__ import annotations
 
@@ -24,12 +24,20 @@ from wavetag.projects.services import (
     find_user,
 )
 from wavetag.projects.tasks import make_tasks
+from wavetag.projects.teams import (
+    add_to_team,
+    create_team,
+    find_team,
+    list_teams,
+    remove_from_team,
+    without_team,
+)
 
 
 def _settings(opts: dict[str, Any]) -> dict[str, Any]:
     """The plain settings given on the command line (left out: not given)."""
     out: dict[str, Any] = {}
-    for name in ("reveal_outcome", "leaderboard_anonymous", "machine_suggestions"):
+    for name in ("reveal_outcome", "leaderboard_anonymous", "machine_suggestions", "open"):
         if opts[name] is not None:
             out[name] = opts[name] == "yes"
     for name in ("practice_size", "practice_pass", "gold_rate"):
@@ -156,6 +164,12 @@ class Command(BaseCommand):
                 help="diagnosis forms start from the automatic 12-lead statements, marked as "
                 "machine suggestions (default no)",
             )
+            action.add_argument(
+                "--open",
+                choices=("yes", "no"),
+                help="list the project in the catalogue: anyone signed in may join as "
+                "annotator (default no)",
+            )
         gold = sub.add_parser(
             "gold", help="give tasks gold answers from FILE (CSV or JSON), or list them"
         )
@@ -174,6 +188,17 @@ class Command(BaseCommand):
                 action="store_true",
                 help="even if this takes the project's last admin away",
             )
+        team = sub.add_parser(
+            "team", help="teams: each task's annotators and adjudicator come from one team"
+        )
+        team.add_argument("project")
+        team_sub = team.add_subparsers(dest="team_action", required=True)
+        team_sub.add_parser("create", help="create a team").add_argument("name")
+        for verb, text in (("add", "put a member in a team"), ("remove", "take them out")):
+            parser_ = team_sub.add_parser(verb, help=text)
+            parser_.add_argument("name")
+            parser_.add_argument("username")
+        team_sub.add_parser("list", help="list the teams and their members")
         sub.add_parser("list", help="list projects")
         schema = sub.add_parser(
             "schema", help="print the label schema, or replace it from FILE (before any answer)"
@@ -250,7 +275,8 @@ class Command(BaseCommand):
             f"conflict policy {project.conflict_policy}, at most {project.max_annotators} "
             f"annotators per task, outcome {'shown' if project.reveal_outcome else 'hidden'} "
             f"to annotators, {practice}, {project.gold_rate}% hidden gold, machine "
-            f"suggestions {'on' if project.machine_suggestions else 'off'}"
+            f"suggestions {'on' if project.machine_suggestions else 'off'}, "
+            f"{'open to anyone signed in' if project.open else 'members by invitation only'}"
         )
 
     def _gold(self, opts: dict[str, Any]) -> None:
@@ -281,6 +307,31 @@ class Command(BaseCommand):
         if not removed:
             raise CommandError(f"{user.get_username()} is not a member of {project.name}")
         self.stdout.write(f"{user.get_username()} removed from {project.name}")
+
+    def _team(self, opts: dict[str, Any]) -> None:
+        project = find_project(opts["project"])
+        action = opts["team_action"]
+        if action == "create":
+            team = create_team(project, opts["name"])
+            self.stdout.write(f"created team {team.name} in {project.name}")
+        elif action == "add":
+            team = find_team(project, opts["name"])
+            user = find_user(opts["username"])
+            add_to_team(team, user)
+            self.stdout.write(f"{user.get_username()} is in team {team.name} of {project.name}")
+        elif action == "remove":
+            team = find_team(project, opts["name"])
+            user = find_user(opts["username"])
+            if not remove_from_team(team, user):
+                raise CommandError(f"{user.get_username()} is not in team {team.name}")
+            self.stdout.write(f"{user.get_username()} removed from team {team.name}")
+        else:
+            for row in list_teams(project):
+                names = ", ".join(f"{m['username']} ({m['role']})" for m in row["members"])
+                self.stdout.write(f"{row['name']}\t{row['tasks']} tasks\t{names or '-'}")
+            loose = without_team(project)
+            if loose:
+                self.stdout.write(f"in no team: {', '.join(loose)}")
 
     def _list(self, opts: dict[str, Any]) -> None:
         from wavetag.projects.models import Project
