@@ -195,9 +195,32 @@ def reentry_servers(database: Database, data_dir: Path) -> Iterator[dict[str, An
     yield from _serve(database)
 
 
-def _serve(database: Database) -> Iterator[dict[str, Any]]:
+# Teams: the annotators alternate between two teams.
+TEAMS = """
+from django.contrib.auth import get_user_model
+from wavetag.projects.models import Project
+from wavetag.projects.teams import add_to_team, create_team
+project = Project.objects.get(name="rhythm")
+teams = [create_team(project, "red"), create_team(project, "blue")]
+users = get_user_model().objects.filter(username__startswith="a").order_by("username")
+for i, user in enumerate(users):
+    add_to_team(teams[i % 2], user)
+"""
+
+
+@pytest.fixture
+def team_servers(database: Database, data_dir: Path) -> Iterator[dict[str, Any]]:
+    """As ``servers``, the 30 annotators in two teams of 15."""
+    _project(database, data_dir)
+    yield from _serve(database, TEAMS)
+
+
+def _serve(database: Database, then: str = "") -> Iterator[dict[str, Any]]:
     result = database.run("shell", "-v", "0", "-c", SETUP % {"users": USERS})
     assert result.returncode == 0, result.stderr
+    if then:
+        done = database.run("shell", "-v", "0", "-c", then)
+        assert done.returncode == 0, done.stderr
     setup = json.loads(result.stdout.strip().splitlines()[-1])
     procs, bases = [], []
     try:
@@ -346,6 +369,33 @@ class TestConcurrentReentry:
         counts = db.rows("select task_id, count(*) from projects_assignment group by task_id")
         assert {n for _, n in counts} == {K + 1} and len(counts) == SEGMENTS
         assert db.rows("select distinct slot from projects_assignment where slot >= 2") == [(2,)]
+
+
+class TestConcurrentTeamClaims:
+    def test_a_task_never_gets_annotators_of_two_teams(self, team_servers: dict[str, Any]) -> None:
+        servers = team_servers
+        bases, project, tokens = servers["bases"], servers["project"], servers["tokens"]
+        results = all_at_once(
+            [
+                (lambda b=bases[i % 2], t=tokens[u]: claim(b, project, t))
+                for i, u in enumerate(sorted(tokens))
+            ]
+        )
+        assert all(status == 200 for status, _ in results), results
+        claimed = [t for _, body in results for t in body["tasks"]]
+        assert len(claimed) == SEGMENTS * K
+        db = servers["database"]
+        counts = db.rows("select task_id, count(*) from projects_assignment group by task_id")
+        assert len(counts) == SEGMENTS and {n for _, n in counts} == {K}
+        # Every assignee is in the team of the task, which the first claim fixed.
+        assert db.rows(
+            "select count(*) from projects_assignment a "
+            "join projects_task t on t.id = a.task_id "
+            "join projects_membership m on m.user_id = a.user_id and m.project_id = t.project_id "
+            "where t.team_id is null or m.team_id is null or m.team_id <> t.team_id"
+        ) == [(0,)]
+        teams = db.rows("select count(distinct team_id) from projects_task")
+        assert teams == [(2,)]
 
 
 REGISTER = """
