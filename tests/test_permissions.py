@@ -136,6 +136,26 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/projects/{P}/leaderboard?period=day", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/me/stats", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/projects/{P}/decisions", None, (401, 403, 404, 200, 200, 200)),
+    # Teams: project admins; there is no team {TEAM} here, so admins get 404 after the check.
+    ("get", "/api/v1/projects/{P}/teams", None, (401, 403, 404, 403, 200, 200)),
+    ("post", "/api/v1/projects/{P}/teams", {"name": "red"}, (401, 403, 404, 403, 201, 201)),
+    (
+        "post",
+        "/api/v1/projects/{P}/teams/{TEAM}/members",
+        {"username": "ann1"},
+        (401, 403, 404, 403, 404, 404),
+    ),
+    (
+        "delete",
+        "/api/v1/projects/{P}/teams/{TEAM}/members",
+        {"username": "ann1"},
+        (401, 403, 404, 403, 404, 404),
+    ),
+    # Open projects: any signed-in user sees the catalogue; this project is not open, so
+    # joining it is not found, even for its members. Leaving: members (not the last admin).
+    ("get", "/api/v1/projects/open", None, (401, 200, 200, 200, 200, 200)),
+    ("post", "/api/v1/projects/{P}/join", None, (401, 404, 404, 404, 404, 404)),
+    ("post", "/api/v1/projects/{P}/leave", None, (401, 204, 404, 204, 409, 409)),
     ("get", "/api/v1/leaderboard?period=week", None, (401, 200, 200, 200, 200, 200)),
     ("get", "/api/v1/tasks/{T}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{FREE}", None, (401, 404, 404, 200, 200, 200)),
@@ -206,6 +226,7 @@ def fill(url: str, w: Any) -> str:
         K=w.key.prefix,
         D=w.project.dataset.name,
         J=w.job.pk,
+        TEAM=999_999,
     )
 
 
@@ -234,6 +255,7 @@ class TestPermissionMatrix:
             (m, u.replace("{D}", "{name}").replace("{J}", "{job_id}").replace("{R}", "{record_id}"))
             for m, u in covered
         }
+        covered = {(m, u.replace("{TEAM}", "{team_id}")) for m, u in covered}
         workflow = ("/api/v1/projects", "/api/v1/tasks", "/api/v1/annotations/", "/api/v1/datasets")
         for path, operations in schema["paths"].items():
             uploads = path.startswith("/api/v1/import-jobs") or path.endswith("/annotation-files")

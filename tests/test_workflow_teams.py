@@ -213,3 +213,41 @@ class TestTeamApi:
         assert status == 400 and "not a member" in out["detail"]
         url = f"/api/v1/projects/{other.pk}/teams/99999999999999999999/members"
         assert call(client, "post", url, h, {"username": "stranger"})[0] in (404, 422)
+
+
+class TestTeamConsole:
+    def test_admins_create_fill_and_empty_teams(self, teams: Any, client: Client) -> None:
+        client.force_login(teams.lead)
+        base = f"/projects/{teams.project.pk}/console/teams"
+        assert client.post(f"{base}/", {"name": "green"}).status_code == 302
+        green = teams.project.teams.get(name="green")
+        response = client.post(f"{base}/members/", {"team": str(green.pk), "username": "loner"})
+        assert response.status_code == 302
+        assert team_of(teams.loner, teams.project) == green.pk
+        page = client.get(f"/projects/{teams.project.pk}/console/").content.decode()
+        assert 'data-testid="team-green"' in page and "loner (annotator)" in page
+        response = client.post(f"{base}/{green.pk}/remove/", {"username": "loner"})
+        assert response.status_code == 302 and team_of(teams.loner, teams.project) is None
+
+    def test_refusals_are_pages_not_errors(self, teams: Any, client: Client) -> None:
+        client.force_login(teams.lead)
+        base = f"/projects/{teams.project.pk}/console/teams"
+        assert client.post(f"{base}/", {"name": "red"}).status_code == 409
+        assert client.post(f"{base}/", {"name": ""}).status_code == 400
+        for bad in ("", "x", "0", "99999999999999999999999"):
+            status = client.post(f"{base}/members/", {"team": bad, "username": "loner"})
+            assert status.status_code == 400, bad
+        other = create_team(make_project("other", "holter", "wearable-rhythm"), "theirs")
+        response = client.post(f"{base}/members/", {"team": str(other.pk), "username": "loner"})
+        assert response.status_code == 404
+        assert (
+            client.post(f"{base}/{teams.red.pk}/remove/", {"username": "loner"}).status_code == 400
+        )
+
+    def test_only_project_admins(self, teams: Any, client: Client) -> None:
+        client.force_login(teams.rj)
+        base = f"/projects/{teams.project.pk}/console/teams"
+        assert client.post(f"{base}/", {"name": "green"}).status_code == 403
+        response = client.post(f"{base}/members/", {"team": str(teams.red.pk), "username": "loner"})
+        assert response.status_code == 403
+        assert team_of(teams.loner, teams.project) is None

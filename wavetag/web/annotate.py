@@ -40,6 +40,7 @@ from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Membership, Project, Task
 from wavetag.projects.services import describe
+from wavetag.projects.teams import has_teams, team_of
 
 from .answer_form import (
     answer_from_post,
@@ -113,6 +114,7 @@ def project_page(request: HttpRequest, project_id: int) -> HttpResponse:
         # Offer a claim only when it would give something.
         "claimable": min(claimable(project, request.user).count(), project.batch_size),
         "practice": practice.state(project, request.user),
+        "no_team": has_teams(project) and team_of(request.user, project) is None,
     }
     return render(request, "web/project_detail.html", context)
 

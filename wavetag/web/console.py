@@ -37,6 +37,7 @@ from wavetag.errors import InvalidInput, WavetagError, load_json
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
 from wavetag.projects.services import add_member, find_user, set_paused
+from wavetag.projects.teams import list_teams, without_team
 
 from .guards import page_context, workflow_errors
 
@@ -86,6 +87,8 @@ def _console(
         export_csv=f"{api}?format=csv",
         schema_locked=has_answers(project),
         gold=gold,
+        teams=list_teams(project),
+        without_team=without_team(project),
         release_builds=ReleaseBuild.objects.filter(project=project).select_related("requested_by")[
             :RELEASE_BUILDS_SHOWN
         ],
@@ -280,7 +283,7 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
 def settings(request: HttpRequest, project_id: int) -> HttpResponse:
     """The settings that may change while the project runs (``update_settings`` says which
     and when): description, batch size, conflict policy, most annotators, outcome shown
-    or not, practice and gold, leaderboard, machine suggestions."""
+    or not, practice and gold, leaderboard, machine suggestions, open to anyone."""
     project = _project(request, project_id)
     try:
         changes: dict[str, Any] = {
@@ -289,6 +292,7 @@ def settings(request: HttpRequest, project_id: int) -> HttpResponse:
             "reveal_outcome": request.POST.get("reveal_outcome") == "1",
             "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
             "machine_suggestions": request.POST.get("machine_suggestions") == "1",
+            "open": request.POST.get("open") == "1",
         }
         for name in ("batch_size", "max_annotators", "practice_size", "practice_pass", "gold_rate"):
             raw = request.POST.get(name, "").strip()

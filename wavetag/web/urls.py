@@ -225,3 +225,27 @@ urlpatterns += [
     path("projects/new/", new_project.new_project, name="project-new"),
     path("projects/new/preview/", new_project.preview_form, name="project-new-preview"),
 ]
+
+# -- open projects and teams ----------------------------------------------------------------
+from . import catalogue, console_teams  # noqa: E402
+
+urlpatterns += [
+    path("projects/open/", catalogue.catalogue, name="open-projects"),
+    path("projects/<int:project_id>/join/", catalogue.join, name="project-join"),
+    path("projects/<int:project_id>/leave/", catalogue.leave, name="project-leave"),
+    path(
+        "projects/<int:project_id>/console/teams/",
+        console_teams.team_create,
+        name="console-team-create",
+    ),
+    path(
+        "projects/<int:project_id>/console/teams/members/",
+        console_teams.team_add,
+        name="console-team-add",
+    ),
+    path(
+        "projects/<int:project_id>/console/teams/<int:team_id>/remove/",
+        console_teams.team_remove,
+        name="console-team-remove",
+    ),
+]
