@@ -84,6 +84,7 @@ GET_PAGES: list[tuple[str, tuple[int, ...]]] = [
     ("/projects/{P}/review/", (302, 403, 404, 200, 200, 200)),
     ("/projects/{P}/review/?annotator=ann2&status=submitted", (302, 403, 404, 200, 200, 200)),
     ("/projects/{P}/console/", (302, 403, 404, 403, 200, 200)),
+    ("/projects/open/", (302, 200, 200, 200, 200, 200)),
     ("/projects/99999999999999999999/console/", (302, 404, 404, 404, 404, 404)),
     ("/tasks/99999999999999999999/adjudicate/", (302, 404, 404, 404, 404, 404)),
 ]
@@ -122,6 +123,22 @@ POSTS: list[tuple[str, dict[str, str], tuple[int, ...]]] = [
         {"conflict_policy": "reenter", "max_annotators": "3"},
         (302, 403, 404, 403, 302, 302),
     ),
+    ("/projects/{P}/console/teams/", {"name": "red"}, (302, 403, 404, 403, 302, 302)),
+    # No such team: the role check, then 404.
+    (
+        "/projects/{P}/console/teams/members/",
+        {"team": "999999", "username": "ann1"},
+        (302, 403, 404, 403, 404, 404),
+    ),
+    (
+        "/projects/{P}/console/teams/999999/remove/",
+        {"username": "ann1"},
+        (302, 403, 404, 403, 404, 404),
+    ),
+    # The project is not open: nobody joins it, nor learns it exists. Leaving: members,
+    # not the last admin.
+    ("/projects/{P}/join/", {}, (302, 404, 404, 404, 404, 404)),
+    ("/projects/{P}/leave/", {}, (302, 302, 404, 302, 409, 409)),
     ("/tasks/{T}/reopen/", {"reason": "misclick"}, (302, 403, 404, 403, 302, 302)),
     ("/tasks/{T}/change-request/", {"text": "I meant False"}, (302, 302, 404, 403, 403, 403)),
 ]

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.annotations.changes import leave_project
+from wavetag.errors import StateConflict
 from wavetag.projects import access
 from wavetag.projects.teams import has_teams, join_open_project, open_projects
 
@@ -42,6 +43,7 @@ def join(request: HttpRequest, project_id: int) -> HttpResponse:
 def leave(request: HttpRequest, project_id: int) -> HttpResponse:
     """Leave a project: submitted answers stay, unfinished assignments are released."""
     project = access.get_project_for_user(request.user, project_id)
-    leave_project(project, request.user)
+    if not leave_project(project, request.user):
+        raise StateConflict("you are not a member of this project (site admins see them all)")
     messages.success(request, f"You left {project.name}.")
     return redirect("open-projects")
