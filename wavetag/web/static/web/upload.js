@@ -48,7 +48,7 @@ function showOutcome(items, refused, note) {
     const list = element("ul", undefined, { "data-testid": "upload-imported" });
     for (const item of items) {
       const href = box.dataset.recordUrl.replace(/\/0\/$/, `/${item.id}/`);
-      list.append(element("li")).lastChild.append(element("a", item.name, { href }));
+      list.appendChild(element("li")).append(element("a", item.name, { href }));
     }
     parts.push(list);
   }
@@ -122,11 +122,17 @@ async function poll(url) {
   }
 }
 
+function amount(bytes) {
+  if (bytes >= 1e9) return `${+(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${+(bytes / 1e6).toFixed(1)} MB`;
+  return `${bytes} bytes`;
+}
+
 function send(files) {
   if (busy || !files.length) return;
-  const size = Array.from(files).reduce((sum, f) => sum + f.size, 0);
+  const size = files.reduce((sum, f) => sum + f.size, 0);
   if (size > MAX) {
-    return showError(`Too large: ${(size / 1e9).toFixed(2)} GB chosen, at most ${MAX / 1e9} GB in one upload. Send the files in several uploads.`);
+    return showError(`Too large: ${amount(size)} chosen, at most ${amount(MAX)} in one upload. Send the files in several uploads.`);
   }
   busy = true;
   outcome.replaceChildren();
@@ -160,5 +166,5 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => {
   e.preventDefault();
   drop.classList.remove("over");
-  send(e.dataTransfer.files);
+  send(Array.from(e.dataTransfer.files));
 });
