@@ -107,3 +107,23 @@ class TestUploadBox:
         page.reload()
         page.get_by_test_id("upload-input").set_input_files(w.files)
         expect(error).to_contain_text("at most 1000 bytes in one upload")
+
+    def test_files_dropped_are_sent_and_a_refusal_shown(self, make_page: Any, w: Any) -> None:
+        page, errors = open_dataset(make_page, w)
+        drop = page.get_by_test_id("drop-zone")
+        transfer = page.evaluate_handle(
+            """() => {
+                const t = new DataTransfer();
+                t.items.add(new File(["not a record"], "notes.txt"));
+                return t;
+            }"""
+        )
+        drop.dispatch_event("dragover", {"dataTransfer": transfer})
+        expect(drop).to_have_class(re.compile(r"\bover\b"))
+        drop.dispatch_event("drop", {"dataTransfer": transfer})
+        expect(page.get_by_test_id("upload-error")).to_contain_text("no record could be made")
+        refused = page.get_by_test_id("upload-refused").locator("li")
+        expect(refused).to_have_text(re.compile(r"^notes\.txt: goes with no record"))
+        expect(drop).not_to_have_class(re.compile(r"\bover\b"))
+        assert not Record.objects.exists()
+        assert [e for e in errors if " 400 " not in e] == []
