@@ -60,6 +60,18 @@ class TestUploadBox:
             # The token the script sends as X-CSRFToken.
             assert re.search(r'name="csrfmiddlewaretoken" value="[^"]+"', html)
 
+    def test_the_api_url_holds_the_name_quoted(self, w: Any, client: Client) -> None:
+        odd = create_dataset("ward 3 #2?")
+        html = page(client, w.root, f"/datasets/{odd.pk}/")[1]
+        assert 'data-upload-url="/api/v1/datasets/ward%203%20%232%3F/records"' in html
+        with (
+            open(w.data / "mitdb/105.hea", "rb") as hea,
+            open(w.data / "mitdb/105.dat", "rb") as dat,
+        ):
+            sent = client.post("/api/v1/datasets/ward%203%20%232%3F/records", {"files": [hea, dat]})
+        assert sent.status_code == 201, sent.content
+        assert Record.objects.get(name="105").dataset == odd
+
     def test_annotators_see_the_records_and_no_upload(self, w: Any, client: Client) -> None:
         status, html = page(client, w.ann, w.page)
         assert status == 200 and ">100<" in html

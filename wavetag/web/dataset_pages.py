@@ -8,6 +8,7 @@ re-renders the form with the message at the field it names.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -38,7 +39,8 @@ def upload_context(user: Any, dataset: Dataset) -> dict[str, Any]:
         return {}
     return {
         "upload": {
-            "url": f"/api/v1/datasets/{dataset.name}/records",
+            # Names may hold spaces, '#' or '?': quoted whole into the path.
+            "url": f"/api/v1/datasets/{quote(dataset.name, safe='')}/records",
             "max": settings.MAX_UPLOAD,
             "max_gb": f"{settings.MAX_UPLOAD / 1e9:g}",
         }
