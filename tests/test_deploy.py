@@ -50,6 +50,21 @@ class TestCompose:
         assert re.findall(r"server (web\d):8000", conf) == ["web1", "web2"]
 
 
+class TestProxyUploads:
+    def test_uploads_pass_the_proxy_unbuffered_up_to_the_default_limit(self) -> None:
+        conf = (DEPLOY / "nginx.conf").read_text()
+        found = re.search(r"location ~ (\S+) \{(.*?)\}", conf, re.S)
+        assert found, "no location for uploads in deploy/nginx.conf"
+        pattern, block = re.compile(found.group(1)), found.group(2)
+        for url in ("/api/v1/datasets/mitdb/records", "/api/v1/records/7/annotation-files"):
+            assert pattern.match(url), url
+        assert not pattern.match("/api/v1/datasets/mitdb/records/7")
+        size = re.search(r"client_max_body_size (\d+);", block)
+        # waitress takes WAVETAG_MAX_UPLOAD plus 1 MiB of multipart framing (serve.py).
+        assert size and int(size.group(1)) == 4_000_000_000 + 1024 * 1024
+        assert "proxy_request_buffering off;" in block and "proxy_pass " in block
+
+
 def test_every_setting_the_deploy_files_use_is_documented() -> None:
     used = set()
     for path in DEPLOY.rglob("*"):

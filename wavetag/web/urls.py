@@ -10,6 +10,7 @@ from . import (
     annotate,
     beat_pages,
     console,
+    dataset_pages,
     monitoring,
     practice_views,
     review,
@@ -27,6 +28,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("datasets/<int:dataset_id>/", views.dataset_detail, name="dataset"),
+    path("datasets/new/", dataset_pages.new_dataset, name="dataset-new"),
     path("records/<int:record_id>/", views.record_detail, name="record"),
     path(
         "records/<int:record_id>/analysis/",

@@ -13,8 +13,10 @@ from wavetag.annotations.progress import projects_overview
 from wavetag.annotations.viewer import viewer_config
 from wavetag.projects import access
 from wavetag.records import history
+from wavetag.records.uploads import may_manage_datasets
 
 from .analysis_views import analysis_panel
+from .dataset_pages import datasets_for, upload_context
 
 RECORDS_PER_PAGE = 100
 
@@ -22,17 +24,18 @@ RECORDS_PER_PAGE = 100
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    datasets = access.visible_datasets(request.user).annotate(n_records=Count("records"))
+    datasets = datasets_for(request.user).annotate(n_records=Count("records"))
     projects = projects_overview(request.user)
     may_create = access.can_create_projects(request.user)
     context = {"datasets": datasets, "projects": projects, "may_create": may_create}
+    context["may_make_datasets"] = may_manage_datasets(request.user)
     return render(request, "web/home.html", context)
 
 
 @login_required
 @require_GET
 def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    dataset = access.visible_datasets(request.user).filter(pk=dataset_id).first()
+    dataset = datasets_for(request.user).filter(pk=dataset_id).first()
     if dataset is None:
         raise Http404("No such dataset")
     records = access.visible_records(request.user).filter(dataset=dataset)
@@ -43,6 +46,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
     # A PhysioNet database can hold tens of thousands of records: one page at a time.
     page = Paginator(records, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"dataset": dataset, "page": page, "records": page.object_list, "q": search}
+    context.update(upload_context(request.user, dataset))
     return render(request, "web/dataset.html", context)
 
 
