@@ -180,3 +180,16 @@ class TestJob:
         (w.root / "files/nsrdb/RECORDS").write_text("../../etc/passwd\n")
         with pytest.raises(physionet.DownloadError, match="unsafe record name"):
             physionet.resolve("nsrdb")
+
+
+class TestPage:
+    def test_for_dataset_managers_only(self, w: Any, client: Client) -> None:
+        assert client.get("/datasets/physionet/").status_code == 302  # to the login page
+        client.force_login(w.ann)
+        assert client.get("/datasets/physionet/").status_code == 403
+        assert b"Import from PhysioNet" not in client.get("/").content
+        client.force_login(w.keeper)
+        page = client.get("/datasets/physionet/?dataset=arrhythmia")
+        assert page.status_code == 200
+        assert b'value="arrhythmia"' in page.content and b'<option value="ptb-xl">' in page.content
+        assert b'data-testid="physionet-import"' in client.get("/").content

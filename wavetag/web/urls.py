@@ -225,3 +225,10 @@ urlpatterns += [
     path("projects/new/", new_project.new_project, name="project-new"),
     path("projects/new/preview/", new_project.preview_form, name="project-new-preview"),
 ]
+
+# -- importing from PhysioNet (dataset managers) ------------------------------------------------
+from . import physionet_views  # noqa: E402
+
+urlpatterns += [
+    path("datasets/physionet/", physionet_views.physionet_page, name="physionet-import"),
+]
