@@ -114,6 +114,18 @@ class TestStart:
         assert status == 400, out
         assert not ImportJob.objects.exists()
 
+    def test_the_tutorials_dataset_is_refused(self, w: Any, client: Client) -> None:
+        Dataset.objects.create(name="tutorial", tutorial=True)
+        status, out = start(client, w, {"database": "mitdb"}, dataset="tutorial")
+        assert status == 409 and "tutorial" in out["detail"]
+        assert not ImportJob.objects.exists()
+
+    def test_an_unreachable_mirror_is_502(self, w: Any, client: Client, monkeypatch: Any) -> None:
+        monkeypatch.setenv("WAVETAG_PHYSIONET_URL", "http://127.0.0.1:9")
+        status, out = start(client, w, {"database": "mitdb"})
+        assert status == 502 and "download failed" in out["detail"]
+        assert "127.0.0.1:9" not in out["detail"] and not ImportJob.objects.exists()
+
     def test_others_are_refused(self, w: Any, client: Client) -> None:
         url = "/api/v1/datasets/x/physionet"
         status, _ = call(client, "post", url, w.h["ann"], {"database": "mitdb"})
@@ -159,6 +171,23 @@ class TestJob:
             {"file": "107", "error": "107.hea: not on the mirror"},
         ]
         assert list(Record.objects.values_list("name", flat=True)) == ["100"]
+
+    def test_progress_is_reported_while_it_runs(self, w: Any, monkeypatch: Any) -> None:
+        (w.root / "files/mitdb/1.0.0/RECORDS").write_text("107\n100\n105\n")
+        job = physionet_job("arrhythmia", "mitdb", "1.0.0", user=w.keeper, enqueue=False)
+        seen: list[tuple[int, int]] = []
+        fetch = physionet.fetch_record
+
+        def watched(*args: Any) -> Any:
+            row = ImportJob.objects.get(pk=job.pk)
+            seen.append((row.downloaded, row.done))
+            return fetch(*args)
+
+        monkeypatch.setattr(physionet, "fetch_record", watched)
+        job = execute_import(job.pk)
+        # 107 is refused at once (downloaded and done), then 100 and 105 are fetched.
+        assert seen == [(0, 0), (1, 1), (2, 1)]
+        assert (job.downloaded, job.done, job.total) == (3, 3, 3)
 
     def test_chosen_records_into_an_existing_dataset(self, w: Any) -> None:
         Dataset.objects.create(name="arrhythmia", licence="kept as set")

@@ -202,7 +202,7 @@ def fail_dead_imports() -> int:
             status=Status.FAILED,
             error=f"the worker gave no sign of life for more than {settings.WORKER_DEAD_AFTER:g}"
             " s (killed, out of memory, or its machine went down): records not listed as "
-            "imported were not, upload them again",
+            "imported were not: upload them (or start the PhysioNet import) again",
             finished_at=timezone.now(),
         )
         shutil.rmtree(job.folder, ignore_errors=True)
