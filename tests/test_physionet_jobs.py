@@ -222,3 +222,20 @@ class TestPage:
         assert page.status_code == 200
         assert b'value="arrhythmia"' in page.content and b'<option value="ptb-xl">' in page.content
         assert b'data-testid="physionet-import"' in client.get("/").content
+
+
+class TestCommandLineDownload:
+    """``wavetag import --physionet`` downloads through the same functions."""
+
+    def test_flat_layout_and_chosen_records(self, w: Any, settings: Any, tmp_path: Path) -> None:
+        settings.HOME = tmp_path / "home"
+        got = physionet.download("nsrdb", ["105"])
+        assert sorted(p.name for p in got.folder.iterdir()) == [
+            "105.atr",
+            "105.dat",
+            "105.hea",
+            "RECORDS",
+        ]
+        assert got.provenance == "PhysioNet nsrdb, https://physionet.org/content/nsrdb/"
+        with pytest.raises(physionet.DownloadError, match="no version 2.0.0 of mitdb"):
+            physionet.download("mitdb/2.0.0")
