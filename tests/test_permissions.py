@@ -203,6 +203,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     # The role check, then a JSON body where files are expected (400).
     ("post", "/api/v1/datasets/{D}/records", {}, (401, 403, 403, 403, 403, 400)),
     ("post", "/api/v1/records/{R}/annotation-files", {}, (401, 403, 403, 403, 403, 400)),
+    # The role check, then the body (no database named: 400, before the mirror is asked).
+    ("post", "/api/v1/datasets/{D}/physionet", {}, (401, 403, 403, 403, 403, 400)),
+    ("get", "/api/v1/physionet/not_a_name/records", None, (401, 403, 403, 403, 403, 400)),
     # Its creator (the project admin) and site admins only; others learn nothing (404).
     ("get", "/api/v1/import-jobs/{J}", None, (401, 404, 404, 404, 200, 200)),
     ("get", "/api/v1/records/{R}", None, (401, 200, 404, 200, 200, 200)),

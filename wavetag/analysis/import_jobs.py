@@ -8,6 +8,11 @@ lives here; the import itself is the records app's (``wavetag.records.uploads``)
 on the tasks framework's queue (``wavetag worker`` runs it, as it runs release builds);
 the client follows it at ``GET /api/v1/import-jobs/{id}``. The staged folder must be on a
 disk the worker sees: WAVETAG_HOME, shared when the worker runs on another machine.
+
+:func:`physionet_job` queues the same kind of job for a PhysioNet database
+(``POST /api/v1/datasets/{name}/physionet``, the "Import from PhysioNet" page): the worker
+downloads the records into the job's folder, then imports them
+(``wavetag.records.physionet``); the same endpoint follows it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from wavetag.errors import StateConflict
+from wavetag.records import physionet
 from wavetag.records.importer import ImportResult
 from wavetag.records.models import Dataset, ImportJob
-from wavetag.records.uploads import import_staged
+from wavetag.records.uploads import create_dataset, import_staged, new_folder
 
 from .workers import Ticker, dead_after, queue_job
 
@@ -49,6 +56,41 @@ def queue_import(
             user=user if getattr(user, "pk", None) else None,
             folder=str(folder),
             refused=refused or [],
+        ),
+        run_import if enqueue else None,
+    )
+
+
+def physionet_job(
+    dataset_name: str,
+    database: Any,
+    version: Any = None,
+    records: Any = None,
+    *,
+    user: Any,
+    enqueue: bool = True,
+) -> ImportJob:
+    """A job downloading ``records`` (all when None) of PhysioNet ``database`` (its
+    ``version``, or the current one) from the mirror and importing them into the dataset
+    ``dataset_name``, made when absent (the caller is a dataset manager).
+
+    The database, version and records are checked against the mirror first: an unknown one
+    is refused (``UnknownDatabase``, 400) before any dataset or job is made.
+    """
+    source = physionet.resolve(database, version, records)
+    dataset = Dataset.objects.filter(name=dataset_name).first()
+    if dataset is None:
+        dataset = create_dataset(dataset_name)
+    if dataset.tutorial:
+        raise StateConflict(f"dataset {dataset.name} is the tutorial's: nothing else goes in it")
+    folder = new_folder("physionet-")
+    return queue_job(
+        lambda: ImportJob.objects.create(
+            dataset=dataset,
+            user=user if getattr(user, "pk", None) else None,
+            folder=str(folder),
+            source=source.as_dict(),
+            total=len(source.records),
         ),
         run_import if enqueue else None,
     )
@@ -91,10 +133,26 @@ def _carry_out(job: ImportJob) -> ImportJob:
         job.done += 1
         ImportJob.objects.filter(pk=job_id).update(done=job.done)
 
+    def downloaded(record: str, error: str) -> None:
+        job.downloaded += 1
+        # A record that could not be fetched is refused, and so done with.
+        job.done += bool(error)
+        ImportJob.objects.filter(pk=job_id).update(downloaded=job.downloaded, done=job.done)
+
     try:
-        outcome = import_staged(
-            Path(job.folder), job.dataset, job.user, on_found=found, on_result=one_done
-        )
+        if job.source.get("physionet"):
+            outcome = physionet.import_download(
+                physionet.Source.from_dict(job.source),
+                Path(job.folder),
+                job.dataset,
+                job.user,
+                on_downloaded=downloaded,
+                on_result=one_done,
+            )
+        else:
+            outcome = import_staged(
+                Path(job.folder), job.dataset, job.user, on_found=found, on_result=one_done
+            )
     except Exception as exc:
         log.exception("import job %s failed", job_id)
         shutil.rmtree(job.folder, ignore_errors=True)
@@ -144,7 +202,7 @@ def fail_dead_imports() -> int:
             status=Status.FAILED,
             error=f"the worker gave no sign of life for more than {settings.WORKER_DEAD_AFTER:g}"
             " s (killed, out of memory, or its machine went down): records not listed as "
-            "imported were not, upload them again",
+            "imported were not: upload them (or start the PhysioNet import) again",
             finished_at=timezone.now(),
         )
         shutil.rmtree(job.folder, ignore_errors=True)
@@ -156,7 +214,9 @@ def describe(job: ImportJob) -> dict[str, Any]:
         "id": job.pk,
         "dataset": job.dataset.name,
         "status": job.status,
+        "source": _source(job),
         "total": job.total,
+        "downloaded": job.downloaded,
         "done": job.done,
         "items": job.items,
         "refused": job.refused,
@@ -165,3 +225,10 @@ def describe(job: ImportJob) -> dict[str, Any]:
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def _source(job: ImportJob) -> dict[str, Any]:
+    found = job.source.get("physionet")
+    if not found:
+        return {"kind": "upload"}
+    return {"kind": "physionet", "database": found["database"], "version": found["version"]}

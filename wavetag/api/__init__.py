@@ -204,5 +204,7 @@ api.add_router("/", beats_router)
 api.add_router("/", training_router)
 
 from .leaderboard import router as leaderboard_router  # noqa: E402
+from .physionet import router as physionet_router  # noqa: E402
 
 api.add_router("/", leaderboard_router)
+api.add_router("/", physionet_router)

@@ -88,7 +88,11 @@ class ImportJobOut(Schema):
     id: int
     dataset: str
     status: Literal["queued", "running", "done", "failed"]
+    source: dict[str, str] = Field(
+        description='`{"kind": "upload"}` or `{"kind": "physionet", "database", "version"}`'
+    )
     total: int = Field(description="records found (0 until the worker has looked)")
+    downloaded: int = Field(description="PhysioNet: records fetched (or refused) so far")
     done: int = Field(description="records imported or refused so far")
     items: list[ItemOut]
     refused: list[RefusedOut]

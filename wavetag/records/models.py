@@ -221,6 +221,11 @@ class ImportJob(models.Model):
     # Records found and records done so far: the progress shown while it runs.
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
+    # Where the records come from when not uploaded: ``{"physionet": {...}}`` for a
+    # PhysioNet download (wavetag.records.physionet.Source), which counts in ``downloaded``
+    # the records fetched (or refused) so far before importing them.
+    source = models.JSONField(default=dict, blank=True)
+    downloaded = models.PositiveIntegerField(default=0)
     items = models.JSONField(default=list, blank=True)
     refused = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)

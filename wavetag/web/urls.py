@@ -251,3 +251,10 @@ urlpatterns += [
         name="console-team-remove",
     ),
 ]
+
+# -- importing from PhysioNet (dataset managers) ------------------------------------------------
+from . import physionet_views  # noqa: E402
+
+urlpatterns += [
+    path("datasets/physionet/", physionet_views.physionet_page, name="physionet-import"),
+]
