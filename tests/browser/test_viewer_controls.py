@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.factories import import_ok, make_user
+from tests.factories import icu_team, import_ok, make_user
+from wavetag.annotations.batches import claim_batch
+from wavetag.projects.models import Task
 from wavetag.records.models import Record
 
-from .test_viewer import RECORDS, open_viewer
+from .test_viewer import READY, RECORDS, open_viewer, plot_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,4 +77,62 @@ class TestFiltersMenu:
         page.wait_for_function(f"() => ({TRACES})() === {json.dumps(filtered)}")
         assert baseline.is_checked()
         assert not page.get_by_label("Low-pass 40 Hz").is_checked()
+        errors.check()
+
+
+# Strongly red pixels (the event line) of the traces canvas between two x (CSS px).
+RED_IN_COLUMNS = """([x0, x1]) => {
+  const source = document.querySelectorAll('[data-testid=waveform] canvas')[1];
+  const dpr = source.width / source.getBoundingClientRect().width;
+  const copy = document.createElement('canvas');
+  copy.width = source.width;
+  copy.height = source.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0);
+  const left = Math.round(x0 * dpr), width = Math.max(1, Math.round((x1 - x0) * dpr));
+  const data = ctx.getImageData(left, 0, width, copy.height).data;
+  let red = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 128 && data[i] > 150 && data[i + 1] < 90 && data[i + 2] < 90) red++;
+  }
+  return red / dpr;
+}"""
+
+
+class TestAlarmEventLine:
+    @pytest.fixture
+    def world(self, icu_alarms: Any, ecg_record: Any) -> Any:
+        w = icu_team(batch_size=2)
+        claim_batch(w.project, w.ann1)  # both alarms
+        return w
+
+    def open_task(self, make_page: Any, world: Any, record: str) -> tuple[Any, Any, Any]:
+        task = Task.objects.get(project=world.project, record__name=record)
+        page, errors = make_page(world.ann1)
+        page.goto(f"/tasks/{task.pk}/")
+        page.wait_for_selector(READY)
+        return page, errors, page.get_by_test_id("waveform")
+
+    def test_seconds_after_the_alarm_are_shown_where_the_record_has_them(
+        self, make_page: Any, world: Any
+    ) -> None:
+        # v221l runs 30 s past its alarm at 300 s; the task's window stops at the alarm.
+        page, errors, waveform = self.open_task(make_page, world, "v221l")
+        start, end = (float(waveform.get_attribute(k)) for k in ("data-start", "data-end"))
+        assert start <= 290.5
+        assert end >= 303
+        x = (300 - start) / (end - start) * plot_width(page)
+        assert page.evaluate(RED_IN_COLUMNS, [x - 3, x + 3]) > 100
+        errors.check()
+
+    def test_an_alarm_at_the_end_of_its_record_is_drawn_inside_the_plot(
+        self, make_page: Any, world: Any
+    ) -> None:
+        # v102s ends at its alarm (300 s): nothing after it to show.
+        page, errors, waveform = self.open_task(make_page, world, "v102s")
+        assert float(waveform.get_attribute("data-end")) == pytest.approx(300, abs=0.01)
+        width = plot_width(page)
+        # The line (1.5 px) lies inside the plot, off its last pixel column: drawn on the
+        # border, as it was, it showed as a sliver under the frame.
+        assert page.evaluate(RED_IN_COLUMNS, [width - 6, width - 1]) > 300
         errors.check()
