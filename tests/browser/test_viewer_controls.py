@@ -17,7 +17,7 @@ from wavetag.annotations.batches import claim_batch
 from wavetag.projects.models import Task
 from wavetag.records.models import Record
 
-from .test_viewer import READY, RECORDS, open_viewer, plot_width
+from .test_viewer import NEXT_FRAME, READY, RECORDS, open_viewer, plot_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,4 +135,40 @@ class TestAlarmEventLine:
         # The line (1.5 px) lies inside the plot, off its last pixel column: drawn on the
         # border, as it was, it showed as a sliver under the frame.
         assert page.evaluate(RED_IN_COLUMNS, [width - 6, width - 1]) > 300
+        errors.check()
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+class TestCaliperLabel:
+    def test_the_cursor_read_out_never_covers_a_caliper_label(
+        self, make_page: Any, load: Any, reader: Any
+    ) -> None:
+        # Fifteen lanes: low panels, where the label sits at the top, as the read-out does.
+        page, errors = make_page(reader)
+        waveform = open_viewer(page, load("s0010_re"))
+        page.evaluate(f"() => {VIEWER}.actions.addCaliper()")
+        page.wait_for_function(f"() => {VIEWER}.labelBoxes().calipers.length === 1")
+        (label,) = page.evaluate(f"() => {VIEWER}.labelBoxes().calipers")
+        plot = waveform.bounding_box()
+        checked = 0
+        for dx in (-20, 0, label["w"] / 2, label["w"] + 5):
+            for dy in (2, label["h"] / 2, label["h"] + 6):
+                x, y = plot["x"] + label["x"] + dx, plot["y"] + label["y"] + dy
+                page.mouse.move(x, y)
+                page.evaluate(NEXT_FRAME)
+                boxes = page.evaluate(f"() => {VIEWER}.labelBoxes()")
+                assert boxes["cursor"], (dx, dy)
+                for tag in boxes["cursor"]:
+                    for cal in boxes["calipers"]:
+                        assert not overlap(tag, cal), (dx, dy, tag, cal)
+                checked += 1
+        assert checked == 12
         errors.check()

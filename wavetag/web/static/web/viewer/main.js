@@ -9,7 +9,7 @@ import { createAnnotations } from "./annotations.js";
 import { createBeatEditor } from "./beat-editor.js";
 import { createCalipers } from "./calipers.js";
 import { createChannelLabels } from "./channels.js";
-import { drawCursor, cursorTime } from "./cursor.js";
+import { createCursorLayer, cursorTime } from "./cursor.js";
 import { buildSkeleton } from "./dom.js";
 import { eventLayer } from "./event-line.js";
 import { attachGestures } from "./gestures.js";
@@ -125,7 +125,8 @@ export function mountViewer(root, config, options = {}) {
   for (const layer of [signalLayer, annotations, eventLayer]) renderer.add("traces", layer);
   renderer.add("overlay", calipers);
   for (const layer of editor ? editor.layers : []) renderer.add("overlay", layer);
-  renderer.add("overlay", { draw: drawCursor, idle: (s) => !s.cursor });
+  const cursorLayer = createCursorLayer(() => calipers.labelBoxes());
+  renderer.add("overlay", cursorLayer);
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -221,6 +222,8 @@ export function mountViewer(root, config, options = {}) {
     /** The edited set's rows with their x on the plot (beat editor). */
     beats: () => (editor ? editor.beats() : []),
     fiducials: () => (editor ? editor.fiducials() : []),
+    /** The boxes (plot px) of the caliper labels and the cursor read-out as last drawn. */
+    labelBoxes: () => ({ calipers: calipers.labelBoxes(), cursor: cursorLayer.boxes() }),
     /** y (plot px) of the middle of the rhythm-segment band, or null. */
     editorBand: () => (editor ? editor.band() : null),
     destroy() {
