@@ -1,0 +1,62 @@
+"""The task page's layout on the screens it is used on: a 12-lead task at 1440 px, whose
+form must not hide under its action bar, and a phone, whose form must be within reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.factories import icu_team
+from wavetag.annotations.batches import claim_batch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+READY = "[data-testid=waveform][data-state=ready]"
+
+# Whether the element's box (inset by 2 px) is what the viewport shows at its corners
+# and centre: nothing of another element (the sticky action bar) is drawn over it.
+UNCOVERED = """(el) => {
+  const r = el.getBoundingClientRect();
+  const xs = [r.left + 2, (r.left + r.right) / 2, r.right - 2];
+  const ys = [r.top + 2, (r.top + r.bottom) / 2, r.bottom - 2];
+  for (const x of xs) for (const y of ys) {
+    const hit = document.elementFromPoint(x, y);
+    if (!hit || !(el === hit || el.contains(hit)))
+      return `${x},${y}: ${hit ? hit.className || hit.tagName : 'nothing'}`;
+  }
+  return 'ok';
+}"""
+
+
+@pytest.fixture
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    w = icu_team()
+    (w.ecg_task,) = claim_batch(w.other, w.outsider)  # the 12-lead record
+    return w
+
+
+def open_task(make_page: Any, user: Any, task: Any, viewport: tuple[int, int]) -> Any:
+    page, errors = make_page(user, viewport=viewport)
+    page.goto(f"/tasks/{task.pk}/")
+    page.wait_for_selector(READY)
+    return page, errors
+
+
+class TestActionBar:
+    def test_nothing_of_the_form_hides_under_the_bar_at_1440_px(
+        self, make_page: Any, world: Any
+    ) -> None:
+        page, errors = open_task(make_page, world.outsider, world.ecg_task, (1440, 900))
+        for testid in ("text-text", "comment"):
+            page.evaluate("() => window.scrollTo(0, 0)")
+            box = page.get_by_test_id(testid)
+            # As the keyboard (Tab) reaches it: focused and scrolled into view.
+            box.focus()
+            assert box.evaluate(UNCOVERED) == "ok", testid
+        # The comment's label too, scrolled to from below as from above.
+        label = page.locator("label.comment")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        label.evaluate("el => el.scrollIntoView({block: 'nearest'})")
+        assert label.evaluate(UNCOVERED) == "ok"
+        errors.check()
