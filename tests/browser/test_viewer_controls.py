@@ -172,3 +172,28 @@ class TestCaliperLabel:
                 checked += 1
         assert checked == 12
         errors.check()
+
+
+class TestCrowdedLanes:
+    def test_fit_to_lane_and_the_clipped_marks(
+        self, make_page: Any, load: Any, reader: Any
+    ) -> None:
+        # PTB s0010_re: twelve leads and Frank vx, vy, vz in fifteen low lanes.
+        page, errors = make_page(reader)
+        open_viewer(page, load("s0010_re"))
+        shown = (
+            "() => [...document.querySelectorAll('[data-testid^=clipped-]')]"
+            ".filter(e => e.checkVisibility()).map(e => e.dataset.testid)"
+        )
+        clipped = page.evaluate(shown)
+        assert len(clipped) >= 2, clipped  # the tall QRS of the chest leads, at 10 mm/mV
+        scales = page.locator("[data-testid^=channel-] .wt-chan-scale")
+        assert set(scales.all_text_contents()) == {"10 mm/mV"}
+        page.get_by_test_id("fit-lanes").click()
+        page.wait_for_function(f"() => ({shown})().length === 0")
+        after = scales.all_text_contents()
+        lowered = [float(t.split()[0]) for t in after if t != "10 mm/mV"]
+        assert len(lowered) >= len(clipped) and all(g < 10 for g in lowered), after
+        # Only the leads that left their lanes changed.
+        assert after.count("10 mm/mV") == len(after) - len(lowered) > 0
+        errors.check()

@@ -152,6 +152,10 @@ export function createToolbar(el, store, actions) {
       button("zoomReset", "Reset zoom to the paper speed", { testid: "zoom-reset", shortcut: "0" }),
       speed,
       gain,
+      button("fit", "Fit each ECG trace to its lane (lowers the gain of those that leave it)", {
+        text: "Fit",
+        testid: "fit-lanes",
+      }),
     ]),
     h("div", { class: "wt-group" }, [
       caliper,
@@ -177,6 +181,7 @@ export function createToolbar(el, store, actions) {
     zoomOut: "zoomOut",
     zoomIn: "zoomIn",
     zoomReset: "zoomReset",
+    fit: "fitLanes",
     caliper: "caliperMode",
     grid: "grid",
     layout: "layout",
