@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from tests.factories import icu_team
+from wavetag.analysis.jobs import execute_run
+from wavetag.analysis.services import request_analysis
 from wavetag.annotations.batches import claim_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,4 +61,26 @@ class TestActionBar:
         page.evaluate("() => window.scrollTo(0, 0)")
         label.evaluate("el => el.scrollIntoView({block: 'nearest'})")
         assert label.evaluate(UNCOVERED) == "ok"
+        errors.check()
+
+
+class TestWideScreen:
+    def test_the_key_findings_show_without_scrolling_at_1440_by_900(
+        self, make_page: Any, world: Any
+    ) -> None:
+        task = world.ecg_task
+        run = execute_run(request_analysis(task.record, world.lead, enqueue=False).pk)
+        assert run.status == "done", run.error
+        page, errors = open_task(make_page, world.outsider, task, (1440, 900))
+        page.evaluate("() => window.scrollTo(0, 0)")
+        for testid in ("parameters", "findings"):
+            box = page.get_by_test_id(testid)
+            rows = box.locator("dd")
+            assert rows.count() > 0, testid
+            top = box.bounding_box()
+            first = rows.first.bounding_box()
+            assert top["y"] >= 0 and first["y"] + first["height"] <= 900, (testid, first)
+        # The viewer's traces begin in view too, and the answer form stays beside them.
+        assert page.get_by_test_id("waveform").bounding_box()["y"] < 900 / 2
+        assert page.get_by_test_id("answer-form").bounding_box()["y"] < 900
         errors.check()
