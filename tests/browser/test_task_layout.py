@@ -84,3 +84,23 @@ class TestWideScreen:
         assert page.get_by_test_id("waveform").bounding_box()["y"] < 900 / 2
         assert page.get_by_test_id("answer-form").bounding_box()["y"] < 900
         errors.check()
+
+
+class TestPhone:
+    def test_the_form_comes_right_under_the_trace(self, make_page: Any, world: Any) -> None:
+        (task,) = claim_batch(world.project, world.ann1)  # an alarm
+        run = execute_run(request_analysis(task.record, world.lead, enqueue=False).pk)
+        assert run.status == "done", run.error
+        page, errors = make_page(world.ann1, viewport=(393, 851), touch=True)
+        page.goto(f"/tasks/{task.pk}/")
+        page.wait_for_selector(READY)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        plot = page.get_by_test_id("waveform").bounding_box()
+        form = page.get_by_test_id("answer-form").bounding_box()
+        first = page.locator("form.answer fieldset.field").first.bounding_box()
+        # Directly under the trace, and its first question on the first screen.
+        assert form["y"] - (plot["y"] + plot["height"]) < 40, (plot, form)
+        assert first["y"] + 40 < 851, first
+        # The automatic findings are still on the page, after the form.
+        assert page.get_by_test_id("findings").bounding_box()["y"] > form["y"]
+        errors.check()

@@ -79,7 +79,11 @@ export function mountViewer(root, config, options = {}) {
   function available() {
     if (options.height) return options.height;
     const top = parts.plot.getBoundingClientRect().top + window.scrollY;
-    return Math.max(240, window.innerHeight - Math.min(top, window.innerHeight * 0.45) - 56);
+    const room = window.innerHeight - Math.min(top, window.innerHeight * 0.45) - 56;
+    // A page may keep the plot shorter (a fraction of the window's height), e.g. so that
+    // a form under it is within reach on a phone: --wt-plot-max: 0.3.
+    const max = parseFloat(getComputedStyle(root).getPropertyValue("--wt-plot-max"));
+    return Math.max(240, Number.isFinite(max) ? Math.min(room, window.innerHeight * max) : room);
   }
 
   renderer = createRenderer({
