@@ -251,3 +251,24 @@ class TestBeatEditor:
         assert symbol == "N"  # the refused relabel is rolled back on screen
         # The refusal (404: not the user's set any more) and the failed re-read (400).
         assert errors and all("404" in e or "400" in e for e in errors), errors
+
+
+class TestOnAPhone:
+    def test_the_edit_beats_button_shows_its_icon(self, make_page: Any, world: Any) -> None:
+        page, errors = make_page(world.ann, viewport=(393, 851), touch=True)
+        page.goto(f"/records/{world.record.pk}/")
+        page.wait_for_selector(READY)
+        toggle = page.get_by_test_id("beat-editor-toggle")
+        # Something of the button's own content is drawn: its icon (the text is hidden on
+        # narrow screens, which left the button blank).
+        shown = toggle.locator("svg, .wt-btn-text").evaluate_all(
+            """els => els.filter(e => {
+              const r = e.getBoundingClientRect();
+              return r.width >= 10 && r.height >= 10 && getComputedStyle(e).display !== 'none';
+            }).length"""
+        )
+        assert shown >= 1
+        assert toggle.get_attribute("aria-label") == "Edit beats"
+        toggle.tap()
+        page.wait_for_function("() => document.getElementById('viewer').wtViewer.beats().length")
+        errors.check()

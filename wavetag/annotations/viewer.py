@@ -24,7 +24,15 @@ def viewer_config(
     """Everything the viewer needs to start, so that its first paint waits on one request.
 
     ``window`` (start, end in seconds) is where the viewer opens, e.g. a task's window;
-    without it, an ``event`` opens with the user's own seconds before and after it."""
+    without it, an ``event`` opens with the user's own seconds before and after it. A
+    window that ends at or just after its event (an alarm's, which stops at the alarm)
+    opens with the user's seconds after the event too, where the record has them: a line on the
+    window's right border is easily missed, and what follows an alarm tells about it."""
+    viewer_settings = ViewerSettings.for_user(user)
+    after = viewer_settings["event_after"]
+    if window and event is not None and window[0] <= event <= window[1]:
+        if isinstance(after, int | float):
+            window = (window[0], max(window[1], min(record.duration, event + after)))
     return {
         "record": {
             "id": record.pk,
@@ -54,7 +62,7 @@ def viewer_config(
         },
         "event": event,
         "window": {"start": window[0], "end": window[1]} if window else None,
-        "settings": ViewerSettings.for_user(user),
+        "settings": viewer_settings,
         "api": "/api/v1",
         # Beat codes, rhythm labels and colours come from the one vocabulary, so that the
         # browser cannot drift from the importer, the analysis and the exports.

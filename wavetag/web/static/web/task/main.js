@@ -2,6 +2,7 @@
 // The form works without this script (a plain POST); this adds keys, drafts that
 // survive a reload, and errors shown in place.
 
+import { keepClearOfBar } from "./bar.js";
 import { createDraft } from "./draft.js";
 import { createFields } from "./fields.js";
 import { attachKeys } from "./keys.js";
@@ -13,6 +14,7 @@ function boot(form) {
   const say = (text) => (status.textContent = text);
   const fields = createFields(form, say);
   const draft = createDraft(form);
+  keepClearOfBar(form);
 
   if (draft.restore()) {
     fields.sync();

@@ -2,6 +2,7 @@
 // embedding page's API all call: one behaviour per action however it is triggered.
 
 import { createEventNavigation } from "./events.js";
+import { fitFactors } from "./layout.js";
 import { twelveLeads } from "./layout12.js";
 import {
   clampView,
@@ -81,6 +82,19 @@ export function createActions(store, calipers, hooks) {
         ...c,
         gain: Math.min(64, Math.max(1 / 64, c.gain * factor)),
       }));
+      store.set({ channels });
+    },
+    /** Lower the gain of each ECG lead whose trace leaves its lane, until it fits. */
+    fitLanes() {
+      const frame = hooks.frame();
+      if (!frame) return;
+      const factors = fitFactors(frame.panels);
+      if (!factors.size) return;
+      const channels = st().channels.map((c) =>
+        factors.has(c.index)
+          ? { ...c, gain: Math.max(1 / 64, c.gain * factors.get(c.index)) }
+          : c,
+      );
       store.set({ channels });
     },
     gainUp: () => actions.gainAll(GAIN_STEP),

@@ -229,6 +229,14 @@ export function createCalipers(store, list) {
   return {
     draw,
     idle: (st) => st.calipers.length === 0,
+    /** The labels' boxes (plot px) as last drawn: what other labels keep clear of. */
+    labelBoxes: () =>
+      [...geometry.values()].map((g) => ({
+        x: g.label.x,
+        y: g.label.y,
+        w: g.label.w + g.close.w,
+        h: g.label.h,
+      })),
     hitTest,
     begin,
     move,

@@ -4,6 +4,7 @@
 // for the keyboard and screen readers; they follow the panels after every frame.
 
 import { h } from "./dom.js";
+import { overflows } from "./layout.js";
 
 const DRAG_PX_PER_DOUBLING = 60;
 
@@ -55,6 +56,17 @@ export function createChannelLabels(container, actions) {
     );
     const units = h("span", { class: "wt-chan-units" }, chan.units);
     const scale = h("span", { class: "wt-chan-scale" });
+    // Shown while the trace leaves its lane (it is drawn over its neighbours' there).
+    const clip = h(
+      "span",
+      {
+        class: "wt-chan-clip",
+        "data-testid": `clipped-${chan.index}`,
+        title: "The trace leaves its lane: Fit (toolbar) or gain − shows it whole",
+        hidden: true,
+      },
+      "clipped",
+    );
     const controls = [
       control("−", `Gain down ${chan.name}`, () => actions.gain(chan.index, 0.5)),
       control("+", `Gain up ${chan.name}`, () => actions.gain(chan.index, 2)),
@@ -75,14 +87,14 @@ export function createChannelLabels(container, actions) {
         "data-channel": String(chan.index),
         title: `${chan.name} · ${chan.units} · ${chan.fs} Hz`,
       },
-      [name, units, scale, h("span", { class: "wt-chan-ctl" }, controls)],
+      [name, units, scale, clip, h("span", { class: "wt-chan-ctl" }, controls)],
     );
     // The plot under the label must not start a pan when the label is used.
     el.addEventListener("pointerdown", (e) => e.stopPropagation());
     el.addEventListener("wheel", (e) => e.stopPropagation());
     gainDrag(name, chan);
     container.append(el);
-    return { el, scale, text: "", x: NaN, y: NaN };
+    return { el, scale, clip, text: "", x: NaN, y: NaN };
   }
 
   /** Bring the labels in line with a drawn frame. */
@@ -105,6 +117,8 @@ export function createChannelLabels(container, actions) {
         label.y = panel.y;
         label.el.style.transform = `translate(${panel.x + 4}px, ${panel.y + 3}px)`;
       }
+      const over = overflows(panel);
+      if (label.clip.hidden === over) label.clip.hidden = !over;
       const text = panel.scale.readout;
       if (text !== label.text) {
         label.text = text;

@@ -2,7 +2,7 @@
 // set being edited (or the sets to start from), the code palette, selection actions,
 // the rhythm label list (the vocabulary's common rhythms) and the save status.
 
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 import { vocabulary } from "./vocabulary.js";
 
 export const CODE_KEYS = "N V A L R F / Q S E J a j e f x".split(" ");
@@ -22,9 +22,11 @@ export function createEditorPanel(toolbar, store, on) {
       class: "wt-btn",
       "data-testid": "beat-editor-toggle",
       title: "Edit beats (b)",
+      "aria-label": "Edit beats",
       "aria-pressed": "false",
     },
-    h("span", { class: "wt-btn-text" }, "Edit beats"),
+    // The icon stays when narrow screens hide the buttons' text.
+    [icon("editBeats"), h("span", { class: "wt-btn-text" }, "Edit beats")],
   );
   toggle.addEventListener("click", () => on.toggle());
   toolbar.append(h("div", { class: "wt-group" }, toggle));

@@ -142,6 +142,31 @@ export const valueOfY = (panel, scale, y) =>
 export const xOf = (panel, t) => panel.x + ((t - panel.t0) / (panel.t1 - panel.t0)) * panel.w;
 export const timeOfX = (panel, x) => panel.t0 + ((x - panel.x) / panel.w) * (panel.t1 - panel.t0);
 
+/** Whether a panel's trace (its data range at draw time) leaves the panel's rows. */
+export function overflows(panel) {
+  const r = panel.range;
+  if (!r || !Number.isFinite(r.lo) || !panel.scale) return false;
+  const top = yOf(panel, panel.scale, r.hi);
+  return top < panel.y || yOf(panel, panel.scale, r.lo) > panel.y + panel.h;
+}
+
+/**
+ * The gain factor per channel that fits its trace into its lanes (`room` of their
+ * height), for the ECG channels that do not fit; others are left out.
+ */
+export function fitFactors(panels, room = 0.85) {
+  const factors = new Map();
+  for (const p of panels) {
+    const r = p.range;
+    if (p.chan.kind !== "ecg" || !r || !Number.isFinite(r.lo) || !p.scale) continue;
+    const px = (r.hi - r.lo) * p.scale.perUnit;
+    if (px <= room * p.h) continue;
+    const f = (room * p.h) / px;
+    factors.set(p.ch, Math.min(f, factors.get(p.ch) ?? 1));
+  }
+  return factors;
+}
+
 /** The panel under a point, or null. */
 export function panelAt(panels, x, y) {
   for (const p of panels) if (x >= p.x && x < p.x + p.w && y >= p.y && y < p.y + p.h) return p;

@@ -9,7 +9,7 @@ import { createAnnotations } from "./annotations.js";
 import { createBeatEditor } from "./beat-editor.js";
 import { createCalipers } from "./calipers.js";
 import { createChannelLabels } from "./channels.js";
-import { drawCursor, cursorTime } from "./cursor.js";
+import { createCursorLayer, cursorTime } from "./cursor.js";
 import { buildSkeleton } from "./dom.js";
 import { eventLayer } from "./event-line.js";
 import { attachGestures } from "./gestures.js";
@@ -79,7 +79,11 @@ export function mountViewer(root, config, options = {}) {
   function available() {
     if (options.height) return options.height;
     const top = parts.plot.getBoundingClientRect().top + window.scrollY;
-    return Math.max(240, window.innerHeight - Math.min(top, window.innerHeight * 0.45) - 56);
+    const room = window.innerHeight - Math.min(top, window.innerHeight * 0.45) - 56;
+    // A page may keep the plot shorter (a fraction of the window's height), e.g. so that
+    // a form under it is within reach on a phone: --wt-plot-max: 0.3.
+    const max = parseFloat(getComputedStyle(root).getPropertyValue("--wt-plot-max"));
+    return Math.max(240, Number.isFinite(max) ? Math.min(room, window.innerHeight * max) : room);
   }
 
   renderer = createRenderer({
@@ -125,7 +129,8 @@ export function mountViewer(root, config, options = {}) {
   for (const layer of [signalLayer, annotations, eventLayer]) renderer.add("traces", layer);
   renderer.add("overlay", calipers);
   for (const layer of editor ? editor.layers : []) renderer.add("overlay", layer);
-  renderer.add("overlay", { draw: drawCursor, idle: (s) => !s.cursor });
+  const cursorLayer = createCursorLayer(() => calipers.labelBoxes());
+  renderer.add("overlay", cursorLayer);
   const gestures = attachGestures({ store, plot: parts.plot, renderer, calipers });
   const keyboard = attachKeyboard(root, actions, options.globalKeys ?? true);
 
@@ -221,6 +226,8 @@ export function mountViewer(root, config, options = {}) {
     /** The edited set's rows with their x on the plot (beat editor). */
     beats: () => (editor ? editor.beats() : []),
     fiducials: () => (editor ? editor.fiducials() : []),
+    /** The boxes (plot px) of the caliper labels and the cursor read-out as last drawn. */
+    labelBoxes: () => ({ calipers: calipers.labelBoxes(), cursor: cursorLayer.boxes() }),
     /** y (plot px) of the middle of the rhythm-segment band, or null. */
     editorBand: () => (editor ? editor.band() : null),
     destroy() {

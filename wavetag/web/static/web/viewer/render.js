@@ -130,6 +130,7 @@ export function createRenderer(parts) {
     for (const p of panels) {
       const range = dataRange(perChannel.get(p.ch).pieces, p.t0, p.t1);
       p.scale = scales.scale(p, st.settings, range);
+      p.range = range; // for the overflow marks and the fit to lanes
     }
     return {
       panels,

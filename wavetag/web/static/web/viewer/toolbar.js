@@ -35,33 +35,60 @@ export function createToolbar(el, store, actions) {
   const st0 = store.get();
   const menus = [];
 
+  // A box is ticked only when its filter is applied: ticking one applies it at once and
+  // turns the switch on; unticking the last turns the switch off but keeps the choice,
+  // which the switch and the "f" key bring back.
+  const filterInputs = {};
   const filtersMenu = menu("filter", "Filters", "f", (panel) => {
-    const f = store.get().filters;
     const notch = h("select", { "aria-label": "Mains notch" }, [
       h("option", { value: "0" }, "No notch"),
       h("option", { value: "50" }, "50 Hz notch"),
       h("option", { value: "60" }, "60 Hz notch"),
     ]);
-    notch.value = String(f.notch || 0);
-    notch.addEventListener("change", () =>
-      actions.setFilters({ notch: Number(notch.value), on: true }),
+    notch.addEventListener("change", () => pickFilter({ notch: Number(notch.value) }));
+    const on = check("Filters on (display only)", false, (v) => actions.setFilters({ on: v }), {
+      "data-testid": "filters-on",
+    });
+    const highpass = check("Baseline wander (0.5 Hz high-pass)", false, (v) =>
+      pickFilter({ highpass: v }),
     );
+    const lowpass = check("Low-pass 40 Hz", false, (v) => pickFilter({ lowpass: v }));
+    Object.assign(filterInputs, {
+      on: on.querySelector("input"),
+      highpass: highpass.querySelector("input"),
+      lowpass: lowpass.querySelector("input"),
+      notch,
+    });
     panel.replaceChildren(
-      check("Filters on (display only)", f.on, (on) => actions.setFilters({ on }), {
-        "data-testid": "filters-on",
-      }),
-      check("Baseline wander (0.5 Hz high-pass)", f.highpass, (v) =>
-        actions.setFilters({ highpass: v, on: true }),
-      ),
+      on,
+      highpass,
       h("label", { class: "wt-check" }, notch),
-      check("Low-pass 40 Hz", f.lowpass, (v) => actions.setFilters({ lowpass: v, on: true })),
+      lowpass,
       h(
         "p",
         { class: "wt-note" },
         "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered.",
       ),
     );
+    showFilters(store.get().filters);
   });
+  function shownFilters(f) {
+    return { highpass: f.on && f.highpass, notch: f.on ? f.notch : 0, lowpass: f.on && f.lowpass };
+  }
+  function pickFilter(patch) {
+    const f = store.get().filters;
+    const next = { ...shownFilters(f), ...patch };
+    const any = next.highpass || next.lowpass || Boolean(next.notch);
+    actions.setFilters(any ? { ...next, on: true } : { on: false });
+  }
+  function showFilters(f) {
+    if (!filterInputs.on) return;
+    const shown = shownFilters(f);
+    filterInputs.on.checked = f.on;
+    filterInputs.highpass.checked = shown.highpass;
+    filterInputs.lowpass.checked = shown.lowpass;
+    filterInputs.notch.value = String(shown.notch || 0);
+  }
   const channelsMenu = menu("channels", "Channels", "1–9", (panel) => {
     const items = store.get().channels.map((c, n) =>
       check(`${c.name} (${c.units})`, c.shown, (v) => actions.show(c.index, v), {
@@ -125,6 +152,10 @@ export function createToolbar(el, store, actions) {
       button("zoomReset", "Reset zoom to the paper speed", { testid: "zoom-reset", shortcut: "0" }),
       speed,
       gain,
+      button("fit", "Fit each ECG trace to its lane (lowers the gain of those that leave it)", {
+        text: "Fit",
+        testid: "fit-lanes",
+      }),
     ]),
     h("div", { class: "wt-group" }, [
       caliper,
@@ -150,6 +181,7 @@ export function createToolbar(el, store, actions) {
     zoomOut: "zoomOut",
     zoomIn: "zoomIn",
     zoomReset: "zoomReset",
+    fit: "fitLanes",
     caliper: "caliperMode",
     grid: "grid",
     layout: "layout",
@@ -190,6 +222,7 @@ export function createToolbar(el, store, actions) {
 
   let shownSpeed = NaN;
   let shownGain = NaN;
+  let shownFilterState = null;
   function sync(st, frame) {
     const s = currentSpeed(st);
     if (!(Math.abs(s - shownSpeed) <= 1e-6)) {
@@ -207,6 +240,10 @@ export function createToolbar(el, store, actions) {
     grid.setAttribute("aria-pressed", String(st.gridOn));
     layout.setAttribute("aria-pressed", String(st.layout === "12"));
     filtersMenu.trigger.classList.toggle("wt-on", st.filters.on);
+    if (st.filters !== shownFilterState) {
+      shownFilterState = st.filters;
+      showFilters(st.filters);
+    }
     let text = `${formatTime(st.view.start)} – ${formatTime(st.view.end)}`;
     if (st.filters.on && frame && frame.minmax) text += " · unfiltered at this zoom";
     status.textContent = text;
