@@ -36,17 +36,12 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import free_port, wait_ready  # the same server, started alike
+
 CHUNK = 1024 * 1024
 BOUNDARY = "wavetag-bench-upload-boundary"
 DATASET = "bench"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def setup(env: dict[str, str]) -> str:
@@ -69,20 +64,6 @@ print(create_token(root, "bench")[1])
     if out.returncode:
         raise SystemExit(f"set-up failed:\n{out.stderr[-3000:]}")
     return out.stdout.strip().splitlines()[-1]
-
-
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/healthz", headers={"Host": "localhost"})
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("server did not start")
 
 
 def status_kb(pid: int, key: str) -> int:

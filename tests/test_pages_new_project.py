@@ -14,26 +14,12 @@ from wavetag.projects.builtin import TEMPLATES
 from wavetag.projects.models import Project, Task
 
 from .factories import icu_team, make_user
+from .test_projects_create import CUSTOM
 
 pytestmark = pytest.mark.django_db
 
 URL = "/projects/new/"
 PREVIEW = "/projects/new/preview/"
-CUSTOM = {
-    "name": "noise",
-    "tasks": "record",
-    "fields": [
-        {
-            "name": "noisy",
-            "label": "Noisy?",
-            "type": "choice",
-            "choices": [
-                {"value": "yes", "label": "Yes", "key": "y"},
-                {"value": "no", "label": "No", "key": "n"},
-            ],
-        }
-    ],
-}
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from wavetag.annotations.batches import claim_batch
 from wavetag.projects.models import Task
 from wavetag.records.models import Record
 
-from .test_viewer import NEXT_FRAME, READY, RECORDS, open_viewer, plot_width
+from .test_viewer import NEXT_FRAME, READY, RECORDS, RED_IN_COLUMNS, open_viewer, plot_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,25 +78,6 @@ class TestFiltersMenu:
         assert baseline.is_checked()
         assert not page.get_by_label("Low-pass 40 Hz").is_checked()
         errors.check()
-
-
-# Strongly red pixels (the event line) of the traces canvas between two x (CSS px).
-RED_IN_COLUMNS = """([x0, x1]) => {
-  const source = document.querySelectorAll('[data-testid=waveform] canvas')[1];
-  const dpr = source.width / source.getBoundingClientRect().width;
-  const copy = document.createElement('canvas');
-  copy.width = source.width;
-  copy.height = source.height;
-  const ctx = copy.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(source, 0, 0);
-  const left = Math.round(x0 * dpr), width = Math.max(1, Math.round((x1 - x0) * dpr));
-  const data = ctx.getImageData(left, 0, width, copy.height).data;
-  let red = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i + 3] > 128 && data[i] > 150 && data[i + 1] < 90 && data[i + 2] < 90) red++;
-  }
-  return red / dpr;
-}"""
 
 
 class TestAlarmEventLine:
