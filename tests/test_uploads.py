@@ -124,6 +124,21 @@ class TestUploadRecords:
         assert record.patient_info == {}
         assert not any(w.uploads.iterdir())
 
+    def test_a_manager_reads_what_they_uploaded_others_do_not(
+        self, w: Any, client: Client
+    ) -> None:
+        # The grant alone (no project on the dataset) lets the uploader open the record and
+        # its samples; a user without it gets 404, as for any record outside their reach.
+        _, out = post_files(client, self.url, [w.data / p for p in MITDB_100], w.h["keeper"])
+        rid = out["items"][0]["id"]
+        window = f"/api/v1/records/{rid}/window?channel=0&start=0&end=2"
+        for who, status in (("keeper", 200), ("root", 200), ("ann", 404)):
+            assert call(client, "get", f"/api/v1/records/{rid}", w.h[who])[0] == status, who
+            assert call(client, "get", window, w.h[who])[0] == status, who
+        _, listed = call(client, "get", "/api/v1/records", w.h["keeper"])
+        assert [r["id"] for r in listed["items"]] == [rid]
+        assert call(client, "get", "/api/v1/records", w.h["ann"])[1]["items"] == []
+
     def test_an_edf_file(self, w: Any, client: Client) -> None:
         status, out = post_files(client, self.url, [w.data / "edf/r01.edf"], w.h["root"])
         assert status == 201 and [i["name"] for i in out["items"]] == ["r01"]

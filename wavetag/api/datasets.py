@@ -18,7 +18,7 @@ from ninja import Field, Router, Schema
 from wavetag.analysis.import_jobs import describe, fail_dead_imports, queue_import
 from wavetag.errors import InvalidInput, NotAllowed, WavetagError
 from wavetag.projects import access
-from wavetag.records.access import MAX_ID, can_see_everything
+from wavetag.records.access import MAX_ID, can_see_everything, may_manage_datasets
 from wavetag.records.models import Dataset, ImportJob
 from wavetag.records.upload_handlers import upload_too_large
 from wavetag.records.uploads import (
@@ -26,7 +26,6 @@ from wavetag.records.uploads import (
     add_annotation_files,
     create_dataset,
     import_staged,
-    may_manage_datasets,
     new_folder,
     record_for_manager,
     stage,

@@ -19,6 +19,15 @@ def can_see_everything(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_staff))
 
 
+def may_manage_datasets(user: Any) -> bool:
+    """Site admins, and users granted ``records.manage_datasets``: they make datasets,
+    upload to any, and read every record (what they uploaded first of all); annotation
+    sets and header comments they see as their projects (or a site admin's role) allow."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return can_see_everything(user) or bool(user.has_perm("records.manage_datasets"))
+
+
 def may_see_comments(user: Any) -> bool:
     """Header comments can give away the answer; only site admins see them."""
     return can_see_everything(user)

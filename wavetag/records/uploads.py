@@ -34,7 +34,7 @@ from wavetag.signal.io.edf import read_edf_annotations
 from wavetag.signal.io.paths import plain_name_problem
 from wavetag.signal.recording import AnnotationSetData, RecordError
 
-from .access import MAX_ID, can_see_everything
+from .access import MAX_ID
 from .archives import ArchiveError, is_archive, unpack
 from .importer import ImportResult, import_paths, insert_annotations
 from .models import AnnotationSet, Dataset, ImportJob, Record
@@ -62,13 +62,6 @@ class Outcome:
     refused: list[dict[str, str]] = field(default_factory=list)
     # A file refused because its annotation set exists already (the API answers 409).
     conflict: bool = False
-
-
-def may_manage_datasets(user: Any) -> bool:
-    """Site admins, and users granted ``records.manage_datasets``."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return can_see_everything(user) or bool(user.has_perm("records.manage_datasets"))
 
 
 def create_dataset(name: Any, description: Any = "") -> Dataset:

@@ -20,16 +20,17 @@ from django.views.decorators.http import require_http_methods
 
 from wavetag.errors import WavetagError
 from wavetag.projects import access
+from wavetag.records.access import may_manage_datasets
 from wavetag.records.models import Dataset
-from wavetag.records.uploads import create_dataset, may_manage_datasets
+from wavetag.records.uploads import create_dataset
 
 FIELDS = ("name", "description")
 
 
 def datasets_for(user: Any) -> QuerySet[Dataset]:
-    """The datasets the user's pages list: managers see all of them, as the API shows
-    them, since they make them and upload into them."""
-    return Dataset.objects.all() if may_manage_datasets(user) else access.visible_datasets(user)
+    """The datasets the user's pages list (managers: all of them, as the API shows them,
+    since they make them and upload into them)."""
+    return access.visible_datasets(user)
 
 
 def upload_context(user: Any, dataset: Dataset) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from wavetag.errors import NotAllowed
+from wavetag.records.access import may_manage_datasets
 from wavetag.records.models import Dataset
-from wavetag.records.uploads import may_manage_datasets
 
 from .guards import refuse
 

@@ -13,7 +13,7 @@ from wavetag.annotations.progress import projects_overview
 from wavetag.annotations.viewer import viewer_config
 from wavetag.projects import access
 from wavetag.records import history
-from wavetag.records.uploads import may_manage_datasets
+from wavetag.records.access import may_manage_datasets
 
 from .analysis_views import analysis_panel
 from .dataset_pages import datasets_for, upload_context
