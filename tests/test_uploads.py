@@ -124,9 +124,7 @@ class TestUploadRecords:
         assert record.patient_info == {}
         assert not any(w.uploads.iterdir())
 
-    def test_a_manager_reads_what_they_uploaded_others_do_not(
-        self, w: Any, client: Client
-    ) -> None:
+    def test_a_manager_reads_what_they_uploaded_others_do_not(self, w: Any, client: Client) -> None:
         # The grant alone (no project on the dataset) lets the uploader open the record and
         # its samples; a user without it gets 404, as for any record outside their reach.
         _, out = post_files(client, self.url, [w.data / p for p in MITDB_100], w.h["keeper"])
