@@ -73,6 +73,16 @@ class TestNewProjectPage:
         page = admin.get(response["Location"]).content.decode()
         assert "Project p created with 2 tasks" in page
 
+    def test_training_visibility_and_suggestions(self, admin: Client) -> None:
+        fields = form(practice_size="2", practice_pass="90", gold_rate="10", open="1")
+        fields.update(visible_sets="qrs, atr", machine_suggestions="1")
+        assert admin.post(URL, fields).status_code == 302
+        project = Project.objects.get(name="p")
+        assert (project.practice_size, project.practice_pass, project.gold_rate) == (2, 90, 10)
+        assert project.visible_sets == ["qrs", "atr"]
+        assert project.open and project.machine_suggestions
+        assert not project.leaderboard_anonymous and not project.reveal_outcome
+
     def test_a_custom_schema(self, admin: Client) -> None:
         response = admin.post(URL, form(template="custom", schema=json.dumps(CUSTOM)))
         assert response.status_code == 302, response.content.decode()
@@ -89,6 +99,8 @@ class TestNewProjectPage:
             ({"records_pattern": "9*"}, "records", 400),
             ({"annotators_per_task": "9"}, "annotators_per_task", 400),
             ({"segment_seconds": "30"}, "segment_seconds", 400),
+            ({"gold_rate": "90"}, "gold_rate", 400),
+            ({"practice_pass": "x"}, "practice_pass", 400),
         ],
     )
     def test_errors_are_shown_at_the_field(

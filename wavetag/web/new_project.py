@@ -33,9 +33,20 @@ from .guards import refuse
 
 CUSTOM = "custom"
 # Form inputs read as numbers: whole numbers, or any number.
-WHOLE = ("annotators_per_task", "batch_size", "max_annotators", "records_sample", "records_seed")
+WHOLE = (
+    "annotators_per_task",
+    "batch_size",
+    "max_annotators",
+    "records_sample",
+    "records_seed",
+    "practice_size",
+    "practice_pass",
+    "gold_rate",
+)
 REAL = ("window_before", "window_after", "event_at", "segment_seconds")
 TEXT = ("description", "event_set", "event_match")
+# Ticked boxes (every one of them off by default, as on the model).
+FLAGS = ("blind", "reveal_outcome", "open", "leaderboard_anonymous", "machine_suggestions")
 # Inputs of the form a message can be shown at (others go above the form).
 INPUTS = (
     "name",
@@ -47,10 +58,9 @@ INPUTS = (
     "records_annotation_set",
     "records_sample",
     "records_seed",
-    "blind",
     "conflict_policy",
-    "reveal_outcome",
     "visible_sets",
+    *FLAGS,
     *TEXT,
     *WHOLE,
     *REAL,
@@ -73,10 +83,13 @@ def form_to_body(post: QueryDict) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": post.get("name", ""),
         "dataset": post.get("dataset", ""),
-        "blind": post.get("blind") == "1",
         "conflict_policy": post.get("conflict_policy", ConflictPolicy.ADJUDICATE),
-        "reveal_outcome": post.get("reveal_outcome") == "1",
+        **{flag: post.get(flag) == "1" for flag in FLAGS},
     }
+    # Annotation sets annotators may see in a blind project: names, comma-separated.
+    shown = [name.strip() for name in post.get("visible_sets", "").split(",") if name.strip()]
+    if shown:
+        body["visible_sets"] = shown
     template = post.get("template", "")
     if template == CUSTOM:
         body["schema"] = load_json(post.get("schema", ""), "schema")
