@@ -1,0 +1,122 @@
+"""Accessibility in a real browser: axe-core (WCAG 2.1 A and AA rules, run from the copy
+bundled with the ``axe-playwright-python`` package, nothing from the internet) on the home,
+project, task, adjudication, console and record pages, none with a serious or critical
+finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import icu_team
+from wavetag.annotations.batches import claim_batch
+from wavetag.annotations.services import save_annotation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+READY = "[data-testid=waveform][data-state=ready]"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_script() -> Path:
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).parent / "axe.min.js"
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it stands whose impact is serious or critical."""
+    page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = [" ".join(map(str, node["target"])) for node in v["nodes"]][:8]
+        lines.append(f"{v['id']} ({v['impact']}): {targets}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    """The first ICU task in conflict (ann1 says True, ann2 False); the second claimed by
+    ann1 and not yet answered."""
+    w = icu_team()
+    (w.conflict,) = claim_batch(w.project, w.ann1)
+    claim_batch(w.project, w.ann2)
+    save_annotation(w.conflict, w.ann1, {"decision": "True", "comment": "VT"})
+    save_annotation(w.conflict, w.ann2, {"decision": "False", "comment": "artefact"})
+    w.conflict.refresh_from_db()
+    assert w.conflict.status == "conflict"
+    (w.open,) = claim_batch(w.project, w.ann1)
+    return w
+
+
+def check(page: Any, errors: Any) -> None:
+    found = serious_violations(page)
+    assert not found, f"{page.url}:\n{describe(found)}"
+    errors.check()
+
+
+class TestAxe:
+    def test_home(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1)
+        page.goto("/")
+        check(page, errors)
+
+    def test_project(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1)
+        page.goto(f"/projects/{world.project.pk}/")
+        check(page, errors)
+
+    def test_task(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1)
+        page.goto(f"/tasks/{world.open.pk}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        check(page, errors)
+
+    def test_adjudication(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.judge)
+        page.goto(f"/tasks/{world.conflict.pk}/adjudicate/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        check(page, errors)
+
+    def test_adjudication_queue(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.judge)
+        page.goto(f"/projects/{world.project.pk}/adjudication/")
+        expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
+        check(page, errors)
+
+    def test_console(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.lead)
+        page.goto(f"/projects/{world.project.pk}/console/")
+        check(page, errors)
+
+    def test_record(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.root)
+        page.goto(f"/records/{world.conflict.record_id}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        check(page, errors)
+
+
+class TestAxeFinds:
+    def test_a_nameless_button_and_faint_text_are_reported(self, make_page, world: Any) -> None:
+        """The check itself: the same run reports what it should on a spoilt home page."""
+        page, _ = make_page(world.ann1)
+        page.goto("/")
+        page.evaluate(
+            """() => {
+                const main = document.querySelector('main') || document.body;
+                main.insertAdjacentHTML('beforeend',
+                    '<button></button><p style="color:#ccc;background:#fff">faint</p>');
+            }"""
+        )
+        found = {v["id"] for v in serious_violations(page)}
+        assert {"button-name", "color-contrast"} <= found, found
