@@ -19,7 +19,8 @@ STYLE = """(el) => {
     return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join(' | ');
 }"""
 
-ACTIVE = """() => {
+ACTIVE = (
+    """() => {
     const el = document.activeElement;
     if (!el || el === document.body) return null;
     if (!el.dataset.kbd) el.dataset.kbd = String(document.querySelectorAll('[data-kbd]').length);
@@ -27,9 +28,12 @@ ACTIVE = """() => {
         k: el.dataset.kbd,
         testid: el.dataset.testid || '',
         label: (el.outerHTML || '').slice(0, 120),
-        style: (%s)(el),
+        style: ("""
+    + STYLE
+    + """)(el),
     };
-}""" % STYLE
+}"""
+)
 
 
 @pytest.fixture
