@@ -672,6 +672,97 @@ class TestPhone:
         errors.check()
 
 
+class TouchScreen:
+    """Fingers on the plot through CDP's Input.dispatchTouchEvent (several at once)."""
+
+    def __init__(self, page: Any) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+
+    def send(self, kind: str, *points: tuple[float, float]) -> None:
+        touch_points = [{"x": x, "y": y, "id": i + 1} for i, (x, y) in enumerate(points)]
+        self.cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+    def drag(self, x: float, y: float, dx: float, steps: int = 10) -> None:
+        self.send("touchStart", (x, y))
+        for step in range(1, steps + 1):
+            self.send("touchMove", (x + dx * step / steps, y))
+        self.send("touchEnd")
+
+    def pinch(self, mid: float, y: float, spread0: float, spread1: float, steps: int = 8) -> None:
+        def fingers(spread: float) -> tuple[tuple[float, float], tuple[float, float]]:
+            return (mid - spread, y), (mid + spread, y)
+
+        self.send("touchStart", *fingers(spread0))
+        for step in range(1, steps + 1):
+            self.send("touchMove", *fingers(spread0 + (spread1 - spread0) * step / steps))
+        self.send("touchEnd")
+
+
+class TestTouch:
+    """Pan, pinch and calipers with fingers on a tablet (emulated touch, mobile)."""
+
+    TABLET = (1024, 768)
+
+    def open(self, make_page: Any, records: Any, reader: Any) -> tuple[Any, Any, Any, Any]:
+        page, errors = make_page(reader, viewport=self.TABLET, touch=True)
+        waveform = open_viewer(page, records("mitdb/100"))
+        assert page.evaluate("() => navigator.maxTouchPoints") > 0
+        return page, errors, waveform, waveform.bounding_box()
+
+    def test_one_finger_pans_both_ways_by_the_distance_dragged(
+        self, make_page, records, reader
+    ) -> None:
+        page, errors, waveform, box = self.open(make_page, records, reader)
+        start, end = window_of(waveform)
+        per_px = (end - start) / plot_width(page)
+        fingers = TouchScreen(page)
+        y = box["y"] + 80
+        fingers.drag(box["x"] + 700, y, -400)  # to the left: later in the record
+        wait_window(page, f"Math.abs(start - {start + 400 * per_px}) < {2 * per_px}")
+        later, later_end = window_of(waveform)
+        assert later_end - later == pytest.approx(end - start, abs=1e-3)
+        fingers.drag(box["x"] + 200, y, 300)  # to the right: back in time
+        wait_window(page, f"Math.abs(start - {later - 300 * per_px}) < {2 * per_px}")
+        errors.check()
+
+    def test_pinch_out_zooms_in_about_the_fingers_and_pinch_in_zooms_out(
+        self, make_page, records, reader
+    ) -> None:
+        page, errors, waveform, box = self.open(make_page, records, reader)
+        fingers = TouchScreen(page)
+        y = box["y"] + 80
+        # Away from the record's start, so that a zoom out is not clamped.
+        fingers.drag(box["x"] + 900, y, -800)
+        fingers.drag(box["x"] + 900, y, -800)
+        page.wait_for_function(NEXT_FRAME)
+        start, end = window_of(waveform)
+        assert start > 0
+        mid_px = 400.0
+        at_mid = start + mid_px / plot_width(page) * (end - start)
+        fingers.pinch(box["x"] + mid_px, y, 50, 150)  # apart: three times closer
+        wait_window(page, f"Math.abs((end - start) - {(end - start) / 3}) < 0.05")
+        zoomed, zoomed_end = window_of(waveform)
+        still = zoomed + mid_px / plot_width(page) * (zoomed_end - zoomed)
+        assert still == pytest.approx(at_mid, abs=0.05)
+        fingers.pinch(box["x"] + mid_px, y, 150, 75)  # together: twice as far
+        wait_window(page, f"Math.abs((end - start) - {2 * (zoomed_end - zoomed)}) < 0.05")
+        errors.check()
+
+    def test_caliper_mode_then_a_finger_draws_a_caliper(self, make_page, records, reader) -> None:
+        page, errors, waveform, box = self.open(make_page, records, reader)
+        px_per_s = 25 * NOMINAL_PX_PER_MM  # the opening view is calibrated
+        page.get_by_test_id("caliper").tap()
+        assert page.get_by_test_id("caliper").get_attribute("aria-pressed") == "true"
+        start = window_of(waveform)
+        TouchScreen(page).drag(box["x"] + 150, box["y"] + 60, 0.6 * px_per_s)
+        readout = page.get_by_test_id("caliper-readout")
+        readout.wait_for()
+        assert float(readout.get_attribute("data-ms")) == pytest.approx(600, abs=1000 / px_per_s)
+        assert "bpm" in readout.inner_text()
+        assert window_of(waveform) == start  # the finger measured; it did not pan
+        errors.check()
+
+
 class TestKeyboard:
     def test_shortcuts_and_help(self, make_page, records, reader) -> None:
         record = records("mitdb/100")
