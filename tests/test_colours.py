@@ -1,7 +1,8 @@
 """The viewer's annotation-set colours: every pair told apart by readers with red-green
 colour blindness (protanopia and deuteranopia simulated with Machado, Oliveira and
-Fernandes' 2009 matrices at full severity, compared by CIE76 ΔE in CIELAB), and each one
-dark enough to read on white (4.5:1)."""
+Fernandes' 2009 matrices at full severity, compared by CIE76 ΔE in CIELAB), from each other
+and from the abnormal-beat red and the note grey drawn in the same row, and each one dark
+enough to read on white (4.5:1)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ def set_colours() -> list[str]:
     match = re.search(r"const SET_COLORS = \[([^\]]*)\]", ANNOTATIONS_JS.read_text())
     assert match, "SET_COLORS not found in annotations.js"
     return re.findall(r'"(#[0-9a-fA-F]{6})"', match.group(1))
+
+
+def marker_colours() -> list[str]:
+    """The abnormal-beat red and the grey of notes that are not beats, drawn beside them."""
+    match = re.search(
+        r'fillStyle = odd \? "(#[0-9a-fA-F]{6})" : beat \? color : "(#[0-9a-fA-F]{6})"',
+        ANNOTATIONS_JS.read_text(),
+    )
+    assert match, "the beat marker colours not found in annotations.js"
+    return [match.group(1), match.group(2)]
 
 
 def linear(hex_colour: str) -> tuple[float, float, float]:
@@ -93,10 +104,10 @@ class TestSetColours:
     @pytest.mark.parametrize(
         "matrix", [IDENTITY, PROTANOPIA, DEUTERANOPIA], ids=["normal", "protan", "deutan"]
     )
-    def test_every_pair_differs(self, matrix: Matrix) -> None:
+    def test_every_pair_differs_and_from_the_markers(self, matrix: Matrix) -> None:
         close = [
             (a, b, round(delta_e(a, b, matrix), 1))
-            for a, b in itertools.combinations(set_colours(), 2)
+            for a, b in itertools.combinations(set_colours() + marker_colours(), 2)
             if delta_e(a, b, matrix) < MIN_DELTA_E
         ]
         assert not close, close

@@ -14,9 +14,9 @@ const BEATS_MAX_SPAN = 600; // s; beyond this only rhythm bands are drawn
 const MIN_CHUNK = 16;
 const MAX_CHUNKS = 256; // oldest chunks are dropped past this (a day of browsing)
 // Okabe-Ito hues (blue, vermillion, bluish green, reddish purple, black), darkened to 4.5:1 on
-// white; every pair stays apart under simulated protanopia and deuteranopia
-// (tests/test_colours.py).
-const SET_COLORS = ["#0072b2", "#c05000", "#00795a", "#b0508a", "#3a3a3a"];
+// white; every pair, and each against the abnormal-beat red and the note grey below, stays
+// apart under simulated protanopia and deuteranopia (tests/test_colours.py).
+const SET_COLORS = ["#0072b2", "#c05000", "#00795a", "#8e3a8e", "#3a3a3a"];
 // `label` is an aux note without its "(" (the band shows "AFIB"); the vocabulary's keys
 // keep it ("(AFIB").
 function rhythmColor(label) {
