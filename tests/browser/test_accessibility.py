@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_keyboard import tab_stops_without_focus
 from tests.factories import icu_team
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.services import save_annotation
@@ -104,6 +105,38 @@ class TestAxe:
         page.goto(f"/records/{world.conflict.record_id}/")
         expect(page.locator(READY)).to_be_visible(timeout=15000)
         check(page, errors)
+
+
+class TestVisibleFocus:
+    """Every page's tab stops show where the focus is (the task page: test_keyboard.py)."""
+
+    @pytest.mark.parametrize(
+        "who, url",
+        [
+            ("ann1", "/"),
+            ("ann1", "/projects/{project}/"),
+            ("judge", "/projects/{project}/adjudication/"),
+            ("judge", "/tasks/{conflict}/adjudicate/"),
+            ("lead", "/projects/{project}/console/"),
+            ("root", "/records/{record}/"),
+        ],
+    )
+    def test_every_tab_stop_shows_its_focus(
+        self, make_page, world: Any, who: str, url: str
+    ) -> None:
+        page, errors = make_page(getattr(world, who))
+        page.goto(
+            url.format(
+                project=world.project.pk,
+                conflict=world.conflict.pk,
+                record=world.conflict.record_id,
+            )
+        )
+        page.wait_for_load_state("networkidle")
+        stops, unseen = tab_stops_without_focus(page)
+        assert stops >= 3
+        assert not unseen, f"{page.url}: no visible focus on:\n" + "\n".join(unseen)
+        errors.check()
 
 
 class TestAxeFinds:
