@@ -95,6 +95,17 @@ class TestAxe:
         expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
         check(page, errors)
 
+    def test_task_on_a_phone(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1, viewport=(390, 844), touch=True)
+        page.goto(f"/tasks/{world.open.pk}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        check(page, errors)
+
+    def test_login(self, make_page, world: Any) -> None:
+        page, errors = make_page()
+        page.goto("/login/")
+        check(page, errors)
+
     def test_console(self, make_page, world: Any) -> None:
         page, errors = make_page(world.lead)
         page.goto(f"/projects/{world.project.pk}/console/")
