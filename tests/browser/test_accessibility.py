@@ -117,6 +117,23 @@ class TestAxe:
         expect(page.locator(READY)).to_be_visible(timeout=15000)
         check(page, errors)
 
+    def test_record_with_its_panels_open(self, make_page, world: Any) -> None:
+        """The viewer's settings panel, a caliper's read-out and the help dialog."""
+        page, errors = make_page(world.root)
+        page.goto(f"/records/{world.conflict.record_id}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        page.locator("[data-testid=waveform]").focus()
+        page.keyboard.press("Shift+C")
+        expect(page.get_by_test_id("caliper-readout")).to_be_visible()
+        page.get_by_test_id("settings").click()
+        expect(page.get_by_test_id("setting-grid")).to_be_visible()
+        check(page, errors)
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("settings-panel")).to_be_hidden()
+        page.get_by_test_id("help-button").click()
+        expect(page.get_by_test_id("help")).to_be_visible()
+        check(page, errors)
+
 
 class TestVisibleFocus:
     """Every page's tab stops show where the focus is (the task page: test_keyboard.py)."""
