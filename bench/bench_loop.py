@@ -1,7 +1,7 @@
 """Browser figures for the annotation loop: Enter on an answer to the next task drawn.
 
-Run: ``.venv/bin/python bench/bench_loop.py [--tasks 40] [--markdown FILE] [--home DIR]``
-(``--home`` keeps the demo data for the next run).
+Run: ``.venv/bin/python bench/bench_loop.py [--tasks 20] [--baseline REV | --no-baseline]
+[--markdown FILE]``.
 
 1. A fresh WAVETAG_HOME under ``bench/out/``: ``wavetag demo --no-serve`` (synthetic data,
    its wearable-rhythm project: 30-s segments of a 30-min Holter), served by
@@ -13,7 +13,12 @@ Run: ``.venv/bin/python bench/bench_loop.py [--tasks 40] [--markdown FILE] [--ho
    task's waveform (a MutationObserver installed before any page script), both as
    ``performance.timeOrigin + performance.now()`` so that the time spans the navigation.
    Two warm-up tasks first (assets into the cache); the batch's last task, which goes to
-   the project page, is not counted.
+   the project page, is not counted. Navigation Timing splits the time (see SPLIT) and
+   tells whether the page was prerendered (activationStart > 0).
+4. The baseline, first, in the same session on the same data: the code of ``--baseline``
+   (default: the merge base of HEAD and main, the code before this branch) exported with
+   ``git archive`` and put first on the server's PYTHONPATH, as demo-annotator1; then this
+   commit as demo-annotator2 (each finds the same untouched tasks).
 
 Prints median and p95 and whether the target (p95 <= 100 ms) is met; nothing fails.
 """
@@ -41,7 +46,8 @@ from bench_viewer import VIEWPORT, machine, ms, pct  # noqa: E402
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-USER, PASSWORD = "demo-annotator1", "bench-password-1234"
+USERS = ("demo-annotator1", "demo-annotator2")
+PASSWORD = "bench-password-1234"
 PROJECT = "wearable-rhythm"
 TARGET = 100.0
 
@@ -59,14 +65,16 @@ INIT = """(() => {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
 })();"""
 
-# Enter to ready, and its parts: Enter to the next page's navigation start (the save, its
-# answer), to that page's HTML received, to ready (scripts, the first window, drawing).
+# Enter to ready, and its parts: Enter to the next page's navigation start or, prerendered,
+# its activation (the save, its answer), to that page's HTML received (0 when prerendered),
+# to ready (scripts, the first window, drawing); and whether it was prerendered.
 SPLIT = """() => {
   const enter = Number(sessionStorage.getItem('loopEnter'));
   const nav = performance.getEntriesByType('navigation')[0];
-  const origin = performance.timeOrigin;
+  const start = performance.timeOrigin + (nav.activationStart || 0);
+  const html = performance.timeOrigin + Math.max(nav.responseEnd, nav.activationStart || 0);
   const ready = window.__readyAt;
-  return [ready - enter, origin - enter, nav.responseEnd, ready - origin - nav.responseEnd];
+  return [ready - enter, start - enter, html - start, ready - html, nav.activationStart > 0];
 }"""
 
 # The first choice of each field, as a click would give it.
@@ -80,7 +88,16 @@ ANSWER = """() => {
 }"""
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def baseline_code(rev: str, into: Path) -> Path:
+    """The wavetag package of ``rev``, exported with ``git archive`` under ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "wavetag"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def start_server(home: Path, code: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     env = wavetag_env(home)
     if not (home / "done").exists():
         home.mkdir(parents=True, exist_ok=True)
@@ -90,6 +107,8 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = wavetag("serve", "--port", str(port), "--no-migrate")
+    if code is not None:
+        env = {**env, "PYTHONPATH": os.pathsep.join([str(code), env["PYTHONPATH"]])}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while True:
@@ -139,19 +158,13 @@ def one_step(page: Any) -> list[float] | None:
     return [float(x) for x in page.evaluate(SPLIT)]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=40)
-    parser.add_argument("--markdown")
-    parser.add_argument("--home", type=Path)
-    args = parser.parse_args()
+def run(home: Path, code: Path | None, user: str, tasks: int) -> list[list[float]]:
+    """Serve ``home`` (with the wavetag package of ``code`` if given) and time ``tasks``
+    steps of the loop as ``user``."""
     from playwright.sync_api import sync_playwright
 
-    out = REPO / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    home = args.home or Path(tempfile.mkdtemp(prefix="loop-home-", dir=out))
     t0 = time.perf_counter()
-    proc, base = start_server(home)
+    proc, base = start_server(home, code)
     print(f"server ready in {time.perf_counter() - t0:.1f} s", flush=True)
     times: list[list[float]] = []
     try:
@@ -161,14 +174,14 @@ def main() -> None:
             context.add_init_script(INIT)
             page = context.new_page()
             page.goto(base + "/login/")
-            page.fill("input[name=username]", USER)
+            page.fill("input[name=username]", user)
             page.fill("input[name=password]", PASSWORD)
             page.click("[type=submit]")
             page.wait_for_url(base + "/")
             project = project_id(page, base)
             warm = 2
             opened = open_task(page, base, project)
-            while opened and len(times) < args.tasks:
+            while opened and len(times) < tasks:
                 took = one_step(page)
                 if took is None:
                     opened = open_task(page, base, project)
@@ -177,31 +190,62 @@ def main() -> None:
                     warm -= 1
                     continue
                 times.append(took)
-                print(f"task {len(times)}: " + ", ".join(ms(x) for x in took), flush=True)
+                print(f"task {len(times)}: " + ", ".join(ms(x) for x in took[:4]), flush=True)
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        if args.home is None:
-            shutil.rmtree(home, ignore_errors=True)
-    total = [t[0] for t in times]
-    p95 = pct(total, 0.95)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--markdown")
+    parser.add_argument("--baseline", help="git revision (default: merge base with main)")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    out = REPO / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="loop-home-", dir=out))
+    rev = (
+        args.baseline
+        or subprocess.run(
+            ["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True, text=True
+        ).stdout.strip()
+    )
+    runs: list[tuple[str, list[list[float]]]] = []
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        code = baseline_code(rev, Path(tmp)) if rev and not args.no_baseline else None
+        # Each path with its own annotator: both find the same untouched tasks.
+        plan = [("baseline " + rev[:8], code, USERS[0])] if code else []
+        plan.append(("this commit", None, USERS[1]))
+        for label, where, user in plan:
+            print(f"-- {label}", flush=True)
+            runs.append((label, run(home, where, user, args.tasks)))
+    shutil.rmtree(home, ignore_errors=True)
     table = Table(
         "Enter on an answer to the next task's waveform ready (wearable-rhythm, demo data)",
-        ["path", "tasks", "p50", "p95", f"target p95 <= {TARGET:.0f} ms"],
-    )
-    table.rows.append(
-        ["full page load", str(len(times)), ms(pct(total, 0.5)), ms(p95), met(p95 <= TARGET)]
+        ["code", "tasks", "p50", "p95", "prerendered", f"target p95 <= {TARGET:.0f} ms"],
     )
     parts = Table(
         "Its parts, p50 (p95)",
-        ["path", "Enter to navigation (save)", "to HTML received", "to ready"],
+        ["code", "Enter to navigation or activation (save)", "to HTML received", "to ready"],
     )
-    parts.rows.append(
-        ["full page load"]
-        + [f"{ms(pct([t[i] for t in times], 0.5))} ({ms(pct([t[i] for t in times], 0.95))})"
-           for i in (1, 2, 3)]
-    )  # fmt: skip
+    for label, times in runs:
+        total = [t[0] for t in times]
+        p95 = pct(total, 0.95)
+        shown = sum(1 for t in times if t[4])
+        table.rows.append(
+            [label, str(len(times)), ms(pct(total, 0.5)), ms(p95), str(shown),
+             met(p95 <= TARGET)]
+        )  # fmt: skip
+        parts.rows.append(
+            [label]
+            + [f"{ms(pct([t[i] for t in times], 0.5))} ({ms(pct([t[i] for t in times], 0.95))})"
+               for i in (1, 2, 3)]
+        )  # fmt: skip
     one, five, _ = os.getloadavg()
     load = f"Load average at the end: {one:.2f} (1 min), {five:.2f} (5 min)"
     report([table, parts], machine(), load, args.markdown)
