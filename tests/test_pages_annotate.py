@@ -20,7 +20,7 @@ from wavetag.accounts.registration import create_invitation
 from wavetag.annotations.batches import claim_batch
 from wavetag.annotations.models import Annotation, Revision
 from wavetag.annotations.services import save_annotation
-from wavetag.projects.models import Task
+from wavetag.projects.models import Assignment, Task
 
 from .factories import icu_team, make_member, make_project, make_user
 
@@ -203,7 +203,9 @@ class TestAnswerForm:
     def test_submit_moves_on_and_keeps_a_revision(self, world: Any) -> None:
         client = world.clients["ann1"]
         later = {"decision": "False", "labels": ["artefact"], "status": "later"}
-        assert client.post(self.url(world), later)["Location"] == self.url(world)
+        # Saved for later, and nothing else is left in this batch of one: the project page.
+        project = f"/projects/{world.project.pk}/"
+        assert client.post(self.url(world), later)["Location"] == project
         response = client.post(self.url(world), {"decision": "True", "comment": "second look"})
         # The batch is done: back to the project page, with a message.
         assert response.status_code == 302
@@ -228,12 +230,22 @@ class TestAnswerForm:
         page = client.get(self.url(world)).content.decode()
         assert 'data-testid="change-request"' in page and "not VT" in page
 
-    def test_save_for_later_stays_and_counts_as_unfinished(self, world: Any) -> None:
+    def test_save_for_later_moves_on_and_counts_as_unfinished(self, world: Any) -> None:
         client = world.clients["ann1"]
+        first = Assignment.objects.get(task=world.task, user=world.ann1)
+        second = world.free
+        Assignment.objects.create(
+            task=second, user=world.ann1, slot=0, batch=first.batch, position=1
+        )
         response = client.post(self.url(world), {"status": "later", "comment": "odd"})
-        assert response["Location"] == self.url(world)
+        # On to the next task of the batch, as a submit does; the draft is on the server.
+        assert response["Location"] == f"/tasks/{second.pk}/"
+        assert "Saved for later." in client.get(response["Location"]).content.decode()
         page = client.get(self.url(world)).content.decode()
-        assert "Saved for later." in page and 'data-state="saved"' in page
+        assert 'data-state="saved"' in page and "odd" in page
+        # Saved for later again with only saved-for-later ones left: the other one.
+        response = client.post(f"/tasks/{second.pk}/", {"status": "later"})
+        assert response["Location"] == self.url(world)
         mine = client.get(f"/projects/{world.project.pk}/mine/").content.decode()
         later = mine.split('data-testid="mine-later"')[1].split("</section>")[0]
         assert f'data-testid="mine-task-{world.task.pk}"' in later
@@ -259,6 +271,7 @@ class TestAnswerForm:
         assert body["field"] == "decision" and "'Maybe' is not allowed" in body["error"]
         response = client.post(self.url(world), {"decision": "True", "status": "later"}, **accept)
         assert response.status_code == 200 and response.json()["status"] == "later"
+        assert response.json()["next"] == f"/projects/{world.project.pk}/"
         response = client.post(self.url(world), {"decision": "True"}, **accept)
         assert response.json()["next"] == f"/projects/{world.project.pk}/"
 

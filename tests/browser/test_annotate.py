@@ -103,14 +103,14 @@ class TestAnnotate:
         assert page.locator(choice("decision", "Reject")).is_checked()
         assert page.locator(choice("labels", "lead-off")).is_checked()
         assert page.locator(FORM).get_attribute("data-state") == "dirty"
-        # Save for later: stays on the task, saved on the server.
+        # Save for later: saved on the server, and on to the next task of the batch.
         page.keyboard.press("Shift+L")
-        page.wait_for_selector(f'{FORM}[data-state="saved"]')
-        assert page.url.rstrip("/").endswith(f"/tasks/{second.pk}")
+        page.wait_for_url(f"**/tasks/{first.pk}/")
+        wait_ready(page)
         later = answer_of(second.pk, world.ann1)
         assert later.status == "later" and later.answer["decision"] == "Reject"
         # Saved: nothing is restored from the browser any more.
-        page.reload()
+        page.goto(f"/tasks/{second.pk}/")
         wait_ready(page)
         assert page.locator(FORM).get_attribute("data-state") == "saved"
         # Previous / next within the batch, by key.

@@ -224,7 +224,8 @@ def _mark_suggested(fields: list[dict[str, Any]], suggestion: dict[str, Any]) ->
 @workflow_errors
 def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     """GET: the task with the viewer and, for its annotator, the answer form. POST: save the
-    answer (submitted: on to the next unfinished task; saved for later: stay here).
+    answer and open the next unfinished task of the batch (saved for later too: the draft is
+    kept on the server), or the project page when none is left.
     Answers JSON to a script that asks for it, the same save either way."""
     task, acc = access.get_task_for_user(request.user, task_id)
     if request.method == "GET":
@@ -241,17 +242,19 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
         context = _task_context(request, task, answer_from_post(task.project.schema, request.POST))
         context.update(error=message, error_field=field_of(message), state="error")
         return render(request, "web/task_annotate.html", context, status=exc.status)
-    if annotation.status == "submitted":
-        following = next_task(task.project, request.user)
-        if following is not None:
-            target = reverse("task", args=[following.pk])
-        else:
-            target = reverse("project", args=[task.project_id])
-            messages.success(request, "Batch done. Claim a new batch to go on.")
+    following = next_task(task.project, request.user)
+    if following is not None and following.pk == task.pk:
+        # Saved for later and only saved-for-later ones are left: the next of those.
+        others = [a.task for a in unfinished(task.project, request.user) if a.task_id != task.pk]
+        following = others[0] if others else None
+    if following is not None:
+        target = reverse("task", args=[following.pk])
     else:
-        target = reverse("task", args=[task.pk])
-        if not _wants_json(request):
-            messages.success(request, "Saved for later.")
+        target = reverse("project", args=[task.project_id])
+        if annotation.status == "submitted":
+            messages.success(request, "Batch done. Claim a new batch to go on.")
+    if annotation.status != "submitted" and not _wants_json(request):
+        messages.success(request, "Saved for later.")
     if _wants_json(request):
         return JsonResponse(
             {

@@ -40,10 +40,8 @@ function boot(form) {
       form.dataset.savedAt = body.updated_at;
       draft.clear();
       form.dataset.state = "saved";
-      if (body.status === "submitted") {
-        say("Submitted.");
-        window.location.assign(body.next);
-      } else say("Saved for later.");
+      say(body.status === "submitted" ? "Submitted." : "Saved for later.");
+      window.location.assign(body.next);
     },
     onError(message, field) {
       form.dataset.state = "error";
