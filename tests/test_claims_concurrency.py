@@ -383,10 +383,27 @@ class TestConcurrentTeamClaims:
         )
         assert all(status == 200 for status, _ in results), results
         claimed = [t for _, body in results for t in body["tasks"]]
-        assert len(claimed) == SEGMENTS * K
         db = servers["database"]
         counts = db.rows("select task_id, count(*) from projects_assignment group by task_id")
-        assert len(counts) == SEGMENTS and {n for _, n in counts} == {K}
+        assert sum(n for _, n in counts) == len(claimed) and max(n for _, n in counts) <= K
+        # 150 asked for 120 slots, but how the tasks split between the teams depends on
+        # the order of the claims: a team that fixed more tasks than its members fill
+        # leaves slots that the other team may not take (seen: 115 of 120 on PostgreSQL).
+        # What must hold: nobody got fewer than a batch while a task they could take
+        # (untouched, or of their team with room, and not theirs already) was left at the
+        # end; tasks only fill up, so it was there when they claimed too.
+        short = db.rows(
+            "select m.user_id from projects_membership m "
+            "left join projects_assignment a on a.user_id = m.user_id "
+            "where m.team_id is not null group by m.user_id, m.team_id, m.project_id "
+            f"having count(a.id) < {BATCH} and exists ("
+            "select 1 from projects_task t where t.project_id = m.project_id "
+            "and (t.team_id is null or t.team_id = m.team_id) "
+            f"and (select count(*) from projects_assignment x where x.task_id = t.id) < {K} "
+            "and not exists (select 1 from projects_assignment y "
+            "where y.task_id = t.id and y.user_id = m.user_id))"
+        )
+        assert short == [], short
         # Every assignee is in the team of the task, which the first claim fixed.
         assert db.rows(
             "select count(*) from projects_assignment a "
