@@ -260,9 +260,13 @@ MIDDLEWARE = [
     # whitenoise, plus immutable caching of the viewer's versioned URLs
     "wavetag.web.assets.VersionedStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # the language of the switch's cookie, else the browser's Accept-Language
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # a user's saved language and time zone win over the browser's
+    "wavetag.accounts.preferences.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "wavetag.accounts.throttle.DeviceCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -281,6 +285,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
             ],
         },
     },
@@ -324,7 +330,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Every page, message and e-mail, and the viewer's strings (the djangojs domain), in both.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = time_zone(os.environ.get("WAVETAG_TIME_ZONE") or "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -40,11 +40,18 @@ class PageErrors(list[str]):
 
 @pytest.fixture
 def make_page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """``make_page(user, viewport=(w, h), touch=False)`` → (page, errors), logged in as user."""
+    """``make_page(user, viewport=(w, h), touch=False, locale=None)`` → (page, errors),
+    logged in as user; ``locale="zh-CN"`` sends that Accept-Language."""
     contexts = []
 
-    def make(user: Any = None, viewport: tuple[int, int] = (1400, 900), touch: bool = False) -> Any:
+    def make(
+        user: Any = None,
+        viewport: tuple[int, int] = (1400, 900),
+        touch: bool = False,
+        locale: str | None = None,
+    ) -> Any:
         context = browser.new_context(
+            locale=locale,
             viewport={"width": viewport[0], "height": viewport[1]},
             has_touch=touch,
             is_mobile=touch,

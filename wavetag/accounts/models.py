@@ -198,3 +198,20 @@ class Invitation(models.Model):
     @property
     def usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class Preferences(models.Model):
+    """A user's language and time zone, followed on every device they log in from.
+
+    Blank means "as the browser says" (language) and "the site's time zone"
+    (``WAVETAG_TIME_ZONE``).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(max_length=16, blank=True, default="")
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wavetag.accounts import preferences
 from wavetag.accounts.registration import (
     RegistrationError,
     accept_invitation,
@@ -398,5 +400,12 @@ def accept(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("project")
-    context = {"memberships": memberships, "tokens": user_tokens(request.user)}
+    language, time_zone = preferences.saved(request.user)
+    context = {
+        "memberships": memberships,
+        "tokens": user_tokens(request.user),
+        "preferences": {"language": language, "time_zone": time_zone},
+        "time_zones": preferences.time_zone_names(),
+        "site_time_zone": settings.TIME_ZONE,
+    }
     return render(request, "web/account_home.html", context)

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.i18n import JSONCatalog
 
 from wavetag.accounts.forms import ThrottledAuthenticationForm, ThrottledPasswordResetForm
 
@@ -11,6 +12,7 @@ from . import (
     beat_pages,
     console,
     dataset_pages,
+    language,
     monitoring,
     practice_views,
     review,
@@ -70,6 +72,9 @@ urlpatterns += [
     ),
     path("register/", annotate.register, name="register"),
     path("account/", annotate.account, name="account"),
+    path("account/preferences/", language.save_preferences, name="account-preferences"),
+    path("language/", language.switch_language, name="switch-language"),
+    path("i18n/catalogue.json", JSONCatalog.as_view(domain="djangojs"), name="js-catalogue"),
     path("account/join/", annotate.accept, name="account_accept"),
     path("account/tokens/", account_tokens.create, name="account-token-create"),
     path(

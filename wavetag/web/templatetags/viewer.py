@@ -5,9 +5,11 @@ to remember to pass them."""
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
 
 from wavetag.web.assets import versioned_static as _versioned_static
 from wavetag.web.assets import viewer_assets as _viewer_assets
+from wavetag.web.catalogue_js import catalogue_script
 
 register = template.Library()
 
@@ -21,3 +23,9 @@ def viewer_assets() -> dict[str, object]:
 def versioned_static(name: str) -> str:
     """``{% versioned_static 'web/base.css' %}``: the file's URL at its digest."""
     return _versioned_static(name)
+
+
+@register.simple_tag
+def js_catalogue() -> SafeString:
+    """``{% js_catalogue %}``: the page's language's viewer strings, as a JSON script."""
+    return catalogue_script()

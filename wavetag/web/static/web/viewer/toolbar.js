@@ -3,6 +3,7 @@
 // line with the window shown. It wraps onto several rows on narrow screens.
 
 import { button, h } from "./dom.js";
+import { gettext } from "./i18n.js";
 import { twelveLeads } from "./layout12.js";
 import { currentSpeed, formatTime } from "./state.js";
 
@@ -39,20 +40,20 @@ export function createToolbar(el, store, actions) {
   // turns the switch on; unticking the last turns the switch off but keeps the choice,
   // which the switch and the "f" key bring back.
   const filterInputs = {};
-  const filtersMenu = menu("filter", "Filters", "f", (panel) => {
-    const notch = h("select", { "aria-label": "Mains notch" }, [
-      h("option", { value: "0" }, "No notch"),
-      h("option", { value: "50" }, "50 Hz notch"),
-      h("option", { value: "60" }, "60 Hz notch"),
+  const filtersMenu = menu("filter", gettext("Filters"), "f", (panel) => {
+    const notch = h("select", { "aria-label": gettext("Mains notch") }, [
+      h("option", { value: "0" }, gettext("No notch")),
+      h("option", { value: "50" }, gettext("50 Hz notch")),
+      h("option", { value: "60" }, gettext("60 Hz notch")),
     ]);
     notch.addEventListener("change", () => pickFilter({ notch: Number(notch.value) }));
-    const on = check("Filters on (display only)", false, (v) => actions.setFilters({ on: v }), {
+    const on = check(gettext("Filters on (display only)"), false, (v) => actions.setFilters({ on: v }), {
       "data-testid": "filters-on",
     });
-    const highpass = check("Baseline wander (0.5 Hz high-pass)", false, (v) =>
+    const highpass = check(gettext("Baseline wander (0.5 Hz high-pass)"), false, (v) =>
       pickFilter({ highpass: v }),
     );
-    const lowpass = check("Low-pass 40 Hz", false, (v) => pickFilter({ lowpass: v }));
+    const lowpass = check(gettext("Low-pass 40 Hz"), false, (v) => pickFilter({ lowpass: v }));
     Object.assign(filterInputs, {
       on: on.querySelector("input"),
       highpass: highpass.querySelector("input"),

@@ -1,0 +1,76 @@
+"""What a page still says in English when it is shown in Chinese.
+
+Every text node of the page (hidden ones too: menus and dialogs open later) and the
+attributes a reader meets (title, aria-label, placeholder, alt, a button's value) are
+split into Latin words; words that Chinese clinical text writes in Latin letters too
+(units, lead names, ECG abbreviations, file formats) are allowed. Data is not text to
+translate: record, channel, user and project names are marked ``translate="no"`` (the
+HTML attribute for it), as are ``<code>``, ``<kbd>`` and ``<samp>``, and are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Written in Latin letters in Chinese ECG reports and software as well.
+ALLOWED = set(
+    """
+    ECG EKG QRS QT QTc QTcB QTcF PR RR ST P T U J Hz kHz mV uV µV mm ms s min h bpm mmHg
+    I II III aVR aVL aVF V1 V2 V3 V4 V5 V6 ABP PLETH PPG RESP SpO2 ICU
+    N V A F Q S L R E j e a x f
+    API JSON CSV EDF BDF WFDB PhysioNet DICOM SCP ECG HL7 aECG ISHNE SNOMED CT PDF PNG SVG
+    ZIP URL ID IANA UTC GMT wavetag Enter Esc Tab Shift Ctrl Alt Space PgUp PgDn Home End
+    Bearer Authorization Token OK CSRF AF AFIB AFL SVTA IVR LBBB RBBB LVH AV
+    Se P OpenAPI
+    """.split()
+)
+
+_COLLECT = r"""
+() => {
+  const skip = new Set(
+    ["SCRIPT", "STYLE", "NOSCRIPT", "CODE", "KBD", "SAMP", "PRE", "TEMPLATE", "svg"]);
+  const out = [];
+  function data(el) {
+    for (let e = el; e; e = e.parentElement) {
+      if (skip.has(e.tagName) || e.getAttribute("translate") === "no") return true;
+    }
+    return false;
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim() || data(n.parentElement)) continue;
+    out.push([n.parentElement.tagName.toLowerCase(), n.textContent.trim()]);
+  }
+  const named = "[title],[aria-label],[placeholder],[alt],input[type=submit],input[type=button]";
+  for (const el of document.querySelectorAll(named)) {
+    if (data(el)) continue;
+    for (const a of ["title", "aria-label", "placeholder", "alt"]) {
+      const v = el.getAttribute(a);
+      if (v && v.trim()) out.push([el.tagName.toLowerCase() + "@" + a, v.trim()]);
+    }
+    if (el.tagName === "INPUT" && el.value) out.push(["input@value", el.value]);
+  }
+  out.push(["title", document.title]);
+  return out;
+}
+"""
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+
+
+def english_left(page: Any) -> list[str]:
+    """``where: text`` for each piece of text holding a Latin word not in ALLOWED."""
+    left = []
+    for where, text in page.evaluate(_COLLECT):
+        words = [
+            w for w in WORD.findall(text) if w not in ALLOWED and w.strip("'’-") not in ALLOWED
+        ]
+        if words:
+            left.append(f"{where}: {text[:120]!r} ({', '.join(words[:6])})")
+    return left
+
+
+def assert_chinese(page: Any, what: str) -> None:
+    left = english_left(page)
+    assert not left, f"{what} in Chinese still shows English:\n" + "\n".join(left[:40])

@@ -1,0 +1,44 @@
+// The page's strings in its language. The server puts the catalogue in the page
+// ({% js_catalogue %}, a JSON script), so nothing is fetched and a page works offline.
+// Strings are marked with gettext()/ngettext() so that `scripts/messages.sh` finds them.
+
+let data = null;
+
+function catalogue() {
+  if (data === null) {
+    const el = document.getElementById("wavetag-catalogue");
+    try {
+      data = el ? JSON.parse(el.textContent) : {};
+    } catch {
+      data = {};
+    }
+    data.catalog = data.catalog || {};
+    data.nplurals = data.nplurals || 2;
+  }
+  return data;
+}
+
+export function gettext(msgid) {
+  const value = catalogue().catalog[msgid];
+  if (value === undefined || value === "") return msgid;
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function ngettext(singular, plural, n) {
+  const c = catalogue();
+  const value = c.catalog[singular];
+  const index = c.nplurals === 1 ? 0 : n === 1 ? 0 : 1;
+  if (Array.isArray(value) && value[index]) return value[index];
+  return n === 1 ? singular : plural;
+}
+
+// interpolate("%(n)s beats", {n: 3}): named placeholders, as in the Python catalogue.
+export function interpolate(format, values) {
+  return format.replace(/%\((\w+)\)s/g, (match, name) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match,
+  );
+}
+
+export function language() {
+  return catalogue().language || document.documentElement.lang || "en";
+}
