@@ -42,3 +42,22 @@ export function interpolate(format, values) {
 export function language() {
   return catalogue().language || document.documentElement.lang || "en";
 }
+
+// The user's time zone (their saved one, else the site's): for dates the scripts print.
+export function timeZone() {
+  const meta = document.querySelector('meta[name="wavetag-time-zone"]');
+  return (meta && meta.content) || "UTC";
+}
+
+// "2026-03-02 07:30" in the user's time zone, as the server's templates print dates.
+export function formatDateTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: timeZone(), year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(d).map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
