@@ -27,23 +27,26 @@ ALLOWED = set(
 )
 
 _COLLECT = r"""
-() => {
-  const skip = new Set(
+([skipSelector, within]) => {
+  const root = within ? document.querySelector(within) : document.body;
+  if (!root) throw new Error("no element matches " + within);
+  const tags = new Set(
     ["SCRIPT", "STYLE", "NOSCRIPT", "CODE", "KBD", "SAMP", "PRE", "TEMPLATE", "svg"]);
   const out = [];
   function data(el) {
     for (let e = el; e; e = e.parentElement) {
-      if (skip.has(e.tagName) || e.getAttribute("translate") === "no") return true;
+      if (tags.has(e.tagName) || e.getAttribute("translate") === "no") return true;
+      if (skipSelector && e.matches(skipSelector)) return true;
     }
     return false;
   }
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (!n.textContent.trim() || data(n.parentElement)) continue;
     out.push([n.parentElement.tagName.toLowerCase(), n.textContent.trim()]);
   }
   const named = "[title],[aria-label],[placeholder],[alt],input[type=submit],input[type=button]";
-  for (const el of document.querySelectorAll(named)) {
+  for (const el of root.querySelectorAll(named)) {
     if (data(el)) continue;
     for (const a of ["title", "aria-label", "placeholder", "alt"]) {
       const v = el.getAttribute(a);
@@ -51,7 +54,7 @@ _COLLECT = r"""
     }
     if (el.tagName === "INPUT" && el.value) out.push(["input@value", el.value]);
   }
-  out.push(["title", document.title]);
+  if (!within) out.push(["title", document.title]);
   return out;
 }
 """
@@ -59,10 +62,12 @@ _COLLECT = r"""
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
 
-def english_left(page: Any) -> list[str]:
-    """``where: text`` for each piece of text holding a Latin word not in ALLOWED."""
+def english_left(page: Any, skip: str | None = None, within: str | None = None) -> list[str]:
+    """``where: text`` for each piece of text holding a Latin word not in ALLOWED; ``skip``
+    leaves out elements matching a CSS selector (and what they hold), ``within`` looks only
+    inside the first element matching one."""
     left = []
-    for where, text in page.evaluate(_COLLECT):
+    for where, text in page.evaluate(_COLLECT, [skip, within]):
         words = [
             w for w in WORD.findall(text) if w not in ALLOWED and w.strip("'’-") not in ALLOWED
         ]
@@ -71,6 +76,8 @@ def english_left(page: Any) -> list[str]:
     return left
 
 
-def assert_chinese(page: Any, what: str) -> None:
-    left = english_left(page)
+def assert_chinese(
+    page: Any, what: str, skip: str | None = None, within: str | None = None
+) -> None:
+    left = english_left(page, skip=skip, within=within)
     assert not left, f"{what} in Chinese still shows English:\n" + "\n".join(left[:40])

@@ -25,6 +25,10 @@ class TestChineseCheck:
         left = english_left(page)
         assert len(left) == 2, left
         assert any("Close the panel" in x for x in left) and any("later" in x for x in left)
+        # Leaving out the button leaves its English out; inside the <b> there is none.
+        assert [x for x in english_left(page, skip="button") if "Close" in x] == []
+        assert len(english_left(page, skip="button")) == 1
+        assert english_left(page, within="b") == []
 
 
 class TestSwitch:
