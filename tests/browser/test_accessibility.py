@@ -60,6 +60,16 @@ def world(icu_alarms: Any, ecg_record: Any) -> Any:
     return w
 
 
+def at(world: Any, url: str) -> str:
+    """A page's address from its pattern: the world's project, tasks and record."""
+    return url.format(
+        project=world.project.pk,
+        open=world.open.pk,
+        conflict=world.conflict.pk,
+        record=world.conflict.record_id,
+    )
+
+
 def check(page: Any, errors: Any) -> None:
     found = serious_violations(page)
     assert not found, f"{page.url}:\n{describe(found)}"
@@ -67,54 +77,45 @@ def check(page: Any, errors: Any) -> None:
 
 
 class TestAxe:
-    def test_home(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.ann1)
-        page.goto("/")
-        check(page, errors)
-
-    def test_project(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.ann1)
-        page.goto(f"/projects/{world.project.pk}/")
-        check(page, errors)
-
-    def test_task(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.ann1)
-        page.goto(f"/tasks/{world.open.pk}/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        check(page, errors)
-
-    def test_adjudication(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.judge)
-        page.goto(f"/tasks/{world.conflict.pk}/adjudicate/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        check(page, errors)
-
-    def test_adjudication_queue(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.judge)
-        page.goto(f"/projects/{world.project.pk}/adjudication/")
-        expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
-        check(page, errors)
-
-    def test_task_on_a_phone(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.ann1, viewport=(390, 844), touch=True)
-        page.goto(f"/tasks/{world.open.pk}/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        check(page, errors)
-
-    def test_login(self, make_page, world: Any) -> None:
-        page, errors = make_page()
-        page.goto("/login/")
-        check(page, errors)
-
-    def test_console(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.lead)
-        page.goto(f"/projects/{world.project.pk}/console/")
-        check(page, errors)
-
-    def test_record(self, make_page, world: Any) -> None:
-        page, errors = make_page(world.root)
-        page.goto(f"/records/{world.conflict.record_id}/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
+    @pytest.mark.parametrize(
+        "who, url, drawn, viewport",
+        [
+            ("ann1", "/", False, None),
+            ("ann1", "/projects/{project}/", False, None),
+            ("ann1", "/tasks/{open}/", True, None),
+            ("judge", "/tasks/{conflict}/adjudicate/", True, None),
+            ("judge", "/projects/{project}/adjudication/", False, None),
+            ("ann1", "/tasks/{open}/", True, (390, 844)),  # a phone, touch
+            (None, "/login/", False, None),
+            ("lead", "/projects/{project}/console/", False, None),
+            ("root", "/records/{record}/", True, None),
+        ],
+        ids=[
+            "home",
+            "project",
+            "task",
+            "adjudication",
+            "adjudication-queue",
+            "task-on-a-phone",
+            "login",
+            "console",
+            "record",
+        ],
+    )
+    def test_page(
+        self, make_page, world: Any, who: str | None, url: str, drawn: bool, viewport: Any
+    ) -> None:
+        user = getattr(world, who) if who else None
+        page, errors = (
+            make_page(user, viewport=viewport, touch=True) if viewport else make_page(user)
+        )
+        page.goto(at(world, url))
+        if drawn:
+            expect(page.locator(READY)).to_be_visible(timeout=15000)
+        else:
+            page.wait_for_load_state("load")
+        if "adjudication/" in url:
+            expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
         check(page, errors)
 
     def test_record_with_its_panels_open(self, make_page, world: Any) -> None:
@@ -153,13 +154,7 @@ class TestVisibleFocus:
         self, make_page, world: Any, who: str, url: str
     ) -> None:
         page, errors = make_page(getattr(world, who))
-        page.goto(
-            url.format(
-                project=world.project.pk,
-                conflict=world.conflict.pk,
-                record=world.conflict.record_id,
-            )
-        )
+        page.goto(at(world, url))
         page.wait_for_load_state("networkidle")
         stops, unseen = tab_stops_without_focus(page)
         assert stops >= 3
