@@ -249,7 +249,8 @@ def post_records(request: HttpRequest, name: str) -> Any:
 )
 def get_import_job(request: HttpRequest, job_id: int) -> Any:
     user = api_user(request)
-    # A job whose worker died is failed here, with its reason, rather than running for ever.
+    # A job whose worker died is failed here, with its reason, rather than running for ever:
+    # the workers' own sweep does it too, but when no worker is left alive only a poll can.
     fail_dead_imports()
     job = (
         ImportJob.objects.select_related("dataset")
