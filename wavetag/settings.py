@@ -25,7 +25,7 @@ WAVETAG_MAX_UPLOAD    largest upload of records or annotation files, bytes (4000
 WAVETAG_UPLOAD_INLINE_MAX uploads up to this many bytes are imported within the request
                       (100000000); larger ones by the worker, followed as an import job
 WAVETAG_LOG_LEVEL     log level of the server (WARNING)
-WAVETAG_TIME_ZONE     the site's IANA time zone (UTC): where leaderboard days and periods begin
+WAVETAG_TIME_ZONE     the site's IANA time zone (UTC): leaderboard days and periods; dates shown
 WAVETAG_TRUSTED_PROXIES comma-separated addresses or networks (10.0.0.0/8) of reverse proxies
                       whose X-Forwarded-For is believed: log-in throttling then counts the
                       client's address, not the proxy's (none by default: the header is ignored)
