@@ -1,20 +1,34 @@
 // Follows a queued or running analysis on the record page until it is done or failed.
+import { gettext, gettext_noop, interpolate, interpolateParts } from "./viewer/i18n.js";
+
 const POLL_MS = 1000;
+const STATUS = {
+  queued: gettext_noop("queued"),
+  running: gettext_noop("running"),
+  done: gettext_noop("done"),
+  failed: gettext_noop("failed"),
+};
 
 function render(status, run) {
   status.dataset.status = run.status;
-  status.replaceChildren("Automatic analysis: ");
   const strong = document.createElement("strong");
-  strong.textContent = run.status;
-  status.append(strong);
+  strong.textContent = STATUS[run.status] ? gettext(STATUS[run.status]) : run.status;
+  status.replaceChildren(
+    ...interpolateParts(gettext("Automatic analysis: %(status)s"), { status: strong }),
+  );
   if (run.status === "done") {
-    status.append(`, ${run.beats} beats in set `);
     const code = document.createElement("code");
     code.textContent = run.annotation_set;
     const reload = document.createElement("a");
     reload.href = window.location.pathname;
-    reload.textContent = "reload to show it";
-    status.append(code, " (", reload, ")");
+    reload.textContent = gettext("reload to show it");
+    status.append(
+      ...interpolateParts(gettext(", %(n)s beats in set %(set)s (%(reload)s)"), {
+        n: run.beats,
+        set: code,
+        reload,
+      }),
+    );
   } else if (run.status === "failed") {
     const error = document.createElement("span");
     error.className = "error";

@@ -1,6 +1,8 @@
 // A button with data-copy="ID" copies the text of the element #ID to the clipboard and
 // says so in the element with data-copied="ID". The clipboard API needs a secure context
 // (https or localhost); elsewhere the text is selected and copied the older way.
+import { gettext } from "./viewer/i18n.js";
+
 async function copy(button) {
   const id = button.dataset.copy;
   const text = document.getElementById(id).textContent.trim();
@@ -14,11 +16,11 @@ async function copy(button) {
     selection.removeAllRanges();
     selection.addRange(range);
     if (!document.execCommand("copy")) {
-      if (status) status.textContent = "Selected: press Ctrl+C to copy.";
+      if (status) status.textContent = gettext("Selected: press Ctrl+C to copy.");
       return;
     }
   }
-  if (status) status.textContent = "Copied.";
+  if (status) status.textContent = gettext("Copied.");
 }
 
 for (const button of document.querySelectorAll("button[data-copy]")) {

@@ -3,6 +3,8 @@
 // asked of the server (which renders it as the task page does, and checks the schema).
 // Without this module the form still works: the server checks everything on submit.
 
+import { gettext, interpolate } from "./viewer/i18n.js";
+
 const form = document.getElementById("new-project");
 const template = form.elements.template;
 const schema = form.elements.schema;
@@ -19,7 +21,7 @@ function parseProblem(text) {
     JSON.parse(text);
     return "";
   } catch (error) {
-    return `schema: not valid JSON (${error.message})`;
+    return interpolate(gettext("schema: not valid JSON (%(error)s)"), { error: error.message });
   }
 }
 

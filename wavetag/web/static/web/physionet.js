@@ -2,6 +2,8 @@
 // start the import job and follow it until its outcome. Every rule is the API's; this
 // module only shows what the API answers.
 
+import { gettext, interpolate } from "./viewer/i18n.js";
+
 const form = document.getElementById("physionet");
 const errorLine = form.querySelector("[data-testid=physionet-error]");
 const pick = document.getElementById("pick");
@@ -30,7 +32,8 @@ async function api(url, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    throw new Error((body && body.detail) || `the server answered ${response.status}`);
+    const answered = interpolate(gettext("the server answered %(status)s"), { status: response.status });
+    throw new Error((body && body.detail) || answered);
   }
   return body;
 }
@@ -48,7 +51,7 @@ async function listRecords() {
   showError("");
   const database = field("database");
   if (!database) {
-    showError("database: give a PhysioNet database name (e.g. mitdb)");
+    showError(gettext("database: give a PhysioNet database name (e.g. mitdb)"));
     return;
   }
   const version = field("version");
@@ -66,13 +69,18 @@ async function listRecords() {
     const label = document.createElement("label");
     const box = document.createElement("input");
     Object.assign(box, { type: "checkbox", name: "record", value: name, checked: true });
-    label.append(box, " ", name);
+    const text = document.createElement("span");
+    text.setAttribute("translate", "no");
+    text.textContent = name;
+    label.append(box, " ", text);
     items.append(label);
   }
   recordsBox.replaceChildren(items);
-  const shown = listed.version || "flat layout, no version";
-  pick.querySelector("[data-testid=records-count]").textContent =
-    `(${listed.records.length} in ${listed.database} ${shown})`;
+  const shown = listed.version || gettext("flat layout, no version");
+  pick.querySelector("[data-testid=records-count]").textContent = interpolate(
+    gettext("(%(n)s in %(database)s %(version)s)"),
+    { n: listed.records.length, database: listed.database, version: shown },
+  );
   pick.hidden = target.hidden = false;
   if (!field("dataset")) form.elements.dataset.value = listed.database;
 }
@@ -87,7 +95,7 @@ async function start(event) {
   if (!listed) return;
   const records = chosen();
   if (!records.length) {
-    showError("records: choose at least one record");
+    showError(gettext("records: choose at least one record"));
     return;
   }
   const body = {
@@ -134,13 +142,22 @@ function showProgress(state) {
   const total = Math.max(state.total, 1);
   // Downloading counts for the first half of the bar, importing for the second.
   bar.value = (state.downloaded + state.done) / (2 * total);
-  let text = `waiting for the worker (${state.total} records)`;
+  const counts = {
+    total: state.total,
+    downloaded: state.downloaded,
+    done: state.done,
+    imported: state.items.length,
+    refused: state.refused.length,
+  };
+  let text = interpolate(gettext("waiting for the worker (%(total)s records)"), counts);
   if (state.status === "running") {
     text = state.downloaded < state.total
-      ? `downloading: ${state.downloaded} of ${state.total} records`
-      : `importing: ${state.done} of ${state.total} records`;
-  } else if (state.status === "done" || state.status === "failed") {
-    text = `${state.status}: ${state.items.length} imported, ${state.refused.length} refused`;
+      ? interpolate(gettext("downloading: %(downloaded)s of %(total)s records"), counts)
+      : interpolate(gettext("importing: %(done)s of %(total)s records"), counts);
+  } else if (state.status === "done") {
+    text = interpolate(gettext("done: %(imported)s imported, %(refused)s refused"), counts);
+  } else if (state.status === "failed") {
+    text = interpolate(gettext("failed: %(imported)s imported, %(refused)s refused"), counts);
     bar.value = 1;
   }
   job.querySelector("[data-testid=job-status]").textContent = text;
@@ -162,11 +179,15 @@ function showOutcome(state) {
       const link = document.createElement("a");
       link.href = `/records/${item.id}/`;
       link.textContent = item.name;
+      link.setAttribute("translate", "no");
       const li = document.createElement("li");
       li.append(link);
       list.append(li);
     }
-    parts.push(heading(`Imported into ${state.dataset}`), list);
+    parts.push(
+      heading(interpolate(gettext("Imported into %(dataset)s"), { dataset: state.dataset })),
+      list,
+    );
   }
   if (state.refused.length) {
     const list = document.createElement("ul");
@@ -176,7 +197,7 @@ function showOutcome(state) {
       li.textContent = `${refused.file}: ${refused.error}`;
       list.append(li);
     }
-    parts.push(heading("Refused"), list);
+    parts.push(heading(gettext("Refused")), list);
   }
   out.replaceChildren(...parts);
 }

@@ -7,6 +7,8 @@
  * (`upload.onprogress`), and a Holter takes minutes to send.
  */
 
+import { gettext, interpolate, ngettext } from "./viewer/i18n.js";
+
 const box = document.querySelector("[data-upload-url]");
 const input = box.querySelector("input[type=file]");
 const drop = box.querySelector(".drop");
@@ -44,20 +46,26 @@ function showOutcome(items, refused, note) {
   const parts = [];
   if (note) parts.push(element("p", note, { class: "error", role: "alert", "data-testid": "upload-error" }));
   if (items.length) {
-    parts.push(element("h3", `Imported: ${items.length} record${items.length === 1 ? "" : "s"}`));
+    const n = items.length;
+    parts.push(
+      element("h3", interpolate(ngettext("Imported: %(n)s record", "Imported: %(n)s records", n), { n })),
+    );
     const list = element("ul", undefined, { "data-testid": "upload-imported" });
     for (const item of items) {
       const href = box.dataset.recordUrl.replace(/\/0\/$/, `/${item.id}/`);
-      list.appendChild(element("li")).append(element("a", item.name, { href }));
+      list.appendChild(element("li")).append(element("a", item.name, { href, translate: "no" }));
     }
     parts.push(list);
   }
   if (refused.length) {
-    parts.push(element("h3", `Refused: ${refused.length} file${refused.length === 1 ? "" : "s"}`));
+    const n = refused.length;
+    parts.push(
+      element("h3", interpolate(ngettext("Refused: %(n)s file", "Refused: %(n)s files", n), { n })),
+    );
     const list = element("ul", undefined, { "data-testid": "upload-refused" });
     for (const r of refused) {
       const li = list.appendChild(element("li"));
-      li.append(element("strong", r.file), `: ${r.error}`);
+      li.append(element("strong", r.file, { translate: "no" }), `: ${r.error}`);
     }
     parts.push(list);
   }
@@ -86,21 +94,29 @@ function answered(xhr) {
   const body = parse(xhr.responseText);
   if (xhr.status === 201) {
     busy = false;
-    showProgress(1, "done");
+    showProgress(1, gettext("done"));
     return showOutcome(body.items, body.refused);
   }
   if (xhr.status === 202) return poll(body.url);
   busy = false;
   if (xhr.status === 400 && body.refused) return showOutcome([], body.refused, body.detail);
   if (xhr.status === 413) {
-    return showError(`Too large: ${body.detail || "the upload is over the server's limit"}. Send the files in several uploads.`);
+    const detail = body.detail || gettext("the upload is over the server's limit");
+    return showError(
+      interpolate(gettext("Too large: %(detail)s. Send the files in several uploads."), { detail }),
+    );
   }
-  showError(`The upload failed (${xhr.status}): ${body.detail || xhr.statusText || "no answer"}`);
+  showError(
+    interpolate(gettext("The upload failed (%(status)s): %(detail)s"), {
+      status: xhr.status,
+      detail: body.detail || xhr.statusText || gettext("no answer"),
+    }),
+  );
 }
 
 /** A large upload is imported by the worker: follow its job until it is done. */
 async function poll(url) {
-  showProgress(0, "received; waiting for the import to start");
+  showProgress(0, gettext("received; waiting for the import to start"));
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     let job;
@@ -110,14 +126,17 @@ async function poll(url) {
       if (!response.ok) throw new Error(job.detail || response.statusText);
     } catch (error) {
       busy = false;
-      return showError(`Could not follow the import: ${error.message}`);
+      return showError(interpolate(gettext("Could not follow the import: %(error)s"), { error: error.message }));
     }
-    if (job.total) showProgress(job.done / job.total, `imported or refused ${job.done} of ${job.total} records`);
-    else if (job.status === "running") showProgress(0, "unpacking and looking for records");
+    if (job.total) {
+      const words = gettext("imported or refused %(done)s of %(total)s records");
+      showProgress(job.done / job.total, interpolate(words, { done: job.done, total: job.total }));
+    } else if (job.status === "running") showProgress(0, gettext("unpacking and looking for records"));
     if (job.status === "done" || job.status === "failed") {
       busy = false;
-      if (job.status === "done") showProgress(1, "import done");
-      return showOutcome(job.items, job.refused, job.status === "failed" ? `The import failed: ${job.error}` : "");
+      if (job.status === "done") showProgress(1, gettext("import done"));
+      const failed = interpolate(gettext("The import failed: %(error)s"), { error: job.error });
+      return showOutcome(job.items, job.refused, job.status === "failed" ? failed : "");
     }
   }
 }
@@ -125,14 +144,19 @@ async function poll(url) {
 function amount(bytes) {
   if (bytes >= 1e9) return `${+(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${+(bytes / 1e6).toFixed(1)} MB`;
-  return `${bytes} bytes`;
+  return interpolate(gettext("%(n)s bytes"), { n: bytes });
 }
 
 function send(files) {
   if (busy || !files.length) return;
   const size = files.reduce((sum, f) => sum + f.size, 0);
   if (size > MAX) {
-    return showError(`Too large: ${amount(size)} chosen, at most ${amount(MAX)} in one upload. Send the files in several uploads.`);
+    return showError(
+      interpolate(
+        gettext("Too large: %(size)s chosen, at most %(max)s in one upload. Send the files in several uploads."),
+        { size: amount(size), max: amount(MAX) },
+      ),
+    );
   }
   busy = true;
   outcome.replaceChildren();
@@ -142,15 +166,17 @@ function send(files) {
   xhr.open("POST", box.dataset.uploadUrl);
   xhr.setRequestHeader("X-CSRFToken", csrfToken());
   xhr.upload.onprogress = (e) => {
-    if (e.lengthComputable) showProgress(e.loaded / e.total, e.loaded < e.total ? "sending" : "received; importing");
+    if (e.lengthComputable) {
+      showProgress(e.loaded / e.total, e.loaded < e.total ? gettext("sending") : gettext("received; importing"));
+    }
   };
-  xhr.upload.onload = () => showProgress(1, "received; importing");
+  xhr.upload.onload = () => showProgress(1, gettext("received; importing"));
   xhr.onload = () => answered(xhr);
   xhr.onerror = () => {
     busy = false;
-    showError("The upload failed: the connection was lost. Nothing was imported unless listed on the page.");
+    showError(gettext("The upload failed: the connection was lost. Nothing was imported unless listed on the page."));
   };
-  showProgress(0, "sending");
+  showProgress(0, gettext("sending"));
   xhr.send(form);
 }
 

@@ -3,6 +3,8 @@
 // multi-label item gets its first grade when ticked. Which answers are valid is decided
 // by the server; this only keeps the form readable and drives it from the keyboard.
 
+import { gettext } from "../viewer/i18n.js";
+
 const checkedValue = (form, name) =>
   form.querySelector(`input[name="${CSS.escape(name)}"]:checked`)?.value ?? "";
 
@@ -88,7 +90,7 @@ export function createFields(form, say) {
       grade.checked = true;
       fire(grade);
     } else {
-      say("Tick an item first (its key), then grade it.");
+      say(gettext("Tick an item first (its key), then grade it."));
     }
     return true;
   }

@@ -7,6 +7,7 @@ import { createDraft } from "./draft.js";
 import { createFields } from "./fields.js";
 import { attachKeys } from "./keys.js";
 import { attachSave } from "./save.js";
+import { gettext } from "../viewer/i18n.js";
 
 function boot(form) {
   const status = form.querySelector('[data-testid="save-status"]');
@@ -19,7 +20,7 @@ function boot(form) {
   if (draft.restore()) {
     fields.sync();
     form.dataset.state = "dirty";
-    say("Your unsaved changes were restored from this browser.");
+    say(gettext("Your unsaved changes were restored from this browser."));
   }
 
   function clearError() {
@@ -33,14 +34,14 @@ function boot(form) {
   const saver = attachSave(form, {
     onSaving() {
       form.dataset.state = "saving";
-      say("Saving…");
+      say(gettext("Saving…"));
     },
     onSaved(body) {
       clearError();
       form.dataset.savedAt = body.updated_at;
       draft.clear();
       form.dataset.state = "saved";
-      say(body.status === "submitted" ? "Submitted." : "Saved for later.");
+      say(body.status === "submitted" ? gettext("Submitted.") : gettext("Saved for later."));
       window.location.assign(body.next);
     },
     onError(message, field) {

@@ -2,6 +2,8 @@
 // (same view, same service as the API's PUT), asking for JSON so the page can show the
 // server's message, naming the field, without losing what was typed.
 
+import { gettext, interpolate } from "../viewer/i18n.js";
+
 export function attachSave(form, { onSaving, onSaved, onError }) {
   let busy = false;
 
@@ -23,12 +25,22 @@ export function attachSave(form, { onSaving, onSaved, onError }) {
       else if (response.ok || response.redirected) {
         // Sent to the log-in page: the log-in expired while the form was open.
         onError(
-          "You are logged out. Log in again in another tab, then save: your answer is kept here.",
+          gettext(
+            "You are logged out. Log in again in another tab, then save: your answer is kept here.",
+          ),
           "",
         );
-      } else onError(body.error || `The server answered ${response.status}.`, body.field || "");
+      } else {
+        const message =
+          body.error ||
+          interpolate(gettext("The server answered %(status)s."), { status: response.status });
+        onError(message, body.field || "");
+      }
     } catch {
-      onError("Could not reach the server. Your answer is kept in this browser; try again.", "");
+      onError(
+        gettext("Could not reach the server. Your answer is kept in this browser; try again."),
+        "",
+      );
     } finally {
       busy = false;
     }

@@ -3,6 +3,8 @@
 // (Save for later, Submit): begin(ctx) notes how things stood when the step opened,
 // met(ctx, memo) says whether the user has done it since, note(ctx) adds a word on how.
 
+import { gettext, interpolate } from "../viewer/i18n.js";
+
 const span = (view) => view.end - view.start;
 const TOLERANCE = 0.15; // s: a beat this close to the reference's is the same beat (bxb)
 const CALIPER_REACH = 0.08; // s: a caliper end this close to an R peak is on it
@@ -22,17 +24,22 @@ export function caliperNote(beats, caliper) {
   const ms = Math.round((b - a) * 1000);
   const ia = nearest(beats, a);
   const ib = nearest(beats, b);
-  if (ia < 0) return `Your caliper spans ${ms} ms.`;
+  if (ia < 0) return interpolate(gettext("Your caliper spans %(ms)s ms."), { ms });
   const onPeaks =
     Math.abs(beats[ia] - a) < CALIPER_REACH && Math.abs(beats[ib] - b) < CALIPER_REACH;
   if (onPeaks && ib === ia + 1) {
-    return `That is an RR interval: ${ms} ms, ${(60000 / ms).toFixed(0)} beats/min.`;
+    return interpolate(gettext("That is an RR interval: %(ms)s ms, %(rate)s beats/min."), {
+      ms,
+      rate: (60000 / ms).toFixed(0),
+    });
   }
   const i = Math.max(1, nearest(beats, (a + b) / 2));
   const rr = Math.round((beats[Math.min(i, beats.length - 1)] - beats[i - 1]) * 1000);
-  return (
-    `Your caliper spans ${ms} ms; an RR interval here is about ${rr} ms: ` +
-    "drag its ends onto two neighbouring R peaks to measure one."
+  return interpolate(
+    gettext(
+      "Your caliper spans %(ms)s ms; an RR interval here is about %(rr)s ms: drag its ends onto two neighbouring R peaks to measure one.",
+    ),
+    { ms, rr },
   );
 }
 

@@ -4,9 +4,12 @@
 // by itself after a moment, so that its tick is seen.
 
 import { CHECKS } from "./checks.js";
+import { gettext, interpolate } from "../viewer/i18n.js";
 
 const ADVANCE_MS = 900;
 const HIGHLIGHT = "tutorial-target";
+
+const done = (note) => `✓ ${interpolate(gettext("Done. %(note)s"), { note })}`.trim();
 
 export function createGuide(panel, ctx, { onStep = () => {} } = {}) {
   const items = [...panel.querySelectorAll("li[data-step]")];
@@ -33,7 +36,10 @@ export function createGuide(panel, ctx, { onStep = () => {} } = {}) {
     at = Math.max(0, Math.min(items.length - 1, i));
     items.forEach((li, n) => li.classList.toggle("current", n === at));
     panel.dataset.step = step().dataset.step;
-    count.textContent = `Step ${at + 1} of ${items.length}`;
+    count.textContent = interpolate(gettext("Step %(n)s of %(total)s"), {
+      n: at + 1,
+      total: items.length,
+    });
     back.disabled = at === 0;
     next.disabled = at === items.length - 1;
     status.textContent = "";
@@ -48,7 +54,7 @@ export function createGuide(panel, ctx, { onStep = () => {} } = {}) {
     const li = step();
     li.classList.add("done");
     const note = check().note ? check().note(ctx) : "";
-    status.textContent = `✓ Done. ${note}`.trim();
+    status.textContent = done(note);
     if (advance && at < items.length - 1) {
       const from = at;
       timer = setTimeout(() => at === from && show(at + 1), ADVANCE_MS);
@@ -61,7 +67,7 @@ export function createGuide(panel, ctx, { onStep = () => {} } = {}) {
     if (!c) return;
     if (!step().classList.contains("done")) {
       if (c.met(ctx, memo)) finish(true);
-    } else if (c.note) status.textContent = `✓ Done. ${c.note(ctx)}`.trim(); // a caliper moved
+    } else if (c.note) status.textContent = done(c.note(ctx)); // a caliper moved
   }
 
   back.addEventListener("click", () => {

@@ -6,6 +6,7 @@ import { createFields } from "../task/fields.js";
 import { attachKeys } from "../task/keys.js";
 import { createGuide } from "./guide.js";
 import { showResult } from "./result.js";
+import { gettext } from "../viewer/i18n.js";
 
 function boot(viewerEl) {
   const viewer = viewerEl.wtViewer;
@@ -30,7 +31,11 @@ function boot(viewerEl) {
   function act(kind) {
     ctx.done.add(kind);
     form.dataset.state = kind;
-    say(kind === "later" ? "Saved for later (not really)." : "Submitted (not really).");
+    say(
+      kind === "later"
+        ? gettext("Saved for later (not really).")
+        : gettext("Submitted (not really)."),
+    );
     showResult(box, kind, ctx);
     guide.refresh();
   }

@@ -2,6 +2,8 @@
 // the answer in words and, since the tutorial knows its answer, a practice check of it
 // (and, on the beat-correction walkthrough, of the corrected beats).
 
+import { gettext, gettext_noop, interpolate } from "../viewer/i18n.js";
+
 const TOLERANCE = 0.15; // s: beats matched as EC57's bxb does
 
 function el(tag, attrs = {}, children = []) {
@@ -62,8 +64,12 @@ function practiceLines(answer, expected) {
     const mine = answer.find((a) => a.name === want.name) || { values: [], text: "" };
     const ok = sameSet(mine.values, want.values);
     return el("li", { class: ok ? "match" : "miss", "data-testid": `practice-${want.name}` }, [
-      `${ok ? "✓" : "✗"} ${want.label}: yours ${mine.text || "(none)"}; ` +
-        `the tutorial's ${want.text}.`,
+      `${ok ? "✓" : "✗"} ` +
+        interpolate(gettext("%(field)s: yours %(yours)s; the tutorial's %(theirs)s."), {
+          field: want.label,
+          yours: mine.text || gettext("(none)"),
+          theirs: want.text,
+        }),
     ]);
   });
 }
@@ -73,19 +79,23 @@ function beatLine(config, viewer) {
   const c = compareBeats(config.reference, rows);
   const ok = c.matched === config.reference.length && !c.relabel && !c.extra;
   const text =
-    `${ok ? "✓" : "✗"} Beats: ${rows.length} in your set; against the tutorial's ` +
-    `${config.reference.length}: ${c.matched} found, ${c.missed} missing, ${c.extra} extra, ` +
-    `${c.relabel} with another code.`;
+    `${ok ? "✓" : "✗"} ` +
+    interpolate(
+      gettext(
+        "Beats: %(n)s in your set; against the tutorial's %(reference)s: %(matched)s found, %(missed)s missing, %(extra)s extra, %(relabel)s with another code.",
+      ),
+      { n: rows.length, reference: config.reference.length, ...c },
+    );
   return el("li", { class: ok ? "match" : "miss", "data-testid": "practice-beats" }, [text]);
 }
 
 const WOULD = {
-  later:
-    "Saved for later, on a task page: your answer is kept and the task stays in your " +
-    "batch. Here nothing was saved.",
-  submitted:
-    "Submitted, on a task page: your answer is saved and the next unfinished task of " +
-    "your batch opens. Here nothing was saved.",
+  later: gettext_noop(
+    "Saved for later, on a task page: your answer is kept and the task stays in your batch. Here nothing was saved.",
+  ),
+  submitted: gettext_noop(
+    "Submitted, on a task page: your answer is saved and the next unfinished task of your batch opens. Here nothing was saved.",
+  ),
 };
 
 /** Fill the result box for a press of Submit ("submitted") or Save for later ("later"). */
@@ -94,14 +104,14 @@ export function showResult(box, status, { form, config, viewer }) {
   const given = answer.filter((a) => a.text);
   const lines = given.map((a) => el("li", {}, [`${a.label}: ${a.text}`]));
   const parts = [
-    el("p", { "data-testid": "result-would" }, [WOULD[status]]),
-    el("p", {}, [given.length ? "The answer:" : "No field answered yet."]),
+    el("p", { "data-testid": "result-would" }, [gettext(WOULD[status])]),
+    el("p", {}, [given.length ? gettext("The answer:") : gettext("No field answered yet.")]),
     el("ul", {}, lines),
   ];
   if (status === "submitted") {
     const checks = practiceLines(answer, config.expected);
     if (config.reference) checks.push(beatLine(config, viewer));
-    parts.push(el("h3", {}, ["Practice check"]), el("ul", { class: "practice" }, checks));
+    parts.push(el("h3", {}, [gettext("Practice check")]), el("ul", { class: "practice" }, checks));
   }
   box.replaceChildren(...parts);
   box.dataset.status = status;

@@ -13,6 +13,7 @@ import {
   withChannel,
   zoomView,
 } from "./state.js";
+import { gettext } from "./i18n.js";
 
 const GAIN_STEP = 2;
 
@@ -59,7 +60,7 @@ export function createActions(store, calipers, hooks) {
     setFilters: (patch) => store.set({ filters: { ...st().filters, ...patch } }),
     layout() {
       if (!twelveLeads(st().channels)) {
-        store.set({ message: "The 3×4 layout needs the twelve standard leads." });
+        store.set({ message: gettext("The 3×4 layout needs the twelve standard leads.") });
         return;
       }
       store.set({ layout: st().layout === "12" ? "stack" : "12" });

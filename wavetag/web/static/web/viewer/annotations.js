@@ -9,6 +9,7 @@
 import { getJson, isAbort, query } from "./api.js";
 import { beatPanel, setRowBand } from "./bands.js";
 import { vocabulary } from "./vocabulary.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const BEATS_MAX_SPAN = 600; // s; beyond this only rhythm bands are drawn
 const MIN_CHUNK = 16;
@@ -52,7 +53,11 @@ export function createAnnotations(store, onChange) {
       onChange();
     } catch (error) {
       map.delete(key);
-      if (!isAbort(error)) store.set({ message: `Annotations: ${error.message}` });
+      if (!isAbort(error)) {
+        store.set({
+          message: interpolate(gettext("Annotations: %(error)s"), { error: error.message }),
+        });
+      }
     } finally {
       controllers.delete(controller);
     }

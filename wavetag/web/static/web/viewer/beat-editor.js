@@ -19,6 +19,7 @@ import { panelAt, timeOfX, xOf } from "./layout.js";
 import { nearestPeak } from "./peaks.js";
 import { hitSegment, hitSegmentEdge } from "./segments.js";
 import { vocabulary } from "./vocabulary.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const HIT_PX = 6;
 const SLOP = 4;
@@ -50,7 +51,10 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   const selected = () => new Set(st().selection);
   const select = (ids, extend = false) =>
     store.set({ selection: extend ? [...new Set([...st().selection, ...ids])] : ids });
-  const fail = (error) => store.set({ message: `Beat editor: ${error.message}` });
+  const fail = (error) =>
+    store.set({
+      message: interpolate(gettext("Beat editor: %(error)s"), { error: error.message }),
+    });
 
   const panel = createEditorPanel(toolbar, store, {
     toggle,
@@ -112,7 +116,7 @@ export function createBeatEditor({ root, store, plot, toolbar, renderer, fixedSe
   function selectCluster() {
     const beat = soleBeat();
     if (!beat || beat.cluster == null) {
-      store.set({ message: "Select one beat that has a cluster first" });
+      store.set({ message: gettext("Select one beat that has a cluster first") });
       return;
     }
     const ids = beats.rows().filter((r) => isBeat(r) && r.cluster === beat.cluster);

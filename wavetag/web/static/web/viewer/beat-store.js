@@ -9,6 +9,7 @@
 
 import { getJson, query, sendJson } from "./api.js";
 import { vocabulary } from "./vocabulary.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const DEBOUNCE_MS = 250;
 const UNDO_MAX = 100;
@@ -269,7 +270,9 @@ export function createBeatStore(store, onSaved) {
       queue = [];
       touched = undefined;
       undoStack.length = 0;
-      store.set({ message: `Edit not saved: ${error.message}` });
+      store.set({
+        message: interpolate(gettext("Edit not saved: %(error)s"), { error: error.message }),
+      });
       try {
         await open(set);
       } catch {

@@ -6,6 +6,7 @@
 // also listed as text under the plot, where they can be read aloud, copied and tested.
 
 import { mvPerUnit, panelAt, timeOfX, valueOfY, xOf, yOf } from "./layout.js";
+import { dataSpan, gettext, interpolate, interpolateParts } from "./i18n.js";
 
 const COLOR = "#1565c0";
 const FONT = "600 11px system-ui, sans-serif";
@@ -23,6 +24,7 @@ export function measure(c, chan) {
 }
 
 export function describe(m) {
+  // Units and numbers only: the same in every language.
   const rate = Number.isFinite(m.bpm) ? `${m.bpm.toFixed(m.bpm < 100 ? 1 : 0)} bpm` : "– bpm";
   const dv = m.dv.toFixed(m.dv < 10 ? 2 : 1);
   return `${m.ms.toFixed(0)} ms · ${rate} · ${dv} ${m.units}`;
@@ -209,13 +211,21 @@ export function createCalipers(store, list) {
       li.dataset.ms = m.ms.toFixed(3);
       li.dataset.dv = m.dv.toFixed(5);
       const text = document.createElement("span");
-      text.textContent = `Caliper ${n + 1} on ${chan.name}: ${describe(m)}`;
+      // The channel's name is data: kept out of translation.
+      text.append(
+        ...interpolateParts(gettext("Caliper %(n)s on %(channel)s: %(reading)s"), {
+          n: n + 1,
+          channel: dataSpan(chan.name),
+          reading: describe(m),
+        }),
+      );
       const button = document.createElement("button");
       button.type = "button";
       button.className = "wt-icon-btn";
       button.textContent = "×";
-      button.title = `Remove caliper ${n + 1}`;
-      button.setAttribute("aria-label", `Remove caliper ${n + 1}`);
+      const removeLabel = interpolate(gettext("Remove caliper %(n)s"), { n: n + 1 });
+      button.title = removeLabel;
+      button.setAttribute("aria-label", removeLabel);
       button.addEventListener("click", () => remove(c.id));
       li.append(text, button);
       list.append(li);

@@ -5,6 +5,7 @@
 
 import { h } from "./dom.js";
 import { overflows } from "./layout.js";
+import { dataSpan, gettext, interpolate, interpolateParts } from "./i18n.js";
 
 const DRAG_PX_PER_DOUBLING = 60;
 
@@ -49,10 +50,18 @@ export function createChannelLabels(container, actions) {
   function make(panel) {
     const chan = panel.chan;
     const rhythm = panel.role === "rhythm";
+    const named = (format) => interpolate(format, { channel: chan.name });
     const name = h(
       "span",
-      { class: "wt-chan-name", title: `${chan.name}: drag up or down to change the gain` },
-      rhythm ? `${chan.name} rhythm` : chan.name,
+      {
+        class: "wt-chan-name",
+        title: interpolate(gettext("%(channel)s: drag up or down to change the gain"), {
+          channel: chan.name,
+        }),
+      },
+      rhythm
+        ? interpolateParts(gettext("%(channel)s rhythm"), { channel: dataSpan(chan.name) })
+        : dataSpan(chan.name),
     );
     const units = h("span", { class: "wt-chan-units" }, chan.units);
     const scale = h("span", { class: "wt-chan-scale" });
@@ -62,23 +71,25 @@ export function createChannelLabels(container, actions) {
       {
         class: "wt-chan-clip",
         "data-testid": `clipped-${chan.index}`,
-        title: "The trace leaves its lane: Fit (toolbar) or gain − shows it whole",
+        title: gettext("The trace leaves its lane: Fit (toolbar) or gain − shows it whole"),
         hidden: true,
       },
-      "clipped",
+      gettext("clipped"),
     );
     const controls = [
-      control("−", `Gain down ${chan.name}`, () => actions.gain(chan.index, 0.5)),
-      control("+", `Gain up ${chan.name}`, () => actions.gain(chan.index, 2)),
+      control("−", named(gettext("Gain down %(channel)s")), () => actions.gain(chan.index, 0.5)),
+      control("+", named(gettext("Gain up %(channel)s")), () => actions.gain(chan.index, 2)),
     ];
     if (panel.cols === 1 && !rhythm) {
       controls.push(
-        control("↑", `Move ${chan.name} up`, () => actions.move(chan.index, -1)),
-        control("↓", `Move ${chan.name} down`, () => actions.move(chan.index, 1)),
+        control("↑", named(gettext("Move %(channel)s up")), () => actions.move(chan.index, -1)),
+        control("↓", named(gettext("Move %(channel)s down")), () => actions.move(chan.index, 1)),
       );
     }
     if (!rhythm)
-      controls.push(control("×", `Hide ${chan.name}`, () => actions.show(chan.index, false)));
+      controls.push(
+        control("×", named(gettext("Hide %(channel)s")), () => actions.show(chan.index, false)),
+      );
     const el = h(
       "div",
       {

@@ -1,6 +1,8 @@
 // Building the viewer's DOM: a tiny element helper, the icons, and the skeleton that
 // the other modules fill in.
 
+import { gettext, interpolate } from "./i18n.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 /** h("button", {class: "x", onclick: fn}, ["text", child]) -> element. */
@@ -76,13 +78,13 @@ export function button(
 
 /** The skeleton; returns the parts other modules attach to. */
 export function buildSkeleton(root, record) {
-  const toolbar = h("div", { class: "wt-toolbar", role: "toolbar", "aria-label": "Viewer" });
+  const toolbar = h("div", { class: "wt-toolbar", role: "toolbar", "aria-label": gettext("Viewer") });
   const overview = h("canvas", {
     class: "wt-overview",
     "data-testid": "overview",
     tabindex: "0",
     role: "slider",
-    "aria-label": "Whole record: drag or click to move the window",
+    "aria-label": gettext("Whole record: drag or click to move the window"),
     "aria-valuemin": "0",
     "aria-valuemax": String(Math.round(record.duration)),
   });
@@ -100,14 +102,17 @@ export function buildSkeleton(root, record) {
       "data-state": "loading",
       tabindex: "0",
       role: "region",
-      "aria-roledescription": "waveform viewer",
-      "aria-label": `Waveforms of ${record.name}; arrow keys pan, + and − zoom, ? lists all keys`,
+      "aria-roledescription": gettext("waveform viewer"),
+      "aria-label": interpolate(
+        gettext("Waveforms of %(record)s; arrow keys pan, + and − zoom, ? lists all keys"),
+        { record: record.name },
+      ),
     },
     [grid, traces, slide, overlay, labels],
   );
   const calipers = h("ul", {
     class: "wt-calipers",
-    "aria-label": "Caliper read-outs",
+    "aria-label": gettext("Caliper read-outs"),
     hidden: true,
   });
   const message = h("p", { class: "wt-message", role: "status", "aria-live": "polite" });

@@ -4,6 +4,16 @@
 
 import { h, icon } from "./dom.js";
 import { vocabulary } from "./vocabulary.js";
+import { dataSpan, gettext, interpolate } from "./i18n.js";
+import { beatName, originName, rhythmName } from "./vocabulary-names.js";
+
+
+function rhythmTitle(label) {
+  const name = rhythmName(label);
+  return name
+    ? interpolate(gettext("Rhythm %(label)s, %(name)s"), { label, name })
+    : interpolate(gettext("Rhythm %(label)s"), { label });
+}
 
 export const CODE_KEYS = "N V A L R F / Q S E J a j e f x".split(" ");
 
@@ -21,12 +31,12 @@ export function createEditorPanel(toolbar, store, on) {
       type: "button",
       class: "wt-btn",
       "data-testid": "beat-editor-toggle",
-      title: "Edit beats (b)",
-      "aria-label": "Edit beats",
+      title: interpolate(gettext("Edit beats (%(key)s)"), { key: "b" }),
+      "aria-label": gettext("Edit beats"),
       "aria-pressed": "false",
     },
     // The icon stays when narrow screens hide the buttons' text.
-    [icon("editBeats"), h("span", { class: "wt-btn-text" }, "Edit beats")],
+    [icon("editBeats"), h("span", { class: "wt-btn-text" }, gettext("Edit beats"))],
   );
   toggle.addEventListener("click", () => on.toggle());
   toolbar.append(h("div", { class: "wt-group" }, toggle));
@@ -37,29 +47,39 @@ export function createEditorPanel(toolbar, store, on) {
     "aria-live": "polite",
   });
   const starts = h("div", { class: "wt-group" });
-  const codes = CODE_KEYS.map((c) =>
-    btn(c, `beat-code-${c}`, `Code ${c} (key ${c}): relabels the selection`, () => on.code(c)),
-  );
+  // The codes stay as they are in every language; their names are translated.
+  const codes = CODE_KEYS.map((c) => {
+    const name = beatName(c);
+    const title = name
+      ? interpolate(gettext("Code %(code)s, %(name)s (key %(code)s): relabels the selection"), {
+          code: c,
+          name,
+        })
+      : interpolate(gettext("Code %(code)s (key %(code)s): relabels the selection"), { code: c });
+    return btn(c, `beat-code-${c}`, title, () => on.code(c));
+  });
   const tools = h("div", { class: "wt-group" }, [
     ...codes,
-    btn("Cluster", "select-cluster", "Select the beat's whole cluster (Shift+C)", () =>
+    btn(gettext("Cluster"), "select-cluster", gettext("Select the beat's whole cluster (Shift+C)"), () =>
       on.cluster(),
     ),
-    btn("Delete", "edit-delete", "Delete the selection (Del)", () => on.remove()),
-    btn("Undo", "edit-undo", "Undo the last edit (Ctrl+Z)", () => on.undo()),
+    btn(gettext("Delete"), "edit-delete", gettext("Delete the selection (Del)"), () => on.remove()),
+    btn(gettext("Undo"), "edit-undo", gettext("Undo the last edit (Ctrl+Z)"), () => on.undo()),
   ]);
   const labels = h(
     "div",
     { class: "wt-group", "data-testid": "segment-labels", hidden: true },
     vocabulary().commonRhythms.map((l) =>
-      btn(l, `segment-label-${l}`, `Rhythm ${l}`, () => on.label(l)),
+      btn(dataSpan(l), `segment-label-${l}`, rhythmTitle(l), () =>
+        on.label(l),
+      ),
     ),
   );
   // Every edit is logged on the server; the set's history page lists them.
   const historyLink = h(
     "a",
     { class: "wt-note", "data-testid": "edit-history", target: "_blank", hidden: true },
-    "History",
+    gettext("History"),
   );
   const strip = h("div", { class: "wt-toolbar wt-editbar", role: "toolbar", hidden: true }, [
     starts,
@@ -74,17 +94,25 @@ export function createEditorPanel(toolbar, store, on) {
     const mine = st.sets.filter((s) => s.mine);
     const sources = st.sets.filter((s) => s.origin !== "human");
     starts.replaceChildren(
-      h("span", { class: "wt-note" }, "Edit:"),
+      h("span", { class: "wt-note" }, gettext("Edit:")),
       ...mine.map((s) =>
-        btn(s.name, `beat-open-${s.name}`, "Go on with this set", () => on.open(s)),
-      ),
-      h("span", { class: "wt-note" }, "Start from:"),
-      ...sources.map((s) =>
-        btn(s.name, `beat-start-${s.name}`, `A copy of ${s.name} (${s.origin})`, () =>
-          on.start(s.name),
+        btn(dataSpan(s.name), `beat-open-${s.name}`, gettext("Go on with this set"), () =>
+          on.open(s),
         ),
       ),
-      btn("empty", "beat-start-empty", "An empty set", () => on.start(null)),
+      h("span", { class: "wt-note" }, gettext("Start from:")),
+      ...sources.map((s) =>
+        btn(
+          dataSpan(s.name),
+          `beat-start-${s.name}`,
+          interpolate(gettext("A copy of %(set)s (%(origin)s)"), {
+            set: s.name,
+            origin: originName(s.origin),
+          }),
+          () => on.start(s.name),
+        ),
+      ),
+      btn(gettext("empty"), "beat-start-empty", gettext("An empty set"), () => on.start(null)),
     );
   }
 
@@ -104,9 +132,21 @@ export function createEditorPanel(toolbar, store, on) {
     const state = st.editStatus || "";
     const failed = state.startsWith("error");
     status.dataset.state = st.editPending ? "saving" : failed ? "error" : "saved";
-    status.textContent = editing
-      ? `${st.editSet.name} · ${sel} selected · ${st.editPending ? "saving…" : state || "saved"}`
-      : "Choose a set to edit";
+    if (!editing) {
+      status.textContent = gettext("Choose a set to edit");
+      return;
+    }
+    let saving = gettext("saved");
+    if (st.editPending) saving = gettext("saving…");
+    else if (failed) saving = interpolate(gettext("error: %(error)s"), { error: state.slice(7) });
+    else if (state === "saving") saving = gettext("saving");
+    // The set's name is data, not text to translate.
+    status.replaceChildren(
+      dataSpan(st.editSet.name),
+      " · ",
+      interpolate(gettext("%(n)s selected"), { n: sel }),
+      ` · ${saving}`,
+    );
   }
 
   return { sync };

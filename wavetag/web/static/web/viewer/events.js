@@ -5,6 +5,7 @@
 
 import { getJson, query } from "./api.js";
 import { clampView } from "./state.js";
+import { gettext } from "./i18n.js";
 
 const AT = 1 / 3;
 const STEP = 0.001; // s: past the mark now shown
@@ -16,7 +17,9 @@ export function createEventNavigation(store) {
     const s = st();
     const sets = s.sets.filter((x) => x.shown);
     if (!sets.length) {
-      store.set({ message: "No annotation set shown: press a, or choose sets under Annotations." });
+      store.set({
+        message: gettext("No annotation set shown: press a, or choose sets under Annotations."),
+      });
       return;
     }
     const span = s.view.end - s.view.start;
@@ -33,7 +36,9 @@ export function createEventNavigation(store) {
     const times = found.filter(Boolean).map((a) => a.time);
     if (!times.length) {
       store.set({
-        message: forward ? "No event after this point." : "No event before this point.",
+        message: forward
+          ? gettext("No event after this point.")
+          : gettext("No event before this point."),
       });
       return;
     }

@@ -61,3 +61,31 @@ export function formatDateTime(iso) {
   );
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
+
+// Marks a string for the catalogue where it is written (a table built at import) without
+// looking it up; the code that shows it calls gettext() then, in the page's language.
+export function gettext_noop(msgid) {
+  return msgid;
+}
+
+// interpolate() for a sentence with elements in it: ["Caliper 1 on ", <span>II</span>, ": …"],
+// to append to an element. A name that is data goes in as an element marked translate="no".
+export function interpolateParts(format, values) {
+  return format
+    .split(/(%\(\w+\)s)/)
+    .map((piece) => {
+      const m = /^%\((\w+)\)s$/.exec(piece);
+      if (!m || !Object.prototype.hasOwnProperty.call(values, m[1])) return piece;
+      const v = values[m[1]];
+      return v instanceof Node ? v : String(v);
+    })
+    .filter((piece) => piece !== "");
+}
+
+/** <span translate="no">name</span>: a record, channel, set or user name in a sentence. */
+export function dataSpan(text) {
+  const span = document.createElement("span");
+  span.setAttribute("translate", "no");
+  span.textContent = text;
+  return span;
+}

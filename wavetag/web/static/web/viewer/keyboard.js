@@ -2,53 +2,56 @@
 // both the key map and the help text, so the two cannot drift apart.
 
 import { h } from "./dom.js";
+import { gettext, gettext_noop } from "./i18n.js";
 
 const BINDINGS = [
-  { keys: ["←", "→"], what: "Pan half a page", match: (e) => !e.shiftKey && arrow(e) },
-  { keys: ["Shift+←", "Shift+→", "PgUp", "PgDn"], what: "Pan a whole page", match: page },
-  { keys: ["+", "−"], what: "Zoom in / out", match: zoom },
+  { keys: ["←", "→"], what: gettext_noop("Pan half a page"), match: (e) => !e.shiftKey && arrow(e) },
+  { keys: ["Shift+←", "Shift+→", "PgUp", "PgDn"], what: gettext_noop("Pan a whole page"), match: page },
+  { keys: ["+", "−"], what: gettext_noop("Zoom in / out"), match: zoom },
   {
     keys: ["0"],
-    what: "Reset zoom to the paper speed",
+    what: gettext_noop("Reset zoom to the paper speed"),
     match: (e) => e.key === "0",
     run: "zoomReset",
   },
-  { keys: ["Home", "End"], what: "Start / end of the record", match: ends },
-  { keys: ["↑", "↓"], what: "Gain up / down (all channels)", match: gain },
+  { keys: ["Home", "End"], what: gettext_noop("Start / end of the record"), match: ends },
+  { keys: ["↑", "↓"], what: gettext_noop("Gain up / down (all channels)"), match: gain },
   {
     keys: ["c"],
-    what: "Caliper mode: drag on a trace to measure",
+    what: gettext_noop("Caliper mode: drag on a trace to measure"),
     match: key("c"),
     run: "caliperMode",
   },
   {
     keys: ["Shift+C"],
-    what: "Add a caliper in the middle of the view",
+    what: gettext_noop("Add a caliper in the middle of the view"),
     match: key("C"),
     run: "addCaliper",
   },
-  { keys: ["Del"], what: "Remove the last caliper", match: del, run: "removeCaliper" },
-  { keys: ["Esc"], what: "Close menus; clear calipers", match: key("Escape"), run: "escape" },
-  { keys: ["g"], what: "Grid on / off", match: key("g"), run: "grid" },
-  { keys: ["f"], what: "Display filters on / off", match: key("f"), run: "filters" },
-  { keys: ["a"], what: "Annotations on / off", match: key("a"), run: "annotations" },
-  { keys: ["l"], what: "12-lead 3×4 layout on / off", match: key("l"), run: "layout" },
-  { keys: ["e"], what: "Jump to the event", match: key("e"), run: "event" },
+  { keys: ["Del"], what: gettext_noop("Remove the last caliper"), match: del, run: "removeCaliper" },
+  { keys: ["Esc"], what: gettext_noop("Close menus; clear calipers"), match: key("Escape"), run: "escape" },
+  { keys: ["g"], what: gettext_noop("Grid on / off"), match: key("g"), run: "grid" },
+  { keys: ["f"], what: gettext_noop("Display filters on / off"), match: key("f"), run: "filters" },
+  { keys: ["a"], what: gettext_noop("Annotations on / off"), match: key("a"), run: "annotations" },
+  { keys: ["l"], what: gettext_noop("12-lead 3×4 layout on / off"), match: key("l"), run: "layout" },
+  { keys: ["e"], what: gettext_noop("Jump to the event"), match: key("e"), run: "event" },
   {
     keys: ["[", "]"],
-    what: "Previous / next event of the shown sets (not a normal beat)",
+    what: gettext_noop("Previous / next event of the shown sets (not a normal beat)"),
     match: (e) => (e.key === "]" ? "nextEvent" : e.key === "[" ? "previousEvent" : null),
   },
-  { keys: ["1", "…", "9"], what: "Show / hide channel 1–9", match: digit },
+  { keys: ["1", "…", "9"], what: gettext_noop("Show / hide channel 1–9"), match: digit },
   {
     keys: ["b"],
-    what: "Edit beats (record page): N V A … relabel, Del deletes, Shift+C cluster, Ctrl+Z undo",
+    what: gettext_noop(
+      "Edit beats (record page): N V A … relabel, Del deletes, Shift+C cluster, Ctrl+Z undo",
+    ),
     match: key("b"),
     run: "beatEditor",
   },
-  { keys: ["s"], what: "Save a screenshot (PNG)", match: key("s"), run: "screenshot" },
-  { keys: ["p"], what: "Viewer settings", match: key("p"), run: "settings" },
-  { keys: ["?"], what: "This help", match: key("?"), run: "help" },
+  { keys: ["s"], what: gettext_noop("Save a screenshot (PNG)"), match: key("s"), run: "screenshot" },
+  { keys: ["p"], what: gettext_noop("Viewer settings"), match: key("p"), run: "settings" },
+  { keys: ["?"], what: gettext_noop("This help"), match: key("?"), run: "help" },
 ];
 
 function key(k) {
@@ -125,20 +128,23 @@ export function createHelp(root) {
         {},
         b.keys.flatMap((k, i) => (i ? [" ", h("kbd", {}, k)] : [h("kbd", {}, k)])),
       ),
-      h("td", {}, b.what),
+      h("td", {}, gettext(b.what)),
     ]),
   );
   const close = h(
     "button",
-    { type: "button", class: "wt-btn", "aria-label": "Close help" },
-    "Close",
+    { type: "button", class: "wt-btn", "aria-label": gettext("Close help") },
+    gettext("Close"),
   );
   const dialog = h("dialog", { class: "wt-dialog wt-help", "aria-labelledby": "" }, [
-    h("h2", {}, "Keyboard shortcuts"),
-    h("p", { class: "wt-note" }, [
-      "Mouse and touch: drag or swipe to pan, wheel or pinch to zoom, drag on the overview ",
-      "to jump; drag a channel name up or down to change its gain.",
-    ]),
+    h("h2", {}, gettext("Keyboard shortcuts")),
+    h(
+      "p",
+      { class: "wt-note" },
+      gettext(
+        "Mouse and touch: drag or swipe to pan, wheel or pinch to zoom, drag on the overview to jump; drag a channel name up or down to change its gain.",
+      ),
+    ),
     h("table", {}, h("tbody", {}, rows)),
     h("div", { class: "wt-dialog-actions" }, close),
   ]);

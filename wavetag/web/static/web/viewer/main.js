@@ -25,6 +25,7 @@ import { createTileLoader } from "./tiles.js";
 import { createToolbar } from "./toolbar.js";
 import { signalLayer } from "./traces.js";
 import { setVocabulary } from "./vocabulary.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const OVERVIEW_HEIGHT = 40;
 const MESSAGE_MS = 8000;
@@ -62,7 +63,12 @@ export function mountViewer(root, config, options = {}) {
       renderer.release();
       renderer.invalidate("traces");
     },
-    onError: (error) => store.set({ message: `Could not load the signal: ${error.message}` }),
+    onError: (error) =>
+      store.set({
+        message: interpolate(gettext("Could not load the signal: %(error)s"), {
+          error: error.message,
+        }),
+      }),
   });
   const series = createSeries(loader, st0.record);
   // Measure and ask for the first tiles before building the rest of the viewer, so the

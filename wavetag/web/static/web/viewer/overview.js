@@ -5,6 +5,7 @@
 
 import { fetchWindow, isAbort } from "./api.js";
 import { clampView, formatTime } from "./state.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const ENVELOPE = "#5b6478";
 const WINDOW_FILL = "rgba(179, 38, 30, 0.14)";
@@ -52,7 +53,9 @@ export function createOverview(store, canvas) {
     } catch (error) {
       if (!isAbort(error)) {
         controller = null;
-        store.set({ message: `Overview: ${error.message}` });
+        store.set({
+          message: interpolate(gettext("Overview: %(error)s"), { error: error.message }),
+        });
       }
     }
   }
@@ -126,7 +129,10 @@ export function createOverview(store, canvas) {
     canvas.setAttribute("aria-valuenow", String(Math.round(st.view.start)));
     canvas.setAttribute(
       "aria-valuetext",
-      `${formatTime(st.view.start, 0)} to ${formatTime(st.view.end, 0)}`,
+      interpolate(gettext("%(start)s to %(end)s"), {
+        start: formatTime(st.view.start, 0),
+        end: formatTime(st.view.end, 0),
+      }),
     );
   }
 

@@ -3,6 +3,7 @@
 // record and the window, e.g. 100_290-305s.png.
 
 import { currentSpeed, formatTime, shortNumber } from "./state.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const CAPTION = 26;
 
@@ -18,7 +19,7 @@ function caption(st) {
     `${currentSpeed(st).toFixed(1)} mm/s`,
     `${st.settings.gain} mm/mV`,
   ];
-  if (st.filters.on) parts.push("display filters on");
+  if (st.filters.on) parts.push(gettext("display filters on"));
   return parts.join("   ");
 }
 
@@ -40,7 +41,10 @@ export function composeView(st, frame, canvases, drawCalipers) {
   ctx.font = "600 12px system-ui, sans-serif";
   ctx.textBaseline = "top";
   for (const p of frame.panels) {
-    const name = `${p.chan.name}${p.role === "rhythm" ? " rhythm" : ""}`;
+    const name =
+      p.role === "rhythm"
+        ? interpolate(gettext("%(channel)s rhythm"), { channel: p.chan.name })
+        : p.chan.name;
     const text = `${name}  ${p.chan.units}  ${p.scale.readout}`;
     const w = ctx.measureText(text).width + 8;
     ctx.fillStyle = "rgba(255, 255, 255, 0.8)";

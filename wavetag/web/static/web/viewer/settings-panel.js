@@ -5,20 +5,21 @@
 
 import { sendJson } from "./api.js";
 import { h } from "./dom.js";
+import { gettext, gettext_noop, interpolate } from "./i18n.js";
 
 const SAVE_DELAY_MS = 250;
 
 const FIELDS = [
-  { name: "paper_speed", label: "Paper speed (mm/s)", type: "number", min: 1, max: 500, step: 0.5 },
-  { name: "gain", label: "ECG gain (mm/mV)", type: "number", min: 0.5, max: 200, step: 0.5 },
-  { name: "line_width", label: "Line width (px)", type: "number", min: 0.25, max: 6, step: 0.05 },
-  { name: "trace_color", label: "Trace colour", type: "color" },
-  { name: "grid", label: "Paper grid", type: "checkbox" },
-  { name: "grid_color", label: "Grid colour", type: "color" },
-  { name: "background", label: "Background", type: "color" },
+  { name: "paper_speed", label: gettext_noop("Paper speed (mm/s)"), type: "number", min: 1, max: 500, step: 0.5 },
+  { name: "gain", label: gettext_noop("ECG gain (mm/mV)"), type: "number", min: 0.5, max: 200, step: 0.5 },
+  { name: "line_width", label: gettext_noop("Line width (px)"), type: "number", min: 0.25, max: 6, step: 0.05 },
+  { name: "trace_color", label: gettext_noop("Trace colour"), type: "color" },
+  { name: "grid", label: gettext_noop("Paper grid"), type: "checkbox" },
+  { name: "grid_color", label: gettext_noop("Grid colour"), type: "color" },
+  { name: "background", label: gettext_noop("Background"), type: "color" },
   {
     name: "event_before",
-    label: "Seconds shown before an event",
+    label: gettext_noop("Seconds shown before an event"),
     type: "number",
     min: 0,
     max: 3600,
@@ -26,7 +27,7 @@ const FIELDS = [
   },
   {
     name: "event_after",
-    label: "Seconds shown after an event",
+    label: gettext_noop("Seconds shown after an event"),
     type: "number",
     min: 0,
     max: 3600,
@@ -34,12 +35,12 @@ const FIELDS = [
   },
   {
     name: "channels_shown",
-    label: "Channels shown by default (names, comma-separated; empty = all)",
+    label: gettext_noop("Channels shown by default (names, comma-separated; empty = all)"),
     type: "list",
   },
   {
     name: "px_per_mm",
-    label: "Screen pixels per mm (0 = nominal 96 dpi)",
+    label: gettext_noop("Screen pixels per mm (0 = nominal 96 dpi)"),
     type: "number",
     min: 0,
     max: 40,
@@ -90,18 +91,22 @@ export function createSettingsPanel(root, store, onApply) {
     inputs.set(field.name, input);
     input.addEventListener("change", () => {
       if (field.type === "number" && !input.checkValidity()) {
-        status.textContent = `${field.label}: between ${field.min} and ${field.max}.`;
+        status.textContent = interpolate(gettext("%(field)s: between %(min)s and %(max)s."), {
+          field: gettext(field.label),
+          min: field.min,
+          max: field.max,
+        });
         return;
       }
       change(field.name, readField(input, field));
     });
     return h("label", { class: `wt-field wt-field-${field.type}` }, [
-      h("span", {}, field.label),
+      h("span", {}, gettext(field.label)),
       input,
     ]);
   });
 
-  const useShown = h("button", { type: "button", class: "wt-btn" }, "Use the channels shown now");
+  const useShown = h("button", { type: "button", class: "wt-btn" }, gettext("Use the channels shown now"));
   useShown.addEventListener("click", () => {
     const names = store
       .get()
@@ -119,7 +124,7 @@ export function createSettingsPanel(root, store, onApply) {
   const reset = h(
     "button",
     { type: "button", class: "wt-btn", "data-testid": "settings-reset" },
-    "Reset to defaults",
+    gettext("Reset to defaults"),
   );
   reset.addEventListener("click", async () => {
     clearTimeout(timer);
@@ -129,16 +134,16 @@ export function createSettingsPanel(root, store, onApply) {
       store.set({ settings: { ...saved } });
       onApply(saved, Object.keys(saved));
       fill(saved);
-      status.textContent = "Defaults restored.";
+      status.textContent = gettext("Defaults restored.");
     } catch (error) {
-      status.textContent = `Not reset: ${error.message}`;
+      status.textContent = interpolate(gettext("Not reset: %(error)s"), { error: error.message });
     }
   });
-  const close = h("button", { type: "button", class: "wt-btn" }, "Close");
-  const title = h("h2", {}, "Viewer settings");
+  const close = h("button", { type: "button", class: "wt-btn" }, gettext("Close"));
+  const title = h("h2", {}, gettext("Viewer settings"));
   const dialog = h("dialog", { class: "wt-dialog wt-settings", "data-testid": "settings-panel" }, [
     title,
-    h("p", { class: "wt-note" }, "Saved to your account and used wherever you view a waveform."),
+    h("p", { class: "wt-note" }, gettext("Saved to your account and used wherever you view a waveform.")),
     h("div", { class: "wt-fields" }, rows),
     h("div", { class: "wt-dialog-actions" }, [status, useShown, reset, close]),
   ]);
@@ -159,7 +164,7 @@ export function createSettingsPanel(root, store, onApply) {
     store.set({ settings });
     onApply(settings, [name]);
     pending[name] = value;
-    status.textContent = "Saving…";
+    status.textContent = gettext("Saving…");
     clearTimeout(timer);
     timer = setTimeout(save, SAVE_DELAY_MS);
   }
@@ -170,10 +175,10 @@ export function createSettingsPanel(root, store, onApply) {
     const url = `${store.get().api}/me/viewer-settings`;
     try {
       saved = await sendJson("PATCH", url, body);
-      status.textContent = "Saved.";
+      status.textContent = gettext("Saved.");
       dialog.dataset.saved = String(Date.now());
     } catch (error) {
-      status.textContent = `Not saved: ${error.message}`;
+      status.textContent = interpolate(gettext("Not saved: %(error)s"), { error: error.message });
     }
     // The server's settings are the truth: its rounding, or the values before a refusal.
     if (Object.keys(pending).length === 0) {

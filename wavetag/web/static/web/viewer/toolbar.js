@@ -3,7 +3,8 @@
 // line with the window shown. It wraps onto several rows on narrow screens.
 
 import { button, h } from "./dom.js";
-import { gettext } from "./i18n.js";
+import { dataSpan, gettext, interpolate } from "./i18n.js";
+import { originName } from "./vocabulary-names.js";
 import { twelveLeads } from "./layout12.js";
 import { currentSpeed, formatTime } from "./state.js";
 
@@ -25,11 +26,12 @@ function menu(name, label, shortcut, build) {
   return { wrap, trigger, panel };
 }
 
+
 function check(label, checked, onChange, attrs = {}) {
   const input = h("input", { type: "checkbox", ...attrs });
   input.checked = checked;
   input.addEventListener("change", () => onChange(input.checked));
-  return h("label", { class: "wt-check" }, [input, label]);
+  return h("label", { class: "wt-check" }, [input].concat(label));
 }
 
 export function createToolbar(el, store, actions) {
@@ -68,7 +70,9 @@ export function createToolbar(el, store, actions) {
       h(
         "p",
         { class: "wt-note" },
-        "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered.",
+        gettext(
+          "Zero-phase, on raw samples. Zoomed far out the server's min/max envelope is shown unfiltered.",
+        ),
       ),
     );
     showFilters(store.get().filters);
@@ -90,23 +94,26 @@ export function createToolbar(el, store, actions) {
     filterInputs.lowpass.checked = shown.lowpass;
     filterInputs.notch.value = String(shown.notch || 0);
   }
-  const channelsMenu = menu("channels", "Channels", "1–9", (panel) => {
+  const channelsMenu = menu("channels", gettext("Channels"), "1–9", (panel) => {
     const items = store.get().channels.map((c, n) =>
-      check(`${c.name} (${c.units})`, c.shown, (v) => actions.show(c.index, v), {
+      check(dataSpan(`${c.name} (${c.units})`), c.shown, (v) => actions.show(c.index, v), {
         "data-testid": `toggle-channel-${c.index}`,
-        title: n < 9 ? `key ${n + 1}` : null,
+        title: n < 9 ? interpolate(gettext("key %(key)s"), { key: n + 1 }) : null,
       }),
     );
     panel.replaceChildren(...items);
   });
-  const setsMenu = menu("annotations", "Annotations", "a", (panel) => {
+  const setsMenu = menu("annotations", gettext("Annotations"), "a", (panel) => {
     const items = store.get().sets.map((s) =>
-      check(`${s.name} (${s.origin}, ${s.count})`, s.shown, (v) => actions.showSet(s.name, v), {
-        "data-testid": `toggle-set-${s.name}`,
-      }),
+      check(
+        [dataSpan(s.name), ` (${originName(s.origin)}, ${s.count})`],
+        s.shown,
+        (v) => actions.showSet(s.name, v),
+        { "data-testid": `toggle-set-${s.name}` },
+      ),
     );
     panel.replaceChildren(
-      ...(items.length ? items : [h("p", { class: "wt-note" }, "No annotation sets.")]),
+      ...(items.length ? items : [h("p", { class: "wt-note" }, gettext("No annotation sets."))]),
     );
   });
   menus.push(filtersMenu, channelsMenu);
@@ -114,13 +121,13 @@ export function createToolbar(el, store, actions) {
 
   const speed = h("select", {
     class: "wt-select",
-    "aria-label": "Paper speed",
-    title: "Paper speed (0 resets)",
+    "aria-label": gettext("Paper speed"),
+    title: gettext("Paper speed (0 resets)"),
   });
   const gain = h("select", {
     class: "wt-select",
-    "aria-label": "ECG gain",
-    title: "ECG gain (↑ ↓)",
+    "aria-label": gettext("ECG gain"),
+    title: gettext("ECG gain (↑ ↓)"),
   });
   speed.addEventListener("change", () => actions.speed(Number(speed.value)));
   gain.addEventListener("change", () => {
@@ -129,14 +136,14 @@ export function createToolbar(el, store, actions) {
     store.set({ channels: st.channels.map((c) => ({ ...c, gain: target })) });
   });
 
-  const caliper = button("caliper", "Caliper", {
-    text: "Caliper",
+  const caliper = button("caliper", gettext("Caliper"), {
+    text: gettext("Caliper"),
     testid: "caliper",
     pressed: false,
     shortcut: "c",
   });
-  const grid = button("grid", "Grid", { testid: "grid", pressed: st0.gridOn, shortcut: "g" });
-  const layout = button("layout", "12-lead 3×4 layout", {
+  const grid = button("grid", gettext("Grid"), { testid: "grid", pressed: st0.gridOn, shortcut: "g" });
+  const layout = button("layout", gettext("12-lead 3×4 layout"), {
     text: "3×4",
     testid: "layout12",
     pressed: false,
@@ -146,17 +153,21 @@ export function createToolbar(el, store, actions) {
 
   const groups = [
     h("div", { class: "wt-group" }, [
-      button("left", "Back half a page", { testid: "pan-left", shortcut: "←" }),
-      button("right", "Forward half a page", { testid: "pan-right", shortcut: "→" }),
-      button("zoomOut", "Zoom out", { testid: "zoom-out", shortcut: "−" }),
-      button("zoomIn", "Zoom in", { testid: "zoom-in", shortcut: "+" }),
-      button("zoomReset", "Reset zoom to the paper speed", { testid: "zoom-reset", shortcut: "0" }),
+      button("left", gettext("Back half a page"), { testid: "pan-left", shortcut: "←" }),
+      button("right", gettext("Forward half a page"), { testid: "pan-right", shortcut: "→" }),
+      button("zoomOut", gettext("Zoom out"), { testid: "zoom-out", shortcut: "−" }),
+      button("zoomIn", gettext("Zoom in"), { testid: "zoom-in", shortcut: "+" }),
+      button("zoomReset", gettext("Reset zoom to the paper speed"), {
+        testid: "zoom-reset",
+        shortcut: "0",
+      }),
       speed,
       gain,
-      button("fit", "Fit each ECG trace to its lane (lowers the gain of those that leave it)", {
-        text: "Fit",
-        testid: "fit-lanes",
-      }),
+      button(
+        "fit",
+        gettext("Fit each ECG trace to its lane (lowers the gain of those that leave it)"),
+        { text: gettext("Fit"), testid: "fit-lanes" },
+      ),
     ]),
     h("div", { class: "wt-group" }, [
       caliper,
@@ -164,13 +175,13 @@ export function createToolbar(el, store, actions) {
       twelveLeads(st0.channels) ? layout : null,
       grid,
       st0.event != null
-        ? button("event", "Jump to the event", { testid: "event", shortcut: "e" })
+        ? button("event", gettext("Jump to the event"), { testid: "event", shortcut: "e" })
         : null,
     ]),
     h("div", { class: "wt-group" }, [
-      button("camera", "Screenshot (PNG)", { testid: "screenshot", shortcut: "s" }),
-      button("settings", "Viewer settings", { testid: "settings", shortcut: "p" }),
-      button("help", "Keyboard shortcuts", { testid: "help-button", shortcut: "?" }),
+      button("camera", gettext("Screenshot (PNG)"), { testid: "screenshot", shortcut: "s" }),
+      button("settings", gettext("Viewer settings"), { testid: "settings", shortcut: "p" }),
+      button("help", gettext("Keyboard shortcuts"), { testid: "help-button", shortcut: "?" }),
     ]),
     status,
   ];
@@ -246,7 +257,7 @@ export function createToolbar(el, store, actions) {
       showFilters(st.filters);
     }
     let text = `${formatTime(st.view.start)} – ${formatTime(st.view.end)}`;
-    if (st.filters.on && frame && frame.minmax) text += " · unfiltered at this zoom";
+    if (st.filters.on && frame && frame.minmax) text += ` · ${gettext("unfiltered at this zoom")}`;
     status.textContent = text;
   }
 

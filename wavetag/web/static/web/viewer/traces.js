@@ -7,6 +7,7 @@
 // allocated per point. A NaN (invalid sample) or a missing piece lifts the pen.
 
 import { indexSpan } from "./series.js";
+import { gettext } from "./i18n.js";
 
 function makeColumns(path, dpr) {
   // The column being folded: its index, point count, exact x of its only point, and
@@ -250,7 +251,7 @@ export const signalLayer = {
     if (!frame.panels.length) {
       ctx.fillStyle = "#5b6478";
       ctx.font = "13px system-ui, sans-serif";
-      ctx.fillText("No channel shown: choose some under Channels, or press 1–9.", 12, 32);
+      ctx.fillText(gettext("No channel shown: choose some under Channels, or press 1–9."), 12, 32);
     }
   },
 };

@@ -19,6 +19,8 @@ export function setVocabulary(v) {
     /** Beat annotations proper: drawn as beat symbols when they come from a set. */
     beatSymbols: new Set(Object.keys(v.beats)),
     normalBeats: new Set(v.normal_beats),
+    /** Code -> English name (vocabulary-names.js gives it in the page's language). */
+    beatNames: { ...v.beats },
     rhythmNames: { ...v.rhythms },
     /** The labels a segment editor offers, in order. */
     commonRhythms: [...v.common_rhythms],
