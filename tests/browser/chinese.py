@@ -13,15 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Written in Latin letters in Chinese ECG reports and software as well.
+# Written in Latin letters in Chinese ECG reports and software as well (keys as the keyboard
+# labels them: a shortcut in a tooltip cannot be marked as <kbd>).
 ALLOWED = set(
     """
     ECG EKG QRS QT QTc QTcB QTcF PR RR ST P T U J Hz kHz mV uV µV mm ms s min h bpm mmHg
-    I II III aVR aVL aVF V1 V2 V3 V4 V5 V6 ABP PLETH PPG RESP SpO2 ICU
+    I II III aVR aVL aVF V1 V2 V3 V4 V5 V6 MLII ABP PLETH PPG RESP SpO2 ICU
     N V A F Q S L R E j e a x f
     API JSON CSV EDF BDF WFDB PhysioNet DICOM SCP ECG HL7 aECG ISHNE SNOMED CT PDF PNG SVG
     ZIP URL ID IANA UTC GMT wavetag Enter Esc Tab Shift Ctrl Alt Space PgUp PgDn Home End
     Bearer Authorization Token OK CSRF AF AFIB AFL SVTA IVR LBBB RBBB LVH AV
+    Del b c g l p C Z
     Se P OpenAPI
     """.split()
 )
@@ -52,7 +54,9 @@ _COLLECT = r"""
       const v = el.getAttribute(a);
       if (v && v.trim()) out.push([el.tagName.toLowerCase() + "@" + a, v.trim()]);
     }
-    if (el.tagName === "INPUT" && el.value) out.push(["input@value", el.value]);
+    // A button's value is its text; a box's value ("on") is never shown.
+    if (el.matches("input[type=submit],input[type=button]") && el.value)
+      out.push(["input@value", el.value]);
   }
   if (!within) out.push(["title", document.title]);
   return out;

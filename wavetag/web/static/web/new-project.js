@@ -3,7 +3,7 @@
 // asked of the server (which renders it as the task page does, and checks the schema).
 // Without this module the form still works: the server checks everything on submit.
 
-import { gettext, interpolate } from "./viewer/i18n.js";
+import { gettext, interpolateParts } from "./viewer/i18n.js";
 
 const form = document.getElementById("new-project");
 const template = form.elements.template;
@@ -16,18 +16,23 @@ const templates = JSON.parse(document.getElementById("template-schemas").textCon
 let timer = 0;
 let asked = 0;
 
+/** What is wrong with the typed schema as JSON, as parts of a sentence; [] when nothing. */
 function parseProblem(text) {
   try {
     JSON.parse(text);
-    return "";
+    return [];
   } catch (error) {
-    return interpolate(gettext("schema: not valid JSON (%(error)s)"), { error: error.message });
+    // The parser's own words (in the browser's English) are quoted as they are.
+    const detail = document.createElement("code");
+    detail.textContent = error.message;
+    return interpolateParts(gettext("schema: not valid JSON (%(error)s)"), { error: detail });
   }
 }
 
 function showParse() {
-  const problem = parseProblem(schema.value);
-  parseError.textContent = problem;
+  const parts = parseProblem(schema.value);
+  const problem = parts.length > 0;
+  parseError.replaceChildren(...parts);
   parseError.hidden = !problem;
   if (problem) schema.setAttribute("aria-invalid", "true");
   else schema.removeAttribute("aria-invalid");

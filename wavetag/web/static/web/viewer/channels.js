@@ -63,7 +63,12 @@ export function createChannelLabels(container, actions) {
         ? interpolateParts(gettext("%(channel)s rhythm"), { channel: dataSpan(chan.name) })
         : dataSpan(chan.name),
     );
-    const units = h("span", { class: "wt-chan-units" }, chan.units);
+    // Units and rate are the record's data, as is the name: kept out of translation.
+    const units = h(
+      "span",
+      { class: "wt-chan-units", translate: "no", title: `${chan.name} · ${chan.units} · ${chan.fs} Hz` },
+      chan.units,
+    );
     const scale = h("span", { class: "wt-chan-scale" });
     // Shown while the trace leaves its lane (it is drawn over its neighbours' there).
     const clip = h(
@@ -96,7 +101,6 @@ export function createChannelLabels(container, actions) {
         class: `wt-chan wt-kind-${chan.kind}`,
         "data-testid": rhythm ? `rhythm-${chan.index}` : `channel-${chan.index}`,
         "data-channel": String(chan.index),
-        title: `${chan.name} · ${chan.units} · ${chan.fs} Hz`,
       },
       [name, units, scale, clip, h("span", { class: "wt-chan-ctl" }, controls)],
     );

@@ -1,7 +1,7 @@
 // Building the viewer's DOM: a tiny element helper, the icons, and the skeleton that
 // the other modules fill in.
 
-import { gettext, interpolate } from "./i18n.js";
+import { gettext } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -103,10 +103,8 @@ export function buildSkeleton(root, record) {
       tabindex: "0",
       role: "region",
       "aria-roledescription": gettext("waveform viewer"),
-      "aria-label": interpolate(
-        gettext("Waveforms of %(record)s; arrow keys pan, + and − zoom, ? lists all keys"),
-        { record: record.name },
-      ),
+      // Without the record's name, which is data (the page's heading gives it).
+      "aria-label": gettext("Waveforms: arrow keys pan, + and − zoom, ? lists all keys"),
     },
     [grid, traces, slide, overlay, labels],
   );

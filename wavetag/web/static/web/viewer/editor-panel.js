@@ -8,10 +8,11 @@ import { dataSpan, gettext, interpolate } from "./i18n.js";
 import { beatName, originName, rhythmName } from "./vocabulary-names.js";
 
 
+// The button shows the label (a code, the same in every language); its tooltip names it.
 function rhythmTitle(label) {
   const name = rhythmName(label);
   return name
-    ? interpolate(gettext("Rhythm %(label)s, %(name)s"), { label, name })
+    ? interpolate(gettext("Rhythm: %(name)s"), { name })
     : interpolate(gettext("Rhythm %(label)s"), { label });
 }
 
@@ -105,10 +106,8 @@ export function createEditorPanel(toolbar, store, on) {
         btn(
           dataSpan(s.name),
           `beat-start-${s.name}`,
-          interpolate(gettext("A copy of %(set)s (%(origin)s)"), {
-            set: s.name,
-            origin: originName(s.origin),
-          }),
+          // The name is on the button: a tooltip cannot keep it apart from the text.
+          interpolate(gettext("A copy of this set (%(origin)s)"), { origin: originName(s.origin) }),
           () => on.start(s.name),
         ),
       ),
