@@ -176,3 +176,19 @@ class TestPagesInChinese:
         expect(page.get_by_test_id("schema-parse")).to_contain_text("不是有效的 JSON")
         assert_chinese(page, "the schema check", within="[data-testid=schema-parse]")
         errors.check()
+
+    def test_the_tutorial_guide_and_result(self, make_page: Any) -> None:
+        page, errors = make_page(make_user("someone", password=None), locale="zh-CN")
+        page.goto("/tutorial/icu-alarm/")
+        page.wait_for_selector(READY)
+        expect(page.get_by_test_id("guide-count")).to_have_text("第 1 步，共 10 步")
+        assert_chinese(page, "the guide's step count", within="[data-testid=guide-count]")
+        assert_chinese(page, "the tutorial's viewer", within=VIEWER)
+        # Save for later, pressed: what it would do on a task page, said by the script.
+        page.get_by_test_id("save-later").click()
+        expect(page.get_by_test_id("result-would")).to_contain_text("此处未保存任何内容")
+        assert_chinese(page, "the result", within="[data-testid=result-would]")
+        expect(page.get_by_test_id("save-status")).to_have_text(
+            "已保存，稍后继续（演示，未真正保存）。"
+        )
+        errors.check()
