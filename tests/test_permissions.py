@@ -160,6 +160,8 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("get", "/api/v1/tasks/{T}", None, (401, 200, 404, 200, 200, 200)),
     ("get", "/api/v1/tasks/{FREE}", None, (401, 404, 404, 200, 200, 200)),
     # Both answers are in and were evaluated: frozen for the annotator (409).
+    # The next task after this one: its annotators only (nobody else has a batch here).
+    ("get", "/api/v1/tasks/{T}/following", None, (401, 200, 404, 403, 403, 403)),
     ("put", "/api/v1/tasks/{T}/annotation", {"decision": "True"}, (401, 409, 404, 403, 403, 403)),
     ("post", "/api/v1/tasks/{T}/change-request", {"text": "x"}, (401, 201, 404, 403, 403, 403)),
     ("post", "/api/v1/tasks/{T}/reopen", {"reason": "x"}, (401, 403, 404, 403, 200, 200)),

@@ -186,7 +186,18 @@ def gold_draw(project: Project, user: Any) -> list[int]:
 def next_task(project: Project, user: Any) -> Task | None:
     """Where to resume: the first task of the batch not submitted and not saved for later;
     when only saved-for-later ones are left, the first of those."""
-    left = unfinished(project, user)
+    return _first_to_do(unfinished(project, user), user)
+
+
+def following_task(project: Project, user: Any, leaving: Task) -> Task | None:
+    """The task to open once ``leaving`` is saved (submitted or for later): as
+    ``next_task``, but never ``leaving`` itself. The task page opens it after a save, and
+    fetches it beforehand (the same choice, asked while the form is open)."""
+    left = [a for a in unfinished(project, user) if a.task_id != leaving.pk]
+    return _first_to_do(left, user)
+
+
+def _first_to_do(left: list[Assignment], user: Any) -> Task | None:
     if not left:
         return None
     later = set(

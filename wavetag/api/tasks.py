@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema
 
 from wavetag.annotations import adjudication, reading, services
+from wavetag.annotations.batches import following_task
 from wavetag.annotations.suggestions import machine_suggestion
+from wavetag.errors import NotAllowed
 from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
@@ -49,6 +52,11 @@ class ReviewedAnnotation(TaskAnnotationOut):
 class TaskAnnotationList(Schema):
     items: list[ReviewedAnnotation]
     count: int
+
+
+class FollowingOut(Schema):
+    task: int | None = Field(description="the task opened after this one is saved, or null")
+    url: str | None = Field(description="its annotation page")
 
 
 class ChangeRequestOut(Schema):
@@ -211,6 +219,26 @@ def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
     user = api_user(request)
     task, acc = access.get_task_for_user(user, task_id)
     return _detail(task, user, acc)
+
+
+@router.get(
+    "/tasks/{task_id}/following",
+    response=FollowingOut,
+    summary="The task you get after saving this one (its annotators)",
+    description="The same choice as after a save: the next task of your batch not "
+    "submitted nor saved for later, else the first saved for later; null when none is left. "
+    "The task page asks it while open, to have the next task ready. It may change before "
+    "the save (a task taken back): the save's answer is what counts.",
+)
+def get_following(request: HttpRequest, task_id: int) -> dict[str, Any]:
+    user = api_user(request)
+    task, _ = access.get_task_for_user(user, task_id)
+    if not Assignment.objects.filter(task=task, user=user).exists():
+        raise NotAllowed("you are not annotating this task")
+    following = following_task(task.project, user, task)
+    if following is None:
+        return {"task": None, "url": None}
+    return {"task": following.pk, "url": reverse("task", args=[following.pk])}
 
 
 @router.put(

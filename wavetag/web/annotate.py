@@ -32,7 +32,13 @@ from wavetag.accounts.registration import (
 )
 from wavetag.accounts.services import user_tokens
 from wavetag.annotations import practice, reading, services
-from wavetag.annotations.batches import claim_batch, claimable, next_task, unfinished
+from wavetag.annotations.batches import (
+    claim_batch,
+    claimable,
+    following_task,
+    next_task,
+    unfinished,
+)
 from wavetag.annotations.listing import list_tasks
 from wavetag.annotations.models import Annotation
 from wavetag.annotations.progress import project_progress
@@ -244,11 +250,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
         context = _task_context(request, task, answer_from_post(task.project.schema, request.POST))
         context.update(error=message, error_field=field_of(message), state="error")
         return render(request, "web/task_annotate.html", context, status=exc.status)
-    following = next_task(task.project, request.user)
-    if following is not None and following.pk == task.pk:
-        # Saved for later and only saved-for-later ones are left: the next of those.
-        others = [a.task for a in unfinished(task.project, request.user) if a.task_id != task.pk]
-        following = others[0] if others else None
+    following = following_task(task.project, request.user, task)
     if following is not None:
         target = reverse("task", args=[following.pk])
     else:

@@ -1,7 +1,9 @@
 // The annotation page: wires the answer form's behaviour, keyboard, draft and saving.
 // The form works without this script (a plain POST); this adds keys, drafts that
-// survive a reload, and errors shown in place.
+// survive a reload, errors shown in place, and the next task shown without a page load
+// (advance.js), which wires each task's form again with boot().
 
+import { createAdvance } from "./advance.js";
 import { keepClearOfBar } from "./bar.js";
 import { createDraft } from "./draft.js";
 import { createFields } from "./fields.js";
@@ -42,7 +44,8 @@ function boot(form) {
       draft.clear();
       form.dataset.state = "saved";
       say(body.status === "submitted" ? gettext("Submitted.") : gettext("Saved for later."));
-      window.location.assign(body.next);
+      performance.mark("wt-advance-saved");
+      if (!advance.go(body.next)) window.location.assign(body.next);
     },
     onError(message, field) {
       form.dataset.state = "error";
@@ -85,7 +88,7 @@ function boot(form) {
     previous: form.dataset.keyPrevious,
     next: form.dataset.keyNext,
   };
-  attachKeys(
+  return attachKeys(
     {
       submit: () => saver.send("submitted"),
       later: () => saver.send("later"),
@@ -98,4 +101,5 @@ function boot(form) {
 }
 
 const form = document.querySelector('form[data-testid="answer-form"]');
-if (form) boot(form);
+const advance = createAdvance(boot);
+if (form) advance.start(form);

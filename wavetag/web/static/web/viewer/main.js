@@ -21,7 +21,7 @@ import { saveScreenshot } from "./screenshot.js";
 import { createSeries } from "./series.js";
 import { createSettingsPanel } from "./settings-panel.js";
 import { clampView, createStore, initialState, openingView } from "./state.js";
-import { createTileLoader } from "./tiles.js";
+import { createTileLoader, planTiles } from "./tiles.js";
 import { createToolbar } from "./toolbar.js";
 import { signalLayer } from "./traces.js";
 import { setVocabulary } from "./vocabulary.js";
@@ -36,8 +36,30 @@ const HOLD_MS = 400;
 const canvasDpr = () => Math.min(2, window.devicePixelRatio || 1);
 
 /**
+ * Start fetching the tiles a viewer of `config` would show first on a plot of `plot`
+ * ({width, dpr}, as a mounted viewer's store holds it): a page that knows what it shows
+ * next passes the result to mountViewer as options.preloaded, and draws from memory.
+ */
+export function preloadWindow(config, plot) {
+  const st = { ...initialState(config), plot };
+  const loader = createTileLoader({ apiBase: st.api, record: st.record });
+  const view = openingView(st);
+  const plan = planTiles(view, plot.width * plot.dpr, st.record.duration, 1);
+  loader.want(plan.list.slice(0, plan.urgent));
+  return { loader };
+}
+
+/** The preloaded loader, now calling the viewer's callbacks; or a new one. */
+function tileLoader(preloaded, args) {
+  if (!preloaded) return createTileLoader(args);
+  preloaded.loader.listen(args.onLoad, args.onError);
+  return preloaded.loader;
+}
+
+/**
  * options: globalKeys (shortcuts also when nothing is focused; default true),
- * focus (focus the waveform once mounted; default false), height (px for the rows).
+ * focus (focus the waveform once mounted; default false), height (px for the rows),
+ * preloaded (what preloadWindow gave for this config).
  */
 export function mountViewer(root, config, options = {}) {
   setVocabulary(config.vocabulary);
@@ -55,7 +77,7 @@ export function mountViewer(root, config, options = {}) {
   let renderer = null;
   let editor = null;
 
-  const loader = createTileLoader({
+  const loader = tileLoader(options.preloaded, {
     apiBase: st0.api,
     record: st0.record,
     onLoad: () => {
@@ -198,6 +220,8 @@ export function mountViewer(root, config, options = {}) {
   // Drawing waits for the first tile (or a moment): painting empty paper first would
   // only delay handling the data that is about to arrive.
   const holdTimer = setTimeout(() => renderer.release(), HOLD_MS);
+  // Preloaded tiles already in memory announce nothing: draw them now.
+  if (options.preloaded) renderer.release();
   // The overview and annotations wait for the first view, or a moment if it fails.
   const startTimer = setTimeout(startSecondary, 1500);
   function startSecondary() {

@@ -116,8 +116,12 @@ export function planTiles(view, devicePx, duration, direction = 1) {
   return { k, visible: [i0, i1], list, urgent: visible.length };
 }
 
-/** The loader of one record's tiles; onLoad(k, i) after each tile arrives. */
-export function createTileLoader({ apiBase, record, onLoad, onError }) {
+/**
+ * The loader of one record's tiles; onLoad(k, i) after each tile arrives. A loader may
+ * start before its viewer (a page fetching the next record's first window) and be handed
+ * over to it: listen() then sets the viewer's own callbacks.
+ */
+export function createTileLoader({ apiBase, record, onLoad = () => {}, onError = () => {} }) {
   const cache = new TileCache(CACHE_BYTES);
   const maxFs = Math.max(...record.channels.map((c) => c.fs));
   const inFlight = new Map();
@@ -188,6 +192,10 @@ export function createTileLoader({ apiBase, record, onLoad, onError }) {
   }
 
   return {
+    listen(load, error) {
+      onLoad = load;
+      onError = error;
+    },
     want,
     get: (k, i) => cache.get(tileKey(k, i)),
     has: (k, i) => cache.has(tileKey(k, i)),
