@@ -13,7 +13,7 @@ Run: ``.venv/bin/python bench/bench_loop.py [--tasks 20] [--baseline REV | --no-
    task's waveform (a MutationObserver installed before any page script), both as
    ``performance.timeOrigin + performance.now()`` so that the time spans the navigation.
    Before answering, the step waits for the page to have fetched the next task (when its
-   code does that: ``data-ahead`` on the form) and THINK_S more, far less than anyone
+   code does that: ``data-prefetch`` on the form) and THINK_S more, far less than anyone
    takes to read a strip. Two warm-up tasks first (assets into the cache); the batch's last
    task, which goes to the project page, is not counted. The time is split (see SPLIT) by
    Navigation Timing after a page load, by the page's own performance marks after a task
@@ -130,7 +130,12 @@ def start_server(home: Path, code: Path | None = None) -> tuple[subprocess.Popen
     cmd = wavetag("serve", "--port", str(port), "--no-migrate")
     if code is not None:
         env = {**env, "PYTHONPATH": os.pathsep.join([str(code), env["PYTHONPATH"]])}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Started in the code's folder: ``python -m`` puts the working directory first on the
+    # path, which would otherwise be this checkout whatever PYTHONPATH says.
+    where = str(code) if code is not None else None
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=where, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -171,7 +176,7 @@ def one_step(page: Any) -> list[float] | None:
     before = page.url
     page.wait_for_function(
         "() => !document.querySelector('form[data-following]')"
-        " || document.querySelector('form[data-ahead]')",
+        " || document.querySelector('form[data-prefetch]')",
         timeout=60000,
     )
     time.sleep(THINK_S)
@@ -203,8 +208,9 @@ def run(home: Path, code: Path | None, user: str, tasks: int) -> list[list[float
             page.goto(base + "/login/")
             page.fill("input[name=username]", user)
             page.fill("input[name=password]", PASSWORD)
-            page.click("[type=submit]")
-            page.wait_for_url(base + "/")
+            # The login form's button (the header has buttons of its own).
+            page.click("form:has(input[name=password]) [type=submit]")
+            page.wait_for_url(base + "/", timeout=120000)
             project = project_id(page, base)
             warm = 2
             opened = open_task(page, base, project)

@@ -72,6 +72,9 @@ export function createAdvance(boot) {
       form.dataset.ahead = url; // for tests: the next task is ready
     } catch {
       // No prefetch: the save then loads the next page as usual.
+    } finally {
+      // For tests and benchmarks: nothing more will come for this task.
+      if (controller === mine) form.dataset.prefetch = "done";
     }
   }
 
