@@ -6,14 +6,15 @@ const MARGIN = 8; // px between a box and the bar
 
 export function keepClearOfBar(form) {
   const bar = form.querySelector(".task-actions");
-  if (!bar) return;
+  if (!bar) return { detach() {} };
   // Scrolling to an element (scrollIntoView, a link to a field) leaves the bar's height.
   const pad = () =>
     document.documentElement.style.setProperty(
       "scroll-padding-bottom",
       `${bar.offsetHeight + MARGIN}px`,
     );
-  new ResizeObserver(pad).observe(bar);
+  const observer = new ResizeObserver(pad);
+  observer.observe(bar);
   pad();
   // Focus scrolls only as far as the window's edge: lift the box above the bar.
   form.addEventListener("focusin", (e) => {
@@ -21,4 +22,6 @@ export function keepClearOfBar(form) {
     const below = e.target.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
     if (below > 0) window.scrollBy(0, below + MARGIN);
   });
+  // A bar taken off the page (the next task shown in place) must not set the padding.
+  return { detach: () => observer.disconnect() };
 }

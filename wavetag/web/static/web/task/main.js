@@ -17,7 +17,7 @@ function boot(form) {
   const say = (text) => (status.textContent = text);
   const fields = createFields(form, say);
   const draft = createDraft(form);
-  keepClearOfBar(form);
+  const bar = keepClearOfBar(form);
 
   if (draft.restore()) {
     fields.sync();
@@ -88,7 +88,7 @@ function boot(form) {
     previous: form.dataset.keyPrevious,
     next: form.dataset.keyNext,
   };
-  return attachKeys(
+  const keyboard = attachKeys(
     {
       submit: () => saver.send("submitted"),
       later: () => saver.send("later"),
@@ -98,6 +98,12 @@ function boot(form) {
     keys,
     fields.press,
   );
+  return {
+    detach() {
+      keyboard.detach();
+      bar.detach();
+    },
+  };
 }
 
 const form = document.querySelector('form[data-testid="answer-form"]');
