@@ -205,7 +205,7 @@ def login(context: Any, base: str) -> None:
     page.goto(base + "/login/")
     page.fill("input[name=username]", USER)
     page.fill("input[name=password]", PASSWORD)
-    page.click("[type=submit]")
+    page.click("form:has(input[name=password]) [type=submit]")
     page.wait_for_url(base + "/")
     page.close()
 

@@ -22,7 +22,7 @@ class TestLogin:
         assert "/login/" in page.url
         page.fill("input[name=username]", "cardio")
         page.fill("input[name=password]", "a long password 1")
-        page.click("button[type=submit]")
+        page.click("form:has(input[name=password]) button[type=submit]")
         page.click("text=mitdb")
         page.click("text=100")
         assert page.url.endswith("/records/1/") or "/records/" in page.url
@@ -34,5 +34,5 @@ class TestLogin:
         page.goto("/login/")
         page.fill("input[name=username]", "cardio")
         page.fill("input[name=password]", "wrong")
-        page.click("button[type=submit]")
+        page.click("form:has(input[name=password]) button[type=submit]")
         assert page.locator(".error").is_visible()
