@@ -6,6 +6,7 @@ names the annotators' lanes."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,11 +18,12 @@ from wavetag.annotations import beats, services
 from wavetag.annotations.batches import claim_batch
 from wavetag.projects.builtin import BEAT_CORRECTION
 from wavetag.projects.services import create_project
-from wavetag.records.models import Annotation
+from wavetag.records.models import Annotation, Record
 from wavetag.records.sets import replace_automatic_set
 from wavetag.signal.vocabulary import BEAT_CODES
 
-from ..factories import make_member, make_user
+from ..factories import import_ok, make_member, make_user
+from .chinese import assert_chinese
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -198,6 +200,19 @@ class TestSetLanes:
         wait_lanes(page, 3)
         errors.check()
 
+    def test_legend_in_chinese(self, make_page: Any, world: SimpleNamespace) -> None:
+        w = world
+        page, errors = make_page(w.reader, locale="zh-CN")
+        open_task_window(page, w, f"/records/{w.record.pk}/")
+        wait_lanes(page, 4)
+        legend = page.get_by_test_id("set-legend")
+        assert legend.get_attribute("aria-label") == "标注集"
+        assert "参考" in legend.inner_text()
+        # The sets' names are data (translate="no"); the rest is Chinese.
+        assert_chinese(page, "the set legend", within="[data-testid=set-legend]")
+        assert_chinese(page, "the lane names", within=".wt-lane-names")
+        errors.check()
+
 
 class TestAdjudicationLanes:
     def test_rows_named_by_annotator(self, make_page: Any, world: SimpleNamespace) -> None:
@@ -231,4 +246,44 @@ class TestAdjudicationLanes:
         assert "ann1" in legend and "ann2" in legend
         page.get_by_test_id(f"set-toggle-{w.set2.name}").click()
         assert [lane["label"] for lane in wait_lanes(page, len(named) - 1)].count("ann2") == 0
+        errors.check()
+
+
+@pytest.fixture
+def twelve_leads(data_dir: Path, settings: Any, tmp_path: Path) -> Any:
+    """PTB-XL 00001_lr: ten seconds of the twelve standard leads."""
+    settings.STORE_DIR = tmp_path / "store"
+    import_ok(data_dir / "ptbxl/00001_lr", dataset="ptbxl")
+    return Record.objects.get(name="00001_lr", dataset__name="ptbxl")
+
+
+class TestTwelveLeadLanes:
+    def test_lanes_under_the_rhythm_strip(self, make_page: Any, twelve_leads: Any) -> None:
+        record = twelve_leads
+        fs = record.channels.first().fs
+        times = np.arange(0.5, 9.6, 0.8)
+        with transaction.atomic():
+            replace_automatic_set(
+                record,
+                channel=1,
+                fs=fs,
+                samples=np.round(times * fs).astype(np.int64),
+                symbols=["N"] * len(times),
+                aux_notes=[""] * len(times),
+                source="test",
+            )
+        page, errors = make_page(make_user("reader", staff=True, password=None))
+        page.goto(f"/records/{record.pk}/")
+        page.wait_for_selector(READY)
+        (lane,) = wait_lanes(page, 1)
+        page.get_by_test_id("layout12").click()
+        page.get_by_test_id("rhythm-1").wait_for()
+        page.wait_for_selector(READY)
+        (lane,) = lanes(page)
+        plot = page.locator("[data-testid=waveform]").bounding_box()
+        rhythm = page.get_by_test_id("rhythm-1").bounding_box()
+        assert lane["name"] == "auto"
+        assert lane["y0"] > rhythm["y"] - plot["y"]  # under the rhythm strip
+        assert lane["y1"] == pytest.approx(plot["height"], abs=1)
+        wait_ink(page, lane)
         errors.check()

@@ -68,7 +68,7 @@ export function createSetLanes(plot, after, store, actions, colorOf) {
           class: "wt-set",
           "aria-pressed": String(set.shown),
           "data-testid": `set-toggle-${set.name}`,
-          title: `${setLabel(set)} (${count})`,
+          title: count,
           onclick: () => toggle(set),
         },
         [
@@ -96,8 +96,9 @@ export function createSetLanes(plot, after, store, actions, colorOf) {
             class: "wt-lane-name",
             "data-testid": `set-lane-${lane.set.name}`,
             title: setLabel(lane.set),
+            translate: "no",
           },
-          [swatch(lane.color), h("span", { translate: "no" }, setLabel(lane.set))],
+          [swatch(lane.color), h("span", {}, setLabel(lane.set))],
         );
         // A row header over the lane's start, below the hairline that tops it.
         el.style.transform = `translate(0, ${lane.y0 + 1}px)`;
