@@ -105,7 +105,8 @@ export function createAnnotations(store, onChange) {
   });
 
   // The lanes take the beat panel's time axis: on a 12-lead page the rhythm strip's.
-  function drawBands(ctx, panel, list, lane, end) {
+  // `room`: px at the plot's left under the lane's name, where a label would be hidden.
+  function drawBands(ctx, panel, list, lane, end, room) {
     const pxPerSec = panel.w / (panel.t1 - panel.t0);
     const band = laneBands(lane).rhythm;
     ctx.font = "600 9px system-ui, sans-serif";
@@ -121,9 +122,10 @@ export function createAnnotations(store, onChange) {
       ctx.fillStyle = color;
       ctx.fillRect(x0, band.y0, x1 - x0, band.y1 - band.y0);
       ctx.globalAlpha = 1;
-      if (x1 - x0 > 24) {
+      const x = Math.max(x0 + 4, room);
+      if (x1 - x > 20) {
         ctx.fillStyle = color;
-        ctx.fillText(list[i].label, x0 + 4, band.text);
+        ctx.fillText(list[i].label, x, band.text);
       }
     }
   }
@@ -162,6 +164,15 @@ export function createAnnotations(store, onChange) {
     ctx.textAlign = "start";
   }
 
+  // The width of the lane's name (set-lanes.js, viewer.css: 11px semibold, a swatch and
+  // padding, at most 12rem, 4.5rem on a phone), so the rhythm in effect at the view's
+  // start is written after it rather than under it.
+  function nameRoom(ctx, set, width) {
+    ctx.font = "600 11px system-ui, sans-serif";
+    const text = ctx.measureText(set.label || set.name).width + 26;
+    return Math.min(text, width <= 640 ? 72 : 192);
+  }
+
   /** Draw the shown sets into their lanes of the frame (traces canvas). */
   function draw(ctx, frame, st) {
     const lanes = frame.lanes || [];
@@ -179,7 +190,10 @@ export function createAnnotations(store, onChange) {
       ctx.stroke();
       const list = rhythms.get(lane.set.name);
       const bands = Array.isArray(list) ? rhythmOf(list) : [];
-      if (bands.length) drawBands(ctx, panel, bands, lane, st.record.duration);
+      if (bands.length) {
+        const room = nameRoom(ctx, lane.set, frame.width);
+        drawBands(ctx, panel, bands, lane, st.record.duration, room);
+      }
       if (beats) drawBeats(ctx, panel, lane);
     }
     ctx.restore();
