@@ -22,6 +22,20 @@ from .base import TaskKind
 AROUND = 2.5
 
 
+def name_rows(config: dict[str, Any], task: Task) -> None:
+    """Label each annotator's set in the viewer with whose it is, as the page's table of
+    disagreements names them (only for those who see that table: the sets' names hold
+    the user names already, so the label tells nothing the page did not)."""
+    whose = dict(
+        TaskSet.objects.filter(task=task, kind=TaskSet.Kind.WORKING).values_list(
+            "annotation_set_id", "user__username"
+        )
+    )
+    for s in config["record"]["annotation_sets"]:
+        if s["id"] in whose:
+            s["label"] = whose[s["id"]]
+
+
 class BeatKind(TaskKind):
     name = "beats"
     csv_task_columns = ("final_set", "final_beats", "missing", "label", "se", "ppv", "kappa")
@@ -112,6 +126,8 @@ class BeatKind(TaskKind):
         if start is not None:
             keep.add(start.pk)
         show_only(config, keep)
+        if access.sees_all:
+            name_rows(config, task)
         return {
             **super().adjudication_page(task, user, access),
             "comparison": comparison,

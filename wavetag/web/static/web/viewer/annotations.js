@@ -7,7 +7,7 @@
 // even at hour 20 of a Holter whose last change was at hour 3.
 
 import { getJson, isAbort, query } from "./api.js";
-import { beatPanel, setRowBand } from "./bands.js";
+import { beatPanel, laneBands } from "./bands.js";
 import { vocabulary } from "./vocabulary.js";
 import { gettext, interpolate } from "./i18n.js";
 
@@ -18,6 +18,8 @@ const MAX_CHUNKS = 256; // oldest chunks are dropped past this (a day of browsin
 // white; every pair, and each against the abnormal-beat red and the note grey below, stays
 // apart under simulated protanopia and deuteranopia (tests/test_colours.py).
 const SET_COLORS = ["#0072b2", "#c05000", "#00795a", "#8e3a8e", "#3a3a3a"];
+/** The colour of the set at `index` among a record's sets. */
+export const setColor = (index) => SET_COLORS[index % SET_COLORS.length];
 // `label` is an aux note without its "(" (the band shows "AFIB"); the vocabulary's keys
 // keep it ("(AFIB").
 function rhythmColor(label) {
@@ -102,10 +104,12 @@ export function createAnnotations(store, onChange) {
     }
   });
 
-  function drawBands(ctx, panel, list, row, end) {
+  // The lanes take the beat panel's time axis: on a 12-lead page the rhythm strip's.
+  // `room`: px at the plot's left under the lane's name, where a label would be hidden.
+  function drawBands(ctx, panel, list, lane, end, room) {
     const pxPerSec = panel.w / (panel.t1 - panel.t0);
-    const band = setRowBand(panel, row);
-    ctx.font = "600 10px system-ui, sans-serif";
+    const band = laneBands(lane).rhythm;
+    ctx.font = "600 9px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (let i = 0; i < list.length; i++) {
       const t0 = list[i].time;
@@ -118,16 +122,18 @@ export function createAnnotations(store, onChange) {
       ctx.fillStyle = color;
       ctx.fillRect(x0, band.y0, x1 - x0, band.y1 - band.y0);
       ctx.globalAlpha = 1;
-      if (x1 - x0 > 24) {
+      const x = Math.max(x0 + 4, room);
+      if (x1 - x > 20) {
         ctx.fillStyle = color;
-        ctx.fillText(list[i].label, x0 + 4, band.text);
+        ctx.fillText(list[i].label, x, band.text);
       }
     }
   }
 
-  function drawBeats(ctx, panel, set, row, color) {
+  function drawBeats(ctx, panel, lane) {
+    const { set, color } = lane;
     const pxPerSec = panel.w / (panel.t1 - panel.t0);
-    const y = setRowBand(panel, row).text;
+    const y = laneBands(lane).beats.text;
     const { beatSymbols, normalBeats, rhythmChange } = vocabulary();
     const dense = (panel.t1 - panel.t0) * 2 > panel.w / 8; // more than a beat per ~8 px: ticks only
     ctx.textAlign = "center";
@@ -158,26 +164,37 @@ export function createAnnotations(store, onChange) {
     ctx.textAlign = "start";
   }
 
-  /** Draw the shown sets into the frame (traces canvas). */
+  // The width of the lane's name (set-lanes.js, viewer.css: 11px semibold, a swatch and
+  // padding, at most 12rem, 4.5rem on a phone), so the rhythm in effect at the view's
+  // start is written after it rather than under it.
+  function nameRoom(ctx, set, width) {
+    ctx.font = "600 11px system-ui, sans-serif";
+    const text = ctx.measureText(set.label || set.name).width + 26;
+    return Math.min(text, width <= 640 ? 72 : 192);
+  }
+
+  /** Draw the shown sets into their lanes of the frame (traces canvas). */
   function draw(ctx, frame, st) {
-    const shown = st.sets.filter((s) => s.shown);
-    if (!shown.length || !frame.panels.length) return;
-    const span = st.view.end - st.view.start;
+    const lanes = frame.lanes || [];
+    if (!lanes.length || !frame.panels.length) return;
+    const panel = beatPanel(frame);
+    const beats = st.view.end - st.view.start <= BEATS_MAX_SPAN;
     ctx.save();
-    let row = 0;
-    for (const set of shown) {
-      const list = rhythms.get(set.name);
-      if (!Array.isArray(list)) continue;
-      const bands = rhythmOf(list);
-      if (!bands.length) continue;
-      const panel = beatPanel(frame);
-      if (panel) drawBands(ctx, panel, bands, row++, st.record.duration);
-    }
-    if (span <= BEATS_MAX_SPAN) {
-      shown.forEach((set, i) => {
-        const panel = beatPanel(frame);
-        if (panel) drawBeats(ctx, panel, set, row + i, SET_COLORS[i % SET_COLORS.length]);
-      });
+    // A hairline over each lane parts the rows, which share the page's background.
+    ctx.strokeStyle = "#d5d9e0";
+    ctx.lineWidth = 1;
+    for (const lane of lanes) {
+      ctx.beginPath();
+      ctx.moveTo(0, lane.y0 + 0.5);
+      ctx.lineTo(frame.width, lane.y0 + 0.5);
+      ctx.stroke();
+      const list = rhythms.get(lane.set.name);
+      const bands = Array.isArray(list) ? rhythmOf(list) : [];
+      if (bands.length) {
+        const room = nameRoom(ctx, lane.set, frame.width);
+        drawBands(ctx, panel, bands, lane, st.record.duration, room);
+      }
+      if (beats) drawBeats(ctx, panel, lane);
     }
     ctx.restore();
   }
@@ -189,7 +206,7 @@ export function createAnnotations(store, onChange) {
       enabled = true;
       update();
     },
-    colorOf: (index) => SET_COLORS[index % SET_COLORS.length],
+    colorOf: setColor,
     abort: () => controllers.forEach((c) => c.abort()),
   };
 }

@@ -6,6 +6,8 @@
 // trace would leave them; other signals are auto-scaled to "nice" ranges that only
 // change when the data outgrows or shrinks well inside them, so panning is calm.
 
+import { setColor } from "./annotations.js";
+import { LANE_HEIGHT, placeLanes } from "./bands.js";
 import { panels12, ROWS_12 } from "./layout12.js";
 import { pxPerMm } from "./state.js";
 
@@ -16,8 +18,18 @@ export function rowHeight(rows, available) {
   return Math.round(Math.min(MAX_ROW, Math.max(MIN_ROW, available / Math.max(rows, 1))));
 }
 
-/** Panels and plot height for the current layout. */
+/**
+ * Panels, the annotation sets' lanes under them (bands.js) and the plot's height for the
+ * current layout; the lanes take their room from the traces' rows.
+ */
 export function computePanels(state, available) {
+  const shownSets = state.sets.filter((s) => s.shown).length;
+  const { panels, height } = tracePanels(state, available - shownSets * LANE_HEIGHT);
+  const lanes = placeLanes(state.sets, height, setColor);
+  return { panels, lanes, height: height + lanes.length * LANE_HEIGHT };
+}
+
+function tracePanels(state, available) {
   const width = state.plot.width;
   if (state.layout === "12") {
     const h = rowHeight(ROWS_12, available);

@@ -18,6 +18,7 @@ import { createLoading } from "./loading.js";
 import { createOverview } from "./overview.js";
 import { createRenderer } from "./render.js";
 import { saveScreenshot } from "./screenshot.js";
+import { createSetLanes } from "./set-lanes.js";
 import { createSeries } from "./series.js";
 import { createSettingsPanel } from "./settings-panel.js";
 import { clampView, createStore, initialState, openingView } from "./state.js";
@@ -103,6 +104,7 @@ export function mountViewer(root, config, options = {}) {
   const toolbar = createToolbar(parts.toolbar, store, actions);
   const labels = createChannelLabels(parts.labels, actions);
   const overview = createOverview(store, parts.overview);
+  const setLanes = createSetLanes(parts.plot, parts.plot, store, actions, annotations.colorOf);
 
   function available() {
     if (options.height) return options.height;
@@ -122,6 +124,7 @@ export function mountViewer(root, config, options = {}) {
     available,
     onFrame(frame) {
       labels.update(frame);
+      setLanes.update(frame);
       toolbar.sync(store.get(), frame);
       // An edit not yet answered by the server: the view is not settled.
       if (editor && editor.pending()) parts.plot.dataset.state = "saving";
@@ -165,6 +168,9 @@ export function mountViewer(root, config, options = {}) {
   let messageTimer = 0;
   const shownSignature = (channels) => channels.map((c) => (c.shown ? c.index : "-")).join();
   let signature = shownSignature(st0.channels);
+  // Each shown set has a lane under the traces: showing or hiding one changes the layout.
+  const laneSignature = (sets) => sets.map((s) => (s.shown ? s.id : "-")).join();
+  let lanesShown = laneSignature(st0.sets);
 
   store.subscribe((st, changed) => {
     const has = (key) => changed.includes(key);
@@ -176,6 +182,10 @@ export function mountViewer(root, config, options = {}) {
       const next = shownSignature(st.channels);
       if (next !== signature) renderer.invalidate("layout");
       signature = next;
+    }
+    if (has("sets") && laneSignature(st.sets) !== lanesShown) {
+      lanesShown = laneSignature(st.sets);
+      renderer.invalidate("layout");
     }
     if (has("layout") || has("plot") || has("settings")) renderer.invalidate("layout");
     if (has("gridOn")) renderer.invalidate("grid");
@@ -258,6 +268,8 @@ export function mountViewer(root, config, options = {}) {
     fiducials: () => (editor ? editor.fiducials() : []),
     /** The boxes (plot px) of the caliper labels and the cursor read-out as last drawn. */
     labelBoxes: () => ({ calipers: calipers.labelBoxes(), cursor: cursorLayer.boxes() }),
+    /** The annotation sets' lanes as last drawn: [{name, label, color, y0, y1}] (plot px). */
+    lanes: () => setLanes.lanes(renderer.frame()),
     /** y (plot px) of the middle of the rhythm-segment band, or null. */
     editorBand: () => (editor ? editor.band() : null),
     destroy() {

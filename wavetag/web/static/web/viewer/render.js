@@ -45,8 +45,9 @@ function sizeCanvas(canvas, width, height, dpr) {
  *
  * A layer is {draw(ctx, frame, state), idle(state): true when it would draw nothing
  * (optional; the overlay is left alone while all its layers are idle)}. The frame holds
- * panels, width, height, view, k, series (per channel), complete, minmax, and draft (the
- * traces are drawn as hairlines while the view moves). Layers share the context in turn,
+ * panels, lanes (the annotation sets' rows, bands.js), width, height, view, k, series
+ * (per channel), complete, minmax, and draft (the traces are drawn as hairlines while
+ * the view moves). Layers share the context in turn,
  * without a save/restore between them, as the drawings did before they were layers.
  */
 export function createRenderer(parts) {
@@ -55,7 +56,7 @@ export function createRenderer(parts) {
   const scales = createScales();
   const dirty = { layout: true, grid: true, traces: true, overlay: true };
   let raf = 0;
-  let layout = { panels: [], height: 0 };
+  let layout = { panels: [], lanes: [], height: 0 };
   let frame = null;
   let ctx = {};
   // The opening counts as a move: a heavy first view is drafted, then refined.
@@ -134,6 +135,7 @@ export function createRenderer(parts) {
     }
     return {
       panels,
+      lanes: layout.lanes,
       width: st.plot.width,
       height: layout.height,
       view: st.view,
