@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from wavetag.projects.access import blind_tasks, require_role
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.models import Project, Role, TaskStatus
@@ -19,9 +21,10 @@ from wavetag.projects.schemas import label_of
 from . import gold_checks
 from .leaderboard import chart_days, per_day, period_start, site_zone, submitted
 
-HIDDEN = "final labels of your tasks are not shown in this blind project"
-BEATS = "beat-correction tasks are compared beat by beat, not by label"
-NONE_FINAL = "none of your tasks with a submitted answer is final yet"
+# Marked for the catalogue: the API gives them as they are, the page translated.
+HIDDEN = gettext_noop("final labels of your tasks are not shown in this blind project")
+BEATS = gettext_noop("beat-correction tasks are compared beat by beat, not by label")
+NONE_FINAL = gettext_noop("none of your tasks with a submitted answer is final yet")
 
 
 def agreement(project: Project, user: Any, since: datetime | None) -> dict[str, Any]:

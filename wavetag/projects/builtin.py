@@ -6,11 +6,18 @@ schema; choices that depend on another field only need to be unique within their
 A choice or grade marked ``unsure`` opens the task's discussion and never counts towards
 agreement; a task with such an answer, or with a choice marked ``reject`` (the case cannot
 be judged), always goes to an adjudicator.
+
+Titles, descriptions and labels are English here and in a project's stored schema; the
+Chinese is the catalogue's, looked up when a page shows them.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# Marks the texts for the catalogue; they are stored in English and shown translated
+# (``schema_text``).
+from django.utils.translation import gettext_noop
 
 
 def _choices(*items: tuple[str, str, str]) -> list[dict[str, Any]]:
@@ -23,24 +30,33 @@ def _grouped(group: str, *items: tuple[str, str, str]) -> list[dict[str, Any]]:
 
 ICU_ALARM: dict[str, Any] = {
     "name": "icu-alarm",
-    "title": "ICU alarm review",
-    "description": "Was the bedside-monitor alarm real? One task per alarm event.",
+    "title": gettext_noop("ICU alarm review"),
+    "description": gettext_noop("Was the bedside-monitor alarm real? One task per alarm event."),
     "tasks": "events",
     "max_annotators": 5,
     "defaults": {"annotators_per_task": 2, "batch_size": 10, "window_before": 10.0},
     "fields": [
         {
             "name": "decision",
-            "label": "Decision",
+            "label": gettext_noop("Decision"),
             "type": "choice",
             "required": True,
             "choices": [
-                {"value": "True", "label": "True: a real event", "key": "t"},
-                {"value": "False", "label": "False: artefact or misdetection", "key": "f"},
-                {"value": "Uncertain", "label": "Uncertain", "key": "u", "unsure": True},
+                {"value": "True", "label": gettext_noop("True: a real event"), "key": "t"},
+                {
+                    "value": "False",
+                    "label": gettext_noop("False: artefact or misdetection"),
+                    "key": "f",
+                },
+                {
+                    "value": "Uncertain",
+                    "label": gettext_noop("Uncertain"),
+                    "key": "u",
+                    "unsure": True,
+                },
                 {
                     "value": "Reject",
-                    "label": "Reject: cannot be judged",
+                    "label": gettext_noop("Reject: cannot be judged"),
                     "key": "r",
                     "reject": True,
                 },
@@ -48,15 +64,15 @@ ICU_ALARM: dict[str, Any] = {
         },
         {
             "name": "labels",
-            "label": "Why",
+            "label": gettext_noop("Why"),
             "type": "multi",
             "required": False,
             "choices": _choices(
-                ("artefact", "Motion or noise artefact", "1"),
-                ("lead-off", "Lead off or flat line", "2"),
-                ("low-amplitude", "Low amplitude", "3"),
-                ("pacing", "Pacing spikes", "4"),
-                ("other", "Other (see comment)", "5"),
+                ("artefact", gettext_noop("Motion or noise artefact"), "1"),
+                ("lead-off", gettext_noop("Lead off or flat line"), "2"),
+                ("low-amplitude", gettext_noop("Low amplitude"), "3"),
+                ("pacing", gettext_noop("Pacing spikes"), "4"),
+                ("other", gettext_noop("Other (see comment)"), "5"),
             ),
         },
     ],
@@ -65,78 +81,82 @@ ICU_ALARM: dict[str, Any] = {
 
 RESTING_12LEAD: dict[str, Any] = {
     "name": "resting-12lead",
-    "title": "Resting 12-lead ECG diagnosis",
-    "description": "Every diagnosis seen in the whole record, each Confirmed or Unsure.",
+    "title": gettext_noop("Resting 12-lead ECG diagnosis"),
+    "description": gettext_noop(
+        "Every diagnosis seen in the whole record, each Confirmed or Unsure."
+    ),
     "tasks": "record",
     "max_annotators": 5,
     "defaults": {"annotators_per_task": 2, "batch_size": 10},
     "fields": [
         {
             "name": "diagnoses",
-            "label": "Diagnoses",
+            "label": gettext_noop("Diagnoses"),
             "type": "multi",
             "required": True,
             "grades": [
-                {"value": "Confirmed", "label": "Confirmed", "key": "c"},
-                {"value": "Unsure", "label": "Unsure", "key": "u", "unsure": True},
+                {"value": "Confirmed", "label": gettext_noop("Confirmed"), "key": "c"},
+                {"value": "Unsure", "label": gettext_noop("Unsure"), "key": "u", "unsure": True},
             ],
             "choices": _choices(
-                ("normal", "Normal ECG", "n"),
-                ("sinus-tachycardia", "Sinus tachycardia", "t"),
-                ("sinus-bradycardia", "Sinus bradycardia", "b"),
-                ("atrial-fibrillation", "Atrial fibrillation", "a"),
-                ("atrial-flutter", "Atrial flutter", "f"),
-                ("pac", "Premature atrial contraction (PAC)", "p"),
-                ("pvc", "Premature ventricular contraction (PVC)", "v"),
-                ("av-block-1", "1st-degree AV block", "1"),
-                ("lbbb", "Left bundle branch block", "l"),
-                ("rbbb", "Right bundle branch block", "r"),
-                ("st-depression", "ST depression", "d"),
-                ("st-elevation", "ST elevation", "e"),
-                ("early-repolarization", "Early repolarization", "y"),
-                ("t-wave-change", "T-wave change", "w"),
-                ("other", "Other (describe in free text)", "o"),
+                ("normal", gettext_noop("Normal ECG"), "n"),
+                ("sinus-tachycardia", gettext_noop("Sinus tachycardia"), "t"),
+                ("sinus-bradycardia", gettext_noop("Sinus bradycardia"), "b"),
+                ("atrial-fibrillation", gettext_noop("Atrial fibrillation"), "a"),
+                ("atrial-flutter", gettext_noop("Atrial flutter"), "f"),
+                ("pac", gettext_noop("Premature atrial contraction (PAC)"), "p"),
+                ("pvc", gettext_noop("Premature ventricular contraction (PVC)"), "v"),
+                ("av-block-1", gettext_noop("1st-degree AV block"), "1"),
+                ("lbbb", gettext_noop("Left bundle branch block"), "l"),
+                ("rbbb", gettext_noop("Right bundle branch block"), "r"),
+                ("st-depression", gettext_noop("ST depression"), "d"),
+                ("st-elevation", gettext_noop("ST elevation"), "e"),
+                ("early-repolarization", gettext_noop("Early repolarization"), "y"),
+                ("t-wave-change", gettext_noop("T-wave change"), "w"),
+                ("other", gettext_noop("Other (describe in free text)"), "o"),
             ),
         },
-        {"name": "text", "label": "Free text", "type": "text", "max_length": 2000},
+        {"name": "text", "label": gettext_noop("Free text"), "type": "text", "max_length": 2000},
     ],
     "agreement": ["diagnoses"],
 }
 
 WEARABLE_RHYTHM: dict[str, Any] = {
     "name": "wearable-rhythm",
-    "title": "Wearable ECG rhythm and signal quality",
-    "description": "Fixed-length segments of long records: signal quality and rhythm.",
+    "title": gettext_noop("Wearable ECG rhythm and signal quality"),
+    "description": gettext_noop(
+        "Fixed-length segments of long records: signal quality and rhythm."
+    ),
     "tasks": "segments",
     "max_annotators": 3,
     "defaults": {"annotators_per_task": 2, "batch_size": 10, "segment_seconds": 30},
     "fields": [
         {
             "name": "quality",
-            "label": "Signal quality",
+            "label": gettext_noop("Signal quality"),
             "type": "choice",
             "required": True,
             "choices": _choices(
-                ("A", "A: good", "a"),
-                ("B", "B: medium (rhythm readable, morphology not)", "b"),
-                ("C", "C: poor", "c"),
+                ("A", gettext_noop("A: good"), "a"),
+                ("B", gettext_noop("B: medium (rhythm readable, morphology not)"), "b"),
+                ("C", gettext_noop("C: poor"), "c"),
             ),
         },
         {
             "name": "rhythm",
-            "label": "Rhythm",
+            "label": gettext_noop("Rhythm"),
             "type": "choice",
             "required": True,
             "optional_when": {"quality": ["C"]},
             "choices": _choices(
-                ("sinus", "Sinus", "s"),
-                ("atrial", "Atrial", "t"),
-                ("ventricular", "Ventricular", "v"),
+                ("sinus", gettext_noop("Sinus"), "s"),
+                ("atrial", gettext_noop("Atrial"), "t"),
+                ("ventricular", gettext_noop("Ventricular"), "v"),
             ),
         },
         {
             "name": "subcategory",
-            "label": "Subcategory",
+            "label": gettext_noop("Subcategory"),
             "type": "choice",
             "required": True,
             "depends_on": "rhythm",
@@ -144,30 +164,34 @@ WEARABLE_RHYTHM: dict[str, Any] = {
             "choices": [
                 *_grouped(
                     "sinus",
-                    ("sinus-normal", "Normal", "1"),
-                    ("sinus-tachycardia", "Tachycardia", "2"),
-                    ("sinus-bradycardia", "Bradycardia", "3"),
-                    ("sinus-arrhythmia", "Arrhythmia", "4"),
-                    ("sinus-pause", "Pause", "5"),
-                    ("sinus-arrest", "Arrest", "6"),
+                    ("sinus-normal", gettext_noop("Normal"), "1"),
+                    ("sinus-tachycardia", gettext_noop("Tachycardia"), "2"),
+                    ("sinus-bradycardia", gettext_noop("Bradycardia"), "3"),
+                    ("sinus-arrhythmia", gettext_noop("Arrhythmia"), "4"),
+                    ("sinus-pause", gettext_noop("Pause"), "5"),
+                    ("sinus-arrest", gettext_noop("Arrest"), "6"),
                 ),
                 *_grouped(
                     "atrial",
-                    ("single-pac", "Single PAC", "1"),
-                    ("atrial-bigeminy", "Atrial bigeminy", "2"),
-                    ("atrial-trigeminy", "Atrial trigeminy", "3"),
-                    ("atrial-couplet", "Atrial couplet", "4"),
-                    ("paroxysmal-atrial-tachycardia", "Paroxysmal atrial tachycardia", "5"),
-                    ("atrial-fibrillation", "Atrial fibrillation", "6"),
+                    ("single-pac", gettext_noop("Single PAC"), "1"),
+                    ("atrial-bigeminy", gettext_noop("Atrial bigeminy"), "2"),
+                    ("atrial-trigeminy", gettext_noop("Atrial trigeminy"), "3"),
+                    ("atrial-couplet", gettext_noop("Atrial couplet"), "4"),
+                    (
+                        "paroxysmal-atrial-tachycardia",
+                        gettext_noop("Paroxysmal atrial tachycardia"),
+                        "5",
+                    ),
+                    ("atrial-fibrillation", gettext_noop("Atrial fibrillation"), "6"),
                 ),
                 *_grouped(
                     "ventricular",
-                    ("single-pvc", "Single PVC", "1"),
-                    ("ventricular-bigeminy", "Ventricular bigeminy", "2"),
-                    ("ventricular-trigeminy", "Ventricular trigeminy", "3"),
-                    ("interpolated-pvc", "Interpolated PVC", "4"),
-                    ("ventricular-couplet", "Ventricular couplet", "5"),
-                    ("nsvt", "Non-sustained VT", "6"),
+                    ("single-pvc", gettext_noop("Single PVC"), "1"),
+                    ("ventricular-bigeminy", gettext_noop("Ventricular bigeminy"), "2"),
+                    ("ventricular-trigeminy", gettext_noop("Ventricular trigeminy"), "3"),
+                    ("interpolated-pvc", gettext_noop("Interpolated PVC"), "4"),
+                    ("ventricular-couplet", gettext_noop("Ventricular couplet"), "5"),
+                    ("nsvt", gettext_noop("Non-sustained VT"), "6"),
                 ),
             ],
         },
@@ -177,10 +201,12 @@ WEARABLE_RHYTHM: dict[str, Any] = {
 
 BEAT_CORRECTION: dict[str, Any] = {
     "name": "beat-correction",
-    "title": "Correct the automatic beats",
-    "description": "Each annotator corrects their own copy of the automatic beats (add, "
-    "move, delete, relabel); the corrected sets are compared beat by beat and an "
-    "adjudicator resolves where they differ.",
+    "title": gettext_noop("Correct the automatic beats"),
+    "description": gettext_noop(
+        "Each annotator corrects their own copy of the automatic beats (add, "
+        "move, delete, relabel); the corrected sets are compared beat by beat and an "
+        "adjudicator resolves where they differ."
+    ),
     "type": "beats",
     # "automatic": the analysis's set; or an imported set's name (atr, qrs...).
     "start_set": "automatic",
@@ -190,14 +216,14 @@ BEAT_CORRECTION: dict[str, Any] = {
     "fields": [
         {
             "name": "quality",
-            "label": "Signal quality",
+            "label": gettext_noop("Signal quality"),
             "type": "choice",
             "required": False,
             # Digits: the beat codes (N, V, a, j...) are the editor's letter keys.
             "choices": _choices(
-                ("A", "A: good", "1"),
-                ("B", "B: medium (beats readable, morphology not)", "2"),
-                ("C", "C: poor", "3"),
+                ("A", gettext_noop("A: good"), "1"),
+                ("B", gettext_noop("B: medium (beats readable, morphology not)"), "2"),
+                ("C", gettext_noop("C: poor"), "3"),
             ),
         },
     ],

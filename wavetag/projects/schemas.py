@@ -21,7 +21,9 @@ and a field is one of::
     {"name", "type": "text", "max_length"?}
     {"name", "type": "number", "min"?, "max"?}
 
-Every message of ``InvalidInput`` names the field at fault.
+A field's ``label`` and ``help`` and a choice's or grade's ``label`` may be one text or
+one per language (``{"en": "Rhythm", "zh-hans": "节律"}``; ``schema_text`` picks the shown
+one). Every message of ``InvalidInput`` names the field at fault.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from wavetag.errors import InvalidInput, refuse_nul
 from .beat_schema import check_task_type
 from .builtin import TEMPLATES
 from .models import MAX_ANNOTATORS
+from .schema_text import language_codes
 
 FIELD_TYPES = ("choice", "multi", "text", "number")
 TASK_MODES = ("record", "events", "segments")
@@ -79,6 +82,21 @@ def _str(where: str, value: Any, *, max_len: int = 200, empty: bool = False) -> 
     return value
 
 
+def _label(where: str, value: Any, *, max_len: int = 200) -> str | dict[str, str]:
+    """A text shown to readers: one text, or one per language ({"en": ..., "zh-hans": ...};
+    see ``schema_text``)."""
+    if not isinstance(value, dict):
+        return _str(where, value, max_len=max_len)
+    codes = language_codes()
+    unknown = sorted(set(value) - set(codes))
+    if not value or unknown:
+        raise SchemaError(
+            f"{where}: a text per language must map some of {', '.join(codes)} to texts"
+            + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else "")
+        )
+    return {code: _str(f"{where}.{code}", value[code], max_len=max_len) for code in value}
+
+
 def _bool(where: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise SchemaError(f"{where}: must be true or false")
@@ -110,7 +128,7 @@ def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> lis
         seen.add(value)
         choice: dict[str, Any] = {"value": value, "label": value}
         if "label" in item:
-            choice["label"] = _str(f"{at}.label", item["label"])
+            choice["label"] = _label(f"{at}.label", item["label"])
         if "key" in item:
             key = item["key"]
             if not isinstance(key, str) or not KEY.match(key):
@@ -160,11 +178,11 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
     field: dict[str, Any] = {
         "name": name,
         "type": kind,
-        "label": _str(f"{at}.label", raw.get("label", name)),
+        "label": _label(f"{at}.label", raw.get("label", name)),
         "required": _bool(f"{at}.required", raw.get("required", False)),
     }
     if "help" in raw:
-        field["help"] = _str(f"{at}.help", raw["help"], max_len=2000)
+        field["help"] = _label(f"{at}.help", raw["help"], max_len=2000)
     if kind == "choice":
         parent = raw.get("depends_on")
         if parent is not None:

@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wavetag.accounts import preferences
@@ -47,6 +48,7 @@ from wavetag.errors import NotAllowed, WavetagError
 from wavetag.projects import access
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Membership, Project, Task
+from wavetag.projects.schema_text import shown_schema
 from wavetag.projects.services import describe
 from wavetag.projects.teams import has_teams, team_of
 
@@ -58,7 +60,7 @@ from .answer_form import (
     summary,
     value_text,
 )
-from .answers import answer_lines, answer_text
+from .answers import answer_lines, answer_text, status_text
 
 View = Callable[..., HttpResponse]
 STATUS_LABELS = {
@@ -162,7 +164,7 @@ def resume(request: HttpRequest, project_id: int) -> HttpResponse:
 @workflow_errors
 def mine(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id)
-    rows, _ = list_tasks(
+    rows, _count = list_tasks(
         project, request.user, access.role_in(request.user, project), mine=True, limit=10000
     )
     answers = dict(
@@ -256,9 +258,9 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     else:
         target = reverse("project", args=[task.project_id])
         if annotation.status == "submitted":
-            messages.success(request, "Batch done. Claim a new batch to go on.")
+            messages.success(request, _("Batch done. Claim a new batch to go on."))
     if annotation.status != "submitted" and not _wants_json(request):
-        messages.success(request, "Saved for later.")
+        messages.success(request, _("Saved for later."))
     if _wants_json(request):
         return JsonResponse(
             {
@@ -273,7 +275,11 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
 def _beats_text(part: Any) -> str:
     if not isinstance(part, dict):
         return ""
-    return f"{part.get('count')} beats in set {part.get('set')} (edit {part.get('edits')})"
+    return _("%(count)s beats in set %(set)s (edit %(edits)s)") % {
+        "count": part.get("count"),
+        "set": part.get("set"),
+        "edits": part.get("edits"),
+    }
 
 
 def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[str, str]:
@@ -281,9 +287,12 @@ def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[s
     name = key.removeprefix("answer.")
     field = fields.get(name)
     if name == "beats":  # a beat task's corrected set, as it was at that revision
-        return {"name": "Beats", "before": _beats_text(before), "after": _beats_text(after)}
+        return {"name": _("Beats"), "before": _beats_text(before), "after": _beats_text(after)}
     if field is None:  # status or comment
-        return {"name": name.capitalize(), "before": str(before or ""), "after": str(after or "")}
+        if name == "status":
+            before, after = status_text(before or ""), status_text(after or "")
+        title = {"status": _("Status"), "comment": _("Comment")}.get(name, name)
+        return {"name": title, "before": str(before or ""), "after": str(after or "")}
     return {
         "name": field["label"],
         "before": value_text(field, before),
@@ -296,7 +305,7 @@ def _change(fields: dict[str, Any], key: str, before: Any, after: Any) -> dict[s
 @workflow_errors
 def change_request(request: HttpRequest, task_id: int) -> HttpResponse:
     """An annotator asks the adjudicator to change their frozen answer."""
-    task, _ = access.get_task_for_user(request.user, task_id)
+    task, _acc = access.get_task_for_user(request.user, task_id)
     try:
         services.request_change(task, request.user, request.POST.get("text", ""))
     except NotAllowed:
@@ -305,7 +314,7 @@ def change_request(request: HttpRequest, task_id: int) -> HttpResponse:
         context = _task_context(request, task)
         context.update(error=str(exc))
         return render(request, "web/task_annotate.html", context, status=exc.status)
-    messages.success(request, "Your request went to the adjudicators.")
+    messages.success(request, _("Your request went to the adjudicators."))
     return redirect("task", task_id=task.pk)
 
 
@@ -322,8 +331,9 @@ def task_history(request: HttpRequest, task_id: int) -> HttpResponse:
         for item in reading.history(task, request.user, acc)
         if item["kind"] == "annotation" and item["annotator"] == me
     ]
-    fields = {f["name"]: f for f in task.project.schema["fields"]}
+    fields = {f["name"]: f for f in shown_schema(task.project.schema)["fields"]}
     for item in items:
+        item["status"] = status_text(item["status"])
         item["change_list"] = [
             _change(fields, key, before, after) for key, (before, after) in item["changes"].items()
         ]
@@ -337,7 +347,7 @@ REGISTER_FIELDS = ("code", "username", "email", "password1", "password2")
 
 
 def _field_error(exc: RegistrationError) -> tuple[str, str]:
-    field, _, text = str(exc).partition(":")
+    field, _colon, text = str(exc).partition(":")
     field = {"password": "password1"}.get(field.strip(), field.strip())
     return (field if field in REGISTER_FIELDS else "code"), text.strip()
 

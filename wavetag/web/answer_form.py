@@ -22,20 +22,31 @@ import math
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from wavetag.projects.schema_text import shown_schema
 
 STATUS_FIELD = "status"
 
 
-def _optional_note(field: dict[str, Any], labels: dict[str, dict[str, str]]) -> str:
+def _optional_note(
+    field: dict[str, Any], labels: dict[str, dict[str, str]], titles: dict[str, str]
+) -> str:
     parts = []
     for other, values in field.get("optional_when", {}).items():
         names = [labels.get(other, {}).get(v, v) for v in values]
-        parts.append(f"{other} is {' or '.join(names)}")
-    return "optional when " + "; ".join(parts) if parts else ""
+        parts.append(
+            _("%(field)s is %(values)s")
+            % {"field": titles.get(other, other), "values": _(" or ").join(names)}
+        )
+    return _("optional when %(conditions)s") % {"conditions": "; ".join(parts)} if parts else ""
 
 
 def form_fields(schema: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every field of the schema, with the values of ``answer`` marked as chosen."""
+    """Every field of the schema, with the values of ``answer`` marked as chosen; labels in
+    the reader's language."""
+    schema = shown_schema(schema)
+    titles = {f["name"]: f["label"] for f in schema["fields"]}
     labels = {
         f["name"]: {c["value"]: c["label"] for c in f.get("choices", [])} for f in schema["fields"]
     }
@@ -49,11 +60,12 @@ def form_fields(schema: dict[str, Any], answer: dict[str, Any]) -> list[dict[str
             "label": field["label"],
             "help": field.get("help", ""),
             "required": field["required"],
-            "optional_note": _optional_note(field, labels),
+            "optional_note": _optional_note(field, labels, titles),
             "optional_when_json": json.dumps(field["optional_when"])
             if field.get("optional_when")
             else "",
             "depends_on": field.get("depends_on", ""),
+            "depends_label": titles.get(field.get("depends_on", ""), ""),
         }
         if kind == "choice":
             item["choices"] = [
@@ -133,6 +145,7 @@ def value_text(field: dict[str, Any], value: Any) -> str:
 
 def summary(schema: dict[str, Any], answer: dict[str, Any]) -> str:
     """A one-line reading of an answer, for lists ("True: a real event; Pacing spikes")."""
+    schema = shown_schema(schema)
     parts = []
     for field in schema["fields"]:
         if field["type"] == "text":

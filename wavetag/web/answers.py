@@ -7,6 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wavetag.projects.schema_text import shown_schema
 
 
 def _labels(field: dict[str, Any], key: str = "choices") -> dict[str, str]:
@@ -78,13 +82,23 @@ def form_values(schema: dict[str, Any], answer: dict[str, Any] | None) -> dict[s
 def form_fields(schema: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
     """The schema's fields ready for a template: each choice knows whether it is chosen
     (and, in a graded list, which grade it has)."""
+    schema = shown_schema(schema)
+    labels = {f["name"]: _labels(f) for f in schema["fields"]}
     out = []
     for field in schema["fields"]:
         name = field["name"]
         current: Any = values.get(name)
         item = {**field, "value": current}
         if field["type"] == "choice":
-            item["options"] = [{**c, "checked": c["value"] == current} for c in field["choices"]]
+            groups = labels.get(field.get("depends_on", ""), {})
+            item["options"] = [
+                {
+                    **c,
+                    "checked": c["value"] == current,
+                    "group_label": groups.get(c.get("group", ""), c.get("group", "")),
+                }
+                for c in field["choices"]
+            ]
         elif field["type"] == "multi":
             grades = field.get("grades")
             item["options"] = [
@@ -115,13 +129,15 @@ def _value_text(field: dict[str, Any], value: Any) -> str:
                 parts.append(f"{labels.get(v, v)} ({grades.get(g, g)})")
             else:
                 parts.append(labels.get(item, str(item)))
-        return ", ".join(parts) or "none"
+        return ", ".join(parts) or _("none")
     return str(value)
 
 
 def answer_lines(schema: dict[str, Any], answer: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """(field label, value in words) for every field the answer gives."""
+    """(field label, value in words) for every field the answer gives, in the reader's
+    language."""
     answer = answer or {}
+    schema = shown_schema(schema)
     return [
         (f["label"], _value_text(f, answer[f["name"]]))
         for f in schema["fields"]
@@ -135,7 +151,7 @@ def answer_text(schema: dict[str, Any], answer: dict[str, Any] | None) -> str:
 
 def change_lines(schema: dict[str, Any], changes: dict[str, list[Any]]) -> list[str]:
     """A revision's changes ({"answer.decision": [before, after], "comment": ...}) in words."""
-    fields = {f["name"]: f for f in schema["fields"]}
+    fields = {f["name"]: f for f in shown_schema(schema)["fields"]}
     out = []
     for key, (before, after) in sorted(changes.items()):
         if key == "status":
@@ -143,7 +159,7 @@ def change_lines(schema: dict[str, Any], changes: dict[str, list[Any]]) -> list[
         name = key.removeprefix("answer.")
         field = fields.get(name)
         if field is None:
-            label, b, a = name.capitalize(), before, after
+            label, b, a = (_("Comment") if name == "comment" else name), before, after
         else:
             label = field["label"]
             b = "-" if before in (None, "") else _value_text(field, before)
@@ -154,28 +170,50 @@ def change_lines(schema: dict[str, Any], changes: dict[str, list[Any]]) -> list[
 
 # Why a task waits for an expert, in words (``Task.reason`` and the queue's reasons).
 REASONS = {
-    "conflict": "the answers disagree",
-    "unsure": "an answer is unsure",
-    "reject": "an answer says the case cannot be judged",
-    "no-majority": "no majority after re-entry",
-    "request": "an annotator asks to change their answer",
-    "flag": "an answer was flagged",
+    "conflict": gettext_lazy("the answers disagree"),
+    "unsure": gettext_lazy("an answer is unsure"),
+    "reject": gettext_lazy("an answer says the case cannot be judged"),
+    "no-majority": gettext_lazy("no majority after re-entry"),
+    "request": gettext_lazy("an annotator asks to change their answer"),
+    "flag": gettext_lazy("an answer was flagged"),
 }
 
 
 def event_text(schema: dict[str, Any], action: str, detail: dict[str, Any]) -> str:
     """One line of a task's log (``TaskEvent``) in words."""
-    status = detail.get("status") or ""
+    status = str(status_text(detail.get("status") or ""))
     if detail.get("reason"):
         status += f" ({REASONS.get(detail['reason'], detail['reason'])})"
     if detail.get("final_label"):
         status += f": {answer_text(schema, detail['final_label'])}"
+    n = detail.get("answers", "")
     if action == "evaluated":
-        return f"all {detail.get('answers', '')} answers in: {status}"
+        return _("all %(n)s answers in: %(status)s") % {"n": n, "status": status}
     if action == "reentry":
-        return f"no majority in {detail.get('answers', '')} answers: opened to one more annotator"
+        return _("no majority in %(n)s answers: opened to one more annotator") % {"n": n}
     if action == "reopened":
-        return f"reopened: {detail.get('reason', '')}"
+        return _("reopened: %(reason)s") % {"reason": detail.get("reason", "")}
     if action == "change-requested":
-        return f"change requested: {detail.get('text', '')}"
+        return _("change requested: %(text)s") % {"text": detail.get("text", "")}
     return status
+
+
+# Task and answer statuses as pages show them; the stored values stay English.
+STATUSES = {
+    "open": gettext_lazy("open"),
+    "in_progress": gettext_lazy("in progress"),
+    "conflict": gettext_lazy("conflict"),
+    "agreed": gettext_lazy("agreed"),
+    "majority": gettext_lazy("majority"),
+    "adjudicated": gettext_lazy("adjudicated"),
+    "reentry": gettext_lazy("re-entry"),
+    "draft": gettext_lazy("draft"),
+    "later": gettext_lazy("saved for later"),
+    "submitted": gettext_lazy("submitted"),
+    "done": gettext_lazy("done"),
+}
+
+
+def status_text(status: str) -> str:
+    """A task's or an answer's status in the reader's language."""
+    return str(STATUSES.get(status, status))

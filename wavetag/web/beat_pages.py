@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wavetag.annotations import beat_adjudication, beats
@@ -34,10 +35,12 @@ PICK_CODES = ["N", "V", "A", "L", "R", "F", "/", "Q", "S", "E", "J", "a", "j", "
 @require_POST
 @workflow_errors
 def request_analysis(request: HttpRequest, task_id: int) -> HttpResponse:
-    task, _ = access.get_task_for_user(request.user, task_id)
+    task, _acc = access.get_task_for_user(request.user, task_id)
     run = beats.request_start_analysis(task, request.user)
     messages.info(
-        request, f"Automatic analysis queued (run {run.pk}): reload this page when it is done."
+        request,
+        _("Automatic analysis queued (run %(run)s): reload this page when it is done.")
+        % {"run": run.pk},
     )
     return redirect("task", task_id=task.pk)
 
@@ -50,10 +53,10 @@ def _rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
     for item in comparison["items"][:MAX_SHOWN]:
         r = item["resolution"] or {}
         text = {
-            "take": f"take {r.get('annotator')}",
-            "label": f"beat {r.get('label')}",
-            "keep": "keep the beat",
-            "drop": "no beat",
+            "take": _("take %(annotator)s") % {"annotator": r.get("annotator")},
+            "label": _("beat %(label)s") % {"label": r.get("label")},
+            "keep": _("keep the beat"),
+            "drop": _("no beat"),
         }.get(r.get("action", ""), "")
         rows.append({**item, "resolution_text": text})
     return rows
@@ -96,7 +99,7 @@ def adjudicate_page(
 def _resolution_from(post: Any) -> dict[str, Any]:
     """A resolution from the page's forms: action "take:NAME", "label:V", keep, drop."""
     raw = post.get("action", "")
-    action, _, arg = raw.partition(":")
+    action, _colon, arg = raw.partition(":")
     if action == "take":
         return {"action": "take", "annotator": arg}
     if action == "label":
@@ -116,25 +119,31 @@ def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) ->
             if post.get("labels"):
                 body["labels"] = post["labels"].split()
             out = beat_adjudication.resolve_bulk(task, request.user, body)
-            note = f"{out['resolved_now']} resolved"
+            note = _("%(n)s resolved") % {"n": out["resolved_now"]}
             if out["skipped"]:
-                note += f", {out['skipped']} left (the annotators' labels differ)"
+                note += _(", %(n)s left (the annotators' labels differ)") % {"n": out["skipped"]}
         elif post.get("finish"):
             beat_adjudication.finish_now(task, request.user, post.get("comment", ""))
-            out, note = {"status": "adjudicated", "unresolved": 0}, "decided"
+            out, note = {"status": "adjudicated", "unresolved": 0}, _("Decided")
         else:
             raw = post.get("id", "")
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                 raise InvalidInput("id: must be the id of a disagreement of this task")
             item = {"id": int(raw), **resolution}
             out = beat_adjudication.resolve(task, request.user, {"items": [item]})
-            note = "resolved"
+            note = _("Resolved")
     except WavetagError as exc:
         return adjudicate_page(request, task, acc, error=str(exc), status=exc.status)
     if out["status"] == "adjudicated":
-        messages.success(request, f"Task {task.pk} adjudicated: its final beats are written.")
+        messages.success(
+            request,
+            _("Task %(task)s adjudicated: its final beats are written.") % {"task": task.pk},
+        )
     else:
-        messages.success(request, f"{note.capitalize()}; {out['unresolved']} left to resolve.")
+        messages.success(
+            request,
+            _("%(note)s; %(n)s left to resolve.") % {"note": note, "n": out["unresolved"]},
+        )
     return redirect(reverse("adjudicate", args=[task.pk]))
 
 

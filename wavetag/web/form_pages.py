@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from wavetag.annotations import services
 from wavetag.annotations.kinds import kind_of
@@ -91,6 +92,8 @@ def adjudicate(request: HttpRequest, task: Task, acc: TaskAccess) -> HttpRespons
             request, "web/adjudicate_labels.html", {**links, **context}, status=exc.status
         )
     messages.success(
-        request, f"Task {task.pk} adjudicated: {answer_text(schema, decision.final_label)}"
+        request,
+        _("Task %(task)s adjudicated: %(label)s")
+        % {"task": task.pk, "label": answer_text(schema, decision.final_label)},
     )
     return redirect(next_in_queue(task.project, user))

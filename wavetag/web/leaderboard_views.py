@@ -16,6 +16,7 @@ from wavetag.annotations.leaderboard import PERIODS, project_leaderboard, site_l
 from wavetag.annotations.my_stats import my_stats
 from wavetag.projects import access
 from wavetag.projects.models import Role
+from wavetag.projects.schema_text import label_text
 
 from .charts import bars, pie
 from .guards import page_context, workflow_errors
@@ -58,6 +59,15 @@ def site_board(request: HttpRequest) -> HttpResponse:
 def decisions(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, needs=Role.ADJUDICATOR)
     data = project_decisions(project, request.user, _period(request))
+    # Labels as the reader's language shows them; counts stay by value.
+    data["fields"] = [
+        {
+            **f,
+            "label": label_text(f["label"]),
+            "choices": [{**c, "label": label_text(c["label"])} for c in f["choices"]],
+        }
+        for f in data["fields"]
+    ]
     order = {f["name"]: [c["value"] for c in f["choices"]] for f in data["fields"]}
     labels = {f["name"]: {c["value"]: c["label"] for c in f["choices"]} for f in data["fields"]}
     rows = []

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.annotations import practice
@@ -97,10 +98,10 @@ def practice_answer(request: HttpRequest, item_id: int) -> HttpResponse:
         return redirect("practice", project_id=project.pk)
     attempt = out["attempt"]
     if attempt["finished"]:
-        verdict = "passed" if attempt["passed"] else "not passed"
-        messages.info(
-            request,
-            f"Attempt {attempt['attempt']}: {attempt['correct']} of {attempt['size']} "
-            f"correct, {verdict}.",
-        )
+        values = {k: attempt[k] for k in ("attempt", "correct", "size")}
+        if attempt["passed"]:
+            text = _("Attempt %(attempt)s: %(correct)s of %(size)s correct, passed.")
+        else:
+            text = _("Attempt %(attempt)s: %(correct)s of %(size)s correct, not passed.")
+        messages.info(request, text % values)
     return redirect(f"/projects/{project.pk}/practice/?item={item.pk}")

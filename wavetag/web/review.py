@@ -16,6 +16,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wavetag.annotations import adjudication, services
@@ -27,6 +29,7 @@ from wavetag.annotations.viewer import viewer_config
 from wavetag.errors import InvalidInput, WavetagError
 from wavetag.projects import access
 from wavetag.projects.models import Role, Task, TaskStatus
+from wavetag.projects.schema_text import shown_schema
 
 from .answers import REASONS, answer_text
 from .guards import back_to, next_in_queue, page_context, workflow_errors
@@ -81,16 +84,16 @@ def adjudicate(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 @workflow_errors
 def skip(request: HttpRequest, task_id: int) -> HttpResponse:
-    task, _ = access.get_task_for_user(request.user, task_id)
+    task, _acc = access.get_task_for_user(request.user, task_id)
     adjudication.skip_adjudication(task, request.user)
-    messages.info(request, f"Task {task.pk} passed on to another adjudicator")
+    messages.info(request, _("Task %(task)s passed on to another adjudicator") % {"task": task.pk})
     return redirect(next_in_queue(task.project, request.user))
 
 
-def _task_action(request: HttpRequest, task_id: int, act: Any, done: str) -> HttpResponse:
+def _task_action(request: HttpRequest, task_id: int, act: Any, done: Any) -> HttpResponse:
     """Run ``act(task)`` for a task of the adjudication page, then back to that page with
     ``done`` or the refusal (403 stays a 403 page)."""
-    task, _ = access.get_task_for_user(request.user, task_id)
+    task, _acc = access.get_task_for_user(request.user, task_id)
     try:
         act(task)
     except WavetagError as exc:
@@ -98,7 +101,7 @@ def _task_action(request: HttpRequest, task_id: int, act: Any, done: str) -> Htt
             raise
         messages.error(request, str(exc))
     else:
-        messages.success(request, done.format(task=task.pk))
+        messages.success(request, str(done) % {"task": task.pk})
     return redirect("adjudicate", task_id=task.pk)
 
 
@@ -112,7 +115,7 @@ def reopen(request: HttpRequest, task_id: int) -> HttpResponse:
         request,
         task_id,
         lambda task: services.reopen(task, request.user, reason),
-        "Task {task} reopened: its annotators may revise",
+        gettext_lazy("Task %(task)s reopened: its annotators may revise"),
     )
 
 
@@ -125,7 +128,7 @@ def use_as_gold(request: HttpRequest, task_id: int) -> HttpResponse:
         request,
         task_id,
         lambda task: gold_from_adjudication(task, request.user),
-        "Task {task}: its decision is now a gold answer",
+        gettext_lazy("Task %(task)s: its decision is now a gold answer"),
     )
 
 
@@ -254,7 +257,7 @@ def review(request: HttpRequest, project_id: int) -> HttpResponse:
         annotators=names,
         statuses=["draft", "later", "submitted"],
         task_statuses=TaskStatus.values,
-        labels=label_options(project.schema),
+        labels=label_options(shown_schema(project.schema)),
     )
     return render(request, "web/review_annotations.html", context, status=status)
 
@@ -273,7 +276,10 @@ def flag(request: HttpRequest, project_id: int, annotation_id: int) -> HttpRespo
     try:
         services.flag_annotation(annotation_id, request.user, request.POST.get("reason", ""))
     except InvalidInput as exc:
-        messages.error(request, f"Annotation {annotation_id} not flagged: {exc}")
+        messages.error(
+            request,
+            _("Annotation %(id)s not flagged: %(error)s") % {"id": annotation_id, "error": exc},
+        )
         return redirect(target)
-    messages.success(request, f"Annotation {annotation_id} flagged")
+    messages.success(request, _("Annotation %(id)s flagged") % {"id": annotation_id})
     return redirect(target)

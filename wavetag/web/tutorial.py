@@ -21,6 +21,7 @@ from wavetag.annotations.viewer import show_only, viewer_config
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.projects.builtin import ACTION_KEYS
 from wavetag.projects.models import Project
+from wavetag.projects.schema_text import shown_schema
 from wavetag.projects.schemas import template_schema
 from wavetag.records import tutorial as records
 from wavetag.records.models import AnnotationSet, Record
@@ -49,7 +50,10 @@ def _walkthrough(template: str) -> Walkthrough:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    items = [{"walk": w, "schema": template_schema(name)} for name, w in WALKTHROUGHS.items()]
+    items = [
+        {"walk": w, "schema": shown_schema(template_schema(name))}
+        for name, w in WALKTHROUGHS.items()
+    ]
     return render(request, "web/tutorial_index.html", {"items": items})
 
 
@@ -74,7 +78,8 @@ def _beats_part(record: Record, user: Any, config: dict[str, Any]) -> dict[str, 
 @require_GET
 def walkthrough(request: HttpRequest, template: str) -> HttpResponse:
     walk = _walkthrough(template)
-    schema = template_schema(template)
+    # Labels in the reader's language, the same in the form, the guide and its checks.
+    schema = shown_schema(template_schema(template))
     record = records.tutorial_record(walk.record)
     reference = records.reference(record)
     event = reference["alarm"] if walk.before_alarm is not None else None

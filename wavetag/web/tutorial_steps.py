@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wavetag.projects.beat_schema import is_beat_schema
 from wavetag.signal.vocabulary import BEAT_NAMES
@@ -26,7 +28,7 @@ from .answers import answer_lines
 class Walkthrough:
     template: str
     record: str  # a record of ``records.tutorial``
-    about: str  # what the record is, without giving the answer away
+    about: Any  # what the record is, without giving the answer away
     answer: dict[str, Any] = field(default_factory=dict)  # what the tutorial expects
     # Seconds from the record's alarm to the window's start, as an icu-alarm project's
     # tasks have it (window_before); None: the whole record, or ``window``.
@@ -40,30 +42,36 @@ WALKTHROUGHS: dict[str, Walkthrough] = {
         Walkthrough(
             "icu-alarm",
             "tutorial_icu",
-            "A bedside monitor raised a ventricular tachycardia alarm at the red line. Read "
-            "the ECG leads and the pressure and pleth waves before it: was it real?",
+            gettext_lazy(
+                "A bedside monitor raised a ventricular tachycardia alarm at the red line. Read "
+                "the ECG leads and the pressure and pleth waves before it: was it real?"
+            ),
             {"decision": "True"},
             before_alarm=10.0,
         ),
         Walkthrough(
             "resting-12lead",
             "tutorial_12lead",
-            "A 10-s resting 12-lead ECG. List every diagnosis you see in the record.",
+            gettext_lazy("A 10-s resting 12-lead ECG. List every diagnosis you see in the record."),
             {"diagnoses": ["pac", "pvc"]},
         ),
         Walkthrough(
             "wearable-rhythm",
             "tutorial_holter",
-            "30 s of a 2-lead Holter recording (one segment of a longer record): grade the "
-            "signal, then name the rhythm.",
+            gettext_lazy(
+                "30 s of a 2-lead Holter recording (one segment of a longer record): grade the "
+                "signal, then name the rhythm."
+            ),
             {"quality": "A", "rhythm": "ventricular", "subcategory": "ventricular-bigeminy"},
             window=(30.0, 60.0),
         ),
         Walkthrough(
             "beat-correction",
             "tutorial_beats",
-            "A 12-s 2-lead record whose beats a detector marked, with mistakes. Your own copy "
-            "of its beats is open in the beat editor: correct it.",
+            gettext_lazy(
+                "A 12-s 2-lead record whose beats a detector marked, with mistakes. Your own copy "
+                "of its beats is open in the beat editor: correct it."
+            ),
         ),
     )
 }
@@ -93,7 +101,7 @@ def taken_keys(schema: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
                 (later if f.get("depends_on") else always).setdefault(c["key"], c["label"])
     if is_beat_schema(schema):
         for code in BEAT_NAMES:
-            always.setdefault(code, f"the beat code {code}")
+            always.setdefault(code, _("the beat code %(code)s") % {"code": code})
     return always, later
 
 
@@ -101,29 +109,32 @@ def _viewer_key(key: str, what: str, instead: str, taken: dict[str, str]) -> Saf
     """``Press c (or the Caliper button)``, or why not and what to use on this page."""
     if key in taken:
         return format_html(
-            "Here {} answers “{}” (answer keys come first on a task page): {}.",
+            _("Here {} answers “{}” (answer keys come first on a task page): {}."),
             _kbd(key),
             taken[key],
             instead,
         )
-    return format_html("Press {} {} (or {}).", _kbd(key), what, instead)
+    return format_html(_("Press {} {} (or {})."), _kbd(key), what, instead)
 
 
 def _channel_text(channels: list[str], always: dict[str, str], later: dict[str, str]) -> SafeString:
     free = [str(n) for n in range(1, min(9, len(channels)) + 1) if str(n) not in always]
-    toolbar = "the × on a channel's label, or untick it in the Channels menu"
+    toolbar = _("the × on a channel's label, or untick it in the Channels menu")
     if not free:
-        return format_html("Here the digits answer the form: use {}.", toolbar)
+        return format_html(_("Here the digits answer the form: use {}."), toolbar)
     n = free[0]
     text = format_html(
-        "Press a channel's number ({} hides {}; press it again to show it), or use {}.",
+        _("Press a channel's number ({} hides {}; press it again to show it), or use {}."),
         _kbd(n),
         channels[int(n) - 1],
         toolbar,
     )
     if n in later:
         text = format_html(
-            "{} Once a rhythm is chosen its subcategories take the digits: then use the label's ×.",
+            _(
+                "{} Once a rhythm is chosen its subcategories take the digits: then use the "
+                "label's ×."
+            ),
             text,
         )
     return text
@@ -134,7 +145,9 @@ def _answer_text(schema: dict[str, Any]) -> SafeString:
     for f in schema["fields"]:
         if f.get("depends_on"):
             lines.append(
-                format_html("{}: the keys of the group your {} opens", f["label"], f["depends_on"])
+                format_html(
+                    _("{}: the keys of the group your {} opens"), f["label"], f["depends_on"]
+                )
             )
             continue
         keys = [c["key"] for c in f.get("choices", []) if "key" in c]
@@ -144,7 +157,7 @@ def _answer_text(schema: dict[str, Any]) -> SafeString:
         grades = [g for g in f.get("grades", []) if "key" in g]
         if grades:
             line = format_html(
-                "{}; then grade the item ticked last: {}",
+                _("{}; then grade the item ticked last: {}"),
                 line,
                 format_html_join(
                     ", ", "<kbd>{}</kbd> {}", ((g["key"], g["label"]) for g in grades)
@@ -153,8 +166,10 @@ def _answer_text(schema: dict[str, Any]) -> SafeString:
         lines.append(line)
     items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
     return format_html(
-        "Each choice shows its key. Answer as you would on a task; Submit will compare your "
-        "answer with the tutorial's.<ul>{}</ul>",
+        _(
+            "Each choice shows its key. Answer as you would on a task; Submit will compare your "
+            "answer with the tutorial's.<ul>{}</ul>"
+        ),
         items,
     )
 
@@ -166,12 +181,14 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
     out = [
         Step(
             "intro",
-            "The task page",
+            _("The task page"),
             format_html(
-                "{} This is a task page of the “{}” template as an annotator sees it: the "
-                "signal, and the answer form. Nothing you do here is saved to a project. "
-                "Go through the steps with Next and Back, or {} and {} (on a task page these "
-                "keys open the next and previous task).",
+                _(
+                    "{} This is a task page of the “{}” template as an annotator sees it: the "
+                    "signal, and the answer form. Nothing you do here is saved to a project. "
+                    "Go through the steps with Next and Back, or {} and {} (on a task page these "
+                    "keys open the next and previous task)."
+                ),
                 walk.about,
                 schema["title"],
                 _kbd("Shift+→"),
@@ -180,11 +197,13 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         ),
         Step(
             "zoom",
-            "Zoom in",
+            _("Zoom in"),
             format_html(
-                "{} {} zooms out and {} goes back to the paper speed (25 mm/s); the wheel "
-                "or a pinch zooms too.",
-                _viewer_key("+", "to zoom in", "the zoom-in button", always),
+                _(
+                    "{} {} zooms out and {} goes back to the paper speed (25 mm/s); the wheel "
+                    "or a pinch zooms too."
+                ),
+                _viewer_key("+", _("to zoom in"), _("the zoom-in button"), always),
                 _kbd("−"),
                 _kbd("0"),
             ),
@@ -193,10 +212,12 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         ),
         Step(
             "pan",
-            "Move along the signal",
+            _("Move along the signal"),
             format_html(
-                "Press {} or {} to move half a page (or the arrow buttons), {} / {} a whole "
-                "page. You can also drag the trace, or click the overview strip above it.",
+                _(
+                    "Press {} or {} to move half a page (or the arrow buttons), {} / {} a whole "
+                    "page. You can also drag the trace, or click the overview strip above it."
+                ),
                 _kbd("→"),
                 _kbd("←"),
                 _kbd("PgDn"),
@@ -207,21 +228,23 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         ),
         Step(
             "channel",
-            "Hide a channel",
+            _("Hide a channel"),
             _channel_text(channels, always, later),
             target='[data-action="channels"], .wt-chan',
             check="channel",
         ),
         Step(
             "filter",
-            "Turn the filters on",
+            _("Turn the filters on"),
             format_html(
-                "{} They clean the display (baseline wander, mains notch, 40-Hz low-pass); "
-                "the samples and every measurement stay as recorded.",
+                _(
+                    "{} They clean the display (baseline wander, mains notch, 40-Hz low-pass); "
+                    "the samples and every measurement stay as recorded."
+                ),
                 _viewer_key(
                     "f",
-                    "to turn them on",
-                    "open Filters in the toolbar and tick Filters on",
+                    _("to turn them on"),
+                    _("open Filters in the toolbar and tick Filters on"),
                     always,
                 ),
             ),
@@ -230,20 +253,24 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         ),
         Step(
             "caliper",
-            "Measure an RR interval",
+            _("Measure an RR interval"),
             format_html(
-                "{}{} Then drag on a trace from one R peak to the next: the read-out gives "
-                "the interval in ms and the rate. {} puts a caliper in the middle of the view "
-                "(drag its ends onto two R peaks); {} clears them.",
+                _(
+                    "{}{} Then drag on a trace from one R peak to the next: the read-out gives "
+                    "the interval in ms and the rate. {} puts a caliper in the middle of the view "
+                    "(drag its ends onto two R peaks); {} clears them."
+                ),
                 format_html(
-                    "In the beat editor a drag selects beats: press {} to leave it first ({} "
-                    "again brings it back). ",
+                    _(
+                        "In the beat editor a drag selects beats: press {} to leave it first ({} "
+                        "again brings it back). "
+                    ),
                     _kbd("b"),
                     _kbd("b"),
                 )
                 if beat
                 else "",
-                _viewer_key("c", "for caliper mode", "the Caliper button", always),
+                _viewer_key("c", _("for caliper mode"), _("the Caliper button"), always),
                 _kbd("Shift+C"),
                 _kbd("Esc"),
             ),
@@ -255,11 +282,13 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         out += [
             Step(
                 "relabel",
-                "Correct a label",
+                _("Correct a label"),
                 format_html(
-                    "Press {} if the beat editor is off. One of the ventricular beats is "
-                    "marked {}: click its marker (zoom in if need be), then press {}. "
-                    "{} undoes an edit.",
+                    _(
+                        "Press {} if the beat editor is off. One of the ventricular beats is "
+                        "marked {}: click its marker (zoom in if need be), then press {}. "
+                        "{} undoes an edit."
+                    ),
                     _kbd("b"),
                     "N",
                     _kbd("V"),
@@ -270,11 +299,13 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
             ),
             Step(
                 "add",
-                "Add a missing beat",
+                _("Add a missing beat"),
                 format_html(
-                    "One beat has no marker. Click the trace at its R peak: the beat lands on "
-                    "the nearest peak, with the code shown in the editor's bar. Drag a marker "
-                    "to move it; {} deletes the selection.",
+                    _(
+                        "One beat has no marker. Click the trace at its R peak: the beat lands on "
+                        "the nearest peak, with the code shown in the editor's bar. Drag a marker "
+                        "to move it; {} deletes the selection."
+                    ),
                     _kbd("Del"),
                 ),
                 target="[data-testid=waveform]",
@@ -282,32 +313,36 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
             ),
         ]
     out += [
-        Step("answer", "Answer with the keys", _answer_text(schema), ".fields", "answer"),
+        Step("answer", _("Answer with the keys"), _answer_text(schema), ".fields", "answer"),
         Step(
             "later",
-            "Save for later",
+            _("Save for later"),
             format_html(
-                "{} On a task page your answer is kept and the task stays in your batch{}; "
-                "here nothing is saved.",
+                _(
+                    "{} On a task page your answer is kept and the task stays in your batch{}; "
+                    "here nothing is saved."
+                ),
                 format_html(
-                    "Use the Save for later button ({} is the beat code L here).",
+                    _("Use the Save for later button ({} is the beat code L here)."),
                     _kbd("Shift+L"),
                 )
                 if beat
-                else format_html("Press {} (or Save for later).", _kbd("Shift+L")),
-                ", your beats open for editing again" if beat else "",
+                else format_html(_("Press {} (or Save for later)."), _kbd("Shift+L")),
+                _(", your beats open for editing again") if beat else "",
             ),
             target="[data-testid=save-later]",
             check="later",
         ),
         Step(
             "submit",
-            "Submit",
+            _("Submit"),
             format_html(
-                "Press {} (or Submit). On a task page this saves your answer and opens the "
-                "next unfinished task of your batch; once a task has all its answers they are "
-                "frozen and compared. Here you see what would be sent, and how it compares "
-                "with the tutorial's answer.",
+                _(
+                    "Press {} (or Submit). On a task page this saves your answer and opens the "
+                    "next unfinished task of your batch; once a task has all its answers they are "
+                    "frozen and compared. Here you see what would be sent, and how it compares "
+                    "with the tutorial's answer."
+                ),
                 _kbd("Enter"),
             ),
             target="[data-testid=submit]",
@@ -315,10 +350,12 @@ def steps(walk: Walkthrough, schema: dict[str, Any], channels: list[str]) -> lis
         ),
         Step(
             "done",
-            "Done",
+            _("Done"),
             format_html(
-                "That is the whole task page. Press {} in the viewer for every viewer key; "
-                "try another template's walkthrough from the tutorial's index.",
+                _(
+                    "That is the whole task page. Press {} in the viewer for every viewer key; "
+                    "try another template's walkthrough from the tutorial's index."
+                ),
                 _kbd("?"),
             ),
         ),

@@ -1,0 +1,183 @@
+"""The annotator's and the expert's pages shown in Chinese (the browser asks for zh-CN):
+the task pages of the built-in templates, adjudication (labels and beats), review,
+discussion, practice, the tutorial and the statistics pages leave no English. The viewer's
+own strings are the page scripts' catalogue, checked with the viewer's tests."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.chinese import assert_chinese
+from tests.factories import icu_team, make_member, make_project
+from wavetag.annotations import beats, services
+from wavetag.annotations.batches import claim_batch
+from wavetag.annotations.gold import save_gold
+from wavetag.annotations.services import save_annotation
+from wavetag.projects.builtin import BEAT_CORRECTION
+from wavetag.projects.services import create_project
+from wavetag.records.models import Annotation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+READY = "[data-testid=waveform][data-state=ready]"
+VIEWER = ".wt-viewer"
+
+
+@pytest.fixture
+def world(icu_alarms: Any, ecg_record: Any) -> Any:
+    """ICU alarms: the first task in conflict (True against Uncertain, so it is discussed),
+    the second claimed by ann1; a 12-lead project with a task claimed by ``outsider``."""
+    w = icu_team()
+    (w.conflict,) = claim_batch(w.project, w.ann1)
+    claim_batch(w.project, w.ann2)
+    save_annotation(w.conflict, w.ann1, {"decision": "True", "labels": ["pacing"]})
+    save_annotation(w.conflict, w.ann2, {"decision": "Uncertain", "comment": "noisy"})
+    w.conflict.refresh_from_db()
+    assert w.conflict.status == "conflict"
+    (w.open,) = claim_batch(w.project, w.ann1)
+    (w.ecg,) = claim_batch(w.other, w.outsider)
+    return w
+
+
+def chinese(page: Any, what: str) -> None:
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert_chinese(page, what, skip=VIEWER)
+
+
+class TestChineseTaskPages:
+    def test_icu_alarm_task(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1, locale="zh-CN")
+        page.goto(f"/tasks/{world.open.pk}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        expect(page.get_by_test_id("choice-decision-True")).to_be_visible()
+        chinese(page, "the ICU alarm task page")
+        errors.check()
+
+    def test_12_lead_task_and_history(self, make_page, world: Any) -> None:
+        save_annotation(world.ecg, world.outsider, {"diagnoses": ["normal"], "status": "later"})
+        page, errors = make_page(world.outsider, locale="zh-CN")
+        page.goto(f"/tasks/{world.ecg.pk}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        expect(page.get_by_test_id("choice-diagnoses-normal")).to_be_checked()
+        chinese(page, "the 12-lead task page")
+        page.goto(f"/tasks/{world.ecg.pk}/history/")
+        expect(page.get_by_test_id("revision")).to_have_count(1)
+        chinese(page, "the history of an answer")
+        errors.check()
+
+    def test_frozen_answer(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1, locale="zh-CN")
+        page.goto(f"/tasks/{world.conflict.pk}/")
+        expect(page.get_by_test_id("frozen")).to_be_visible()
+        chinese(page, "a frozen answer")
+        errors.check()
+
+
+class TestChineseExpertPages:
+    def test_queue_adjudication_review_discussion(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.judge, locale="zh-CN")
+        page.goto(f"/projects/{world.project.pk}/adjudication/")
+        expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
+        chinese(page, "the adjudication queue")
+        page.goto(f"/tasks/{world.conflict.pk}/adjudicate/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        chinese(page, "the adjudication page")
+        page.goto(f"/projects/{world.project.pk}/review/")
+        expect(page.get_by_test_id("review-table")).to_be_visible()
+        chinese(page, "the review page")
+        page.goto(f"/tasks/{world.conflict.pk}/discussion/")
+        page.get_by_test_id("discussion-text").fill("看 V1 导联")
+        page.get_by_test_id("discussion-post").click()
+        expect(page.get_by_text("看 V1 导联")).to_be_visible()
+        chinese(page, "a discussion thread")
+        page.goto(f"/projects/{world.project.pk}/discussion/")
+        chinese(page, "the discussion list")
+        page.goto(f"/projects/{world.project.pk}/agreement/")
+        chinese(page, "the agreement page")
+        page.goto(f"/projects/{world.project.pk}/decisions/")
+        chinese(page, "the decisions page")
+        errors.check()
+
+    def test_leaderboard_and_my_statistics(self, make_page, world: Any) -> None:
+        page, errors = make_page(world.ann1, locale="zh-CN")
+        page.goto(f"/projects/{world.project.pk}/leaderboard/")
+        expect(page.get_by_test_id("leaderboard")).to_be_visible()
+        chinese(page, "the leaderboard")
+        page.goto(f"/projects/{world.project.pk}/me/")
+        expect(page.get_by_test_id("my-stats")).to_be_visible()
+        chinese(page, "my statistics")
+        errors.check()
+
+
+@pytest.fixture
+def beat_world(mitdb_100: Any) -> SimpleNamespace:
+    """A beat-correction task where ann1 deleted a beat that ann2 kept."""
+    schema = {**BEAT_CORRECTION, "start_set": "atr"}
+    project = create_project("correct", "mitdb", schema=schema, batch_size=1)
+    w = SimpleNamespace(project=project)
+    w.ann1 = make_member(project, "ann1")
+    w.ann2 = make_member(project, "ann2")
+    w.judge = make_member(project, "judge", "adjudicator")
+    (w.task,) = claim_batch(project, w.ann1)
+    claim_batch(project, w.ann2)
+    mine = beats.working_set(w.task, w.ann1)
+    first = Annotation.objects.filter(annotation_set=mine, time__gt=2).order_by("time").first()
+    assert first is not None
+    first.delete()
+    services.save_annotation(w.task, w.ann1, {"quality": "A"})
+    beats.working_set(w.task, w.ann2)
+    services.save_annotation(w.task, w.ann2, {"quality": "A"})
+    w.task.refresh_from_db()
+    assert w.task.status == "conflict"
+    return w
+
+
+class TestChineseBeatPages:
+    def test_beat_task_and_beat_adjudication(self, make_page, beat_world: Any) -> None:
+        w = beat_world
+        page, errors = make_page(w.judge, locale="zh-CN")
+        page.goto(f"/tasks/{w.task.pk}/adjudicate/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        expect(page.get_by_test_id("disagreements")).to_be_visible()
+        chinese(page, "the beat adjudication page")
+        errors.check()
+
+
+class TestChinesePracticeAndTutorial:
+    def test_practice(self, make_page, alarm_v102s: Any) -> None:
+        from wavetag.projects.models import Task
+
+        project = make_project(
+            "alarms", "icu", "icu-alarm", event_at=300, batch_size=1, practice_size=1
+        )
+        (task,) = Task.objects.filter(project=project)
+        save_gold(project, {"items": [{"task": task.pk, "answer": {"decision": "False"}}]})
+        ann = make_member(project, "ann")
+        page, errors = make_page(ann, locale="zh-CN")
+        page.goto(f"/projects/{project.pk}/practice/")
+        chinese(page, "the practice page before it starts")
+        page.get_by_test_id("practice-start").click()
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        chinese(page, "a practice task")
+        page.get_by_test_id("choice-decision-True").check()
+        page.get_by_test_id("practice-submit").click()
+        expect(page.get_by_test_id("practice-feedback")).to_be_visible()
+        chinese(page, "the practice feedback")
+        errors.check()
+
+    @pytest.mark.parametrize("template", ["icu-alarm", "wearable-rhythm", "resting-12lead"])
+    def test_tutorial(self, make_page, template: str) -> None:
+        from tests.factories import make_user
+
+        page, errors = make_page(make_user("li", password=None), locale="zh-CN")
+        page.goto("/tutorial/")
+        expect(page.get_by_test_id("tutorial-list")).to_be_visible()
+        chinese(page, "the tutorial index")
+        page.goto(f"/tutorial/{template}/")
+        expect(page.locator(READY)).to_be_visible(timeout=15000)
+        chinese(page, f"the {template} walkthrough")
+        errors.check()
