@@ -69,8 +69,10 @@ class TestContent:
         assert 'data-testid="annotator-quality-ann2"' in quality
         # A real table: column and row headers, counts in the cells, shaded on the server.
         table = quality[quality.index('data-testid="heatmap"') : quality.index("</table>")]
-        assert '<th scope="col">B</th><th scope="col">C</th>' in table
-        assert '<th scope="row">C</th>' in table and "A</th>" not in table
+        # Categories are answer values: data, never translated.
+        col, row = '<th scope="col" translate="no">', '<th scope="row" translate="no">'
+        assert f"{col}B</th>{col}C</th>" in table
+        assert f"{row}C</th>" in table and "A</th>" not in table
         assert 'style="background-color: rgba(26, 95, 180, 1.00); color: #fff">16</td>' in table
 
     def test_linked_from_the_expert_pages(self, client: Client, world: SimpleNamespace) -> None:

@@ -351,7 +351,7 @@ class TestSchemas:
         url = f"/tasks/{task.pk}/"
         page = ecg.client.get(url).content.decode()
         assert 'data-depends-on="rhythm"' in page and 'data-group="ventricular"' in page
-        assert "optional when quality is C: poor" in page
+        assert "optional when Signal quality is C: poor" in page
         config = json.loads(
             re.search(r'id="viewer-config"[^>]*>(.*?)</script>', page, re.S).group(1)
         )

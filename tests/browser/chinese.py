@@ -25,6 +25,7 @@ ALLOWED = set(
     Bearer Authorization Token OK CSRF AF AFIB AFL SVTA IVR LBBB RBBB LVH AV
     Del b c g l p C Z
     Se P OpenAPI
+    kappa Kappa alpha Cohen Fleiss Krippendorff Dawid Skene bxb PAC PVC VT MLII B C
     """.split()
 )
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from wavetag.annotations.agreement import project_agreement
 from wavetag.projects import access
 from wavetag.projects.models import Role
-from wavetag.projects.schema_text import label_text, shown_schema
+from wavetag.projects.schema_text import label_text
 
 from .guards import page_context, workflow_errors
 
@@ -61,7 +61,7 @@ def heatmap(
     }
 
 
-def _annotator_rows(field: dict[str, Any], shown: Any) -> list[dict[str, Any]]:
+def _annotator_rows(field: dict[str, Any]) -> list[dict[str, Any]]:
     ds = (field["dawid_skene"] or {}).get("annotators", {})
     rows = []
     for name, row in field["annotators"].items():
@@ -71,7 +71,7 @@ def _annotator_rows(field: dict[str, Any], shown: Any) -> list[dict[str, Any]]:
                 "name": name,
                 "tasks": row["tasks"],
                 "versus": versus,
-                "classes": [(shown(c), s) for c, s in versus["classes"].items() if s["support"]]
+                "classes": [(c, s) for c, s in versus["classes"].items() if s["support"]]
                 if versus
                 else [],
                 "heatmap": heatmap(
@@ -88,38 +88,18 @@ def _annotator_rows(field: dict[str, Any], shown: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _namer(schema_field: dict[str, Any] | None) -> Any:
-    """A category (a choice's value, or sure items joined by "+") in the reader's words."""
-    labels = {c["value"]: c["label"] for c in (schema_field or {}).get("choices", [])}
-
-    def shown(category: Any) -> str:
-        text = str(category)
-        if text in labels:
-            return labels[text]
-        parts = text.split("+")
-        return " + ".join(labels.get(p, p) for p in parts) if len(parts) > 1 else text
-
-    return shown
-
-
-def _field(name: str, field: dict[str, Any], schema_field: dict[str, Any] | None) -> dict[str, Any]:
-    shown = _namer(schema_field)
-    field = {
-        **field,
-        "label": label_text(field["label"]),
-        "categories": [shown(c) for c in field["categories"]],
-    }
+def _field(name: str, field: dict[str, Any]) -> dict[str, Any]:
+    # Categories are answer values (data, shown as stored); the field's label is shown in
+    # the reader's language.
+    field = {**field, "label": label_text(field["label"])}
     return {
         "name": name,
         "stats": field,
         "heatmap": heatmap(
             field["categories"], field["coincidence"], _("one annotator"), _("another annotator")
         ),
-        "annotators": _annotator_rows(field, shown),
-        "per_choice": sorted(
-            ((shown(c), x) for c, x in (field.get("per_choice") or {}).items()),
-            key=lambda item: item[0],
-        ),
+        "annotators": _annotator_rows(field),
+        "per_choice": sorted((field.get("per_choice") or {}).items()),
     }
 
 
@@ -152,12 +132,11 @@ def _beats(beats: dict[str, Any] | None) -> dict[str, Any] | None:
 def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id, needs=Role.ADJUDICATOR)
     stats = project_agreement(project, request.user)
-    by_name = {f["name"]: f for f in shown_schema(project.schema)["fields"]}
     context = page_context(
         request,
         project,
         stats=stats,
-        fields=[_field(name, f, by_name.get(name)) for name, f in stats["fields"].items()],
+        fields=[_field(name, f) for name, f in stats["fields"].items()],
         beats=_beats(stats.get("beats")),
     )
     return render(request, "web/agreement.html", context)

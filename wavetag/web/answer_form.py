@@ -128,15 +128,15 @@ def value_text(field: dict[str, Any], value: Any) -> str:
     if value is None or value == "" or value == []:
         return ""
     labels = {c["value"]: c["label"] for c in field.get("choices", [])}
+    grades = {g["value"]: g["label"] for g in field.get("grades", [])}
     if field["type"] == "choice":
         return labels.get(value, str(value))
     if field["type"] == "multi" and isinstance(value, list):
         items = []
         for item in value:
             if isinstance(item, dict):
-                items.append(
-                    f"{labels.get(item.get('value'), item.get('value'))} ({item.get('grade')})"
-                )
+                v, g = item.get("value"), item.get("grade")
+                items.append(f"{labels.get(v, v)} ({grades.get(g, g)})")
             else:
                 items.append(labels.get(item, str(item)))
         return ", ".join(items)

@@ -211,6 +211,10 @@ STATUSES = {
     "later": gettext_lazy("saved for later"),
     "submitted": gettext_lazy("submitted"),
     "done": gettext_lazy("done"),
+    # A task's log (``TaskEvent.Action``), shown beside its status.
+    "evaluated": gettext_lazy("evaluated"),
+    "reopened": gettext_lazy("reopened"),
+    "change-requested": gettext_lazy("change requested"),
 }
 
 

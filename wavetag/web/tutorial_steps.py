@@ -142,12 +142,12 @@ def _channel_text(channels: list[str], always: dict[str, str], later: dict[str, 
 
 def _answer_text(schema: dict[str, Any]) -> SafeString:
     lines = []
+    titles = {f["name"]: f["label"] for f in schema["fields"]}
     for f in schema["fields"]:
         if f.get("depends_on"):
+            parent = titles.get(f["depends_on"], f["depends_on"])
             lines.append(
-                format_html(
-                    _("{}: the keys of the group your {} opens"), f["label"], f["depends_on"]
-                )
+                format_html(_("{}: the keys of the group your {} opens"), f["label"], parent)
             )
             continue
         keys = [c["key"] for c in f.get("choices", []) if "key" in c]
