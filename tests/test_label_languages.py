@@ -164,3 +164,17 @@ class TestMalformed:
         field["choices"] = [{"value": "sinus", "label": {"en": "Sinus", "de": "Sinus"}, "key": "s"}]
         with pytest.raises(SchemaError, match=r"^field 'rhythm'.choices\[0\].label: .*de"):
             validate_schema({**BILINGUAL, "fields": [field]})
+
+
+class TestRefusedInChinese:
+    def test_a_refused_answer_names_the_field_in_chinese(self, world: Any) -> None:
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+        client.force_login(world.zh)
+        body = {"note": "", "comment": "", "status": "submitted"}
+        response = client.post(f"/tasks/{world.task.pk}/", body)
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert "rhythm: 必填" in html and "rhythm: required" not in html
+        # The field is still found from the message, to mark it.
+        assert 'aria-invalid="true" data-testid="field-rhythm"' in html
+        assert not Annotation.objects.filter(task=world.task, user=world.zh).exists()

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import translation
+
+from wavetag.projects.schema_text import shown_schema
+
 if TYPE_CHECKING:
     from .release import Release
 
@@ -19,6 +23,9 @@ def _num(value: Any) -> str:
 
 
 def _schema(schema: dict[str, Any]) -> list[str]:
+    # The README is English: a label given per language is shown by its English text.
+    with translation.override("en"):
+        schema = shown_schema(schema)
     lines = ["## Label schema", ""]
     if not schema["fields"]:
         lines.append("No form fields: each answer is a set of corrected beats.")

@@ -33,6 +33,8 @@ import math
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from wavetag.errors import InvalidInput, refuse_nul
 
 from .beat_schema import check_task_type
@@ -364,17 +366,25 @@ def _clean_value(field: dict[str, Any], value: Any, answer: dict[str, Any]) -> A
                 allowed = [
                     v for v, c in choices.items() if c["group"] == answer[field["depends_on"]]
                 ]
-            raise InvalidInput(f"{name}: {value!r} is not allowed (one of {', '.join(allowed)})")
+            raise InvalidInput(
+                _("%(field)s: %(value)s is not allowed (one of %(allowed)s)")
+                % {"field": name, "value": repr(value), "allowed": ", ".join(allowed)}
+            )
         parent = field.get("depends_on")
         if parent:
             if _empty(answer.get(parent)):
-                raise InvalidInput(f"{name}: choose {parent} first")
+                raise InvalidInput(
+                    _("%(field)s: choose %(parent)s first") % {"field": name, "parent": parent}
+                )
             if choices[value]["group"] != answer[parent]:
-                raise InvalidInput(f"{name}: {value!r} is not a kind of {answer[parent]!r}")
+                raise InvalidInput(
+                    _("%(field)s: %(value)s is not a kind of %(parent)s")
+                    % {"field": name, "value": repr(value), "parent": repr(answer[parent])}
+                )
         return value
     if kind == "multi":
         if not isinstance(value, list):
-            raise InvalidInput(f"{name}: must be a list")
+            raise InvalidInput(_("%(field)s: must be a list") % {"field": name})
         choices = _values(field)
         grades = {g["value"] for g in field.get("grades", [])}
         out, seen = [], set()
@@ -383,33 +393,48 @@ def _clean_value(field: dict[str, Any], value: Any, answer: dict[str, Any]) -> A
                 if isinstance(item, str):
                     item = {"value": item, "grade": field["grades"][0]["value"]}
                 if not isinstance(item, dict) or set(item) - {"value", "grade"}:
-                    raise InvalidInput(f"{name}: each item must be {{value, grade}}")
+                    raise InvalidInput(
+                        _("%(field)s: each item must be {value, grade}") % {"field": name}
+                    )
                 v, grade = item.get("value"), item.get("grade")
                 if grade not in grades:
                     raise InvalidInput(
-                        f"{name}: grade {grade!r} is not allowed (one of {', '.join(grades)})"
+                        _("%(field)s: grade %(grade)s is not allowed (one of %(allowed)s)")
+                        % {"field": name, "grade": repr(grade), "allowed": ", ".join(grades)}
                     )
             else:
                 v = item
             if not isinstance(v, str) or v not in choices:
-                raise InvalidInput(f"{name}: {v!r} is not one of the allowed values")
+                raise InvalidInput(
+                    _("%(field)s: %(value)s is not one of the allowed values")
+                    % {"field": name, "value": repr(v)}
+                )
             if v in seen:
-                raise InvalidInput(f"{name}: {v!r} is given twice")
+                raise InvalidInput(
+                    _("%(field)s: %(value)s is given twice") % {"field": name, "value": repr(v)}
+                )
             seen.add(v)
             out.append({"value": v, "grade": grade} if grades else v)
         if len(out) > field.get("max_items", len(choices)):
-            raise InvalidInput(f"{name}: at most {field['max_items']} items")
+            raise InvalidInput(
+                _("%(field)s: at most %(n)s items") % {"field": name, "n": field["max_items"]}
+            )
         return out
     if kind == "text":
         if not isinstance(value, str):
-            raise InvalidInput(f"{name}: must be a text")
+            raise InvalidInput(_("%(field)s: must be a text") % {"field": name})
         if len(value) > field["max_length"]:
-            raise InvalidInput(f"{name}: at most {field['max_length']} characters")
+            raise InvalidInput(
+                _("%(field)s: at most %(n)s characters") % {"field": name, "n": field["max_length"]}
+            )
         return refuse_nul(name, value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"{name}: must be a number")
+        raise InvalidInput(_("%(field)s: must be a number") % {"field": name})
     if "min" in field and value < field["min"] or "max" in field and value > field["max"]:
-        raise InvalidInput(f"{name}: must be between {field.get('min')} and {field.get('max')}")
+        raise InvalidInput(
+            _("%(field)s: must be between %(min)s and %(max)s")
+            % {"field": name, "min": field.get("min"), "max": field.get("max")}
+        )
     return value
 
 
@@ -429,12 +454,13 @@ def clean_answer(schema: dict[str, Any], data: dict[str, Any], *, complete: bool
     so that a draft never holds a value its submission would refuse.
     """
     if not isinstance(data, dict):
-        raise InvalidInput("answer: must be an object of field values")
+        raise InvalidInput(_("answer: must be an object of field values"))
     fields = {f["name"]: f for f in schema["fields"]}
     unknown = [k for k in data if k not in fields]
     if unknown:
         raise InvalidInput(
-            f"{unknown[0]}: not a field of this schema (fields: {', '.join(fields)})"
+            _("%(field)s: not a field of this schema (fields: %(fields)s)")
+            % {"field": unknown[0], "fields": ", ".join(fields)}
         )
     answer: dict[str, Any] = {}
     for name, field in fields.items():
@@ -447,11 +473,14 @@ def clean_answer(schema: dict[str, Any], data: dict[str, Any], *, complete: bool
     if complete:
         for field in schema["fields"]:
             if is_required(field, answer) and _empty(answer.get(field["name"])):
-                raise InvalidInput(f"{field['name']}: required")
+                raise InvalidInput(_("%(field)s: required") % {"field": field["name"]})
             if field["type"] == "multi" and len(answer.get(field["name"]) or []) < field.get(
                 "min_items", 0
             ):
-                raise InvalidInput(f"{field['name']}: at least {field['min_items']} items")
+                raise InvalidInput(
+                    _("%(field)s: at least %(n)s items")
+                    % {"field": field["name"], "n": field["min_items"]}
+                )
     return answer
 
 
