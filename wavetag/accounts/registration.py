@@ -27,9 +27,11 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput
 from wavetag.projects.models import Project, Role
+from wavetag.projects.names import name as role_name
 from wavetag.projects.services import add_member
 
 from .models import Invitation
@@ -59,6 +61,56 @@ def _format(code: str) -> str:
     return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
+def _taken(username: str) -> str:
+    return _("%(name)r is already taken") % {"name": username}
+
+
+def _not_an_address(email: str) -> str:
+    return _("%(email)r is not an e-mail address") % {"email": email}
+
+
+def invitation_subject(invitation: Invitation) -> str:
+    # A line break in a header would be refused (BadHeaderError): keep the subject on one.
+    name = " ".join(invitation.project.name.split())
+    return _("Invitation to the wavetag project %(project)s") % {"project": name}
+
+
+def invitation_text(invitation: Invitation, code: str, link: str, base_url: str = "") -> str:
+    """The invitation's mail, in the inviting person's language; the expiry in their time
+    zone (the one active for the request), named."""
+    expires = timezone.localtime(invitation.expires_at)
+    values = {
+        "project": invitation.project.name,
+        "role": role_name(invitation.role),
+        "by": invitation.created_by.get_username() if invitation.created_by else "",
+        "link": link,
+        "code": code,
+        "at": f"{base_url.rstrip('/')}/register/" if base_url else "",
+        "expires": f"{expires:%Y-%m-%d %H:%M} {timezone.get_current_timezone_name()}",
+    }
+    head = (
+        _("You are invited to the wavetag project %(project)s as %(role)s by %(by)s.")
+        if values["by"]
+        else _("You are invited to the wavetag project %(project)s as %(role)s.")
+    )
+    enter = (
+        _("or enter the code %(code)s at %(at)s.")
+        if values["at"]
+        else _("or enter the code %(code)s.")
+    )
+    lines = [
+        head,
+        "",
+        _("Register here:"),
+        "%(link)s",
+        "",
+        enter,
+        _("The invitation works once and expires on %(expires)s."),
+        _("If you did not expect it, ignore this message."),
+    ]
+    return "\n".join(line % values for line in lines) + "\n"
+
+
 def create_invitation(
     project: Project,
     role: str,
@@ -69,16 +121,20 @@ def create_invitation(
 ) -> tuple[Invitation, str]:
     """A new invitation; returns it and the code, shown once (only its hash is kept)."""
     if role not in Role.values:
-        raise InvalidInput(f"role: must be one of {', '.join(Role.values)}")
+        raise InvalidInput(
+            "role: " + _("must be one of %(roles)s") % {"roles": ", ".join(Role.values)}
+        )
     if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= MAX_DAYS:
-        raise InvalidInput(f"days: must be more than 0 and at most {MAX_DAYS}")
+        raise InvalidInput(
+            "days: " + _("must be more than 0 and at most %(days)s") % {"days": MAX_DAYS}
+        )
     email = (email or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise InvalidInput(f"email: {email!r} is not an e-mail address") from None
-    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+            raise InvalidInput("email: " + _not_an_address(email)) from None
+    code = "".join(secrets.choice(ALPHABET) for _i in range(CODE_LENGTH))
     invitation = Invitation.objects.create(
         code_hash=hash_code(code),
         prefix=code[:5],
@@ -114,22 +170,10 @@ def deliver_invitation(
     delivery = Delivery(registration_link(code, base_url))
     if not invitation.email:
         return delivery
-    project = invitation.project
-    by = invitation.created_by.get_username() if invitation.created_by else ""
-    body = (
-        f"You are invited to the wavetag project {project.name} as {invitation.role}"
-        + (f" by {by}" if by else "")
-        + ".\n\n"
-        f"Register here:\n{delivery.link}\n\n"
-        f"or enter the code {code} at {base_url.rstrip('/')}/register/.\n"
-        f"The invitation works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-        "If you did not expect it, ignore this message.\n"
-    )
+    body = invitation_text(invitation, code, delivery.link, base_url)
     try:
-        # A line break in a header would be refused (BadHeaderError): keep the subject on one.
-        name = " ".join(project.name.split())
         send_mail(
-            f"Invitation to the wavetag project {name}",
+            invitation_subject(invitation),
             body,
             settings.DEFAULT_FROM_EMAIL,
             [invitation.email],
@@ -137,10 +181,9 @@ def deliver_invitation(
         )
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("invitation mail to %s failed: %s", invitation.email, exc)
-        delivery.error = (
-            f"email: the invitation could not be sent to {invitation.email} ({exc}); "
-            "give them the link yourself"
-        )
+        delivery.error = "email: " + _(
+            "the invitation could not be sent to %(email)s (%(why)s); give them the link yourself"
+        ) % {"email": invitation.email, "why": exc}
         return delivery
     delivery.emailed = True
     return delivery
@@ -148,16 +191,16 @@ def deliver_invitation(
 
 def _find(code: str) -> Invitation:
     if not normalize_code(code):
-        raise RegistrationError("code: give the invitation code")
+        raise RegistrationError("code: " + _("give the invitation code"))
     invitation = (
         Invitation.objects.select_related("project").filter(code_hash=hash_code(code)).first()
     )
     if invitation is None:
-        raise RegistrationError("code: no such invitation code (check for typos)")
+        raise RegistrationError("code: " + _("no such invitation code (check for typos)"))
     if invitation.used_at is not None:
-        raise RegistrationError("code: this invitation has already been used")
+        raise RegistrationError("code: " + _("this invitation has already been used"))
     if invitation.expires_at <= timezone.now():
-        raise RegistrationError("code: this invitation has expired; ask for a new one")
+        raise RegistrationError("code: " + _("this invitation has expired; ask for a new one"))
     return invitation
 
 
@@ -168,22 +211,22 @@ def _take(invitation: Invitation, user: Any) -> None:
         pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
     ).update(used_at=now, used_by=user)
     if taken != 1:
-        raise RegistrationError("code: this invitation has already been used")
+        raise RegistrationError("code: " + _("this invitation has already been used"))
 
 
 def check_username(username: str) -> str:
     user_model = get_user_model()
     username = (username or "").strip()
     if not username:
-        raise RegistrationError("username: required")
+        raise RegistrationError("username: " + _("required"))
     if len(username) > 150:
-        raise RegistrationError("username: at most 150 characters")
+        raise RegistrationError("username: " + _("at most 150 characters"))
     try:
         user_model.username_validator(username)
     except ValidationError:
-        raise RegistrationError("username: letters, digits and @ . + - _ only") from None
+        raise RegistrationError("username: " + _("letters, digits and @ . + - _ only")) from None
     if user_model.objects.filter(username__iexact=username).exists():
-        raise RegistrationError(f"username: {username!r} is already taken")
+        raise RegistrationError("username: " + _taken(username))
     return username
 
 
@@ -201,7 +244,7 @@ def _check_email(email: str) -> str:
         try:
             validate_email(email)
         except ValidationError:
-            raise RegistrationError(f"email: {email!r} is not an e-mail address") from None
+            raise RegistrationError("email: " + _not_an_address(email)) from None
     return email
 
 
@@ -222,7 +265,7 @@ def create_user(username: str, password: str, email: str = "", *, staff: bool = 
                 is_superuser=staff,
             )
     except IntegrityError:
-        raise RegistrationError(f"username: {username!r} is already taken") from None
+        raise RegistrationError("username: " + _taken(username)) from None
 
 
 def register_with_invitation(code: str, username: str, password: str, email: str = "") -> Any:
@@ -232,7 +275,7 @@ def register_with_invitation(code: str, username: str, password: str, email: str
     email = _check_email(email)
     if invitation.email:
         if email and email.lower() != invitation.email.lower():
-            raise RegistrationError("email: this invitation is for another e-mail address")
+            raise RegistrationError("email: " + _("this invitation is for another e-mail address"))
         email = invitation.email
     username = check_username(username)
     check_password(password, username, email)
@@ -244,7 +287,7 @@ def register_with_invitation(code: str, username: str, password: str, email: str
             _take(invitation, user)
             add_member(invitation.project, user, invitation.role)
     except IntegrityError:
-        raise RegistrationError(f"username: {username!r} is already taken") from None
+        raise RegistrationError("username: " + _taken(username)) from None
     return user
 
 
@@ -254,7 +297,7 @@ def accept_invitation(code: str, user: Any) -> Project:
 
     invitation = _find(code)
     if invitation.email and invitation.email.lower() != (user.email or "").lower():
-        raise RegistrationError("code: this invitation is for another e-mail address")
+        raise RegistrationError("code: " + _("this invitation is for another e-mail address"))
     with transaction.atomic():
         _take(invitation, user)
         if not has_role(role_in(user, invitation.project), invitation.role):

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import LoginFailure, ResetRequest
 
@@ -160,8 +162,10 @@ class DeviceCookieMiddleware:
 def lock_message(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
     return (
-        "Too many failed log-in attempts. "
-        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        _("Too many failed log-in attempts.")
+        + " "
+        + ngettext("Try again in %(n)d minute.", "Try again in %(n)d minutes.", minutes)
+        % {"n": minutes}
     )
 
 

@@ -13,6 +13,8 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wavetag.records.models import Annotation, Record
 from wavetag.signal.analysis import AnalysisResult
@@ -27,6 +29,7 @@ from wavetag.signal.vocabulary import (
     RHYTHM_CHANGE,
 )
 
+from . import texts
 from .models import AnalysisRun, RunStatus
 
 
@@ -229,11 +232,19 @@ def page_findings(record: Record, window: tuple[float, float] | None) -> dict[st
     parameters = [
         (
             "param-hr",
-            "Heart rate",
-            f"{_bpm(hr.get('mean_hr'))} bpm (min {_bpm(hr.get('min_hr'))}, "
-            f"max {_bpm(hr.get('max_hr'))})",
+            _("Heart rate"),
+            _("%(mean)s bpm (min %(min)s, max %(max)s)")
+            % {
+                "mean": _bpm(hr.get("mean_hr")),
+                "min": _bpm(hr.get("min_hr")),
+                "max": _bpm(hr.get("max_hr")),
+            },
         ),
-        ("param-rr", "RR mean / SDNN", f"{_ms(hr.get('mean_rr_ms'))} / {_ms(hr.get('sdnn_ms'))}"),
+        (
+            "param-rr",
+            _("RR mean / SDNN"),
+            f"{_ms(hr.get('mean_rr_ms'))} / {_ms(hr.get('sdnn_ms'))}",
+        ),
         ("param-pr", "PR", _ms(iv.get("pr_ms"))),
         ("param-qrs", "QRS", _ms(iv.get("qrs_ms"))),
         ("param-qt", "QT", _ms(iv.get("qt_ms"))),
@@ -243,29 +254,39 @@ def page_findings(record: Record, window: tuple[float, float] | None) -> dict[st
             f"{_ms(iv.get('qtc_bazett_ms'))} / {_ms(iv.get('qtc_fridericia_ms'))}",
         ),
     ]
-    rhythm = (
-        ", ".join(f"{r['name']} ({r['seconds']:.0f} s)" for r in f["rhythm_summary"])
-        or "none suggested"
-    )
+    rhythm = _(", ").join(
+        f"{texts.rhythm(r['label'], r['name'])} ({r['seconds']:.0f} s)" for r in f["rhythm_summary"]
+    ) or _("none suggested")
     pauses = sum(1 for e in f["rhythm"] if e["label"] == PAUSE)
     if pauses:
-        rhythm += f"; {pauses} pause{'s' if pauses > 1 else ''}"
+        rhythm += "; " + ngettext("%(n)d pause", "%(n)d pauses", pauses) % {"n": pauses}
     q = f["quality"]
     grades = ", ".join(f"{g} {q['counts'][g]}" for g in sorted(q["counts"])) or "—"
-    quality = f"worst {q['worst']} (10-s segments: {grades})" if q["grades"] else "—"
-    c = f["counts"]
-    counted = (
-        f"{f['beats']} beats: {c['V']} PVC, {c['A']} PAC, {c['paced']} paced, "
-        f"{c['unknown']} unclassified"
+    quality = (
+        _("worst %(grade)s (10-s segments: %(grades)s)") % {"grade": q["worst"], "grades": grades}
+        if q["grades"]
+        else "—"
     )
+    c = f["counts"]
+    counted = _(
+        "%(beats)s beats: %(v)s PVC, %(a)s PAC, %(paced)s paced, %(unknown)s unclassified"
+    ) % {
+        "beats": f["beats"],
+        "v": c["V"],
+        "a": c["A"],
+        "paced": c["paced"],
+        "unknown": c["unknown"],
+    }
     return {
         "run": run,
-        "scope": "this window" if window is not None else "the whole record",
+        "scope": _("this window") if window is not None else _("the whole record"),
         "parameters": parameters,
         "findings": [
-            ("finding-rhythm", "Suggested rhythm", rhythm),
-            ("finding-quality", "Signal quality", quality),
-            ("finding-counts", "Beats", counted),
+            ("finding-rhythm", _("Suggested rhythm"), rhythm),
+            ("finding-quality", _("Signal quality"), quality),
+            ("finding-counts", _("Beats"), counted),
         ],
-        "statements": [(x["text"], x["evidence"]) for x in f.get("statements") or []],
+        "statements": [
+            (texts.statement(x), texts.phrases(x["evidence"])) for x in f.get("statements") or []
+        ],
     }

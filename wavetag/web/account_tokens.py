@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ def create(request: HttpRequest) -> HttpResponse:
     try:
         token, raw = create_token(request.user, request.POST.get("name", ""))
     except InvalidInput as exc:
-        messages.error(request, f"Token not created: {exc}")
+        messages.error(request, _("Token not created: %(why)s") % {"why": exc})
         return redirect("account")
     # The raw value lives only in this answer: never stored, never cached (never_cache),
     # and not in a redirect's session message either.
@@ -44,5 +45,7 @@ def revoke(request: HttpRequest, prefix: str) -> HttpResponse:
         revoke_token(prefix, request.user)
     except TokenNotFound:
         raise Http404("No such token") from None
-    messages.success(request, f"Token {token.prefix}… revoked: it no longer works.")
+    messages.success(
+        request, _("Token %(prefix)s… revoked: it no longer works.") % {"prefix": token.prefix}
+    )
     return redirect("account")

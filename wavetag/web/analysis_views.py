@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wavetag.analysis.access import get_record_to_analyse, may_analyse
@@ -38,5 +39,5 @@ def record_analysis(request: HttpRequest, record_id: int) -> HttpResponse:
     except (StateConflict, InvalidInput) as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, f"Analysis queued (run {run.pk}).")
+        messages.info(request, _("Analysis queued (run %(id)s).") % {"id": run.pk})
     return redirect("record", record_id=record.pk)

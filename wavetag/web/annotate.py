@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -64,10 +65,10 @@ from .answers import answer_lines, answer_text, status_text
 
 View = Callable[..., HttpResponse]
 STATUS_LABELS = {
-    "new": "not started",
-    "draft": "draft",
-    "later": "saved for later",
-    "submitted": "submitted",
+    "new": gettext_noop("not started"),
+    "draft": gettext_noop("draft"),
+    "later": gettext_noop("saved for later"),
+    "submitted": gettext_noop("submitted"),
 }
 
 
@@ -140,10 +141,12 @@ def claim(request: HttpRequest, project_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("project", project_id=project.pk)
     if not tasks:
-        messages.info(request, "No task needs annotators right now.")
+        messages.info(request, gettext("No task needs annotators right now."))
         return redirect("project", project_id=project.pk)
     n = len(tasks)
-    messages.success(request, f"New batch: {n} task{'s' if n != 1 else ''}.")
+    messages.success(
+        request, ngettext("New batch: %(n)d task.", "New batch: %(n)d tasks.", n) % {"n": n}
+    )
     return redirect("task", task_id=next_task(project, request.user).pk)  # type: ignore[union-attr]
 
 
@@ -154,7 +157,7 @@ def resume(request: HttpRequest, project_id: int) -> HttpResponse:
     project = access.get_project_for_user(request.user, project_id)
     task = next_task(project, request.user)
     if task is None:
-        messages.info(request, "Your batch is done: claim a new one.")
+        messages.info(request, gettext("Your batch is done: claim a new one."))
         return redirect("project", project_id=project.pk)
     return redirect("task", task_id=task.pk)
 
@@ -175,7 +178,7 @@ def mine(request: HttpRequest, project_id: int) -> HttpResponse:
     groups: dict[str, list[dict[str, Any]]] = {"todo": [], "later": [], "done": []}
     for row in rows:
         status = row["mine"]["status"]
-        row["status_label"] = STATUS_LABELS.get(status, status)
+        row["status_label"] = gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
         row["summary"] = summary(project.schema, answers.get(row["id"]) or {})
         key = {"submitted": "done", "later": "later"}.get(status, "todo")
         groups[key].append(row)
@@ -366,7 +369,7 @@ def register(request: HttpRequest) -> HttpResponse:
         values["code"] = request.GET.get("code", "")[:64]
     else:
         if values["password1"] != values["password2"]:
-            errors["password2"] = "the two passwords differ"
+            errors["password2"] = gettext("the two passwords differ")
         else:
             try:
                 user = register_with_invitation(
@@ -378,7 +381,7 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 membership = Membership.objects.filter(user=user).first()
-                messages.success(request, "Welcome! Your account is ready.")
+                messages.success(request, gettext("Welcome! Your account is ready."))
                 if membership is not None:
                     return redirect("project", project_id=membership.project_id)
                 return redirect("home")
@@ -402,7 +405,9 @@ def accept(request: HttpRequest) -> HttpResponse:
         except RegistrationError as exc:
             error = _field_error(exc)[1]
         else:
-            messages.success(request, f"You joined {project.name}.")
+            messages.success(
+                request, gettext("You joined %(project)s.") % {"project": project.name}
+            )
             return redirect("project", project_id=project.pk)
     context = {"code": (code or "")[:64], "error": error}
     return render(request, "web/account_accept.html", context, status=400 if error else 200)

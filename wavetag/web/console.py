@@ -17,11 +17,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.accounts.models import Invitation
-from wavetag.accounts.registration import create_invitation, deliver_invitation
+from wavetag.accounts.registration import (
+    create_invitation,
+    deliver_invitation,
+    invitation_subject,
+    invitation_text,
+)
 from wavetag.annotations.batches import release as release_assignments
 from wavetag.annotations.changes import (
     change_settings,
@@ -36,6 +43,7 @@ from wavetag.annotations.release_jobs import request_release
 from wavetag.errors import InvalidInput, WavetagError, load_json
 from wavetag.projects import access
 from wavetag.projects.models import Membership, Project, Role
+from wavetag.projects.names import name as role_name
 from wavetag.projects.services import add_member, find_user, set_paused
 from wavetag.projects.teams import list_teams, without_team
 
@@ -140,7 +148,9 @@ def invite(request: HttpRequest, project_id: int) -> HttpResponse:
         try:
             days = float(raw_days)
         except ValueError:
-            raise InvalidInput(f"days: {raw_days!r} is not a number") from None
+            raise InvalidInput(
+                "days: " + _("%(value)r is not a number") % {"value": raw_days}
+            ) from None
         invitation, code = create_invitation(
             project,
             request.POST.get("role", ""),
@@ -154,12 +164,8 @@ def invite(request: HttpRequest, project_id: int) -> HttpResponse:
     mail = ""
     if delivery.error:
         # The mail server refused: offer the person's own mail program instead.
-        body = (
-            f"You are invited to the wavetag project {project.name} as {invitation.role}.\n"
-            f"Register here: {delivery.link}\n(or enter the code {code}); it expires on "
-            f"{invitation.expires_at:%Y-%m-%d}."
-        )
-        subject = f"Invitation to {project.name}"
+        body = invitation_text(invitation, code, delivery.link)
+        subject = invitation_subject(invitation)
         mail = f"mailto:{quote(invitation.email)}?subject={quote(subject)}&body={quote(body)}"
     created = {
         "code": code,
@@ -183,7 +189,15 @@ def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
         membership = add_member(project, user, request.POST.get("role", ""))
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"{user.get_username()} is {membership.role} of {project.name}")
+    messages.success(
+        request,
+        _("%(user)s is %(role)s of %(project)s")
+        % {
+            "user": user.get_username(),
+            "role": role_name(membership.role),
+            "project": project.name,
+        },
+    )
     return _back(request, project)
 
 
@@ -198,7 +212,11 @@ def member_role(request: HttpRequest, project_id: int, user_id: int) -> HttpResp
     except WavetagError as exc:
         return _refused(request, project, exc)
     role = request.POST["role"]
-    messages.success(request, f"{membership.user.get_username()} is now {role}")
+    messages.success(
+        request,
+        _("%(user)s is now %(role)s")
+        % {"user": membership.user.get_username(), "role": role_name(role)},
+    )
     return _back(request, project)
 
 
@@ -213,7 +231,11 @@ def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpRe
         remove_member(project, membership.user)
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"{membership.user.get_username()} removed from {project.name}")
+    messages.success(
+        request,
+        _("%(user)s removed from %(project)s")
+        % {"user": membership.user.get_username(), "project": project.name},
+    )
     return _back(request, project)
 
 
@@ -230,14 +252,18 @@ def release(request: HttpRequest, project_id: int) -> HttpResponse:
             user = find_user(username)
             who = username
         elif request.POST.get("all") == "1":
-            user, who = None, "everyone"
+            user, who = None, _("everyone")
         else:
-            raise InvalidInput("username: say whose assignments to release")
+            raise InvalidInput("username: " + _("say whose assignments to release"))
         count = release_assignments(project, user=user)
     except WavetagError as exc:
         return _refused(request, project, exc)
-    plural = "" if count == 1 else "s"
-    messages.success(request, f"Released {count} unfinished assignment{plural} of {who}")
+    text = ngettext(
+        "Released %(count)d unfinished assignment of %(who)s",
+        "Released %(count)d unfinished assignments of %(who)s",
+        count,
+    )
+    messages.success(request, text % {"count": count, "who": who})
     return _back(request, project)
 
 
@@ -255,7 +281,8 @@ def release_bundle(request: HttpRequest, project_id: int) -> HttpResponse:
         return _refused(request, project, exc)
     messages.success(
         request,
-        f"Release bundle {build.pk} queued: it is listed below, with its download once done",
+        _("Release bundle %(id)s queued: it is listed below, with its download once done")
+        % {"id": build.pk},
     )
     return _back(request, project)
 
@@ -273,7 +300,9 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
         replace_schema(project, raw)
     except WavetagError as exc:
         return _console(request, project, status=exc.status, error=str(exc), schema_text=text)
-    messages.success(request, f"{project.name} now uses its own label schema")
+    messages.success(
+        request, _("%(project)s now uses its own label schema") % {"project": project.name}
+    )
     return _back(request, project)
 
 
@@ -297,13 +326,15 @@ def settings(request: HttpRequest, project_id: int) -> HttpResponse:
         for name in ("batch_size", "max_annotators", "practice_size", "practice_pass", "gold_rate"):
             raw = request.POST.get(name, "").strip()
             if raw and not (raw.isascii() and raw.isdigit()):
-                raise InvalidInput(f"{name}: {raw!r} is not a whole number")
+                raise InvalidInput(
+                    f"{name}: " + _("%(value)r is not a whole number") % {"value": raw}
+                )
             if raw:
                 changes[name] = int(raw)
         project = change_settings(project, changes)
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"Settings of {project.name} saved")
+    messages.success(request, _("Settings of %(project)s saved") % {"project": project.name})
     return _back(request, project)
 
 
@@ -317,5 +348,6 @@ def member_pause(request: HttpRequest, project_id: int, user_id: int) -> HttpRes
     paused = request.POST.get("paused") == "1"
     set_paused(membership, paused)
     name = membership.user.get_username()
-    messages.success(request, f"{name} {'paused' if paused else 'may claim again'}")
+    text = _("%(user)s paused") if paused else _("%(user)s may claim again")
+    messages.success(request, text % {"user": name})
     return _back(request, project)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wavetag.errors import InvalidInput, WavetagError
@@ -20,7 +21,7 @@ from .guards import workflow_errors
 
 def _team(project: Project, raw: str) -> Team:
     if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= access.MAX_ID):
-        raise InvalidInput("team: choose a team")
+        raise InvalidInput("team: " + _("choose a team"))
     team = Team.objects.filter(project=project, pk=int(raw)).first()
     if team is None:
         raise Http404("No such team")
@@ -36,7 +37,7 @@ def team_create(request: HttpRequest, project_id: int) -> HttpResponse:
         team = create_team(project, request.POST.get("name", ""))
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"Team {team.name} created")
+    messages.success(request, _("Team %(team)s created") % {"team": team.name})
     return _back(request, project)
 
 
@@ -52,7 +53,10 @@ def team_add(request: HttpRequest, project_id: int) -> HttpResponse:
         add_to_team(team, user)
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"{user.get_username()} is in team {team.name}")
+    messages.success(
+        request,
+        _("%(user)s is in team %(team)s") % {"user": user.get_username(), "team": team.name},
+    )
     return _back(request, project)
 
 
@@ -65,8 +69,15 @@ def team_remove(request: HttpRequest, project_id: int, team_id: int) -> HttpResp
     try:
         user = find_user(request.POST.get("username", "").strip())
         if not remove_from_team(team, user):
-            raise InvalidInput(f"username: {user.get_username()} is not in team {team.name}")
+            raise InvalidInput(
+                "username: "
+                + _("%(user)s is not in team %(team)s")
+                % {"user": user.get_username(), "team": team.name}
+            )
     except WavetagError as exc:
         return _refused(request, project, exc)
-    messages.success(request, f"{user.get_username()} taken out of team {team.name}")
+    messages.success(
+        request,
+        _("%(user)s taken out of team %(team)s") % {"user": user.get_username(), "team": team.name},
+    )
     return _back(request, project)

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from wavetag.errors import WavetagError
@@ -72,6 +73,9 @@ def new_dataset(request: HttpRequest) -> HttpResponse:
             errors[field] = text[len(field) + 2 :] if field else text
             status = exc.status
         else:
-            messages.success(request, f"Dataset {dataset.name} made: upload its records here.")
+            messages.success(
+                request,
+                _("Dataset %(dataset)s made: upload its records here.") % {"dataset": dataset.name},
+            )
             return redirect("dataset", dataset.pk)
     return render(request, "web/dataset_new.html", {"form": form, "errors": errors}, status=status)

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wavetag.errors import InvalidInput, NotAllowed, WavetagError, load_json
@@ -74,8 +76,8 @@ def _number(name: str, raw: str, whole: bool) -> int | float | None:
     try:
         return int(raw) if whole else float(raw)
     except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise InvalidInput(f"{name}: {raw[:40]!r} is not {kind}") from None
+        text = _("%(value)r is not a whole number") if whole else _("%(value)r is not a number")
+        raise InvalidInput(f"{name}: " + text % {"value": raw[:40]}) from None
 
 
 def form_to_body(post: QueryDict) -> dict[str, Any]:
@@ -164,7 +166,7 @@ def _page(
 def new_project(request: HttpRequest) -> HttpResponse:
     """GET: the empty form (template icu-alarm, blind); POST: create, then the console."""
     if not access.can_create_projects(request.user):
-        return refuse(request, NotAllowed("creating projects needs a site admin"))
+        return refuse(request, NotAllowed(_("creating projects needs a site admin")))
     if request.method == "GET":
         return _page(request, {"template": "icu-alarm", "blind": "1"})
     form = request.POST.dict()
@@ -173,7 +175,15 @@ def new_project(request: HttpRequest) -> HttpResponse:
     except WavetagError as exc:
         return _page(request, form, error=str(exc), status=exc.status)
     count = Task.objects.filter(project=project).count()
-    messages.success(request, f"Project {project.name} created with {count} tasks")
+    messages.success(
+        request,
+        ngettext(
+            "Project %(project)s created with %(count)d task",
+            "Project %(project)s created with %(count)d tasks",
+            count,
+        )
+        % {"project": project.name, "count": count},
+    )
     return redirect(reverse("console", args=[project.pk]))
 
 
@@ -183,7 +193,7 @@ def preview_form(request: HttpRequest) -> HttpResponse:
     """The preview of the answer form for the posted template or schema (the page's
     script asks while the schema is edited); 400 with the message naming what is wrong."""
     if not access.can_create_projects(request.user):
-        return refuse(request, NotAllowed("creating projects needs a site admin"))
+        return refuse(request, NotAllowed(_("creating projects needs a site admin")))
     try:
         html = preview(_schema_of(request.POST))
     except WavetagError as exc:
