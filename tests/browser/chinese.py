@@ -18,7 +18,8 @@ from typing import Any
 ALLOWED = set(
     """
     ECG EKG QRS QT QTc QTcB QTcF PR RR ST P T U J Hz kHz mV uV µV mm ms s min h bpm mmHg
-    I II III aVR aVL aVF V1 V2 V3 V4 V5 V6 MLII ABP PLETH PPG RESP SpO2 ICU
+    KB kB MB GB TB
+    I II III aVR aVL aVF V1 V2 V3 V4 V5 V6 MLI MLII MLIII ABP PLETH PPG RESP SpO2 ICU
     N V A F Q S L R E j e a x f
     API JSON CSV EDF BDF WFDB PhysioNet DICOM SCP ECG HL7 aECG ISHNE SNOMED CT PDF PNG SVG
     ZIP URL ID IANA UTC GMT wavetag Enter Esc Tab Shift Ctrl Alt Space PgUp PgDn Home End

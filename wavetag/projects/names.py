@@ -1,4 +1,4 @@
-"""Words stored in English (roles, conflict policies, job states, periods) named in the
+"""Words stored in English (roles, conflict policies, job states, periods, task kinds) named in the
 reader's language: the stored value stays the key, only its name is translated."""
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ NAMES = {
     "week": gettext_noop("week"),
     "month": gettext_noop("month"),
     "all": gettext_noop("all"),
+    # What a project's tasks are (a schema's "tasks").
+    "events": gettext_noop("events"),
+    "segments": gettext_noop("segments"),
+    "record": gettext_noop("record"),
 }
 
 
