@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import translation
 
-from . import throttle
+from . import preferences, throttle
 
 
 class _Throttled:
@@ -45,3 +46,11 @@ class ThrottledPasswordResetForm(PasswordResetForm):
         email = self.cleaned_data["email"]
         if throttle.reset_mail_allowed(email, throttle.client_ip(request)):
             super().save(*args, request=request, **kwargs)
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        """In the account's saved language: whoever asks for the link (another browser,
+        another language) is not necessarily who reads the mail."""
+        context = kwargs.get("context", args[2] if len(args) > 2 else {})
+        language, _zone = preferences.saved(context["user"])
+        with translation.override(language or translation.get_language()):
+            super().send_mail(*args, **kwargs)
