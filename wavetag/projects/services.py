@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.records.models import Dataset
@@ -34,9 +35,12 @@ SELECTION_KEYS = ("pattern", "annotation_set", "sample", "seed")
 
 def _number(name: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"{name}: must be a number")
+        raise InvalidInput(f"{name}: " + _("must be a number"))
     if not low <= value <= high:
-        raise InvalidInput(f"{name}: must be between {low:g} and {high:g}")
+        raise InvalidInput(
+            f"{name}: "
+            + _("must be between %(low)s and %(high)s") % {"low": f"{low:g}", "high": f"{high:g}"}
+        )
     return float(value)
 
 
@@ -80,7 +84,9 @@ def check_selection(raw: Any, dataset: Dataset) -> dict[str, Any]:
     elif raw.get("seed") is not None:
         raise InvalidInput("records.seed: only with records.sample")
     if out and not candidates:
-        raise InvalidInput(f"records: no record of dataset {dataset.name} matches")
+        raise InvalidInput(
+            "records: " + _("no record of dataset %(dataset)s matches") % {"dataset": dataset.name}
+        )
     return out
 
 
@@ -113,20 +119,22 @@ def create_project(
     defaults. The one way to create a project: the command, the API and the page call it."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InvalidInput("name: must be 1 to 200 characters")
+        raise InvalidInput("name: " + _("must be 1 to 200 characters"))
     refuse_nul("name", name)
     blind = _flag("blind", blind)
     description = refuse_nul("description", description)
     if Project.objects.filter(name=name).exists():
-        raise StateConflict(f"name: a project named {name!r} already exists")
+        raise StateConflict(
+            "name: " + _("a project named %(name)r already exists") % {"name": name}
+        )
     if isinstance(dataset, str):
         found = Dataset.objects.filter(name=refuse_nul("dataset", dataset)).first()
         if found is None:
-            raise InvalidInput(f"dataset: no dataset named {dataset!r}")
+            raise InvalidInput("dataset: " + _("no dataset named %(name)r") % {"name": dataset})
         dataset = found
     assert isinstance(dataset, Dataset)
     if (template is None) == (schema is None):
-        raise InvalidInput("template: give a built-in template name or a custom schema")
+        raise InvalidInput("template: " + _("give a built-in template name or a custom schema"))
     if template is not None:
         checked = template_schema(template)
     else:
@@ -225,7 +233,9 @@ def create_project(
     except IntegrityError:
         # Another request created a project of this name since the check above.
         if Project.objects.filter(name=name).exists():
-            raise StateConflict(f"name: a project named {name!r} already exists") from None
+            raise StateConflict(
+                "name: " + _("a project named %(name)r already exists") % {"name": name}
+            ) from None
         raise
     return project
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 
@@ -57,7 +58,9 @@ def other_teams_tasks(project: Project, user: Any, role: str | None) -> QuerySet
 
 def _name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-        raise InvalidInput(f"name: must be a text of 1 to {MAX_NAME} characters")
+        raise InvalidInput(
+            "name: " + _("must be a text of 1 to %(most)s characters") % {"most": MAX_NAME}
+        )
     return refuse_nul("name", name.strip())
 
 
@@ -74,7 +77,11 @@ def create_team(project: Project, name: Any) -> Team:
         with transaction.atomic():
             return Team.objects.create(project=project, name=name)
     except IntegrityError:
-        raise StateConflict(f"name: {project.name} already has a team named {name!r}") from None
+        raise StateConflict(
+            "name: "
+            + _("%(project)s already has a team named %(name)r")
+            % {"project": project.name, "name": name}
+        ) from None
 
 
 def add_to_team(team: Team, user: Any) -> Membership:
@@ -82,7 +89,11 @@ def add_to_team(team: Team, user: Any) -> Membership:
     Tasks they already claimed keep their team."""
     membership = Membership.objects.filter(project_id=team.project_id, user=user).first()
     if membership is None:
-        raise InvalidInput(f"username: {user.get_username()} is not a member of {team.project}")
+        raise InvalidInput(
+            "username: "
+            + _("%(user)s is not a member of %(project)s")
+            % {"user": user.get_username(), "project": team.project}
+        )
     membership.team = team
     membership.save(update_fields=["team"])
     return membership
@@ -139,7 +150,7 @@ def join_open_project(user: Any, project_id: int) -> Membership:
     project = Project.objects.filter(pk=_id(project_id), open=True).first()
     if project is None or not user.is_authenticated:
         raise Http404("No such project")
-    membership, _ = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         project=project, user=user, defaults={"role": Role.ANNOTATOR}
     )
     return membership

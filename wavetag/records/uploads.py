@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, StateConflict, refuse_nul
 from wavetag.signal.io.annotations import read_annotation_file
@@ -66,19 +67,21 @@ class Outcome:
 
 def create_dataset(name: Any, description: Any = "") -> Dataset:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("name: required, a text")
+        raise InvalidInput("name: " + _("required, a text"))
     if not isinstance(description, str):
-        raise InvalidInput("description: must be a text")
+        raise InvalidInput("description: " + _("must be a text"))
     name = refuse_nul("name", name.strip())
     if len(name) > Dataset._meta.get_field("name").max_length or "/" in name:  # type: ignore[operator]
-        raise InvalidInput("name: at most 200 characters, without '/'")
+        raise InvalidInput("name: " + _("at most 200 characters, without '/'"))
     try:
         with transaction.atomic():
             return Dataset.objects.create(
                 name=name, description=refuse_nul("description", description)
             )
     except IntegrityError:
-        raise StateConflict(f"name: a dataset named {name!r} exists already") from None
+        raise StateConflict(
+            "name: " + _("a dataset named %(name)r exists already") % {"name": name}
+        ) from None
 
 
 def uploadable_dataset(name: str) -> Dataset:
@@ -191,7 +194,7 @@ def import_staged(
             roots[into] = archive.name + ": "
         if not roots:
             return outcome
-        refs, _ = find_records([str(r) for r in roots])
+        refs, _skipped = find_records([str(r) for r in roots])
         if on_found is not None:
             on_found(len(refs))
         if loose in roots:
