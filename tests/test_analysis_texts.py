@@ -34,3 +34,16 @@ class TestTable:
         with translation.override("en"):
             assert texts.statement(item) == item["text"]
             assert texts.phrases(evidence) == evidence
+
+
+class TestHistoryLines:
+    def test_an_edit_is_told_in_the_readers_language(self) -> None:
+        from wavetag.records.history import describe
+        from wavetag.records.models import AnnotationEdit
+
+        edit = AnnotationEdit(
+            op="move", before=[{"time": 1.5, "symbol": "N"}], after=[{"time": 1.75, "symbol": "N"}]
+        )
+        assert describe(edit)["text"] == "moved beat N from 1.500 s to 1.750 s"
+        with translation.override("zh-hans"):
+            assert describe(edit)["text"] == "将心搏 N 从 1.500 s 移到 1.750 s"

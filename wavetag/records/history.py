@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from .models import Annotation, AnnotationEdit, AnnotationSet
 
@@ -34,8 +35,8 @@ def edit_out(edit: AnnotationEdit) -> dict[str, Any]:
 def _what(row: dict[str, Any]) -> str:
     symbol = row.get("symbol") or "?"
     if symbol == "+":
-        return f"segment {row.get('aux_note') or ''}".strip()
-    return f"beat {symbol}"
+        return (_("segment %(name)s") % {"name": row.get("aux_note") or ""}).strip()
+    return _("beat %(symbol)s") % {"symbol": symbol}
 
 
 def _symbols(rows: list[dict[str, Any]]) -> str:
@@ -51,26 +52,46 @@ def describe(edit: AnnotationEdit) -> dict[str, Any]:
     time = first.get("time")
     op = edit.op
     if op == "add" and after:
-        text = f"added {_what(after[0])}"
+        text = _("added %(what)s") % {"what": _what(after[0])}
     elif op == "delete" and before:
-        text = f"deleted {_what(before[0])}" if len(before) == 1 else f"deleted {_symbols(before)}"
+        what = _what(before[0]) if len(before) == 1 else _symbols(before)
+        text = _("deleted %(what)s") % {"what": what}
     elif op == "move" and before and after:
-        moved = f"from {before[0]['time']:.3f} s to {after[0]['time']:.3f} s"
-        text = f"moved {_what(before[0])} {moved}"
+        text = _("moved %(what)s from %(start).3f s to %(end).3f s") % {
+            "what": _what(before[0]),
+            "start": before[0]["time"],
+            "end": after[0]["time"],
+        }
     elif op == "relabel" and after:
         new = after[0].get("symbol")
         if len(after) == 1 and before:
-            text = f"relabelled beat {before[0].get('symbol')} as {new}"
+            text = _("relabelled beat %(old)s as %(new)s") % {
+                "old": before[0].get("symbol"),
+                "new": new,
+            }
         else:
-            text = f"relabelled {len(after)} beats ({_symbols(before)}) as {new}"
+            text = _("relabelled %(n)d beats (%(old)s) as %(new)s") % {
+                "n": len(after),
+                "old": _symbols(before),
+                "new": new,
+            }
     elif op == "segment" and after:
         row = after[0]
-        where = f"{row.get('aux_note') or ''} for {row.get('duration') or 0:.2f} s".strip()
-        text = f"{'changed' if before else 'added'} segment {where}"
+        values = {"name": row.get("aux_note") or "", "seconds": row.get("duration") or 0}
+        text = (
+            _("changed segment %(name)s for %(seconds).2f s")
+            if before
+            else _("added segment %(name)s for %(seconds).2f s")
+        ) % values
+        text = " ".join(text.split())  # a segment without a name
     elif op == "fiducial" and after:
-        text = "placed fiducial point" + (" (moved)" if before else "")
+        text = _("placed fiducial point (moved)") if before else _("placed fiducial point")
     else:
-        text = f"{op}: {len(before)} row(s) before, {len(after)} after"
+        text = _("%(op)s: %(before)d row(s) before, %(after)d after") % {
+            "op": op,
+            "before": len(before),
+            "after": len(after),
+        }
     return {"text": text, "time": time}
 
 
