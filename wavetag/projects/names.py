@@ -10,7 +10,7 @@ NAMES = {
     "adjudicator": gettext_noop("adjudicator"),
     "admin": gettext_noop("admin"),
     "adjudicate": gettext_noop("adjudicate"),
-    "reenter": gettext_noop("re-enter"),
+    "reenter": gettext_noop("reenter"),
     "queued": gettext_noop("queued"),
     "running": gettext_noop("running"),
     "done": gettext_noop("done"),
