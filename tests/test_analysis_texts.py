@@ -26,7 +26,7 @@ class TestTable:
                 == "下壁 和 侧壁 (ST 测量点 J+60 ms, mV: II +0.21, AVF +0.15)"
             )
             assert texts.statement({"code": "rbbb", "text": "Right bundle branch block"}) == (
-                "完全性右束支传导阻滞"
+                "右束支传导阻滞"
             )
             assert texts.rhythm("(AFIB", "atrial fibrillation") == "心房颤动"
             # A label the table does not know keeps the name it came with.
