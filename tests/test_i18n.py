@@ -70,12 +70,12 @@ class TestCatalogues:
             compiled = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
         for e in entries(path):
             if e["plural"] is None:
-                assert compiled.get(e["msgid"]) == e["msgstr"][0], (
+                assert compiled.get(po.key(e)) == e["msgstr"][0], (
                     f"{path.with_suffix('.mo').name} is older than {path.name} at "
                     f"{e['msgid']!r}: run scripts/messages.sh"
                 )
             else:
-                assert compiled.get((e["msgid"], 0)) == e["msgstr"][0], e["msgid"]
+                assert compiled.get((po.key(e), 0)) == e["msgstr"][0], e["msgid"]
 
     @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
     def test_every_marked_string_of_the_sources_is_in_the_catalogues(self, tmp_path: Path) -> None:
@@ -104,8 +104,8 @@ class TestCatalogues:
             os.chdir(here)
         target = copy / "locale" / "zh_Hans" / "LC_MESSAGES"
         for path in CATALOGUES:
-            before = {e["msgid"] for e in entries(path)}
-            after = {e["msgid"] for e in entries(target / path.name)}
+            before = {po.key(e) for e in entries(path)}
+            after = {po.key(e) for e in entries(target / path.name)}
             assert not after - before, (
                 f"{path.name} lacks {sorted(after - before)[:20]}: run scripts/messages.sh"
             )
