@@ -26,7 +26,7 @@ class TestAdjudicationPage:
         for d in BeatDisagreement.objects.filter(task=conflict.task):
             assert f'data-testid="disagreement-{d.pk}"' in html
         assert 'data-testid="bulk-form"' in html and 'data-testid="beat-stats"' in html
-        assert "N vs V" in html
+        assert "N / V" in html
         # Each annotator's notes and set, beside the disagreements.
         assert 'data-testid="beat-notes"' in html and "Signal quality: A: good" in html
         assert f"task{conflict.task.pk}-ann2" in html
