@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.errors import NotAllowed
 from wavetag.projects.access import MAX_ID, get_record_for_user
@@ -32,7 +33,7 @@ def may_analyse(user: Any, record: Record) -> bool:
 def get_record_to_analyse(user: Any, record_id: int) -> Record:
     record = get_record_for_user(user, record_id)
     if not may_analyse(user, record):
-        raise NotAllowed("analysis needs the admin role in a project on this record's dataset")
+        raise NotAllowed(_("analysis needs the admin role in a project on this record's dataset"))
     return record
 
 
@@ -44,12 +45,12 @@ def get_record_findings_for_user(user: Any, record_id: int) -> Record:
 
 def get_run_for_user(user: Any, run_id: int) -> AnalysisRun:
     if not 0 < run_id <= MAX_ID:
-        raise Http404("No such analysis run")
+        raise Http404(_("No such analysis run"))
     run = AnalysisRun.objects.filter(pk=run_id).select_related("record").first()
     if run is None:
-        raise Http404("No such analysis run")
+        raise Http404(_("No such analysis run"))
     try:
         get_record_to_analyse(user, run.record_id)
     except Http404:
-        raise Http404("No such analysis run") from None
+        raise Http404(_("No such analysis run")) from None
     return run

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.projects.access import (
     dataset_memberships,
@@ -86,10 +87,10 @@ def get_annotation_set_for_user(user: Any, set_id: int) -> AnnotationSet:
         else None
     )
     if aset is None or not user.is_authenticated:
-        raise Http404("No such annotation set")
+        raise Http404(_("No such annotation set"))
     record = visible_records(user).select_related("dataset").filter(pk=aset.record_id).first()
     if record is None or not visible_annotation_sets(user, record).filter(pk=aset.pk).exists():
-        raise Http404("No such annotation set")
+        raise Http404(_("No such annotation set"))
     aset.record = record
     return aset
 

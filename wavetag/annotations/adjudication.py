@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.errors import NotAllowed, StateConflict, WavetagError
 from wavetag.projects.access import TaskAccess, role_in, shown_status, task_access
@@ -29,23 +30,23 @@ def check_adjudicable(task: Task, access: TaskAccess) -> None:
     """Raise the reason why this user may not decide this task now; return when they may.
     Pages call it to show the reason instead of a form that would be refused."""
     if access.role is None:
-        raise Http404("No such task")
+        raise Http404(_("No such task"))
     if not access.may_adjudicate:
         if access.assigned:
-            raise NotAllowed("you annotated this task: skip it to another adjudicator")
-        raise NotAllowed("only adjudicators and project admins adjudicate")
+            raise NotAllowed(_("you annotated this task: skip it to another adjudicator"))
+        raise NotAllowed(_("only adjudicators and project admins adjudicate"))
     if task.status == TaskStatus.OPEN:
-        raise StateConflict("this task is still waiting for its annotations")
+        raise StateConflict(_("this task is still waiting for its annotations"))
     if task.status == TaskStatus.AGREED and not open_flags(task).exists():
-        raise StateConflict("the annotators agreed; flag an annotation to adjudicate it")
+        raise StateConflict(_("the annotators agreed; flag an annotation to adjudicate it"))
 
 
 def skip_adjudication(task: Task, user: Any) -> None:
     access = task_access(user, task)
     if access.role is None:
-        raise Http404("No such task")
+        raise Http404(_("No such task"))
     if access.role not in (Role.ADJUDICATOR, Role.ADMIN):
-        raise NotAllowed("only adjudicators and project admins adjudicate")
+        raise NotAllowed(_("only adjudicators and project admins adjudicate"))
     AdjudicationSkip.objects.get_or_create(task=task, user=user)
 
 

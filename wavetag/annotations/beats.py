@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, QuerySet
+from django.utils.translation import gettext as _
 
 from wavetag.analysis.models import AnalysisRun
 from wavetag.analysis.services import request_analysis
@@ -100,7 +101,7 @@ def working_set(task: Task, user: Any, *, create: bool = True) -> AnnotationSet 
     if found is not None or not create:
         return found.annotation_set if found is not None else None
     if not Assignment.objects.filter(task=task, user=user).exists():
-        raise NotAllowed("this task is not assigned to you")
+        raise NotAllowed(_("this task is not assigned to you"))
     source = start_set(task)
     if source is None:
         return None
@@ -169,9 +170,9 @@ def task_beats(task: Task, user: Any) -> dict[str, Any]:
     """What an assignee of a beat task works on: their working set (made now if it can
     be), the starting set, and, while there is no starting set, why."""
     if not is_beat_task(task):
-        raise StateConflict(f"task {task.pk} is not a beat-correction task")
+        raise StateConflict(_("task %(task)s is not a beat-correction task") % {"task": task.pk})
     if not Assignment.objects.filter(task=task, user=user).exists():
-        raise NotAllowed("this task is not assigned to you")
+        raise NotAllowed(_("this task is not assigned to you"))
     mine = working_set(task, user)
     source = start_set(task)
     missing = missing_start(task) if mine is None else None

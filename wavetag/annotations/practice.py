@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict
 from wavetag.projects.access import MAX_ID, role_in
@@ -78,9 +79,11 @@ def attempt_out(attempt: PracticeAttempt) -> dict[str, Any]:
 def start(project: Project, user: Any) -> tuple[PracticeAttempt, bool]:
     """The user's unfinished attempt, or a new one (``True`` when new)."""
     if role_in(user, project) is None:
-        raise Http404("No such project")
+        raise Http404(_("No such project"))
     if project.practice_size <= 0:
-        raise StateConflict(f"{project.name} has no practice test (practice_size is 0)")
+        raise StateConflict(
+            _("%(project)s has no practice test (practice_size is 0)") % {"project": project.name}
+        )
     with transaction.atomic():
         # One attempt at a time per user, even when they click twice.
         Project.objects.select_for_update().filter(pk=project.pk).first()
@@ -126,14 +129,14 @@ def start(project: Project, user: Any) -> tuple[PracticeAttempt, bool]:
 def get_item(user: Any, item_id: int) -> PracticeItem:
     """A practice item of the user's own attempts (anyone else's is not found)."""
     if not 0 < item_id <= MAX_ID:
-        raise Http404("No such practice item")
+        raise Http404(_("No such practice item"))
     item = (
         PracticeItem.objects.select_related("attempt__project", "task__record")
         .filter(pk=item_id, attempt__user=user)
         .first()
     )
     if item is None:
-        raise Http404("No such practice item")
+        raise Http404(_("No such practice item"))
     return item
 
 
@@ -142,7 +145,7 @@ def answer(item: PracticeItem, user: Any, data: Any) -> dict[str, Any]:
     and its explanation; the attempt's result when it was the last item."""
     project = item.attempt.project
     if not isinstance(data, dict):
-        raise InvalidInput("body: must be a JSON object of field values")
+        raise InvalidInput(_("body: must be a JSON object of field values"))
     body = {k: v for k, v in data.items() if k not in ("comment", "status")}
     cleaned = clean_answer(project.schema, body, complete=True)
     with transaction.atomic():
@@ -152,10 +155,10 @@ def answer(item: PracticeItem, user: Any, data: Any) -> dict[str, Any]:
             .get(pk=item.pk)
         )
         if item.answered_at is not None:
-            raise StateConflict("this practice item is answered already: on to the next one")
+            raise StateConflict(_("this practice item is answered already: on to the next one"))
         gold = GoldAnswer.objects.filter(task_id=item.task_id).first()
         if gold is None:
-            raise StateConflict("this task's gold answer was removed: start a new attempt")
+            raise StateConflict(_("this task's gold answer was removed: start a new attempt"))
         item.answer, item.correct = cleaned, is_correct(project, gold, cleaned)
         item.answered_at = timezone.now()
         item.save(update_fields=["answer", "correct", "answered_at"])

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, NotAllowed, StateConflict, refuse_nul
 from wavetag.projects.access import MAX_ID, TaskAccess, task_access
@@ -36,12 +37,14 @@ REQUEST_KEYS = ("comment", "status")
 def split_request(data: Any) -> tuple[dict[str, Any], str, str | None]:
     """A request body is the schema's fields plus ``comment`` and ``status``."""
     if not isinstance(data, dict):
-        raise InvalidInput("body: must be a JSON object of field values")
+        raise InvalidInput(_("body: must be a JSON object of field values"))
     comment = data.get("comment") or ""
     if not isinstance(comment, str):
-        raise InvalidInput("comment: must be a text")
+        raise InvalidInput(_("comment: must be a text"))
     if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"comment: at most {MAX_COMMENT} characters")
+        raise InvalidInput(
+            _("%(field)s: at most %(n)s characters") % {"field": "comment", "n": MAX_COMMENT}
+        )
     refuse_nul("comment", comment)
     status = data.get("status")
     answer = {k: v for k, v in data.items() if k not in REQUEST_KEYS}
@@ -58,9 +61,12 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
 
 def _frozen(task: Task) -> StateConflict:
     return StateConflict(
-        f"task {task.pk}: your answer is frozen, because the task has every answer it needs "
-        "and they were evaluated; to change it, ask the adjudicator "
-        f"(POST /api/v1/tasks/{task.pk}/change-request with a text saying what and why)"
+        _(
+            "task %(task)s: your answer is frozen, because the task has every answer it needs "
+            "and they were evaluated; to change it, ask the adjudicator "
+            "(POST /api/v1/tasks/%(task)s/change-request with a text saying what and why)"
+        )
+        % {"task": task.pk}
     )
 
 
@@ -72,7 +78,9 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
     answer, comment, status = split_request(data)
     status = status or AnnotationStatus.SUBMITTED
     if status not in AnnotationStatus.values:
-        raise InvalidInput(f"status: must be one of {', '.join(AnnotationStatus.values)}")
+        raise InvalidInput(
+            _("status: must be one of %(values)s") % {"values": ", ".join(AnnotationStatus.values)}
+        )
     with transaction.atomic():
         # Lock the task: two annotators giving the last two answers at once must not each
         # evaluate consensus without the other's answer. Only the task's row (of=self), and
@@ -86,7 +94,7 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
         )
         assignment = Assignment.objects.filter(task=task, user=user).first()
         if assignment is None:
-            raise NotAllowed("this task is not assigned to you")
+            raise NotAllowed(_("this task is not assigned to you"))
         # A hidden gold check takes no part in consensus: nothing to freeze or evaluate
         # (it looks like a task still waiting for another annotator).
         gold = assignment.gold
@@ -136,7 +144,7 @@ def save_annotation(task: Task, user: Any, data: Any) -> Annotation:
 def adjudicate(task: Task, user: Any, data: Any) -> Adjudication:
     """Decide a task in conflict (or one whose annotation was flagged, or decide again an
     adjudicated one), as its kind decides: a form's answer validated like a submission."""
-    answer, comment, _ = split_request(data)
+    answer, comment, _status = split_request(data)
     with transaction.atomic():
         task = (
             Task.objects.select_for_update(of=("self",), no_key=True)
@@ -161,17 +169,23 @@ def request_change(task: Task, user: Any, text: Any) -> Flag:
         )
         mine = Annotation.everything.filter(task=task, user=user).first()
         if mine is None or not Assignment.objects.filter(task=task, user=user).exists():
-            raise NotAllowed("only an annotator of this task asks to change their answer")
+            raise NotAllowed(_("only an annotator of this task asks to change their answer"))
         if mine.frozen_at is None:
             raise StateConflict(
-                f"task {task.pk}: your answer is not frozen yet; change it yourself "
-                f"(PUT /api/v1/tasks/{task.pk}/annotation)"
+                _(
+                    "task %(task)s: your answer is not frozen yet; change it yourself "
+                    "(PUT /api/v1/tasks/%(task)s/annotation)"
+                )
+                % {"task": task.pk}
             )
         if Flag.objects.filter(annotation=mine, user=user, resolved_at__isnull=True).exists():
             # One at a time: a request stands until an adjudicator or admin answers it.
             raise StateConflict(
-                f"task {task.pk}: your request is waiting for the adjudicator; add to it in "
-                "the task's discussion"
+                _(
+                    "task %(task)s: your request is waiting for the adjudicator; add to it in "
+                    "the task's discussion"
+                )
+                % {"task": task.pk}
             )
         flag = Flag.objects.create(annotation=mine, user=user, reason=text)
         TaskEvent.objects.create(
@@ -193,12 +207,14 @@ def reopen(task: Task, user: Any, reason: Any) -> Task:
             .get(pk=task.pk)
         )
         if task_access(user, task).role != Role.ADMIN:
-            raise NotAllowed("only project admins reopen a task")
+            raise NotAllowed(_("only project admins reopen a task"))
         if (
             task.status == TaskStatus.OPEN
             and not Annotation.objects.filter(task=task, frozen_at__isnull=False).exists()
         ):
-            raise StateConflict(f"task {task.pk} is open already: its answers are not frozen")
+            raise StateConflict(
+                _("task %(task)s is open already: its answers are not frozen") % {"task": task.pk}
+            )
         before = outcome(task)
         Annotation.objects.filter(task=task).update(frozen_at=None)
         kind_of(task.project).reopened(task)
@@ -212,9 +228,11 @@ def reopen(task: Task, user: Any, reason: Any) -> Task:
 
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{name}: say what and why")
+        raise InvalidInput(_("%(field)s: say what and why") % {"field": name})
     if len(value) > MAX_COMMENT:
-        raise InvalidInput(f"{name}: at most {MAX_COMMENT} characters")
+        raise InvalidInput(
+            _("%(field)s: at most %(n)s characters") % {"field": name, "n": MAX_COMMENT}
+        )
     refuse_nul(name, value)
     return value.strip()
 
@@ -222,25 +240,27 @@ def _text(name: str, value: Any) -> str:
 def flag_annotation(annotation_id: int, user: Any, reason: Any) -> Flag:
     """An expert's review note on an annotation they are allowed to see."""
     if not 0 < annotation_id <= MAX_ID:
-        raise Http404("No such annotation")
+        raise Http404(_("No such annotation"))
     annotation = Annotation.objects.select_related("task__project").filter(pk=annotation_id).first()
     if annotation is None:
-        raise Http404("No such annotation")
+        raise Http404(_("No such annotation"))
     access = task_access(user, annotation.task)
     if not access.sees_all:
         # Not being allowed to see an annotation is the same as it not existing.
-        raise Http404("No such annotation")
+        raise Http404(_("No such annotation"))
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason: say what is wrong")
+        raise InvalidInput(_("reason: say what is wrong"))
     if len(reason) > MAX_COMMENT:
-        raise InvalidInput(f"reason: at most {MAX_COMMENT} characters")
+        raise InvalidInput(
+            _("%(field)s: at most %(n)s characters") % {"field": "reason", "n": MAX_COMMENT}
+        )
     refuse_nul("reason", reason)
     return Flag.objects.create(annotation=annotation, user=user, reason=reason.strip())
 
 
 def discussion(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]]:
     if access.discussion == "none":
-        raise Http404("No discussion for this task")
+        raise Http404(_("No discussion for this task"))
     posts = DiscussionPost.objects.filter(task=task).select_related("user")
     if access.discussion == "own":
         posts = posts.filter(user=user)
@@ -257,10 +277,12 @@ def discussion(task: Task, user: Any, access: TaskAccess) -> list[dict[str, Any]
 
 def post_to_discussion(task: Task, user: Any, access: TaskAccess, text: Any) -> DiscussionPost:
     if access.discussion == "none":
-        raise Http404("No discussion for this task")
+        raise Http404(_("No discussion for this task"))
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("text: write something")
+        raise InvalidInput(_("text: write something"))
     if len(text) > MAX_COMMENT:
-        raise InvalidInput(f"text: at most {MAX_COMMENT} characters")
+        raise InvalidInput(
+            _("%(field)s: at most %(n)s characters") % {"field": "text", "n": MAX_COMMENT}
+        )
     refuse_nul("text", text)
     return DiscussionPost.objects.create(task=task, user=user, text=text.strip())

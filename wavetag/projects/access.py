@@ -27,6 +27,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from wavetag.errors import NotAllowed
 from wavetag.records.access import MAX_ID, can_see_everything, may_manage_datasets
@@ -35,12 +36,13 @@ from wavetag.records.tutorial import PRACTICE_SET
 
 from .beat_schema import AUTOMATIC, is_beat_schema, start_set_of
 from .models import ROLE_RANK, Assignment, Membership, Project, Role, Task, TaskStatus
+from .names import name as role_name
 
 
 def _id(value: int) -> int:
     """An id the database can hold; anything else is simply not found (never a 500)."""
     if not 0 < value <= MAX_ID:
-        raise Http404("Not found")
+        raise Http404(_("Not found"))
     return value
 
 
@@ -84,7 +86,7 @@ def get_record_for_user(user: Any, record_id: int) -> Record:
         # annotator's look-up would otherwise pay.
         record = Record.objects.select_related("dataset").filter(pk=record_id).first()
     if record is None:
-        raise Http404("No such record")
+        raise Http404(_("No such record"))
     return record
 
 
@@ -112,7 +114,7 @@ def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
     everything = can_see_everything(user)
     # Raw SQL gets no range check from the ORM: an id past 64 bits would be a database error.
     if not (everything or user.is_authenticated) or not 0 < int(record_id) <= MAX_ID:
-        raise Http404("No such record")
+        raise Http404(_("No such record"))
     key = (connection.alias, everything)
     compiled = _store_sql.get(key)
     if compiled is None:
@@ -135,7 +137,7 @@ def record_store_for_user(user: Any, record_id: int) -> tuple[str, float]:
         # As in get_record_for_user: the grant is looked up on a miss only.
         row = Record.objects.filter(pk=record_id).values_list("store_key", "duration").first()
     if row is None:
-        raise Http404("No such record")
+        raise Http404(_("No such record"))
     return str(row[0]), float(row[1])
 
 
@@ -245,16 +247,22 @@ def get_project_for_user(user: Any, project_id: int, needs: str | None = None) -
     project = Project.objects.select_related("dataset").filter(pk=_id(project_id)).first()
     role = role_in(user, project) if project is not None else None
     if project is None or role is None:
-        raise Http404("No such project")
+        raise Http404(_("No such project"))
     if needs is not None and not has_role(role, needs):
-        raise NotAllowed(f"this needs the {needs} role in project {project.name}")
+        raise NotAllowed(
+            _("this needs the %(role)s role in project %(project)s")
+            % {"role": role_name(needs), "project": project.name}
+        )
     return project
 
 
 def require_role(user: Any, project: Project, needs: str) -> str:
     role = role_in(user, project)
     if not has_role(role, needs):
-        raise NotAllowed(f"this needs the {needs} role in project {project.name}")
+        raise NotAllowed(
+            _("this needs the %(role)s role in project %(project)s")
+            % {"role": role_name(needs), "project": project.name}
+        )
     return str(role)
 
 
@@ -345,10 +353,10 @@ def get_task_for_user(user: Any, task_id: int) -> tuple[Task, TaskAccess]:
     # The record's dataset too: the task page names it (one query fewer per page).
     task = Task.objects.select_related("project", "record__dataset").filter(pk=_id(task_id)).first()
     if task is None:
-        raise Http404("No such task")
+        raise Http404(_("No such task"))
     access = task_access(user, task)
     if not access.visible:
-        raise Http404("No such task")
+        raise Http404(_("No such task"))
     return task, access
 
 

@@ -70,7 +70,8 @@ def template_names() -> list[str]:
 def template_schema(name: str) -> dict[str, Any]:
     if name not in TEMPLATES:
         raise SchemaError(
-            f"template: unknown template {name!r} (one of {', '.join(template_names())})"
+            _("template: unknown template %(name)s (one of %(names)s)")
+            % {"name": repr(name), "names": ", ".join(template_names())}
         )
     return validate_schema(TEMPLATES[name])
 
@@ -80,7 +81,9 @@ def template_schema(name: str) -> dict[str, Any]:
 
 def _str(where: str, value: Any, *, max_len: int = 200, empty: bool = False) -> str:
     if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > max_len:
-        raise SchemaError(f"{where}: must be a text of 1 to {max_len} characters")
+        raise SchemaError(
+            _("%(at)s: must be a text of 1 to %(n)s characters") % {"at": where, "n": max_len}
+        )
     return value
 
 
@@ -93,40 +96,50 @@ def _label(where: str, value: Any, *, max_len: int = 200) -> str | dict[str, str
     unknown = sorted(set(value) - set(codes))
     if not value or unknown:
         raise SchemaError(
-            f"{where}: a text per language must map some of {', '.join(codes)} to texts"
-            + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else "")
+            _("%(at)s: a text per language must map some of %(codes)s to texts")
+            % {"at": where, "codes": ", ".join(codes)}
+            + (
+                " " + _("(unknown: %(names)s)") % {"names": ", ".join(map(str, unknown))}
+                if unknown
+                else ""
+            )
         )
     return {code: _str(f"{where}.{code}", value[code], max_len=max_len) for code in value}
 
 
 def _bool(where: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SchemaError(f"{where}: must be true or false")
+        raise SchemaError(_("%(at)s: must be true or false") % {"at": where})
     return value
 
 
 def _number(where: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SchemaError(f"{where}: must be a number")
+        raise SchemaError(_("%(at)s: must be a number") % {"at": where})
     return value
 
 
 def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not 1 <= len(raw) <= 500:
-        raise SchemaError(f"{where}: must be a list of 1 to 500 choices")
+        raise SchemaError(_("%(at)s: must be a list of 1 to 500 choices") % {"at": where})
     out, seen = [], set()
     for i, item in enumerate(raw):
         at = f"{where}[{i}]"
         if isinstance(item, str):
             item = {"value": item}
         if not isinstance(item, dict):
-            raise SchemaError(f"{at}: must be an object with a value")
+            raise SchemaError(_("%(at)s: must be an object with a value") % {"at": at})
         unknown = set(item) - {"value", "label", "key", "unsure", "reject", "group"}
         if unknown:
-            raise SchemaError(f"{at}: unknown entries {', '.join(sorted(unknown))}")
+            raise SchemaError(
+                _("%(at)s: unknown entries %(names)s")
+                % {"at": at, "names": ", ".join(sorted(unknown))}
+            )
         value = _str(f"{at}.value", item.get("value"), max_len=64)
         if value in seen:
-            raise SchemaError(f"{at}.value: {value!r} appears twice")
+            raise SchemaError(
+                _("%(at)s: %(value)s appears twice") % {"at": f"{at}.value", "value": repr(value)}
+            )
         seen.add(value)
         choice: dict[str, Any] = {"value": value, "label": value}
         if "label" in item:
@@ -134,20 +147,24 @@ def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> lis
         if "key" in item:
             key = item["key"]
             if not isinstance(key, str) or not KEY.match(key):
-                raise SchemaError(f"{at}.key: must be one lower-case letter or digit")
+                raise SchemaError(
+                    _("%(at)s: must be one lower-case letter or digit") % {"at": f"{at}.key"}
+                )
             choice["key"] = key
         elif need_keys:
-            raise SchemaError(f"{at}.key: every decision needs a keyboard shortcut")
+            raise SchemaError(
+                _("%(at)s: every decision needs a keyboard shortcut") % {"at": f"{at}.key"}
+            )
         if item.get("unsure"):
             choice["unsure"] = _bool(f"{at}.unsure", item["unsure"])
         if item.get("reject"):
             choice["reject"] = _bool(f"{at}.reject", item["reject"])
             if choice.get("unsure"):
-                raise SchemaError(f"{at}: a choice is unsure or reject, not both")
+                raise SchemaError(_("%(at)s: a choice is unsure or reject, not both") % {"at": at})
         if grouped:
             choice["group"] = _str(f"{at}.group", item.get("group"), max_len=64)
         elif "group" in item:
-            raise SchemaError(f"{at}.group: only for a field with depends_on")
+            raise SchemaError(_("%(at)s: only for a field with depends_on") % {"at": f"{at}.group"})
         out.append(choice)
     return out
 
@@ -155,18 +172,26 @@ def _choice_list(where: str, raw: Any, *, grouped: bool, need_keys: bool) -> lis
 def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, Any]:
     at = f"fields[{i}]"
     if not isinstance(raw, dict):
-        raise SchemaError(f"{at}: must be an object")
+        raise SchemaError(_("%(at)s: must be an object") % {"at": at})
     name = raw.get("name")
     if not isinstance(name, str) or not NAME.match(name):
-        raise SchemaError(f"{at}.name: must be lower-case letters, digits or _ (1 to 40)")
+        raise SchemaError(
+            _("%(at)s: must be lower-case letters, digits or _ (1 to 40)") % {"at": f"{at}.name"}
+        )
     at = f"field {name!r}"
     if name in RESERVED_NAMES:
-        raise SchemaError(f"{at}: the name is reserved ({', '.join(sorted(RESERVED_NAMES))})")
+        raise SchemaError(
+            _("%(at)s: the name is reserved (%(names)s)")
+            % {"at": at, "names": ", ".join(sorted(RESERVED_NAMES))}
+        )
     if name in earlier:
-        raise SchemaError(f"{at}: appears twice")
+        raise SchemaError(_("%(at)s: appears twice") % {"at": at})
     kind = raw.get("type")
     if kind not in FIELD_TYPES:
-        raise SchemaError(f"{at}.type: must be one of {', '.join(FIELD_TYPES)}")
+        raise SchemaError(
+            _("%(at)s: must be one of %(names)s")
+            % {"at": f"{at}.type", "names": ", ".join(FIELD_TYPES)}
+        )
     allowed = {"name", "label", "type", "required", "help", "optional_when"}
     allowed |= {
         "choice": {"choices", "depends_on"},
@@ -176,7 +201,10 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
     }[kind]
     unknown = set(raw) - allowed
     if unknown:
-        raise SchemaError(f"{at}: unknown entries {', '.join(sorted(unknown))} for a {kind} field")
+        raise SchemaError(
+            _("%(at)s: unknown entries %(names)s for a %(kind)s field")
+            % {"at": at, "names": ", ".join(sorted(unknown)), "kind": kind}
+        )
     field: dict[str, Any] = {
         "name": name,
         "type": kind,
@@ -189,7 +217,10 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
         parent = raw.get("depends_on")
         if parent is not None:
             if parent not in earlier or earlier[parent]["type"] != "choice":
-                raise SchemaError(f"{at}.depends_on: must name a choice field defined before it")
+                raise SchemaError(
+                    _("%(at)s: must name a choice field defined before it")
+                    % {"at": f"{at}.depends_on"}
+                )
             field["depends_on"] = parent
         field["choices"] = _choice_list(
             f"{at}.choices", raw.get("choices"), grouped=parent is not None, need_keys=True
@@ -199,8 +230,13 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
             for c in field["choices"]:
                 if c["group"] not in parent_values:
                     raise SchemaError(
-                        f"{at}.choices: group {c['group']!r} of {c['value']!r} is not a "
-                        f"choice of {parent!r}"
+                        _("%(at)s: group %(group)s of %(value)s is not a choice of %(parent)s")
+                        % {
+                            "at": f"{at}.choices",
+                            "group": repr(c["group"]),
+                            "value": repr(c["value"]),
+                            "parent": repr(parent),
+                        }
                     )
     elif kind == "multi":
         field["choices"] = _choice_list(
@@ -214,12 +250,17 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
             if bound in raw:
                 value = raw[bound]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise SchemaError(f"{at}.{bound}: must be a whole number ≥ 0")
+                    raise SchemaError(
+                        _("%(at)s: must be a whole number ≥ 0") % {"at": f"{at}.{bound}"}
+                    )
                 field[bound] = value
     elif kind == "text":
         value = raw.get("max_length", 2000)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TEXT:
-            raise SchemaError(f"{at}.max_length: must be a whole number from 1 to {MAX_TEXT}")
+            raise SchemaError(
+                _("%(at)s: must be a whole number from 1 to %(n)s")
+                % {"at": f"{at}.max_length", "n": MAX_TEXT}
+            )
         field["max_length"] = value
     else:
         for bound in ("min", "max"):
@@ -232,14 +273,23 @@ def _field(i: int, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, An
 
 def _optional_when(at: str, raw: Any, earlier: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     if not isinstance(raw, dict) or not raw:
-        raise SchemaError(f"{at}.optional_when: must map a choice field to some of its values")
+        raise SchemaError(
+            _("%(at)s: must map a choice field to some of its values")
+            % {"at": f"{at}.optional_when"}
+        )
     out = {}
     for other, values in raw.items():
         if other not in earlier or earlier[other]["type"] != "choice":
-            raise SchemaError(f"{at}.optional_when: {other!r} is not a choice field before it")
+            raise SchemaError(
+                _("%(at)s: %(name)s is not a choice field before it")
+                % {"at": f"{at}.optional_when", "name": repr(other)}
+            )
         known = {c["value"] for c in earlier[other]["choices"]}
         if not isinstance(values, list) or not values or not set(values) <= known:
-            raise SchemaError(f"{at}.optional_when.{other}: must list choices of {other!r}")
+            raise SchemaError(
+                _("%(at)s: must list choices of %(name)s")
+                % {"at": f"{at}.optional_when.{other}", "name": repr(other)}
+            )
         out[other] = list(values)
     return out
 
@@ -255,8 +305,13 @@ def _check_keys(fields: list[dict[str, Any]]) -> None:
             if "key" in c:
                 if c["key"] in owner:
                     raise SchemaError(
-                        f"field {f['name']!r}: shortcut {c['key']!r} of {c['value']!r} is "
-                        f"already used by {owner[c['key']]}"
+                        _("%(at)s: shortcut %(key)s of %(value)s is already used by %(other)s")
+                        % {
+                            "at": f"field {f['name']!r}",
+                            "key": repr(c["key"]),
+                            "value": repr(c["value"]),
+                            "other": owner[c["key"]],
+                        }
                     )
                 owner[c["key"]] = f"{f['name']!r} {c['value']!r}"
     for f in fields:
@@ -268,8 +323,13 @@ def _check_keys(fields: list[dict[str, Any]]) -> None:
             if key in owner or (c["group"], key) in groups:
                 other = owner.get(key) or groups[(c["group"], key)]
                 raise SchemaError(
-                    f"field {f['name']!r}: shortcut {key!r} of {c['value']!r} is already "
-                    f"used by {other}"
+                    _("%(at)s: shortcut %(key)s of %(value)s is already used by %(other)s")
+                    % {
+                        "at": f"field {f['name']!r}",
+                        "key": repr(key),
+                        "value": repr(c["value"]),
+                        "other": other,
+                    }
                 )
             groups[(c["group"], key)] = f"{f['name']!r} {c['value']!r}"
 
@@ -277,7 +337,7 @@ def _check_keys(fields: list[dict[str, Any]]) -> None:
 def validate_schema(raw: Any) -> dict[str, Any]:
     """Check a schema and return a normalised copy (defaults filled in)."""
     if not isinstance(raw, dict):
-        raise SchemaError("schema: must be a JSON object")
+        raise SchemaError(_("schema: must be a JSON object"))
     allowed = {
         "name",
         "title",
@@ -292,7 +352,10 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     }
     unknown = set(raw) - allowed
     if unknown:
-        raise SchemaError(f"schema: unknown entries {', '.join(sorted(unknown))}")
+        raise SchemaError(
+            _("%(at)s: unknown entries %(names)s")
+            % {"at": "schema", "names": ", ".join(sorted(unknown))}
+        )
     schema: dict[str, Any] = {
         "name": _str("name", raw.get("name", "custom"), max_len=64),
         "title": _str("title", raw.get("title", raw.get("name", "Custom schema"))),
@@ -300,7 +363,9 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     }
     tasks = raw.get("tasks", "record")
     if tasks not in TASK_MODES:
-        raise SchemaError(f"tasks: must be one of {', '.join(TASK_MODES)}")
+        raise SchemaError(
+            _("%(at)s: must be one of %(names)s") % {"at": "tasks", "names": ", ".join(TASK_MODES)}
+        )
     schema["tasks"] = tasks
     try:
         schema.update(check_task_type(raw, tasks))
@@ -309,11 +374,16 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     beats = schema["type"] == "beats"
     max_k = raw.get("max_annotators", MAX_ANNOTATORS)
     if isinstance(max_k, bool) or not isinstance(max_k, int) or not 1 <= max_k <= MAX_ANNOTATORS:
-        raise SchemaError(f"max_annotators: must be a whole number from 1 to {MAX_ANNOTATORS}")
+        raise SchemaError(
+            _("%(at)s: must be a whole number from 1 to %(n)s")
+            % {"at": "max_annotators", "n": MAX_ANNOTATORS}
+        )
     schema["max_annotators"] = max_k
     raw_fields = raw.get("fields", [] if beats else None)
     if not isinstance(raw_fields, list) or not int(not beats) <= len(raw_fields) <= 50:
-        raise SchemaError(f"fields: must be a list of {int(not beats)} to 50 fields")
+        raise SchemaError(
+            _("fields: must be a list of %(min)s to 50 fields") % {"min": int(not beats)}
+        )
     by_name: dict[str, dict[str, Any]] = {}
     for i, raw_field in enumerate(raw_fields):
         field = _field(i, copy.deepcopy(raw_field), by_name)
@@ -325,20 +395,27 @@ def validate_schema(raw: Any) -> dict[str, Any]:
     if beats:
         if raw.get("agreement", []) != []:
             raise SchemaError(
-                "agreement: a beat-correction schema agrees on the corrected beats; its "
-                "fields are notes, so the list must be empty"
+                _(
+                    "agreement: a beat-correction schema agrees on the corrected beats; its "
+                    "fields are notes, so the list must be empty"
+                )
             )
         comparable = []
     agreement = raw.get("agreement", comparable)
     if not isinstance(agreement, list) or (not agreement and not beats):
-        raise SchemaError("agreement: must list the fields whose answers must match")
+        raise SchemaError(_("agreement: must list the fields whose answers must match"))
     for name in agreement:
         if name not in by_name or by_name[name]["type"] == "text":
-            raise SchemaError(f"agreement: {name!r} is not a choice, multi or number field")
+            raise SchemaError(
+                _("agreement: %(name)s is not a choice, multi or number field")
+                % {"name": repr(name)}
+            )
     schema["agreement"] = list(dict.fromkeys(agreement))
     defaults = raw.get("defaults", {})
     if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
-        raise SchemaError(f"defaults: may only set {', '.join(sorted(DEFAULT_KEYS))}")
+        raise SchemaError(
+            _("defaults: may only set %(names)s") % {"names": ", ".join(sorted(DEFAULT_KEYS))}
+        )
     for name, value in defaults.items():
         _number(f"defaults.{name}", value)
     schema["defaults"] = dict(defaults)

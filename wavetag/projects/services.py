@@ -46,7 +46,11 @@ def _number(name: str, value: Any, low: float, high: float) -> float:
 
 def _whole(name: str, value: Any, low: int, high: int, why: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}{why}")
+        raise InvalidInput(
+            f"{name}: "
+            + _("must be a whole number from %(low)s to %(high)s") % {"low": low, "high": high}
+            + why
+        )
     return value
 
 
@@ -60,17 +64,24 @@ def check_selection(raw: Any, dataset: Dataset) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise InvalidInput("records: must be an object (pattern, annotation_set, sample, seed)")
+        raise InvalidInput(
+            "records: " + _("must be an object (pattern, annotation_set, sample, seed)")
+        )
     unknown = set(raw) - set(SELECTION_KEYS)
     if unknown:
-        raise InvalidInput(f"records.{sorted(unknown)[0]}: unknown ({', '.join(SELECTION_KEYS)})")
+        raise InvalidInput(
+            f"records.{sorted(unknown)[0]}: "
+            + _("unknown (%(names)s)") % {"names": ", ".join(SELECTION_KEYS)}
+        )
     out: dict[str, Any] = {}
     for key, most in (("pattern", 255), ("annotation_set", 64)):
         value = raw.get(key)
         if value in (None, ""):
             continue
         if not isinstance(value, str) or len(value) > most:
-            raise InvalidInput(f"records.{key}: must be a text of at most {most} characters")
+            raise InvalidInput(
+                f"records.{key}: " + _("must be a text of at most %(n)s characters") % {"n": most}
+            )
         out[key] = refuse_nul(f"records.{key}", value)
     candidates = matching_records(dataset.pk, out.get("pattern", ""), out.get("annotation_set", ""))
     if raw.get("sample") is not None:
@@ -82,7 +93,7 @@ def check_selection(raw: Any, dataset: Dataset) -> dict[str, Any]:
         drawn = random.Random(seed).sample(names, min(size, len(names)))
         out.update(sample=size, seed=seed, records=sorted(drawn))
     elif raw.get("seed") is not None:
-        raise InvalidInput("records.seed: only with records.sample")
+        raise InvalidInput("records.seed: " + _("only with records.sample"))
     if out and not candidates:
         raise InvalidInput(
             "records: " + _("no record of dataset %(dataset)s matches") % {"dataset": dataset.name}
@@ -180,25 +191,34 @@ def create_project(
             segment_seconds if segment_seconds is not None else defaults.get("segment_seconds", 30)
         )
         if seconds not in SEGMENT_SECONDS:
-            raise InvalidInput(f"segment_seconds: must be {' or '.join(map(str, SEGMENT_SECONDS))}")
+            raise InvalidInput(
+                "segment_seconds: "
+                + _("must be %(values)s") % {"values": _(" or ").join(map(str, SEGMENT_SECONDS))}
+            )
         segment_seconds = float(seconds)
     elif segment_seconds is not None:
-        raise InvalidInput(f"segment_seconds: only for segment templates, not {checked['name']}")
+        raise InvalidInput(
+            "segment_seconds: "
+            + _("only for segment templates, not %(name)s") % {"name": checked["name"]}
+        )
     if mode != "events" and (event_at is not None or event_set):
-        raise InvalidInput(f"event_at/event_set: only for event templates, not {checked['name']}")
+        raise InvalidInput(
+            "event_at/event_set: "
+            + _("only for event templates, not %(name)s") % {"name": checked["name"]}
+        )
     if event_at is not None:
         event_at = _number("event_at", event_at, 0, 10**9)
     for label, text in (("event_set", event_set), ("event_match", event_match)):
         if len(text) > 64:
-            raise InvalidInput(f"{label}: at most 64 characters")
+            raise InvalidInput(f"{label}: " + _("at most 64 characters"))
         refuse_nul(label, text)
     sets = [s for s in dict.fromkeys(visible_sets) if s]
     if any(not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in sets):
-        raise InvalidInput("visible_sets: must be annotation set names")
+        raise InvalidInput("visible_sets: " + _("must be annotation set names"))
     policy = _policy(checked, k, conflict_policy, max_annotators)
     unknown = set(settings) - set(PLAIN_SETTINGS)
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting")
+        raise InvalidInput(f"{sorted(unknown)[0]}: " + _("unknown setting"))
     plain = {name: _plain(name, value) for name, value in settings.items() if value is not None}
     selection = check_selection(records, dataset)
     try:
@@ -242,7 +262,7 @@ def create_project(
 
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(f"{name}: must be true or false")
+        raise InvalidInput(f"{name}: " + _("must be true or false"))
     return value
 
 
@@ -251,7 +271,10 @@ def _policy(schema: dict[str, Any], k: int, policy: Any, max_k: Any) -> dict[str
     re-entry needs room for one more annotator, and beat tasks are adjudicated (a
     majority of corrected beat sets is not defined)."""
     if policy not in ConflictPolicy.values:
-        raise InvalidInput(f"conflict_policy: must be one of {', '.join(ConflictPolicy.values)}")
+        raise InvalidInput(
+            "conflict_policy: "
+            + _("must be one of %(values)s") % {"values": ", ".join(ConflictPolicy.values)}
+        )
     limit = schema["max_annotators"]
     if max_k is None:
         max_k = min(k + 1, limit) if policy == ConflictPolicy.REENTER else k
@@ -325,7 +348,9 @@ def _plain(name: str, value: Any) -> Any:
 
 def _text(name: str, value: Any, most: int) -> str:
     if not isinstance(value, str) or len(value) > most:
-        raise InvalidInput(f"{name}: must be a text of at most {most} characters")
+        raise InvalidInput(
+            f"{name}: " + _("must be a text of at most %(n)s characters") % {"n": most}
+        )
     return refuse_nul(name, value)
 
 
@@ -333,7 +358,7 @@ def _sets(value: Any) -> list[str]:
     if not isinstance(value, list) or any(
         not isinstance(s, str) or len(s) > 64 or "\x00" in s for s in value
     ):
-        raise InvalidInput("visible_sets: must be a list of annotation set names")
+        raise InvalidInput("visible_sets: " + _("must be a list of annotation set names"))
     return [s for s in dict.fromkeys(value) if s]
 
 
@@ -350,18 +375,23 @@ def update_settings(project: Project, data: Any, *, answered: bool = False) -> P
     answers live in a higher app, see ``annotations.changes.change_settings``). Tasks
     already decided keep their outcome; the next evaluations follow the new settings."""
     if not isinstance(data, dict):
-        raise InvalidInput("body: must be a JSON object")
+        raise InvalidInput("body: " + _("must be a JSON object"))
     fixed = sorted(set(data) & set(FIXED))
     if fixed:
         how = (
-            "replace it with PUT /projects/{id}/schema before any answer"
+            _("replace it with PUT /projects/{id}/schema before any answer")
             if fixed[0] == "schema"
-            else "create a new project to change it"
+            else _("create a new project to change it")
         )
-        raise StateConflict(f"{fixed[0]}: fixed when the project was created; {how}")
+        raise StateConflict(
+            f"{fixed[0]}: " + _("fixed when the project was created; %(how)s") % {"how": how}
+        )
     unknown = set(data) - set(CHANGEABLE)
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: unknown setting ({', '.join(CHANGEABLE)})")
+        raise InvalidInput(
+            f"{sorted(unknown)[0]}: "
+            + _("unknown setting (%(names)s)") % {"names": ", ".join(CHANGEABLE)}
+        )
     plain = {name: _plain(name, value) for name, value in data.items() if name in PLAIN_SETTINGS}
     if "description" in data:
         plain["description"] = _text("description", data["description"], 10_000)
@@ -375,14 +405,16 @@ def update_settings(project: Project, data: Any, *, answered: bool = False) -> P
         project = Project.objects.select_for_update().get(pk=project.pk)
         for name in UNTIL_ANSWERS:
             if name in data and data[name] != getattr(project, name) and answered:
-                raise StateConflict(f"{name}: cannot change once the project has answers")
+                raise StateConflict(f"{name}: " + _("cannot change once the project has answers"))
         k = project.annotators_per_task
         if "annotators_per_task" in data:
             limit = project.schema["max_annotators"]
             k = _whole("annotators_per_task", data["annotators_per_task"], 1, limit)
             claimed = Assignment.objects.filter(task__project=project).exists()
             if k != project.annotators_per_task and claimed:
-                raise StateConflict("annotators_per_task: cannot change once tasks are claimed")
+                raise StateConflict(
+                    "annotators_per_task: " + _("cannot change once tasks are claimed")
+                )
         policy = data.get("conflict_policy", project.conflict_policy)
         max_k = data.get("max_annotators")
         if max_k is None and ("conflict_policy" not in data or answered):
@@ -431,22 +463,27 @@ def create_from_data(data: Any, created_by: Any) -> Project:
     form turned into the same), refusing unknown fields and wrong types by name. A field
     given as null is left out (its default applies)."""
     if not isinstance(data, dict):
-        raise InvalidInput("body: must be a JSON object")
+        raise InvalidInput("body: " + _("must be a JSON object"))
     unknown = set(data) - set(CREATE_FIELDS)
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: unknown field")
+        raise InvalidInput(f"{sorted(unknown)[0]}: " + _("unknown field"))
     given = {k: v for k, v in data.items() if v is not None}
     for key, types in CREATE_FIELDS.items():
         value = given.get(key)
         if value is None or key == "schema":  # validate_schema names what is wrong
             continue
         if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            kind = {str: "a text", dict: "an object", list: "a list", bool: "true or false"}
-            raise InvalidInput(f"{key}: must be {kind.get(types[0], 'a number')}")
+            kind = {
+                str: _("must be a text"),
+                dict: _("must be an object"),
+                list: _("must be a list"),
+                bool: _("must be true or false"),
+            }
+            raise InvalidInput(f"{key}: " + kind.get(types[0], _("must be a number")))
     if "name" not in given:
-        raise InvalidInput("name: required")
+        raise InvalidInput("name: " + _("required"))
     if "dataset" not in given:
-        raise InvalidInput("dataset: required")
+        raise InvalidInput("dataset: " + _("required"))
     name, dataset = given.pop("name"), given.pop("dataset")
     given.setdefault("conflict_policy", ConflictPolicy.ADJUDICATE)
     return create_project(name, dataset, created_by=created_by, **given)
@@ -457,7 +494,7 @@ def find_user(username: str) -> Any:
     refuse_nul("username", username)
     user = user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).first()
     if user is None:
-        raise InvalidInput(f"username: no user named {username!r}")
+        raise InvalidInput("username: " + _("no user named %(name)r") % {"name": username})
     return user
 
 
@@ -472,8 +509,8 @@ def keep_an_admin(project: Project, user: Any, allow_no_admin: bool) -> None:
     admins = Membership.objects.filter(project=project, role=Role.ADMIN)
     if not admins.exclude(user=user).exists():
         raise StateConflict(
-            f"{user.get_username()} is the last admin of {project.name}: make someone else "
-            "admin first"
+            _("%(user)s is the last admin of %(project)s: make someone else admin first")
+            % {"user": user.get_username(), "project": project.name}
         )
 
 
@@ -483,7 +520,9 @@ def add_member(
     """Make ``user`` a member with ``role``, or change the role of a member. The last
     admin keeps the admin role unless ``allow_no_admin`` (site admins, from the command)."""
     if role not in Role.values:
-        raise InvalidInput(f"role: must be one of {', '.join(Role.values)}")
+        raise InvalidInput(
+            "role: " + _("must be one of %(values)s") % {"values": ", ".join(Role.values)}
+        )
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             project=project, user=user, defaults={"role": role}

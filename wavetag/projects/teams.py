@@ -67,7 +67,10 @@ def _name(name: Any) -> str:
 def find_team(project: Project, name: Any) -> Team:
     team = Team.objects.filter(project=project, name=_name(name)).first()
     if team is None:
-        raise InvalidInput(f"team: no team named {name!r} in {project.name}")
+        raise InvalidInput(
+            _("team: no team named %(team)s in %(project)s")
+            % {"team": repr(name), "project": project.name}
+        )
     return team
 
 
@@ -149,7 +152,7 @@ def join_open_project(user: Any, project_id: int) -> Membership:
     A project that is not open is not found (404): the catalogue never reveals it."""
     project = Project.objects.filter(pk=_id(project_id), open=True).first()
     if project is None or not user.is_authenticated:
-        raise Http404("No such project")
+        raise Http404(_("No such project"))
     membership, _created = Membership.objects.get_or_create(
         project=project, user=user, defaults={"role": Role.ANNOTATOR}
     )

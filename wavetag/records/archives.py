@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from django.utils.translation import gettext as _
+
 # Far more files than a folder of records holds; an archive past it is refused unread.
 MAX_MEMBERS = 20_000
 CHUNK = 1 << 20
@@ -35,13 +37,13 @@ def is_archive(name: str) -> bool:
 def _safe_parts(name: str) -> tuple[str, ...]:
     """The member's path as parts below the folder, or ArchiveError when it would leave it."""
     if "\\" in name or "\x00" in name:
-        raise ArchiveError(f"{name}: not a plain path inside the archive")
+        raise ArchiveError(_("%(file)s: not a plain path inside the archive") % {"file": name})
     path = PurePosixPath(name)
     if path.is_absolute() or (path.parts and ":" in path.parts[0]):
-        raise ArchiveError(f"{name}: an absolute path")
+        raise ArchiveError(_("%(file)s: an absolute path") % {"file": name})
     parts = tuple(p for p in path.parts if p not in ("", "."))
     if ".." in parts:
-        raise ArchiveError(f"{name}: climbs out of the archive's folder (..)")
+        raise ArchiveError(_("%(file)s: climbs out of the archive's folder (..)") % {"file": name})
     return parts
 
 
@@ -55,14 +57,19 @@ class _Budget:
     def member(self, name: str) -> None:
         self.members_left -= 1
         if self.members_left < 0:
-            raise ArchiveError(f"{name}: more than {MAX_MEMBERS} members")
+            raise ArchiveError(
+                _("%(file)s: more than %(n)s members") % {"file": name, "n": MAX_MEMBERS}
+            )
 
     def copy(self, source: IO[bytes], target: Path, name: str, limit: int) -> None:
         with open(target, "xb") as out:
             while chunk := source.read(CHUNK):
                 self.bytes_left -= len(chunk)
                 if self.bytes_left < 0:
-                    raise ArchiveError(f"{name}: unpacks to more than the {limit} bytes allowed")
+                    raise ArchiveError(
+                        _("%(file)s: unpacks to more than the %(n)s bytes allowed")
+                        % {"file": name, "n": limit}
+                    )
                 out.write(chunk)
 
 
@@ -73,7 +80,9 @@ def _members_zip(archive: zipfile.ZipFile) -> Iterator[tuple[str, bool, IO[bytes
             yield info.filename, True, None
             continue
         if mode and not stat.S_ISREG(mode):
-            raise ArchiveError(f"{info.filename}: a link or special file, not a plain file")
+            raise ArchiveError(
+                _("%(file)s: a link or special file, not a plain file") % {"file": info.filename}
+            )
         yield info.filename, False, archive.open(info)
 
 
@@ -84,7 +93,9 @@ def _members_tar(archive: tarfile.TarFile) -> Iterator[tuple[str, bool, IO[bytes
         elif member.isreg():
             yield member.name, False, archive.extractfile(member)
         else:
-            raise ArchiveError(f"{member.name}: a link or special file, not a plain file")
+            raise ArchiveError(
+                _("%(file)s: a link or special file, not a plain file") % {"file": member.name}
+            )
 
 
 def unpack(archive_path: Path, folder: Path, max_bytes: int) -> None:
@@ -109,13 +120,15 @@ def unpack(archive_path: Path, folder: Path, max_bytes: int) -> None:
                 with tarfile.open(archive_path, "r:*") as tf:
                     _write(_members_tar(tf), folder, budget, max_bytes)
             except tarfile.TarError as exc:
-                raise ArchiveError(f"not a readable zip or tar archive ({exc})") from None
+                raise ArchiveError(
+                    _("not a readable zip or tar archive (%(reason)s)") % {"reason": exc}
+                ) from None
     except (ArchiveError, zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
         if isinstance(exc, ArchiveError):
             raise
-        raise ArchiveError(f"cannot be unpacked ({exc})") from None
+        raise ArchiveError(_("cannot be unpacked (%(reason)s)") % {"reason": exc}) from None
     _drop_single_top_folder(folder)
 
 
@@ -130,7 +143,9 @@ def _check_zip_entries(path: Path) -> None:
         end = read_end(f)
     total = end[getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)] if end else 0
     if total > MAX_MEMBERS:
-        raise ArchiveError(f"declares {total} members, more than {MAX_MEMBERS}")
+        raise ArchiveError(
+            _("declares %(total)s members, more than %(n)s") % {"total": total, "n": MAX_MEMBERS}
+        )
 
 
 def _write(
@@ -150,7 +165,7 @@ def _write(
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
-            raise ArchiveError(f"{name}: appears twice in the archive")
+            raise ArchiveError(_("%(file)s: appears twice in the archive") % {"file": name})
         assert source is not None
         with source:
             budget.copy(source, target, name, max_bytes)

@@ -87,9 +87,11 @@ def create_dataset(name: Any, description: Any = "") -> Dataset:
 def uploadable_dataset(name: str) -> Dataset:
     dataset = Dataset.objects.filter(name=name).first()
     if dataset is None:
-        raise Http404(f"No dataset named {name!r}")
+        raise Http404(_("No dataset named %(name)s") % {"name": repr(name)})
     if dataset.tutorial:
-        raise StateConflict(f"dataset {name} is the tutorial's: nothing else goes in it")
+        raise StateConflict(
+            _("dataset %(name)s is the tutorial's: nothing else goes in it") % {"name": name}
+        )
     return dataset
 
 
@@ -136,11 +138,16 @@ def stage(files: Iterable[Upload], folder: Path) -> list[dict[str, str]]:
         name = os.path.basename(upload.name or "")
         problem = plain_name_problem(name) or ("is hidden" if name.startswith(".") else None)
         if problem:
-            refused.append({"file": name or "(no name)", "error": f"the file name {problem}"})
+            refused.append(
+                {
+                    "file": name or _("(no name)"),
+                    "error": _("the file name %(problem)s") % {"problem": problem},
+                }
+            )
             continue
         target = folder / ("archives" if is_archive(name) else LOOSE) / name
         if target.exists():
-            refused.append({"file": name, "error": "sent twice in one upload"})
+            refused.append({"file": name, "error": _("sent twice in one upload")})
             continue
         _save(upload, target)
     return refused
@@ -209,9 +216,18 @@ def import_staged(
                 continue  # no record among the loose files: each was refused above
             elif Path(result.path) in roots:
                 shown = roots[Path(result.path)].removesuffix(": ")
-                outcome.refused.append({"file": shown, "error": "holds no record"})
+                outcome.refused.append({"file": shown, "error": _("holds no record")})
             else:
                 file, error = _shown(result, roots)
+                if result.status == "skipped":
+                    error = _("already in dataset %(dataset)s") % {"dataset": dataset.name}
+                else:
+                    # The reader's reason stays as the signal core words it (it never
+                    # imports Django); the sentence around it is the reader's language.
+                    error = _("%(file)s cannot be read: %(reason)s") % {
+                        "file": file,
+                        "reason": error,
+                    }
                 outcome.refused.append({"file": file, "error": error})
         return outcome
     finally:
@@ -221,7 +237,10 @@ def import_staged(
 def _unmatched(loose: Path, names: set[str]) -> list[dict[str, str]]:
     # Record files are named after their record: 100.hea, 100.dat, 100.atr, r01.edf.qrs.
     return [
-        {"file": p.name, "error": "goes with no record uploaded (send its .hea or .edf too)"}
+        {
+            "file": p.name,
+            "error": _("goes with no record uploaded (send its .hea or .edf too)"),
+        }
         for p in sorted(loose.iterdir())
         if p.name.split(".", 1)[0] not in names and not _is_record_file(p.name, names)
     ]
@@ -253,7 +272,7 @@ def record_for_manager(user: Any, record_id: int) -> Record:
         .first()
     )
     if record is None:
-        raise Http404("No such record")
+        raise Http404(_("No such record"))
     return record
 
 
@@ -267,7 +286,9 @@ def add_annotation_files(record: Record, paths: Iterable[tuple[str, Path]], user
     reaches past the record. Items are ``{"id", "name"}`` of the sets made.
     """
     if record.dataset.tutorial:
-        raise StateConflict(f"dataset {record.dataset.name} is the tutorial's: not changed")
+        raise StateConflict(
+            _("dataset %(name)s is the tutorial's: not changed") % {"name": record.dataset.name}
+        )
     outcome = Outcome()
     channels = list(record.channels.values_list("fs", flat=True))
     # WFDB samples count frames (the lowest frequency); EDF annotations files beside a
@@ -295,6 +316,11 @@ def add_annotation_files(record: Record, paths: Iterable[tuple[str, Path]], user
             message = str(exc).replace(str(path), shown)
             if message.startswith(shown + ": "):
                 message = message[len(shown) + 2 :]
+            if isinstance(exc, RecordError):
+                message = _("%(file)s cannot be read: %(reason)s") % {
+                    "file": shown,
+                    "reason": message,
+                }
             outcome.refused.append({"file": shown, "error": message})
             continue
         except IntegrityError:
@@ -307,10 +333,10 @@ def add_annotation_files(record: Record, paths: Iterable[tuple[str, Path]], user
 
 
 def _exists(record: Record, set_name: str) -> str:
-    return (
-        f"record {record.name} has a set {set_name!r} already; a set is never replaced "
+    return _(
+        "record %(record)s has a set %(set)s already; a set is never replaced "
         "(rename the file to add it under another name)"
-    )
+    ) % {"record": record.name, "set": repr(set_name)}
 
 
 def set_name_of(file_name: str, record_name: str) -> str:
@@ -324,9 +350,12 @@ def set_name_of(file_name: str, record_name: str) -> str:
     else:
         base, dot, set_name = file_name.rpartition(".")
         if not dot or not base:
-            raise InvalidInput("an annotation file is named <record>.<set> (100.qrs)")
+            raise InvalidInput(_("an annotation file is named <record>.<set> (100.qrs)"))
     if not _SET_NAME.match(set_name):
-        raise InvalidInput(f"set name {set_name!r}: letters, digits and _ only (64 at most)")
+        raise InvalidInput(
+            _("set name %(name)s: letters, digits and _ only (64 at most)")
+            % {"name": repr(set_name)}
+        )
     return set_name
 
 

@@ -38,13 +38,13 @@ def create(request: HttpRequest) -> HttpResponse:
 def revoke(request: HttpRequest, prefix: str) -> HttpResponse:
     token = user_tokens(request.user).filter(prefix=prefix[:10]).first()
     if token is None:
-        raise Http404("No such token")
+        raise Http404(_("No such token"))
     if request.method == "GET":
         return render(request, "web/account_token_revoke.html", {"token": token})
     try:
         revoke_token(prefix, request.user)
     except TokenNotFound:
-        raise Http404("No such token") from None
+        raise Http404(_("No such token")) from None
     messages.success(
         request, _("Token %(prefix)s… revoked: it no longer works.") % {"prefix": token.prefix}
     )

@@ -128,7 +128,7 @@ def adjudicate_post(request: HttpRequest, task: Task, acc: access.TaskAccess) ->
         else:
             raw = post.get("id", "")
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-                raise InvalidInput("id: must be the id of a disagreement of this task")
+                raise InvalidInput(_("id: must be the id of a disagreement of this task"))
             item = {"id": int(raw), **resolution}
             out = beat_adjudication.resolve(task, request.user, {"items": [item]})
             note = _("Resolved")

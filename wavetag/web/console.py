@@ -124,7 +124,7 @@ def _member(project: Project, user_id: int) -> Membership:
         else None
     )
     if membership is None:
-        raise Http404("No such member")
+        raise Http404(_("No such member"))
     return membership
 
 

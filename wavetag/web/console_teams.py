@@ -24,7 +24,7 @@ def _team(project: Project, raw: str) -> Team:
         raise InvalidInput("team: " + _("choose a team"))
     team = Team.objects.filter(project=project, pk=int(raw)).first()
     if team is None:
-        raise Http404("No such team")
+        raise Http404(_("No such team"))
     return team
 
 

@@ -60,7 +60,7 @@ def _field_of(message: str) -> str:
 def new_dataset(request: HttpRequest) -> HttpResponse:
     if not may_manage_datasets(request.user):
         # Outsiders are told nothing of the page, as of objects they may not see.
-        raise Http404("No such page")
+        raise Http404(_("No such page"))
     form = {f: request.POST.get(f, "") for f in FIELDS}
     errors: dict[str, str] = {}
     status = 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wavetag.errors import NotAllowed
@@ -38,7 +39,7 @@ COMMON = (
 def physionet_page(request: HttpRequest) -> HttpResponse:
     if not may_manage_datasets(request.user):
         return refuse(
-            request, NotAllowed("only dataset managers import from PhysioNet (ask a site admin)")
+            request, NotAllowed(_("only dataset managers import from PhysioNet (ask a site admin)"))
         )
     datasets = Dataset.objects.filter(tutorial=False).order_by("name")
     wanted = request.GET.get("dataset", "")[:200]

@@ -271,7 +271,7 @@ def flag(request: HttpRequest, project_id: int, annotation_id: int) -> HttpRespo
         0 < annotation_id <= access.MAX_ID
         and Annotation.objects.filter(pk=annotation_id, task__project=project).exists()
     ):
-        raise Http404("No such annotation")
+        raise Http404(_("No such annotation"))
     target = back_to(request, reverse("review", args=[project.pk]))
     try:
         services.flag_annotation(annotation_id, request.user, request.POST.get("reason", ""))

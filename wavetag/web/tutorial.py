@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wavetag.annotations.viewer import show_only, viewer_config
@@ -43,7 +44,7 @@ def walkthrough_for(project: Project) -> str | None:
 def _walkthrough(template: str) -> Walkthrough:
     walk = WALKTHROUGHS.get(template)
     if walk is None:
-        raise Http404("No such walkthrough")
+        raise Http404(_("No such walkthrough"))
     return walk
 
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wavetag.annotations import access as set_access
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = datasets_for(request.user).filter(pk=dataset_id).first()
     if dataset is None:
-        raise Http404("No such dataset")
+        raise Http404(_("No such dataset"))
     records = access.visible_records(request.user).filter(dataset=dataset)
     search = request.GET.get("q", "").strip()[:100]
     if search:
