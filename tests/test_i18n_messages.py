@@ -4,7 +4,9 @@ log-in and new-project forms in Chinese."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,8 +14,10 @@ from django.core import mail
 from django.test import Client
 
 from wavetag.accounts.models import Preferences
+from wavetag.annotations.batches import claim_batch
+from wavetag.records.uploads import create_dataset
 
-from .factories import import_ok, make_member, make_project, make_user
+from .factories import bearer, call, icu_team, import_ok, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +117,96 @@ class TestRefusals:
         assert "两次输入的密码不一致" in page
         page = client.post("/register/", {**values, "password2": "a"}).content.decode()
         assert "没有此邀请码（请检查是否有输入错误）" in page
+
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
+
+
+class TestServiceRefusals:
+    """Refusals raised by the service layers, in the asking browser's language; the field or
+    file they name stays as sent. The same requests without Accept-Language stay English."""
+
+    def test_a_malformed_custom_schema_names_the_field_in_chinese(
+        self, data_dir: Path, settings, tmp_path: Path
+    ) -> None:
+        settings.STORE_DIR = tmp_path / "store"
+        import_ok(data_dir / "mitdb/100", dataset="mitdb")
+        admin = make_user("zhou", staff=True, password=None)
+        schema = json.dumps({"fields": [{"name": "Bad Name", "type": "choice"}]})
+        form = {"name": "p", "dataset": "mitdb", "template": "custom", "schema": schema}
+        pages = {}
+        for language, headers in (("zh", ZH), ("en", {})):
+            client = Client(**headers)
+            client.force_login(admin)
+            response = client.post("/projects/new/", form)
+            assert response.status_code == 400
+            pages[language] = response.content.decode().split("<main>", 1)[1]
+        assert "fields[0].name：只能由小写字母、数字或 _ 组成" in pages["zh"]
+        assert "must be lower-case" not in pages["zh"]
+        assert "fields[0].name: must be lower-case letters, digits or _" in pages["en"]
+        # The API answers in the same language.
+        body = {"name": "p", "dataset": "mitdb", "schema": {"fields": 3}}
+        client = Client()
+        status, out = call(client, "post", "/api/v1/projects", {**bearer(admin), **ZH}, body)
+        assert status == 400 and out["detail"].startswith("schema.fields：必须是包含"), out
+        status, out = call(client, "post", "/api/v1/projects", bearer(admin), body)
+        assert status == 400 and out["detail"].startswith("schema.fields: must be a list"), out
+
+    def test_an_annotator_refused_the_adjudication_page_in_chinese(
+        self, icu_alarms: Any, ecg_record: Any
+    ) -> None:
+        w = icu_team()
+        (task,) = claim_batch(w.project, w.ann1)
+        url = f"/tasks/{task.pk}/adjudicate/"
+        client = Client(**ZH)
+        client.force_login(w.ann1)
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 403 and "此操作需要在项目 alarms 中具有判定者角色。" in page
+        assert "this needs" not in page
+        client = Client()
+        client.force_login(w.ann1)
+        response = client.get(url)
+        assert "This needs the adjudicator role in project alarms." in response.content.decode()
+        # A task of another project: not found, in Chinese in the API's answer.
+        status, out = call(Client(), "get", f"/api/v1/tasks/{task.pk}", {**w.h["outsider"], **ZH})
+        assert status == 404 and out["detail"] == "没有这个任务", out
+
+    def test_an_answer_to_a_frozen_task_is_refused_in_chinese(
+        self, icu_alarms: Any, ecg_record: Any
+    ) -> None:
+        w = icu_team()
+        (task,) = claim_batch(w.project, w.ann1)
+        assert claim_batch(w.project, w.ann2) == [task]
+        put = f"/api/v1/tasks/{task.pk}/annotation"
+        client = Client()
+        assert call(client, "put", put, w.h["ann1"], {"decision": "True"})[0] == 200
+        assert call(client, "put", put, w.h["ann2"], {"decision": "False"})[0] == 200
+        status, out = call(client, "put", put, {**w.h["ann1"], **ZH}, {"decision": "False"})
+        assert status == 409 and f"任务 {task.pk}：您的答案已冻结" in out["detail"], out
+        status, out = call(client, "put", put, w.h["ann1"], {"decision": "False"})
+        assert status == 409 and f"task {task.pk}: your answer is frozen" in out["detail"], out
+
+    def test_a_broken_upload_is_refused_in_chinese_naming_the_file(
+        self, data_dir: Path, settings, tmp_path: Path
+    ) -> None:
+        settings.STORE_DIR = tmp_path / "store"
+        settings.UPLOAD_DIR = tmp_path / "uploads"
+        keeper = make_user("keeper", staff=True, password=None)
+        create_dataset("uploads")
+        url = "/api/v1/datasets/uploads/records"
+        broken = [data_dir / "broken" / n for n in ("truncated_dat.hea", "truncated_dat.dat")]
+        answers = {}
+        for language, headers in (("zh", ZH), ("en", {})):
+            handles = [open(p, "rb") for p in broken]
+            try:
+                response = Client().post(url, {"files": handles}, **bearer(keeper), **headers)
+            finally:
+                for h in handles:
+                    h.close()
+            assert response.status_code == 400, response.content
+            ((file, error),) = [(r["file"], r["error"]) for r in response.json()["refused"]]
+            assert file == "truncated_dat.hea"
+            answers[language] = error
+        assert answers["zh"].startswith("无法读取 truncated_dat.hea："), answers
+        assert answers["en"].startswith("truncated_dat.hea cannot be read: "), answers
