@@ -12,8 +12,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 
 from wavetag.accounts.models import Preferences
+from wavetag.analysis.models import AnalysisRun
 from wavetag.annotations.batches import claim_batch
 from wavetag.records.uploads import create_dataset
 
@@ -210,3 +212,30 @@ class TestServiceRefusals:
             answers[language] = error
         assert answers["zh"].startswith("无法读取 truncated_dat.hea："), answers
         assert answers["en"].startswith("truncated_dat.hea cannot be read: "), answers
+
+
+class TestAnalysisMessages:
+    """A run's progress and error texts are written by the worker in English, with no
+    reader; they are shown in the reader's language, and the row keeps the English."""
+
+    def test_progress_and_errors_shown_in_the_readers_language(self) -> None:
+        run = AnalysisRun(
+            record_id=1,
+            status="failed",
+            message="failed in the qrs step",
+            error="the record has no ECG channel to detect beats in (channels: ABP, PLETH)",
+        )
+        with translation.override("zh-hans"):
+            shown = run.describe()
+        assert shown["message"] == "在QRS 检测步骤失败"
+        assert shown["error"] == "该记录没有可用于检测心搏的心电图通道（通道：ABP, PLETH）"
+        assert run.message == "failed in the qrs step"
+        with translation.override("en"):
+            assert run.describe()["message"] == "failed in the qrs step"
+        run.message = "detecting beats: 5:09 of 30:05"
+        with translation.override("zh-hans"):
+            assert run.describe()["message"] == "正在检测心搏：5:09 / 30:05"
+        # A text no pattern knows (an exception's own words) is shown as stored.
+        run.error = "something new"
+        with translation.override("zh-hans"):
+            assert run.describe()["error"] == "something new"

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from wavetag.records.models import AnnotationSet, Record
 
+from .shown import shown
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued"
@@ -89,8 +91,9 @@ class AnalysisRun(models.Model):
             "record": self.record_id,
             "status": self.status,
             "progress": round(self.progress, 4),
-            "message": self.message,
-            "error": self.error,
+            # Stored in English by the worker; shown in the reader's language.
+            "message": shown(self.message),
+            "error": shown(self.error),
             "annotation_set": self.set_name or None,
             "channel": self.channel,
             "beats": self.beats,
