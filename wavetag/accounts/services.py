@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, WavetagError, refuse_nul
 
@@ -33,17 +34,21 @@ def _check(name: str, value: Any) -> Any:
     if name in NUMBER_RANGES:
         low, high = NUMBER_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SettingsError(f"{name}: must be a number")
+            raise SettingsError(f"{name}: " + _("must be a number"))
         if not low <= value <= high:
-            raise SettingsError(f"{name}: must be between {low:g} and {high:g}")
+            raise SettingsError(
+                f"{name}: "
+                + _("must be between %(low)s and %(high)s")
+                % {"low": f"{low:g}", "high": f"{high:g}"}
+            )
         return float(value)
     if name in COLORS:
         if not isinstance(value, str) or not COLOR.match(value):
-            raise SettingsError(f"{name}: must be a colour like #1a2b3c")
+            raise SettingsError(f"{name}: " + _("must be a colour like #1a2b3c"))
         return value
     if name == "grid":
         if not isinstance(value, bool):
-            raise SettingsError("grid: must be true or false")
+            raise SettingsError("grid: " + _("must be true or false"))
         return value
     if name == "channels_shown":
         if (
@@ -51,18 +56,18 @@ def _check(name: str, value: Any) -> Any:
             or len(value) > 256
             or not all(isinstance(v, str) and 0 < len(v) <= 100 for v in value)
         ):
-            raise SettingsError("channels_shown: must be a list of channel names")
+            raise SettingsError("channels_shown: " + _("must be a list of channel names"))
         return value
-    raise SettingsError(f"{name}: unknown setting")
+    raise SettingsError(f"{name}: " + _("unknown setting"))
 
 
 def update_viewer_settings(user: Any, changes: dict[str, Any]) -> dict[str, Any]:
     """Validate and merge ``changes`` into the user's settings; return all of them."""
     if not isinstance(changes, dict):
-        raise SettingsError("settings: expected an object")
+        raise SettingsError("settings: " + _("expected an object"))
     clean = {name: _check(name, value) for name, value in changes.items()}
     with transaction.atomic():
-        row, _ = ViewerSettings.objects.select_for_update().get_or_create(user=user)
+        row, _created = ViewerSettings.objects.select_for_update().get_or_create(user=user)
         row.data = {k: v for k, v in {**row.data, **clean}.items() if k in VIEWER_DEFAULTS}
         row.save()
     return {**VIEWER_DEFAULTS, **row.data}
@@ -92,7 +97,7 @@ def create_token(user: Any, name: str = "") -> tuple[ApiToken, str]:
     """A new token for ``user``; the raw value is returned once and stored nowhere."""
     name = refuse_nul("name", name.strip())
     if len(name) > TOKEN_NAME_MAX:
-        raise InvalidInput(f"name: at most {TOKEN_NAME_MAX} characters")
+        raise InvalidInput("name: " + _("at most %(n)s characters") % {"n": TOKEN_NAME_MAX})
     return ApiToken.create_for(user, name)
 
 

@@ -125,11 +125,16 @@ def window_bounds(
     fs, n = float(result["fs"]), int(result["n_samples"])
     for name, v in (("start", start), ("end", end)):
         if v is not None and not (np.isfinite(v) and v >= 0):
-            raise FindingsError(f"{name}: must be a number of seconds >= 0, not {v}")
+            raise FindingsError(
+                f"{name}: " + _("must be a number of seconds >= 0, not %(value)s") % {"value": v}
+            )
     a = 0 if start is None else min(n, round(start * fs))
     z = n if end is None else min(n, round(end * fs))
     if z <= a:
-        raise FindingsError(f"end: must be after start ({start} s) and inside the record")
+        raise FindingsError(
+            "end: "
+            + _("must be after start (%(start)s s) and inside the record") % {"start": start}
+        )
     return a, z
 
 

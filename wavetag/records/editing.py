@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from wavetag.errors import WavetagError
 from wavetag.signal.vocabulary import (
@@ -58,14 +59,23 @@ def may_edit(user: Any, aset: AnnotationSet, *, as_admin: bool = False) -> None:
         )
     if aset.origin != AnnotationSet.Origin.HUMAN:
         raise EditError(
-            f"set {aset.name!r} is a {aset.origin} set: imported sets are never edited; "
-            "start a working copy from it",
+            _(
+                "set %(set)s is a %(origin)s set: imported sets are never edited; "
+                "start a working copy from it"
+            )
+            % {"set": repr(aset.name), "origin": aset.origin},
             409,
         )
     if aset.created_by_id != user.pk and not as_admin:
-        raise EditError(f"set {aset.name!r} is someone else's working set", 403)
+        raise EditError(
+            _("set %(set)s is someone else's working set") % {"set": repr(aset.name)}, 403
+        )
     if aset.frozen:
-        raise EditError(f"set {aset.name!r} cannot be edited now: {aset.frozen}", 409)
+        raise EditError(
+            _("set %(set)s cannot be edited now: %(why)s")
+            % {"set": repr(aset.name), "why": aset.frozen},
+            409,
+        )
 
 
 def create_empty_set(record: Record, user: Any, name: str | None = None) -> AnnotationSet:
@@ -74,7 +84,9 @@ def create_empty_set(record: Record, user: Any, name: str | None = None) -> Anno
     with transaction.atomic():
         Record.objects.select_for_update().filter(pk=record.pk).first()
         if name and AnnotationSet.objects.filter(record=record, name=name).exists():
-            raise EditError(f"name: the record already has a set named {name!r}")
+            raise EditError(
+                "name: " + _("the record already has a set named %(name)s") % {"name": repr(name)}
+            )
         channel = record.channels.order_by("index").first()
         return AnnotationSet.objects.create(
             record=record,
@@ -125,30 +137,34 @@ class _Batch:
         if field == "time" and value is None and op.get("sample") is not None:
             sample = op["sample"]
             if type(sample) is not int or not 0 <= sample < 2**53:
-                raise self.fail("sample", "must be a sample number (an integer ≥ 0)")
+                raise self.fail("sample", _("must be a sample number (an integer ≥ 0)"))
             value = sample / self.fs
             field = "sample"
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise self.fail(field, "must be a number of seconds")
+            raise self.fail(field, _("must be a number of seconds"))
         if not 0 <= value <= self.record.duration:
             raise self.fail(
-                field, f"{value} is outside the record (0 to {self.record.duration:g} s)"
+                field,
+                _("%(value)s is outside the record (0 to %(end)s s)")
+                % {"value": value, "end": f"{self.record.duration:g}"},
             )
         return float(value)
 
     def row(self, op: dict[str, Any], field: str = "id") -> Annotation:
         value = op.get(field)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-            raise self.fail(field, "must be the id of an annotation of this set")
+            raise self.fail(field, _("must be the id of an annotation of this set"))
         row = Annotation.objects.filter(annotation_set=self.aset, pk=value).first()
         if row is None:
-            raise self.fail(field, f"the set has no annotation {value}")
+            raise self.fail(field, _("the set has no annotation %(id)s") % {"id": value})
         return row
 
     def beat_code(self, op: dict[str, Any]) -> str:
         symbol = op.get("symbol")
         if not isinstance(symbol, str) or symbol not in BEAT_CODES:
-            raise self.fail("symbol", f"{symbol!r} is not a WFDB beat code")
+            raise self.fail(
+                "symbol", _("%(symbol)s is not a WFDB beat code") % {"symbol": repr(symbol)}
+            )
         return symbol
 
     def record_edit(self, op: str, before: list[Any], after: list[Any]) -> None:
@@ -172,7 +188,7 @@ class _Batch:
         symbol = self.beat_code(op)
         chan = op.get("chan", 0)
         if type(chan) is not int or not 0 <= chan < 256:
-            raise self.fail("chan", "must be a channel number from 0 to 255")
+            raise self.fail("chan", _("must be a channel number from 0 to 255"))
         row = Annotation.objects.create(
             annotation_set=self.aset,
             time=time,
@@ -212,7 +228,7 @@ class _Batch:
         if op.get("cluster") is not None:
             cluster = op["cluster"]
             if type(cluster) is not int or not -(2**15) <= cluster < 2**15:
-                raise self.fail("cluster", "must be a cluster number (a small integer)")
+                raise self.fail("cluster", _("must be a cluster number (a small integer)"))
             rows = list(beats.filter(cluster=cluster).values_list("id", "symbol"))
         else:
             ids = op.get("ids")
@@ -221,11 +237,13 @@ class _Batch:
                 or not ids
                 or not all(type(i) is int and 0 < i < 2**63 for i in ids)
             ):
-                raise self.fail("ids", "must be a non-empty list of annotation ids")
+                raise self.fail("ids", _("must be a non-empty list of annotation ids"))
             rows = list(beats.filter(pk__in=ids).values_list("id", "symbol"))
             missing = set(ids) - {pk for pk, _ in rows}
             if missing:
-                raise self.fail("ids", f"the set has no beats {sorted(missing)[:10]}")
+                raise self.fail(
+                    "ids", _("the set has no beats %(ids)s") % {"ids": sorted(missing)[:10]}
+                )
         changed = [pk for pk, old in rows if old != symbol]
         Annotation.objects.filter(pk__in=changed).update(symbol=symbol)
         self.record_edit(
@@ -239,11 +257,17 @@ class _Batch:
         label = op.get("label")
         existing = self.row(op) if op.get("id") is not None else None
         if existing is not None and existing.symbol != RHYTHM_CHANGE:
-            raise self.fail("id", f"annotation {existing.pk} is not a rhythm segment")
+            raise self.fail(
+                "id", _("annotation %(id)s is not a rhythm segment") % {"id": existing.pk}
+            )
         if label is None and existing is not None:
             label = existing.aux_note
         if not isinstance(label, str) or label not in RHYTHMS:
-            raise self.fail("label", f"{label!r} is not one of {', '.join(RHYTHMS)}")
+            raise self.fail(
+                "label",
+                _("%(value)s is not one of %(values)s")
+                % {"value": repr(label), "values": ", ".join(RHYTHMS)},
+            )
         if existing is not None and op.get("start") is None:
             start = existing.time
         else:
@@ -253,7 +277,7 @@ class _Batch:
         else:
             end = self.time_of(op, "end")
         if end <= start:
-            raise self.fail("end", "must be after start")
+            raise self.fail("end", _("must be after start"))
         row = existing or Annotation(annotation_set=self.aset, symbol=RHYTHM_CHANGE)
         before = [snapshot(existing)] if existing is not None else []
         row.time, row.sample, row.duration, row.aux_note = (
@@ -269,10 +293,14 @@ class _Batch:
     def fiducial(self, op: dict[str, Any]) -> list[int]:
         beat = self.row(op, "beat")
         if beat.symbol not in BEAT_CODES:
-            raise self.fail("beat", f"annotation {beat.pk} is not a beat")
+            raise self.fail("beat", _("annotation %(id)s is not a beat") % {"id": beat.pk})
         kind = op.get("kind")
         if kind not in FIDUCIALS:
-            raise self.fail("kind", f"{kind!r} is not one of {', '.join(FIDUCIALS)}")
+            raise self.fail(
+                "kind",
+                _("%(value)s is not one of %(values)s")
+                % {"value": repr(kind), "values": ", ".join(FIDUCIALS)},
+            )
         symbol, num = FIDUCIALS[kind]
         current = beat.fiducials.filter(symbol=symbol, num=num).first()
         before = [snapshot(current)] if current is not None else []
@@ -283,7 +311,9 @@ class _Batch:
             return []
         time = self.time_of(op)
         if abs(time - beat.time) > FIDUCIAL_REACH:
-            raise self.fail("time", f"must lie within {FIDUCIAL_REACH} s of its beat")
+            raise self.fail(
+                "time", _("must lie within %(n)s s of its beat") % {"n": FIDUCIAL_REACH}
+            )
         row = current or Annotation(
             annotation_set=self.aset, symbol=symbol, num=num, chan=beat.chan, beat=beat
         )
@@ -311,21 +341,29 @@ def apply_edits(
     """
     may_edit(user, aset, as_admin=as_admin)
     if not ops:
-        raise EditError("edits: the list is empty")
+        raise EditError("edits: " + _("the list is empty"))
     if len(ops) > MAX_OPS:
-        raise EditError(f"edits: at most {MAX_OPS} operations in one batch")
+        raise EditError("edits: " + _("at most %(n)s operations in one batch") % {"n": MAX_OPS})
     results: list[list[int]] = []
     with transaction.atomic():
         # Frozen meanwhile (its answer was submitted while this batch was on its way)?
         locked = AnnotationSet.objects.select_for_update().filter(pk=aset.pk).first()
         if locked is not None and locked.frozen:
-            raise EditError(f"set {aset.name!r} cannot be edited now: {locked.frozen}", 409)
+            raise EditError(
+                _("set %(set)s cannot be edited now: %(why)s")
+                % {"set": repr(aset.name), "why": locked.frozen},
+                409,
+            )
         batch = _Batch(aset, user)
         for i, op in enumerate(ops):
             batch.where = f"edits[{i}]"
             name = op.get("op") if isinstance(op, dict) else None
             if name not in OPERATIONS:
-                raise batch.fail("op", f"{name!r} is not one of {', '.join(OPERATIONS)}")
+                raise batch.fail(
+                    "op",
+                    _("%(value)s is not one of %(values)s")
+                    % {"value": repr(name), "values": ", ".join(OPERATIONS)},
+                )
             results.append(getattr(batch, name)(op))
         AnnotationEdit.objects.bulk_create(batch.log)
         aset.count = Annotation.objects.filter(annotation_set=aset).count()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput, WavetagError
 
@@ -181,7 +182,7 @@ def resolve(database: Any, version: Any = None, records: Any = None) -> Source:
         raise UnknownDatabase(f"database: {database!r} is not a PhysioNet database name (mitdb)")
     database = database.strip().lower()
     if version is not None and not isinstance(version, str):
-        raise InvalidInput("version: must be a text (1.0.0) or null")
+        raise InvalidInput("version: " + _("must be a text (1.0.0) or null"))
     version = (version or "").strip()
     if version and not VERSION.match(version):
         raise UnknownDatabase(f"version: {version!r} is not a version number (1.0.0)")
@@ -216,9 +217,9 @@ def resolve(database: Any, version: Any = None, records: Any = None) -> Source:
 
 def _chosen(records: Any, found: list[str], source: Source) -> list[str]:
     if not isinstance(records, list) or not all(isinstance(r, str) for r in records):
-        raise InvalidInput("records: must be a list of record names, or null for all")
+        raise InvalidInput("records: " + _("must be a list of record names, or null for all"))
     if not records:
-        raise InvalidInput("records: choose at least one record (null for all)")
+        raise InvalidInput("records: " + _("choose at least one record (null for all)"))
     listed = set(found)
     chosen = list(dict.fromkeys(r.strip() for r in records))
     unknown = [r for r in chosen if r not in listed]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from wavetag.errors import InvalidInput
 from wavetag.signal.recording import AnnotationSetData
@@ -123,12 +124,14 @@ def create_working_set(
             "can be copied as a starting set"
         )
     if not getattr(user, "pk", None):
-        raise SetError("a working set belongs to a user: none was given")
+        raise SetError(_("a working set belongs to a user: none was given"))
     wanted = name or f"{source.name}-{user.get_username()}"
     with transaction.atomic():
         Record.objects.select_for_update().filter(pk=source.record_id).first()
         if name and AnnotationSet.objects.filter(record_id=source.record_id, name=name).exists():
-            raise SetError(f"name: the record already has a set named {name!r}")
+            raise SetError(
+                "name: " + _("the record already has a set named %(name)s") % {"name": repr(name)}
+            )
         copy = AnnotationSet.objects.create(
             record_id=source.record_id,
             name=_free_name(source.record, wanted),
