@@ -239,3 +239,17 @@ class TestAnalysisMessages:
         run.error = "something new"
         with translation.override("zh-hans"):
             assert run.describe()["error"] == "something new"
+
+
+@pytest.mark.django_db
+class TestNotFoundPage:
+    def test_a_missing_page_answers_in_the_readers_language(self) -> None:
+        user = make_user("ma", password=None)
+        for language, words in (("zh-CN", "没有这个页面"), ("en", "There is no such page")):
+            client = Client(HTTP_ACCEPT_LANGUAGE=language)
+            client.force_login(user)
+            response = client.get("/projects/987654/")
+            assert response.status_code == 404
+            page = response.content.decode()
+            assert words in page and 'data-testid="not-found"' in page
+            assert "Traceback" not in page
