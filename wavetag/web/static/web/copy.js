@@ -23,6 +23,9 @@ async function copy(button) {
   if (status) status.textContent = gettext("Copied.");
 }
 
+// The buttons come disabled and are enabled here, once they work: a click before this
+// module has run (it waits for its imports) would otherwise do nothing.
 for (const button of document.querySelectorAll("button[data-copy]")) {
   button.addEventListener("click", () => copy(button));
+  button.disabled = false;
 }
