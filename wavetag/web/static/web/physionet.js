@@ -208,7 +208,11 @@ function heading(text) {
   return h;
 }
 
-form.querySelector("[data-testid=list-records]").addEventListener("click", listRecords);
+// Enabled only now that it works: the page's HTML comes before this module, which waits for
+// its imports, and a click in between would do nothing.
+const listButton = form.querySelector("[data-testid=list-records]");
+listButton.addEventListener("click", listRecords);
+listButton.disabled = false;
 form.elements.database.addEventListener("keydown", (event) => {
   if (event.key === "Enter") {
     event.preventDefault();
