@@ -257,7 +257,8 @@ def analyze(
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
        in a segment of the analysed lead graded C.
     5. **rhythm**: episodes from beat times and codes (:func:`find_rhythm`); ``A``
-       inside atrial fibrillation or flutter becomes ``N``, and ``N`` inside a regular
+       inside atrial fibrillation or flutter becomes ``N``, so does a ``V`` there whose
+       shape is not plainly unlike the dominant beat's, and ``N`` inside a regular
        ``(SVTA`` becomes ``A``; no pause overlapping a C segment of the analysed lead,
        nor one through which a pleth or arterial-pressure channel keeps beating
        (:func:`~wavetag.signal.pulse.pulsed_pauses`).
@@ -521,7 +522,10 @@ def find_rhythm(
     median beat is not AF.
 
     Narrow premature beats inside atrial fibrillation or flutter are the rhythm itself,
-    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``). The beats of a
+    not atrial premature beats: ``A`` there becomes ``N`` (in ``labels``). Without P waves
+    an early beat's timing says nothing, so a ``V`` there stays one only when its shape is
+    plainly unlike the dominant beat's (as :func:`~wavetag.signal.beats.label_windows`
+    judges where the dominant rhythm shows no P wave); else it is ``N``. The beats of a
     regular ``(SVTA`` are ectopic, however on time against each other: ``N`` there
     becomes ``A``.
     """
@@ -557,11 +561,14 @@ def find_rhythm(
         atrial=atrial,
         flutter=flutter,
     )
+    plain = _plainly_ventricular(labels, conf.beats)
     for ep in rhythm:
         a, z = np.searchsorted(beats, [ep.start, ep.end])
         if ep.label in (AFIB, AFL):
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
+                    labels.symbols[i] = "N"
+                elif labels.symbols[i] == "V" and not plain[labels.clusters[i]]:
                     labels.symbols[i] = "N"
         elif ep.label == SVTA and _regular(beats[a:z], conf.rhythm.af_irregularity):
             # A regular supraventricular tachycardia that is not sinus (the rhythm stage
@@ -574,6 +581,19 @@ def find_rhythm(
     changes = sum(1 for e in rhythm if e.label != PAUSE)
     report(1.0, f"{changes} rhythm episodes")
     return rhythm
+
+
+def _plainly_ventricular(labels: BeatLabels, conf: BeatConfig) -> npt.NDArray[np.bool_]:
+    """Per cluster: a shape plainly unlike the dominant one (poorly correlated, or unlike
+    and wide), the only evidence of a ventricular beat where there are no P waves."""
+    sim = labels.cluster_similarity
+    n_cl = len(sim)
+    width = np.zeros(n_cl)
+    width[labels.clusters] = labels.widths_ms
+    dom = int(np.argmax(sim)) if n_cl else 0
+    wide = (width >= conf.wide_ms) | (width >= width[dom] + conf.extra_width_ms)
+    plain: npt.NDArray[np.bool_] = (sim < conf.q_corr) | ((sim < conf.v_corr) & wide)
+    return plain
 
 
 def _regular(run: I64, irregularity: float) -> bool:
