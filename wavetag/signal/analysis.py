@@ -588,9 +588,11 @@ def _plainly_ventricular(labels: BeatLabels, conf: BeatConfig) -> npt.NDArray[np
     and wide), the only evidence of a ventricular beat where there are no P waves."""
     sim = labels.cluster_similarity
     n_cl = len(sim)
+    if n_cl == 0:  # no beats
+        return np.zeros(0, dtype=bool)
     width = np.zeros(n_cl)
     width[labels.clusters] = labels.widths_ms
-    dom = int(np.argmax(sim)) if n_cl else 0
+    dom = int(np.argmax(sim))
     wide = (width >= conf.wide_ms) | (width >= width[dom] + conf.extra_width_ms)
     plain: npt.NDArray[np.bool_] = (sim < conf.q_corr) | ((sim < conf.v_corr) & wide)
     return plain
