@@ -45,6 +45,8 @@ F64 = npt.NDArray[np.float64]
 AFIB = "(AFIB"
 AFL = "(AFL"
 SVTA = "(SVTA"
+# Labels set from the rate alone, which the rhythm judged later may replace.
+RATE_LABELS = ("(N", "(SBR", SVTA)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class RhythmConfig:
     af_irregularity : float
         Median absolute successive RR difference over median RR above which
         the rhythm is irregular enough for atrial fibrillation.
+    af_edge_irregularity : float
+        An AF episode's edges reach out over the beats next to it while their window's
+        irregularity stays above this (lower than ``af_irregularity``: the centred window
+        at an edge holds half regular intervals, so the core alone ends early).
     min_af_beats : int
         Shortest atrial-fibrillation episode, beats.
     min_af_record_beats : int
@@ -115,6 +121,7 @@ class RhythmConfig:
     pattern_cycles: int = 3
     af_window: int = 32
     af_irregularity: float = 0.10
+    af_edge_irregularity: float = 0.06
     min_af_beats: int = 12
     min_af_record_beats: int = 8
     af_modal_fraction: float = 0.55
@@ -254,8 +261,12 @@ def rhythm_episodes(
        of the window's intervals sit at the usual length
        (:func:`~wavetag.signal.atrial.windowed_modal_fraction`); gaps shorter than
        ``min_af_beats`` between such runs bridged, in runs of ``min_af_beats`` or
-       more, with no P wave in their median beat and atrial windows correlating
-       less than ``af_atrial_consistency`` when the signal is given. A record too short for the
+       more, with no P wave in their median beat (asked of runs longer than
+       ``af_window`` only: see below) and atrial windows correlating less than
+       ``af_atrial_consistency`` when the signal is given. An episode so found reaches
+       out over the beats either side while their irregularity stays above
+       ``af_edge_irregularity`` (hysteresis: a centred window at the edge of a
+       paroxysm is half regular). A record too short for the
        window (fewer than ``af_window`` intervals: a 10-s ECG) is judged as a whole:
        AF when fewer than ``af_modal_fraction`` of its intervals between
        non-ventricular beats sit at the usual length and its atrial windows correlate
@@ -329,6 +340,7 @@ def rhythm_episodes(
     # small by chance (a fast AF, whose intervals are short and close).
     mod = windowed_modal_fraction(rr, usable, conf.af_window, AtrialConfig())
     af |= np.nan_to_num(mod, nan=1.0) < conf.af_window_modal_fraction
+    edge = np.nan_to_num(irr, nan=0.0) > conf.af_edge_irregularity
     if short:
         af[:] = _short_irregular(rr, sym, conf)
     # AF is random: a few beats may look regular by chance. Short gaps
@@ -347,12 +359,23 @@ def rhythm_episodes(
         # below would take a flutter for sinus rhythm with ectopy.
         fl = _flutter_beats(b[a:z], fs, conf, flutter)
         lab[a:z][fl] = AFL
-        if not short and p_wave is not None and p_wave(b[a:z]):
+        # The median beat of a short run shows a P wave that is not there as readily
+        # as a 10-s record's (a paroxysm of 20 beats was kept out so): the atrial
+        # windows' consistency below judges those alone.
+        if not short and z - a > conf.af_window and p_wave is not None and p_wave(b[a:z]):
             continue
         # NaN (too few whole windows) is no evidence of a P wave.
         if atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
             continue
         lab[a:z][~fl] = AFIB
+        if not short and not fl.any():
+            # Hysteresis: out from a confirmed run while the window stays irregular.
+            while a > 0 and edge[a - 1] and lab[a - 1] in RATE_LABELS:
+                a -= 1
+                lab[a] = AFIB
+            while z < n and edge[z] and lab[z] in RATE_LABELS:
+                lab[z] = AFIB
+                z += 1
 
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
     # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
