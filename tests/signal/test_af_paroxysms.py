@@ -1,7 +1,9 @@
-"""Paroxysms of atrial fibrillation of a few dozen beats in long records (CPSC 2021 patient
-92, tuning records): found, and found to their edges. Before, a 20-beat paroxysm was kept
+"""Atrial fibrillation found whole in long records (tuning records). Paroxysms of a few dozen
+beats (CPSC 2021 patient 92): found, and found to their edges. Before, a 20-beat paroxysm was kept
 out by the P wave its median beat seemed to show, and the episodes ended where the centred
-irregularity window first held half regular intervals (a third of an 18-s paroxysm)."""
+irregularity window first held half regular intervals (a third of an 18-s paroxysm). AF
+with frequent multiform PVCs (MIT-BIH 203): the stretches where ventricular beats left too
+few intervals between supraventricular beats to judge the rhythm were called sinus."""
 
 from __future__ import annotations
 
@@ -47,3 +49,10 @@ class TestParoxysms:
         _, _, found = af_se_ppv(data_dir, "data_92_19")
         fs = 200.0
         assert any(e.label == "(AFIB" and e.start < 85 * fs and e.end > 80 * fs for e in found)
+
+    def test_af_goes_on_through_ventricular_ectopy(self, data_dir: Path) -> None:
+        # Before: 83 % of 203's reference AF (its flutter, 759-1075 s, is called AF and
+        # counts against +P: 81 %).
+        se, ppv, _ = af_se_ppv(data_dir, "203")
+        assert se >= 0.93
+        assert ppv >= 0.8

@@ -377,6 +377,9 @@ def rhythm_episodes(
                 lab[z] = AFIB
                 z += 1
 
+    if not short:
+        _bridge_ectopy(lab, irr, b, conf, atrial)
+
     code = "".join("V" if s == "V" else "N" if s in ("N", "A") else "x" for s in sym.tolist())
     # With a pacemaker, a slow run of wide beats is paced beats whose spikes were not
     # seen: the pacemaker does not let the rate fall to an idioventricular escape.
@@ -425,6 +428,39 @@ def rhythm_episodes(
     for i in (np.flatnonzero(rr[1:] >= conf.pause_s * fs) + 1).tolist():
         out.append(RhythmEpisode(int(b[i - 1]), int(b[i]), PAUSE))
     return out
+
+
+def _bridge_ectopy(
+    lab: npt.NDArray[np.str_],
+    irr: F64,
+    b: I64,
+    conf: RhythmConfig,
+    atrial: Callable[[I64], float] | None,
+) -> None:
+    """AF goes on through a burst of ectopy: a stretch between two AF episodes where no
+    window shows a regular rhythm (frequent ventricular beats leave too few intervals
+    between supraventricular beats to judge it: the irregularity is NaN) and no atrial
+    wave is common to its beats is the same AF (in ``lab``)."""
+    runs = _runs(lab)
+    i = 1
+    while i < len(runs) - 1:
+        if runs[i - 1][2] != AFIB:
+            i += 1
+            continue
+        j = i
+        while j < len(runs) and runs[j][2] in RATE_LABELS:
+            j += 1
+        if j == i or j == len(runs) or runs[j][2] != AFIB:
+            i = max(j, i + 1)
+            continue
+        a, z = runs[i][0], runs[j - 1][1]
+        gap = irr[a:z]
+        regular = bool(np.any(~np.isnan(gap) & (gap <= conf.af_edge_irregularity)))
+        # NaN (too few whole windows) is no evidence of an atrial wave.
+        wave = atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency
+        if not regular and not wave:
+            lab[a:z] = AFIB
+        i = j + 1
 
 
 def _stretches(b: I64, span: int) -> list[tuple[int, int]]:
