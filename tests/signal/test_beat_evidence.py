@@ -102,3 +102,26 @@ class TestConductedRhythm:
         assert symbols.count("V") == 1
         assert r.beats.symbols.count("V") <= 10
         assert not any(e.label == "(IVR" for e in r.rhythm)
+
+
+class TestSmallVentricularClusters:
+    def test_a_few_beats_shaped_like_a_ventricular_cluster_are_ventricular(
+        self, data_dir: Path
+    ) -> None:
+        # 109 (left bundle-branch block, 38 PVCs): a few late-coupled PVCs fall into small
+        # clusters of their own, shaped like the large PVC cluster and unlike the dominant
+        # beat; not premature enough for the lone-PVC rule, they were called N.
+        path = str(data_dir / "mitdb-ds1" / "109")
+        r, _ = analysed(data_dir, "mitdb-ds1", "109", given=False)
+        ann = wfdb.rdann(path, "atr")
+        ref = ann.sample[np.isin(ann.symbol, BEATS)]
+        ref_sym = np.asarray(ann.symbol)[np.isin(ann.symbol, BEATS)]
+        at = r.beats.samples
+        near = np.clip(np.searchsorted(at, ref), 1, len(at) - 1)
+        near = np.where(np.abs(at[near - 1] - ref) < np.abs(at[near] - ref), near - 1, near)
+        matched = np.abs(at[near] - ref) <= round(0.15 * 360)
+        called = np.asarray(r.beats.symbols)[near]
+        found = int(np.sum(matched & (ref_sym == "V") & (called == "V")))
+        false = int(np.sum(matched & (ref_sym != "V") & (called == "V")))
+        assert found >= 26  # 23 before
+        assert false == 0

@@ -482,8 +482,10 @@ def classify_beats(
        rhythm (``atrial_premature``), after a regular stretch of it
        (:func:`regular_before`), and followed by a longer interval
        (``early_return``) is ``A``. In small clusters a premature, foreign beat
-       followed by a full compensatory pause is ``V``, else a shape unlike every
-       large cluster is ``Q``. Small paced clusters are ``/`` only when a large
+       followed by a full compensatory pause is ``V``, and so is a shape like a large
+       ventricular cluster's (``similar_corr``) and unlike the dominant beat's (the
+       kin of those PVCs, late-coupled); else a shape unlike every large cluster is
+       ``Q``. Small paced clusters are ``/`` only when a large
        cluster is paced too.
     """
     conf = conf or BeatConfig()
@@ -774,6 +776,14 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     large = sizes >= conf.small_cluster
     best_large = (tz @ tz[large].T).max(axis=1) if large.any() else np.ones(n_cl)
     sym[small & (best_large[clusters] < conf.q_corr)] = "Q"
+    # A few beats shaped like a large ventricular cluster, and unlike the dominant beat,
+    # are more of its kind, however they are timed (late-coupled PVCs).
+    if large.any():
+        like = tz @ tz[large].T
+        nearest = np.flatnonzero(large)[np.argmax(like, axis=1)]
+        kin_v = (np.array(shape)[nearest] == "V") & (like.max(axis=1) >= conf.similar_corr)
+        kin_v &= corr_dom < conf.similar_corr
+        sym[small & kin_v[clusters]] = "V"
     sym[small & is_prem & foreign & (comp >= conf.compensatory)] = "V"
     # An isolated spiky beat in a record without a paced cluster is noise, not pacing.
     paced_record = bool(np.any((np.array(shape) == "/") & (sizes >= conf.small_cluster)))
