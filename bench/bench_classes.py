@@ -30,7 +30,8 @@ Scores
   figures where defined), paced records left out as in EC57. A reference beat the
   analysis missed counts against Se; an analysis ``V`` (``A``) on no reference beat
   counts against +P.
-- **Paced** Se and +P (reference ``/`` and ``f``; analysis ``/``) on the paced records.
+- **Paced** Se and +P (reference ``/`` and ``f``; analysis ``/``) on the paced records, and the
+  records without a pacemaker (every other one, ``cinc2021`` too) where any beat is ``/``.
 - **AF** Se and +P by duration on the long records (MIT-BIH, cpsc2021): time in the
   reference ``(AFIB`` episodes that the analysis calls ``(AFIB``, over the reference's AF
   time (Se) and over the analysis's (+P); ``(SVTA``, ``(AFL`` (atrial flutter), ``(B``
@@ -262,6 +263,7 @@ def report_half(
     long: dict[Rec, Scores],
     cinc: dict[Rec, tuple[list[str], list[str]]],
     cuts: dict[Rec, list[tuple[str, int, list[str], float]]],
+    cinc_paced: dict[Rec, int],
 ) -> None:
     recs = [r for r in long if r.half == half]
     print(
@@ -324,6 +326,16 @@ def report_half(
     ivr = [r.name for r in recs if r.source == "paced" and long[r].labels["(IVR"]]
     print(f"paced records with (IVR: {ivr or 'none'}")
     c = {k: v for k, v in cinc.items() if k.half == half}
+    # Pacing where there is no pacemaker: every record but the paced ones, 10-s ones too.
+    false_paced = [
+        f"{r.name} {long[r].classes['paced'].test}"
+        for r in recs
+        if r.source != "paced" and long[r].classes["paced"].test
+    ] + [f"{k.name} {cinc_paced[k]}" for k in c if cinc_paced.get(k)]
+    print(
+        f"records without a pacemaker with / beats: {false_paced or 'none'}"
+        f" (of {sum(r.source != 'paced' for r in recs)} long and {len(c)} cinc2021)"
+    )
     af = [k for k, (dx, _) in c.items() if AF_DX in dx]
     af_hit = [k.name for k in af if "(AFIB" in c[k][1]]
     sinus = [k for k, (dx, _) in c.items() if AF_DX not in dx and any(d in dx for d in SINUS_DX)]
@@ -370,6 +382,7 @@ def main() -> None:
     recs = [r for r in split(a.data) if a.half in ("both", r.half)]
     long: dict[Rec, Scores] = {}
     cinc: dict[Rec, tuple[list[str], list[str]]] = {}
+    cinc_paced: dict[Rec, int] = {}  # paced beats of each cinc2021 record
     cuts: dict[Rec, list[tuple[str, int, list[str], float]]] = {}
     root = Path(tempfile.mkdtemp(prefix="bench-classes-"))
     t_all = time.perf_counter()
@@ -384,6 +397,7 @@ def main() -> None:
                     [],
                 )
                 cinc[rec] = (dx, [e.label for e in r.rhythm])
+                cinc_paced[rec] = r.beats.symbols.count("/")
             else:
                 long[rec] = score_long(rec, r)
                 long[rec].seconds = time.perf_counter() - t0
@@ -392,7 +406,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     for half in HALVES:
         if a.half in ("both", half):
-            report_half(half, long, cinc, cuts)
+            report_half(half, long, cinc, cuts, cinc_paced)
     print(f"\n{len(recs)} records in {time.perf_counter() - t_all:.0f} s")
     with open("/proc/loadavg") as f:
         print(f"load average at end: {f.read().split()[:3]}")

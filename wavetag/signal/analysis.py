@@ -378,7 +378,7 @@ def empty_windows(beats: I64, channels: int, fs: float, bc: BeatConfig) -> BeatW
         beats,
         np.full(n, -1, np.int64),
         np.zeros((n, length, channels), np.float32),
-        np.zeros(n),
+        np.zeros((n, 3)),
         np.zeros((n, bc.p_points, channels), np.float32),
     )
 

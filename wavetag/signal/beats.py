@@ -90,6 +90,23 @@ class BeatConfig:
     spike_sharpness, spike_contrast : float
         How narrow and how isolated a pulse must be to count as a pacing
         spike (see :func:`pacing_spikes`).
+    soft_slope, soft_sharpness : float
+        The same tests, lenient: a spike smeared by a recorder's narrower band (an
+        analogue Holter's 40-100 Hz) or smaller (bipolar pacing) is less steep and
+        wider than the strict tests allow, mV/s and ratio.
+    spike_share : (float, float, float)
+        A wide cluster of ``small_cluster`` beats or more whose median fails the strict
+        test is paced when at least the first share of its beats pass the strict test
+        and the second share the lenient one, at one delay before the QRS
+        (``spike_jitter_s``); in a record with a paced cluster, the third share passing
+        the lenient test, at that cluster's delay (``spike_delay_s``), makes another
+        wide cluster paced.
+    spike_jitter_s : float
+        Median distance of a cluster's lenient spikes from their median position, s
+        (at least one sample): a pacemaker's spike comes at one delay before the QRS it
+        starts, noise and QRS notches anywhere.
+    spike_delay_s : float
+        How far a cluster's spike delay may lie from a paced cluster's, s.
     p_window_s : (float, float)
         The stretch before the QRS where a P wave is looked for, s before the
         fiducial point (``p_points`` evenly spaced samples of it are kept).
@@ -139,6 +156,11 @@ class BeatConfig:
     spike_window_s: tuple[float, float] = (0.10, 0.005)
     spike_sharpness: float = 0.6
     spike_contrast: float = 6.0
+    soft_slope: float = 15.0
+    soft_sharpness: float = 0.4
+    spike_share: tuple[float, float, float] = (0.1, 0.5, 0.25)
+    spike_jitter_s: float = 0.003
+    spike_delay_s: float = 0.010
     p_window_s: tuple[float, float] = (0.30, 0.06)
     p_points: int = 25
     p_present: float = 0.6
@@ -348,7 +370,8 @@ def _flank_slope(w: F64, pad: int, m: int, half: float, fs: float) -> F64:
 
 
 def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
-    """Pacing-spike slope before each beat, from the slope of the raw signal.
+    """Pacing spike before each beat, from the slope of the raw signal: strict, lenient
+    and where.
 
     Parameters
     ----------
@@ -363,8 +386,11 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
 
     Returns
     -------
-    ndarray of float64
-        Slope of the spike's gentler flank per beat, mV/s; 0 where there is none.
+    ndarray of float64, shape (beats, 3)
+        Per beat: the slope of the spike's gentler flank, mV/s, 0 where none passes
+        the strict tests; the same with the lenient sharpness (``soft_sharpness``);
+        where that lenient spike is, s from the fiducial point (negative: before it;
+        NaN where there is none).
 
     Notes
     -----
@@ -384,7 +410,9 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
        the window's other samples (``spike_contrast`` times their 75th percentile plus
        a floor of 0.01 mV over the span, unlike muscle noise) and has no second peak of
        half its slope within 25 ms (a jagged QRS or a tremor comes in trains).
-    3. The steepest spike over the channels.
+    3. The steepest spike over the channels, and the steepest that passes the
+       lenient sharpness with its position (a smeared spike, judged per cluster in
+       :func:`paced_clusters`).
     """
     half = max(1.0, conf.spike_half_s * fs)
     a, b = round(conf.spike_window_s[0] * fs), round(conf.spike_window_s[1] * fs)
@@ -395,7 +423,9 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     offs = np.arange(-a - q, -b + q + 1, dtype=np.int64)
     search = (offs >= -a) & (offs <= -b)
     if len(beats) == 0 or not search.any():
-        return np.zeros(len(beats))
+        none = np.zeros((len(beats), 3))
+        none[:, 2] = np.nan
+        return none
     # One window per beat wide enough for every shifted copy, sliced (not gathered) ten times.
     pad = int(np.ceil(2 * half)) + 1
     around = np.arange(offs[0] - pad, offs[-1] + pad + 1, dtype=np.int64)
@@ -419,7 +449,87 @@ def pacing_spikes(x: F64, fs: float, beats: I64, conf: BeatConfig) -> F64:
     near = (d > reach) & (d <= q)
     second = np.where(near, h, 0.0).max(axis=-1)
     alone &= second < 0.5 * top
-    return np.asarray(np.where(sharp & alone, top, 0.0).max(axis=1), dtype=np.float64)
+    out = np.zeros((len(beats), 3))
+    out[:, 0] = np.where(sharp & alone, top, 0.0).max(axis=1)
+    soft = np.where(alone & (top >= conf.soft_sharpness * np.maximum(wide, 1e-9)), top, 0.0)
+    best = np.argmax(soft, axis=1)
+    out[:, 1] = soft[np.arange(len(beats)), best]
+    at_s = offs[at[np.arange(len(beats)), best]] / fs
+    out[:, 2] = np.where(out[:, 1] > 0, at_s, np.nan)
+    return out
+
+
+def paced_clusters(
+    spikes: F64,
+    clusters: I64,
+    sizes: I64,
+    wide: npt.NDArray[np.bool_],
+    fs: float,
+    conf: BeatConfig,
+) -> npt.NDArray[np.bool_]:
+    """Which clusters are paced, from the pacing spikes of their beats.
+
+    Parameters
+    ----------
+    spikes : ndarray of float64
+        :func:`pacing_spikes` of every beat, shape (beats, 3).
+    clusters : ndarray of int64
+        Cluster of every beat.
+    sizes : ndarray of int64
+        Beats per cluster.
+    wide : ndarray of bool
+        Whether each cluster's QRS is at least ``wide_ms`` wide.
+    fs : float
+        Sampling frequency, Hz.
+    conf : BeatConfig
+
+    Notes
+    -----
+    1. Paced when the median beat passes the strict tests (``spike_slope``).
+    2. A spike smeared by a narrow recording band, or small, passes the strict tests in
+       only some beats; but a pacemaker puts it before every beat it starts, at one delay
+       before the QRS. So a wide cluster of ``small_cluster`` beats or more is paced
+       when ``spike_share`` of its beats pass the strict and the lenient tests and its
+       lenient spikes lie at one delay (``spike_jitter_s``). Noise passes the strict
+       tests in few beats and anywhere; a notch at the start of a wide QRS (an initial
+       r wave) can be lenient at one delay, but is not strict.
+    3. In a record with a paced cluster, another wide cluster whose lenient spikes
+       come in ``spike_share`` of its beats at one delay, that of a paced cluster
+       (``spike_delay_s``), is paced too: the same pacemaker, the spike too small there
+       for the strict test.
+    """
+    n_cl = len(sizes)
+    strict, soft, at = spikes[:, 0], spikes[:, 1], spikes[:, 2]
+    paced = np.zeros(n_cl, dtype=bool)
+    delay = np.full(n_cl, np.nan)
+    consistent = np.zeros(n_cl, dtype=bool)
+    strict_share = np.zeros(n_cl)
+    soft_share = np.zeros(n_cl)
+    jitter = max(conf.spike_jitter_s, 1.0 / fs)
+    need_strict, need_soft, need_record = conf.spike_share
+    order = np.argsort(clusters, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    for k in range(n_cl):
+        idx = order[bounds[k] : bounds[k + 1]]
+        if len(idx) == 0:
+            continue
+        paced[k] = np.median(strict[idx]) >= conf.spike_slope
+        if sizes[k] < conf.small_cluster or not wide[k]:
+            continue
+        hit = idx[soft[idx] >= conf.soft_slope]
+        soft_share[k] = len(hit) / len(idx)
+        if len(hit) < 3:
+            continue
+        pos = at[hit]
+        delay[k] = float(np.median(pos))
+        consistent[k] = float(np.median(np.abs(pos - delay[k]))) <= jitter
+        strict_share[k] = float(np.mean(strict[idx] >= conf.spike_slope))
+    paced |= consistent & (strict_share >= need_strict) & (soft_share >= need_soft)
+    ref = delay[paced & np.isfinite(delay)]
+    if len(ref):
+        near = np.abs(delay[:, None] - ref[None, :]).min(axis=1) <= conf.spike_delay_s
+        paced |= consistent & near & (soft_share >= need_record)
+    return paced
 
 
 def classify_beats(
@@ -467,8 +577,9 @@ def classify_beats(
        P wave precedes it (:func:`p_similarity`); where the dominant rhythm itself
        has no P wave (atrial fibrillation, noise: :func:`p_context`), timing is not
        trusted.
-    5. Cluster label, from physiology rather than size: paced when its median pacing
-       spike (:func:`pacing_spikes`) reaches ``spike_slope``; the dominant cluster
+    5. Cluster label, from physiology rather than size: paced when its beats carry
+       pacing spikes (:func:`paced_clusters`: its median spike reaches ``spike_slope``,
+       or a share of its beats has one at one delay before the QRS); the dominant cluster
        is normal; a cluster shaped like it is atrial when its beats are premature,
        else normal; a foreign cluster (poorly correlated, or wider by
        ``extra_width_ms``) holding ``rhythm_share`` of the beats on time is a rhythm
@@ -505,7 +616,7 @@ class BeatWindows:
     windows : ndarray of float32
         Band-passed window around each centre, shape (beats, samples, channels).
     spikes : ndarray of float64
-        Pacing-spike slope before each beat, mV/s (:func:`pacing_spikes`).
+        Pacing spike before each beat, shape (beats, 3) (:func:`pacing_spikes`).
     before : ndarray of float32
         The band-passed stretch where a P wave would be, ``p_points`` samples of
         it, shape (beats, p_points, channels).
@@ -540,7 +651,7 @@ def beat_windows(
     if len(b) == 0:
         empty = np.zeros((0, pre + post + 1, x.shape[1]), dtype=np.float32)
         none = np.zeros((0, conf.p_points, x.shape[1]), dtype=np.float32)
-        return BeatWindows(b, b.copy(), empty, np.zeros(0), none)
+        return BeatWindows(b, b.copy(), empty, np.zeros((0, 3)), none)
     bp = bandpass(x, fs, conf.band_hz) if bp is None else bp
     # Channel by channel: np.sum over the short channel axis of a day's samples is twenty
     # times slower, and it adds fewer than eight values in this same order (the same bits).
@@ -709,7 +820,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     dom = int(np.argmax(sizes))
     tz, _ = normalise(np.stack([t.reshape(-1) for t in templates]))
     corr_dom = tz @ tz[dom]
-    spikes = w.spikes
+    paced_cl = paced_clusters(w.spikes, clusters, sizes, widths >= conf.wide_ms, fs, conf)
 
     rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
     # A shape "foreign" to the dominant beat: poorly correlated or clearly wider.
@@ -728,7 +839,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     shape: list[str] = []
     for k in range(n_cl):
         members = clusters == k
-        if np.median(spikes[members]) >= conf.spike_slope:
+        if paced_cl[k]:
             shape.append("/")
         elif k == dom:
             shape.append("N")
