@@ -28,6 +28,12 @@ def chinese(user: object, time_zone: str = "") -> None:
     Preferences.objects.create(user=user, language="zh-hans", time_zone=time_zone)
 
 
+@pytest.fixture
+def site_admin(mitdb_100: Any) -> Any:
+    """A site admin who may create projects, with a record of mitdb to make them on."""
+    return make_user("zhou", staff=True, password=None)
+
+
 class TestMails:
     def test_the_reset_mail_comes_in_the_accounts_saved_language(self) -> None:
         user = make_user("zhang")  # a reset needs a usable password
@@ -96,15 +102,10 @@ class TestRefusals:
         assert response.status_code == 200 and "请输入一个正确的用户名和密码" in page
         assert "Please enter a correct" not in page and "Log in" not in page
 
-    def test_a_bad_new_project_field_is_refused_in_chinese(
-        self, data_dir: Path, settings, tmp_path: Path
-    ) -> None:
-        settings.STORE_DIR = tmp_path / "store"
-        import_ok(data_dir / "mitdb/100", dataset="mitdb")
-        admin = make_user("zhou", staff=True, password=None)
-        chinese(admin)
+    def test_a_bad_new_project_field_is_refused_in_chinese(self, site_admin: Any) -> None:
+        chinese(site_admin)
         client = Client()
-        client.force_login(admin)
+        client.force_login(site_admin)
         form = {"name": "p", "dataset": "mitdb", "template": "wearable-rhythm"}
         response = client.post("/projects/new/", {**form, "records_sample": "abc"})
         assert response.status_code == 400
@@ -128,31 +129,45 @@ class TestServiceRefusals:
     """Refusals raised by the service layers, in the asking browser's language; the field or
     file they name stays as sent. The same requests without Accept-Language stay English."""
 
+    @pytest.mark.parametrize(
+        ("headers", "refusal", "not_shown", "api_refusal"),
+        [
+            (
+                ZH,
+                "fields[0].name：只能由小写字母、数字或 _ 组成",
+                "must be lower-case",
+                "schema.fields：必须是包含",
+            ),
+            (
+                {},
+                "fields[0].name: must be lower-case letters, digits or _",
+                "只能由",
+                "schema.fields: must be a list",
+            ),
+        ],
+        ids=["zh", "en"],
+    )
     def test_a_malformed_custom_schema_names_the_field_in_chinese(
-        self, data_dir: Path, settings, tmp_path: Path
+        self,
+        site_admin: Any,
+        headers: dict[str, str],
+        refusal: str,
+        not_shown: str,
+        api_refusal: str,
     ) -> None:
-        settings.STORE_DIR = tmp_path / "store"
-        import_ok(data_dir / "mitdb/100", dataset="mitdb")
-        admin = make_user("zhou", staff=True, password=None)
         schema = json.dumps({"fields": [{"name": "Bad Name", "type": "choice"}]})
         form = {"name": "p", "dataset": "mitdb", "template": "custom", "schema": schema}
-        pages = {}
-        for language, headers in (("zh", ZH), ("en", {})):
-            client = Client(**headers)
-            client.force_login(admin)
-            response = client.post("/projects/new/", form)
-            assert response.status_code == 400
-            pages[language] = response.content.decode().split("<main>", 1)[1]
-        assert "fields[0].name：只能由小写字母、数字或 _ 组成" in pages["zh"]
-        assert "must be lower-case" not in pages["zh"]
-        assert "fields[0].name: must be lower-case letters, digits or _" in pages["en"]
+        client = Client(**headers)
+        client.force_login(site_admin)
+        response = client.post("/projects/new/", form)
+        assert response.status_code == 400
+        page = response.content.decode().split("<main>", 1)[1]
+        assert refusal in page and not_shown not in page
         # The API answers in the same language.
         body = {"name": "p", "dataset": "mitdb", "schema": {"fields": 3}}
-        client = Client()
-        status, out = call(client, "post", "/api/v1/projects", {**bearer(admin), **ZH}, body)
-        assert status == 400 and out["detail"].startswith("schema.fields：必须是包含"), out
-        status, out = call(client, "post", "/api/v1/projects", bearer(admin), body)
-        assert status == 400 and out["detail"].startswith("schema.fields: must be a list"), out
+        auth = {**bearer(site_admin), **headers}
+        status, out = call(Client(), "post", "/api/v1/projects", auth, body)
+        assert status == 400 and out["detail"].startswith(api_refusal), out
 
     def test_an_annotator_refused_the_adjudication_page_in_chinese(
         self, icu_alarms: Any, ecg_record: Any
@@ -189,8 +204,13 @@ class TestServiceRefusals:
         status, out = call(client, "put", put, w.h["ann1"], {"decision": "False"})
         assert status == 409 and f"task {task.pk}: your answer is frozen" in out["detail"], out
 
+    @pytest.mark.parametrize(
+        ("headers", "refusal"),
+        [(ZH, "无法读取 truncated_dat.hea："), ({}, "truncated_dat.hea cannot be read: ")],
+        ids=["zh", "en"],
+    )
     def test_a_broken_upload_is_refused_in_chinese_naming_the_file(
-        self, data_dir: Path, settings, tmp_path: Path
+        self, data_dir: Path, settings, tmp_path: Path, headers: dict[str, str], refusal: str
     ) -> None:
         settings.STORE_DIR = tmp_path / "store"
         settings.UPLOAD_DIR = tmp_path / "uploads"
@@ -198,20 +218,16 @@ class TestServiceRefusals:
         create_dataset("uploads")
         url = "/api/v1/datasets/uploads/records"
         broken = [data_dir / "broken" / n for n in ("truncated_dat.hea", "truncated_dat.dat")]
-        answers = {}
-        for language, headers in (("zh", ZH), ("en", {})):
-            handles = [open(p, "rb") for p in broken]
-            try:
-                response = Client().post(url, {"files": handles}, **bearer(keeper), **headers)
-            finally:
-                for h in handles:
-                    h.close()
-            assert response.status_code == 400, response.content
-            ((file, error),) = [(r["file"], r["error"]) for r in response.json()["refused"]]
-            assert file == "truncated_dat.hea"
-            answers[language] = error
-        assert answers["zh"].startswith("无法读取 truncated_dat.hea："), answers
-        assert answers["en"].startswith("truncated_dat.hea cannot be read: "), answers
+        handles = [open(p, "rb") for p in broken]
+        try:
+            response = Client().post(url, {"files": handles}, **bearer(keeper), **headers)
+        finally:
+            for h in handles:
+                h.close()
+        assert response.status_code == 400, response.content
+        ((file, error),) = [(r["file"], r["error"]) for r in response.json()["refused"]]
+        assert file == "truncated_dat.hea"
+        assert error.startswith(refusal), error
 
 
 class TestAnalysisMessages:

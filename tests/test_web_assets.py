@@ -14,6 +14,8 @@ from wavetag.records.models import Record
 from wavetag.web.assets import IMMUTABLE, VIEWER_DIR, file_version, viewer_version
 
 pytestmark = pytest.mark.django_db
+PRELOAD_TAG = '<link rel="modulepreload"'
+PRELOAD = PRELOAD_TAG + r' href="([^"]+)">'
 
 
 @pytest.fixture
@@ -32,9 +34,28 @@ class TestViewerAssets:
         modules = sorted(p.name for p in VIEWER_DIR.glob("*.js"))
         assert sorted(k.rsplit("/", 1)[1] for k in imports) == modules
         assert all(v == f"{k}?v={version}" for k, v in imports.items())
-        preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', page_html)
+        preloaded = re.findall(PRELOAD, page_html)
+        # Every module once: i18n.js from the head (as on every page), the rest by the viewer.
         assert sorted(preloaded) == sorted(imports.values())
+        assert len(preloaded) == len(set(preloaded)), preloaded
+        head = page_html.split("</head>", 1)[0]
+        assert re.findall(PRELOAD, head) == [imports["/static/web/viewer/i18n.js"]]
         assert f'src="/static/web/viewer/main.js?v={version}"' in page_html
+
+    def test_every_page_preloads_the_catalogue_module_where_the_map_sends_it(
+        self, client: Any
+    ) -> None:
+        # The page scripts (the account page's copy button, the PhysioNet form) import
+        # ./viewer/i18n.js: preloaded at the import map's URL, that import fetches nothing more.
+        client.force_login(make_user("reader", password=None))
+        html = client.get("/account/").content.decode()
+        found = re.search(r'<script type="importmap">(.*?)</script>', html, re.S)
+        assert found, "no import map on the account page"
+        i18n = json.loads(found.group(1))["imports"]["/static/web/viewer/i18n.js"]
+        assert i18n == f"/static/web/viewer/i18n.js?v={viewer_version()}"
+        assert re.findall(PRELOAD, html) == [i18n]
+        # After the map: a module resolved before it would be left out of it.
+        assert html.index('<script type="importmap">') < html.index(PRELOAD_TAG)
 
     def test_versioned_files_are_immutable_and_others_are_not(self, client: Any) -> None:
         url = "/static/web/viewer/tiles.js"

@@ -53,13 +53,25 @@ def chinese(page: Any, what: str) -> None:
     assert_chinese(page, what, skip=VIEWER)
 
 
+def visit(page: Any, url: str, what: str, *ready: str) -> None:
+    """Open ``url``, wait until each of the ``ready`` selectors shows (the page has drawn
+    what its scripts fill in) and check that it leaves no English."""
+    page.goto(url)
+    for selector in ready:
+        expect(page.locator(selector)).to_be_visible(timeout=15000)
+    chinese(page, what)
+
+
 class TestChineseTaskPages:
     def test_icu_alarm_task(self, make_page, world: Any) -> None:
         page, errors = make_page(world.ann1, locale="zh-CN")
-        page.goto(f"/tasks/{world.open.pk}/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        expect(page.get_by_test_id("choice-decision-True")).to_be_visible()
-        chinese(page, "the ICU alarm task page")
+        visit(
+            page,
+            f"/tasks/{world.open.pk}/",
+            "the ICU alarm task page",
+            READY,
+            "[data-testid=choice-decision-True]",
+        )
         errors.check()
 
     def test_12_lead_task_and_history(self, make_page, world: Any) -> None:
@@ -76,45 +88,42 @@ class TestChineseTaskPages:
 
     def test_frozen_answer(self, make_page, world: Any) -> None:
         page, errors = make_page(world.ann1, locale="zh-CN")
-        page.goto(f"/tasks/{world.conflict.pk}/")
-        expect(page.get_by_test_id("frozen")).to_be_visible()
-        chinese(page, "a frozen answer")
+        visit(page, f"/tasks/{world.conflict.pk}/", "a frozen answer", "[data-testid=frozen]")
         errors.check()
 
 
 class TestChineseExpertPages:
     def test_queue_adjudication_review_discussion(self, make_page, world: Any) -> None:
         page, errors = make_page(world.judge, locale="zh-CN")
-        page.goto(f"/projects/{world.project.pk}/adjudication/")
-        expect(page.get_by_test_id(f"queue-task-{world.conflict.pk}")).to_be_visible()
-        chinese(page, "the adjudication queue")
-        page.goto(f"/tasks/{world.conflict.pk}/adjudicate/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        chinese(page, "the adjudication page")
-        page.goto(f"/projects/{world.project.pk}/review/")
-        expect(page.get_by_test_id("review-table")).to_be_visible()
-        chinese(page, "the review page")
-        page.goto(f"/tasks/{world.conflict.pk}/discussion/")
+        project, task = world.project.pk, world.conflict.pk
+        visit(
+            page,
+            f"/projects/{project}/adjudication/",
+            "the adjudication queue",
+            f"[data-testid=queue-task-{task}]",
+        )
+        visit(page, f"/tasks/{task}/adjudicate/", "the adjudication page", READY)
+        visit(page, f"/projects/{project}/review/", "the review page", "[data-testid=review-table]")
+        page.goto(f"/tasks/{task}/discussion/")
         page.get_by_test_id("discussion-text").fill("看 V1 导联")
         page.get_by_test_id("discussion-post").click()
         expect(page.get_by_text("看 V1 导联")).to_be_visible()
         chinese(page, "a discussion thread")
-        page.goto(f"/projects/{world.project.pk}/discussion/")
-        chinese(page, "the discussion list")
-        page.goto(f"/projects/{world.project.pk}/agreement/")
-        chinese(page, "the agreement page")
-        page.goto(f"/projects/{world.project.pk}/decisions/")
-        chinese(page, "the decisions page")
+        visit(page, f"/projects/{project}/discussion/", "the discussion list")
+        visit(page, f"/projects/{project}/agreement/", "the agreement page")
+        visit(page, f"/projects/{project}/decisions/", "the decisions page")
         errors.check()
 
     def test_leaderboard_and_my_statistics(self, make_page, world: Any) -> None:
         page, errors = make_page(world.ann1, locale="zh-CN")
-        page.goto(f"/projects/{world.project.pk}/leaderboard/")
-        expect(page.get_by_test_id("leaderboard")).to_be_visible()
-        chinese(page, "the leaderboard")
-        page.goto(f"/projects/{world.project.pk}/me/")
-        expect(page.get_by_test_id("my-stats")).to_be_visible()
-        chinese(page, "my statistics")
+        project = world.project.pk
+        visit(
+            page,
+            f"/projects/{project}/leaderboard/",
+            "the leaderboard",
+            "[data-testid=leaderboard]",
+        )
+        visit(page, f"/projects/{project}/me/", "my statistics", "[data-testid=my-stats]")
         errors.check()
 
 
@@ -147,10 +156,13 @@ class TestChineseBeatPages:
     def test_beat_task_and_beat_adjudication(self, make_page, beat_world: Any) -> None:
         w = beat_world
         page, errors = make_page(w.judge, locale="zh-CN")
-        page.goto(f"/tasks/{w.task.pk}/adjudicate/")
-        expect(page.locator(READY)).to_be_visible(timeout=15000)
-        expect(page.get_by_test_id("disagreements")).to_be_visible()
-        chinese(page, "the beat adjudication page")
+        visit(
+            page,
+            f"/tasks/{w.task.pk}/adjudicate/",
+            "the beat adjudication page",
+            READY,
+            "[data-testid=disagreements]",
+        )
         errors.check()
 
 
@@ -165,8 +177,7 @@ class TestChinesePracticeAndTutorial:
         save_gold(project, {"items": [{"task": task.pk, "answer": {"decision": "False"}}]})
         ann = make_member(project, "ann")
         page, errors = make_page(ann, locale="zh-CN")
-        page.goto(f"/projects/{project.pk}/practice/")
-        chinese(page, "the practice page before it starts")
+        visit(page, f"/projects/{project.pk}/practice/", "the practice page before it starts")
         page.get_by_test_id("practice-start").click()
         expect(page.locator(READY)).to_be_visible(timeout=15000)
         chinese(page, "a practice task")
@@ -181,9 +192,7 @@ class TestChinesePracticeAndTutorial:
         from tests.factories import make_user
 
         page, errors = make_page(make_user("li", password=None), locale="zh-CN")
-        page.goto("/tutorial/")
-        expect(page.get_by_test_id("tutorial-list")).to_be_visible()
-        chinese(page, "the tutorial index")
+        visit(page, "/tutorial/", "the tutorial index", "[data-testid=tutorial-list]")
         page.goto(f"/tutorial/{template}/")
         expect(page.locator(READY)).to_be_visible(timeout=15000)
         # The guide's step counter is written by its script (the scripts' catalogue).

@@ -66,6 +66,19 @@ def answer(page: Any, keys: str) -> None:
         page.keyboard.press(key)
 
 
+def at(page: Any, task: Any) -> None:
+    """The address is the task's, and the page shows it."""
+    page.wait_for_url(f"**/tasks/{task.pk}/")
+    shown(page, task)
+
+
+def save_and_move_on(page: Any, keys: str, task: Any, save: str = "Enter") -> None:
+    """Answer with ``keys``, save with the ``save`` key and wait for ``task`` to show."""
+    answer(page, keys)
+    page.keyboard.press(save)
+    at(page, task)
+
+
 def saved(task: Any, user: Any) -> Annotation:
     return Annotation.objects.get(task=task, user=user)
 
@@ -82,10 +95,7 @@ class TestNextTaskInPlace:
         # text box).
         assert fresh_focus == "DIV waveform ", fresh_focus
         page.evaluate("window.__samePage = 1")
-        answer(page, "as1")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"**/tasks/{second.pk}/")
-        shown(page, second)
+        save_and_move_on(page, "as1", second)
         # No navigation: the page's own state is still there, no load event came.
         assert page.evaluate("window.__samePage") == 1
         assert len(loads) == 1, loads
@@ -95,10 +105,7 @@ class TestNextTaskInPlace:
         # The focus is where a fresh load of the page puts it, and the keys answer.
         assert page.evaluate(FOCUSED) == fresh_focus
         page.wait_for_selector(f"{FORM}[data-ahead]")
-        answer(page, "bs2")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"**/tasks/{third.pk}/")
-        shown(page, third)
+        save_and_move_on(page, "bs2", third)
         assert page.evaluate("window.__samePage") == 1
         assert saved(first, loop.user).answer == {
             "quality": "A",
@@ -113,15 +120,13 @@ class TestNextTaskInPlace:
         }
         # Back: the previous task's address, and that task shown (a real load of it).
         page.go_back()
-        page.wait_for_url(f"**/tasks/{second.pk}/")
-        shown(page, second)
+        at(page, second)
         page.wait_for_function("() => window.__samePage === undefined")
         assert page.locator(POSITION).inner_text() == "task 2 of 4"
         assert page.locator(FORM).get_attribute("data-state") == "saved"
         # A reload shows the task of the address too.
         page.go_forward()
-        page.wait_for_url(f"**/tasks/{third.pk}/")
-        shown(page, third)
+        at(page, third)
         page.reload()
         shown(page, third)
         assert page.locator(POSITION).inner_text() == "task 3 of 4"
@@ -134,10 +139,7 @@ class TestNextTaskInPlace:
         answer(page, "as")
         draft = f"wavetag:draft:{loop.user.pk}:{{}}"
         assert page.evaluate(f"localStorage.getItem('{draft.format(first.pk)}')") is not None
-        page.keyboard.press("1")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"**/tasks/{second.pk}/")
-        shown(page, second)
+        save_and_move_on(page, "1", second)
         # The submitted task's draft is gone; the next one's is its own.
         assert page.evaluate(f"localStorage.getItem('{draft.format(first.pk)}')") is None
         assert page.locator(FORM).get_attribute("data-state") == "new"
@@ -154,10 +156,7 @@ class TestNextTaskInPlace:
         page, errors = make_page(loop.user)
         open_task(page, first)
         page.evaluate("window.__samePage = 1")
-        answer(page, "a")
-        page.keyboard.press("Shift+L")
-        page.wait_for_url(f"**/tasks/{second.pk}/")
-        shown(page, second)
+        save_and_move_on(page, "a", second, save="Shift+L")
         assert page.evaluate("window.__samePage") == 1
         later = saved(first, loop.user)
         assert later.status == "later" and later.answer == {"quality": "A"}
@@ -173,10 +172,7 @@ class TestNextTaskInPlace:
         # The next task goes to someone else after it was fetched.
         Assignment.objects.filter(task=second, user=loop.user).update(user=loop.other)
         page.evaluate("window.__samePage = 1")
-        answer(page, "as1")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"**/tasks/{third.pk}/")
-        shown(page, third)
+        save_and_move_on(page, "as1", third)
         # Loaded for real, as the server said: never the task fetched beforehand.
         assert page.evaluate("window.__samePage") is None
         assert saved(first, loop.user).answer["subcategory"] == "sinus-normal"

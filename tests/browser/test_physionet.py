@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import physionet_mirror
 from tests.factories import make_user
 from wavetag.analysis.import_jobs import execute_import
 from wavetag.records.models import ImportJob, Record
+from wavetag.web.assets import viewer_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +31,21 @@ def queued_job() -> ImportJob:
 
 
 class TestPhysionetPage:
+    def test_the_page_script_imports_the_preloaded_catalogue_module(
+        self, make_page: Any, live_server: Any
+    ) -> None:
+        # base.html preloads i18n.js at the URL the import map sends the page script's
+        # import to: one fetch, early, and none after the script runs.
+        page, errors = make_page(make_user("curator", staff=True, password=None))
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "/web/viewer/" in r.url else None)
+        page.goto("/datasets/physionet/")
+        expect(page.get_by_test_id("list-records")).to_be_enabled()
+        page.wait_for_load_state("networkidle")
+        i18n = f"/static/web/viewer/i18n.js?v={viewer_version()}"
+        assert fetched == [live_server.url + i18n], fetched
+        errors.check()
+
     def test_list_pick_start_follow_open(
         self,
         make_page: Any,

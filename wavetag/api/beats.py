@@ -11,10 +11,9 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from wavetag.annotations import beat_adjudication, beats
-from wavetag.projects import access
 
 from .projects import Status, json_body
-from .users import api_user
+from .users import asked_task
 
 router = Router(tags=["beat correction"])
 
@@ -89,8 +88,7 @@ RESOLUTION = (
     summary="Your working set of a beat-correction task (made from the starting set)",
 )
 def get_task_beats(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     return beats.task_beats(task, user)
 
 
@@ -100,8 +98,7 @@ def get_task_beats(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Queue the automatic analysis the task starts from (its annotators)",
 )
 def post_task_analysis(request: HttpRequest, task_id: int) -> Any:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     run = beats.request_start_analysis(task, user)
     return Status(202, {"run": run.pk, "status": run.status})
 
@@ -112,8 +109,7 @@ def post_task_analysis(request: HttpRequest, task_id: int) -> Any:
     summary="Where the corrected sets differ, and agreement statistics (adjudicators)",
 )
 def get_disagreements(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    _, task, acc = asked_task(request, task_id)
     return beat_adjudication.comparison(task, acc)
 
 
@@ -126,8 +122,7 @@ def get_disagreements(request: HttpRequest, task_id: int) -> dict[str, Any]:
     "adjudicated.",
 )
 def post_resolve(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     return beat_adjudication.resolve(task, user, json_body(request))
 
 
@@ -141,8 +136,7 @@ def post_resolve(request: HttpRequest, task_id: int) -> dict[str, Any]:
     "differ) are skipped.",
 )
 def post_resolve_all(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     return beat_adjudication.resolve_bulk(task, user, json_body(request))
 
 
@@ -152,8 +146,7 @@ def post_resolve_all(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Decide a task whose disagreements are all resolved (or that has none)",
 )
 def post_finish(request: HttpRequest, task_id: int, payload: FinishIn) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     beat_adjudication.finish_now(task, user, payload.comment)
     task.refresh_from_db()
     return {"task": task.pk, "status": task.status, "unresolved": 0}

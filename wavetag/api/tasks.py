@@ -17,7 +17,7 @@ from wavetag.projects import access
 from wavetag.projects.models import Assignment
 
 from .projects import RecordRef, Status, json_body
-from .users import api_user
+from .users import api_user, asked_task
 
 router = Router(tags=["tasks"])
 
@@ -216,8 +216,7 @@ def _detail(task: Any, user: Any, acc: access.TaskAccess) -> dict[str, Any]:
 
 @router.get("/tasks/{task_id}", response=TaskDetail, summary="One task, with your annotation")
 def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    user, task, acc = asked_task(request, task_id)
     return _detail(task, user, acc)
 
 
@@ -231,8 +230,7 @@ def get_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
     "the save (a task taken back): the save's answer is what counts.",
 )
 def get_following(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     if not Assignment.objects.filter(task=task, user=user).exists():
         raise NotAllowed("you are not annotating this task")
     following = following_task(task.project, user, task)
@@ -251,8 +249,7 @@ def get_following(request: HttpRequest, task_id: int) -> dict[str, Any]:
     openapi_extra=_answer_body("the schema's fields, comment and status"),
 )
 def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     annotation = services.save_annotation(task, user, json_body(request))
     return reading.annotation_out(annotation)
 
@@ -266,8 +263,7 @@ def put_annotation(request: HttpRequest, task_id: int) -> dict[str, Any]:
     "(reason `request`) and is kept in the task's log.",
 )
 def post_change_request(request: HttpRequest, task_id: int, payload: ChangeRequestIn) -> Any:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     flag = services.request_change(task, user, payload.text)
     return Status(
         201,
@@ -283,8 +279,7 @@ def post_change_request(request: HttpRequest, task_id: int, payload: ChangeReque
     "again when its annotators next submit.",
 )
 def post_reopen(request: HttpRequest, task_id: int, payload: ReopenIn) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     task = services.reopen(task, user, payload.reason)
     return {"task": task.pk, "status": task.status}
 
@@ -295,8 +290,7 @@ def post_reopen(request: HttpRequest, task_id: int, payload: ReopenIn) -> dict[s
     summary="Revisions: yours; everyone's for adjudicators and admins not blind to the task",
 )
 def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    user, task, acc = asked_task(request, task_id)
     items = reading.history(task, user, acc)
     return {"items": items, "count": len(items)}
 
@@ -307,8 +301,7 @@ def get_history(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Every annotation of the task, with flags (adjudicators and admins)",
 )
 def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    _, task, acc = asked_task(request, task_id)
     items = reading.all_annotations(task, acc)
     return {"items": items, "count": len(items)}
 
@@ -320,8 +313,7 @@ def get_annotations(request: HttpRequest, task_id: int) -> dict[str, Any]:
     openapi_extra=_answer_body("the schema's fields and a comment"),
 )
 def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     decision = services.adjudicate(task, user, json_body(request))
     return {
         "task": task.pk,
@@ -338,8 +330,7 @@ def post_adjudication(request: HttpRequest, task_id: int) -> dict[str, Any]:
     summary="Pass a task on to another adjudicator",
 )
 def post_skip(request: HttpRequest, task_id: int) -> Any:
-    user = api_user(request)
-    task, _ = access.get_task_for_user(user, task_id)
+    user, task, _ = asked_task(request, task_id)
     adjudication.skip_adjudication(task, user)
     return Status(204, None)
 
@@ -350,16 +341,14 @@ def post_skip(request: HttpRequest, task_id: int) -> Any:
     summary="The task's discussion thread (when it is open for discussion)",
 )
 def get_discussion(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    user, task, acc = asked_task(request, task_id)
     items = services.discussion(task, user, acc)
     return {"items": items, "count": len(items)}
 
 
 @router.post("/tasks/{task_id}/discussion", response={201: PostOut}, summary="Post to it")
 def post_discussion(request: HttpRequest, task_id: int, payload: PostIn) -> Any:
-    user = api_user(request)
-    task, acc = access.get_task_for_user(user, task_id)
+    user, task, acc = asked_task(request, task_id)
     post = services.post_to_discussion(task, user, acc, payload.text)
     return Status(
         201,

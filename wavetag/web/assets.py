@@ -45,7 +45,8 @@ def viewer_version() -> str:
 
 
 def viewer_assets() -> dict[str, object]:
-    """URLs for viewer.html: the stylesheet, main.js, and every module for the import map."""
+    """URLs for viewer.html (the stylesheet, main.js, the modules it preloads) and for
+    base.html (the import map of every module, and i18n.js, which every page preloads)."""
     return _viewer_assets(viewer_version())
 
 
@@ -61,10 +62,14 @@ def _viewer_assets(version: str) -> dict[str, object]:
     modules = {static("web/viewer/" + n): url(n) for n in names if n.endswith(".js")}
     # Escaped as json_script does, for a <script type="importmap"> element.
     text = json.dumps({"imports": modules}).translate(_SCRIPT_ESCAPES)
+    # The page scripts import i18n.js as well: every page preloads it (base.html), at the
+    # URL the import map sends it to, so the viewer leaves it out of its own preloads.
+    i18n = modules[static("web/viewer/i18n.js")]
     return {
         "css": url("viewer.css"),
         "main": url("main.js"),
-        "modules": list(modules.values()),
+        "modules": [u for u in modules.values() if u != i18n],
+        "i18n": i18n,
         "import_map": mark_safe(text),  # our own file names, escaped above
     }
 

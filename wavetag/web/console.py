@@ -9,6 +9,8 @@ the console with the service's message and its status.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
@@ -47,7 +49,7 @@ from wavetag.projects.names import name as role_name
 from wavetag.projects.services import add_member, find_user, set_paused
 from wavetag.projects.teams import list_teams, without_team
 
-from .guards import page_context, workflow_errors
+from .guards import View, page_context, workflow_errors
 
 INVITATIONS_SHOWN = 50
 RELEASE_BUILDS_SHOWN = 20
@@ -117,6 +119,27 @@ def _back(request: HttpRequest, project: Project) -> HttpResponse:
     return redirect(reverse("home"))
 
 
+def console_action(act: Callable[..., str]) -> View:
+    """A console form's POST by a project admin: ``act(request, project, ...)`` makes the
+    change through its service and says what was done; the service's refusal re-renders
+    the console with its message and status, a success goes back to the console."""
+
+    @login_required
+    @require_POST
+    @workflow_errors
+    @wraps(act)
+    def view(request: HttpRequest, project_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        project = _project(request, project_id)
+        try:
+            done = act(request, project, *args, **kwargs)
+        except WavetagError as exc:
+            return _refused(request, project, exc)
+        messages.success(request, done)
+        return _back(request, project)
+
+    return view
+
+
 def _member(project: Project, user_id: int) -> Membership:
     membership = (
         Membership.objects.filter(project=project, user_id=user_id).select_related("user").first()
@@ -178,113 +201,68 @@ def invite(request: HttpRequest, project_id: int) -> HttpResponse:
     return _console(request, project, created=created)
 
 
-@login_required
-@require_POST
-@workflow_errors
-def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
+@console_action
+def member_add(request: HttpRequest, project: Project) -> str:
     """Add an existing user by name (or change their role if they are a member)."""
-    project = _project(request, project_id)
-    try:
-        user = find_user(request.POST.get("username", "").strip())
-        membership = add_member(project, user, request.POST.get("role", ""))
-    except WavetagError as exc:
-        return _refused(request, project, exc)
-    messages.success(
-        request,
-        _("%(user)s is %(role)s of %(project)s")
-        % {
-            "user": user.get_username(),
-            "role": role_name(membership.role),
-            "project": project.name,
-        },
-    )
-    return _back(request, project)
+    user = find_user(request.POST.get("username", "").strip())
+    membership = add_member(project, user, request.POST.get("role", ""))
+    return _("%(user)s is %(role)s of %(project)s") % {
+        "user": user.get_username(),
+        "role": role_name(membership.role),
+        "project": project.name,
+    }
 
 
-@login_required
-@require_POST
-@workflow_errors
-def member_role(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
-    project = _project(request, project_id)
+@console_action
+def member_role(request: HttpRequest, project: Project, user_id: int) -> str:
     membership = _member(project, user_id)
-    try:
-        add_member(project, membership.user, request.POST.get("role", ""))
-    except WavetagError as exc:
-        return _refused(request, project, exc)
+    add_member(project, membership.user, request.POST.get("role", ""))
     role = request.POST["role"]
-    messages.success(
-        request,
-        _("%(user)s is now %(role)s")
-        % {"user": membership.user.get_username(), "role": role_name(role)},
-    )
-    return _back(request, project)
+    return _("%(user)s is now %(role)s") % {
+        "user": membership.user.get_username(),
+        "role": role_name(role),
+    }
 
 
-@login_required
-@require_POST
-@workflow_errors
-def member_remove(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+@console_action
+def member_remove(request: HttpRequest, project: Project, user_id: int) -> str:
     """Remove a member: their submitted answers stay, unfinished assignments are released."""
-    project = _project(request, project_id)
     membership = _member(project, user_id)
-    try:
-        remove_member(project, membership.user)
-    except WavetagError as exc:
-        return _refused(request, project, exc)
-    messages.success(
-        request,
-        _("%(user)s removed from %(project)s")
-        % {"user": membership.user.get_username(), "project": project.name},
-    )
-    return _back(request, project)
+    remove_member(project, membership.user)
+    return _("%(user)s removed from %(project)s") % {
+        "user": membership.user.get_username(),
+        "project": project.name,
+    }
 
 
-@login_required
-@require_POST
-@workflow_errors
-def release(request: HttpRequest, project_id: int) -> HttpResponse:
+@console_action
+def release(request: HttpRequest, project: Project) -> str:
     """Release the unfinished assignments of one user (``username``), or of everyone
     (``all=1``, so that an empty user name never releases the whole project)."""
-    project = _project(request, project_id)
     username = request.POST.get("username", "").strip()
-    try:
-        if username:
-            user = find_user(username)
-            who = username
-        elif request.POST.get("all") == "1":
-            user, who = None, _("everyone")
-        else:
-            raise InvalidInput("username: " + _("say whose assignments to release"))
-        count = release_assignments(project, user=user)
-    except WavetagError as exc:
-        return _refused(request, project, exc)
+    if username:
+        user = find_user(username)
+        who = username
+    elif request.POST.get("all") == "1":
+        user, who = None, _("everyone")
+    else:
+        raise InvalidInput("username: " + _("say whose assignments to release"))
+    count = release_assignments(project, user=user)
     text = ngettext(
         "Released %(count)d unfinished assignment of %(who)s",
         "Released %(count)d unfinished assignments of %(who)s",
         count,
     )
-    messages.success(request, text % {"count": count, "who": who})
-    return _back(request, project)
+    return text % {"count": count, "who": who}
 
 
-@login_required
-@require_POST
-@workflow_errors
-def release_bundle(request: HttpRequest, project_id: int) -> HttpResponse:
+@console_action
+def release_bundle(request: HttpRequest, project: Project) -> str:
     """Queue a build of the release bundle (``with_names=1``: with the user names)."""
-    project = _project(request, project_id)
-    try:
-        build = request_release(
-            project, request.user, with_names=request.POST.get("with_names") == "1"
-        )
-    except WavetagError as exc:
-        return _refused(request, project, exc)
-    messages.success(
-        request,
-        _("Release bundle %(id)s queued: it is listed below, with its download once done")
-        % {"id": build.pk},
-    )
-    return _back(request, project)
+    build = request_release(project, request.user, with_names=request.POST.get("with_names") == "1")
+    return _("Release bundle %(id)s queued: it is listed below, with its download once done") % {
+        "id": build.pk
+    }
 
 
 @login_required
@@ -306,48 +284,35 @@ def schema(request: HttpRequest, project_id: int) -> HttpResponse:
     return _back(request, project)
 
 
-@login_required
-@require_POST
-@workflow_errors
-def settings(request: HttpRequest, project_id: int) -> HttpResponse:
+@console_action
+def settings(request: HttpRequest, project: Project) -> str:
     """The settings that may change while the project runs (``update_settings`` says which
     and when): description, batch size, conflict policy, most annotators, outcome shown
     or not, practice and gold, leaderboard, machine suggestions, open to anyone."""
-    project = _project(request, project_id)
-    try:
-        changes: dict[str, Any] = {
-            "description": request.POST.get("description", project.description),
-            "conflict_policy": request.POST.get("conflict_policy", ""),
-            "reveal_outcome": request.POST.get("reveal_outcome") == "1",
-            "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
-            "machine_suggestions": request.POST.get("machine_suggestions") == "1",
-            "open": request.POST.get("open") == "1",
-        }
-        for name in ("batch_size", "max_annotators", "practice_size", "practice_pass", "gold_rate"):
-            raw = request.POST.get(name, "").strip()
-            if raw and not (raw.isascii() and raw.isdigit()):
-                raise InvalidInput(
-                    f"{name}: " + _("%(value)r is not a whole number") % {"value": raw}
-                )
-            if raw:
-                changes[name] = int(raw)
-        project = change_settings(project, changes)
-    except WavetagError as exc:
-        return _refused(request, project, exc)
-    messages.success(request, _("Settings of %(project)s saved") % {"project": project.name})
-    return _back(request, project)
+    changes: dict[str, Any] = {
+        "description": request.POST.get("description", project.description),
+        "conflict_policy": request.POST.get("conflict_policy", ""),
+        "reveal_outcome": request.POST.get("reveal_outcome") == "1",
+        "leaderboard_anonymous": request.POST.get("leaderboard_anonymous") == "1",
+        "machine_suggestions": request.POST.get("machine_suggestions") == "1",
+        "open": request.POST.get("open") == "1",
+    }
+    for name in ("batch_size", "max_annotators", "practice_size", "practice_pass", "gold_rate"):
+        raw = request.POST.get(name, "").strip()
+        if raw and not (raw.isascii() and raw.isdigit()):
+            raise InvalidInput(f"{name}: " + _("%(value)r is not a whole number") % {"value": raw})
+        if raw:
+            changes[name] = int(raw)
+    project = change_settings(project, changes)
+    return _("Settings of %(project)s saved") % {"project": project.name}
 
 
-@login_required
-@require_POST
-@workflow_errors
-def member_pause(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+@console_action
+def member_pause(request: HttpRequest, project: Project, user_id: int) -> str:
     """Pause a member (no new batches; what they claimed stays theirs), or resume them."""
-    project = _project(request, project_id)
     membership = _member(project, user_id)
     paused = request.POST.get("paused") == "1"
     set_paused(membership, paused)
     name = membership.user.get_username()
     text = _("%(user)s paused") if paused else _("%(user)s may claim again")
-    messages.success(request, text % {"user": name})
-    return _back(request, project)
+    return text % {"user": name}
