@@ -456,9 +456,12 @@ def _bridge_ectopy(
         a, z = runs[i][0], runs[j - 1][1]
         gap = irr[a:z]
         regular = bool(np.any(~np.isnan(gap) & (gap <= conf.af_edge_irregularity)))
-        # NaN (too few whole windows) is no evidence of an atrial wave.
-        wave = atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency
-        if not regular and not wave:
+        # NaN (too few whole windows) is no evidence of an atrial wave. Asked only of a
+        # stretch not already shown regular: hours of sinus rhythm between two episodes
+        # of a Holter need no reading.
+        if not regular and not (
+            atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency
+        ):
             lab[a:z] = AFIB
         i = j + 1
 
