@@ -7,9 +7,9 @@ new message, an exception's own words) is shown as stored."""
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext, gettext_noop
+
+from wavetag.stored_texts import Texts
 
 # The steps of an analysis, as the worker names them in "failed in the ... step".
 # English keeps the worker's word; a translation says what the step does.
@@ -23,94 +23,67 @@ STAGES = {
     "saving": gettext_noop("saving"),
 }
 
-# (stored text as a pattern, its message): each named group is the message's placeholder.
-PATTERNS = [
-    (r"starting", gettext_noop("starting")),
-    (r"waiting for a worker", gettext_noop("waiting for a worker")),
-    (r"the worker stopped", gettext_noop("the worker stopped")),
-    (r"saving the annotation set", gettext_noop("saving the annotation set")),
-    (r"done: (?P<n>\d+) beats", gettext_noop("done: %(n)s beats")),
-    (r"failed in the (?P<stage>\w+) step", gettext_noop("failed in the %(stage)s step")),
-    (
-        r"detecting beats: (?P<at>[\d:]+) of (?P<total>[\d:]+)",
-        gettext_noop("detecting beats: %(at)s of %(total)s"),
+# Each stored text, as its message: a placeholder matches what ``GROUPS`` says (any text
+# otherwise), and the worker's step is shown translated too.
+MESSAGES = [
+    gettext_noop("starting"),
+    gettext_noop("waiting for a worker"),
+    gettext_noop("the worker stopped"),
+    gettext_noop("saving the annotation set"),
+    gettext_noop("done: %(n)s beats"),
+    gettext_noop("failed in the %(stage)s step"),
+    gettext_noop("detecting beats: %(at)s of %(total)s"),
+    gettext_noop("%(n)s beats found"),
+    gettext_noop("grading signal quality: %(at)s"),
+    gettext_noop("classifying beats: %(at)s"),
+    gettext_noop("grouping beats by shape"),
+    gettext_noop("%(n)s beats classified"),
+    gettext_noop("%(n)s rhythm episodes"),
+    gettext_noop("intervals measured"),
+    gettext_noop("the server ran out of memory during the analysis"),
+    gettext_noop(
+        "the record's samples are missing from the waveform store "
+        "(was the store moved, or the record deleted?)"
     ),
-    (r"(?P<n>\d+) beats found", gettext_noop("%(n)s beats found")),
-    (r"grading signal quality: (?P<at>[\d:]+)", gettext_noop("grading signal quality: %(at)s")),
-    (r"classifying beats: (?P<at>[\d:]+)", gettext_noop("classifying beats: %(at)s")),
-    (r"grouping beats by shape", gettext_noop("grouping beats by shape")),
-    (r"(?P<n>\d+) beats classified", gettext_noop("%(n)s beats classified")),
-    (r"(?P<n>\d+) rhythm episodes", gettext_noop("%(n)s rhythm episodes")),
-    (r"intervals measured", gettext_noop("intervals measured")),
-    (
-        r"the server ran out of memory during the analysis",
-        gettext_noop("the server ran out of memory during the analysis"),
+    gettext_noop("the record's samples could not be read (%(reason)s)"),
+    gettext_noop("the annotation set could not be saved (%(reason)s); nothing of it was kept"),
+    gettext_noop(
+        "the %(stage)s step failed unexpectedly (%(kind)s); the details are in the server log"
     ),
-    (
-        r"the record's samples are missing from the waveform store "
-        r"\(was the store moved, or the record deleted\?\)",
-        gettext_noop(
-            "the record's samples are missing from the waveform store "
-            "(was the store moved, or the record deleted?)"
-        ),
+    gettext_noop(
+        "the worker stopped: %(worker)s was stopped during the analysis; ask for the analysis again"
     ),
-    (
-        r"the record's samples could not be read \((?P<reason>.*)\)",
-        gettext_noop("the record's samples could not be read (%(reason)s)"),
+    gettext_noop(
+        "the worker stopped: %(worker)s was restarted during the analysis; "
+        "ask for the analysis again"
     ),
-    (
-        r"the annotation set could not be saved \((?P<reason>.*)\); nothing of it was kept",
-        gettext_noop("the annotation set could not be saved (%(reason)s); nothing of it was kept"),
+    gettext_noop(
+        "the worker stopped: %(worker)s gave no sign of life for more than %(seconds)s s "
+        "during the analysis (killed, out of memory, or its machine went down); "
+        "ask for the analysis again"
     ),
-    (
-        r"the (?P<stage>\w+) step failed unexpectedly \((?P<kind>\w+)\); "
-        r"the details are in the server log",
-        gettext_noop(
-            "the %(stage)s step failed unexpectedly (%(kind)s); the details are in the server log"
-        ),
-    ),
-    (
-        r"the worker stopped: (?P<worker>.*) was stopped during the analysis; "
-        r"ask for the analysis again",
-        gettext_noop(
-            "the worker stopped: %(worker)s was stopped during the analysis; "
-            "ask for the analysis again"
-        ),
-    ),
-    (
-        r"the worker stopped: (?P<worker>.*) was restarted during the analysis; "
-        r"ask for the analysis again",
-        gettext_noop(
-            "the worker stopped: %(worker)s was restarted during the analysis; "
-            "ask for the analysis again"
-        ),
-    ),
-    (
-        r"the worker stopped: (?P<worker>.*) gave no sign of life for more than "
-        r"(?P<seconds>[\d.e+]+) s during the analysis \(killed, out of memory, or its machine "
-        r"went down\); ask for the analysis again",
-        gettext_noop(
-            "the worker stopped: %(worker)s gave no sign of life for more than %(seconds)s s "
-            "during the analysis (killed, out of memory, or its machine went down); "
-            "ask for the analysis again"
-        ),
-    ),
-    (
-        r"the record has no ECG channel to detect beats in \(channels: (?P<names>.*)\)",
-        gettext_noop("the record has no ECG channel to detect beats in (channels: %(names)s)"),
-    ),
+    gettext_noop("the record has no ECG channel to detect beats in (channels: %(names)s)"),
 ]
-_COMPILED = [(re.compile(pattern + r"\Z", re.S), message) for pattern, message in PATTERNS]
+GROUPS = {
+    "n": r"\d+",
+    "stage": r"\w+",
+    "kind": r"\w+",
+    "at": r"[\d:]+",
+    "total": r"[\d:]+",
+    "seconds": r"[\d.e+]+",
+    "worker": ".*",
+    "names": ".*",
+    "reason": ".*",
+}
+
+
+def _stage(stage: str) -> str:
+    return gettext(STAGES[stage]) if stage in STAGES else stage
+
+
+TEXTS = Texts(MESSAGES, GROUPS, {"stage": _stage})
 
 
 def shown(text: str) -> str:
     """``text`` (a stored progress or error text) in the active language."""
-    for pattern, message in _COMPILED:
-        match = pattern.match(text or "")
-        if match is None:
-            continue
-        values = match.groupdict()
-        if values.get("stage") in STAGES:
-            values["stage"] = gettext(STAGES[values["stage"]])
-        return gettext(message) % values if values else gettext(message)
-    return text
+    return TEXTS(text)
