@@ -24,13 +24,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tasks import task
 
 from wavetag.errors import StateConflict
 from wavetag.records import physionet
 from wavetag.records.importer import ImportResult
 from wavetag.records.models import Dataset, ImportJob
+from wavetag.records.refusals import NOTHING_IMPORTED, STOPPED, WORKER_DIED, refusal_shown
 from wavetag.records.uploads import create_dataset, import_staged, new_folder
 
 from .workers import Ticker, dead_after, queue_job
@@ -116,11 +118,14 @@ def execute_import(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("dataset", "user").get(pk=job_id)
     if not claimed:
         return job
-    if transaction.get_connection().in_atomic_block:
-        # Called inside a transaction (a test): another connection could not see the job.
-        return _carry_out(job)
-    with _Heartbeat(job_id):
-        return _carry_out(job)
+    # The job has no reader: its refusals are kept in English and shown in the reader's
+    # language when a page or the API shows the job (``describe``).
+    with translation.override("en"):
+        if transaction.get_connection().in_atomic_block:
+            # Called inside a transaction (a test): another connection could not see the job.
+            return _carry_out(job)
+        with _Heartbeat(job_id):
+            return _carry_out(job)
 
 
 def _carry_out(job: ImportJob) -> ImportJob:
@@ -156,13 +161,13 @@ def _carry_out(job: ImportJob) -> ImportJob:
     except Exception as exc:
         log.exception("import job %s failed", job_id)
         shutil.rmtree(job.folder, ignore_errors=True)
-        job.status, job.error = Status.FAILED, f"the import stopped: {exc}"
+        job.status, job.error = Status.FAILED, STOPPED % {"reason": exc}
     else:
         # Files refused when the upload was staged come first, as within a request.
         job.items, job.refused = outcome.items, [*job.refused, *outcome.refused]
         job.status = Status.DONE if outcome.items else Status.FAILED
         if not outcome.items:
-            job.error = "nothing could be imported (see refused)"
+            job.error = NOTHING_IMPORTED
     job.finished_at = timezone.now()
     # Paths naming no record are reported without being counted as found.
     job.total = max(job.total, job.done)
@@ -200,9 +205,7 @@ def fail_dead_imports() -> int:
             pk=job.pk, status=Status.RUNNING, heartbeat_at__lt=stale
         ).update(
             status=Status.FAILED,
-            error=f"the worker gave no sign of life for more than {settings.WORKER_DEAD_AFTER:g}"
-            " s (killed, out of memory, or its machine went down): records not listed as "
-            "imported were not: upload them (or start the PhysioNet import) again",
+            error=WORKER_DIED % {"seconds": f"{settings.WORKER_DEAD_AFTER:g}"},
             finished_at=timezone.now(),
         )
         shutil.rmtree(job.folder, ignore_errors=True)
@@ -219,12 +222,21 @@ def describe(job: ImportJob) -> dict[str, Any]:
         "downloaded": job.downloaded,
         "done": job.done,
         "items": job.items,
-        "refused": job.refused,
-        "error": job.error,
+        # Stored in English (the worker's), shown in the reader's language.
+        "refused": [
+            {"file": _file_shown(r.get("file", "")), "error": refusal_shown(r.get("error", ""))}
+            for r in job.refused
+        ],
+        "error": refusal_shown(job.error),
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def _file_shown(name: str) -> str:
+    # A nameless file is named so by the upload's staging.
+    return gettext("(no name)") if name == "(no name)" else name
 
 
 def _source(job: ImportJob) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from wavetag.signal.recording import ChannelInfo
 
 from .jobs import analyse_record
 from .models import AnalysisRun, RunStatus
+from .shown import shown
 from .workers import fail_dead_runs, queue_job
 
 
@@ -46,7 +47,8 @@ def channel_index(record: Record, channel: int | str | None) -> int | None:
     try:
         return named_channel(infos, text).index
     except AnalysisError as exc:
-        raise InvalidInput(str(exc)) from None
+        # The signal core's words, in the reader's language.
+        raise InvalidInput(shown(str(exc))) from None
 
 
 def request_analysis(

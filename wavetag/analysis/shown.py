@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_noop
 
+from wavetag.records.reasons import reason_shown
 from wavetag.stored_texts import Texts
 
 # The steps of an analysis, as the worker names them in "failed in the ... step".
@@ -24,7 +25,7 @@ STAGES = {
 }
 
 # Each stored text, as its message: a placeholder matches what ``GROUPS`` says (any text
-# otherwise), and the worker's step is shown translated too.
+# otherwise), and the worker's step and a reader's reason are shown translated too.
 MESSAGES = [
     gettext_noop("starting"),
     gettext_noop("waiting for a worker"),
@@ -63,9 +64,16 @@ MESSAGES = [
         "ask for the analysis again"
     ),
     gettext_noop("the record has no ECG channel to detect beats in (channels: %(names)s)"),
+    # The channel asked for (``wavetag.signal.leads.named_channel``).
+    gettext_noop("channel: the record has no channel %(index)s with samples (channels: %(names)s)"),
+    gettext_noop(
+        "channel: %(n)s channels are named %(name)s; give its index (channels: %(names)s)"
+    ),
+    gettext_noop("channel: the record has no channel named %(name)s (channels: %(names)s)"),
 ]
 GROUPS = {
     "n": r"\d+",
+    "index": r"-?\d+",
     "stage": r"\w+",
     "kind": r"\w+",
     "at": r"[\d:]+",
@@ -81,7 +89,7 @@ def _stage(stage: str) -> str:
     return gettext(STAGES[stage]) if stage in STAGES else stage
 
 
-TEXTS = Texts(MESSAGES, GROUPS, {"stage": _stage})
+TEXTS = Texts(MESSAGES, GROUPS, {"stage": _stage, "reason": reason_shown})
 
 
 def shown(text: str) -> str:

@@ -8,11 +8,13 @@ they arrive (``wavetag.records.upload_handlers``); the rules live in
 from __future__ import annotations
 
 import shutil
+from contextlib import nullcontext
 from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpRequest
+from django.utils import translation
 from ninja import Field, Router, Schema
 
 from wavetag.analysis.import_jobs import describe, fail_dead_imports, queue_import
@@ -225,9 +227,13 @@ def post_records(request: HttpRequest, name: str) -> Any:
     files = _uploaded_files(request)
     size = sum(f.size or 0 for f in files)
     folder = new_folder("import-")
+    queued = size > settings.UPLOAD_INLINE_MAX
     try:
-        refused = stage(files, folder)
-        if size > settings.UPLOAD_INLINE_MAX:
+        # A job keeps its refusals in English, shown in the reader's language when the job
+        # is (``describe``); within the request they are worded in it at once.
+        with translation.override("en") if queued else nullcontext():
+            refused = stage(files, folder)
+        if queued:
             job = queue_import(dataset, user, folder, refused=refused)
             return Status(202, {"job": job.pk, "url": f"/api/v1/import-jobs/{job.pk}"})
     except BaseException:

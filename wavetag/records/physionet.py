@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wavetag.errors import InvalidInput, WavetagError
 
@@ -126,7 +127,7 @@ def _fetch(url: str, limit: int = LIST_MAX) -> bytes | None:
     except FileNotFoundError:
         return None
     except Exception as exc:  # wfdb raises many types for network and HTTP errors
-        raise DownloadError(f"download failed: {_reason(exc)}") from exc
+        raise DownloadError(_("download failed: %(reason)s") % {"reason": _reason(exc)}) from exc
 
 
 def _exists(url: str) -> bool:
@@ -137,7 +138,7 @@ def _exists(url: str) -> bool:
     except FileNotFoundError:
         return False
     except Exception as exc:
-        raise DownloadError(f"download failed: {_reason(exc)}") from exc
+        raise DownloadError(_("download failed: %(reason)s") % {"reason": _reason(exc)}) from exc
     return True
 
 
@@ -147,9 +148,17 @@ def _reason(exc: Exception) -> str:
     return text.replace(mirror_url(), "<mirror>")
 
 
+# What a name listed by the mirror names, and the refusal of an unsafe one.
+_UNSAFE = {
+    "record": gettext_noop("the server listed an unsafe record name %(name)s"),
+    "annotator": gettext_noop("the server listed an unsafe annotator name %(name)s"),
+    "signal file": gettext_noop("the server listed an unsafe signal file name %(name)s"),
+}
+
+
 def _safe(name: str, what: str) -> str:
     if not SAFE_PATH.match(name) or ".." in name.split("/"):
-        raise DownloadError(f"the server listed an unsafe {what} name {name!r}")
+        raise DownloadError(_(_UNSAFE[what]) % {"name": repr(name)})
     return name
 
 
@@ -179,13 +188,19 @@ def resolve(database: Any, version: Any = None, records: Any = None) -> Source:
        (``files/<db>/`` or ``content/<db>/`` exists), else an unknown database.
     """
     if not isinstance(database, str) or not DB_NAME.match(database.strip()):
-        raise UnknownDatabase(f"database: {database!r} is not a PhysioNet database name (mitdb)")
+        raise UnknownDatabase(
+            "database: "
+            + _("%(name)s is not a PhysioNet database name (mitdb)") % {"name": repr(database)}
+        )
     database = database.strip().lower()
     if version is not None and not isinstance(version, str):
         raise InvalidInput("version: " + _("must be a text (1.0.0) or null"))
     version = (version or "").strip()
     if version and not VERSION.match(version):
-        raise UnknownDatabase(f"version: {version!r} is not a version number (1.0.0)")
+        raise UnknownDatabase(
+            "version: "
+            + _("%(version)s is not a version number (1.0.0)") % {"version": repr(version)}
+        )
     base = f"{mirror_url()}/files/{database}"
     found, latest = None, False
     if version:
@@ -199,13 +214,23 @@ def resolve(database: Any, version: Any = None, records: Any = None) -> Source:
     if listed is None:
         known = _exists(f"{base}/") or _exists(f"{mirror_url()}/content/{database}/")
         if known and version:
-            raise UnknownDatabase(f"version: the mirror has no version {version} of {database}")
+            raise UnknownDatabase(
+                "version: "
+                + _("the mirror has no version %(version)s of %(database)s")
+                % {"version": version, "database": database}
+            )
         if known:
             raise UnknownDatabase(
-                f"version: the mirror does not say which version of {database} is current: "
-                "give the version"
+                "version: "
+                + _(
+                    "the mirror does not say which version of %(database)s is current: "
+                    "give the version"
+                )
+                % {"database": database}
             )
-        raise UnknownDatabase(f"database: the mirror has no database named {database!r}")
+        raise UnknownDatabase(
+            "database: " + _("the mirror has no database named %(name)s") % {"name": repr(database)}
+        )
     found = [_safe(name, "record") for name in _lines(listed)]
     source = Source(database, version, found, latest=latest)
     notes = _fetch(f"{mirror_url()}/files/{source.folder}/ANNOTATORS")
@@ -225,8 +250,10 @@ def _chosen(records: Any, found: list[str], source: Source) -> list[str]:
     unknown = [r for r in chosen if r not in listed]
     if unknown:
         raise UnknownDatabase(
-            f"records: {source.label} has no record named {unknown[0]!r}"
-            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+            "records: "
+            + _("%(source)s has no record named %(name)s")
+            % {"source": source.label, "name": repr(unknown[0])}
+            + (" " + _("(and %(n)s more)") % {"n": len(unknown) - 1} if len(unknown) > 1 else "")
         )
     return chosen
 
@@ -239,13 +266,16 @@ def fetch_record(source: Source, record: str, folder: Path) -> list[str]:
     from wfdb.io.record import rdheader
 
     record = _safe(record, "record")
-    subdir, _ = posixpath.split(record)
+    subdir = posixpath.dirname(record)
     base = f"{mirror_url()}/files/{source.folder}"
     fetched = [_fetch_file(f"{base}/{record}.hea", folder / f"{record}.hea", required=True)]
     try:
         header = rdheader(str(folder / record))
     except Exception as exc:
-        raise DownloadError(f"{record}.hea: not a WFDB header ({_reason(exc)})") from exc
+        raise DownloadError(
+            _("%(file)s: not a WFDB header (%(reason)s)")
+            % {"file": f"{record}.hea", "reason": _reason(exc)}
+        ) from exc
     # A multi-segment record: each segment is a record of its own beside it.
     for segment in sorted(set(getattr(header, "seg_name", None) or []) - {"~"}):
         fetched += fetch_record(source, posixpath.join(subdir, segment), folder)
@@ -277,11 +307,13 @@ def _fetch_file(url: str, target: Path, *, required: bool) -> str:
     except FileNotFoundError:
         part.unlink(missing_ok=True)
         if required:
-            raise DownloadError(f"{name}: not on the mirror") from None
+            raise DownloadError(_("%(file)s: not on the mirror") % {"file": name}) from None
         return ""
     except Exception as exc:
         part.unlink(missing_ok=True)
-        raise DownloadError(f"{name}: download failed: {_reason(exc)}") from exc
+        raise DownloadError(
+            _("%(file)s: download failed: %(reason)s") % {"file": name, "reason": _reason(exc)}
+        ) from exc
     part.replace(target)
     return name
 
@@ -329,7 +361,7 @@ def download(db: str, records: list[str] | None = None) -> Download:
     """Fetch the records and annotation files of PhysioNet database ``db`` (``mitdb`` or
     ``mitdb/1.0.0``) into ``WAVETAG_HOME/downloads/<db>/``, for ``wavetag import``: the
     first record that cannot be fetched stops it. Files already there are kept."""
-    name, _, version = db.partition("/")
+    name, _slash, version = db.partition("/")
     try:
         source = resolve(name, version or None, records)
         folder = Path(settings.HOME) / "downloads" / name

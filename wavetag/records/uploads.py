@@ -39,6 +39,8 @@ from .access import MAX_ID
 from .archives import ArchiveError, is_archive, unpack
 from .importer import ImportResult, import_paths, insert_annotations
 from .models import AnnotationSet, Dataset, ImportJob, Record
+from .reasons import reason_shown
+from .refusals import PROBLEMS
 
 LOOSE = "files"
 # An archive may unpack to this many times the upload's limit (ECG compresses ~3:1).
@@ -141,7 +143,9 @@ def stage(files: Iterable[Upload], folder: Path) -> list[dict[str, str]]:
             refused.append(
                 {
                     "file": name or _("(no name)"),
-                    "error": _("the file name %(problem)s") % {"problem": problem},
+                    # The signal core's words, in the uploader's language.
+                    "error": _("the file name %(problem)s")
+                    % {"problem": _(PROBLEMS.get(problem, problem))},
                 }
             )
             continue
@@ -222,11 +226,11 @@ def import_staged(
                 if result.status == "skipped":
                     error = _("already in dataset %(dataset)s") % {"dataset": dataset.name}
                 else:
-                    # The reader's reason stays as the signal core words it (it never
-                    # imports Django); the sentence around it is the reader's language.
+                    # The signal core words its reasons in English (it never imports
+                    # Django): the common ones are shown in the reader's language.
                     error = _("%(file)s cannot be read: %(reason)s") % {
                         "file": file,
-                        "reason": error,
+                        "reason": reason_shown(error),
                     }
                 outcome.refused.append({"file": file, "error": error})
         return outcome
@@ -319,7 +323,7 @@ def add_annotation_files(record: Record, paths: Iterable[tuple[str, Path]], user
             if isinstance(exc, RecordError):
                 message = _("%(file)s cannot be read: %(reason)s") % {
                     "file": shown,
-                    "reason": message,
+                    "reason": reason_shown(message),
                 }
             outcome.refused.append({"file": shown, "error": message})
             continue

@@ -1,0 +1,176 @@
+"""Texts stored in English and shown in the reader's language: an import job's refusals
+and errors (the worker has no reader), the signal core's reasons for a file it cannot
+read or a channel it cannot find (it never imports Django). Files used: broken/* from
+$WAVETAG_TEST_DATA."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone, translation
+
+from wavetag.analysis.import_jobs import execute_import
+from wavetag.analysis.shown import MESSAGES, shown
+from wavetag.records.models import ImportJob
+from wavetag.records.refusals import refusal_shown
+from wavetag.records.uploads import create_dataset
+
+from .factories import bearer, make_user
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/datasets/uploads/records"
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+# Three English words in a row: a sentence left in English (file names and quoted
+# values have no spaces).
+ENGLISH = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+BROKEN = (
+    "missing_dat",
+    "truncated_dat",
+    "garbage_fields",
+    "nsig_mismatch",
+    "bad_checksum",
+    "negative_fs",
+    "truncated_atr",
+    "empty",
+    "binary_junk",
+    "truncated",
+    "bad_header",
+)
+
+
+@pytest.fixture
+def keeper(settings: Any, tmp_path: Path) -> dict[str, str]:
+    settings.STORE_DIR = tmp_path / "store"
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    create_dataset("uploads")
+    return bearer(make_user("root", staff=True, password=None))
+
+
+def upload(client: Client, paths: list[Path], headers: dict[str, str]) -> Any:
+    handles = [open(p, "rb") for p in paths]
+    try:
+        return client.post(URL, {"files": handles}, **headers)
+    finally:
+        for h in handles:
+            h.close()
+
+
+def broken(data_dir: Path, group: str) -> list[Path]:
+    return sorted((data_dir / "broken").glob(group + ".*"))
+
+
+class TestBrokenFilesUploaded:
+    @pytest.mark.parametrize("group", BROKEN)
+    def test_the_reason_is_in_chinese(
+        self, keeper: dict[str, str], data_dir: Path, client: Client, group: str
+    ) -> None:
+        response = upload(client, broken(data_dir, group), {**keeper, **ZH})
+        assert response.status_code == 400
+        (refused,) = response.json()["refused"]
+        assert refused["error"].startswith("无法读取 "), refused
+        reason = refused["error"].split("：", 1)[1]
+        assert CJK.search(reason) and not ENGLISH.search(reason), refused
+
+    def test_and_in_english(self, keeper: dict[str, str], data_dir: Path, client: Client) -> None:
+        response = upload(client, broken(data_dir, "truncated_dat"), {**keeper, **EN})
+        (refused,) = response.json()["refused"]
+        assert refused["error"].startswith("truncated_dat.hea cannot be read: signal file")
+
+
+class TestImportJobs:
+    def job(
+        self, client: Client, keeper: dict[str, str], paths: list[Path], settings: Any
+    ) -> ImportJob:
+        settings.UPLOAD_INLINE_MAX = 0
+        response = upload(client, paths, {**keeper, **ZH})
+        assert response.status_code == 202
+        return execute_import(response.json()["job"])
+
+    def test_refusals_are_kept_in_english_and_shown_in_the_readers_language(
+        self, keeper: dict[str, str], data_dir: Path, client: Client, settings: Any
+    ) -> None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            z.writestr("../evil.hea", "x")
+        archive = Path(settings.UPLOAD_DIR).parent / "climb.zip"
+        archive.write_bytes(buffer.getvalue())
+        paths = [
+            *broken(data_dir, "garbage_fields"),
+            *broken(data_dir, "truncated_atr"),
+            data_dir / "broken/empty.hea",
+            data_dir / "broken/empty.hea",  # sent twice: refused when staged
+            archive,
+        ]
+        job = self.job(client, keeper, paths, settings)
+        assert job.status == "failed"
+        stored = [job.error, *(r["error"] for r in job.refused)]
+        assert not any(CJK.search(text) for text in stored), stored
+        url = f"/api/v1/import-jobs/{job.pk}"
+        chinese = client.get(url, **keeper, **ZH).json()
+        texts = [chinese["error"], *(r["error"] for r in chinese["refused"])]
+        assert chinese["error"] == "没有可导入的内容（见被拒绝的文件）"
+        assert all(CJK.search(t) and not ENGLISH.search(t) for t in texts), texts
+        by_file = {r["file"]: r["error"] for r in chinese["refused"]}
+        assert by_file["empty.hea"] in ("同一次上传中发送了两次", "无法读取 empty.hea：头文件为空")
+        assert by_file["garbage_fields.hea"] == (
+            "无法读取 garbage_fields.hea：第 1 行：信号数 'two' 不是整数"
+        )
+        english = client.get(url, **keeper, **EN).json()
+        assert english["error"] == "nothing could be imported (see refused)"
+        assert {r["file"]: r["error"] for r in english["refused"]}["garbage_fields.hea"] == (
+            "garbage_fields.hea cannot be read: line 1: number of signals 'two' is not a "
+            "whole number"
+        )
+
+    def test_a_job_whose_worker_died(
+        self, keeper: dict[str, str], data_dir: Path, client: Client, settings: Any
+    ) -> None:
+        settings.UPLOAD_INLINE_MAX = 0
+        response = upload(client, broken(data_dir, "nsig_mismatch"), {**keeper, **ZH})
+        job = ImportJob.objects.get(pk=response.json()["job"])
+        long_ago = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER + 1)
+        ImportJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=long_ago)
+        chinese = client.get(f"/api/v1/import-jobs/{job.pk}", **keeper, **ZH).json()
+        assert chinese["error"].startswith("后台任务进程超过 ")
+        assert "no sign of life" in ImportJob.objects.get(pk=job.pk).error
+        english = client.get(f"/api/v1/import-jobs/{job.pk}", **keeper, **EN).json()
+        assert "no sign of life" in english["error"]
+
+    def test_physionet_download_refusals(self) -> None:
+        with translation.override("zh-hans"):
+            assert refusal_shown("100.dat: not on the mirror") == "100.dat：镜像中没有此文件"
+            assert refusal_shown("download failed: timed out") == "下载失败：timed out"
+            assert refusal_shown("100.hea: signal file 100.dat not found") == (
+                "100.hea：找不到信号文件 100.dat"
+            )
+        with translation.override("en"):
+            assert refusal_shown("100.dat: not on the mirror") == "100.dat: not on the mirror"
+
+
+class TestAnalysisTexts:
+    def test_every_message_is_recognised_from_its_english(self) -> None:
+        with translation.override("en"):
+            assert shown("done: 12 beats") == "done: 12 beats"
+        with translation.override("zh-hans"):
+            for message in MESSAGES:
+                if "%(" not in message:
+                    assert CJK.search(shown(message)), message
+            assert CJK.search(shown("the record's samples could not be read (file not found)"))
+            assert "找不到文件" in shown("the record's samples could not be read (file not found)")
+
+    def test_a_channel_refused_by_the_signal_core(self) -> None:
+        text = "channel: the record has no channel named 'Direct_1' (channels: 0 MLII, 1 V5)"
+        with translation.override("zh-hans"):
+            assert shown(text) == "channel：该记录没有名为 'Direct_1' 的通道（通道：0 MLII, 1 V5）"
+        with translation.override("en"):
+            assert shown(text) == text
