@@ -1,6 +1,7 @@
 """Texts stored in English and shown in the reader's language: an import job's refusals
 and errors (the worker has no reader), the signal core's reasons for a file it cannot
-read or a channel it cannot find (it never imports Django). Files used: broken/* from
+read or a channel it cannot find (it never imports Django), a set's frozen reason;
+refusals worded where they are raised (schemas). Files used: broken/* from
 $WAVETAG_TEST_DATA."""
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from wavetag.analysis.import_jobs import execute_import
+from wavetag.analysis.services import request_analysis
 from wavetag.analysis.shown import MESSAGES, shown
-from wavetag.records.models import ImportJob
+from wavetag.errors import InvalidInput, StateConflict
+from wavetag.projects.beat_schema import check_task_type
+from wavetag.records.editing import FINAL, SUBMITTED, frozen_shown
+from wavetag.records.models import ImportJob, Record
 from wavetag.records.refusals import refusal_shown
 from wavetag.records.uploads import create_dataset
 
-from .factories import bearer, make_user
+from .factories import bearer, import_ok, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +162,29 @@ class TestImportJobs:
             assert refusal_shown("100.dat: not on the mirror") == "100.dat: not on the mirror"
 
 
+class TestRaisedInTheReadersLanguage:
+    def test_beat_schema_messages(self) -> None:
+        with translation.override("zh-hans"):
+            with pytest.raises(InvalidInput) as raised:
+                check_task_type({"type": "beats"}, "pairs")
+            assert str(raised.value).startswith("tasks: 心搏校正方案生成 record 或 segments")
+            with pytest.raises(InvalidInput) as raised:
+                check_task_type({"type": "poems"}, "record")
+            assert str(raised.value) == "type：必须是 labels, beats 之一"
+        with translation.override("en"), pytest.raises(InvalidInput) as raised:
+            check_task_type({"type": "labels", "start_set": "atr"}, "record")
+        assert str(raised.value) == 'start_set: only for a schema of "type": "beats"'
+
+    def test_a_frozen_sets_reason(self) -> None:
+        submitted = SUBMITTED % {"task": 12}
+        final = FINAL % {"project": "rhythm"}
+        with translation.override("zh-hans"):
+            assert frozen_shown(submitted).startswith("这是您对任务 12 已提交的答案")
+            assert frozen_shown(final) == "项目 rhythm 的最终心搏：仅由共识和裁定写入"
+        with translation.override("en"):
+            assert frozen_shown(submitted) == submitted
+
+
 class TestAnalysisTexts:
     def test_every_message_is_recognised_from_its_english(self) -> None:
         with translation.override("en"):
@@ -174,3 +202,20 @@ class TestAnalysisTexts:
             assert shown(text) == "channel：该记录没有名为 'Direct_1' 的通道（通道：0 MLII, 1 V5）"
         with translation.override("en"):
             assert shown(text) == text
+
+
+class TestAnAnalysisAlreadyRunning:
+    def test_is_refused_in_the_readers_language(
+        self, settings: Any, tmp_path: Path, data_dir: Path
+    ) -> None:
+        settings.STORE_DIR = tmp_path / "store"
+        (imported,) = import_ok(data_dir / "mitdb/100", dataset="mitdb")
+        record = Record.objects.get(pk=imported.record_id)
+        request_analysis(record, None, enqueue=False)
+        with translation.override("zh-hans"), pytest.raises(StateConflict) as raised:
+            request_analysis(record, None, enqueue=False)
+        assert str(raised.value).startswith("记录 100 正在分析中（第 ")
+        assert "排队中" in str(raised.value)
+        with translation.override("en"), pytest.raises(StateConflict) as raised:
+            request_analysis(record, None, enqueue=False)
+        assert "record 100 is already being analysed (run " in str(raised.value)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from wavetag.errors import InvalidInput
 from wavetag.records.models import Record
 from wavetag.signal.leads import AnalysisError, named_channel
@@ -70,8 +72,14 @@ def request_analysis(
 
     def refusal() -> str:
         active = AnalysisRun.objects.filter(record=record, status__in=RunStatus.active()).first()
-        where = f" (run {active.pk}, {active.status})" if active else ""
-        return f"record {record.name} is already being analysed{where}: wait for that run to finish"
+        if active is None:
+            return _("record %(record)s is already being analysed: wait for that run to finish") % {
+                "record": record.name
+            }
+        return _(
+            "record %(record)s is already being analysed (run %(run)s, %(status)s): "
+            "wait for that run to finish"
+        ) % {"record": record.name, "run": active.pk, "status": _(active.status)}
 
     run = queue_job(
         lambda: AnalysisRun.objects.create(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from wavetag.projects.models import Assignment, DecidedBy, Reason, Task, TaskStatus
+from wavetag.records.editing import FINAL
 from wavetag.records.models import Annotation as Mark
 from wavetag.records.models import AnnotationSet, Record
 from wavetag.records.sets import _free_name
@@ -155,8 +156,7 @@ def final_set(task: Task) -> AnnotationSet:
         origin=AnnotationSet.Origin.HUMAN,
         source=f"final beats of project {task.project.name}"[:255],
         fs=channel.fs if channel is not None else None,
-        frozen=f"the final beats of project {task.project.name}: written by consensus "
-        "and adjudication only"[:200],
+        frozen=(FINAL % {"project": task.project.name})[:200],
     )
     TaskSet.objects.create(
         project=task.project, record=task.record, kind=TaskSet.Kind.FINAL, annotation_set=aset

@@ -21,6 +21,7 @@ from wavetag.analysis.services import request_analysis
 from wavetag.errors import NotAllowed, StateConflict
 from wavetag.projects.beat_schema import AUTOMATIC, is_beat_schema, start_set_of
 from wavetag.projects.models import Assignment, Task
+from wavetag.records.editing import SUBMITTED, frozen_shown
 from wavetag.records.models import Annotation as Mark
 from wavetag.records.models import AnnotationEdit, AnnotationSet
 from wavetag.records.sets import _free_name, create_working_set
@@ -142,11 +143,7 @@ def answer_part(task: Task, user: Any, status: str) -> dict[str, Any] | None:
             )
         return None
     aset = AnnotationSet.objects.select_for_update().get(pk=aset.pk)
-    frozen = (
-        f"it is your submitted answer to task {task.pk}; save the task for later to edit it"
-        if status == "submitted"
-        else ""
-    )
+    frozen = SUBMITTED % {"task": task.pk} if status == "submitted" else ""
     if aset.frozen != frozen:
         aset.frozen = frozen
         aset.save(update_fields=["frozen"])
@@ -180,7 +177,7 @@ def task_beats(task: Task, user: Any) -> dict[str, Any]:
         "task": task.pk,
         "start_set": set_out(source),
         "working_set": set_out(mine),
-        "frozen": mine.frozen if mine is not None else "",
+        "frozen": frozen_shown(mine.frozen) if mine is not None else "",
         "missing": missing.message if missing else "",
         "may_request_analysis": bool(missing and missing.automatic),
     }

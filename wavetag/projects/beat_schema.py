@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from wavetag.errors import InvalidInput
 
 TASK_TYPES = ("labels", "beats")
@@ -32,20 +34,26 @@ def check_task_type(raw: dict[str, Any], tasks: str) -> dict[str, Any]:
     """The ``type`` and ``start_set`` entries of a normalised schema."""
     kind = raw.get("type", "labels")
     if kind not in TASK_TYPES:
-        raise InvalidInput(f"type: must be one of {', '.join(TASK_TYPES)}")
+        raise InvalidInput(
+            _("%(at)s: must be one of %(names)s") % {"at": "type", "names": ", ".join(TASK_TYPES)}
+        )
     if kind != "beats":
         if "start_set" in raw:
-            raise InvalidInput('start_set: only for a schema of "type": "beats"')
+            raise InvalidInput("start_set: " + _('only for a schema of "type": "beats"'))
         return {"type": kind}
     if tasks not in BEAT_TASK_MODES:
         raise InvalidInput(
-            f"tasks: a beat-correction schema makes {' or '.join(BEAT_TASK_MODES)} tasks, "
-            f"not {tasks!r}"
+            "tasks: "
+            + _("a beat-correction schema makes %(modes)s tasks, not %(tasks)s")
+            % {"modes": _(" or ").join(BEAT_TASK_MODES), "tasks": repr(tasks)}
         )
     start = raw.get("start_set", AUTOMATIC)
     if not isinstance(start, str) or not SET_NAME.match(start):
         raise InvalidInput(
-            'start_set: must be "automatic" or the name of an imported annotation set '
-            "(letters, digits, . _ + -; at most 64)"
+            "start_set: "
+            + _(
+                'must be "automatic" or the name of an imported annotation set '
+                "(letters, digits, . _ + -; at most 64)"
+            )
         )
     return {"type": kind, "start_set": start}

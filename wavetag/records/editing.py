@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wavetag.errors import WavetagError
 from wavetag.signal.vocabulary import (
@@ -33,9 +34,20 @@ from wavetag.signal.vocabulary import (
     RHYTHM_CHANGE,
     RHYTHMS,
 )
+from wavetag.stored_texts import Texts
 
 from .models import Annotation, AnnotationEdit, AnnotationSet, Record
 from .sets import _free_name
+
+# Why a set is frozen: kept in English on the set by whoever froze it (a submitted answer,
+# the consensus's final set) and shown in the reader's language by ``frozen_shown``.
+SUBMITTED = gettext_noop(
+    "it is your submitted answer to task %(task)s; save the task for later to edit it"
+)
+FINAL = gettext_noop(
+    "the final beats of project %(project)s: written by consensus and adjudication only"
+)
+frozen_shown = Texts([SUBMITTED, FINAL], {"task": r"\d+"})
 
 MAX_OPS = 5000
 
@@ -73,7 +85,7 @@ def may_edit(user: Any, aset: AnnotationSet, *, as_admin: bool = False) -> None:
     if aset.frozen:
         raise EditError(
             _("set %(set)s cannot be edited now: %(why)s")
-            % {"set": repr(aset.name), "why": aset.frozen},
+            % {"set": repr(aset.name), "why": frozen_shown(aset.frozen)},
             409,
         )
 
@@ -351,7 +363,7 @@ def apply_edits(
         if locked is not None and locked.frozen:
             raise EditError(
                 _("set %(set)s cannot be edited now: %(why)s")
-                % {"set": repr(aset.name), "why": locked.frozen},
+                % {"set": repr(aset.name), "why": frozen_shown(locked.frozen)},
                 409,
             )
         batch = _Batch(aset, user)
