@@ -1,7 +1,7 @@
 """Texts stored in English and shown in the reader's language: an import job's refusals
 and errors (the worker has no reader), the signal core's reasons for a file it cannot
 read or a channel it cannot find (it never imports Django), a set's frozen reason;
-refusals worded where they are raised (schemas). Files used: broken/* from
+refusals worded where they are raised (schemas); the CSRF failure page. Files used: broken/* from
 $WAVETAG_TEST_DATA."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -219,3 +220,33 @@ class TestAnAnalysisAlreadyRunning:
         with translation.override("en"), pytest.raises(StateConflict) as raised:
             request_analysis(record, None, enqueue=False)
         assert "record 100 is already being analysed (run " in str(raised.value)
+
+
+class TestTheCsrfFailurePage:
+    def post(self, headers: dict[str, str]) -> Any:
+        client = Client(enforce_csrf_checks=True, **headers)
+        user = get_user_model().objects.filter(username="wu").first()
+        client.force_login(user or make_user("wu", password=None))
+        return client.post("/language/", {"language": "en", "next": "/"})
+
+    def test_in_chinese(self) -> None:
+        response = self.post(ZH)
+        page = response.content.decode()
+        assert response.status_code == 403
+        assert "表单已过期" in page and "请重新加载页面后再试" in page
+        assert "CSRF" not in page and "Traceback" not in page and "DEBUG" not in page
+        assert 'class="top"' in page  # the site's own page
+        assert 'href="/"' in page  # no page to go back to: the home page
+
+    def test_in_english_with_the_page_to_reload(self) -> None:
+        page = self.post({**EN, "HTTP_REFERER": "http://testserver/account/"}).content.decode()
+        assert "The form expired" in page and "Reload the page and try again." in page
+        assert 'href="http://testserver/account/" data-testid="csrf-reload"' in page
+        elsewhere = self.post({**EN, "HTTP_REFERER": "https://evil.example/"}).content.decode()
+        assert "evil.example" not in elsewhere
+
+    def test_the_api_still_answers_json(self) -> None:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user("wu", password=None))
+        response = client.post("/api/v1/datasets", {}, content_type="application/json")
+        assert response.status_code == 403 and "CSRF" in response.json()["detail"]

@@ -407,6 +407,8 @@ if REDIS_URL:
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A failed check shows the reader a page in their language saying the form expired.
+CSRF_FAILURE_VIEW = "wavetag.web.csrf.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
