@@ -1,7 +1,8 @@
 """Texts stored in English and shown in the reader's language: an import job's refusals
 and errors (the worker has no reader), the signal core's reasons for a file it cannot
 read or a channel it cannot find (it never imports Django), a set's frozen reason;
-refusals worded where they are raised (schemas); the CSRF failure page. Files used: broken/* from
+refusals worded where they are raised (schemas); the CSRF failure page; a language saved
+on one device reaching the user's other sessions. Files used: broken/* and mitdb/100 from
 $WAVETAG_TEST_DATA."""
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from wavetag.accounts.models import Preferences
 from wavetag.analysis.import_jobs import execute_import
 from wavetag.analysis.services import request_analysis
 from wavetag.analysis.shown import MESSAGES, shown
@@ -250,3 +254,21 @@ class TestTheCsrfFailurePage:
         client.force_login(make_user("wu", password=None))
         response = client.post("/api/v1/datasets", {}, content_type="application/json")
         assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+class TestALanguageSavedElsewhere:
+    def test_reaches_the_other_open_session_at_its_next_request(self) -> None:
+        user = make_user("sun", password=None)
+        phone, laptop = Client(**EN), Client(**EN)
+        phone.force_login(user)
+        laptop.force_login(user)
+        assert "Log out" in laptop.get("/account/").content.decode()
+        # Without a change, a request reads no preferences from the database.
+        with CaptureQueriesContext(connection) as queries:
+            laptop.get("/tutorial/")
+        assert not any("accounts_preferences" in q["sql"] for q in queries.captured_queries)
+        phone.post("/language/", {"language": "zh-hans", "next": "/account/"})
+        assert Preferences.objects.get(user=user).language == "zh-hans"
+        assert "退出登录" in laptop.get("/account/").content.decode()
+        phone.post("/language/", {"language": "en", "next": "/account/"})
+        assert "Log out" in laptop.get("/account/").content.decode()

@@ -5,22 +5,55 @@ the browser's Accept-Language. A user who saved a language or a time zone gets t
 every device: the saved pair is read from the database once a session and kept in the
 session, so no request pays a query for it (the waveform window endpoint is called
 dozens of times a page).
+
+A change saved on one device reaches the user's other open sessions at their next
+request: saving puts a new stamp in the cache (Redis when configured, shared by every
+process), each session keeps the stamp its pair was read at, and a session whose stamp is
+no longer the cache's reads the pair again. A cache lookup per request, no query.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from wavetag.accounts.models import Preferences
 
+log = logging.getLogger(__name__)
 SESSION_KEY = "wavetag_preferences"
+
+
+def _stamp_key(user: Any) -> str:
+    return f"preferences-stamp:{user.pk}"
+
+
+def _new_stamp() -> str:
+    return str(time.time_ns())
+
+
+def current_stamp(user: Any) -> str | None:
+    """The stamp of the user's last saved change, made when the cache has none (a restart,
+    an eviction: every session then reads its pair once more); None when the cache does
+    not answer (the session's pair is then used as it is)."""
+    try:
+        stamp = cache.get(_stamp_key(user))
+        if stamp is None:
+            # ``add``: a change saved meanwhile by another request keeps its stamp.
+            cache.add(_stamp_key(user), _new_stamp(), timeout=None)
+            stamp = cache.get(_stamp_key(user))
+    except Exception:
+        log.warning("the cache did not answer: preferences kept as the session has them")
+        return None
+    return None if stamp is None else str(stamp)
 
 
 def language_codes() -> list[str]:
@@ -57,8 +90,15 @@ def save(
     if time_zone is not None:
         fields["time_zone"] = time_zone
     Preferences.objects.update_or_create(user=request.user, defaults=fields)
-    request.session[SESSION_KEY] = list(saved(request.user))
-    _apply(request, *saved(request.user))
+    stamp = _new_stamp()
+    try:
+        # The user's other sessions read the pair again at their next request.
+        cache.set(_stamp_key(request.user), stamp, timeout=None)
+    except Exception:
+        log.warning("the cache did not answer: other sessions see the change at log-in")
+    pair = saved(request.user)
+    request.session[SESSION_KEY] = [*pair, stamp]
+    _apply(request, *pair)
 
 
 def _apply(request: HttpRequest, language: str, time_zone: str) -> None:
@@ -80,11 +120,16 @@ class PreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
-            pair = request.session.get(SESSION_KEY)
-            if not isinstance(pair, list) or len(pair) != 2:
-                pair = list(saved(user))
-                request.session[SESSION_KEY] = pair
-            _apply(request, str(pair[0]), str(pair[1]))
+            kept = request.session.get(SESSION_KEY)
+            stamp = current_stamp(user)
+            if not isinstance(kept, list) or len(kept) != 3:
+                kept = [*saved(user), stamp]
+                request.session[SESSION_KEY] = kept
+            elif stamp is not None and kept[2] != stamp:
+                # Saved on another device since this session read it.
+                kept = [*saved(user), stamp]
+                request.session[SESSION_KEY] = kept
+            _apply(request, str(kept[0]), str(kept[1]))
         else:
             timezone.deactivate()
         return self.get_response(request)
