@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Router, Schema
 
 from wavetag.analysis.import_jobs import describe, fail_dead_imports, queue_import
@@ -135,11 +137,18 @@ def _uploaded_files(request: HttpRequest) -> list[Any]:
     return files
 
 
+# What an upload that made nothing answers, by what it was to make.
+NOTHING_MADE = {
+    "record": gettext_noop("no record could be made"),
+    "annotation set": gettext_noop("no annotation set could be made"),
+}
+
+
 def _answer(outcome: Outcome, what: str) -> Any:
     if outcome.items:
         return Status(201, {"items": outcome.items, "refused": outcome.refused})
     status = 409 if outcome.conflict else 400
-    return Status(status, error_body(f"files: no {what} could be made", refused=outcome.refused))
+    return Status(status, error_body("files: " + _(NOTHING_MADE[what]), refused=outcome.refused))
 
 
 MULTIPART = {
