@@ -390,17 +390,28 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions live in the database; with Redis they are also cached there, which spares the
 # shared database a query per browser request (wavetag.accounts.sessions, measured in
-# bench/RESULTS.md). Nothing else uses Django's cache.
+# bench/RESULTS.md). The cache "preferences" holds the stamp of each user's last saved
+# language and time zone (wavetag.accounts.preferences), read by every server process: in
+# Redis too, else in files under WAVETAG_HOME (one machine's processes share them).
 REDIS_URL = redis_url(os.environ.get("WAVETAG_REDIS_URL") or "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "preferences": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(HOME / "cache" / "preferences"),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
 if REDIS_URL:
     CACHES = {
-        "default": {
+        name: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "wavetag",
             # a Redis that stops answering must not hold requests: the database answers
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
+        for name in ("default", "preferences")
     }
     SESSION_ENGINE = "wavetag.accounts.sessions"
 

@@ -7,9 +7,10 @@ session, so no request pays a query for it (the waveform window endpoint is call
 dozens of times a page).
 
 A change saved on one device reaches the user's other open sessions at their next
-request: saving puts a new stamp in the cache (Redis when configured, shared by every
-process), each session keeps the stamp its pair was read at, and a session whose stamp is
-no longer the cache's reads the pair again. A cache lookup per request, no query.
+request: saving puts a new stamp in the cache "preferences" (Redis when configured, else
+files under WAVETAG_HOME: shared by the server processes), each session keeps the stamp
+its pair was read at, and a session whose stamp is no longer the cache's reads the pair
+again. A cache lookup per request, no query.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -30,6 +31,11 @@ from wavetag.accounts.models import Preferences
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "wavetag_preferences"
+
+
+def _stamps() -> Any:
+    # Settings made without the "preferences" cache (a test's Redis) use the default one.
+    return caches["preferences"] if "preferences" in settings.CACHES else cache
 
 
 def _stamp_key(user: Any) -> str:
@@ -45,11 +51,12 @@ def current_stamp(user: Any) -> str | None:
     an eviction: every session then reads its pair once more); None when the cache does
     not answer (the session's pair is then used as it is)."""
     try:
-        stamp = cache.get(_stamp_key(user))
+        stamps = _stamps()
+        stamp = stamps.get(_stamp_key(user))
         if stamp is None:
             # ``add``: a change saved meanwhile by another request keeps its stamp.
-            cache.add(_stamp_key(user), _new_stamp(), timeout=None)
-            stamp = cache.get(_stamp_key(user))
+            stamps.add(_stamp_key(user), _new_stamp(), timeout=None)
+            stamp = stamps.get(_stamp_key(user))
     except Exception:
         log.warning("the cache did not answer: preferences kept as the session has them")
         return None
@@ -93,7 +100,7 @@ def save(
     stamp = _new_stamp()
     try:
         # The user's other sessions read the pair again at their next request.
-        cache.set(_stamp_key(request.user), stamp, timeout=None)
+        _stamps().set(_stamp_key(request.user), stamp, timeout=None)
     except Exception:
         log.warning("the cache did not answer: other sessions see the change at log-in")
     pair = saved(request.user)
