@@ -107,10 +107,18 @@ def to_physical(arr: npt.NDArray[np.integer], channel: ChannelInfo) -> npt.NDArr
     """
     if not channel.gain:
         raise ValueError(f"channel {channel.index} ({channel.name}) has gain 0")
-    # float64 arithmetic first: int32 values and large baselines lose digits in float32
-    out = ((arr.astype(np.float64) - channel.baseline) / channel.gain).astype(np.float32)
+    # float64 arithmetic first: int32 values and large baselines lose digits in float32.
+    # In place on one float64 copy: the same values as ``(a - baseline) / gain`` without
+    # two more temporaries (every sample the analysis reads passes here, a 72-h Holter's
+    # two channels several times).
+    wide = arr.astype(np.float64)
+    wide -= channel.baseline
+    wide /= channel.gain
+    out = wide.astype(np.float32)
     if channel.invalid is not None:
-        out[arr == channel.invalid] = np.nan
+        bad = arr == channel.invalid
+        if bad.any():
+            out[bad] = np.nan
     return out
 
 
