@@ -62,8 +62,10 @@ class _BeatLog:
 class _Levels:
     """Median levels of the last QRS and noise heights (Hamilton & Tompkins).
 
-    The threshold and the mean RR are cached: the loop asks for them far more
-    often than a level changes.
+    The mean RR is cached: the loop asks for it far more often than an interval
+    comes. The threshold is not: a noise height is pushed before nearly every
+    time it is asked for, and the push is the commonest step of the loop (the
+    classifier appends to :attr:`noise` itself).
     """
 
     def __init__(self, qrs: list[float], rr: deque[float], k: float, memory: int) -> None:
@@ -74,31 +76,25 @@ class _Levels:
         self.rr = rr
         self._k = k
         self._memory = memory
-        self._threshold: float | None = None
         self._rr_mean: float | None = None
 
     def push_qrs(self, value: float) -> None:
         self.qrs.append(value)
-        self._threshold = None
 
     def pop_qrs(self) -> None:
         self.qrs.pop()
-        self._threshold = None
 
     def push_noise(self, value: float) -> None:
         self.noise.append(value)
-        self._threshold = None
 
     def push_rr(self, value: float) -> None:
         self.rr.append(value)
         self._rr_mean = None
 
     def threshold(self) -> float:
-        if self._threshold is None:
-            q = median(self.qrs) if self.qrs else 0.0
-            n = median(self.noise) if self.noise else 0.0
-            self._threshold = n + self._k * max(q - n, 0.0)
-        return self._threshold
+        q = median(self.qrs) if self.qrs else 0.0
+        n = median(self.noise) if self.noise else 0.0
+        return n + self._k * max(q - n, 0.0)
 
     def rr_mean(self) -> float | None:
         if self._rr_mean is None and self.rr:
@@ -301,6 +297,10 @@ class Classifier:
         searchback_rr = config.searchback_rr
         new_bump = tuple.__new__  # the named tuple's own constructor is a Python function
         previous_gaps = self._previous_gaps
+        # Both change only when the levels are learnt again (below).
+        learnt_at = self._learnt_at
+        levels = self._levels
+        push_noise = levels.noise.append  # no method call for the commonest step
         columns = (peak, height, prominence, valid, gaps)
         for i, t, h, p, ok, g, in_train in zip(
             range(start, end), *(c[start:end] for c in columns), train, strict=True
@@ -310,18 +310,22 @@ class Classifier:
             after_gap = previous_gaps is None or g != previous_gaps
             previous_gaps = g
             last = recent[-1] if beats.count else None
-            since_beat = t - (self._learnt_at if last is None else last.peak)
-            if after_gap or (since_beat > relearn and t - self._learnt_at > relearn):
+            since_beat = t - (learnt_at if last is None else last.peak)
+            if after_gap or (since_beat > relearn and t - learnt_at > relearn):
                 relearn_from(i)
+                learnt_at = self._learnt_at
+                levels = self._levels
+                push_noise = levels.noise.append
                 if after_gap:
                     # Nothing before a gap may be searched back, nor count as an RR interval.
                     noise_since.clear()
                     self._last_gap_beat = beats.count
-            levels = self._levels
             # Step 2: search back over the bumps since the last beat.
             searched = bool(noise_since)
             while noise_since and beats.count > self._last_gap_beat:
-                mean = levels.rr_mean()
+                mean = levels._rr_mean
+                if mean is None:
+                    mean = levels.rr_mean()
                 if mean is None or t - recent[-1].peak <= searchback_rr * mean:
                     break
                 prior = recent[-1]
@@ -356,7 +360,7 @@ class Classifier:
             if p < min_prominence or not in_train or h < levels.threshold():
                 # Most candidates end here: the bump is built only when the search-back
                 # may ever take it (see noise()).
-                levels.push_noise(h)
+                push_noise(h)
                 if p >= sb_prominence and in_train:
                     noise_since.append(new_bump(_Bump, (t, h, slope[i], p, in_train, fiducial[i])))
                 continue
