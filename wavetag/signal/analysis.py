@@ -271,13 +271,16 @@ def analyze(
     primary = pick_channel(source, conf)
     morph = morphology_channels(source.channels, primary, conf.morphology_channels)
     read = mv_reader(source, morph)
+    # Quality grades one channel at a time (filters, percentiles, medians of its column):
+    # its reads keep each channel contiguous.
+    read_columns = mv_reader(source, morph, channel_major=True)
     stage = _Stages(progress)
 
     with stage("qrs") as report:
         b = detect_beats(source, primary, conf, report) if beats is None else clean(beats, primary)
     windows = empty_windows(b, len(morph), morph[0].fs, conf.beats)
     with stage("quality") as report:
-        quality = grade_quality(read, morph, b, conf, report, windows)
+        quality = grade_quality(read_columns, morph, b, conf, report, windows)
     with stage("beats") as report:
         labels = classify(read, morph, b, conf, report, windows)
         del windows  # used up by the labelling: its memory (256 MB for 72 h) goes now

@@ -291,9 +291,16 @@ def morphology_channels(
     return out
 
 
-def mv_reader(source: SampleSource, channels: Sequence[ChannelInfo]) -> Callable[[int, int], F64]:
+def mv_reader(
+    source: SampleSource, channels: Sequence[ChannelInfo], *, channel_major: bool = False
+) -> Callable[[int, int], F64]:
     """``read(first, stop)``: samples [first, stop) of ``channels`` in mV, shape
-    (samples, channels), clipped to the first channel's length."""
+    (samples, channels), clipped to the first channel's length.
+
+    ``channel_major``: each channel's column contiguous in memory (the transpose of a
+    (channels, samples) array), for callers that work a channel at a time; the same
+    values.
+    """
     n = channels[0].n_samples
     scales = [to_mv(c) for c in channels]
 
@@ -301,7 +308,8 @@ def mv_reader(source: SampleSource, channels: Sequence[ChannelInfo]) -> Callable
         first, stop = max(0, first), min(n, stop)
         # Each channel written straight into its column: no per-channel float64 copy
         # and product, then a stack of them (a day of two channels is read three times).
-        out = np.empty((max(stop - first, 0), len(channels)), dtype=np.float64)
+        shape = (max(stop - first, 0), len(channels))
+        out = np.empty(shape[::-1]).T if channel_major else np.empty(shape)
         for j, (c, k) in enumerate(zip(channels, scales, strict=True)):
             out[:, j] = source.read(c.index, first, stop)
             if k != 1.0:
