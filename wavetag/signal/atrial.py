@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .filters import butter_sos
+
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
@@ -113,10 +115,10 @@ def modal_fraction(rr: npt.ArrayLike, conf: AtrialConfig | None = None) -> float
 
 def _band(x: F64, fs: float, band: tuple[float, float]) -> F64:
     # scipy is loaded where the filter runs, not when the module is imported.
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
 
     hi = min(band[1], 0.45 * fs)
-    sos = butter(2, [band[0], hi], btype="band", fs=fs, output="sos")
+    sos = butter_sos(2, (band[0], hi), "band", fs)
     y = np.nan_to_num(x, nan=0.0)
     if y.shape[0] <= 3 * 2 * len(sos) + 1:
         return np.asarray(y - np.mean(y, axis=0), dtype=np.float64)

@@ -28,6 +28,7 @@ from .clusters import (
     normalise_in_place,
     template_correlation,
 )
+from .filters import butter_sos
 from .robust import median, percentiles
 
 F32 = npt.NDArray[np.float32]
@@ -238,9 +239,9 @@ def bandpass(x: F64, fs: float, band: tuple[float, float]) -> F32:
         Pass band, Hz; the upper edge is lowered to 0.45 ``fs`` if needed.
     """
     hi = min(band[1], 0.45 * fs)
-    from scipy.signal import butter, sosfiltfilt  # here: see intervals.hr_stats's module
+    from scipy.signal import sosfiltfilt  # here: see intervals.hr_stats's module
 
-    sos = butter(2, [band[0], hi], btype="bandpass", fs=fs, output="sos")
+    sos = butter_sos(2, (band[0], hi), "bandpass", fs)
     if x.ndim == 1:
         return np.asarray(sosfiltfilt(sos, x), dtype=np.float32)
     # One contiguous channel at a time: filtering along axis 0 of a

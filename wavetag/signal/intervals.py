@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .beats import as_2d, gather, local_rr
+from .filters import butter_sos
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -285,10 +286,10 @@ def median_beat(
     pad = round(1.0 * fs)
     pre, post = round(0.45 * fs), round(0.75 * fs)
     wins = gather(x, b[pick], np.arange(-pre - pad, post + pad + 1, dtype=np.int64))
-    from scipy.signal import butter, sosfiltfilt  # here: scipy.signal takes ~1.4 s to import, and
+    from scipy.signal import sosfiltfilt  # here: scipy.signal takes ~1.4 s to import, and
 
     # the web process imports this module (for its small helpers) but never filters
-    sos = butter(1, conf.highpass_hz, btype="highpass", fs=fs, output="sos")
+    sos = butter_sos(1, conf.highpass_hz, "highpass", fs)
     wins = np.asarray(sosfiltfilt(sos, wins, axis=1), dtype=np.float64)[:, pad:-pad]
     return np.median(wins, axis=0), wins, pre, rr_s
 

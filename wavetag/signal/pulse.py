@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .filters import butter_sos
 from .leads import SampleSource
 from .recording import ChannelInfo
 from .rhythm import RhythmEpisode
@@ -101,7 +102,7 @@ def detect_pulses(x: npt.ArrayLike, fs: float, conf: PulseConfig | None = None) 
        slope scale, not an amplitude, so gain and units do not matter, and the dicrotic
        notch's small rise is left out.
     """
-    from scipy.signal import butter, find_peaks, sosfiltfilt
+    from scipy.signal import find_peaks, sosfiltfilt
 
     conf = conf or PulseConfig()
     y = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0)
@@ -109,7 +110,7 @@ def detect_pulses(x: npt.ArrayLike, fs: float, conf: PulseConfig | None = None) 
         return np.zeros(0, np.int64)
     y = y - np.median(y)
     hi = min(conf.band_hz[1], 0.45 * fs)
-    sos = butter(2, [conf.band_hz[0], hi], btype="band", fs=fs, output="sos")
+    sos = butter_sos(2, (conf.band_hz[0], hi), "band", fs)
     slope = np.diff(sosfiltfilt(sos, y))
     peaks, _ = find_peaks(slope, distance=max(1, round(conf.refractory_s * fs)))
     if len(peaks) == 0:

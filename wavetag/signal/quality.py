@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .beats import bandpass, gather
+from .filters import butter_sos
 from .robust import order_statistics, percentiles
 
 F64 = npt.NDArray[np.float64]
@@ -367,10 +368,10 @@ def segment_quality(
     art_own = amp / max(float(np.median(amp)), 1e-9)
     art_qrs = np.full(len(starts), np.inf)
     if conf.hf_hz < 0.45 * fs:
-        from scipy.signal import butter, sosfilt  # here: scipy.signal takes ~1.4 s to import, and
+        from scipy.signal import sosfilt  # here: scipy.signal takes ~1.4 s to import, and
 
         # the web process imports this module (for its small helpers) but never filters
-        sos = butter(2, conf.hf_hz, btype="highpass", fs=fs, output="sos")
+        sos = butter_sos(2, conf.hf_hz, "highpass", fs)
         hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
         # A median ignores the QRS complexes' own high frequencies (a tenth of the time).
         (hf_sd,) = _blockwise(hf, seg, lambda v: 1.4826 * _row_medians(v)[None])
