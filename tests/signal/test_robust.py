@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
-from wavetag.signal.robust import BRACKET_MIN, median, order_statistics, percentiles
+from wavetag.signal.robust import (
+    BRACKET_MIN,
+    median,
+    nanmedian_rows,
+    order_statistics,
+    percentiles,
+)
 
 
 class TestMedian:
@@ -19,6 +27,29 @@ class TestMedian:
         for n in range(1, 20):
             v = rng.standard_normal(n)
             assert median(v.tolist()) == float(np.median(v))
+
+
+class TestNanmedianRows:
+    def test_bit_for_bit_as_numpy(self) -> None:
+        rng = np.random.default_rng(11)
+        for trial in range(60):
+            m, k = int(rng.integers(1, 300)), int(rng.integers(1, 40))
+            w = rng.standard_normal((m, k)) * 10 ** rng.uniform(-5, 5)
+            if trial % 3 == 0:
+                w = np.round(w)  # ties, as sample counts give
+            w[rng.random((m, k)) < rng.uniform(0, 1)] = np.nan  # some rows all NaN
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = np.nanmedian(w, axis=1)
+            got = nanmedian_rows(w)
+            assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
+
+    def test_windows_of_a_strided_view(self) -> None:
+        r = np.array([3.0, np.nan, 1.0, 7.0, 2.0, np.nan, np.nan, np.nan, 5.0])
+        win = np.lib.stride_tricks.sliding_window_view(r, 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            assert np.array_equal(nanmedian_rows(win), np.nanmedian(win, axis=1), equal_nan=True)
 
 
 class TestPercentiles:

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .filters import butter_sos
+from .robust import nanmedian_rows
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -227,7 +228,7 @@ def windowed_modal_fraction(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        ref = np.nanmedian(centred(r, local), axis=1)
+        ref = nanmedian_rows(centred(r, local))
         near = np.where(np.isnan(r), np.nan, (np.abs(r / ref - 1.0) <= conf.modal_tolerance))
         w = centred(near, window)
         count = np.sum(~np.isnan(w), axis=1)

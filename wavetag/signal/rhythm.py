@@ -35,6 +35,7 @@ from .atrial import (
     windowed_modal_fraction,
 )
 from .intervals import delineate
+from .robust import nanmedian_rows
 from .vocabulary import PAUSE
 
 I64 = npt.NDArray[np.int64]
@@ -198,7 +199,7 @@ def irregularity(rr: F64, usable: npt.NDArray[np.bool_], window: int) -> F64:
     enough = np.sum(~np.isnan(wd), axis=1) >= window // 2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        val = np.nanmedian(wd, axis=1) / np.nanmedian(wr, axis=1)
+        val = nanmedian_rows(wd) / nanmedian_rows(wr)
     val = np.where(enough, val, np.nan)
     return np.asarray(np.append(val, val[-1]), dtype=np.float64)
 
@@ -314,7 +315,7 @@ def rhythm_episodes(
     win = np.lib.stride_tricks.sliding_window_view(padded, k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        hr = 60.0 * fs / np.nanmedian(win, axis=1)
+        hr = 60.0 * fs / nanmedian_rows(win)
     lab[hr < conf.brady_bpm] = "(SBR"
     lab[hr > conf.tachy_bpm] = "(SVTA"
     paced = np.convolve((sym == "/").astype(float), np.ones(k) / k, mode="same")

@@ -34,6 +34,32 @@ def median(values: Iterable[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
+def nanmedian_rows(w: F64) -> F64:
+    """``np.nanmedian(w, axis=1)`` of a 2-D float64 array of short rows, to the bit, for
+    values that are finite or NaN: NaN for a row of NaN only (without the warning).
+
+    numpy takes the median of rows shorter than 600 values through a masked array
+    (``np.ma.median``): on the 300,000 windows of 32 RR intervals of a 72-h Holter, half a
+    second per call. Here the same steps without the mask: a sort of each row (NaN
+    last, where the masked sort puts its masked values), the low and high middle of the
+    row's valid values (the same one twice for an odd count), their sum halved.
+
+    Examples
+    --------
+    >>> w = np.array([[3.0, np.nan, 1.0, 2.0], [4.0, 1.0, np.nan, np.nan], [np.nan] * 4])
+    >>> nanmedian_rows(w)
+    array([2. , 2.5, nan])
+    """
+    ranked = np.sort(w, axis=1)
+    count = np.count_nonzero(~np.isnan(w), axis=1)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    rows = np.arange(len(w))
+    out: F64 = (ranked[rows, low] + ranked[rows, high]) / 2.0
+    out[count == 0] = np.nan
+    return out
+
+
 def percentiles(v: FArr, q: float | Sequence[float]) -> FArr:
     """``np.percentile(v, q, axis=-1)`` (its default "linear" method), to the bit, for an
     array without NaN: the same shape, dtype and values.
