@@ -10,6 +10,7 @@ import pytest
 from wavetag.signal.robust import (
     BRACKET_MIN,
     median,
+    median_rows,
     nanmedian_rows,
     order_statistics,
     percentiles,
@@ -27,6 +28,22 @@ class TestMedian:
         for n in range(1, 20):
             v = rng.standard_normal(n)
             assert median(v.tolist()) == float(np.median(v))
+
+
+class TestMedianRows:
+    @pytest.mark.parametrize("k", [1, 2, 8, 15, 17])
+    def test_bit_for_bit_as_numpy(self, k: int) -> None:
+        rng = np.random.default_rng(12)
+        for scale in (1.0, 300.0, 1e-6):
+            w = rng.standard_normal((500, k)) * scale
+            w[::7] = np.round(w[::7])  # ties
+            w[3, k // 2] = np.nan  # a row with NaN gives NaN, as in numpy
+            assert np.array_equal(median_rows(w), np.median(w, axis=1), equal_nan=True)
+
+    def test_windows_of_a_strided_view(self) -> None:
+        r = np.random.default_rng(13).standard_normal(100).round(1)
+        win = np.lib.stride_tricks.sliding_window_view(r, 16)
+        assert np.array_equal(median_rows(win), np.median(win, axis=1))
 
 
 class TestNanmedianRows:

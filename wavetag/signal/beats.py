@@ -29,7 +29,7 @@ from .clusters import (
     template_correlation,
 )
 from .filters import butter_sos
-from .robust import median, percentiles
+from .robust import median, median_rows, percentiles
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -304,7 +304,7 @@ def local_rr(rr: F64, n: int) -> F64:
     if len(rr) == 0:
         return rr.copy()
     pad = np.concatenate([np.full(n, np.median(rr[: n + 1])), rr])
-    return np.asarray(np.median(sliding_window_view(pad, n)[: len(rr)], axis=1), dtype=np.float64)
+    return np.asarray(median_rows(sliding_window_view(pad, n)[: len(rr)]), dtype=np.float64)
 
 
 def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> float:
@@ -796,7 +796,7 @@ def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int 
     med = np.empty(len(vals))
     for a in range(0, len(vals), 50000):
         block = sliding_window_view(pad[a : a + 50000 + 2 * half], span)
-        med[a : a + len(block)] = np.median(block, axis=1)
+        med[a : a + len(block)] = median_rows(block)
     at = np.clip(np.searchsorted(idx, np.arange(beats)), 0, len(idx) - 1)
     return np.asarray(med[at], dtype=np.float64)
 

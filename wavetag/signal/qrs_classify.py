@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wavetag.signal.qrs_features import Candidates, QRSConfig, empty_candidates
-from wavetag.signal.robust import median
+from wavetag.signal.robust import median, median_rows
 
 IndexArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -437,7 +437,7 @@ def drop_insertions(
     rr = np.diff(t)
     half = config.memory
     padded = np.pad(rr, half, mode="edge")
-    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    local = median_rows(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1))
     span = t[2:] - t[:-2]
     weakest = np.minimum(np.minimum(prom[2:], prom[:-2]), prom[1:-1])
     suspects = (

@@ -34,6 +34,29 @@ def median(values: Iterable[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
+def median_rows(w: F64) -> F64:
+    """``np.median(w, axis=1)`` of a 2-D float64 array of short rows (sliding windows of
+    beat intervals), to the bit: NaN for a row holding NaN.
+
+    numpy partitions each row at both middles for an even count, then averages them
+    through ``np.mean``; a vectorised sort of short rows is two to three times faster
+    and gives the same two values, summed and halved as ``np.mean`` does.
+
+    Examples
+    --------
+    >>> median_rows(np.array([[3.0, 1.0, 2.0, 8.0], [1.0, np.nan, 0.0, 0.0]]))
+    array([2.5, nan])
+    """
+    ranked = np.sort(w, axis=1)  # NaN last
+    half = w.shape[1] // 2
+    if w.shape[1] % 2:
+        out: F64 = ranked[:, half].copy()
+    else:
+        out = (ranked[:, half - 1] + ranked[:, half]) / 2.0
+    out[np.isnan(ranked[:, -1])] = np.nan
+    return out
+
+
 def nanmedian_rows(w: F64) -> F64:
     """``np.nanmedian(w, axis=1)`` of a 2-D float64 array of short rows, to the bit, for
     values that are finite or NaN: NaN for a row of NaN only (without the warning).
