@@ -121,7 +121,8 @@ class TestPiecewise:
         st = RecordStore.open(Path(settings.STORE_DIR), record.store_key)
 
         def labelled(chunk_s: float) -> tuple[list[str], list[int], str]:
-            r = analyze(store_source(st), conf=AnalysisConfig(chunk_s=chunk_s))
+            conf = AnalysisConfig(chunk_s=chunk_s, qrs_chunk_s=chunk_s)
+            r = analyze(store_source(st), conf=conf)
             grades = "".join(q.grade for q in r.quality[r.channel.index])
             return r.beats.symbols, r.beats.clusters.tolist(), grades
 

@@ -83,7 +83,7 @@ class TestRun:
         run = request_analysis(world.record, world.lead)
         assert run.status == RunStatus.QUEUED and run.task_id
         # Small chunks: many borders, and a progress report after each.
-        run = execute_run(run.pk, AnalysisConfig(chunk_s=120.0))
+        run = execute_run(run.pk, AnalysisConfig(chunk_s=120.0, qrs_chunk_s=120.0))
 
         assert run.status == RunStatus.DONE, run.error
         assert run.progress == 1.0 and run.error == ""

@@ -177,11 +177,13 @@ class TestPiecewise:
             spans.append(min(stop, len(signals["MLII"])) - first)
             return arrays.read(channel, first, stop)
 
-        small = AnalysisConfig(chunk_s=45.0, quality_chunk_s=300.0)
+        small = AnalysisConfig(chunk_s=45.0, qrs_chunk_s=45.0, quality_chunk_s=300.0)
         pieces = analyze(SampleSource(arrays.channels, read), conf=small)
         # Detection and classification: a chunk and its margins; quality: its own reads.
         assert max(spans) <= 300 * FS
-        whole = analyze(arrays, conf=AnalysisConfig(chunk_s=4000.0, quality_chunk_s=300.0))
+        whole = analyze(
+            arrays, conf=AnalysisConfig(chunk_s=4000.0, qrs_chunk_s=4000.0, quality_chunk_s=300.0)
+        )
         assert np.array_equal(pieces.beats.samples, whole.beats.samples)
         assert pieces.beats.symbols == whole.beats.symbols
         assert np.array_equal(pieces.beats.clusters, whole.beats.clusters)
@@ -223,7 +225,7 @@ class TestProgressAndFailures:
         seen: list[tuple[float, str]] = []
         analyze(
             source(signals),
-            conf=AnalysisConfig(chunk_s=120.0),
+            conf=AnalysisConfig(chunk_s=120.0, qrs_chunk_s=120.0),
             progress=lambda f, m: seen.append((f, m)),
         )
         fractions = [f for f, _ in seen]
