@@ -62,10 +62,11 @@ class _BeatLog:
 class _Levels:
     """Median levels of the last QRS and noise heights (Hamilton & Tompkins).
 
-    The mean RR is cached: the loop asks for it far more often than an interval
-    comes. The threshold is not: a noise height is pushed before nearly every
-    time it is asked for, and the push is the commonest step of the loop (the
-    classifier appends to :attr:`noise` itself).
+    The mean RR and the QRS heights' median are cached: the loop asks for them far
+    more often than an interval or a beat comes. The noise median is not: a noise
+    height is pushed before nearly every time the threshold is asked for, and the
+    push is the commonest step of the loop (the classifier appends to :attr:`noise`
+    itself).
     """
 
     def __init__(self, qrs: list[float], rr: deque[float], k: float, memory: int) -> None:
@@ -77,12 +78,15 @@ class _Levels:
         self._k = k
         self._memory = memory
         self._rr_mean: float | None = None
+        self._qrs_median: float | None = None
 
     def push_qrs(self, value: float) -> None:
         self.qrs.append(value)
+        self._qrs_median = None
 
     def pop_qrs(self) -> None:
         self.qrs.pop()
+        self._qrs_median = None
 
     def push_noise(self, value: float) -> None:
         self.noise.append(value)
@@ -92,7 +96,9 @@ class _Levels:
         self._rr_mean = None
 
     def threshold(self) -> float:
-        q = median(self.qrs) if self.qrs else 0.0
+        if self._qrs_median is None:
+            self._qrs_median = median(self.qrs) if self.qrs else 0.0
+        q = self._qrs_median
         n = median(self.noise) if self.noise else 0.0
         return n + self._k * max(q - n, 0.0)
 
