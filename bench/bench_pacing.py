@@ -8,7 +8,8 @@ Se is the share of reference ``/`` and ``f`` beats called ``/`` (missed beats co
 
     .venv/bin/python bench/bench_pacing.py [--data ../shared/data]
 
-A version of the record is made the way a recorder would have made it:
+A version of the record is made the way a recorder would have made it
+(:func:`wavetag.signal.synth.recorder.recorded`):
 
 1. smaller spikes (``--spikes``): the fast part of the signal (it minus its 15-ms running
    median), where it exceeds 0.1 mV (the spikes, not the QRS), scaled;
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -30,11 +30,11 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import wfdb  # noqa: E402
-from scipy.signal import butter, lfilter, medfilt, resample_poly  # noqa: E402
 
 from wavetag.signal.agreement import match_beats  # noqa: E402
 from wavetag.signal.analysis import analyze  # noqa: E402
 from wavetag.signal.leads import SampleSource  # noqa: E402
+from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BEATS = list("NLRBAaJSVrFejnE/fQ")
@@ -42,31 +42,6 @@ RATES = (250, 360, 400, 500, 1000)
 BANDS = (None, 100.0, 60.0, 40.0)
 # (spike scale, band limit Hz, noise mV) at a few rates.
 HARDER = [(0.3, None, 0.0), (0.3, 60.0, 0.0), (0.3, 60.0, 0.03), (0.5, None, 0.03)]
-
-
-def recorded(
-    x: np.ndarray,
-    fs: float,
-    rate: int,
-    band_hz: float | None = None,
-    spikes: float = 1.0,
-    noise_mv: float = 0.0,
-) -> np.ndarray:
-    """The record as a narrower recorder would have made it (the module's steps)."""
-    x = x.copy()
-    if spikes != 1.0:
-        k = round(0.015 * fs) | 1
-        fast = x - np.stack([medfilt(x[:, c], k) for c in range(x.shape[1])], axis=1)
-        x -= (1.0 - spikes) * np.where(np.abs(fast) > 0.1, fast, 0.0)
-    if band_hz and band_hz < 0.45 * fs:
-        b, a = butter(2, band_hz, fs=fs)
-        x = lfilter(b, a, x, axis=0)
-    q = Fraction(rate) / Fraction(round(fs))
-    if q != 1:
-        x = resample_poly(x, q.numerator, q.denominator, axis=0)
-    if noise_mv:
-        x = x + np.random.default_rng(7).normal(0.0, noise_mv, x.shape)
-    return np.asarray(x)
 
 
 def paced_se(x: np.ndarray, rate: int, names: list[str], ref: np.ndarray, sym: list[str]) -> str:

@@ -33,6 +33,7 @@ from wavetag.records.refusals import refusal_shown
 from wavetag.records.uploads import create_dataset
 
 from .factories import bearer, import_ok, make_user
+from .test_import import BROKEN as BROKEN_FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -43,19 +44,8 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # values have no spaces).
 ENGLISH = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-BROKEN = (
-    "missing_dat",
-    "truncated_dat",
-    "garbage_fields",
-    "nsig_mismatch",
-    "bad_checksum",
-    "negative_fs",
-    "truncated_atr",
-    "empty",
-    "binary_junk",
-    "truncated",
-    "bad_header",
-)
+# The broken files of the shared data, by name without extension (as they are grouped).
+BROKEN = tuple(Path(name).stem for name in BROKEN_FILES)
 
 
 @pytest.fixture

@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
-from scipy.signal import butter, lfilter, resample_poly
+from scipy.signal import resample_poly
 
 from wavetag.signal.agreement import match_beats
 from wavetag.signal.analysis import AnalysisResult, analyze
 from wavetag.signal.beats import BeatConfig, paced_clusters
 from wavetag.signal.leads import SampleSource
 from wavetag.signal.rhythm import rhythm_episodes
+from wavetag.signal.synth.recorder import recorded as recorder
 
 BEAT_SYMBOLS = list("NLRBAaJSVrFejnE/fQ")
 PACED = ("/", "f")
@@ -43,23 +44,6 @@ def paced_se(result: AnalysisResult, ref: np.ndarray, symbols: list[str]) -> flo
     found = result.beats.symbols
     tp = sum(1 for i, j in m.pairs.tolist() if symbols[i] in PACED and found[j] == "/")
     return tp / sum(s in PACED for s in symbols)
-
-
-def recorder(
-    x: np.ndarray, fs: float, rate: int, band_hz: float | None = None, noise_mv: float = 0.0
-) -> np.ndarray:
-    """The record as a recorder would have made it: an analogue low-pass at ``band_hz``
-    (2nd-order Butterworth, causal as an analogue filter is) before sampling at ``rate``,
-    then white noise of ``noise_mv`` (seeded)."""
-    if band_hz:
-        b, a = butter(2, band_hz, fs=fs)
-        x = lfilter(b, a, x, axis=0)
-    q = Fraction(rate) / Fraction(round(fs))
-    if q != 1:
-        x = resample_poly(x, q.numerator, q.denominator, axis=0)
-    if noise_mv:
-        x = x + np.random.default_rng(7).normal(0.0, noise_mv, x.shape)
-    return np.asarray(x)
 
 
 def analyse(x: np.ndarray, names: list[str], fs: float) -> AnalysisResult:
@@ -83,7 +67,9 @@ def recorded(data_dir: Path) -> dict[tuple[int, int, float], tuple[AnalysisResul
     symbols = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
     out = {}
     for rate, band, noise in RECORDERS:
-        r = analyse(recorder(rec.p_signal, rec.fs, rate, band, noise), rec.sig_name, rate)
+        r = analyse(
+            recorder(rec.p_signal, rec.fs, rate, band_hz=band, noise_mv=noise), rec.sig_name, rate
+        )
         ref = np.round(ann.sample[keep] * rate / rec.fs).astype(np.int64)
         out[rate, band, noise] = (r, paced_se(r, ref, symbols))
     return out
@@ -102,8 +88,8 @@ class TestPacingThroughNarrowerRecorders:
         self, data_dir: Path, record: str, recording: tuple[int, int | None, float]
     ) -> None:
         rec = wfdb.rdrecord(str(data_dir / "mitdb-ds1" / record))
-        rate = recording[0]
-        x = recorder(np.nan_to_num(rec.p_signal), rec.fs, *recording)
+        rate, band, noise = recording
+        x = recorder(np.nan_to_num(rec.p_signal), rec.fs, rate, band_hz=band, noise_mv=noise)
         symbols = analyse(x, rec.sig_name, rate).beats.symbols
         assert symbols.count("/") == 0
 
