@@ -11,11 +11,11 @@ text matching none is shown as stored.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from wavetag.stored_texts import Texts
 
-from .reasons import REASONS, with_where
+from .reasons import REASONS, problem_shown, with_where
 
 # The job's own errors (``wavetag.analysis.import_jobs``).
 STOPPED = gettext_noop("the import stopped: %(reason)s")
@@ -25,20 +25,6 @@ WORKER_DIED = gettext_noop(
     "or its machine went down): records not listed as imported were not: upload them (or "
     "start the PhysioNet import) again"
 )
-
-# Why a file name is refused (``wavetag.signal.io.paths.plain_name_problem``).
-PROBLEMS = {
-    "is empty": gettext_noop("is empty"),
-    "is not a file name": gettext_noop("is not a file name"),
-    "contains a path separator": gettext_noop("contains a path separator"),
-    "is an absolute path": gettext_noop("is an absolute path"),
-    "contains control characters": gettext_noop("contains control characters"),
-    "is hidden": gettext_noop("is hidden"),
-}
-
-
-def _problem(text: str) -> str:
-    return gettext(PROBLEMS[text]) if text in PROBLEMS else text
 
 
 def refusal_shown(text: str) -> str:
@@ -83,5 +69,5 @@ REFUSALS = Texts(
         gettext_noop("%(file)s: download failed: %(reason)s"),
     ],
     {"seconds": r"[\d.e+]+", "n": r"\d+", "total": r"\d+"},
-    {"problem": _problem, "reason": refusal_shown},
+    {"problem": problem_shown, "reason": refusal_shown},
 )

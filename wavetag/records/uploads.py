@@ -39,8 +39,7 @@ from .access import MAX_ID
 from .archives import ArchiveError, is_archive, unpack
 from .importer import ImportResult, import_paths, insert_annotations
 from .models import AnnotationSet, Dataset, ImportJob, Record
-from .reasons import reason_shown
-from .refusals import PROBLEMS
+from .reasons import PROBLEMS, reason_shown
 
 LOOSE = "files"
 # An archive may unpack to this many times the upload's limit (ECG compresses ~3:1).
