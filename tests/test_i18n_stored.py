@@ -10,10 +10,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -29,10 +31,17 @@ from wavetag.errors import InvalidInput, StateConflict
 from wavetag.projects.beat_schema import check_task_type
 from wavetag.records.editing import FINAL, SUBMITTED, frozen_shown
 from wavetag.records.models import ImportJob, Record
+from wavetag.records.reasons import REASONS, reason_shown
 from wavetag.records.refusals import refusal_shown
 from wavetag.records.uploads import create_dataset
+from wavetag.signal.io import open_recording
+from wavetag.signal.io.annotations import read_annotation_file
+from wavetag.signal.io.discover import find_records
+from wavetag.signal.recording import RecordError
 
 from .factories import bearer, import_ok, make_user
+from .signal.format_writers import aecg_xml, ishne_bytes
+from .signal.test_io_edf import write_edf
 from .test_import import BROKEN as BROKEN_FILES
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +164,122 @@ class TestImportJobs:
             )
         with translation.override("en"):
             assert refusal_shown("100.dat: not on the mirror") == "100.dat: not on the mirror"
+
+
+# A sample value for each placeholder of a reason that only takes some values.
+SAMPLES = {
+    "field": "number of signals",
+    "what": "signal file",
+    "quantity": "scale",
+    "entry": "'x'",
+    "kind": "EDF+D",
+    "problem": "is empty",
+    "reason": "file not found",
+}
+
+
+def chinese(text: str) -> str:
+    with translation.override("zh-hans"):
+        return reason_shown(text)
+
+
+def refused(read: Callable[[], object]) -> str:
+    with pytest.raises(RecordError) as raised:
+        read()
+    return str(raised.value)
+
+
+def ishne(**changes: Any) -> bytes:
+    samples = np.zeros((20, 2), dtype=np.int16)
+    args: dict[str, Any] = {"fs": 200, "leads": [1, 2], "resolution_nv": [2500, 2500]}
+    return ishne_bytes(samples, **{**args, **changes})
+
+
+class TestEveryReasonOfTheReaders:
+    def test_each_reason_is_recognised_as_itself_and_shown_in_chinese(self) -> None:
+        for _, message in REASONS.table:
+            text = re.sub(r"%\((\w+)\)s", lambda m: SAMPLES.get(m.group(1), "7"), message)
+            # No message before it in the table takes its texts.
+            first = next(m for p, m in REASONS.table if p.match(text))
+            assert first == message, (message, first)
+            shown = chinese(text)
+            assert CJK.search(shown) and not ENGLISH.search(shown), (text, shown)
+            with translation.override("en"):
+                assert reason_shown(text) == text
+
+    def reasons(self, tmp_path: Path) -> list[str]:
+        """A real refusal of each reader, for a small bad input of each."""
+
+        def write(name: str, content: bytes | str) -> str:
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str):
+                path.write_text(content)
+            else:
+                path.write_bytes(content)
+            return str(path)
+
+        def opened(name: str, content: bytes | str, **kwargs: Any) -> str:
+            path = write(name, content)
+            return refused(lambda: open_recording(path, **kwargs))
+
+        good = ishne()
+        crc_broken = good[:30] + b"X" + good[31:]  # in the first name: the CRC fails
+        edf = write_edf(tmp_path / "source.edf")
+        raw = edf.read_bytes()
+        discontinuous = raw[:192] + b"EDF+D".ljust(44) + raw[236:]
+        unclosed = raw[:236] + b"-1".ljust(8) + raw[244:]
+        lead = np.arange(10)
+        write("json.csv.json", "[1]")  # the settings beside json.csv
+        return [
+            # DICOM
+            opened("junk.dcm", b"x" * 200),
+            opened("cut.dcm", b"\0" * 128 + b"DICM" + b"\2\0\1\0"),
+            # SCP-ECG
+            opened("tiny.scp", b"x" * 10),
+            opened("zero.scp", b"\0" * 200),
+            # HL7 aECG
+            opened("root.xml", '<?xml version="1.0"?><Other/>'),
+            opened("dtd.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><a/>'),
+            opened("scale.xml", aecg_xml({"I": lead}, 0.002, [0.0], [0.0])),
+            opened("unequal.xml", aecg_xml({"I": lead, "II": lead[:5]}, 0.002, [5, 5], [0, 0])),
+            # ISHNE
+            opened("junk.ecg", b"x" * 600),
+            opened("cut.ecg", good[:-7]),
+            opened("crc.ecg", crc_broken),
+            opened("fs.ecg", ishne(fs=0)),
+            # EDF
+            opened("short.edf", b"0       " + b" " * 40),
+            opened("version.edf", b"9" * 300),
+            opened("discontinuous.edf", discontinuous),
+            opened("unclosed.edf", unclosed),
+            # CSV
+            opened("empty.csv", ""),
+            opened("cells.csv", "t,x\n0,1\n0.004,2,3\n"),
+            opened("time.csv", "t,x\n0,1\n0,2\n0.008,3\n"),
+            opened("word.csv", "t,x\n0,1\n0.004,abc\n"),
+            opened("irregular.csv", "t,x\n0,1\n0.004,2\n0.010,3\n0.012,4\n"),
+            opened("rate.csv", "x\n1\n2\n"),
+            opened("json.csv", "x,y\n1,2\n2,3\n"),
+            # WFDB (single and multi-segment records, annotations, RECORDS files)
+            opened("slash.hea", "slash 1 360 10\nsub/slash.dat 16 200 12 0 0 0 0 ECG\n"),
+            opened("multi.hea", "multi/3 1 360 100\nmulti_1 50\n"),
+            opened("seg.hea", "seg/2 1 360 100\nseg_1 50\nseg_2 50\n"),
+            opened("fmt.hea", "fmt 1 360 10\nfmt.dat 999 200 12 0 0 0 0 ECG\n"),
+            opened("mixed.hea", "mixed 2 360 10\nm.dat 16 200\nm.dat 212 200\n"),
+            refused(lambda: read_annotation_file(write("a.atr", b"\1\4"), "atr", 360.0, 10.0)),
+            *(str(error) for error in find_records([write("list/RECORDS", "../x\nmissing\n")])[1]),
+        ]
+
+    def test_real_refusals_of_every_reader_are_shown_in_chinese(self, tmp_path: Path) -> None:
+        reasons = self.reasons(tmp_path)
+        assert len(reasons) >= 30
+        shown = [(reason, chinese(reason)) for reason in reasons]
+        assert [s for s in shown if not CJK.search(s[1]) or ENGLISH.search(s[1])] == []
+
+    def test_the_tutorials_dataset_is_refused_in_chinese(self) -> None:
+        text = "x/100.hea: dataset tutorial is the tutorial's; choose another name"
+        assert chinese(text) == "x/100.hea：数据集 tutorial 属于教程；请另选一个名称"
 
 
 class TestRaisedInTheReadersLanguage:
