@@ -1,6 +1,6 @@
 """The house's floors: imports flow one way, down.
 
-    signal, errors, logs, processes  <-  records  <-  projects, backups
+    signal, errors, logs, processes, stored_texts  <-  records  <-  projects, backups
                     <-  analysis, accounts  <-  annotations  <-  reports  <-  api, web
 
 A module may import its own app and any app on a lower floor; never an app on its own
@@ -24,6 +24,7 @@ FLOORS = {
     "errors": 0,
     "logs": 0,
     "processes": 0,
+    "stored_texts": 0,
     "records": 1,
     "projects": 2,
     "backups": 2,

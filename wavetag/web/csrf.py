@@ -2,22 +2,19 @@
 
 Django's own page is written for developers (and in English): a reader who left a form
 open past a log-out, or across a restart, needs only to hear that the form expired and
-what to do. The API answers JSON, as it does for its other errors.
+what to do. The API never comes here: its views make their own CSRF check and answer
+it in JSON, as they do their other errors.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from wavetag.api.errors import API_PREFIX, error_body
-
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("forbidden: CSRF check failed"), status=403)
     # The page the form was on, to load again (a form's own address may take only POST).
     back = request.META.get("HTTP_REFERER", "")
     if not url_has_allowed_host_and_scheme(
