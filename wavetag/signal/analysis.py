@@ -570,7 +570,7 @@ def find_rhythm(
         atrial=atrial,
         flutter=flutter,
     )
-    plain = _plainly_ventricular(labels, conf.beats)
+    plain = labels.plainly_unlike(conf.beats)
     for ep in rhythm:
         a, z = np.searchsorted(beats, [ep.start, ep.end])
         if ep.label in (AFIB, AFL):
@@ -590,21 +590,6 @@ def find_rhythm(
     changes = sum(1 for e in rhythm if e.label != PAUSE)
     report(1.0, f"{changes} rhythm episodes")
     return rhythm
-
-
-def _plainly_ventricular(labels: BeatLabels, conf: BeatConfig) -> npt.NDArray[np.bool_]:
-    """Per cluster: a shape plainly unlike the dominant one (poorly correlated, or unlike
-    and wide), the only evidence of a ventricular beat where there are no P waves."""
-    sim = labels.cluster_similarity
-    n_cl = len(sim)
-    if n_cl == 0:  # no beats
-        return np.zeros(0, dtype=bool)
-    width = np.zeros(n_cl)
-    width[labels.clusters] = labels.widths_ms
-    dom = int(np.argmax(sim))
-    wide = (width >= conf.wide_ms) | (width >= width[dom] + conf.extra_width_ms)
-    plain: npt.NDArray[np.bool_] = (sim < conf.q_corr) | ((sim < conf.v_corr) & wide)
-    return plain
 
 
 def _regular(run: I64, irregularity: float) -> bool:

@@ -211,6 +211,17 @@ class BeatLabels:
     cluster_similarity: F64 = field(default_factory=lambda: np.zeros(0))
     p_wave: F64 = field(default_factory=lambda: np.zeros(0))
 
+    def plainly_unlike(self, conf: BeatConfig) -> npt.NDArray[np.bool_]:
+        """Per cluster: :func:`plainly_unlike` from the stored similarities and widths."""
+        n_cl = len(self.cluster_similarity)
+        if n_cl == 0:  # no beats
+            return np.zeros(0, dtype=bool)
+        widths = np.zeros(n_cl)
+        widths[self.clusters] = self.widths_ms
+        return plainly_unlike(
+            self.cluster_similarity, widths, int(np.argmax(self.cluster_similarity)), conf
+        )
+
     def to_dict(self) -> dict[str, object]:
         """Plain lists and numbers (JSON-ready)."""
         d = asdict(self)
@@ -801,6 +812,17 @@ def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int 
     return np.asarray(med[at], dtype=np.float64)
 
 
+def plainly_unlike(
+    similarity: F64, widths: F64, dom: int, conf: BeatConfig
+) -> npt.NDArray[np.bool_]:
+    """Per cluster: a shape plainly unlike the dominant cluster ``dom`` (poorly correlated,
+    or unlike and wide), the only evidence of a ventricular beat where there are no P waves
+    (atrial fibrillation, no sinus rhythm to time a beat against)."""
+    wide = (widths >= conf.wide_ms) | (widths >= widths[dom] + conf.extra_width_ms)
+    plain: npt.NDArray[np.bool_] = (similarity < conf.q_corr) | ((similarity < conf.v_corr) & wide)
+    return plain
+
+
 def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
     """Beat codes and clusters from the windows of every beat of a record (steps 2-5 of
     :func:`classify_beats`). The windows are normalised in place: ``w`` is used up."""
@@ -830,6 +852,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     # A shape "foreign" to the dominant beat: poorly correlated or clearly wider.
     foreign_cl = (corr_dom < conf.similar_corr) | (widths >= widths[dom] + conf.extra_width_ms)
     wide_cl = (widths >= conf.wide_ms) | (widths >= widths[dom] + conf.extra_width_ms)
+    plain_cl = plainly_unlike(corr_dom, widths, dom, conf)
     normal = ~foreign_cl[clusters]
     sinus = dominant_rr(b, normal, fs, conf)
     prem = rr / np.maximum(sinus, 1.0)
@@ -858,8 +881,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
             shape.append("N" if np.median(p_wave[members]) >= conf.p_present else "Q")
         elif np.mean(p_rhythm[members]) < 0.5:
             # No P waves to judge by: ventricular only when the shape says so plainly.
-            plain = corr_dom[k] < conf.q_corr or (corr_dom[k] < conf.v_corr and wide_cl[k])
-            shape.append("V" if plain else "N")
+            shape.append("V" if plain_cl[k] else "N")
         elif np.median(prem[members]) < conf.premature:
             shape.append("V")
         elif np.median(p_wave[members]) >= conf.p_present:
