@@ -23,6 +23,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from wavetag.accounts import preferences
 from wavetag.accounts.models import Preferences
 from wavetag.analysis.import_jobs import execute_import
 from wavetag.analysis.services import request_analysis
@@ -387,3 +388,29 @@ class TestALanguageSavedElsewhere:
         assert "退出登录" in laptop.get("/account/").content.decode()
         phone.post("/language/", {"language": "en", "next": "/account/"})
         assert "Log out" in laptop.get("/account/").content.decode()
+
+    def test_a_burst_of_requests_asks_the_cache_once(self, monkeypatch: Any) -> None:
+        user = make_user("sun", password=None)
+        laptop = Client(**EN)
+        laptop.force_login(user)
+        reads: list[int] = []
+        read = preferences._read_stamp
+        monkeypatch.setattr(preferences, "_read_stamp", lambda u: reads.append(1) or read(u))
+        preferences._memo.clear()
+        for _ in range(5):
+            assert laptop.get("/tutorial/").status_code == 200
+        assert len(reads) == 1
+
+    def test_a_change_made_by_another_process_shows_when_the_memo_expires(
+        self, monkeypatch: Any
+    ) -> None:
+        user = make_user("sun", password=None)
+        laptop = Client(**EN)
+        laptop.force_login(user)
+        assert "Log out" in laptop.get("/account/").content.decode()
+        # Another server process saves Chinese: its row and its stamp, not this memo.
+        Preferences.objects.update_or_create(user=user, defaults={"language": "zh-hans"})
+        preferences._stamps().set(preferences._stamp_key(user), "elsewhere", timeout=None)
+        assert "Log out" in laptop.get("/account/").content.decode()  # within the second
+        monkeypatch.setattr(preferences, "STAMP_MEMO_S", 0.0)
+        assert "退出登录" in laptop.get("/account/").content.decode()

@@ -10,7 +10,10 @@ A change saved on one device reaches the user's other open sessions at their nex
 request: saving puts a new stamp in the cache "preferences" (Redis when configured, else
 files under WAVETAG_HOME: shared by the server processes), each session keeps the stamp
 its pair was read at, and a session whose stamp is no longer the cache's reads the pair
-again. A cache lookup per request, no query.
+again. No query per request, and at most one cache lookup a second per user and process:
+each process keeps the stamp it last read for a second (``STAMP_MEMO_S``), so the window
+endpoint's bursts of requests do not each ask the cache; a change made in another process
+shows at most that second later, one made in this process at once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from wavetag.accounts.models import Preferences
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "wavetag_preferences"
+STAMP_MEMO_S = 1.0
+# user pk -> (stamp, monotonic time it was read); per process, bounded by the active users.
+_memo: dict[Any, tuple[str | None, float]] = {}
 
 
 def _stamps() -> Any:
@@ -49,7 +55,20 @@ def _new_stamp() -> str:
 def current_stamp(user: Any) -> str | None:
     """The stamp of the user's last saved change, made when the cache has none (a restart,
     an eviction: every session then reads its pair once more); None when the cache does
-    not answer (the session's pair is then used as it is)."""
+    not answer (the session's pair is then used as it is). Read from the cache at most
+    once every ``STAMP_MEMO_S`` per user in this process."""
+    now = time.monotonic()
+    memo = _memo.get(user.pk)
+    if memo is not None and now - memo[1] < STAMP_MEMO_S:
+        return memo[0]
+    stamp = _read_stamp(user)
+    if len(_memo) > 10_000:  # users gone idle: forget them all rather than grow
+        _memo.clear()
+    _memo[user.pk] = (stamp, now)
+    return stamp
+
+
+def _read_stamp(user: Any) -> str | None:
     try:
         stamps = _stamps()
         stamp = stamps.get(_stamp_key(user))
@@ -98,9 +117,11 @@ def save(
         fields["time_zone"] = time_zone
     Preferences.objects.update_or_create(user=request.user, defaults=fields)
     stamp = _new_stamp()
+    _memo.pop(request.user.pk, None)
     try:
         # The user's other sessions read the pair again at their next request.
         _stamps().set(_stamp_key(request.user), stamp, timeout=None)
+        _memo[request.user.pk] = (stamp, time.monotonic())
     except Exception:
         log.warning("the cache did not answer: other sessions see the change at log-in")
     pair = saved(request.user)
