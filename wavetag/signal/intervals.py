@@ -272,7 +272,8 @@ def median_beat(
     rr = np.diff(b).astype(np.float64)
     ok = np.ones(len(b), dtype=bool)
     ok[0] = ok[-1] = False
-    prem = np.append(rr[0], rr) / np.maximum(np.append(local_rr(rr, 8)[0], local_rr(rr, 8)), 1.0)
+    local = local_rr(rr, 8)
+    prem = np.append(rr[0], rr) / np.maximum(np.append(local[0], local), 1.0)
     ok &= np.abs(prem - 1.0) <= conf.nn_tolerance
     if symbols is not None:
         ok &= np.asarray(symbols) == dominant_kind(symbols)
