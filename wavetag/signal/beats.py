@@ -102,6 +102,10 @@ class BeatConfig:
         (``spike_jitter_s``); in a record with a paced cluster, the third share passing
         the lenient test, at that cluster's delay (``spike_delay_s``), makes another
         wide cluster paced.
+    spike_beats : int
+        ... and at least this many of its beats pass the strict test, unless another
+        cluster is paced already: two spikes in a cluster of fifteen are a noisy
+        record's artefacts as readily as a pacemaker's.
     spike_jitter_s : float
         Median distance of a cluster's lenient spikes from their median position, s
         (at least one sample): a pacemaker's spike comes at one delay before the QRS it
@@ -160,6 +164,7 @@ class BeatConfig:
     soft_slope: float = 15.0
     soft_sharpness: float = 0.4
     spike_share: tuple[float, float, float] = (0.1, 0.5, 0.25)
+    spike_beats: int = 5
     spike_jitter_s: float = 0.003
     spike_delay_s: float = 0.010
     p_window_s: tuple[float, float] = (0.30, 0.06)
@@ -504,8 +509,9 @@ def paced_clusters(
     2. A spike smeared by a narrow recording band, or small, passes the strict tests in
        only some beats; but a pacemaker puts it before every beat it starts, at one delay
        before the QRS. So a wide cluster of ``small_cluster`` beats or more is paced
-       when ``spike_share`` of its beats pass the strict and the lenient tests and its
-       lenient spikes lie at one delay (``spike_jitter_s``). Noise passes the strict
+       when ``spike_share`` of its beats pass the strict and the lenient tests (and
+       ``spike_beats`` of them the strict one) and its lenient spikes lie at one delay
+       (``spike_jitter_s``). Noise passes the strict
        tests in few beats and anywhere; a notch at the start of a wide QRS (an initial
        r wave) can be lenient at one delay, but is not strict.
     3. In a record with a paced cluster, another wide cluster whose lenient spikes
@@ -519,6 +525,7 @@ def paced_clusters(
     delay = np.full(n_cl, np.nan)
     consistent = np.zeros(n_cl, dtype=bool)
     strict_share = np.zeros(n_cl)
+    strict_beats = np.zeros(n_cl)
     soft_share = np.zeros(n_cl)
     jitter = max(conf.spike_jitter_s, 1.0 / fs)
     need_strict, need_soft, need_record = conf.spike_share
@@ -538,8 +545,13 @@ def paced_clusters(
         pos = at[hit]
         delay[k] = float(np.median(pos))
         consistent[k] = float(np.median(np.abs(pos - delay[k]))) <= jitter
-        strict_share[k] = float(np.mean(strict[idx] >= conf.spike_slope))
-    paced |= consistent & (strict_share >= need_strict) & (soft_share >= need_soft)
+        strict_beats[k] = float(np.count_nonzero(strict[idx] >= conf.spike_slope))
+        strict_share[k] = strict_beats[k] / len(idx)
+    shares = consistent & (strict_share >= need_strict) & (soft_share >= need_soft)
+    paced |= shares & (strict_beats >= conf.spike_beats)
+    if np.any(paced & (sizes >= conf.small_cluster)):
+        # A pacemaker is there: a cluster of few beats needs no more than its shares.
+        paced |= shares
     ref = delay[paced & np.isfinite(delay)]
     if len(ref):
         near = np.abs(delay[:, None] - ref[None, :]).min(axis=1) <= conf.spike_delay_s
