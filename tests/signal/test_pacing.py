@@ -83,7 +83,9 @@ class TestPacingThroughNarrowerRecorders:
         assert se >= 0.95
 
     @pytest.mark.parametrize("record", ["124", "203"])
-    @pytest.mark.parametrize("recording", [(360, None, 0.0), (250, 60, 0.0), (500, 40, 0.0)])
+    @pytest.mark.parametrize(
+        "recording", [(360, None, 0.0), (250, 60, 0.0), (500, 40, 0.0), (1000, None, 0.0)]
+    )
     def test_no_pacing_without_a_pacemaker(
         self, data_dir: Path, record: str, recording: tuple[int, int | None, float]
     ) -> None:
@@ -131,6 +133,14 @@ class TestPacedClusters:
     def test_lenient_spikes_alone_are_a_notch(self) -> None:
         # An initial r wave of a wide QRS: lenient at one delay, never strict.
         assert self.judge((spikes_of(100, 0.0, 0.8, -0.03, 0.002), True)) == [False]
+
+    def test_two_spikes_in_fifteen_beats_are_too_few(self) -> None:
+        # A noisy record's artefacts at the start of a wide QRS (MIT-BIH 203 at 1000 Hz).
+        few = spikes_of(15, 2 / 15, 0.6, -0.02, 0.002)
+        assert self.judge((few, True)) == [False]
+        # Where a pacemaker is seen, a small cluster's shares are enough.
+        paced = (spikes_of(100, 0.6, 0.6, -0.02, 0.002), True)
+        assert self.judge(paced, (few, True)) == [True, True]
 
     def test_narrow_cluster_is_not_paced_from_a_share(self) -> None:
         assert self.judge((spikes_of(100, 0.15, 0.6, -0.02, 0.002), False)) == [False]
