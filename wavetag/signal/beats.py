@@ -351,7 +351,8 @@ def qrs_width_ms(template: F32, fs: float, centre: int, frac: float = 0.05) -> f
        peak above baseline.
     """
     vel = np.sqrt(np.sum(np.diff(template, axis=0) ** 2, axis=1))
-    vel = np.convolve(vel, np.ones(3) / 3, mode="same")
+    k = max(1, round(0.008 * fs))  # 8 ms at every rate (3 samples at 360 and 400 Hz)
+    vel = np.convolve(vel, np.ones(k) / k, mode="same")
     base = float(np.percentile(vel, 10))
     reach = max(1, int(0.05 * fs))
     lo, hi = max(0, centre - reach), min(len(vel), centre + reach)
