@@ -1,0 +1,112 @@
+"""The tuning half's MIT-BIH records through other recorders: beat classes at other sampling
+rates, through a narrower band, with more noise.
+
+Prints figures; asserts nothing (a bench, not a test; not run in CI, about 2 minutes).
+The analysis should not depend on the recorder: a figure that moves with the sampling rate
+is a rule written in samples where it meant seconds, or a test that noise defeats. Records
+the analysis meets elsewhere come at 128 Hz (Holters), 250-257 Hz (AHA, INCART), 500 and
+1000 Hz (12-lead carts); MIT-BIH's are 360 Hz. Only the tuning half of
+``bench/bench_classes.py``'s split is used (paced 107 apart: ``bench/bench_pacing.py``
+covers it), so that the checking half stays unseen.
+
+    .venv/bin/python bench/bench_recorders.py [--data ../shared/data] [--rates 128 1000]
+
+Each record is made the way a recorder would have made it
+(:func:`wavetag.signal.synth.recorder.recorded`: an analogue band limit, resampling,
+white noise) and analysed from arrays (:func:`~wavetag.signal.analysis.analyze`, which
+detects the beats itself); the reference beats are moved to the new rate. Scores as in
+``bench/bench_classes.py`` (EC57 bxb at 150 ms, gross over the records): QRS, VEB (``V``
+``E`` against ``V``), SVEB (``A a J S`` against ``A``), and beats called paced (``/``),
+which no record here should have.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+import wfdb  # noqa: E402
+from bench_classes import BEATS, SVEB, VEB, Count, class_count, pct, split  # noqa: E402
+
+from wavetag.signal.agreement import match_beats  # noqa: E402
+from wavetag.signal.analysis import analyze  # noqa: E402
+from wavetag.signal.leads import SampleSource  # noqa: E402
+from wavetag.signal.synth.recorder import recorded  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# (rate Hz, band limit Hz or None, white noise mV); the first is the record as it is.
+RECORDERS = [
+    (360, None, 0.0),
+    (128, None, 0.0),
+    (250, 40.0, 0.0),
+    (257, None, 0.0),
+    (500, None, 0.0),
+    (1000, None, 0.0),
+    (360, None, 0.05),
+]
+
+
+def run(recs: list, rate: int, band: float | None, noise: float) -> None:
+    qrs, veb, sveb, paced = Count(), Count(), Count(), 0
+    per = []
+    for rec in recs:
+        h = wfdb.rdrecord(str(rec.path))
+        ann = wfdb.rdann(str(rec.path), "atr")
+        keep = np.isin(ann.symbol, list(BEATS))
+        ref_sym = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
+        x = np.asarray(h.p_signal)
+        if (rate, band, noise) != (round(h.fs), None, 0.0):
+            x = recorded(x, h.fs, rate, band, 1.0, noise)
+        ref = np.round(ann.sample[keep] * rate / h.fs).astype(np.int64)
+        r = analyze(
+            SampleSource.from_arrays(
+                {n: x[:, i] for i, n in enumerate(h.sig_name)},
+                {n: float(rate) for n in h.sig_name},
+            )
+        )
+        test_sym = list(r.beats.symbols)
+        m = match_beats(ref, r.beats.samples, rate)
+        qrs.add(Count(m.n_matched, m.n_ref, m.n_test))
+        v = class_count(ref_sym, test_sym, m.pairs, VEB, "V")
+        a = class_count(ref_sym, test_sym, m.pairs, SVEB, "A")
+        veb.add(v)
+        sveb.add(a)
+        paced += test_sym.count("/")
+        per.append(f"{rec.name} V {v.tp}/{v.ref}/{v.test} A {a.tp}/{a.ref}/{a.test}")
+    print(
+        f"{rate:7d} {band or '-':>7} {noise:6.2f}  {pct(qrs.se)} {pct(qrs.ppv)}"
+        f"  {pct(veb.se)} {pct(veb.ppv)}  {pct(sveb.se)} {pct(sveb.ppv)}  {paced:6d}",
+        flush=True,
+    )
+    print("        per record (true/reference/called):", "; ".join(per), flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("WAVETAG_TEST_DATA", DEFAULT_DATA))
+    )
+    p.add_argument("--rates", type=int, nargs="*", help="only the recorders at these rates")
+    a = p.parse_args()
+    recs = [r for r in split(a.data) if r.half == "tuning" and r.source == "mitdb"]
+    print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    print(f"records: {' '.join(r.name for r in recs)} (tuning half, MIT-BIH, 360 Hz)")
+    print("rate Hz    band  noise   QRS Se     +P  VEB Se     +P SVEB Se     +P  paced")
+    t0 = time.perf_counter()
+    for rate, band, noise in RECORDERS:
+        if a.rates and rate not in a.rates:
+            continue
+        run(recs, rate, band, noise)
+    print(f"{time.perf_counter() - t0:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
