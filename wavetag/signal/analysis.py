@@ -571,15 +571,22 @@ def find_rhythm(
         flutter=flutter,
     )
     plain = labels.plainly_unlike(conf.beats)
-    for ep in rhythm:
-        a, z = np.searchsorted(beats, [ep.start, ep.end])
+    spans = [(ep, *np.searchsorted(beats, [ep.start, ep.end])) for ep in rhythm]
+    # A tachycardia holding most of the record's beats is its own rhythm: a sinus
+    # tachycardia whose P wave the median beat does not show (noise, a P on the T wave),
+    # far likelier than a record of ectopic beats; its beats keep their codes.
+    svta_beats = sum(int(z - a) for ep, a, z in spans if ep.label == SVTA)
+    ectopic_svta = svta_beats <= 0.5 * len(beats)
+    for ep, a, z in spans:
         if ep.label in (AFIB, AFL):
             for i in range(int(a), int(z)):
                 if labels.symbols[i] == "A":
                     labels.symbols[i] = "N"
                 elif labels.symbols[i] == "V" and not plain[labels.clusters[i]]:
                     labels.symbols[i] = "N"
-        elif ep.label == SVTA and _regular(beats[a:z], conf.rhythm.af_irregularity):
+        elif (
+            ep.label == SVTA and ectopic_svta and _regular(beats[a:z], conf.rhythm.af_irregularity)
+        ):
             # A regular supraventricular tachycardia that is not sinus (the rhythm stage
             # keeps (SVTA for those without a sinus P wave or with an abrupt onset) is a
             # run of ectopic supraventricular beats, however on time against each other.
