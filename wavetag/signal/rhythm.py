@@ -360,13 +360,7 @@ def rhythm_episodes(
         # below would take a flutter for sinus rhythm with ectopy.
         fl = _flutter_beats(b[a:z], fs, conf, flutter)
         lab[a:z][fl] = AFL
-        # The median beat of a short run shows a P wave that is not there as readily
-        # as a 10-s record's (a paroxysm of 20 beats was kept out so): the atrial
-        # windows' consistency below judges those alone.
-        if not short and z - a > conf.af_window and p_wave is not None and p_wave(b[a:z]):
-            continue
-        # NaN (too few whole windows) is no evidence of a P wave.
-        if atrial is not None and atrial(b[a:z]) >= conf.af_atrial_consistency:
+        if _atrial_wave_seen(b[a:z], conf, p_wave if not short else None, atrial):
             continue
         lab[a:z][~fl] = AFIB
         if not short and not fl.any():
@@ -419,6 +413,20 @@ def rhythm_episodes(
             wave = atrial if not _abrupt(rr, a, conf.rate_beats) else None
             if _atrial_wave(b[a:z], conf, p_wave, wave):
                 lab[a:z] = "(N"
+    if not short:
+        for a, z, label in _runs(lab):
+            # A supraventricular tachycardia is regular; one irregular from beat to beat,
+            # in no pattern and without an organised atrial wave, is atrial fibrillation:
+            # a paroxysm too short for the AF window to see (half of a centred window
+            # stays regular), whose rate made it (SVTA.
+            if (
+                label == "(SVTA"
+                and z - a >= conf.min_af_beats
+                and _irregular_run(rr[a:z], usable[a:z], conf)
+                and not _patterned(rr[a + 1 : z], conf)
+                and not _atrial_wave_seen(b[a:z], conf, p_wave, atrial)
+            ):
+                lab[a:z] = AFIB
     out: list[RhythmEpisode] = []
     runs = _runs(lab)
     end_all = int(n_samples) if n_samples is not None else int(b[-1]) + 1
@@ -545,6 +553,22 @@ def _abrupt(rr: F64, a: int, k: int) -> bool:
     return False
 
 
+def _atrial_wave_seen(
+    run: I64,
+    conf: RhythmConfig,
+    p_wave: Callable[[I64], bool] | None,
+    atrial: Callable[[I64], float] | None,
+) -> bool:
+    """Whether an irregular run shows an organised atrial wave, which AF has not: a P wave
+    in the median beat of a run longer than ``af_window`` (the median beat of a shorter
+    run shows one that is not there as readily as a 10-s record's: a paroxysm of 20
+    beats was kept out so), or atrial windows that correlate at least
+    ``af_atrial_consistency`` (NaN, too few whole windows, is no evidence of one)."""
+    if len(run) > conf.af_window and p_wave is not None and p_wave(run):
+        return True
+    return atrial is not None and atrial(run) >= conf.af_atrial_consistency
+
+
 def _atrial_wave(
     run: I64,
     conf: RhythmConfig,
@@ -561,17 +585,23 @@ def _atrial_wave(
 def _sinus(
     rr: F64, usable: npt.NDArray[np.bool_], sym: npt.NDArray[np.str_], conf: RhythmConfig
 ) -> bool:
-    """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen.
+    """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen."""
+    regular = _irregular_run(rr, usable, conf) is False
+    return regular and float(np.mean(sym == "N")) >= conf.sinus_normal_fraction
 
-    Regularity is measured on the run itself (as :func:`irregularity` measures it), so
-    that a run shorter than the AF window (a 10-s record) is judged too.
+
+def _irregular_run(rr: F64, usable: npt.NDArray[np.bool_], conf: RhythmConfig) -> bool | None:
+    """Whether a run's successive intervals between supraventricular beats differ by more
+    than ``af_irregularity`` of its median RR (None: no such pair).
+
+    Measured on the run itself (as :func:`irregularity` measures it), so that a run
+    shorter than the AF window (a 10-s record, a short paroxysm) is judged too.
     """
     ok = usable[1:] & usable[:-1]
     if not ok.any():
-        return False
+        return None
     jumps = np.abs(np.diff(rr))[ok]
-    regular = float(np.median(jumps)) <= conf.af_irregularity * float(np.median(rr[usable]))
-    return regular and float(np.mean(sym == "N")) >= conf.sinus_normal_fraction
+    return float(np.median(jumps)) > conf.af_irregularity * float(np.median(rr[usable]))
 
 
 def episodes_from_aux(
