@@ -44,7 +44,7 @@ def v_in_af(data_dir: Path, record: str) -> tuple[int, int]:
 
 class TestVentricularBeatsInAF:
     @pytest.mark.parametrize(
-        ("record", "most_false", "pvcs"), [("data_8_2", 0, 2), ("data_8_3", 3, 3)]
+        ("record", "most_false", "pvcs"), [("data_8_2", 0, 3), ("data_8_3", 3, 1)]
     )
     def test_early_near_normal_beats_in_af_are_not_v(
         self, data_dir: Path, record: str, most_false: int, pvcs: int
@@ -52,5 +52,6 @@ class TestVentricularBeatsInAF:
         # Before: 1 and 5 reference-normal beats called V inside the AF of these records.
         on_v, on_n = v_in_af(data_dir, record)
         assert on_n <= most_false
-        # The PVCs found (plainly unlike and wide) stay V.
+        # The PVCs found (plainly unlike and wide) stay V: on lead II (analysed since
+        # lead II is the default of two), 3 of 8_2's 5 and 1 of 8_3's 5 (on lead I: 2, 3).
         assert on_v == pvcs

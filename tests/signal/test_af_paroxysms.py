@@ -42,11 +42,13 @@ def af_se_ppv(data_dir: Path, record: str) -> tuple[float, float, list[RhythmEpi
 
 
 class TestParoxysms:
-    @pytest.mark.parametrize(("record", "least_se"), [("data_92_12", 0.75), ("data_92_19", 0.7)])
+    @pytest.mark.parametrize(("record", "least_se"), [("data_92_12", 0.65), ("data_92_19", 0.8)])
     def test_paroxysm_found_to_its_edges(
         self, data_dir: Path, record: str, least_se: float
     ) -> None:
-        # Before: 32 % and 52 % of the reference AF time.
+        # Before: 32 % and 52 % of the reference AF time. Analysed on lead II since lead II
+        # is the default of two: 67 % and 81 % (on lead I 82 % and 79 %, 92_12's with a
+        # false beat of lead I that made its paroxysm irregular enough).
         se, ppv, _ = af_se_ppv(data_dir, record)
         assert se >= least_se
         assert ppv >= 0.9

@@ -89,7 +89,8 @@ class TestAnalyze:
         signals, beats = rec100
         pressure = np.full(len(signals["V5"]), 90.0)
         r = analyze(source({"ABP": pressure, "V5": signals["V5"], "MLII": signals["MLII"]}))
-        assert r.primary == "V5" and r.morphology_channels == ["V5", "MLII"]
+        # Two leads: lead II (the rhythm lead), whatever their order.
+        assert r.primary == "MLII" and r.morphology_channels == ["MLII", "V5"]
 
     def test_units_are_read_as_millivolts(self, rec100: tuple) -> None:
         signals, beats = rec100

@@ -91,6 +91,7 @@ class SampleSource:
 _ECG_NAME = re.compile(
     r"^(ml)?(i{1,3}|avr|avl|avf|v[1-6]?|ecg\w*|ekg\w*|lead\w*|d[1-3])$", re.IGNORECASE
 )
+_LEAD_II = re.compile(r"^(ml|lead|ecg)?ii$|^(ml|lead|ecg|d)2$", re.IGNORECASE)
 _TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
 
 
@@ -188,6 +189,16 @@ def lead_candidates(channels: Sequence[ChannelInfo]) -> list[ChannelInfo]:
     ]
 
 
+def rhythm_lead(leads: Sequence[ChannelInfo]) -> ChannelInfo:
+    """Lead II (``II``, ``MLII``, ``lead II``, ``ECG II``, ``D2``) where ``leads`` has it, else the
+    first: the rhythm strip's lead, where P waves and QRS complexes show best in most
+    people."""
+    for c in leads:
+        if _LEAD_II.match(c.name.strip().replace(" ", "")):
+            return c
+    return leads[0]
+
+
 def _agreeing(beats: list[npt.NDArray[np.int64]], tol: int) -> npt.NDArray[np.float64]:
     """Per lead, its beats that at least half of the other leads also found (within
     ``tol`` samples), minus (with three leads or more) those that none of them found."""
@@ -232,8 +243,9 @@ def choose_lead(
         The sample is this many stretches spread evenly over the record (a Holter's
         first minutes alone may be the electrodes settling).
     keep : float
-        The first ECG lead (the default before) stays unless another scores more than
-        ``1 / keep`` times its score.
+        The default lead (:func:`rhythm_lead`: lead II where the record has it, else the
+        first ECG lead) stays unless another scores more than ``1 / keep`` times its
+        score.
 
     Returns
     -------
@@ -245,10 +257,15 @@ def choose_lead(
     2. Score each lead by agreement: beats that at least half of the other leads also
        found within 150 ms, minus beats no other lead found. A lead that misses beats
        (a small QRS in lead I) or adds them (noise) scores low; with two leads the
-       agreement is symmetric and the first stays.
-    3. The best-scoring lead, unless the first lead comes within ``keep`` of it.
+       agreement is symmetric and the default stays.
+    3. The best-scoring lead, unless the default lead comes within ``keep`` of it.
     """
     cands = lead_candidates(source.channels)
+    # The default first: with two leads the scores tie, and which of MLII and V1 a record
+    # lists first (MIT-BIH 114 lists V5 first) must not decide the analysis.
+    default = rhythm_lead(cands)
+    cands.remove(default)
+    cands.insert(0, default)
     first = cands[0]
     if len(cands) == 1:
         return first
