@@ -95,6 +95,14 @@ class TestPacingThroughNarrowerRecorders:
         symbols = analyse(x, rec.sig_name, rate).beats.symbols
         assert symbols.count("/") == 0
 
+    @pytest.mark.parametrize("gain", [0.5, 2.0])
+    def test_no_pacing_at_another_gain(self, data_dir: Path, gain: float) -> None:
+        # A spike is a slope in mV/s: a larger QRS makes steeper notches, not a pacemaker.
+        rec = wfdb.rdrecord(str(data_dir / "mitdb-ds1" / "203"))
+        x = gain * np.nan_to_num(rec.p_signal)
+        symbols = analyse(x, rec.sig_name, rec.fs).beats.symbols
+        assert symbols.count("/") == 0 and symbols.count("V") > 400
+
 
 def spikes_of(
     n: int, strict_share: float, soft_share: float, delay_s: float, jitter_s: float
@@ -133,6 +141,15 @@ class TestPacedClusters:
     def test_lenient_spikes_alone_are_a_notch(self) -> None:
         # An initial r wave of a wide QRS: lenient at one delay, never strict.
         assert self.judge((spikes_of(100, 0.0, 0.8, -0.03, 0.002), True)) == [False]
+
+    def test_a_narrow_cluster_of_spiky_beats_is_no_pacemaker(self) -> None:
+        # MIT-BIH 203 at twice its gain: 12 narrow beats whose median passes the strict
+        # test made the record paced, and 221 beats of it /.
+        spiky = (spikes_of(12, 0.6, 0.6, -0.02, 0.002), False)
+        assert self.judge(spiky) == [False]
+        # In a record with a wide paced cluster it is that pacemaker's (fusion).
+        paced = (spikes_of(100, 0.6, 0.6, -0.02, 0.002), True)
+        assert self.judge(paced, spiky) == [True, True]
 
     def test_two_spikes_in_fifteen_beats_are_too_few(self) -> None:
         # A noisy record's artefacts at the start of a wide QRS (MIT-BIH 203 at 1000 Hz).

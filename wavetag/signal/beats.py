@@ -506,7 +506,9 @@ def paced_clusters(
 
     Notes
     -----
-    1. Paced when the median beat passes the strict tests (``spike_slope``).
+    1. Paced when the median beat passes the strict tests (``spike_slope``) and the QRS
+       is wide; a narrower cluster so only in a record with a wide paced cluster (a
+       noisy record's narrow cluster of a dozen spiky beats is not a pacemaker).
     2. A spike smeared by a narrow recording band, or small, passes the strict tests in
        only some beats; but a pacemaker puts it before every beat it starts, at one delay
        before the QRS. So a wide cluster of ``small_cluster`` beats or more is paced
@@ -522,7 +524,7 @@ def paced_clusters(
     """
     n_cl = len(sizes)
     strict, soft, at = spikes[:, 0], spikes[:, 1], spikes[:, 2]
-    paced = np.zeros(n_cl, dtype=bool)
+    median_spike = np.zeros(n_cl, dtype=bool)
     delay = np.full(n_cl, np.nan)
     consistent = np.zeros(n_cl, dtype=bool)
     strict_share = np.zeros(n_cl)
@@ -536,7 +538,7 @@ def paced_clusters(
         idx = order[bounds[k] : bounds[k + 1]]
         if len(idx) == 0:
             continue
-        paced[k] = np.median(strict[idx]) >= conf.spike_slope
+        median_spike[k] = np.median(strict[idx]) >= conf.spike_slope
         if sizes[k] < conf.small_cluster or not wide[k]:
             continue
         hit = idx[soft[idx] >= conf.soft_slope]
@@ -549,10 +551,12 @@ def paced_clusters(
         strict_beats[k] = float(np.count_nonzero(strict[idx] >= conf.spike_slope))
         strict_share[k] = strict_beats[k] / len(idx)
     shares = consistent & (strict_share >= need_strict) & (soft_share >= need_soft)
-    paced |= shares & (strict_beats >= conf.spike_beats)
+    # A pacemaker makes a wide QRS: only wide clusters show that the record has one.
+    paced = (median_spike & wide) | (shares & (strict_beats >= conf.spike_beats))
     if np.any(paced & (sizes >= conf.small_cluster)):
-        # A pacemaker is there: a cluster of few beats needs no more than its shares.
-        paced |= shares
+        # A pacemaker is there: a cluster of few beats needs no more than its shares, and
+        # a narrower one with a spike before its median beat is its too (fusion).
+        paced |= shares | median_spike
     ref = delay[paced & np.isfinite(delay)]
     if len(ref):
         near = np.abs(delay[:, None] - ref[None, :]).min(axis=1) <= conf.spike_delay_s
