@@ -1,5 +1,5 @@
 """The tuning half's MIT-BIH records through other recorders: beat classes at other sampling
-rates, through a narrower band, with more noise.
+rates, through a narrower band, with more noise, at another gain, with the leads reordered.
 
 Prints figures; asserts nothing (a bench, not a test; not run in CI, about 2 minutes).
 The analysis should not depend on the recorder: a figure that moves with the sampling rate
@@ -13,8 +13,9 @@ covers it), so that the checking half stays unseen.
 
 Each record is made the way a recorder would have made it
 (:func:`wavetag.signal.synth.recorder.recorded`: an analogue band limit, resampling,
-white noise) and analysed from arrays (:func:`~wavetag.signal.analysis.analyze`, which
-detects the beats itself); the reference beats are moved to the new rate. Scores as in
+white noise; also another gain, and the leads listed in the other order) and analysed
+from arrays (:func:`~wavetag.signal.analysis.analyze`, which detects the beats itself);
+the reference beats are moved to the new rate. Scores as in
 ``bench/bench_classes.py`` (EC57 bxb at 150 ms, gross over the records): QRS, VEB (``V``
 ``E`` against ``V``), SVEB (``A a J S`` against ``A``), and beats called paced (``/``),
 which no record here should have.
@@ -41,19 +42,25 @@ from wavetag.signal.leads import SampleSource  # noqa: E402
 from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# (rate Hz, band limit Hz or None, white noise mV); the first is the record as it is.
+# (rate Hz, band limit Hz or None, white noise mV, gain, leads in reverse order); the first
+# is the record as it is.
 RECORDERS = [
-    (360, None, 0.0),
-    (128, None, 0.0),
-    (250, 40.0, 0.0),
-    (257, None, 0.0),
-    (500, None, 0.0),
-    (1000, None, 0.0),
-    (360, None, 0.05),
+    (360, None, 0.0, 1.0, False),
+    (128, None, 0.0, 1.0, False),
+    (250, 40.0, 0.0, 1.0, False),
+    (257, None, 0.0, 1.0, False),
+    (500, None, 0.0, 1.0, False),
+    (1000, None, 0.0, 1.0, False),
+    (360, None, 0.05, 1.0, False),
+    (360, None, 0.0, 0.5, False),
+    (360, None, 0.0, 2.0, False),
+    (360, None, 0.0, 1.0, True),
 ]
 
 
-def run(recs: list, rate: int, band: float | None, noise: float) -> None:
+def run(
+    recs: list, rate: int, band: float | None, noise: float, gain: float, reverse: bool
+) -> None:
     qrs, veb, sveb, paced = Count(), Count(), Count(), 0
     per = []
     for rec in recs:
@@ -61,14 +68,14 @@ def run(recs: list, rate: int, band: float | None, noise: float) -> None:
         ann = wfdb.rdann(str(rec.path), "atr")
         keep = np.isin(ann.symbol, list(BEATS))
         ref_sym = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
-        x = np.asarray(h.p_signal)
+        x = gain * np.nan_to_num(np.asarray(h.p_signal))
         if (rate, band, noise) != (round(h.fs), None, 0.0):
             x = recorded(x, h.fs, rate, band, 1.0, noise)
         ref = np.round(ann.sample[keep] * rate / h.fs).astype(np.int64)
+        order = range(len(h.sig_name))[::-1] if reverse else range(len(h.sig_name))
         r = analyze(
             SampleSource.from_arrays(
-                {n: x[:, i] for i, n in enumerate(h.sig_name)},
-                {n: float(rate) for n in h.sig_name},
+                {h.sig_name[i]: x[:, i] for i in order}, {n: float(rate) for n in h.sig_name}
             )
         )
         test_sym = list(r.beats.symbols)
@@ -81,7 +88,8 @@ def run(recs: list, rate: int, band: float | None, noise: float) -> None:
         paced += test_sym.count("/")
         per.append(f"{rec.name} V {v.tp}/{v.ref}/{v.test} A {a.tp}/{a.ref}/{a.test}")
     print(
-        f"{rate:7d} {band or '-':>7} {noise:6.2f}  {pct(qrs.se)} {pct(qrs.ppv)}"
+        f"{rate:7d} {band or '-':>7} {noise:6.2f} {gain:5.1f} {'yes' if reverse else '-':>5}"
+        f"  {pct(qrs.se)} {pct(qrs.ppv)}"
         f"  {pct(veb.se)} {pct(veb.ppv)}  {pct(sveb.se)} {pct(sveb.ppv)}  {paced:6d}",
         flush=True,
     )
@@ -99,12 +107,15 @@ def main() -> None:
     print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus")
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print(f"records: {' '.join(r.name for r in recs)} (tuning half, MIT-BIH, 360 Hz)")
-    print("rate Hz    band  noise   QRS Se     +P  VEB Se     +P SVEB Se     +P  paced")
+    print(
+        "rate Hz    band  noise  gain  lead order reversed   QRS Se     +P  VEB Se     +P"
+        " SVEB Se     +P  paced"
+    )
     t0 = time.perf_counter()
-    for rate, band, noise in RECORDERS:
+    for rate, band, noise, gain, reverse in RECORDERS:
         if a.rates and rate not in a.rates:
             continue
-        run(recs, rate, band, noise)
+        run(recs, rate, band, noise, gain, reverse)
     print(f"{time.perf_counter() - t0:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
 
 
