@@ -360,7 +360,8 @@ def rhythm_episodes(
         # below would take a flutter for sinus rhythm with ectopy.
         fl = _flutter_beats(b[a:z], fs, conf, flutter)
         lab[a:z][fl] = AFL
-        if _atrial_wave_seen(b[a:z], conf, p_wave if not short else None, atrial):
+        p_seen = p_wave if not short else None
+        if _atrial_wave(b[a:z], p_seen, atrial, conf.af_atrial_consistency, conf.af_window):
             continue
         lab[a:z][~fl] = AFIB
         if not short and not fl.any():
@@ -411,7 +412,7 @@ def rhythm_episodes(
             # An abrupt onset is a re-entrant tachycardia's; the same wave before
             # every beat then proves nothing (its retrograde P is as regular).
             wave = atrial if not _abrupt(rr, a, conf.rate_beats) else None
-            if _atrial_wave(b[a:z], conf, p_wave, wave):
+            if _atrial_wave(b[a:z], p_wave, wave, conf.sinus_atrial_consistency):
                 lab[a:z] = "(N"
     if not short:
         for a, z, label in _runs(lab):
@@ -424,7 +425,9 @@ def rhythm_episodes(
                 and z - a >= conf.min_af_beats
                 and _irregular_run(rr[a:z], usable[a:z], conf)
                 and not _patterned(rr[a + 1 : z], conf)
-                and not _atrial_wave_seen(b[a:z], conf, p_wave, atrial)
+                and not _atrial_wave(
+                    b[a:z], p_wave, atrial, conf.af_atrial_consistency, conf.af_window
+                )
             ):
                 lab[a:z] = AFIB
     out: list[RhythmEpisode] = []
@@ -553,33 +556,25 @@ def _abrupt(rr: F64, a: int, k: int) -> bool:
     return False
 
 
-def _atrial_wave_seen(
-    run: I64,
-    conf: RhythmConfig,
-    p_wave: Callable[[I64], bool] | None,
-    atrial: Callable[[I64], float] | None,
-) -> bool:
-    """Whether an irregular run shows an organised atrial wave, which AF has not: a P wave
-    in the median beat of a run longer than ``af_window`` (the median beat of a shorter
-    run shows one that is not there as readily as a 10-s record's: a paroxysm of 20
-    beats was kept out so), or atrial windows that correlate at least
-    ``af_atrial_consistency`` (NaN, too few whole windows, is no evidence of one)."""
-    if len(run) > conf.af_window and p_wave is not None and p_wave(run):
-        return True
-    return atrial is not None and atrial(run) >= conf.af_atrial_consistency
-
-
 def _atrial_wave(
     run: I64,
-    conf: RhythmConfig,
     p_wave: Callable[[I64], bool] | None,
     atrial: Callable[[I64], float] | None,
+    consistency: float,
+    p_beats: int = 0,
 ) -> bool:
-    """Whether a run's beats have an atrial wave before them (a P wave in the median
-    beat, or the same atrial window before each beat); False without the signal."""
-    if p_wave is not None and p_wave(run):
+    """Whether a run's beats have an organised atrial wave before them: a P wave in the
+    median beat of a run of more than ``p_beats`` beats, or atrial windows that correlate
+    at least ``consistency`` (NaN, too few whole windows, is no evidence of one); False
+    without the signal.
+
+    AF is judged with ``p_beats`` = ``af_window``: the median beat of a shorter run shows
+    a P wave that is not there as readily as a 10-s record's (a paroxysm of 20 beats was
+    kept out so), and the atrial windows judge those alone.
+    """
+    if len(run) > p_beats and p_wave is not None and p_wave(run):
         return True
-    return atrial is not None and atrial(run) >= conf.sinus_atrial_consistency
+    return atrial is not None and atrial(run) >= consistency
 
 
 def _sinus(
