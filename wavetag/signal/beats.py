@@ -829,13 +829,21 @@ def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int 
     return np.asarray(med[at], dtype=np.float64)
 
 
+def wide_clusters(widths: F64, dom: int, conf: BeatConfig) -> npt.NDArray[np.bool_]:
+    """Per cluster: a QRS wide in itself, or clearly wider than the dominant cluster's."""
+    wide: npt.NDArray[np.bool_] = (widths >= conf.wide_ms) | (
+        widths >= widths[dom] + conf.extra_width_ms
+    )
+    return wide
+
+
 def plainly_unlike(
     similarity: F64, widths: F64, dom: int, conf: BeatConfig
 ) -> npt.NDArray[np.bool_]:
     """Per cluster: a shape plainly unlike the dominant cluster ``dom`` (poorly correlated,
     or unlike and wide), the only evidence of a ventricular beat where there are no P waves
     (atrial fibrillation, no sinus rhythm to time a beat against)."""
-    wide = (widths >= conf.wide_ms) | (widths >= widths[dom] + conf.extra_width_ms)
+    wide = wide_clusters(widths, dom, conf)
     plain: npt.NDArray[np.bool_] = (similarity < conf.q_corr) | ((similarity < conf.v_corr) & wide)
     return plain
 
@@ -868,7 +876,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
     # A shape "foreign" to the dominant beat: poorly correlated or clearly wider.
     foreign_cl = (corr_dom < conf.similar_corr) | (widths >= widths[dom] + conf.extra_width_ms)
-    wide_cl = (widths >= conf.wide_ms) | (widths >= widths[dom] + conf.extra_width_ms)
+    wide_cl = wide_clusters(widths, dom, conf)
     plain_cl = plainly_unlike(corr_dom, widths, dom, conf)
     normal = ~foreign_cl[clusters]
     sinus = dominant_rr(b, normal, fs, conf)
