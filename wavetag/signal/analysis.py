@@ -43,7 +43,15 @@ from .quality import (
     segment_quality,
 )
 from .recording import ChannelInfo
-from .rhythm import AFIB, AFL, SVTA, RhythmConfig, RhythmEpisode, rhythm_episodes
+from .rhythm import (
+    AFIB,
+    AFL,
+    SVTA,
+    RhythmConfig,
+    RhythmEpisode,
+    irregular_run,
+    rhythm_episodes,
+)
 from .statements import Statement, StatementConfig, record_statements
 from .vocabulary import PAUSE, RHYTHM_CHANGE
 
@@ -584,9 +592,7 @@ def find_rhythm(
                     labels.symbols[i] = "N"
                 elif labels.symbols[i] == "V" and not plain[labels.clusters[i]]:
                     labels.symbols[i] = "N"
-        elif (
-            ep.label == SVTA and ectopic_svta and _regular(beats[a:z], conf.rhythm.af_irregularity)
-        ):
+        elif ep.label == SVTA and ectopic_svta and _regular(beats[a:z], conf.rhythm):
             # A regular supraventricular tachycardia that is not sinus (the rhythm stage
             # keeps (SVTA for those without a sinus P wave or with an abrupt onset) is a
             # run of ectopic supraventricular beats, however on time against each other.
@@ -599,12 +605,13 @@ def find_rhythm(
     return rhythm
 
 
-def _regular(run: I64, irregularity: float) -> bool:
-    """Median successive RR difference at most ``irregularity`` of the median RR."""
+def _regular(run: I64, conf: RhythmConfig) -> bool:
+    """A run of beats the rhythm stage's irregularity test finds regular, every interval
+    counted (at least three of them)."""
     rr = np.diff(run).astype(np.float64)
     if len(rr) < 3:
         return False
-    return float(np.median(np.abs(np.diff(rr)))) <= irregularity * float(np.median(rr))
+    return irregular_run(rr, np.ones(len(rr), dtype=bool), conf) is False
 
 
 def clean_stretch(

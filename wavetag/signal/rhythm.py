@@ -423,7 +423,7 @@ def rhythm_episodes(
             if (
                 label == "(SVTA"
                 and z - a >= conf.min_af_beats
-                and _irregular_run(rr[a:z], usable[a:z], conf)
+                and irregular_run(rr[a:z], usable[a:z], conf)
                 and not _patterned(rr[a + 1 : z], conf)
                 and not _atrial_wave(
                     b[a:z], p_wave, atrial, conf.af_atrial_consistency, conf.af_window
@@ -581,11 +581,11 @@ def _sinus(
     rr: F64, usable: npt.NDArray[np.bool_], sym: npt.NDArray[np.str_], conf: RhythmConfig
 ) -> bool:
     """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen."""
-    regular = _irregular_run(rr, usable, conf) is False
+    regular = irregular_run(rr, usable, conf) is False
     return regular and float(np.mean(sym == "N")) >= conf.sinus_normal_fraction
 
 
-def _irregular_run(rr: F64, usable: npt.NDArray[np.bool_], conf: RhythmConfig) -> bool | None:
+def irregular_run(rr: F64, usable: npt.NDArray[np.bool_], conf: RhythmConfig) -> bool | None:
     """Whether a run's successive intervals between supraventricular beats differ by more
     than ``af_irregularity`` of its median RR (None: no such pair).
 
