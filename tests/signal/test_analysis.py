@@ -167,6 +167,18 @@ class TestChannels:
         assert [c.name for c in picked] == ["II", "V1"]
         assert [c.name for c in morphology_channels(chans, chans[1], 1)] == ["II"]
 
+    def test_lead_ii_is_read_beside_a_lead_chosen_for_its_qrs(self) -> None:
+        # The atrial tests read the morphology leads: P waves show best in lead II, and a
+        # lead chosen for its QRS (aVL) may show none.
+        names = "I II III aVR aVL aVF V1".split()
+        chans = [ChannelInfo(i, n, "mV", 500.0, 1.0, 0.0, 5000) for i, n in enumerate(names)]
+        assert [c.name for c in morphology_channels(chans, chans[4], 2)] == ["aVL", "II"]
+        assert [c.name for c in morphology_channels(chans, chans[4], 3)] == ["aVL", "II", "I"]
+        assert [c.name for c in morphology_channels(chans, chans[6], 2)] == ["V1", "II"]
+        assert [c.name for c in morphology_channels(chans, chans[1], 2)] == ["II", "I"]
+        without = [c for c in chans if c.name != "II"]
+        assert [c.name for c in morphology_channels(without, without[3], 2)] == ["aVL", "I"]
+
 
 class TestPiecewise:
     def test_small_reads_give_the_findings_of_large_ones(self, rec100: tuple) -> None:

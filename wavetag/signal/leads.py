@@ -293,19 +293,28 @@ def choose_lead(
 def morphology_channels(
     channels: Sequence[ChannelInfo], primary: ChannelInfo, most: int
 ) -> list[ChannelInfo]:
-    """``primary``, then other ECG leads sampled like it (same rate and length), up to ``most``.
+    """``primary``, then other ECG leads sampled like it (same rate and length), up to ``most``:
+    lead II first (:func:`rhythm_lead`), then in the record's order.
 
     A second lead tells a PVC or a paced beat from noise far better than one; each lead
-    costs ~0.4 kB a beat of classification windows.
+    costs ~0.4 kB a beat of classification windows. Lead II comes next when the QRS was
+    detected best elsewhere because the atrial tests read these leads: P waves show best
+    there (aVL, chosen for its QRS, may show none).
     """
-    out = [primary]
-    for c in channels:
-        if len(out) >= most:
-            break
-        same = c.fs == primary.fs and c.n_samples == primary.n_samples
-        if c.index != primary.index and same and is_ecg_name(c.name):
-            out.append(c)
-    return out
+    same = [
+        c
+        for c in channels
+        if c.index != primary.index
+        and c.fs == primary.fs
+        and c.n_samples == primary.n_samples
+        and is_ecg_name(c.name)
+    ]
+    if same:
+        first = rhythm_lead(same)
+        if _LEAD_II.match(first.name.strip().replace(" ", "")):
+            same.remove(first)
+            same.insert(0, first)
+    return [primary, *same][: max(most, 1)]
 
 
 def mv_reader(
