@@ -102,6 +102,15 @@ class TestAutomaticLead:
         assert len(first.beats.samples) == 17
         assert chosen.channel.name != "I" and len(chosen.beats.samples) == 18
 
+    def test_cinc2021_js20005_sinus_tachycardia_with_pacs_is_sinus(self, data_dir: Path) -> None:
+        # Its QRS is detected best in aVL, whose atrial windows hardly correlate (0.4):
+        # read beside lead II (0.8) they show the P wave, and with its PACs left out
+        # the rhythm between normal beats is regular. It was reported as AF.
+        r = analyze(wfdb_source(data_dir / "cinc2021" / "JS20005"))
+        assert r.channel.name == "aVL" and r.morphology_channels == ["aVL", "II"]
+        assert [e.label for e in r.rhythm] == ["(N"]
+        assert r.beats.symbols.count("A") >= 2
+
     @pytest.mark.parametrize(
         ("record", "lead_ii"), [("cinc2021/E07501", "II"), ("ptbdb/s0010_re", "ii")]
     )

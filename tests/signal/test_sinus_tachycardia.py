@@ -41,3 +41,15 @@ class TestSinusTachycardia:
     def test_beat_times_alone_cannot_tell(self) -> None:
         beats = np.arange(200) * round(FS * 60 / 150)
         assert [e.label for e in rhythm_episodes(beats, FS, ["N"] * 200)] == ["(SVTA"]
+
+    def test_atrial_premature_beats_leave_sinus_tachycardia_sinus(self) -> None:
+        # 120/min with an atrial premature beat every fourth (at 80 % of the cycle, a
+        # longer one after it): the rhythm between the normal beats stays regular, and a
+        # premature beat is as narrow as a normal one (CinC 2021 JS20005, sinus
+        # tachycardia with PACs, was reported as AF, then as (SVTA).
+        cycle = round(FS * 0.5)
+        rr = np.tile([cycle, cycle, round(0.8 * cycle), round(1.2 * cycle)], 50)
+        beats = np.cumsum(rr)
+        symbols = ["N", "N", "A", "N"] * 50
+        r = rhythm_episodes(beats, FS, symbols, p_wave=lambda run: True)
+        assert [e.label for e in r] == ["(N"]

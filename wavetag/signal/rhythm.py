@@ -108,8 +108,8 @@ class RhythmConfig:
         Fraction of paced beats in a rate window that makes it a paced rhythm.
     sinus_normal_fraction : float
         A fast run is sinus tachycardia (not ``(SVTA``) only when at least this
-        fraction of its beats are normal (narrow), it is regular and its median beat
-        has a P wave.
+        fraction of its beats are supraventricular (``N`` or ``A``: narrow), it is
+        regular between its ``N`` beats and its median beat has a P wave.
     """
 
     brady_bpm: float = 60.0
@@ -288,8 +288,9 @@ def rhythm_episodes(
        the ones before left (so every episode has its ``pattern_cycles`` whole
        cycles in its own codes). They overwrite the labels of steps 1-2.
     4. Rate episodes left shorter than ``min_rate_beats`` fall back to ``(N``.
-       A ``(SVTA`` episode that is regular (irregularity at most
-       ``af_irregularity``), narrow (``sinus_normal_fraction`` of ``N`` beats)
+       A ``(SVTA`` episode that is regular between its ``N`` beats (irregularity at
+       most ``af_irregularity``; a premature beat and its pause break no sinus
+       rhythm), narrow (``sinus_normal_fraction`` of ``N`` or ``A`` beats)
        and has a P wave in its median beat (when the signal or ``p_wave`` is
        given) or atrial windows that correlate at least ``sinus_atrial_consistency``
        (when the signal or ``atrial`` is given) is sinus tachycardia: ``(N``, since
@@ -580,9 +581,14 @@ def _atrial_wave(
 def _sinus(
     rr: F64, usable: npt.NDArray[np.bool_], sym: npt.NDArray[np.str_], conf: RhythmConfig
 ) -> bool:
-    """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen."""
-    regular = irregular_run(rr, usable, conf) is False
-    return regular and float(np.mean(sym == "N")) >= conf.sinus_normal_fraction
+    """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen.
+
+    Regular between the run's ``N`` beats: an atrial premature beat and the pause after it
+    break a sinus rhythm's intervals without making it another rhythm.
+    """
+    normal = sym == "N"
+    regular = irregular_run(rr, usable & normal & np.roll(normal, 1), conf) is False
+    return regular and float(np.mean(np.isin(sym, ["N", "A"]))) >= conf.sinus_normal_fraction
 
 
 def irregular_run(rr: F64, usable: npt.NDArray[np.bool_], conf: RhythmConfig) -> bool | None:
