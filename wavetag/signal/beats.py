@@ -624,7 +624,8 @@ def classify_beats(
        label to their beats; a normal-shaped beat premature against the dominant
        rhythm (``atrial_premature``), after a regular stretch of it
        (:func:`regular_before`), and followed by a longer interval
-       (``early_return``) is ``A``. In small clusters a premature, foreign beat
+       (``early_return``) is ``A``, and so is each beat of a salvo of such beats
+       (:func:`early_runs`). In small clusters a premature, foreign beat
        followed by a full compensatory pause is ``V``, and so is a shape like a large
        ventricular cluster's (``similar_corr``) and unlike the dominant beat's (the
        kin of those PVCs, late-coupled); else a shape unlike every large cluster is
@@ -829,6 +830,33 @@ def p_context(p_wave: F64, normal: npt.NDArray[np.bool_], beats: int, span: int 
     return np.asarray(med[at], dtype=np.float64)
 
 
+def early_runs(
+    normal_shape: npt.NDArray[np.bool_],
+    prem: F64,
+    rr: F64,
+    nxt: F64,
+    p_rhythm: npt.NDArray[np.bool_],
+    steady: npt.NDArray[np.bool_],
+    conf: BeatConfig,
+) -> npt.NDArray[np.bool_]:
+    """Normal-shaped beats that are atrial premature beats: one beat or a run of them,
+    each premature against the dominant rhythm (``atrial_premature``) where it has P
+    waves, the first after a regular stretch of it, the last followed by a longer
+    interval (``early_return``): an early beat (or a salvo) the rhythm returns from, not
+    the sinus rate speeding up (where the next interval stays short)."""
+    cand = normal_shape & (prem < conf.atrial_premature) & p_rhythm
+    if not cand.any():
+        return cand
+    edge = np.diff(np.concatenate([[0], cand.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1) - 1
+    ok = steady[starts] & (nxt[ends] >= conf.early_return * rr[ends])
+    # A lone early beat the rhythm returns from, even inside a longer run of early ones.
+    out = cand & steady & (nxt >= conf.early_return * rr)
+    for a, z in zip(starts[ok].tolist(), ends[ok].tolist(), strict=True):
+        out[a : z + 1] = True
+    return out
+
+
 def wide_clusters(widths: F64, dom: int, conf: BeatConfig) -> npt.NDArray[np.bool_]:
     """Per cluster: a QRS wide in itself, or clearly wider than the dominant cluster's."""
     wide: npt.NDArray[np.bool_] = (widths >= conf.wide_ms) | (
@@ -929,8 +957,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     # Against a regular rhythm before it: in atrial fibrillation every interval differs
     # (coarse fibrillatory waves can pass for the dominant P wave).
     steady = regular_before(rr, sinus, conf)
-    early = (prem < conf.atrial_premature) & p_rhythm & (nxt >= conf.early_return * rr) & steady
-    sym[(cl_shape == "N") & early] = "A"
+    sym[early_runs(cl_shape == "N", prem, rr, nxt, p_rhythm, steady, conf)] = "A"
     sym[(cl_shape == "A") & ~small & p_rhythm & steady] = "A"
     sym[(cl_shape == "V") & ~small] = "V"
     sym[(cl_shape == "Q") & ~small] = "Q"
