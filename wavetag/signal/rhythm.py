@@ -97,6 +97,10 @@ class RhythmConfig:
         A regular narrow fast run whose atrial windows correlate at least this much has
         one atrial wave before every beat: sinus tachycardia, even where the median beat
         shows no P wave of its own (it meets the T wave at these rates).
+    sinus_likely_bpm : float
+        Below this rate a regular narrow fast run that did not start abruptly needs
+        only ``af_atrial_consistency`` (organised atrial activity, no fibrillation) to
+        be sinus tachycardia: re-entry that slow is rare, sinus tachycardia common.
     flutter_organisation : float
         An AF stretch is atrial flutter when its atrial activity has a flutter rate and
         at least this share of its power on that line and its harmonics
@@ -129,6 +133,7 @@ class RhythmConfig:
     af_window_modal_fraction: float = 0.4
     af_atrial_consistency: float = 0.55
     sinus_atrial_consistency: float = 0.7
+    sinus_likely_bpm: float = 130.0
     flutter_organisation: float = 0.6
     flutter_s: float = 30.0
     paced_fraction: float = 0.5
@@ -293,7 +298,8 @@ def rhythm_episodes(
        rhythm), narrow (``sinus_normal_fraction`` of ``N`` or ``A`` beats)
        and has a P wave in its median beat (when the signal or ``p_wave`` is
        given) or atrial windows that correlate at least ``sinus_atrial_consistency``
-       (when the signal or ``atrial`` is given) is sinus tachycardia: ``(N``, since
+       (when the signal or ``atrial`` is given; ``af_atrial_consistency`` below
+       ``sinus_likely_bpm`` when the onset was not abrupt) is sinus tachycardia: ``(N``, since
        the vocabulary has no sinus-tachycardia label (the heart rate tells it). Without the signal a
        fast rhythm stays ``(SVTA``. Consecutive beats with one label form an
        episode, from its first beat to the next episode's first beat.
@@ -413,7 +419,16 @@ def rhythm_episodes(
             # An abrupt onset is a re-entrant tachycardia's; the same wave before
             # every beat then proves nothing (its retrograde P is as regular).
             wave = atrial if not _abrupt(rr, a, conf.rate_beats) else None
-            if _atrial_wave(b[a:z], p_wave, wave, conf.sinus_atrial_consistency):
+            # Below ``sinus_likely_bpm`` a regular narrow rhythm that did not start
+            # abruptly is far likelier sinus than re-entry: organised atrial activity
+            # (no fibrillation) is enough there.
+            bpm = 60.0 * fs / float(np.median(rr[a:z]))
+            need = (
+                conf.af_atrial_consistency
+                if bpm < conf.sinus_likely_bpm
+                else conf.sinus_atrial_consistency
+            )
+            if _atrial_wave(b[a:z], p_wave, wave, need):
                 lab[a:z] = "(N"
     if not short:
         for a, z, label in _runs(lab):
