@@ -414,8 +414,9 @@ def rhythm_episodes(
         # trigeminy), whatever codes they got, not a tachycardia.
         if label == "(SVTA" and _patterned(rr[a + 1 : z], conf):
             lab[a:z] = "(N"
+    after_n = np.concatenate([[False], sym[:-1] == "N"])
     for a, z, label in _runs(lab):
-        if label == "(SVTA" and _sinus(rr[a:z], usable[a:z], sym[a:z], conf):
+        if label == "(SVTA" and _sinus(rr[a:z], after_n[a:z], sym[a:z], conf):
             # An abrupt onset is a re-entrant tachycardia's; the same wave before
             # every beat then proves nothing (its retrograde P is as regular).
             wave = atrial if not _abrupt(rr, a, conf.rate_beats) else None
@@ -598,11 +599,11 @@ def _sinus(
 ) -> bool:
     """Regular and narrow: the shape of sinus tachycardia, once its P waves are seen.
 
-    Regular between the run's ``N`` beats: an atrial premature beat and the pause after it
-    break a sinus rhythm's intervals without making it another rhythm.
+    Regular between the run's ``N`` beats (``usable``: the intervals that follow an ``N``
+    beat): an atrial premature beat and the pause after it break a sinus rhythm's
+    intervals without making it another rhythm.
     """
-    normal = sym == "N"
-    regular = irregular_run(rr, usable & normal & np.roll(normal, 1), conf) is False
+    regular = irregular_run(rr, usable & (sym == "N"), conf) is False
     return regular and float(np.mean(np.isin(sym, ["N", "A"]))) >= conf.sinus_normal_fraction
 
 
