@@ -16,6 +16,9 @@ from wavetag.signal.analysis import AnalysisResult, analyze
 from wavetag.signal.atrial import atrial_consistency, modal_fraction
 from wavetag.signal.leads import SampleSource
 from wavetag.signal.rhythm import rhythm_episodes
+from wavetag.signal.synth import RecordSpec, synthesize
+from wavetag.signal.synth.catalog import STANDARD_12
+from wavetag.signal.synth.spec import Episode
 
 
 def excerpt(data_dir: Path, record: str, start_s: float) -> tuple[np.ndarray, float, list[str]]:
@@ -105,3 +108,48 @@ class TestAtrialMeasures:
         assert [e.label for e in rhythm_episodes(beats, 250.0, sym)] == ["(AFIB"]
         vetoed = rhythm_episodes(beats, 250.0, sym, atrial=lambda run: 0.95)
         assert all(e.label != "(AFIB" for e in vetoed)
+
+
+class TestFastAF:
+    """At 150/min the previous beat's T wave fills the atrial window (0.30-0.06 s before
+    the R peak) and is alike before every beat, however irregular the rhythm: a 10-s AF
+    was taken for an organised atrial rhythm and reported as (SVTA."""
+
+    def test_a_wave_locked_to_the_beat_before_is_not_atrial(self) -> None:
+        fs = 250.0
+        rng = np.random.default_rng(3)
+        beats = np.cumsum(np.round(fs * 0.4 * np.exp(rng.normal(0, 0.15, 30)))).astype(int)
+        t = np.arange(beats[-1] + round(fs)) / fs
+        lobe = lambda at, width: np.exp(-(((t - at) / width) ** 2))  # noqa: E731
+        t_waves = sum(lobe(b / fs + 0.25, 0.05) for b in beats)  # 250 ms after each beat
+        p_waves = sum(0.3 * lobe(b / fs - 0.16, 0.02) for b in beats)  # 160 ms before each
+        noise = 0.02 * rng.normal(size=len(t))
+        assert atrial_consistency(t_waves + noise, fs, beats) < 0.4
+        assert atrial_consistency(t_waves + p_waves + noise, fs, beats) > 0.55
+        # Regular, both are locked to both beats: no telling, and no lowering.
+        regular = np.arange(1, 30) * round(0.4 * fs)
+        t_reg = sum(lobe(b / fs + 0.25, 0.05) for b in regular) + noise
+        assert atrial_consistency(t_reg, fs, regular) > 0.8
+
+    @pytest.mark.parametrize("seed", [1, 5])
+    def test_synthetic_12_lead_af_at_150_is_af(self, seed: int) -> None:
+        spec = RecordSpec(
+            "af",
+            10.0,
+            500.0,
+            STANDARD_12,
+            seed=seed,
+            heart_rate=80.0,
+            episodes=(Episode("afib", 0.0, 10.0, rate=150.0),),
+            noise=0.6,
+        )
+        rec = synthesize(spec)
+        r = analysed(rec.physical(), 500.0, [c.name for c in rec.channels])
+        assert [e.label for e in r.rhythm] == ["(AFIB"]
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_synthetic_12_lead_sinus_tachycardia_at_150_is_sinus(self, seed: int) -> None:
+        spec = RecordSpec("st", 10.0, 500.0, STANDARD_12, seed=seed, heart_rate=150.0, noise=0.6)
+        rec = synthesize(spec)
+        r = analysed(rec.physical(), 500.0, [c.name for c in rec.channels])
+        assert [e.label for e in r.rhythm] == ["(N"]

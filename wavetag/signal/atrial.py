@@ -45,6 +45,10 @@ class AtrialConfig:
         (the P wave of a sinus beat lies in it, from normal to first-degree-block PR).
     band_hz : (float, float)
         Band-pass before the atrial measures, Hz: baseline wander and muscle noise out.
+    t_lock_margin : float
+        Atrial windows that correlate more (by this much) once placed after the beat
+        before them than before their own beat hold that beat's T wave, not an atrial
+        wave: the consistency is lowered by the excess (:func:`atrial_consistency`).
     qrst_s : (float, float)
         The whole complex of a beat, from this much before its R peak to this much after
         it, s: blanked for a beat unlike the others (a PVC, an artefact).
@@ -75,6 +79,7 @@ class AtrialConfig:
     post_s: float = 0.06
     band_hz: tuple[float, float] = (1.0, 30.0)
     qrst_s: tuple[float, float] = (0.12, 0.45)
+    t_lock_margin: float = 0.1
     flutter_band_hz: tuple[float, float] = (3.0, 30.0)
     qrs_blank_s: float = 0.06
     flutter_hz: tuple[float, float] = (3.7, 5.8)
@@ -156,6 +161,12 @@ def atrial_consistency(
        median: sinus beats share one P wave (about 0.9 or more, 0.7 at fast rates where
        the P meets the T), fibrillatory waves share nothing (about 0.1-0.5). A premature
        beat's window differs, but the median over the beats does not mind a few.
+    4. The same stretches placed at one delay after the previous beat (the median RR
+       less ``pre_s``) and correlated the same way: where they are alike by more than
+       ``t_lock_margin`` beyond the first figure, what they share is locked to the beat
+       before (its T wave, filling the window at fast rates in AF), and the figure
+       returned is lowered by the excess. A regular rhythm gives both alike, and a
+       sinus P wave, locked to its own beat, more before it.
     """
     conf = conf or AtrialConfig()
     x = np.asarray(signal, dtype=np.float64)
@@ -166,13 +177,29 @@ def atrial_consistency(
     if len(b) < 3 or a <= z + 2:
         return float("nan")
     y = _band(x, fs, conf.band_hz)
-    idx = b[:, None] + np.arange(-a, -z)[None, :]
-    w = y[idx]  # (beats, samples, leads)
-    t = np.arange(a - z, dtype=np.float64)
+    ahead = _window_consistency(y[b[:, None] + np.arange(-a, -z)[None, :]])
+    # The same stretches, each placed where it lies after the beat before it: what is
+    # alike there is that beat's T wave (at fast rates it fills the atrial window), not
+    # a wave that comes before the next QRS. Only an irregular rhythm tells them apart.
+    prev = np.asarray(beats, dtype=np.int64)
+    k = np.searchsorted(prev, b) - 1
+    start = prev[np.maximum(k, 0)] + int(np.median(np.diff(prev))) - a
+    ok = (k >= 0) & (start >= 0) & (start + a - z <= len(y))
+    if np.count_nonzero(ok) >= 3:
+        behind = _window_consistency(y[start[ok][:, None] + np.arange(a - z)[None, :]])
+        if behind - ahead > conf.t_lock_margin:
+            return ahead - (behind - ahead)
+    return ahead
+
+
+def _window_consistency(w: F64) -> float:
+    """Median correlation of windows (beats, samples, leads) with their sample-wise
+    median, each lead's straight-line trend removed first; NaN with fewer than three."""
+    t = np.arange(w.shape[1], dtype=np.float64)
     t -= t.mean()
     slope = np.einsum("s,bsl->bl", t, w) / float(t @ t)
     w = w - w.mean(axis=1, keepdims=True) - slope[:, None, :] * t[None, :, None]
-    flat = w.reshape(len(b), -1)
+    flat = w.reshape(len(w), -1)
     tmpl = np.median(flat, axis=0)
     tmpl = tmpl - tmpl.mean()
     flat = flat - flat.mean(axis=1, keepdims=True)
