@@ -49,6 +49,10 @@ class AtrialConfig:
         Atrial windows that correlate more (by this much) once placed after the beat
         before them than before their own beat hold that beat's T wave, not an atrial
         wave: the consistency is lowered by the excess (:func:`atrial_consistency`).
+    t_lock_from : float
+        Only a consistency of at least this is so checked: a lower one shows no
+        organised atrial wave already (the tests ask 0.55 or more), and the check costs
+        as much again.
     qrst_s : (float, float)
         The whole complex of a beat, from this much before its R peak to this much after
         it, s: blanked for a beat unlike the others (a PVC, an artefact).
@@ -80,6 +84,7 @@ class AtrialConfig:
     band_hz: tuple[float, float] = (1.0, 30.0)
     qrst_s: tuple[float, float] = (0.12, 0.45)
     t_lock_margin: float = 0.1
+    t_lock_from: float = 0.5
     flutter_band_hz: tuple[float, float] = (3.0, 30.0)
     qrs_blank_s: float = 0.06
     flutter_hz: tuple[float, float] = (3.7, 5.8)
@@ -161,12 +166,13 @@ def atrial_consistency(
        median: sinus beats share one P wave (about 0.9 or more, 0.7 at fast rates where
        the P meets the T), fibrillatory waves share nothing (about 0.1-0.5). A premature
        beat's window differs, but the median over the beats does not mind a few.
-    4. The same stretches placed at one delay after the previous beat (the median RR
-       less ``pre_s``) and correlated the same way: where they are alike by more than
-       ``t_lock_margin`` beyond the first figure, what they share is locked to the beat
-       before (its T wave, filling the window at fast rates in AF), and the figure
-       returned is lowered by the excess. A regular rhythm gives both alike, and a
-       sinus P wave, locked to its own beat, more before it.
+    4. When that is ``t_lock_from`` or more, the same stretches placed at one delay
+       after the previous beat (the median RR less ``pre_s``) and correlated the same
+       way: where they are alike by more than ``t_lock_margin`` beyond the first figure,
+       what they share is locked to the beat before (its T wave, filling the window at
+       fast rates in AF), and the figure returned is lowered by the excess. A regular
+       rhythm gives both alike, and a sinus P wave, locked to its own beat, more before
+       it.
     """
     conf = conf or AtrialConfig()
     x = np.asarray(signal, dtype=np.float64)
@@ -178,6 +184,8 @@ def atrial_consistency(
         return float("nan")
     y = _band(x, fs, conf.band_hz)
     ahead = _window_consistency(y[b[:, None] + np.arange(-a, -z)[None, :]])
+    if not ahead >= conf.t_lock_from:
+        return ahead  # no organised wave to doubt (NaN too)
     # The same stretches, each placed where it lies after the beat before it: what is
     # alike there is that beat's T wave (at fast rates it fills the atrial window), not
     # a wave that comes before the next QRS. Only an irregular rhythm tells them apart.
