@@ -13,7 +13,13 @@ import wfdb
 from wavetag.signal.agreement import match_beats
 from wavetag.signal.analysis import AnalysisConfig, analyze
 from wavetag.signal.io import open_recording
-from wavetag.signal.leads import AnalysisError, SampleSource, choose_lead, named_channel
+from wavetag.signal.leads import (
+    AnalysisError,
+    SampleSource,
+    choose_lead,
+    is_lead_ii,
+    named_channel,
+)
 from wavetag.signal.recording import ChannelInfo
 from wavetag.signal.store import RecordStore, StoreWriter
 
@@ -32,6 +38,16 @@ def twins(data_dir: Path) -> SampleSource:
         return arrays[channel][max(0, first) : max(0, stop)]
 
     return SampleSource(channels, read)
+
+
+class TestLeadIIName:
+    @pytest.mark.parametrize("name", ["II", "MLII", "lead II", "ECG II", "D2", " ii ", "ECG2"])
+    def test_lead_ii_spellings(self, name: str) -> None:
+        assert is_lead_ii(name)
+
+    @pytest.mark.parametrize("name", ["I", "III", "aVL", "V2", "MLIII", "ECG", "PLETH", "D3"])
+    def test_other_leads(self, name: str) -> None:
+        assert not is_lead_ii(name)
 
 
 class TestLeadChoice:

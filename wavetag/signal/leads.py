@@ -99,6 +99,11 @@ def is_ecg_name(name: str) -> bool:
     return bool(_ECG_NAME.match(name.strip().replace(" ", "")))
 
 
+def is_lead_ii(name: str) -> bool:
+    """``II``, ``MLII``, ``lead II``, ``ECG II``, ``D2``: the rhythm strip's lead."""
+    return bool(_LEAD_II.match(name.strip().replace(" ", "")))
+
+
 def to_mv(channel: ChannelInfo) -> float:
     """Factor from the channel's units to mV (1 for units it does not know)."""
     return _TO_MV.get(channel.units.strip().lower(), 1.0)
@@ -194,7 +199,7 @@ def rhythm_lead(leads: Sequence[ChannelInfo]) -> ChannelInfo:
     first: the rhythm strip's lead, where P waves and QRS complexes show best in most
     people."""
     for c in leads:
-        if _LEAD_II.match(c.name.strip().replace(" ", "")):
+        if is_lead_ii(c.name):
             return c
     return leads[0]
 
@@ -311,7 +316,7 @@ def morphology_channels(
     ]
     if same:
         first = rhythm_lead(same)
-        if _LEAD_II.match(first.name.strip().replace(" ", "")):
+        if is_lead_ii(first.name):
             same.remove(first)
             same.insert(0, first)
     return [primary, *same][: max(most, 1)]
