@@ -86,6 +86,19 @@ holter_106 = _record_fixture("holter_106")
 api_records = _record_fixture("api_records")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing() -> Iterator[None]:
+    """Passwords hashed with a fast hasher in this process: the log-in tests try hundreds
+    of passwords, each a million PBKDF2 rounds otherwise. The served processes that tests
+    start keep the real hashers; hashes made with them still verify here."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=fast):
+        yield
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server (moto) on a free loopback port, for the whole session.
