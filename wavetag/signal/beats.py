@@ -974,6 +974,17 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         kin_v &= corr_dom < conf.similar_corr
         sym[small & kin_v[clusters]] = "V"
     sym[small & is_prem & foreign & (comp >= conf.compensatory)] = "V"
+    # A rare shape that the timing and P waves call ventricular (no dominant P wave
+    # before it in a rhythm that has them, not late, and a full compensatory pause
+    # after it): a late-coupled PVC. Noise splits an interval; it does not do that.
+    sym[
+        small
+        & (cl_shape == "V")
+        & p_rhythm
+        & (p_wave < conf.p_present)
+        & (prem < 1.0)
+        & (comp >= conf.compensatory)
+    ] = "V"
     # An isolated spiky beat in a record without a paced cluster is noise, not pacing.
     paced_record = bool(np.any((np.array(shape) == "/") & (sizes >= conf.small_cluster)))
     sym[(cl_shape == "/") & (~small | paced_record)] = "/"
