@@ -281,11 +281,11 @@ class TestHiddenGold:
         gold_ids = {t.pk for t in w.gold}
         batch = claim_batch(w.project, w.ann)
         assert len(batch) == 4
-        checks = [t for t in batch if t.pk in gold_ids]
-        assert len(checks) == 2
-        assert set(w.project.tasks.filter(assignments__gold=True).values_list("id", flat=True)) == {
-            t.pk for t in checks
-        }
+        # Two of the four gold tasks come as checks; the other two may come as the
+        # ordinary tasks they also are (a chance of about 2 in 180 here).
+        drawn = set(w.project.tasks.filter(assignments__gold=True).values_list("id", flat=True))
+        checks = [t for t in batch if t.pk in drawn]
+        assert len(checks) == 2 and drawn <= gold_ids
         # They look like any task: the same fields, no status, through the API.
         h = bearer(w.ann)
         for task in batch:
@@ -327,7 +327,7 @@ class TestHiddenGold:
             }
         # The export and another annotator's claims know nothing of them.
         _, export = call(client, "get", f"/api/v1/projects/{w.project.pk}/export", bearer(w.lead))
-        assert all(not i["annotations"] for i in export["items"] if i["id"] in gold_ids)
+        assert all(not i["annotations"] for i in export["items"] if i["id"] in drawn)
 
     def test_a_gold_check_stays_blind_in_a_project_that_is_not(
         self, gold_team: Any, client: Client
