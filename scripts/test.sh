@@ -22,8 +22,11 @@ except Exception as exc:
     sys.exit(1)
 " ; then
   echo "== tests on PostgreSQL ($PG_URL)"
-  # The signal core and the command tests (own SQLite files) do not depend on the database.
-  DATABASE_URL="$PG_URL" "$PY" -m pytest --ignore=tests/signal --ignore=tests/test_cli.py "$@"
+  # The signal core and the command tests (own SQLite files) do not depend on the database;
+  # the browser tests test the pages' scripts over views the page and API tests run here
+  # too, so only the end-to-end workflow (two annotators and an adjudicator) runs again.
+  DATABASE_URL="$PG_URL" "$PY" -m pytest --ignore=tests/signal --ignore=tests/test_cli.py \
+    --ignore=tests/browser tests tests/browser/test_workflow_e2e.py "$@"
 elif [ "${CI:-}" = "true" ] && [ -z "${WAVETAG_TEST_SKIP_POSTGRES:-}" ]; then
   echo "PostgreSQL leg required in CI (set WAVETAG_TEST_SKIP_POSTGRES=1 to skip)" >&2
   exit 1
