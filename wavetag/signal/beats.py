@@ -857,6 +857,24 @@ def early_runs(
     return out
 
 
+def coupling_against_others(rr: F64, members: npt.NDArray[np.bool_], span: int = 4) -> F64:
+    """Per member (in order): its RR over the median RR of the ``span`` beats either side
+    that are not members. How early the beats of a cluster come against the rhythm around
+    them, where there is no sinus rate to time them against (atrial fibrillation); a run of
+    members (a ventricular tachycardia) is timed against the beats around the run."""
+    at = np.flatnonzero(members)
+    others = rr[~members]
+    if len(others) == 0:
+        return np.ones(len(at))
+    padded = np.pad(others, span, mode="edge")
+    # Window k of the padded intervals holds the `span` others before the k-th other
+    # and the `span` from it on: those around a member that comes before the k-th.
+    k = np.searchsorted(np.flatnonzero(~members), at)
+    around = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * span)[k], axis=1)
+    out: F64 = rr[at] / np.maximum(around, 1.0)
+    return out
+
+
 def wide_clusters(widths: F64, dom: int, conf: BeatConfig) -> npt.NDArray[np.bool_]:
     """Per cluster: a QRS wide in itself, or clearly wider than the dominant cluster's."""
     wide: npt.NDArray[np.bool_] = (widths >= conf.wide_ms) | (
@@ -933,8 +951,13 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
             # otherwise; with the dominant P wave before it, it is; without, unsettled.
             shape.append("N" if np.median(p_wave[members]) >= conf.p_present else "Q")
         elif np.mean(p_rhythm[members]) < 0.5:
-            # No P waves to judge by: ventricular only when the shape says so plainly.
-            shape.append("V" if plain_cl[k] else "N")
+            # No P waves to judge by: ventricular only when the shape says so plainly
+            # and the beats come early against the irregular rhythm around them (a
+            # conducted beat of another shape comes at any time).
+            early = plain_cl[k] and (
+                np.median(coupling_against_others(rr, members)) < conf.atrial_premature
+            )
+            shape.append("V" if early else "N")
         elif np.median(prem[members]) < conf.premature:
             shape.append("V")
         elif np.median(p_wave[members]) >= conf.p_present:
