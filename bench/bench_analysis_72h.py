@@ -15,8 +15,9 @@ bounded as before). Steps:
    branch) exported with ``git archive`` and put first on the child's ``PYTHONPATH``.
    Baseline and this tree run ``--repeat`` times each, interleaved; the run with the
    least CPU of each is reported (load from other work only ever adds time).
-4. Both beat lists are scored against the generator's reference beats (bxb, 150 ms) and
-   against each other, so that a faster analysis that found other beats shows it.
+4. Both beat lists are scored against the generator's reference beats (bxb, 150 ms; the
+   ``V`` and ``A`` codes too) and against each other, so that a faster analysis that
+   found other beats or codes shows it.
 
     .venv/bin/python bench/bench_analysis_72h.py                      # 72 h, baseline too
     .venv/bin/python bench/bench_analysis_72h.py --hours 1 --no-baseline
@@ -159,13 +160,22 @@ def print_run(name: str, r: dict) -> None:
     )
 
 
-def score(name: str, reference, found: dict, fs: float) -> None:
+def score(name: str, reference, ref_symbols, found: dict, fs: float) -> None:
     from wavetag.signal.agreement import match_beats
 
-    m = match_beats(reference, found["samples"], fs)
+    m = match_beats(
+        reference,
+        found["samples"],
+        fs,
+        ref_labels=list(ref_symbols),
+        test_labels=found["symbols"].tolist(),
+    )
+    classes = "; ".join(
+        f"{c} Se {se or 0:.4f} +P {pp or 0:.4f}" for c in "VA" for se, pp in [m.class_stats(c)]
+    )
     print(
         f"  {name}: {len(found['samples']):,} beats, Se {m.sensitivity:.5f} +P {m.ppv:.5f}"
-        f" vs reference; symbols {dict(Counter(found['symbols'].tolist()))}"
+        f" vs reference; symbols {dict(Counter(found['symbols'].tolist()))}; {classes}"
     )
 
 
@@ -237,9 +247,10 @@ def main() -> None:
         from wavetag.signal.synth import synthesize
 
         ann = synthesize(spec).annotation_sets[0]
-        reference = ann.sample[np.isin(ann.symbol, ["N", "V", "A"])]
+        beat = np.isin(ann.symbol, ["N", "V", "A"])
+        reference, ref_symbols = ann.sample[beat], np.asarray(ann.symbol)[beat]
         for name in runs:
-            score(name, reference, found[name], a.fs)
+            score(name, reference, ref_symbols, found[name], a.fs)
         if len(found) == 2:
             (na, fa), (nb, fb) = found.items()
             m = match_beats(
