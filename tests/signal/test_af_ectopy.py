@@ -9,6 +9,7 @@ bench/RESULTS.md)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,23 +19,27 @@ from wavetag.signal.analysis import analyze
 from wavetag.signal.leads import SampleSource
 
 
-def v_in_af(data_dir: Path, record: str) -> tuple[int, int]:
-    """Analysis V on reference V and on reference N, inside the analysis's AF."""
+def analysed(data_dir: Path, record: str) -> tuple[Any, Any, int]:
+    """The analysis of a shared record (all its leads), its reference annotations, and
+    the matching tolerance (150 ms) in samples."""
     path = str(next(data_dir.glob(f"*/{record}.hea")).with_suffix(""))
     rec = wfdb.rdrecord(path)
     names = rec.sig_name
     src = SampleSource.from_arrays(
         {n: rec.p_signal[:, i] for i, n in enumerate(names)}, {n: rec.fs for n in names}
     )
-    r = analyze(src)
+    return analyze(src), wfdb.rdann(path, "atr"), round(0.15 * rec.fs)
+
+
+def v_in_af(data_dir: Path, record: str) -> tuple[int, int]:
+    """Analysis V on reference V and on reference N, inside the analysis's AF."""
+    r, ann, tol = analysed(data_dir, record)
     b, sym = r.beats.samples, np.array(r.beats.symbols)
     in_af = np.zeros(len(b), dtype=bool)
     for e in r.rhythm:
         if e.label == "(AFIB":
             in_af |= (b >= e.start) & (b < e.end)
-    ann = wfdb.rdann(path, "atr")
     ref, ref_sym = np.asarray(ann.sample), np.asarray(ann.symbol)
-    tol = round(0.15 * rec.fs)
     on_v = on_n = 0
     for i in np.flatnonzero(in_af & (sym == "V")):
         k = int(np.argmin(np.abs(ref - b[i])))
@@ -61,18 +66,10 @@ class TestVentricularBeatsInAF:
 
 def v_calls(data_dir: Path, record: str) -> tuple[int, int]:
     """Analysis V on reference V or E, and on other reference beats, over the record."""
-    path = str(next(data_dir.glob(f"*/{record}.hea")).with_suffix(""))
-    rec = wfdb.rdrecord(path)
-    names = rec.sig_name
-    src = SampleSource.from_arrays(
-        {n: rec.p_signal[:, i] for i, n in enumerate(names)}, {n: rec.fs for n in names}
-    )
-    r = analyze(src)
+    r, ann, tol = analysed(data_dir, record)
     b, sym = r.beats.samples, np.array(r.beats.symbols)
-    ann = wfdb.rdann(path, "atr")
     beat = np.isin(ann.symbol, list("NLRBAaJSVrFejnE/fQ"))
     ref, ref_sym = np.asarray(ann.sample)[beat], np.asarray(ann.symbol)[beat]
-    tol = round(0.15 * rec.fs)
     true = false = 0
     for i in np.flatnonzero(sym == "V"):
         k = int(np.argmin(np.abs(ref - b[i])))
