@@ -617,9 +617,12 @@ def classify_beats(
        ``extra_width_ms``) holding ``rhythm_share`` of the beats on time is a rhythm
        of its own: normal after the dominant P wave (bundle-branch block,
        pre-excitation), otherwise ``Q`` (unsettled); without P waves to judge by,
-       a foreign cluster is ventricular only when plainly unlike and wide; with
-       them, ventricular when premature, normal when on time after the dominant P
-       wave, ventricular when on time but wide and unlike without it.
+       a foreign cluster is ventricular only when plainly unlike (poorly correlated,
+       or unlike and wide) and early against the beats around it
+       (:func:`coupling_against_others` under ``atrial_premature``: a conducted beat
+       of another shape comes at any time); with them, ventricular when premature,
+       normal when on time after the dominant P wave, ventricular when on time but
+       wide and unlike without it.
     6. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats; a normal-shaped beat premature against the dominant
        rhythm (``atrial_premature``), after a regular stretch of it
@@ -628,8 +631,10 @@ def classify_beats(
        (:func:`early_runs`). In small clusters a premature, foreign beat
        followed by a full compensatory pause is ``V``, and so is a shape like a large
        ventricular cluster's (``similar_corr``) and unlike the dominant beat's (the
-       kin of those PVCs, late-coupled); else a shape unlike every large cluster is
-       ``Q``. Small paced clusters are ``/`` only when a large
+       kin of those PVCs, late-coupled), and a beat of a cluster step 5 calls
+       ventricular, without a P wave in a rhythm that has them, not late, and followed
+       by a full compensatory pause (a late-coupled PVC of its own shape); else a
+       shape unlike every large cluster is ``Q``. Small paced clusters are ``/`` only when a large
        cluster is paced too.
     """
     conf = conf or BeatConfig()
