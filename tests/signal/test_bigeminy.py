@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import wfdb
 
+from wavetag.signal.agreement import match_beats
 from wavetag.signal.analysis import AnalysisResult, analyze
 from wavetag.signal.leads import SampleSource
 from wavetag.signal.rhythm import RhythmEpisode, episodes_from_aux, overlap_samples, rhythm_episodes
@@ -118,3 +119,31 @@ class TestCyclesWithoutTheirCodes:
         beats = np.round(np.cumsum(np.r_[1.0, rr]) * FS).astype(np.int64)
         eps = rhythm_episodes(beats, FS, ["N"] * len(beats))
         assert length(eps, "(AFIB") >= 0.9 * (beats[-1] - beats[0])
+
+
+class TestThePartnerOfABigeminy:
+    def test_conducted_beats_after_each_pvc_are_not_v(self, data_dir: Path) -> None:
+        # 207 (tuning half): the dominant beats are left bundle-branch block; its first four
+        # minutes are a bigeminy of PVCs and right bundle-branch block beats, which come
+        # late (1.5 of the dominant RR) after each PVC and whose P wave is not like the
+        # dominant one: they were called V (83 of 86).
+        path = str(data_dir / "mitdb-ds1" / "207")
+        rec, ann = wfdb.rdrecord(path), wfdb.rdann(path, "atr")
+        src = SampleSource.from_arrays(
+            {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)},
+            {n: rec.fs for n in rec.sig_name},
+        )
+        r = analyze(src)
+        keep = np.isin(ann.symbol, BEATS)
+        m = match_beats(
+            ann.sample[keep],
+            r.beats.samples,
+            r.channel.fs,
+            ref_labels=[s for s, k in zip(ann.symbol, keep, strict=True) if k],
+            test_labels=r.beats.symbols,
+        )
+        assert m.confusion.get(("R", "V"), 0) <= 5
+        assert m.confusion.get(("V", "V"), 0) >= 95  # of 105 PVCs
+        ref = reference(path, rec.sig_len)
+        both = overlap_samples(r.rhythm, ref, "(B")
+        assert both >= 0.9 * length(ref, "(B"), both / length(ref, "(B")

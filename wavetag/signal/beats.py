@@ -621,8 +621,9 @@ def classify_beats(
        or unlike and wide) and early against the beats around it
        (:func:`coupling_against_others` under ``atrial_premature``: a conducted beat
        of another shape comes at any time); with them, ventricular when premature,
-       normal when on time after the dominant P wave, ventricular when on time but
-       wide and unlike without it.
+       normal when on time after the dominant P wave or when its beats end the pause
+       after an early beat (late, the partner of a bigeminy: the sinus beat the early
+       beat skipped), ventricular when on time but wide and unlike without either.
     6. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats; a normal-shaped beat premature against the dominant
        rhythm (``atrial_premature``), after a regular stretch of it
@@ -935,6 +936,8 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     nxt = np.append(rr[1:], rr[-1])
     comp = (rr + nxt) / np.maximum(sinus, 1.0)
     is_prem = prem < conf.premature
+    prev_prem = np.append(np.inf, prem[:-1])
+    ends_pause = (prev_prem < conf.premature) & (prev_prem + prem >= conf.compensatory)
     p_wave = p_similarity(w.before, clusters == dom)
     # Where the dominant rhythm shows a P wave, timing and P waves can decide; where it
     # does not (atrial fibrillation, a junctional rhythm, noise) only the shape can.
@@ -968,6 +971,11 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         elif np.median(p_wave[members]) >= conf.p_present:
             # On time, after the dominant beats' P wave: conducted (a bundle-branch
             # block, pre-excitation), however unlike the dominant QRS it looks.
+            shape.append("N")
+        elif np.mean(ends_pause[members]) >= 0.5:
+            # Late, ending the pause after an early beat: the sinus beat the early
+            # beat reset or skipped (the partner of a bigeminy), conducted whatever its
+            # shape (a bundle-branch block the dominant beats do not have).
             shape.append("N")
         elif corr_dom[k] < conf.v_corr and wide_cl[k]:
             # On time, wide, unlike, and not after the dominant P wave: a ventricular
