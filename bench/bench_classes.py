@@ -24,7 +24,9 @@ the **tuning** half, the next to the **checking** half (:func:`split`):
 Scores
 ------
 - **QRS** Se and +P, EC57 bxb matching (:func:`~wavetag.signal.agreement.match_beats`,
-  150 ms), over the whole record (no learning period left out).
+  150 ms), over the whole record (no learning period left out) but its ventricular
+  flutter or fibrillation (between the reference's ``[`` and ``]``), where EC57 does no
+  beat-by-beat comparison: its flutter waves are not beats.
 - **VEB** (reference ``V``, ``E``; analysis ``V``) and **SVEB** (reference ``A a J S``;
   analysis ``A``) Se and +P, gross (pooled counts) and average (mean of per-record
   figures where defined), paced records left out as in EC57. A reference beat the
@@ -173,13 +175,32 @@ class Scores:
     seconds: float = 0.0
 
 
+def outside_vf(samples: np.ndarray, marks: np.ndarray, sym: list[str]) -> np.ndarray:
+    """Which of ``samples`` lie outside the reference's ventricular flutter or
+    fibrillation: from each ``[`` to the next ``]`` (or the record's end)."""
+    out = np.ones(len(samples), dtype=bool)
+    start = None
+    for at, s in zip(marks.tolist(), sym, strict=True):
+        if s == "[" and start is None:
+            start = at
+        elif s == "]" and start is not None:
+            out &= (samples < start) | (samples > at)
+            start = None
+    if start is not None:
+        out &= samples < start
+    return out
+
+
 def score_long(rec: Rec, r: AnalysisResult) -> Scores:
     ann = wfdb.rdann(str(rec.path), "atr")
     sym = list(ann.symbol)
-    is_beat = np.array([s in BEATS for s in sym])
+    is_beat = np.array([s in BEATS for s in sym]) & outside_vf(ann.sample, ann.sample, sym)
     ref = ann.sample[is_beat]
     ref_sym = [s for s, b in zip(sym, is_beat, strict=True) if b]
     test, test_sym = r.beats.samples, list(r.beats.symbols)
+    vf = ~outside_vf(test, ann.sample, sym)
+    if vf.any():
+        test, test_sym = test[~vf], [s for s, v in zip(test_sym, vf, strict=True) if not v]
     m = match_beats(ref, test, r.fs)
     out = Scores(Count(m.n_matched, m.n_ref, m.n_test))
     for name, cls, code in (("VEB", VEB, "V"), ("SVEB", SVEB, "A"), ("paced", PACED, "/")):
