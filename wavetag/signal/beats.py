@@ -620,10 +620,12 @@ def classify_beats(
        a foreign cluster is ventricular only when plainly unlike (poorly correlated,
        or unlike and wide) and early against the beats around it
        (:func:`coupling_against_others` under ``atrial_premature``: a conducted beat
-       of another shape comes at any time); with them, ventricular when premature,
-       normal when on time after the dominant P wave or when its beats end the pause
-       after an early beat (late, the partner of a bigeminy: the sinus beat the early
-       beat skipped), ventricular when on time but wide and unlike without either.
+       of another shape comes at any time), or when wide, earlier still (under
+       ``premature``) and followed by a full compensatory pause; with them,
+       ventricular when premature, normal when on time after the dominant P wave or
+       when its beats end the pause after an early beat (late, the partner of a
+       bigeminy: the sinus beat the early beat skipped), ventricular when on time but
+       wide and unlike without either.
     6. Beat codes: clusters of ``small_cluster`` beats or more give their
        label to their beats; a normal-shaped beat premature against the dominant
        rhythm (``atrial_premature``), after a regular stretch of it
@@ -961,11 +963,17 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         elif np.mean(p_rhythm[members]) < 0.5:
             # No P waves to judge by: ventricular only when the shape says so plainly
             # and the beats come early against the irregular rhythm around them (a
-            # conducted beat of another shape comes at any time).
-            early = plain_cl[k] and (
-                np.median(coupling_against_others(rr, members)) < conf.atrial_premature
+            # conducted beat of another shape comes at any time), or when a wide shape
+            # comes earlier still and a full compensatory pause follows: the sinus node
+            # went on undisturbed, where noise hides its P waves.
+            coupling = float(np.median(coupling_against_others(rr, members)))
+            early = plain_cl[k] and coupling < conf.atrial_premature
+            pvc_timing = (
+                wide_cl[k]
+                and coupling < conf.premature
+                and np.median(comp[members]) >= conf.compensatory
             )
-            shape.append("V" if early else "N")
+            shape.append("V" if early or pvc_timing else "N")
         elif np.median(prem[members]) < conf.premature:
             shape.append("V")
         elif np.median(p_wave[members]) >= conf.p_present:
