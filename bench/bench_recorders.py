@@ -1,5 +1,6 @@
 """The tuning half's MIT-BIH records through other recorders: beat classes at other sampling
-rates, through a narrower band, with more noise, at another gain, with the leads reordered.
+rates, through a narrower band, with more noise, at another gain, with the leads reordered;
+and its CPSC 2021 records (atrial fibrillation) at other rates, band and noise.
 
 Prints figures; asserts nothing (a bench, not a test; not run in CI, about 2 minutes).
 The analysis should not depend on the recorder: a figure that moves with the sampling rate
@@ -42,12 +43,14 @@ from bench_classes import (  # noqa: E402
     class_count,
     outside_vf,
     pct,
+    reference_episodes,
     split,
 )
 
 from wavetag.signal.agreement import match_beats  # noqa: E402
 from wavetag.signal.analysis import analyze  # noqa: E402
 from wavetag.signal.leads import SampleSource  # noqa: E402
+from wavetag.signal.rhythm import RhythmEpisode, overlap_samples  # noqa: E402
 from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -108,6 +111,51 @@ def run(
     print("        per record (true/reference/called):", "; ".join(per), flush=True)
 
 
+# The AF records (CPSC 2021, 200 Hz) through recorders: the same rates, a band limit, noise.
+AF_RECORDERS = [
+    (200, None, 0.0),
+    (128, None, 0.0),
+    (250, 40.0, 0.0),
+    (360, None, 0.0),
+    (500, None, 0.0),
+    (1000, None, 0.0),
+    (200, None, 0.05),
+]
+
+
+def run_af(recs: list, rate: int, band: float | None, noise: float) -> None:
+    """AF by duration (as ``bench/bench_classes.py`` scores it) on records through one
+    recorder; the reference episodes are moved to the new rate."""
+    ref_s = called_s = both_s = 0.0
+    per = []
+    for rec in recs:
+        h = wfdb.rdrecord(str(rec.path))
+        x = np.nan_to_num(np.asarray(h.p_signal))
+        if (rate, band, noise) != (round(h.fs), None, 0.0):
+            x = recorded(x, h.fs, rate, band, 1.0, noise)
+        k = rate / h.fs
+        ref = [
+            RhythmEpisode(round(e.start * k), round(e.end * k), e.label)
+            for e in reference_episodes(rec.path)
+        ]
+        r = analyze(
+            SampleSource.from_arrays(
+                {n: x[:, i] for i, n in enumerate(h.sig_name)},
+                {n: float(rate) for n in h.sig_name},
+            )
+        )
+        got = [e for e in r.rhythm if e.label == "(AFIB"]
+        a = sum(e.end - e.start for e in ref if e.label == "(AFIB") / rate
+        c = sum(e.end - e.start for e in got) / rate
+        both = overlap_samples(ref, got, "(AFIB") / rate
+        ref_s, called_s, both_s = ref_s + a, called_s + c, both_s + both
+        per.append(f"{rec.name} {a:.0f}/{c:.0f}/{both:.0f}")
+    se = both_s / ref_s if ref_s else None
+    ppv = both_s / called_s if called_s else None
+    print(f"{rate:7d} {band or '-':>7} {noise:6.2f}  {pct(se)} {pct(ppv)}", flush=True)
+    print("        per record (reference/called/both, s):", "; ".join(per), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -128,6 +176,13 @@ def main() -> None:
         if a.rates and rate not in a.rates:
             continue
         run(recs, rate, band, noise, gain, reverse)
+    af_recs = [r for r in split(a.data) if r.half == "tuning" and r.source == "cpsc2021"]
+    print(f"\nrecords: {' '.join(r.name for r in af_recs)} (tuning half, CPSC 2021, 200 Hz)")
+    print("rate Hz    band  noise   AF Se     +P (by duration)")
+    for rate, band, noise in AF_RECORDERS:
+        if a.rates and rate not in a.rates:
+            continue
+        run_af(af_recs, rate, band, noise)
     print(f"{time.perf_counter() - t0:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
 
 
