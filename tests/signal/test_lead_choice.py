@@ -200,3 +200,63 @@ class TestNamedChannel:
     def test_a_shared_name_asks_for_the_index(self, twins: SampleSource) -> None:
         with pytest.raises(AnalysisError, match="2 channels are named 'ECG'; give its index"):
             analyze(twins, conf=AnalysisConfig(channel="ECG"))
+
+
+def lead_off(data_dir: Path, off: list[int], span: tuple[float, float]) -> tuple:
+    """MIT-BIH 100 (tuning half) with the leads ``off`` held at 0 mV over ``span`` (s), as
+    an electrode that came off; its analysis and reference beats."""
+    path = str(data_dir / "mitdb" / "100")
+    rec, ann = wfdb.rdrecord(path), wfdb.rdann(path, "atr")
+    x = np.array(rec.p_signal)
+    a, z = round(span[0] * FS), round(span[1] * FS)
+    x[a:z, off] = 0.0
+    r = analyze(
+        SampleSource.from_arrays(
+            {n: x[:, i] for i, n in enumerate(rec.sig_name)}, {n: FS for n in rec.sig_name}
+        )
+    )
+    ref = ann.sample[np.isin(ann.symbol, list("NLRBAaJSVrFejnE/fQ"))]
+    return r, ref
+
+
+class TestBeatsFromAnotherLead:
+    """Where the analysed lead is unreadable (graded C) and another lead is not, the beats
+    are detected in that one: a Holter electrode that comes off for a minute leaves the
+    beats the other lead shows."""
+
+    def test_beats_of_a_lead_off_minute_come_from_the_other_lead(self, data_dir: Path) -> None:
+        r, ref = lead_off(data_dir, [0], (600.0, 660.0))
+        assert r.channel.name == "MLII"
+        grades = {q.grade for q in r.quality[0] if 610 * FS <= q.start < 650 * FS}
+        assert grades == {"C"}
+        inside = ref[(ref >= 600 * FS) & (ref < 660 * FS)]
+        m = match_beats(inside, r.beats.samples, FS)
+        # Before: none of the 77 beats of that minute (the lead is flat).
+        assert m.n_matched >= 0.97 * len(inside)
+        whole = match_beats(ref, r.beats.samples, FS)
+        assert whole.n_matched >= 0.999 * len(ref) and whole.n_test <= len(ref) + 3
+        # They are analysed like the others: no pause reported over the minute.
+        assert not [e for e in r.rhythm if e.label == "PAUSE"]
+
+    def test_no_beats_where_every_lead_is_off(self, data_dir: Path) -> None:
+        r, ref = lead_off(data_dir, [0, 1], (600.0, 660.0))
+        b = r.beats.samples
+        assert not np.any((b >= 601 * FS) & (b < 659 * FS))
+
+    def test_116_beats_where_its_first_lead_clips(self, data_dir: Path) -> None:
+        # 116 (tuning half): MLII clips and wanders at 1000 s and 1390-1410 s (graded C);
+        # V1 shows the beats. Before: 10 of their 40 beats missed.
+        path = str(data_dir / "mitdb-ds1" / "116")
+        rec, ann = wfdb.rdrecord(path), wfdb.rdann(path, "atr")
+        r = analyze(
+            SampleSource.from_arrays(
+                {n: rec.p_signal[:, i] for i, n in enumerate(rec.sig_name)},
+                {n: FS for n in rec.sig_name},
+            )
+        )
+        ref = ann.sample[np.isin(ann.symbol, list("NLRBAaJSVrFejnE/fQ"))]
+        spans = [(q.start, q.end) for q in r.quality[r.channel.index] if q.grade == "C"]
+        inside = ref[np.any([(ref >= a) & (ref < z) for a, z in spans], axis=0)]
+        m = match_beats(inside, r.beats.samples, FS)
+        assert len(inside) >= 30
+        assert m.n_matched == len(inside)

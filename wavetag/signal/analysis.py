@@ -266,6 +266,9 @@ def analyze(
     3. **quality**: every 10-s segment of each morphology channel graded A, B or C
        (:func:`grade_quality`); the classification windows of most beats are cut from
        the same read and band-pass (a 72-h record is read and filtered once for both).
+       Where the analysed lead is graded C and another A or B, the beats are detected
+       in that one, if they fit the rhythm around better (:func:`fill_from_other_leads`;
+       not with given beats).
     4. **beats**: codes and morphology clusters from each beat's window, the rest of
        them read around their beats (:func:`classify`); a lone, on-time ``V`` where no
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
@@ -295,6 +298,12 @@ def analyze(
     windows = empty_windows(b, len(morph), morph[0].fs, conf.beats)
     with stage("quality") as report:
         quality = grade_quality(read_columns, morph, b, conf, report, windows)
+        if beats is None:
+            # Where the analysed lead is unreadable and another is not, that one's beats.
+            filled = fill_from_other_leads(source, primary, morph, b, quality, conf)
+            if len(filled) != len(b) or not np.array_equal(filled, b):
+                windows = carried_windows(windows, b, filled, morph[0].fs, conf.beats)
+                b = filled
     with stage("beats") as report:
         labels = classify(read, morph, b, conf, report, windows)
         del windows  # used up by the labelling: its memory (256 MB for 72 h) goes now
@@ -384,6 +393,113 @@ def detect_beats(
     )
     report(1.0, f"{len(beats)} beats found")
     return beats
+
+
+def fill_from_other_leads(
+    source: SampleSource,
+    primary: ChannelInfo,
+    morph: list[ChannelInfo],
+    beats: I64,
+    quality: dict[int, list[SegmentQuality]],
+    conf: AnalysisConfig,
+) -> I64:
+    """The beats, with those of each stretch where the analysed lead is graded C and
+    another morphology lead A or B detected in that lead instead.
+
+    A lead that falls off or is swamped for a minute (a Holter electrode, a patient
+    turning over) leaves the beats another lead still shows; a cardiologist reads them
+    there. The other lead is read with ``margin_s`` either side, so that the detector's
+    levels settle before the stretch; a beat it finds within the detector's
+    ``refractory_s`` of a beat kept outside the stretch is that beat, seen in the other
+    lead. Its beats are taken only where they fit the rhythm around the stretch better
+    than the analysed lead's (fewer intervals too short or too long for it: a lead graded
+    A or B can be noisy too).
+
+    Returns ``beats`` itself when no stretch qualifies.
+    """
+    prim = quality.get(primary.index, [])
+    others = [
+        c
+        for c in morph
+        if c.index != primary.index and c.fs == primary.fs and len(quality.get(c.index, []))
+    ]
+    if not others or not any(q.grade == "C" for q in prim):
+        return beats
+    # Per unreadable segment of the analysed lead, the first other lead graded A there,
+    # else the first graded B; consecutive segments with one choice make one stretch.
+    stretches: list[tuple[int, int, ChannelInfo]] = []
+    for k, q in enumerate(prim):
+        if q.grade != "C":
+            continue
+        graded = [
+            (c, quality[c.index][k].grade if k < len(quality[c.index]) else "C") for c in others
+        ]
+        best = next((c for want in "AB" for c, g in graded if g == want), None)
+        if best is None:
+            continue
+        if stretches and stretches[-1][1] == q.start and stretches[-1][2] is best:
+            stretches[-1] = (stretches[-1][0], q.end, best)
+        else:
+            stretches.append((q.start, q.end, best))
+    if not stretches:
+        return beats
+    fs, n = primary.fs, primary.n_samples
+    pad = round(conf.margin_s * fs)
+    near = round(conf.qrs.refractory_s * fs)
+    out = beats
+    for start, end, c in stretches:
+        inside = (out >= start) & (out < end)
+        before, after = out[out < start], out[out >= end]
+        # The rhythm around the stretch, in the analysed lead's own beats.
+        around = np.concatenate(
+            [np.diff(before[before >= start - pad]), np.diff(after[after < end + pad])]
+        )
+        if len(around) < 4:
+            continue
+        usual = float(np.median(around))
+        lo, hi = max(0, start - pad), min(n, end + pad)
+
+        def read(first: int, stop: int, c: ChannelInfo = c, lo: int = lo) -> F64:
+            return np.asarray(source.read(c.index, lo + first, lo + stop), np.float64) * to_mv(c)
+
+        # Read piecewise, as the analysed lead is: a lead may be off for hours.
+        got = lo + qrs.detect_qrs_chunked(
+            read, hi - lo, fs, config=conf.qrs, chunk_s=conf.qrs_chunk_s
+        )
+        got = got[(got >= start) & (got < end)]
+        edges = np.concatenate([before[-1:], after[:1]])
+        if len(edges):
+            got = got[np.min(np.abs(got[:, None] - edges[None, :]), axis=1) > near]
+        ends = (before[-1:], after[:1])
+        if _odd_intervals(got, ends, usual) < _odd_intervals(out[inside], ends, usual):
+            out = np.concatenate([before, got, after])
+    return out
+
+
+def _odd_intervals(run: I64, ends: tuple[I64, I64], usual: float) -> int:
+    """Beats a run seems to miss or to hold too many, with the beats either side of it:
+    each interval under 0.6 of the ``usual`` one counts one, each over 1.5 of it the
+    beats that would fit in it."""
+    rr = np.diff(np.concatenate([ends[0], run, ends[1]])).astype(np.float64) / usual
+    return int(np.sum(rr < 0.6) + np.sum(np.maximum(np.round(rr[rr > 1.5]) - 1, 1)))
+
+
+def carried_windows(
+    windows: BeatWindows, old: I64, new: I64, fs: float, bc: BeatConfig
+) -> BeatWindows:
+    """``windows`` of the beats ``old`` for the beats ``new``: those cut already carried
+    over, the rest left for :func:`classify` to cut (``centre`` -1)."""
+    out = empty_windows(new, windows.windows.shape[2], fs, bc)
+    if len(old) == 0 or len(new) == 0:
+        return out
+    at = np.minimum(np.searchsorted(old, new), len(old) - 1)
+    same = np.flatnonzero(old[at] == new)
+    src = at[same]
+    out.centre[same] = windows.centre[src]
+    out.windows[same] = windows.windows[src]
+    out.spikes[same] = windows.spikes[src]
+    out.before[same] = windows.before[src]
+    return out
 
 
 def empty_windows(beats: I64, channels: int, fs: float, bc: BeatConfig) -> BeatWindows:
