@@ -260,3 +260,28 @@ class TestBeatsFromAnotherLead:
         m = match_beats(inside, r.beats.samples, FS)
         assert len(inside) >= 30
         assert m.n_matched == len(inside)
+
+    @pytest.mark.parametrize(("drop", "add"), [(30, 10), (10, 30), (0, 25), (25, 0), (40, 40)])
+    def test_windows_are_carried_over_for_the_new_beats(self, drop: int, add: int) -> None:
+        from wavetag.signal.analysis import carried_windows, empty_windows
+        from wavetag.signal.beats import BeatConfig
+
+        rng = np.random.default_rng(drop * 100 + add)
+        old = np.sort(rng.choice(np.arange(0, 100_000, 7), 400, replace=False))
+        gone = rng.choice(len(old), drop, replace=False)
+        fresh = rng.choice(np.arange(3, 100_000, 7), add, replace=False)
+        new = np.unique(np.concatenate([np.delete(old, gone), fresh]))
+        w = empty_windows(old, 2, FS, BeatConfig())
+        # Each beat's window marked with its own position, to see where it went.
+        w.centre[:] = old + 1
+        w.windows[:] = old[:, None, None]
+        w.spikes[:] = old[:, None]
+        w.before[:] = -old[:, None, None]
+        out = carried_windows(w, old, new)
+        kept = np.isin(new, old)
+        assert out.windows.shape[0] == len(new) and np.array_equal(out.samples, new)
+        assert np.array_equal(out.centre[kept], new[kept] + 1)
+        assert np.all(out.centre[~kept] == -1)
+        assert np.array_equal(out.windows[kept, 0, 0], new[kept].astype(np.float32))
+        assert np.array_equal(out.spikes[kept, 2], new[kept].astype(np.float64))
+        assert np.array_equal(out.before[kept, -1, 1], -new[kept].astype(np.float32))

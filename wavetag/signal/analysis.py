@@ -302,7 +302,7 @@ def analyze(
             # Where the analysed lead is unreadable and another is not, that one's beats.
             filled = fill_from_other_leads(source, primary, morph, b, quality, conf)
             if len(filled) != len(b) or not np.array_equal(filled, b):
-                windows = carried_windows(windows, b, filled, morph[0].fs, conf.beats)
+                windows = carried_windows(windows, b, filled)
                 b = filled
     with stage("beats") as report:
         labels = classify(read, morph, b, conf, report, windows)
@@ -484,22 +484,39 @@ def _odd_intervals(run: I64, ends: tuple[I64, I64], usual: float) -> int:
     return int(np.sum(rr < 0.6) + np.sum(np.maximum(np.round(rr[rr > 1.5]) - 1, 1)))
 
 
-def carried_windows(
-    windows: BeatWindows, old: I64, new: I64, fs: float, bc: BeatConfig
-) -> BeatWindows:
-    """``windows`` of the beats ``old`` for the beats ``new``: those cut already carried
-    over, the rest left for :func:`classify` to cut (``centre`` -1)."""
-    out = empty_windows(new, windows.windows.shape[2], fs, bc)
-    if len(old) == 0 or len(new) == 0:
-        return out
-    at = np.minimum(np.searchsorted(old, new), len(old) - 1)
-    same = np.flatnonzero(old[at] == new)
-    src = at[same]
-    out.centre[same] = windows.centre[src]
-    out.windows[same] = windows.windows[src]
-    out.spikes[same] = windows.spikes[src]
-    out.before[same] = windows.before[src]
-    return out
+def carried_windows(windows: BeatWindows, old: I64, new: I64) -> BeatWindows:
+    """``windows`` of the beats ``old``, rearranged in place for the beats ``new``: the
+    windows of beats in both carried over, those of new beats left for :func:`classify`
+    to cut (``centre`` -1).
+
+    In place, within the spare rows :func:`empty_windows` leaves (rows moved in bounded
+    blocks): a 72-h record's windows take 256 MB, and a copy would raise the analysis's
+    peak by that much for a few beats filled in. More new beats than spare rows are
+    copied.
+    """
+    n_old, n_new = len(old), len(new)
+    at = np.minimum(np.searchsorted(old, new), max(n_old - 1, 0))
+    src = np.where(old[at] == new, at, -1) if n_old else np.full(n_new, -1, np.int64)
+    rows = np.arange(n_new)
+    forward = np.flatnonzero((src >= 0) & (src > rows))
+    backward = np.flatnonzero((src >= 0) & (src < rows))[::-1]
+    for name in ("centre", "windows", "spikes", "before"):
+        arr = getattr(windows, name)
+        base = arr.base if isinstance(arr.base, np.ndarray) else arr
+        if base.shape[1:] != arr.shape[1:] or base.shape[0] < max(n_old, n_new):
+            base = np.concatenate(
+                [arr, np.zeros((max(0, n_new - n_old), *arr.shape[1:]), arr.dtype)]
+            )
+        # Rows moving towards the start first, in order, then those moving towards the
+        # end, from the end: no row is written before it is read.
+        for dst in (forward, backward):
+            for i in range(0, len(dst), 4096):
+                block = dst[i : i + 4096]
+                base[block] = base[src[block]]
+        setattr(windows, name, base[:n_new])
+    windows.centre[np.flatnonzero(src < 0)] = -1
+    windows.samples = new
+    return windows
 
 
 def empty_windows(beats: I64, channels: int, fs: float, bc: BeatConfig) -> BeatWindows:
@@ -507,12 +524,15 @@ def empty_windows(beats: I64, channels: int, fs: float, bc: BeatConfig) -> BeatW
     until a beat's window is cut)."""
     length = round(bc.pre_s * fs) + round(bc.post_s * fs) + 1
     n = len(beats)
+    # A few spare rows behind each array (zeros: pages never touched cost nothing), for
+    # beats another lead fills in (:func:`carried_windows`).
+    spare = n + n // 100 + 16
     return BeatWindows(
         beats,
-        np.full(n, -1, np.int64),
-        np.zeros((n, length, channels), np.float32),
-        np.zeros((n, 3)),
-        np.zeros((n, bc.p_points, channels), np.float32),
+        np.full(spare, -1, np.int64)[:n],
+        np.zeros((spare, length, channels), np.float32)[:n],
+        np.zeros((spare, 3))[:n],
+        np.zeros((spare, bc.p_points, channels), np.float32)[:n],
     )
 
 
