@@ -446,14 +446,13 @@ def fill_from_other_leads(
     fs, n = primary.fs, primary.n_samples
     pad = round(conf.margin_s * fs)
     near = round(conf.qrs.refractory_s * fs)
-    out = beats
+    # Each stretch judged against the analysed lead's own beats around it; the beats taken
+    # are spliced in once, at the end (a day of noisy segments makes many stretches).
+    pieces: list[I64] = []
+    last = 0
     for start, end, c in stretches:
-        inside = (out >= start) & (out < end)
-        before, after = out[out < start], out[out >= end]
-        # The rhythm around the stretch, in the analysed lead's own beats.
-        around = np.concatenate(
-            [np.diff(before[before >= start - pad]), np.diff(after[after < end + pad])]
-        )
+        i0, i1, j0, j1 = np.searchsorted(beats, [start, end, start - pad, end + pad])
+        around = np.concatenate([np.diff(beats[j0:i0]), np.diff(beats[i1:j1])])
         if len(around) < 4:
             continue
         usual = float(np.median(around))
@@ -467,13 +466,16 @@ def fill_from_other_leads(
             read, hi - lo, fs, config=conf.qrs, chunk_s=conf.qrs_chunk_s
         )
         got = got[(got >= start) & (got < end)]
-        edges = np.concatenate([before[-1:], after[:1]])
-        if len(edges):
+        ends = (beats[max(0, i0 - 1) : i0], beats[i1 : i1 + 1])
+        edges = np.concatenate(ends)
+        if len(edges) and len(got):
             got = got[np.min(np.abs(got[:, None] - edges[None, :]), axis=1) > near]
-        ends = (before[-1:], after[:1])
-        if _odd_intervals(got, ends, usual) < _odd_intervals(out[inside], ends, usual):
-            out = np.concatenate([before, got, after])
-    return out
+        if _odd_intervals(got, ends, usual) < _odd_intervals(beats[i0:i1], ends, usual):
+            pieces += [beats[last:i0], got]
+            last = i1
+    if not pieces:
+        return beats
+    return np.concatenate([*pieces, beats[last:]]).astype(np.int64)
 
 
 def _odd_intervals(run: I64, ends: tuple[I64, I64], usual: float) -> int:
