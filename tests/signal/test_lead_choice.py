@@ -238,6 +238,19 @@ class TestBeatsFromAnotherLead:
         # They are analysed like the others: no pause reported over the minute.
         assert not [e for e in r.rhythm if e.label == "PAUSE"]
 
+    def test_a_named_channel_keeps_its_own_beats(self, data_dir: Path) -> None:
+        path = str(data_dir / "mitdb" / "100")
+        rec = wfdb.rdrecord(path, sampto=round(300 * FS))
+        x = np.array(rec.p_signal)
+        x[round(100 * FS) : round(160 * FS), 0] = 0.0
+        src = SampleSource.from_arrays(
+            {n: x[:, i] for i, n in enumerate(rec.sig_name)}, {n: FS for n in rec.sig_name}
+        )
+        b = analyze(src, conf=AnalysisConfig(channel="MLII")).beats.samples
+        assert not np.any((b >= 101 * FS) & (b < 159 * FS))
+        b = analyze(src).beats.samples
+        assert np.count_nonzero((b >= 101 * FS) & (b < 159 * FS)) >= 70
+
     def test_no_beats_where_every_lead_is_off(self, data_dir: Path) -> None:
         r, ref = lead_off(data_dir, [0, 1], (600.0, 660.0))
         b = r.beats.samples

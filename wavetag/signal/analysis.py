@@ -268,7 +268,7 @@ def analyze(
        the same read and band-pass (a 72-h record is read and filtered once for both).
        Where the analysed lead is graded C and another A or B, the beats are detected
        in that one, if they fit the rhythm around better (:func:`fill_from_other_leads`;
-       not with given beats).
+       not with given beats, nor when ``conf.channel`` names the channel).
     4. **beats**: codes and morphology clusters from each beat's window, the rest of
        them read around their beats (:func:`classify`); a lone, on-time ``V`` where no
        channel reads well becomes ``Q`` (:func:`distrust_noise`), and so does every ``V``
@@ -298,8 +298,9 @@ def analyze(
     windows = empty_windows(b, len(morph), morph[0].fs, conf.beats)
     with stage("quality") as report:
         quality = grade_quality(read_columns, morph, b, conf, report, windows)
-        if beats is None:
-            # Where the analysed lead is unreadable and another is not, that one's beats.
+        if beats is None and conf.channel is None:
+            # Where the analysed lead is unreadable and another is not, that one's beats
+            # (not when the run names its channel: then the beats are that channel's).
             filled = fill_from_other_leads(source, primary, morph, b, quality, conf)
             if len(filled) != len(b) or not np.array_equal(filled, b):
                 windows = carried_windows(windows, b, filled)
