@@ -40,6 +40,7 @@ from bench_classes import (  # noqa: E402
     SVEB,
     VEB,
     Count,
+    _length,
     class_count,
     outside_vf,
     pct,
@@ -145,8 +146,7 @@ def run_af(recs: list, rate: int, band: float | None, noise: float) -> None:
             )
         )
         got = [e for e in r.rhythm if e.label == "(AFIB"]
-        a = sum(e.end - e.start for e in ref if e.label == "(AFIB") / rate
-        c = sum(e.end - e.start for e in got) / rate
+        a, c = _length(ref, "(AFIB") / rate, _length(got, "(AFIB") / rate
         both = overlap_samples(ref, got, "(AFIB") / rate
         ref_s, called_s, both_s = ref_s + a, called_s + c, both_s + both
         per.append(f"{rec.name} {a:.0f}/{c:.0f}/{both:.0f}")

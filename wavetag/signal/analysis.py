@@ -419,11 +419,9 @@ def fill_from_other_leads(
     Returns ``beats`` itself when no stretch qualifies.
     """
     prim = quality.get(primary.index, [])
-    others = [
-        c
-        for c in morph
-        if c.index != primary.index and c.fs == primary.fs and len(quality.get(c.index, []))
-    ]
+    # The morphology leads are sampled like the analysed one (same rate and length), so
+    # their segments line up with its own.
+    others = [c for c in morph if c.index != primary.index]
     if not others or not any(q.grade == "C" for q in prim):
         return beats
     # Per unreadable segment of the analysed lead, the first other lead graded A there,
