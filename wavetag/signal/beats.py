@@ -72,6 +72,11 @@ class BeatConfig:
     v_corr : float
         Template correlation with the dominant cluster below which a wide
         cluster is ventricular.
+    v_corr_early : (float, float)
+        A wide cluster without the dominant P wave that comes a little early (median
+        prematurity under the first) is ventricular below the second correlation: the
+        timing is evidence too, and one bound alone made a cluster of late-coupled PVCs
+        at the bound ``V`` or ``N`` by the recorder's sampling rate.
     similar_corr : float
         A premature cluster correlating less than this with the dominant
         template (or clearly wider) is ventricular, otherwise atrial.
@@ -153,6 +158,7 @@ class BeatConfig:
     wide_ms: float = 120.0
     extra_width_ms: float = 20.0
     v_corr: float = 0.75
+    v_corr_early: tuple[float, float] = (0.95, 0.80)
     similar_corr: float = 0.90
     q_corr: float = 0.5
     small_cluster: int = 5
@@ -985,9 +991,12 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
             # beat reset or skipped (the partner of a bigeminy), conducted whatever its
             # shape (a bundle-branch block the dominant beats do not have).
             shape.append("N")
-        elif corr_dom[k] < conf.v_corr and wide_cl[k]:
+        elif wide_cl[k] and corr_dom[k] < (
+            conf.v_corr_early[1] if np.median(prem[members]) < conf.v_corr_early[0] else conf.v_corr
+        ):
             # On time, wide, unlike, and not after the dominant P wave: a ventricular
-            # rhythm, or late-coupled beats that come before the P wave is conducted.
+            # rhythm, or late-coupled beats that come before the P wave is conducted
+            # (a little early: less unlike will do).
             shape.append("V")
         else:
             shape.append("N")
