@@ -1,6 +1,7 @@
 """The tuning half's MIT-BIH records through other recorders: beat classes at other sampling
-rates, through a narrower band, with more noise, at another gain, with the leads reordered;
-and its CPSC 2021 records (atrial fibrillation) at other rates, band and noise.
+rates, through a narrower band, with more noise, at another gain, with the leads reordered,
+with mains interference or baseline wander; and its CPSC 2021 records (atrial fibrillation)
+at other rates, band, noise, mains interference and wander.
 
 Prints figures; asserts nothing (a bench, not a test; not run in CI, about 2 minutes).
 The analysis should not depend on the recorder: a figure that moves with the sampling rate
@@ -55,24 +56,35 @@ from wavetag.signal.rhythm import RhythmEpisode, overlap_samples  # noqa: E402
 from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# (rate Hz, band limit Hz or None, white noise mV, gain, leads in reverse order); the first
-# is the record as it is.
+# (rate Hz, band limit Hz or None, white noise mV, gain, leads in reverse order, mains
+# interference (Hz, mV) or None, baseline wander mV); the first is the record as it is.
 RECORDERS = [
-    (360, None, 0.0, 1.0, False),
-    (128, None, 0.0, 1.0, False),
-    (250, 40.0, 0.0, 1.0, False),
-    (257, None, 0.0, 1.0, False),
-    (500, None, 0.0, 1.0, False),
-    (1000, None, 0.0, 1.0, False),
-    (360, None, 0.05, 1.0, False),
-    (360, None, 0.0, 0.5, False),
-    (360, None, 0.0, 2.0, False),
-    (360, None, 0.0, 1.0, True),
+    (360, None, 0.0, 1.0, False, None, 0.0),
+    (128, None, 0.0, 1.0, False, None, 0.0),
+    (250, 40.0, 0.0, 1.0, False, None, 0.0),
+    (257, None, 0.0, 1.0, False, None, 0.0),
+    (500, None, 0.0, 1.0, False, None, 0.0),
+    (1000, None, 0.0, 1.0, False, None, 0.0),
+    (360, None, 0.05, 1.0, False, None, 0.0),
+    (360, None, 0.0, 0.5, False, None, 0.0),
+    (360, None, 0.0, 2.0, False, None, 0.0),
+    (360, None, 0.0, 1.0, True, None, 0.0),
+    (360, None, 0.0, 1.0, False, (50.0, 0.1), 0.0),
+    (360, None, 0.0, 1.0, False, (60.0, 0.1), 0.0),
+    (360, None, 0.0, 1.0, False, (50.0, 0.3), 0.0),
+    (360, None, 0.0, 1.0, False, None, 1.0),
 ]
 
 
 def run(
-    recs: list, rate: int, band: float | None, noise: float, gain: float, reverse: bool
+    recs: list,
+    rate: int,
+    band: float | None,
+    noise: float,
+    gain: float,
+    reverse: bool,
+    mains: tuple[float, float] | None,
+    wander: float,
 ) -> None:
     qrs, veb, sveb, paced = Count(), Count(), Count(), 0
     per = []
@@ -83,8 +95,8 @@ def run(
         keep = np.isin(ann.symbol, list(BEATS)) & ~vf
         ref_sym = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
         x = gain * np.nan_to_num(np.asarray(h.p_signal))
-        if (rate, band, noise) != (round(h.fs), None, 0.0):
-            x = recorded(x, h.fs, rate, band, 1.0, noise)
+        if (rate, band, noise, mains, wander) != (round(h.fs), None, 0.0, None, 0.0):
+            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander)
         ref = np.round(ann.sample[keep] * rate / h.fs).astype(np.int64)
         order = range(len(h.sig_name))[::-1] if reverse else range(len(h.sig_name))
         r = analyze(
@@ -103,8 +115,10 @@ def run(
         sveb.add(a)
         paced += test_sym.count("/")
         per.append(f"{rec.name} V {v.tp}/{v.ref}/{v.test} A {a.tp}/{a.ref}/{a.test}")
+    hum = f"{mains[0]:.0f}/{mains[1]:.2f}" if mains else "-"
     print(
         f"{rate:7d} {band or '-':>7} {noise:6.2f} {gain:5.1f} {'yes' if reverse else '-':>5}"
+        f" {hum:>8} {wander:6.1f}"
         f"  {pct(qrs.se)} {pct(qrs.ppv)}"
         f"  {pct(veb.se)} {pct(veb.ppv)}  {pct(sveb.se)} {pct(sveb.ppv)}  {paced:6d}",
         flush=True,
@@ -114,17 +128,26 @@ def run(
 
 # The AF records (CPSC 2021, 200 Hz) through recorders: the same rates, a band limit, noise.
 AF_RECORDERS = [
-    (200, None, 0.0),
-    (128, None, 0.0),
-    (250, 40.0, 0.0),
-    (360, None, 0.0),
-    (500, None, 0.0),
-    (1000, None, 0.0),
-    (200, None, 0.05),
+    (200, None, 0.0, None, 0.0),
+    (128, None, 0.0, None, 0.0),
+    (250, 40.0, 0.0, None, 0.0),
+    (360, None, 0.0, None, 0.0),
+    (500, None, 0.0, None, 0.0),
+    (1000, None, 0.0, None, 0.0),
+    (200, None, 0.05, None, 0.0),
+    (200, None, 0.0, (50.0, 0.1), 0.0),
+    (200, None, 0.0, None, 1.0),
 ]
 
 
-def run_af(recs: list, rate: int, band: float | None, noise: float) -> None:
+def run_af(
+    recs: list,
+    rate: int,
+    band: float | None,
+    noise: float,
+    mains: tuple[float, float] | None,
+    wander: float,
+) -> None:
     """AF by duration (as ``bench/bench_classes.py`` scores it) on records through one
     recorder; the reference episodes are moved to the new rate."""
     ref_s = called_s = both_s = 0.0
@@ -132,8 +155,8 @@ def run_af(recs: list, rate: int, band: float | None, noise: float) -> None:
     for rec in recs:
         h = wfdb.rdrecord(str(rec.path))
         x = np.nan_to_num(np.asarray(h.p_signal))
-        if (rate, band, noise) != (round(h.fs), None, 0.0):
-            x = recorded(x, h.fs, rate, band, 1.0, noise)
+        if (rate, band, noise, mains, wander) != (round(h.fs), None, 0.0, None, 0.0):
+            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander)
         k = rate / h.fs
         ref = [
             RhythmEpisode(round(e.start * k), round(e.end * k), e.label)
@@ -152,7 +175,11 @@ def run_af(recs: list, rate: int, band: float | None, noise: float) -> None:
         per.append(f"{rec.name} {a:.0f}/{c:.0f}/{both:.0f}")
     se = both_s / ref_s if ref_s else None
     ppv = both_s / called_s if called_s else None
-    print(f"{rate:7d} {band or '-':>7} {noise:6.2f}  {pct(se)} {pct(ppv)}", flush=True)
+    hum = f"{mains[0]:.0f}/{mains[1]:.2f}" if mains else "-"
+    print(
+        f"{rate:7d} {band or '-':>7} {noise:6.2f} {hum:>8} {wander:6.1f}  {pct(se)} {pct(ppv)}",
+        flush=True,
+    )
     print("        per record (reference/called/both, s):", "; ".join(per), flush=True)
 
 
@@ -168,21 +195,21 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print(f"records: {' '.join(r.name for r in recs)} (tuning half, MIT-BIH, 360 Hz)")
     print(
-        "rate Hz    band  noise  gain  lead order reversed   QRS Se     +P  VEB Se     +P"
-        " SVEB Se     +P  paced"
+        "rate Hz    band  noise  gain  leads reversed, mains Hz/mV, wander mV"
+        "   QRS Se     +P  VEB Se     +P SVEB Se     +P  paced"
     )
     t0 = time.perf_counter()
-    for rate, band, noise, gain, reverse in RECORDERS:
+    for rate, band, noise, gain, reverse, mains, wander in RECORDERS:
         if a.rates and rate not in a.rates:
             continue
-        run(recs, rate, band, noise, gain, reverse)
+        run(recs, rate, band, noise, gain, reverse, mains, wander)
     af_recs = [r for r in split(a.data) if r.half == "tuning" and r.source == "cpsc2021"]
     print(f"\nrecords: {' '.join(r.name for r in af_recs)} (tuning half, CPSC 2021, 200 Hz)")
-    print("rate Hz    band  noise   AF Se     +P (by duration)")
-    for rate, band, noise in AF_RECORDERS:
+    print("rate Hz    band  noise  mains wander   AF Se     +P (by duration)")
+    for rate, band, noise, mains, wander in AF_RECORDERS:
         if a.rates and rate not in a.rates:
             continue
-        run_af(af_recs, rate, band, noise)
+        run_af(af_recs, rate, band, noise, mains, wander)
     print(f"{time.perf_counter() - t0:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
 
 

@@ -36,6 +36,7 @@ from .pulse import pulsed_pauses
 from .qrs_features import QRSConfig
 from .quality import (
     BAND_HZ,
+    WANDER,
     QualityConfig,
     SegmentQuality,
     poor_beats,
@@ -650,13 +651,15 @@ def distrust_noise(
     An artefact that distorts one beat makes it look foreign (wide, unlike
     the dominant shape) while its timing stays sinus; a real PVC comes
     early, or in a run. Without a readable channel the shape cannot decide.
+    A segment graded B for baseline wander alone reads well: the shapes are
+    taken above the wander (the beat band starts at 1 Hz).
     """
     readable = np.zeros(len(beats), dtype=bool)
     for segs in quality:
         if not segs:
             continue
         starts = np.array([s.start for s in segs], dtype=np.int64)
-        good = np.array([s.grade == "A" for s in segs])
+        good = np.array([s.grade == "A" or s.reasons == [WANDER] for s in segs])
         readable |= good[np.clip(np.searchsorted(starts, beats, side="right") - 1, 0, None)]
     sym = np.array(labels.symbols)
     v = sym == "V"

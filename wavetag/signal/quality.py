@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .beats import bandpass, gather
-from .filters import butter_sos
+from .filters import butter_sos, without_mains
 from .robust import order_statistics, percentiles
 
 F64 = npt.NDArray[np.float64]
@@ -30,6 +30,8 @@ FArr = npt.NDArray[np.floating]
 
 # Band of the signal whose range, artefacts and beat shapes are graded, Hz.
 BAND_HZ = (1.0, 40.0)
+# The reason a segment is B for baseline wander (below BAND_HZ: the shapes read well).
+WANDER = "baseline wander"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class QualityConfig:
     hf_ratio_b, hf_ratio_c : float
         Robust standard deviation of the signal above ``hf_hz`` (1.4826 x
         median absolute value) over the 1-40 Hz range, from which a segment
-        is B or C.
+        is B or C. Mains interference (a 50 or 60 Hz line, :func:`mains_lines`)
+        is taken out first: a notch filter removes it.
     amplitude_ratio_b, artefact_qrs_ratio : float
         Artefact (a segment is B): with beats, the largest 1-40 Hz excursion
         between QRS complexes is over ``amplitude_ratio_b`` times the
@@ -371,7 +374,9 @@ def segment_quality(
         from scipy.signal import sosfilt  # here: scipy.signal takes ~1.4 s to import, and
 
         # the web process imports this module (for its small helpers) but never filters
-        sos = butter_sos(2, conf.hf_hz, "highpass", fs)
+        # Mains interference is no noise that hides the beats: the viewer's notch filter
+        # takes it away, and the beat shapes are read without it.
+        sos = without_mains(butter_sos(2, conf.hf_hz, "highpass", fs), x, fs)
         hf = np.abs(np.asarray(sosfilt(sos, x), dtype=np.float64))
         # A median ignores the QRS complexes' own high frequencies (a tenth of the time).
         (hf_sd,) = _blockwise(hf, seg, lambda v: 1.4826 * _row_medians(v)[None])
@@ -429,7 +434,7 @@ def segment_quality(
         if art_q > conf.artefact_qrs_ratio and art_o > conf.amplitude_ratio_b:
             reasons_b.append("artefact")
         if wander_i > conf.wander_ratio_b:
-            reasons_b.append("baseline wander")
+            reasons_b.append(WANDER)
         q = None if math.isnan(sqi_i) else sqi_i
         if q is not None and q < conf.sqi_c:
             reasons_c.append("beats unlike each other")
