@@ -38,13 +38,13 @@ def butter_sos(order: int, cutoff: float | tuple[float, float], btype: str, fs: 
 MAINS_HZ = (50.0, 60.0)
 
 
-def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 20.0) -> list[float]:
+def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 10.0) -> list[float]:
     """The mains frequencies (near 50 or 60 Hz) whose line stands out in ``x``.
 
     Read off the spectrum of ``piece_s`` from the middle of ``x`` (Hann window): a line is
     the largest bin within 1 Hz of the nominal frequency (mains drifts) whose amplitude is
-    at least ``share`` of the piece's range (1st to 99th percentile: about the QRS
-    height, so that the test does not depend on the gain) and whose power is ten times
+    at least ``share`` of the piece's range (about the QRS height, so that the test does
+    not depend on the gain) and whose power is ten times
     the median bin's around it (1.5 to 5 Hz either side): the ECG's own spectrum is
     smooth there. The lines of MIT-BIH's records (0.01-0.015 mV, about 1 % of the
     QRS) pass neither. Returns the line frequencies found, Hz.
@@ -54,8 +54,8 @@ def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 20.0) -
         return []
     a = (len(x) - n) // 2
     piece = x[a : a + n]
-    lo, hi = np.percentile(piece, [1, 99])
-    w = np.hanning(n)
+    lo, hi = float(piece.min()), float(piece.max())
+    w = _hann(n)
     spec = np.abs(np.fft.rfft((piece - piece.mean()) * w)) * (2.0 / w.sum())
     freqs = np.fft.rfftfreq(n, 1.0 / fs)
     out = []
@@ -69,6 +69,12 @@ def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 20.0) -
         if line >= share * (hi - lo) and line**2 >= 10.0 * float(np.median(spec[around] ** 2)):
             out.append(float(freqs[k]))
     return out
+
+
+@lru_cache(maxsize=16)
+def _hann(n: int) -> F64:
+    w: F64 = np.hanning(n)
+    return w
 
 
 def without_mains(sos: F64, x: F64, fs: float) -> F64:

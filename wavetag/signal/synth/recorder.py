@@ -23,6 +23,7 @@ def recorded(
     noise_mv: float = 0.0,
     mains: tuple[float, float] | None = None,
     wander_mv: float = 0.0,
+    motion_mv: float = 0.0,
 ) -> F64:
     """``x`` (samples, channels), mV at ``fs``, as recorded at ``rate``.
 
@@ -35,6 +36,8 @@ def recorded(
     5. Mains interference: a sine of ``mains`` = (Hz, mV amplitude) on every channel.
     6. Baseline wander: ``wander_mv`` times a 0.3-Hz sine (breathing) plus half of it
        at 0.07 Hz (movement), on every channel.
+    7. Motion artefact: 2-s bursts of 1-10 Hz noise of ``motion_mv`` standard deviation
+       every 30 s (an electrode moving), the same on every channel (seeded).
     """
     y = np.array(x, dtype=np.float64)
     if spikes != 1.0:
@@ -55,4 +58,11 @@ def recorded(
     if wander_mv:
         slow = np.sin(2 * np.pi * 0.3 * t) + 0.5 * np.sin(2 * np.pi * 0.07 * t + 1.0)
         y = y + wander_mv * slow[:, None]
+    if motion_mv:
+        burst = lfilter(
+            *butter(2, (1.0, 10.0), "bandpass", fs=rate),
+            np.random.default_rng(3).normal(0.0, 1.0, len(y)),
+        )
+        burst *= motion_mv / burst.std()
+        y = y + (burst * ((t % 30.0) < 2.0))[:, None]
     return np.asarray(y, dtype=np.float64)
