@@ -1,7 +1,8 @@
 """The tuning half's MIT-BIH records through other recorders: beat classes at other sampling
 rates, through a narrower band, with more noise, at another gain, with the leads reordered,
-with mains interference, baseline wander or motion artefact; and its CPSC 2021 records
-(atrial fibrillation) at other rates, band, noise, mains interference and wander.
+with mains interference, baseline wander, motion artefact or electrode pops; and its CPSC
+2021 records (atrial fibrillation) at other rates, band, noise, mains interference and
+wander.
 
 Prints figures; asserts nothing (a bench, not a test; not run in CI, about 2 minutes).
 The analysis should not depend on the recorder: a figure that moves with the sampling rate
@@ -57,24 +58,25 @@ from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # (rate Hz, band limit Hz or None, white noise mV, gain, leads in reverse order, mains
-# interference (Hz, mV) or None, baseline wander mV, motion artefact mV); the first is the
-# record as it is.
+# interference (Hz, mV) or None, baseline wander mV, motion artefact mV, electrode pops mV);
+# the first is the record as it is.
 RECORDERS = [
-    (360, None, 0.0, 1.0, False, None, 0.0, 0.0),
-    (128, None, 0.0, 1.0, False, None, 0.0, 0.0),
-    (250, 40.0, 0.0, 1.0, False, None, 0.0, 0.0),
-    (257, None, 0.0, 1.0, False, None, 0.0, 0.0),
-    (500, None, 0.0, 1.0, False, None, 0.0, 0.0),
-    (1000, None, 0.0, 1.0, False, None, 0.0, 0.0),
-    (360, None, 0.05, 1.0, False, None, 0.0, 0.0),
-    (360, None, 0.0, 0.5, False, None, 0.0, 0.0),
-    (360, None, 0.0, 2.0, False, None, 0.0, 0.0),
-    (360, None, 0.0, 1.0, True, None, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (50.0, 0.1), 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (60.0, 0.1), 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (50.0, 0.3), 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, None, 1.0, 0.0),
-    (360, None, 0.0, 1.0, False, None, 0.0, 0.3),
+    (360, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (128, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (250, 40.0, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (257, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (500, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (1000, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
+    (360, None, 0.05, 1.0, False, None, 0.0, 0.0, 0.0),
+    (360, None, 0.0, 0.5, False, None, 0.0, 0.0, 0.0),
+    (360, None, 0.0, 2.0, False, None, 0.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, True, None, 0.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, False, (50.0, 0.1), 0.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, False, (60.0, 0.1), 0.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, False, (50.0, 0.3), 0.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, False, None, 1.0, 0.0, 0.0),
+    (360, None, 0.0, 1.0, False, None, 0.0, 0.3, 0.0),
+    (360, None, 0.0, 1.0, False, None, 0.0, 0.0, 1.0),
 ]
 
 
@@ -88,6 +90,7 @@ def run(
     mains: tuple[float, float] | None,
     wander: float,
     motion: float,
+    pops: float,
 ) -> None:
     qrs, veb, sveb, paced = Count(), Count(), Count(), 0
     per = []
@@ -98,8 +101,9 @@ def run(
         keep = np.isin(ann.symbol, list(BEATS)) & ~vf
         ref_sym = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
         x = gain * np.nan_to_num(np.asarray(h.p_signal))
-        if (rate, band, noise, mains, wander, motion) != (round(h.fs), None, 0.0, None, 0.0, 0.0):
-            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander, motion)
+        plain = (round(h.fs), None, 0.0, None, 0.0, 0.0, 0.0)
+        if (rate, band, noise, mains, wander, motion, pops) != plain:
+            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander, motion, pops)
         ref = np.round(ann.sample[keep] * rate / h.fs).astype(np.int64)
         order = range(len(h.sig_name))[::-1] if reverse else range(len(h.sig_name))
         r = analyze(
@@ -121,7 +125,7 @@ def run(
     hum = f"{mains[0]:.0f}/{mains[1]:.2f}" if mains else "-"
     print(
         f"{rate:7d} {band or '-':>7} {noise:6.2f} {gain:5.1f} {'yes' if reverse else '-':>5}"
-        f" {hum:>8} {wander:6.1f} {motion:6.1f}"
+        f" {hum:>8} {wander:6.1f} {motion:6.1f} {pops:6.1f}"
         f"  {pct(qrs.se)} {pct(qrs.ppv)}"
         f"  {pct(veb.se)} {pct(veb.ppv)}  {pct(sveb.se)} {pct(sveb.ppv)}  {paced:6d}",
         flush=True,
@@ -198,14 +202,14 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print(f"records: {' '.join(r.name for r in recs)} (tuning half, MIT-BIH, 360 Hz)")
     print(
-        "rate Hz    band  noise  gain  leads reversed, mains Hz/mV, wander mV, motion mV"
+        "rate Hz    band  noise  gain  leads reversed, mains Hz/mV, wander, motion, pops mV"
         "   QRS Se     +P  VEB Se     +P SVEB Se     +P  paced"
     )
     t0 = time.perf_counter()
-    for rate, band, noise, gain, reverse, mains, wander, motion in RECORDERS:
+    for rate, band, noise, gain, reverse, mains, wander, motion, pops in RECORDERS:
         if a.rates and rate not in a.rates:
             continue
-        run(recs, rate, band, noise, gain, reverse, mains, wander, motion)
+        run(recs, rate, band, noise, gain, reverse, mains, wander, motion, pops)
     af_recs = [r for r in split(a.data) if r.half == "tuning" and r.source == "cpsc2021"]
     print(f"\nrecords: {' '.join(r.name for r in af_recs)} (tuning half, CPSC 2021, 200 Hz)")
     print("rate Hz    band  noise  mains wander   AF Se     +P (by duration)")

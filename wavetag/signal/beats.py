@@ -62,6 +62,9 @@ class BeatConfig:
     compensatory : float
         (RR before + RR after) / the dominant RR at or above this is a full compensatory
         pause.
+    interpolated : float
+        (RR before + RR after) / the dominant RR under this: the beat splits one
+        cycle and the rhythm goes on undisturbed (an interpolated beat, or none).
     early_return : float
         A premature beat of normal shape is atrial when the next RR is at
         least this many times its own (sinus acceleration keeps it short).
@@ -154,6 +157,7 @@ class BeatConfig:
     max_clusters: int = 60
     premature: float = 0.85
     compensatory: float = 1.85
+    interpolated: float = 1.3
     early_return: float = 1.15
     wide_ms: float = 120.0
     extra_width_ms: float = 20.0
@@ -957,6 +961,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     # does not (atrial fibrillation, a junctional rhythm, noise) only the shape can.
     p_rhythm = p_context(p_wave, normal, n) >= conf.p_present
     shape: list[str] = []
+    artefact_cl = np.zeros(n_cl, dtype=bool)
     for k in range(n_cl):
         members = clusters == k
         if paced_cl[k]:
@@ -986,6 +991,17 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
                 and np.median(comp[members]) >= conf.compensatory
             )
             shape.append("V" if early or pvc_timing else "N")
+        elif (
+            widths[k] < widths[dom] - conf.extra_width_ms
+            and np.median(prem[members]) < conf.premature
+            and np.median(comp[members]) < conf.interpolated
+        ):
+            # Unlike the dominant beat, early, narrower than it, and the rhythm goes on
+            # as if the beat were not there: no ventricular beat (those are wide, and
+            # the sinus beat after one is skipped or reset). A deflection the detector
+            # took for a beat (an electrode pop, a tap on the lead): unclassified.
+            shape.append("Q")
+            artefact_cl[k] = True
         elif np.median(prem[members]) < conf.premature:
             shape.append("V")
         elif np.median(p_wave[members]) >= conf.p_present:
@@ -1007,6 +1023,19 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         else:
             shape.append("N")
 
+    artefact = artefact_cl[clusters]
+    if artefact.any():
+        # The other beats timed without them: the sinus beat after an electrode pop is
+        # not early, nor is the pop a beat the rhythm returns from.
+        keep = np.flatnonzero(~artefact)
+        kept = b[keep]
+        rr_k = np.diff(kept, prepend=kept[0] - (kept[1] - kept[0] if len(kept) > 1 else fs))
+        rr, nxt = rr.copy(), nxt.copy()
+        rr[keep] = rr_k
+        nxt[keep] = np.append(rr_k[1:], rr_k[-1])
+        prem = rr / np.maximum(sinus, 1.0)
+        comp = (rr + nxt) / np.maximum(sinus, 1.0)
+        is_prem = prem < conf.premature
     cl_shape = np.array(shape)[clusters]
     small = sizes[clusters] < conf.small_cluster
     foreign = foreign_cl[clusters]

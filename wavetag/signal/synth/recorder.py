@@ -24,6 +24,7 @@ def recorded(
     mains: tuple[float, float] | None = None,
     wander_mv: float = 0.0,
     motion_mv: float = 0.0,
+    pops_mv: float = 0.0,
 ) -> F64:
     """``x`` (samples, channels), mV at ``fs``, as recorded at ``rate``.
 
@@ -38,6 +39,8 @@ def recorded(
        at 0.07 Hz (movement), on every channel.
     7. Motion artefact: 2-s bursts of 1-10 Hz noise of ``motion_mv`` standard deviation
        every 30 s (an electrode moving), the same on every channel (seeded).
+    8. Electrode pops: a step of ``pops_mv`` decaying over 1 s (time constant) every 60 s,
+       from the first second on, on every channel.
     """
     y = np.array(x, dtype=np.float64)
     if spikes != 1.0:
@@ -65,4 +68,7 @@ def recorded(
         )
         burst *= motion_mv / burst.std()
         y = y + (burst * ((t % 30.0) < 2.0))[:, None]
+    if pops_mv:
+        since = (t - 1.0) % 60.0
+        y = y + (pops_mv * np.exp(-since) * ((since < 5.0) & (t >= 1.0)))[:, None]
     return np.asarray(y, dtype=np.float64)
