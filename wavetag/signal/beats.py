@@ -960,6 +960,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     # Where the dominant rhythm shows a P wave, timing and P waves can decide; where it
     # does not (atrial fibrillation, a junctional rhythm, noise) only the shape can.
     p_rhythm = p_context(p_wave, normal, n) >= conf.p_present
+    between_normal = np.r_[False, normal[:-1]] & np.r_[normal[1:], False]
     shape: list[str] = []
     artefact_cl = np.zeros(n_cl, dtype=bool)
     for k in range(n_cl):
@@ -995,11 +996,13 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
             widths[k] < widths[dom] - conf.extra_width_ms
             and np.median(prem[members]) < conf.premature
             and np.median(comp[members]) < conf.interpolated
+            and np.mean(between_normal[members]) >= 0.5
         ):
-            # Unlike the dominant beat, early, narrower than it, and the rhythm goes on
-            # as if the beat were not there: no ventricular beat (those are wide, and
-            # the sinus beat after one is skipped or reset). A deflection the detector
-            # took for a beat (an electrode pop, a tap on the lead): unclassified.
+            # Unlike the dominant beat, early, narrower than it, alone between two
+            # normal-shaped beats, and the rhythm goes on as if it were not there: no
+            # ventricular beat (those are wide, and the sinus beat after one is skipped
+            # or reset; a salvo's beats split cycles too, but follow each other). A
+            # deflection the detector took for a beat (an electrode pop): unclassified.
             shape.append("Q")
             artefact_cl[k] = True
         elif np.median(prem[members]) < conf.premature:
