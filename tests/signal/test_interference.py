@@ -86,6 +86,8 @@ class TestMainsLines:
         assert mains_lines(np.sin(2 * np.pi * 50 * t), 250.0) == []  # under 2 s
         t = np.arange(1280) / 100.0
         assert mains_lines(np.sin(2 * np.pi * 1 * t), 100.0) == []  # 50 Hz is Nyquist
+        assert mains_lines(np.zeros(5000), 500.0) == []  # a flat line has no line
+        assert mains_lines(np.full(5000, 3.0), 500.0) == []
 
 
 class TestMainsInterference:

@@ -66,7 +66,7 @@ def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 10.0) -
         around = np.flatnonzero((np.abs(freqs - f0) <= 5.0) & (np.abs(freqs - f0) > 1.5))
         k = near[np.argmax(spec[near])]
         line = float(spec[k])
-        if line >= share * (hi - lo) and line**2 >= 10.0 * float(np.median(spec[around] ** 2)):
+        if line > 0 and line >= share * (hi - lo) and line**2 >= 10 * np.median(spec[around] ** 2):
             out.append(float(freqs[k]))
     return out
 
