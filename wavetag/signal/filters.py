@@ -44,10 +44,10 @@ def mains_lines(x: F64, fs: float, share: float = 0.03, piece_s: float = 10.0) -
     Read off the spectrum of ``piece_s`` from the middle of ``x`` (Hann window): a line is
     the largest bin within 1 Hz of the nominal frequency (mains drifts) whose amplitude is
     at least ``share`` of the piece's range (about the QRS height, so that the test does
-    not depend on the gain) and whose power is ten times
-    the median bin's around it (1.5 to 5 Hz either side): the ECG's own spectrum is
-    smooth there. The lines of MIT-BIH's records (0.01-0.015 mV, about 1 % of the
-    QRS) pass neither. Returns the line frequencies found, Hz.
+    not depend on the gain) and whose power is ten times the median bin's around it (1.5
+    to 5 Hz either side): the ECG's own spectrum is smooth there. The lines of MIT-BIH's
+    records (0.01-0.015 mV, about 1 % of the QRS) pass neither. Returns the line
+    frequencies found, Hz.
     """
     n = min(len(x), round(piece_s * fs))
     if n < round(2 * fs):

@@ -1,7 +1,8 @@
 """A record as a narrower recorder would have made it: smaller pacing spikes, an analogue
-band limit, another sampling rate, noise, mains interference, baseline wander. The tests and
-benches degrade real records this way to check that the analysis does not depend on the
-recorder (paced beats still found, beat classes and rhythm unchanged)."""
+band limit, another sampling rate, noise, mains interference, baseline wander, motion
+artefact, electrode pops. The tests and benches degrade real records this way to check that
+the analysis does not depend on the recorder (paced beats still found, beat classes and
+rhythm unchanged)."""
 
 from __future__ import annotations
 
