@@ -31,6 +31,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -57,41 +58,60 @@ from wavetag.signal.rhythm import RhythmEpisode, overlap_samples  # noqa: E402
 from wavetag.signal.synth.recorder import recorded  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# (rate Hz, band limit Hz or None, white noise mV, gain, leads in reverse order, mains
-# interference (Hz, mV) or None, baseline wander mV, motion artefact mV, electrode pops mV);
-# the first is the record as it is.
+
+
+class Recorder(NamedTuple):
+    """How a record is made (:func:`wavetag.signal.synth.recorder.recorded`): sampling rate,
+    band limit, white noise, gain, leads in reverse order, mains interference (Hz, mV),
+    baseline wander, motion artefact and electrode pops (mV). The defaults leave the
+    record as it is."""
+
+    rate: int
+    band: float | None = None
+    noise: float = 0.0
+    gain: float = 1.0
+    reverse: bool = False
+    mains: tuple[float, float] | None = None
+    wander: float = 0.0
+    motion: float = 0.0
+    pops: float = 0.0
+
+    def make(self, x: np.ndarray, fs: float) -> np.ndarray:
+        return recorded(
+            self.gain * x,
+            fs,
+            self.rate,
+            band_hz=self.band,
+            noise_mv=self.noise,
+            mains=self.mains,
+            wander_mv=self.wander,
+            motion_mv=self.motion,
+            pops_mv=self.pops,
+        )
+
+
+# The first is the record as it is.
 RECORDERS = [
-    (360, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (128, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (250, 40.0, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (257, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (500, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (1000, None, 0.0, 1.0, False, None, 0.0, 0.0, 0.0),
-    (360, None, 0.05, 1.0, False, None, 0.0, 0.0, 0.0),
-    (360, None, 0.0, 0.5, False, None, 0.0, 0.0, 0.0),
-    (360, None, 0.0, 2.0, False, None, 0.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, True, None, 0.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (50.0, 0.1), 0.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (60.0, 0.1), 0.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, (50.0, 0.3), 0.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, None, 1.0, 0.0, 0.0),
-    (360, None, 0.0, 1.0, False, None, 0.0, 0.3, 0.0),
-    (360, None, 0.0, 1.0, False, None, 0.0, 0.0, 1.0),
+    Recorder(360),
+    Recorder(128),
+    Recorder(250, band=40.0),
+    Recorder(257),
+    Recorder(500),
+    Recorder(1000),
+    Recorder(360, noise=0.05),
+    Recorder(360, gain=0.5),
+    Recorder(360, gain=2.0),
+    Recorder(360, reverse=True),
+    Recorder(360, mains=(50.0, 0.1)),
+    Recorder(360, mains=(60.0, 0.1)),
+    Recorder(360, mains=(50.0, 0.3)),
+    Recorder(360, wander=1.0),
+    Recorder(360, motion=0.3),
+    Recorder(360, pops=1.0),
 ]
 
 
-def run(
-    recs: list,
-    rate: int,
-    band: float | None,
-    noise: float,
-    gain: float,
-    reverse: bool,
-    mains: tuple[float, float] | None,
-    wander: float,
-    motion: float,
-    pops: float,
-) -> None:
+def run(recs: list, rc: Recorder) -> None:
     qrs, veb, sveb, paced = Count(), Count(), Count(), 0
     per = []
     for rec in recs:
@@ -100,12 +120,10 @@ def run(
         vf = ~outside_vf(ann.sample, ann.sample, ann.symbol)
         keep = np.isin(ann.symbol, list(BEATS)) & ~vf
         ref_sym = [s for s, k in zip(ann.symbol, keep, strict=True) if k]
-        x = gain * np.nan_to_num(np.asarray(h.p_signal))
-        plain = (round(h.fs), None, 0.0, None, 0.0, 0.0, 0.0)
-        if (rate, band, noise, mains, wander, motion, pops) != plain:
-            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander, motion, pops)
+        x = rc.make(np.nan_to_num(np.asarray(h.p_signal)), h.fs)
+        rate = rc.rate
         ref = np.round(ann.sample[keep] * rate / h.fs).astype(np.int64)
-        order = range(len(h.sig_name))[::-1] if reverse else range(len(h.sig_name))
+        order = range(len(h.sig_name))[::-1] if rc.reverse else range(len(h.sig_name))
         r = analyze(
             SampleSource.from_arrays(
                 {h.sig_name[i]: x[:, i] for i in order}, {n: float(rate) for n in h.sig_name}
@@ -122,11 +140,11 @@ def run(
         sveb.add(a)
         paced += test_sym.count("/")
         per.append(f"{rec.name} V {v.tp}/{v.ref}/{v.test} A {a.tp}/{a.ref}/{a.test}")
-    hum = f"{mains[0]:.0f}/{mains[1]:.2f}" if mains else "-"
+    hum = f"{rc.mains[0]:.0f}/{rc.mains[1]:.2f}" if rc.mains else "-"
     print(
-        f"{rate:7d} {band or '-':>7} {noise:6.2f} {gain:5.1f} {'yes' if reverse else '-':>5}"
-        f" {hum:>8} {wander:6.1f} {motion:6.1f} {pops:6.1f}"
-        f"  {pct(qrs.se)} {pct(qrs.ppv)}"
+        f"{rc.rate:7d} {rc.band or '-':>7} {rc.noise:6.2f} {rc.gain:5.1f}"
+        f" {'yes' if rc.reverse else '-':>5} {hum:>8} {rc.wander:6.1f} {rc.motion:6.1f}"
+        f" {rc.pops:6.1f}  {pct(qrs.se)} {pct(qrs.ppv)}"
         f"  {pct(veb.se)} {pct(veb.ppv)}  {pct(sveb.se)} {pct(sveb.ppv)}  {paced:6d}",
         flush=True,
     )
@@ -135,35 +153,27 @@ def run(
 
 # The AF records (CPSC 2021, 200 Hz) through recorders: the same rates, a band limit, noise.
 AF_RECORDERS = [
-    (200, None, 0.0, None, 0.0),
-    (128, None, 0.0, None, 0.0),
-    (250, 40.0, 0.0, None, 0.0),
-    (360, None, 0.0, None, 0.0),
-    (500, None, 0.0, None, 0.0),
-    (1000, None, 0.0, None, 0.0),
-    (200, None, 0.05, None, 0.0),
-    (200, None, 0.0, (50.0, 0.1), 0.0),
-    (200, None, 0.0, None, 1.0),
+    Recorder(200),
+    Recorder(128),
+    Recorder(250, band=40.0),
+    Recorder(360),
+    Recorder(500),
+    Recorder(1000),
+    Recorder(200, noise=0.05),
+    Recorder(200, mains=(50.0, 0.1)),
+    Recorder(200, wander=1.0),
 ]
 
 
-def run_af(
-    recs: list,
-    rate: int,
-    band: float | None,
-    noise: float,
-    mains: tuple[float, float] | None,
-    wander: float,
-) -> None:
+def run_af(recs: list, rc: Recorder) -> None:
     """AF by duration (as ``bench/bench_classes.py`` scores it) on records through one
     recorder; the reference episodes are moved to the new rate."""
     ref_s = called_s = both_s = 0.0
     per = []
     for rec in recs:
         h = wfdb.rdrecord(str(rec.path))
-        x = np.nan_to_num(np.asarray(h.p_signal))
-        if (rate, band, noise, mains, wander) != (round(h.fs), None, 0.0, None, 0.0):
-            x = recorded(x, h.fs, rate, band, 1.0, noise, mains, wander)
+        x = rc.make(np.nan_to_num(np.asarray(h.p_signal)), h.fs)
+        rate = rc.rate
         k = rate / h.fs
         ref = [
             RhythmEpisode(round(e.start * k), round(e.end * k), e.label)
@@ -182,9 +192,10 @@ def run_af(
         per.append(f"{rec.name} {a:.0f}/{c:.0f}/{both:.0f}")
     se = both_s / ref_s if ref_s else None
     ppv = both_s / called_s if called_s else None
-    hum = f"{mains[0]:.0f}/{mains[1]:.2f}" if mains else "-"
+    hum = f"{rc.mains[0]:.0f}/{rc.mains[1]:.2f}" if rc.mains else "-"
     print(
-        f"{rate:7d} {band or '-':>7} {noise:6.2f} {hum:>8} {wander:6.1f}  {pct(se)} {pct(ppv)}",
+        f"{rc.rate:7d} {rc.band or '-':>7} {rc.noise:6.2f} {hum:>8} {rc.wander:6.1f}"
+        f"  {pct(se)} {pct(ppv)}",
         flush=True,
     )
     print("        per record (reference/called/both, s):", "; ".join(per), flush=True)
@@ -206,17 +217,15 @@ def main() -> None:
         "   QRS Se     +P  VEB Se     +P SVEB Se     +P  paced"
     )
     t0 = time.perf_counter()
-    for rate, band, noise, gain, reverse, mains, wander, motion, pops in RECORDERS:
-        if a.rates and rate not in a.rates:
-            continue
-        run(recs, rate, band, noise, gain, reverse, mains, wander, motion, pops)
+    for rc in RECORDERS:
+        if not a.rates or rc.rate in a.rates:
+            run(recs, rc)
     af_recs = [r for r in split(a.data) if r.half == "tuning" and r.source == "cpsc2021"]
     print(f"\nrecords: {' '.join(r.name for r in af_recs)} (tuning half, CPSC 2021, 200 Hz)")
     print("rate Hz    band  noise  mains wander   AF Se     +P (by duration)")
-    for rate, band, noise, mains, wander in AF_RECORDERS:
-        if a.rates and rate not in a.rates:
-            continue
-        run_af(af_recs, rate, band, noise, mains, wander)
+    for rc in AF_RECORDERS:
+        if not a.rates or rc.rate in a.rates:
+            run_af(af_recs, rc)
     print(f"{time.perf_counter() - t0:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
 
 

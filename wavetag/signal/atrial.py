@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .filters import butter_sos, without_mains
+from .filters import butter_sos, filtfilt_without_mains
 from .robust import nanmedian_rows
 
 I64 = npt.NDArray[np.int64]
@@ -125,9 +125,6 @@ def modal_fraction(rr: npt.ArrayLike, conf: AtrialConfig | None = None) -> float
 
 
 def _band(x: F64, fs: float, band: tuple[float, float]) -> F64:
-    # scipy is loaded where the filter runs, not when the module is imported.
-    from scipy.signal import sosfiltfilt
-
     hi = min(band[1], 0.45 * fs)
     sos = butter_sos(2, (band[0], hi), "band", fs)
     y = np.nan_to_num(x, nan=0.0)
@@ -137,11 +134,10 @@ def _band(x: F64, fs: float, band: tuple[float, float]) -> F64:
     # notched, channel by channel, where it stands out (in 2 s or more: never in the
     # short stretches the length test above is for).
     if y.ndim == 1:
-        return np.asarray(sosfiltfilt(without_mains(sos, y, fs), y), dtype=np.float64)
+        return filtfilt_without_mains(sos, y, fs)
     out = np.empty(y.shape, dtype=np.float64)
     for c in range(y.shape[1]):
-        col = np.ascontiguousarray(y[:, c])
-        out[:, c] = sosfiltfilt(without_mains(sos, col, fs), col)
+        out[:, c] = filtfilt_without_mains(sos, np.ascontiguousarray(y[:, c]), fs)
     return out
 
 

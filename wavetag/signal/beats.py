@@ -28,7 +28,7 @@ from .clusters import (
     normalise_in_place,
     template_correlation,
 )
-from .filters import butter_sos, without_mains
+from .filters import butter_sos, filtfilt_without_mains
 from .robust import median, median_rows, percentiles
 
 F32 = npt.NDArray[np.float32]
@@ -265,24 +265,18 @@ def bandpass(x: F64, fs: float, band: tuple[float, float]) -> F32:
         Pass band, Hz; the upper edge is lowered to 0.45 ``fs`` if needed.
     """
     hi = min(band[1], 0.45 * fs)
-    from scipy.signal import sosfiltfilt  # here: see intervals.hr_stats's module
-
     sos = butter_sos(2, (band[0], hi), "bandpass", fs)
-
-    def one(col: F64) -> F64:
-        # A mains line above the band still leaks through its gentle edge (a third of a
-        # 50-Hz line at 40 Hz) and blurs P waves and shapes: notched where it stands out.
-        return np.asarray(sosfiltfilt(without_mains(sos, col, fs), col), dtype=np.float64)
-
+    # A mains line above the band still leaks through its gentle edge (a third of a 50-Hz
+    # line at 40 Hz) and blurs P waves and shapes: notched where it stands out.
     if x.ndim == 1:
-        return np.asarray(one(x), dtype=np.float32)
+        return np.asarray(filtfilt_without_mains(sos, x, fs), dtype=np.float32)
     # One contiguous channel at a time: filtering along axis 0 of a
     # (samples, channels) array is several times slower (strided copies). Written
     # channel-major: quality grades each channel's column, and its percentiles and
     # medians of a strided float32 column took twice as long.
     out = np.empty(x.shape[::-1], dtype=np.float32)
     for c in range(x.shape[1]):
-        out[c] = one(np.ascontiguousarray(x[:, c]))
+        out[c] = filtfilt_without_mains(sos, np.ascontiguousarray(x[:, c]), fs)
     return out.T
 
 
@@ -918,6 +912,15 @@ def plainly_unlike(
     return plain
 
 
+def intervals(beats: I64, fs: float) -> tuple[F64, F64]:
+    """The RR interval before and after each beat, samples (before the first: the one
+    after it, or a second; after the last: the one before it)."""
+    n = len(beats)
+    rr = np.diff(beats, prepend=beats[0] - (beats[1] - beats[0] if n > 1 else round(fs)))
+    rr = rr.astype(np.float64)
+    return rr, np.append(rr[1:], rr[-1])
+
+
 def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> BeatLabels:
     """Beat codes and clusters from the windows of every beat of a record (steps 2-5 of
     :func:`classify_beats`). The windows are normalised in place: ``w`` is used up."""
@@ -943,7 +946,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     corr_dom = tz @ tz[dom]
     paced_cl = paced_clusters(w.spikes, clusters, sizes, widths >= conf.wide_ms, fs, conf)
 
-    rr = np.diff(b, prepend=b[0] - (b[1] - b[0] if n > 1 else round(fs))).astype(np.float64)
+    rr, nxt = intervals(b, fs)
     # A shape "foreign" to the dominant beat: poorly correlated or clearly wider.
     foreign_cl = (corr_dom < conf.similar_corr) | (widths >= widths[dom] + conf.extra_width_ms)
     wide_cl = wide_clusters(widths, dom, conf)
@@ -951,7 +954,6 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
     normal = ~foreign_cl[clusters]
     sinus = dominant_rr(b, normal, fs, conf)
     prem = rr / np.maximum(sinus, 1.0)
-    nxt = np.append(rr[1:], rr[-1])
     comp = (rr + nxt) / np.maximum(sinus, 1.0)
     is_prem = prem < conf.premature
     prev_prem = np.append(np.inf, prem[:-1])
@@ -1031,11 +1033,7 @@ def label_windows(w: BeatWindows, fs: float, conf: BeatConfig | None = None) -> 
         # The other beats timed without them: the sinus beat after an electrode pop is
         # not early, nor is the pop a beat the rhythm returns from.
         keep = np.flatnonzero(~artefact)
-        kept = b[keep]
-        rr_k = np.diff(kept, prepend=kept[0] - (kept[1] - kept[0] if len(kept) > 1 else fs))
-        rr, nxt = rr.copy(), nxt.copy()
-        rr[keep] = rr_k
-        nxt[keep] = np.append(rr_k[1:], rr_k[-1])
+        rr[keep], nxt[keep] = intervals(b[keep], fs)
         prem = rr / np.maximum(sinus, 1.0)
         comp = (rr + nxt) / np.maximum(sinus, 1.0)
         is_prem = prem < conf.premature

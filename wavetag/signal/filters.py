@@ -83,6 +83,14 @@ def without_mains(sos: F64, x: F64, fs: float) -> F64:
     return np.vstack([sos, *(notch_sos(f, fs) for f in lines)]) if lines else sos
 
 
+def filtfilt_without_mains(sos: F64, x: F64, fs: float) -> F64:
+    """``x`` (1-D) filtered forward and back through ``sos`` and a notch at each of its
+    mains lines (:func:`without_mains`)."""
+    from scipy.signal import sosfiltfilt
+
+    return np.asarray(sosfiltfilt(without_mains(sos, x, fs), x), dtype=np.float64)
+
+
 def notch_sos(f0: float, fs: float, q: float = 30.0) -> F64:
     """A second-order notch at ``f0`` Hz (quality factor ``q``) as one sos section."""
     from scipy.signal import iirnotch, tf2sos
